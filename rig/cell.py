@@ -1,0 +1,76 @@
+"""The membrane: area, capacitance, voltage-gated channel densities and an ionic leak.
+
+The leak is a sum of ohmic components, one per ion, each reversing at that ion's
+Nernst potential; its reversal is therefore the chord-conductance average and moves
+when a solution changes (raise bath K and the rest depolarises, sub-Nernstian).
+"""
+
+from dataclasses import dataclass, field
+
+from rig import physics, resources, units
+from rig.channels import load_channel
+from rig.errors import VrigError
+from rig.solutions import PERMEANT_IONS
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A single-compartment cell preset (file units: um^2, uF/cm^2, mS/cm^2, MOhm)."""
+
+    name: str
+    area_um2: float
+    specific_capacitance_uf_per_cm2: float
+    channels: tuple  # of (Channel, g_mS_per_cm2)
+    leak_ms_per_cm2: dict = field(default_factory=dict)
+    temperature_c: float = physics.HH_REFERENCE_TEMPERATURE_C
+    bath: str = "squid-seawater"
+    pipette: str = "squid-axoplasm"
+    series_resistance_mohm: float = 0.0
+    description: str = ""
+    source: str = ""
+
+    @property
+    def capacitance_pf(self):
+        """Membrane capacitance in pF."""
+        return units.capacitance_pf(self.specific_capacitance_uf_per_cm2, self.area_um2)
+
+    def gates(self):
+        """(channel index, Gate) for every gate, in the order the kernel stores them."""
+        return [(i, gate) for i, (channel, _) in enumerate(self.channels)
+                for gate in channel.gates]
+
+
+def cell_from_dict(data, name):
+    """Build a Cell from its preset JSON, validating each field."""
+    what = f"cell {name!r}"
+    if not isinstance(data, dict):
+        raise VrigError(f"{what} must be a JSON object")
+    channels = []
+    for channel_name, density in dict(data.get("channels_mS_per_cm2", {})).items():
+        g = resources.number({"g": density}, "g", f"{what} channel {channel_name}", 0, 10000)
+        channels.append((load_channel(channel_name), g))
+    leak = {}
+    for ion, density in dict(data.get("leak_mS_per_cm2", {})).items():
+        if ion not in PERMEANT_IONS:
+            raise VrigError(f"{what}: leak ion must be one of {', '.join(PERMEANT_IONS)}")
+        leak[ion] = resources.number({"g": density}, "g", f"{what} leak {ion}", 0, 1000)
+    return Cell(
+        name=name,
+        area_um2=resources.number(data, "area_um2", what, 1, 1e8),
+        specific_capacitance_uf_per_cm2=resources.number(
+            data, "specific_capacitance_uF_per_cm2", what, 0.1, 10),
+        channels=tuple(channels),
+        leak_ms_per_cm2=leak,
+        temperature_c=physics.check_temperature(data.get("temperature_C", 6.3)),
+        bath=str(data.get("bath", "squid-seawater")),
+        pipette=str(data.get("pipette", "squid-axoplasm")),
+        series_resistance_mohm=resources.number(data, "series_resistance_MOhm", what, 0, 1000,
+                                                default=0.0),
+        description=str(data.get("description", "")),
+        source=str(data.get("source", "")),
+    )
+
+
+def load_cell(name):
+    """A shipped cell preset by name (see ``vrig list cells``)."""
+    return cell_from_dict(resources.load_preset("cells", name), name)

@@ -1,0 +1,117 @@
+"""The ``vrig`` command: a thin shell over the Python API.
+
+Errors in what the user gave (files, names, values) print one line on stderr and exit
+with status 2; they never show a traceback.
+"""
+
+import argparse
+import sys
+
+from rig import resources
+from rig.errors import VrigError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise VrigError(message)
+
+
+def _temperature(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise VrigError(f"--temperature {text!r} is not a number of degC") from None
+
+
+def build_parser():
+    """The argument parser for every subcommand."""
+    parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
+                     "Without a command, opens the rig window.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a protocol headless and write a recording")
+    run.add_argument("protocol", help="a protocol file (.json) or a shipped protocol's name")
+    run.add_argument("-o", "--output", required=True, help="output file: .csv or .npz")
+    run.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
+    run.add_argument("--temperature", type=_temperature, help="degC (default: the cell's)")
+    run.add_argument("--bath", help="bath solution preset (default: the cell's)")
+    run.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
+    run.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
+                     help="override one concentration, e.g. out:Na=44 or in:K=140 (repeatable)")
+    run.add_argument("--seed", default="0", help="random seed (default 0)")
+    run.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
+    run.add_argument("--signals", choices=["basic", "all"], default="basic",
+                     help="'all' adds each channel's current and the gates")
+
+    lister = sub.add_parser("list", help="list what ships: protocols, cells or solutions")
+    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels"])
+
+    bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
+    bench.add_argument("--quick", action="store_true", help="shorter runs")
+    return parser
+
+
+def _number(text, option, cast=float):
+    try:
+        return cast(text)
+    except ValueError:
+        raise VrigError(f"{option} {text!r} is not a valid number") from None
+
+
+def cmd_run(args):
+    """Run a protocol and save the recording."""
+    from rig.engine import Rig
+    from rig.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    bench = Rig.from_presets(
+        cell=args.cell, bath=args.bath, pipette=args.pipette,
+        temperature_c=args.temperature, ion_overrides=args.ion,
+        dt=_number(args.dt_us, "--dt-us") * 1e-6, seed=_number(args.seed, "--seed", int))
+    recording = bench.run(protocol)
+    recording.save(args.output, signals=args.signals)
+    print(f"wrote {args.output}: {protocol.name}, {protocol.sweeps} sweep(s), "
+          f"{int(recording.sweep_lengths.sum())} samples")
+
+
+def cmd_list(args):
+    """Print each shipped preset with its one-line description."""
+    for name in resources.preset_names(args.what):
+        data = resources.load_preset(args.what, name)
+        text = data.get("description", "") if isinstance(data, dict) else ""
+        if args.what == "protocols":
+            text = f"[{data.get('mode')}] {data.get('name', '')}: {text}"
+        print(f"{name:24s} {text}")
+
+
+def cmd_bench(args):
+    """Print the benchmark figures."""
+    from rig.bench import run_benchmarks
+
+    for name, value, unit in run_benchmarks(quick=args.quick):
+        print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)
+
+
+def main(argv=None):
+    """Entry point of the ``vrig`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            from ui.app import main as window_main
+            return window_main([])
+        handler = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench}[args.command]
+        handler(args)
+    except VrigError as exc:
+        print(f"vrig: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vrig: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

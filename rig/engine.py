@@ -1,0 +1,330 @@
+"""The engine: owns the simulation state and steps it synchronously.
+
+No threads here: :mod:`rig.runner` wraps this for the window; tests, the CLI and
+notebooks call it directly and get the same numbers. Public values are SI (V, A, s,
+ohm) with temperature in degC; the kernel underneath works in mV, ms, pA, nS, pF.
+"""
+
+import json
+
+import numpy as np
+from scipy.optimize import brentq
+
+from rig import __version__, kernel, physics, units
+from rig.cell import load_cell
+from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
+from rig.errors import VrigError
+from rig.membrane import compile_membrane
+from rig.protocol import render_sweep
+from rig.solutions import load_solution, parse_ion_override
+
+MODES = ("VC", "CC", "I0")
+DEFAULT_DT_S = 10e-6
+DT_RANGE_S = (0.1e-6, 100e-6)
+GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
+SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
+
+
+class Rig:
+    """A cell in a bath, with a pipette solution, at a temperature, on an amplifier.
+
+    cell: a :class:`rig.cell.Cell`; bath, pipette: :class:`rig.solutions.Solution`;
+    temperature_c: degC (default: the cell's); dt: the largest time step in s (the
+    step actually used divides the sample interval evenly); series_resistance: access
+    resistance in ohm used in VC (0 = ideal clamp; default: the cell's); seed: for
+    every random number the rig draws.
+    """
+
+    def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
+                 series_resistance=None, seed=0):
+        self.cell = cell
+        self._bath = bath
+        self._pipette = pipette
+        self._temperature_c = physics.check_temperature(
+            cell.temperature_c if temperature_c is None else temperature_c)
+        self.dt = _check_dt(dt)
+        rs = (units.mohm_to_ohm(cell.series_resistance_mohm)
+              if series_resistance is None else series_resistance)
+        if not 0 <= rs <= 1e9 or rs != rs:
+            raise VrigError(f"series resistance must be 0 to 1000 MOhm, got {rs / 1e6:g} MOhm")
+        self.series_resistance = float(rs)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self._membranes = {}
+        self.mode = "CC"
+        self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
+        self.state = np.zeros(1 + len(cell.gates()))
+        self.time_s = 0.0
+        self.settle()
+
+    @classmethod
+    def from_presets(cls, cell="hh-squid", bath=None, pipette=None, temperature_c=None,
+                     ion_overrides=(), **kwargs):
+        """A Rig from preset names; bath and pipette default to the cell's own.
+
+        ion_overrides: iterable of 'out:Na=44' / 'in:K=140' strings (mM).
+        """
+        cell_preset = load_cell(cell)
+        bath_solution = load_solution(bath or cell_preset.bath)
+        pipette_solution = load_solution(pipette or cell_preset.pipette)
+        for text in ion_overrides:
+            side, ion, mm = parse_ion_override(text)
+            if side == "out":
+                bath_solution = bath_solution.with_ion(ion, mm)
+            else:
+                pipette_solution = pipette_solution.with_ion(ion, mm)
+        return cls(cell_preset, bath_solution, pipette_solution, temperature_c, **kwargs)
+
+    # --- settings -------------------------------------------------------------------
+
+    @property
+    def bath(self):
+        """The bath (outside) Solution."""
+        return self._bath
+
+    @property
+    def pipette(self):
+        """The pipette (inside) Solution."""
+        return self._pipette
+
+    @property
+    def temperature_c(self):
+        """Bath temperature in degC."""
+        return self._temperature_c
+
+    def set_solutions(self, bath=None, pipette=None):
+        """Change the bath and/or pipette solution; reversal potentials follow at once."""
+        self._bath = bath or self._bath
+        self._pipette = pipette or self._pipette
+        self._membranes.clear()
+
+    def set_temperature(self, temperature_c):
+        """Change the temperature (degC): kinetics scale by Q10, reversals by RT/F."""
+        self._temperature_c = physics.check_temperature(temperature_c)
+        self._membranes.clear()
+
+    def set_mode(self, mode):
+        """Switch clamp mode ('VC', 'CC', 'I0') without touching the cell's state."""
+        if mode not in MODES:
+            raise VrigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
+
+    def set_holding(self, value, mode=None):
+        """Holding level of a mode (V for VC, A for CC); each mode remembers its own."""
+        mode = mode or self.mode
+        value = float(value)
+        limit = 0.5 if mode == "VC" else 1e-7
+        if not -limit <= value <= limit:
+            raise VrigError(f"holding in {mode} must be within +/-{limit:g} "
+                            f"{'V' if mode == 'VC' else 'A'}, got {value:g}")
+        self.holding[mode] = value
+
+    # --- derived quantities ----------------------------------------------------------
+
+    def membrane(self, dt_ms=None):
+        """The compiled membrane for a time step (ms), cached until a setting changes."""
+        dt_ms = units.s_to_ms(self.dt) if dt_ms is None else dt_ms
+        key = round(dt_ms, 12)
+        if key not in self._membranes:
+            self._membranes[key] = compile_membrane(
+                self.cell, self._bath, self._pipette, self._temperature_c, dt_ms)
+        return self._membranes[key]
+
+    def reversal_potentials(self):
+        """{ion: V} for each permeant ion on both sides, plus 'leak' (chord average)."""
+        m = self.membrane()
+        result = {ion: units.mv_to_v(e) for ion, e in m.reversal_mv.items()}
+        result["leak"] = units.mv_to_v(m.leak_reversal_mv())
+        return result
+
+    def resting_potential(self):
+        """The membrane's steady-state potential (V) with no current applied."""
+        return units.mv_to_v(self._steady_voltage_mv("I0"))
+
+    @property
+    def membrane_potential(self):
+        """The present membrane potential in V."""
+        return units.mv_to_v(self.state[0])
+
+    def signal_names(self):
+        """Names of the signals advance() returns, in order, with their SI units."""
+        m = self.membrane()
+        names = [("Vm", "V"), ("Im", "A"), ("command", "V" if self.mode == "VC" else "A")]
+        for label in dict.fromkeys(m.channel_labels):
+            names.append((f"I{label}", "A"))
+        names += [(g, "") for g in m.gate_names]
+        return names
+
+    # --- stepping -------------------------------------------------------------------
+
+    def settle(self):
+        """Put the cell at its steady state for the present mode and holding level."""
+        v = self._steady_voltage_mv(self.mode)
+        self.state = np.concatenate(([v], self.membrane().steady_gates(v)))
+
+    def _kernel_mode(self):
+        if self.mode == "VC":
+            return kernel.MODE_VC_IDEAL if self.series_resistance == 0 else kernel.MODE_VC
+        return kernel.MODE_CC if self.mode == "CC" else kernel.MODE_I0
+
+    def _command_to_kernel(self, command_si):
+        command = np.asarray(command_si, dtype=float)
+        return units.v_to_mv(command) if self.mode == "VC" else units.a_to_pa(command)
+
+    def _holding_kernel(self):
+        return float(self._command_to_kernel(self.holding[self.mode]))
+
+    def _series_ns(self):
+        return 0.0 if self.series_resistance == 0 else 1e9 / self.series_resistance
+
+    def _steady_voltage_mv(self, mode):
+        m = self.membrane()
+        holding = (units.v_to_mv(self.holding["VC"]) if mode == "VC"
+                   else units.a_to_pa(self.holding["CC"]) if mode == "CC" else 0.0)
+        if mode == "VC" and self.series_resistance == 0:
+            return holding
+        g_series = self._series_ns()
+
+        def imbalance(v_mv):
+            external = g_series * (holding - v_mv) if mode == "VC" else holding
+            return m.steady_state_current_pa(v_mv) - external
+
+        f = imbalance(SETTLE_GRID_MV)
+        crossings = np.nonzero(np.sign(f[:-1]) != np.sign(f[1:]))[0]
+        if crossings.size == 0:
+            return float(SETTLE_GRID_MV[np.argmin(np.abs(f))])
+        # The lowest root where the current rises with voltage is the stable rest.
+        rising = [i for i in crossings if f[i + 1] > f[i]]
+        i = (rising or list(crossings))[0]
+        return float(brentq(imbalance, SETTLE_GRID_MV[i], SETTLE_GRID_MV[i + 1], xtol=1e-9))
+
+    def _steps_per_sample(self, sample_interval_s):
+        steps = int(np.ceil(sample_interval_s / self.dt - 1e-9))
+        return max(1, steps)
+
+    def advance(self, command_si, sample_interval_s):
+        """Step through a block of samples; returns {signal: SI array}.
+
+        command_si: per-sample command (V in VC, A in CC; ignored in I0).
+        sample_interval_s: time between samples (s); the step is the largest that
+        divides it and does not exceed ``self.dt``.
+        """
+        command = self._command_to_kernel(command_si)
+        steps = self._steps_per_sample(sample_interval_s)
+        m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
+        out = self._run_kernel(m, command, steps)
+        self.time_s += command.size * sample_interval_s
+        return self._signals(m, out, command)
+
+    def hold(self, duration_s):
+        """Advance at the holding level without recording (e.g. between sweeps)."""
+        m = self.membrane()
+        sample_s = units.ms_to_s(m.dt_ms) * GAP_SAMPLE_STEPS
+        n = int(round(duration_s / sample_s))
+        block = np.full(min(n, 10_000), self._holding_kernel())
+        for start in range(0, n, block.size):
+            self._run_kernel(m, block[: min(block.size, n - start)], GAP_SAMPLE_STEPS)
+        self.time_s += n * sample_s
+
+    def _run_kernel(self, m, command, steps):
+        out = np.empty((command.size, kernel.FIRST_CHANNEL_COLUMN + m.chan_g_ns.size
+                        + m.gate_channel.size))
+        v_grid = m.x_inf.shape[1]
+        kernel.advance(self.state, command, steps, m.dt_ms, self._kernel_mode(),
+                       self._series_ns(), m.cm_pf, m.gate_channel, m.gate_power,
+                       m.x_inf, m.decay, TABLE_V_MIN_MV,
+                       (v_grid - 1) / (TABLE_V_MAX_MV - TABLE_V_MIN_MV),
+                       m.chan_g_ns, m.chan_e_mv, out)
+        if not np.isfinite(self.state).all():
+            raise VrigError("the simulation became unstable (non-finite state); "
+                            "reset the cell and use a smaller time step")
+        return out
+
+    def _signals(self, m, out, command):
+        signals = {"Vm": units.mv_to_v(out[:, kernel.OUT_VM]),
+                   "Im": units.pa_to_a(out[:, kernel.OUT_IM]),
+                   "command": (units.mv_to_v(command) if self.mode == "VC"
+                               else units.pa_to_a(command) if self.mode == "CC"
+                               else np.zeros(command.size))}
+        n_chan = m.chan_g_ns.size
+        for ch, label in enumerate(m.channel_labels):
+            column = units.pa_to_a(out[:, kernel.FIRST_CHANNEL_COLUMN + ch])
+            key = f"I{label}"
+            signals[key] = signals[key] + column if key in signals else column
+        for g, name in enumerate(m.gate_names):
+            signals[name] = out[:, kernel.FIRST_CHANNEL_COLUMN + n_chan + g].copy()
+        return signals
+
+    # --- protocols ------------------------------------------------------------------
+
+    def run(self, protocol, progress=None):
+        """Run every sweep of a protocol from the settled state; returns a Recording.
+
+        progress: optional callable(sweep_index, n_sweeps) called after each sweep.
+        """
+        from rig.recording import Recording
+
+        self.set_mode(protocol.mode)
+        if protocol.mode != "I0":
+            to_si = units.mv_to_v if protocol.mode == "VC" else units.pa_to_a
+            self.set_holding(to_si(protocol.holding))
+        self.settle()
+        lengths = np.array([protocol.sweep_samples(k) for k in range(protocol.sweeps)])
+        interval_s = protocol.sample_interval_s
+        buffers = {}
+        for k in range(protocol.sweeps):
+            if k > 0:
+                gap_s = protocol.sweep_interval_ms / 1e3 - lengths[k - 1] * interval_s
+                if gap_s > 0:
+                    self.hold(gap_s)
+            signals = self.advance(render_sweep(protocol, k).command, interval_s)
+            for name, values in signals.items():
+                if name not in buffers:
+                    buffers[name] = np.full((protocol.sweeps, lengths.max()), np.nan)
+                buffers[name][k, : values.size] = values
+            if progress is not None:
+                progress(k, protocol.sweeps)
+        units_by_name = dict(self.signal_names())
+        steps = self._steps_per_sample(interval_s)
+        return Recording(buffers, units_by_name, lengths, interval_s,
+                         self.metadata(protocol, interval_s / steps))
+
+    def metadata(self, protocol=None, dt_s=None):
+        """Everything needed to reproduce a recording, as text for file headers."""
+        e_rev = self.reversal_potentials()
+        meta = {
+            "vrig_version": __version__,
+            "protocol": protocol.name if protocol else "continuous",
+            "mode": self.mode,
+            "cell": self.cell.name,
+            "membrane_area_um2": f"{self.cell.area_um2:g}",
+            "membrane_capacitance_pF": f"{self.cell.capacitance_pf:g}",
+            "temperature_C": f"{self._temperature_c:g}",
+            "sample_rate_kHz": f"{protocol.sample_rate_khz:g}" if protocol else "",
+            "dt_us": f"{(dt_s or self.dt) * 1e6:g}",
+            "seed": str(self.seed),
+            "series_resistance_MOhm": f"{units.ohm_to_mohm(self.series_resistance):g}",
+            "bath": self._bath.name,
+            "bath_mM": self._bath.summary(),
+            "pipette": self._pipette.name,
+            "pipette_mM": self._pipette.summary(),
+            "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
+        }
+        if protocol is not None:
+            meta["holding"] = f"{protocol.holding:g} {protocol.units}"
+            meta["sweeps"] = str(protocol.sweeps)
+            meta["sweep_interval_ms"] = f"{protocol.sweep_interval_ms:g}"
+            meta["protocol_json"] = json.dumps(protocol.to_dict())
+        return meta
+
+
+def _check_dt(dt):
+    try:
+        value = float(dt)
+    except (TypeError, ValueError):
+        raise VrigError(f"time step must be a number of seconds, got {dt!r}") from None
+    low, high = DT_RANGE_S
+    if not low <= value <= high:
+        raise VrigError(f"time step {value * 1e6:g} us is outside the allowed "
+                        f"{low * 1e6:g}-{high * 1e6:g} us")
+    return value

@@ -1,0 +1,44 @@
+"""The registry of epoch kinds: their fields (file units) and how each renders.
+
+Fields with a default of None are required. Levels are in the protocol's units (mV in
+VC, pA in CC); times in ms; frequencies in Hz.
+"""
+
+import numpy as np
+
+EPOCH_KINDS = {
+    "step": {"duration_ms": None, "level": None},
+    "ramp": {"duration_ms": None, "level": None, "end_level": None},
+    "train": {"duration_ms": None, "level": None, "pulse_level": None,
+              "pulse_width_ms": None, "period_ms": None},
+    "sine": {"duration_ms": None, "level": None, "amplitude": None, "frequency_hz": None},
+}
+
+_UNIT_SUFFIXES = ("_ms", "_hz")
+
+
+def delta_name(field):
+    """The per-sweep increment of a field: level -> level_delta, duration_ms -> duration_delta_ms."""
+    for suffix in _UNIT_SUFFIXES:
+        if field.endswith(suffix):
+            return field[: -len(suffix)] + "_delta" + suffix
+    return field + "_delta"
+
+
+def render_epoch(epoch, sweep, t_ms):
+    """The command (file units) of one epoch in one sweep at times t_ms from its start."""
+    level = epoch.value("level", sweep)
+    if epoch.kind == "step":
+        return np.full(t_ms.size, level)
+    if epoch.kind == "ramp":
+        duration = epoch.duration_ms(sweep)
+        end = epoch.value("end_level", sweep)
+        return level + (end - level) * t_ms / duration if duration > 0 else np.full(t_ms.size, level)
+    if epoch.kind == "train":
+        width = epoch.value("pulse_width_ms", sweep)
+        period = epoch.value("period_ms", sweep)
+        in_pulse = np.mod(t_ms, period) < width
+        return np.where(in_pulse, epoch.value("pulse_level", sweep), level)
+    amplitude = epoch.value("amplitude", sweep)
+    frequency_khz = epoch.value("frequency_hz", sweep) / 1e3
+    return level + amplitude * np.sin(2 * np.pi * frequency_khz * t_ms)

@@ -1,0 +1,100 @@
+"""The cell in its solutions at a temperature, compiled to the arrays the kernel steps.
+
+Everything here is derived: change a solution, the temperature or the step and build
+a new CompiledMembrane. Units: mV, nS, pF, ms (kernel units).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig import channels, units
+from rig.solutions import reversal_potentials
+
+
+@dataclass(frozen=True)
+class CompiledMembrane:
+    """Kernel arrays for one cell, solutions, temperature and time step."""
+
+    channel_labels: tuple  # one per kernel channel; leak components are 'leak'
+    gate_names: tuple
+    chan_g_ns: np.ndarray
+    chan_e_mv: np.ndarray
+    gate_channel: np.ndarray
+    gate_power: np.ndarray
+    x_inf: np.ndarray
+    decay: np.ndarray
+    gates: tuple  # (Gate, kernel channel index) in kernel order
+    cm_pf: float
+    dt_ms: float
+    reversal_mv: dict  # ion -> Nernst potential in mV
+
+    def steady_state_current_pa(self, v_mv):
+        """Membrane current (pA, outward +) with every gate at steady state, at v_mv (mV)."""
+        v = np.asarray(v_mv, dtype=float)
+        open_fraction = np.ones((len(self.channel_labels),) + v.shape)
+        for gate, ch in self.gates:
+            open_fraction[ch] = open_fraction[ch] * gate.steady_state(v) ** gate.power
+        g = self.chan_g_ns.reshape((-1,) + (1,) * v.ndim) * open_fraction
+        return np.sum(g * (v - self.chan_e_mv.reshape((-1,) + (1,) * v.ndim)), axis=0)
+
+    def leak_reversal_mv(self):
+        """Chord-conductance reversal of the leak components (mV), or nan without a leak."""
+        is_leak = np.array([label == "leak" for label in self.channel_labels])
+        g = self.chan_g_ns[is_leak]
+        return float(np.sum(g * self.chan_e_mv[is_leak]) / np.sum(g)) if g.sum() > 0 else float("nan")
+
+    def steady_gates(self, v_mv):
+        """Gate values (kernel order) at steady state at v_mv (mV)."""
+        return np.array([gate.steady_state(v_mv) for gate, _ in self.gates], dtype=float)
+
+
+def gate_column_names(cell):
+    """Signal names of the gates: the gate's own name where unique, else 'Label_name'."""
+    pairs = [(cell.channels[i][0].label, gate.name) for i, gate in cell.gates()]
+    names = [name for _, name in pairs]
+    return tuple(name if names.count(name) == 1 else f"{label}_{name}" for label, name in pairs)
+
+
+def compile_membrane(cell, bath, pipette, temperature_c, dt_ms, conductance_scale=None):
+    """Build the kernel arrays.
+
+    conductance_scale: optional {channel label: factor} applied to gmax (e.g. from
+    drugs); labels not given keep factor 1.
+    """
+    scale = conductance_scale or {}
+    e_rev_v = reversal_potentials(bath, pipette, temperature_c)
+    e_mv = {ion: units.v_to_mv(v) for ion, v in e_rev_v.items()}
+    labels, g_ns, e_list = [], [], []
+    gates, gate_channel, gate_power, gates_phi = [], [], [], []
+    for channel, density in cell.channels:
+        index = len(labels)
+        labels.append(channel.label)
+        g_ns.append(units.density_to_ns(density, cell.area_um2) * scale.get(channel.label, 1.0))
+        e_list.append(e_mv.get(channel.ion, 0.0) if channel.ion in e_mv else np.nan)
+        phi = channel.phi(temperature_c)
+        for gate in channel.gates:
+            gates.append((gate, index))
+            gate_channel.append(index)
+            gate_power.append(gate.power)
+            gates_phi.append((gate, phi))
+    for ion, density in cell.leak_ms_per_cm2.items():
+        if ion in e_mv and density > 0:
+            labels.append("leak")
+            g_ns.append(units.density_to_ns(density, cell.area_um2) * scale.get("leak", 1.0))
+            e_list.append(e_mv[ion])
+    g = np.array(g_ns, dtype=float)
+    e = np.array(e_list, dtype=float)
+    # A channel whose ion is missing from one side conducts nothing (no driving force
+    # can be defined); it stays in the arrays so signal columns keep their meaning.
+    missing = np.isnan(e)
+    g[missing] = 0.0
+    e[missing] = 0.0
+    x_inf, decay = channels.gate_tables(gates_phi, dt_ms)
+    return CompiledMembrane(
+        channel_labels=tuple(labels), gate_names=gate_column_names(cell),
+        chan_g_ns=g, chan_e_mv=e,
+        gate_channel=np.array(gate_channel, dtype=np.int64),
+        gate_power=np.array(gate_power, dtype=np.int64),
+        x_inf=x_inf, decay=decay, gates=tuple(gates),
+        cm_pf=cell.capacitance_pf, dt_ms=dt_ms, reversal_mv=e_mv)

@@ -1,0 +1,294 @@
+"""Stimulus protocols as data, in the convention of Clampex's epoch table.
+
+A protocol file (JSON, ``"format": "vrig-protocol"``, version 1) holds the clamp mode,
+the holding level, the sample rate, the number of sweeps and their start-to-start
+interval, and a list of epochs. Levels are absolute, in mV for VC and pA for CC;
+durations are in ms. Every numeric epoch field may change from sweep to sweep by a
+delta: ``level`` -> ``level_delta``, ``duration_ms`` -> ``duration_delta_ms``,
+``frequency_hz`` -> ``frequency_delta_hz``.
+
+:func:`render` is the one function that turns a protocol into command arrays; the
+engine and the designer's preview both call it.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from rig import resources, units
+from rig.epochs import EPOCH_KINDS, delta_name, render_epoch
+from rig.errors import VrigError
+
+FORMAT = "vrig-protocol"
+VERSION = 1
+MODES = ("VC", "CC", "I0")
+LEVEL_LIMITS = {"VC": 500.0, "CC": 100_000.0, "I0": 100_000.0}  # |level| in mV or pA
+LEVEL_UNITS = {"VC": "mV", "CC": "pA", "I0": "pA"}
+MAX_SWEEPS = 10_000
+SAMPLE_RATE_KHZ_RANGE = (0.1, 500.0)
+MAX_TOTAL_SAMPLES = 5_000_000
+MAX_SWEEP_INTERVAL_MS = 60_000.0
+MAX_TOTAL_TIME_S = 600.0
+TOP_LEVEL_FIELDS = ("format", "version", "name", "description", "mode", "holding",
+                    "sample_rate_khz", "sweeps", "sweep_interval_ms", "epochs")
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One column of the epoch table: a kind and its numeric fields (file units)."""
+
+    kind: str
+    values: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def value(self, name, sweep):
+        """A field's value in a given sweep (0-based), with its delta applied."""
+        base = self.values.get(name, EPOCH_KINDS[self.kind][name])
+        return base + sweep * self.values.get(delta_name(name), 0.0)
+
+    def duration_ms(self, sweep):
+        """The epoch's duration in ms in a given sweep."""
+        return self.value("duration_ms", sweep)
+
+    def to_dict(self):
+        """The epoch as written in a protocol file."""
+        return {"kind": self.kind, **dict(self.values)}
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A validated stimulus protocol. Build it with :func:`protocol_from_dict`."""
+
+    name: str
+    mode: str
+    holding: float
+    sample_rate_khz: float
+    sweeps: int
+    sweep_interval_ms: float
+    epochs: tuple
+    description: str = ""
+
+    @property
+    def units(self):
+        """Unit of the levels: 'mV' in VC, 'pA' in CC and I0."""
+        return LEVEL_UNITS[self.mode]
+
+    @property
+    def sample_interval_s(self):
+        """Time between samples in s."""
+        return 1.0 / (self.sample_rate_khz * 1e3)
+
+    def sweep_samples(self, sweep):
+        """Number of samples in a sweep (0-based index)."""
+        return _sample_count(sum(e.duration_ms(sweep) for e in self.epochs), self.sample_rate_khz)
+
+    def to_dict(self):
+        """The protocol as a JSON-ready dict in the version-1 file format."""
+        data = {"format": FORMAT, "version": VERSION, "name": self.name}
+        if self.description:
+            data["description"] = self.description
+        data.update({"mode": self.mode, "holding": self.holding,
+                     "sample_rate_khz": self.sample_rate_khz, "sweeps": self.sweeps,
+                     "sweep_interval_ms": self.sweep_interval_ms,
+                     "epochs": [e.to_dict() for e in self.epochs]})
+        return data
+
+    def to_json(self):
+        """The protocol file's text."""
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+
+def _sample_count(duration_ms, rate_khz):
+    return int(round(duration_ms * rate_khz))
+
+
+def _require(data, key, what):
+    if key not in data:
+        raise VrigError(f"{what}: missing field {key!r}")
+    return data[key]
+
+
+def _check_epoch(raw, index, mode):
+    what = f"epoch {index + 1}"
+    if not isinstance(raw, dict):
+        raise VrigError(f"{what} must be an object with a 'kind', got {type(raw).__name__}")
+    kind = _require(raw, "kind", what)
+    if kind not in EPOCH_KINDS:
+        raise VrigError(f"{what}: unknown kind {kind!r}; allowed: {', '.join(EPOCH_KINDS)}")
+    what = f"epoch {index + 1} ({kind})"
+    spec = EPOCH_KINDS[kind]
+    allowed = {"kind"} | set(spec) | {delta_name(name) for name in spec}
+    for key in raw:
+        if key not in allowed:
+            raise VrigError(f"{what}: unknown field {key!r}; allowed: {', '.join(sorted(allowed))}")
+    values = {}
+    limit = LEVEL_LIMITS[mode]
+    for key in sorted(allowed - {"kind"}):
+        if key in raw:
+            values[key] = resources.number(raw, key, what, -1e9, 1e9)
+        elif key in spec and spec[key] is None:
+            raise VrigError(f"{what}: missing field {key!r}")
+    for key in spec:
+        if key in ("duration_ms", "pulse_width_ms", "period_ms", "frequency_hz"):
+            low, high = (0.0, 1e7) if key != "frequency_hz" else (0.0, 1e6)
+        else:
+            low, high = -limit, limit
+        base = values.get(key, spec[key])
+        if base is None:
+            continue
+        if not low <= base <= high:
+            raise VrigError(f"{what}: {key} = {base:g} is outside {low:g} to {high:g}")
+        values.setdefault(key, base)
+    if kind == "train" and values["period_ms"] <= 0:
+        raise VrigError(f"{what}: period_ms must be > 0")
+    return Epoch(kind, MappingProxyType(values))
+
+
+def _check_resolved(protocol):
+    """Every sweep's values must stay in range once the deltas are applied."""
+    limit = LEVEL_LIMITS[protocol.mode]
+    for sweep in range(protocol.sweeps):
+        for i, epoch in enumerate(protocol.epochs):
+            what = f"epoch {i + 1} ({epoch.kind}) in sweep {sweep + 1}"
+            for key in EPOCH_KINDS[epoch.kind]:
+                v = epoch.value(key, sweep)
+                if key.endswith("_ms") or key == "frequency_hz":
+                    if v < 0:
+                        raise VrigError(f"{what}: {key} becomes {v:g} (< 0); reduce its delta")
+                elif abs(v) > limit:
+                    raise VrigError(f"{what}: {key} becomes {v:g} {protocol.units}, beyond "
+                                    f"+/-{limit:g}; reduce its delta")
+            if epoch.kind == "train" and epoch.value("period_ms", sweep) <= 0:
+                raise VrigError(f"{what}: period_ms becomes <= 0; reduce its delta")
+        if protocol.sweep_samples(sweep) < 1:
+            raise VrigError(f"sweep {sweep + 1} has no samples; give the epochs a duration")
+
+
+def protocol_from_dict(data):
+    """Validate a parsed protocol file and return a Protocol.
+
+    Raises VrigError naming the field and the allowed range on the first problem.
+    """
+    if not isinstance(data, dict):
+        raise VrigError("a protocol must be a JSON object")
+    if data.get("format") != FORMAT:
+        raise VrigError(f"not a vRig protocol: 'format' must be {FORMAT!r}")
+    version = data.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise VrigError(f"protocol version {version!r} is not supported; this vRig reads {VERSION}")
+    for key in data:
+        if key not in TOP_LEVEL_FIELDS:
+            raise VrigError(f"unknown protocol field {key!r}; allowed: {', '.join(TOP_LEVEL_FIELDS)}")
+    mode = _require(data, "mode", "protocol")
+    if mode not in MODES:
+        raise VrigError(f"protocol: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    name = data.get("name", "untitled")
+    description = data.get("description", "")
+    if not isinstance(name, str) or len(name) > 200 or not isinstance(description, str):
+        raise VrigError("protocol: name and description must be text (name up to 200 characters)")
+    sweeps = resources.number(data, "sweeps", "protocol", 1, MAX_SWEEPS, default=1)
+    if sweeps != int(sweeps):
+        raise VrigError(f"protocol: sweeps must be a whole number, got {sweeps:g}")
+    epochs_raw = _require(data, "epochs", "protocol")
+    if not isinstance(epochs_raw, list) or not 1 <= len(epochs_raw) <= 100:
+        raise VrigError("protocol: epochs must be a list of 1 to 100 epochs")
+    limit = LEVEL_LIMITS[mode]
+    protocol = Protocol(
+        name=name, description=description, mode=mode,
+        holding=resources.number(data, "holding", "protocol", -limit, limit,
+                                 default=-65.0 if mode == "VC" else 0.0),
+        sample_rate_khz=resources.number(data, "sample_rate_khz", "protocol",
+                                         *SAMPLE_RATE_KHZ_RANGE, default=50.0),
+        sweeps=int(sweeps),
+        sweep_interval_ms=resources.number(data, "sweep_interval_ms", "protocol", 0,
+                                           MAX_SWEEP_INTERVAL_MS, default=0.0),
+        epochs=tuple(_check_epoch(raw, i, mode) for i, raw in enumerate(epochs_raw)),
+    )
+    _check_size(protocol)
+    _check_resolved(protocol)
+    return protocol
+
+
+def _check_size(protocol):
+    """Refuse protocols that would need too much memory or time before rendering them."""
+    longest_ms = 0.0
+    for epoch in protocol.epochs:
+        durations = [epoch.duration_ms(0), epoch.duration_ms(protocol.sweeps - 1)]
+        longest_ms += max(durations)
+    total = longest_ms * protocol.sample_rate_khz * protocol.sweeps
+    if total > MAX_TOTAL_SAMPLES:
+        raise VrigError(
+            f"protocol would record about {total:,.0f} samples; the limit is "
+            f"{MAX_TOTAL_SAMPLES:,}. Lower sample_rate_khz, the durations or the sweeps")
+    total_s = protocol.sweeps * max(protocol.sweep_interval_ms, longest_ms) / 1e3
+    if total_s > MAX_TOTAL_TIME_S:
+        raise VrigError(f"protocol would run {total_s:,.0f} s of simulated time; the limit is "
+                        f"{MAX_TOTAL_TIME_S:g} s. Use fewer sweeps or a shorter interval")
+
+
+def parse_protocol(text, source="protocol"):
+    """A Protocol from the text of a protocol file."""
+    try:
+        data = json.loads(text, parse_constant=resources._reject_constant)
+    except json.JSONDecodeError as exc:
+        raise VrigError(f"{source} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise VrigError(f"{source} is nested too deeply") from None
+    return protocol_from_dict(data)
+
+
+def load_protocol(name_or_path):
+    """A Protocol from a file path or the name of a shipped protocol."""
+    path = Path(name_or_path)
+    if path.suffix.lower() == ".json" or path.exists():
+        return protocol_from_dict(resources.read_json(path, "protocol"))
+    return protocol_from_dict(resources.load_preset("protocols", str(name_or_path)))
+
+
+def shipped_protocols():
+    """{name: Protocol} for every protocol in resources/protocols."""
+    return {name: load_protocol(name) for name in resources.preset_names("protocols")}
+
+
+@dataclass(frozen=True)
+class RenderedSweep:
+    """The command of one sweep in SI (V in VC, A in CC/I0) and its epoch boundaries."""
+
+    command: np.ndarray
+    epoch_starts: tuple  # first sample index of each epoch
+
+
+def render_sweep(protocol, sweep):
+    """Render one sweep (0-based) to a command array in SI units.
+
+    Epoch boundaries are rounded from the cumulative time so that sweeps do not drift.
+    """
+    rate = protocol.sample_rate_khz
+    to_si = units.mv_to_v if protocol.mode == "VC" else units.pa_to_a
+    total = protocol.sweep_samples(sweep)
+    command = np.empty(total)
+    starts = []
+    elapsed_ms = 0.0
+    for epoch in protocol.epochs:
+        first = _sample_count(elapsed_ms, rate)
+        elapsed_ms += epoch.duration_ms(sweep)
+        last = min(_sample_count(elapsed_ms, rate), total)
+        starts.append(first)
+        t_ms = np.arange(last - first) / rate
+        command[first:last] = render_epoch(epoch, sweep, t_ms)
+    return RenderedSweep(to_si(command), tuple(starts))
+
+
+def render(protocol):
+    """Every sweep's command (list of SI arrays); the engine and the preview call this."""
+    return [render_sweep(protocol, k).command for k in range(protocol.sweeps)]
+
+
+def total_duration_s(protocol):
+    """Simulated time the whole protocol takes (s), sweep intervals included."""
+    durations = [protocol.sweep_samples(k) / (protocol.sample_rate_khz * 1e3)
+                 for k in range(protocol.sweeps)]
+    interval = protocol.sweep_interval_ms / 1e3
+    return sum(max(d, interval) for d in durations[:-1]) + durations[-1]

@@ -1,0 +1,80 @@
+"""The only place where electrophysiology units (files, screen, kernel) and SI (the
+Python API) meet. Each function names both units."""
+
+MV_PER_V = 1e3
+PA_PER_A = 1e12
+MS_PER_S = 1e3
+PF_PER_F = 1e12
+NS_PER_S = 1e9
+UM2_PER_M2 = 1e12
+CM2_PER_UM2 = 1e-8
+
+
+def mv_to_v(value_mv):
+    """Millivolts to volts."""
+    return value_mv / MV_PER_V
+
+
+def v_to_mv(value_v):
+    """Volts to millivolts."""
+    return value_v * MV_PER_V
+
+
+def pa_to_a(value_pa):
+    """Picoamperes to amperes."""
+    return value_pa / PA_PER_A
+
+
+def a_to_pa(value_a):
+    """Amperes to picoamperes."""
+    return value_a * PA_PER_A
+
+
+def ms_to_s(value_ms):
+    """Milliseconds to seconds."""
+    return value_ms / MS_PER_S
+
+
+def s_to_ms(value_s):
+    """Seconds to milliseconds."""
+    return value_s * MS_PER_S
+
+
+def mohm_to_ohm(value_mohm):
+    """Megaohms to ohms."""
+    return value_mohm * 1e6
+
+
+def ohm_to_mohm(value_ohm):
+    """Ohms to megaohms."""
+    return value_ohm / 1e6
+
+
+def pf_to_f(value_pf):
+    """Picofarads to farads."""
+    return value_pf / PF_PER_F
+
+
+def f_to_pf(value_f):
+    """Farads to picofarads."""
+    return value_f * PF_PER_F
+
+
+def um2_to_m2(value_um2):
+    """Square micrometres to square metres."""
+    return value_um2 / UM2_PER_M2
+
+
+def density_to_ns(g_ms_per_cm2, area_um2):
+    """A conductance density (mS/cm^2) over an area (um^2) as a conductance in nS."""
+    return g_ms_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
+
+
+def capacitance_pf(c_uf_per_cm2, area_um2):
+    """A specific capacitance (uF/cm^2) over an area (um^2) as a capacitance in pF."""
+    return c_uf_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
+
+
+def current_density_ua_per_cm2(current_pa, area_um2):
+    """A current (pA) over an area (um^2) as a density in uA/cm^2."""
+    return current_pa * 1e-6 / (area_um2 * CM2_PER_UM2)
