@@ -1,6 +1,7 @@
-"""The ``vrig`` command: a thin shell over the Python API.
+"""The headless part of the ``vrig`` command: a thin shell over the Python API.
 
-Errors in what the user gave (files, names, values) print one line on stderr and exit
+The console script is :func:`ui.cli.main`, which adds the window and the screenshot
+to the commands here (so that this package never imports Qt). Errors in what the user gave (files, names, values) print one line on stderr and exit
 with status 2; they never show a traceback.
 """
 
@@ -9,6 +10,7 @@ import sys
 
 from rig import resources
 from rig.errors import VrigError
+from rig.recording import check_output_path
 
 EXIT_USAGE = 2
 
@@ -26,7 +28,7 @@ def _temperature(text):
 
 
 def build_parser():
-    """The argument parser for every subcommand."""
+    """The argument parser and its subparsers for the headless subcommands."""
     parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
                      "Without a command, opens the rig window.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -50,7 +52,7 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
-    return parser
+    return parser, sub
 
 
 def _number(text, option, cast=float):
@@ -65,6 +67,7 @@ def cmd_run(args):
     from rig.engine import Rig
     from rig.protocol import load_protocol
 
+    check_output_path(args.output)
     protocol = load_protocol(args.protocol)
     bench = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
@@ -94,23 +97,30 @@ def cmd_bench(args):
         print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)
 
 
-def main(argv=None):
-    """Entry point of the ``vrig`` console script."""
+def main(argv=None, extend=None, handlers=None):
+    """Parse argv and run the subcommand; returns the exit status.
+
+    extend: optional callable(subparsers) adding more subcommands; handlers:
+    {command or None: callable(args) -> status or None} for them (None is the
+    handler used when no subcommand is given).
+    """
     argv = sys.argv[1:] if argv is None else argv
+    parser, sub = build_parser()
+    if extend is not None:
+        extend(sub)
+    table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench, **(handlers or {})}
     try:
-        args = build_parser().parse_args(argv)
-        if args.command is None:
-            from ui.app import main as window_main
-            return window_main([])
-        handler = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench}[args.command]
-        handler(args)
+        args = parser.parse_args(argv)
+        if args.command not in table:
+            parser.print_help()
+            return EXIT_USAGE
+        return table[args.command](args) or 0
     except VrigError as exc:
         print(f"vrig: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("vrig: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

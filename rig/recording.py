@@ -68,13 +68,9 @@ class Recording:
 
     def save(self, path, signals="basic"):
         """Write a .csv or .npz file (chosen by the extension), atomically."""
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in FORMATS:
-            raise VrigError(f"cannot write {path.name}: the extension must be one of "
-                            f"{', '.join(FORMATS)}")
+        path = check_output_path(path)
         names = self.selected(signals)
-        writer = self._csv_bytes if suffix == ".csv" else self._npz_bytes
+        writer = self._csv_bytes if path.suffix.lower() == ".csv" else self._npz_bytes
         _write_atomically(path, writer(names))
 
     def _file_arrays(self, names):
@@ -101,10 +97,21 @@ class Recording:
         return buffer.getvalue()
 
 
+def check_output_path(path):
+    """The path as a Path if a recording can be written there, else a VrigError."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise VrigError(f"cannot write {path.name}: the extension must be one of "
+                        f"{', '.join(FORMATS)}")
+    if not path.parent.is_dir():
+        raise VrigError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise VrigError(f"cannot write {path}: it is a folder")
+    return path
+
+
 def _write_atomically(path, data):
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise VrigError(f"cannot write {path}: folder {directory} does not exist")
+    directory = path.parent
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:

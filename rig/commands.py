@@ -1,0 +1,110 @@
+"""Commands from the window to the runner, and the messages the runner sends back.
+
+All are small frozen dataclasses of plain data, so they could cross a process
+boundary unchanged. Values are SI (V, A, s) with temperature in degC.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Start:
+    """Start (or resume) acquisition."""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop acquisition at once; a protocol in progress is abandoned."""
+
+
+@dataclass(frozen=True)
+class SetMode:
+    """Switch the amplifier to 'VC', 'CC' or 'I0' (the cell's state is untouched)."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class SetHolding:
+    """Holding level of a mode: V for 'VC', A for 'CC'."""
+
+    mode: str
+    value: float
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """Simulated seconds per wall-clock second; None runs as fast as possible."""
+
+    factor: float | None
+
+
+@dataclass(frozen=True)
+class SetSampleRate:
+    """Sample rate of continuous acquisition, in Hz."""
+
+    rate_hz: float
+
+
+@dataclass(frozen=True)
+class RunProtocol:
+    """Run a protocol's sweeps (episodic acquisition), then return to continuous."""
+
+    protocol: object
+
+
+@dataclass(frozen=True)
+class ResetCell:
+    """Put the cell back at rest for the present mode and holding."""
+
+
+@dataclass(frozen=True)
+class SetTemperature:
+    """Bath temperature in degC."""
+
+    temperature_c: float
+
+
+@dataclass(frozen=True)
+class SetSolutions:
+    """New bath and/or pipette Solution (None keeps the present one)."""
+
+    bath: object = None
+    pipette: object = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A block of samples from the runner.
+
+    kind: 'continuous' or 'sweep'; sweep: sweep index (0 for continuous);
+    first_sample: index of the first sample within the sweep or the continuous
+    stream; sample_interval_s: s; mode: the clamp mode the samples were taken in;
+    signals: {name: SI array}; time_s: simulated time at the chunk's end.
+    """
+
+    kind: str
+    sweep: int
+    first_sample: int
+    sample_interval_s: float
+    mode: str
+    signals: dict = field(default_factory=dict)
+    time_s: float = 0.0
+
+    @property
+    def n_samples(self):
+        """Number of samples in the chunk."""
+        return int(np.asarray(self.signals["Vm"]).size)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the window should know: kind is one of 'started', 'stopped',
+    'protocol_started', 'sweep_done', 'protocol_done', 'error'; text explains."""
+
+    kind: str
+    text: str = ""
+    sweep: int = 0
+    sweeps: int = 0

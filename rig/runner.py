@@ -1,0 +1,212 @@
+"""A paced thread around the engine: commands in, chunks out.
+
+Lifecycle:
+
+1. ``Runner(rig)`` wraps an engine; nothing runs yet. ``start_thread()`` starts the
+   worker, which idles until it gets :class:`Start`.
+2. ``send(command)`` may be called from any thread. The worker is the only code that
+   touches the engine: it applies pending commands between chunks.
+3. While running it computes one chunk (``chunk_s`` of simulated time), puts it on the
+   bounded ``output`` queue, then waits until the wall clock catches up with
+   ``simulated time / speed``. The wait is on an Event that ``send`` sets, so Stop and
+   knob changes take effect at once.
+4. In continuous acquisition the command is the present holding level. A
+   :class:`RunProtocol` runs its sweeps (paced the same way, the inter-sweep interval
+   spent at holding) and then returns to continuous acquisition.
+5. ``close()`` stops the worker and joins it.
+
+If the queue is full (the window is not draining it) the chunk is counted in
+``dropped_chunks`` rather than blocking the simulation.
+"""
+
+import queue
+import threading
+import time
+
+import numpy as np
+
+from rig import commands as c
+from rig.errors import VrigError
+from rig.protocol import render_sweep
+
+DEFAULT_CHUNK_S = 0.005
+DEFAULT_RATE_HZ = 50_000.0
+MAX_LAG_S = 0.25  # beyond this the runner stops trying to catch up with the clock
+
+
+class Runner:
+    """Runs an engine in real time (or scaled) on a worker thread."""
+
+    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000):
+        self.rig = rig
+        self.chunk_s = chunk_s
+        self.output = queue.Queue(maxsize=queue_size)
+        self.dropped_chunks = 0
+        self._commands = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._quit = False
+        self._thread = None
+        self._running = False
+        self._speed = 1.0
+        self._rate_hz = DEFAULT_RATE_HZ
+        self._stream_sample = 0
+        self._episode = None  # iterator over the protocol's pieces while one runs
+        self._clock = None  # (wall time, simulated seconds) at the last pacing reset
+        self._simulated_s = 0.0
+
+    # --- called from the window's thread ------------------------------------------------
+
+    def start_thread(self):
+        """Start the worker thread (idle until a Start command)."""
+        self._thread = threading.Thread(target=self._loop, name="vrig-runner", daemon=True)
+        self._thread.start()
+
+    def send(self, command):
+        """Queue a command for the worker; it is applied before the next chunk."""
+        self._commands.put(command)
+        self._wake.set()
+
+    def close(self, timeout=5.0):
+        """Stop the worker and wait for it to finish."""
+        self._quit = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self):
+        """True while acquiring."""
+        return self._running
+
+    # --- the worker -------------------------------------------------------------------
+
+    def _emit(self, item):
+        try:
+            self.output.put_nowait(item)
+        except queue.Full:
+            self.dropped_chunks += 1
+
+    def _loop(self):
+        while not self._quit:
+            self._apply_commands()
+            if not self._running:
+                self._wake.wait(0.1)
+                self._wake.clear()
+                continue
+            try:
+                produced_s = self._produce()
+            except VrigError as exc:
+                self._running = False
+                self._episode = None
+                self._emit(c.Event("error", str(exc)))
+                self._emit(c.Event("stopped"))
+                continue
+            self._pace(produced_s)
+
+    def _apply_commands(self):
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._apply(command)
+            except VrigError as exc:
+                self._emit(c.Event("error", str(exc)))
+
+    def _apply(self, command):
+        rig = self.rig
+        if isinstance(command, c.Start):
+            if not self._running:
+                self._running = True
+                self._clock = None
+                self._emit(c.Event("started"))
+        elif isinstance(command, c.Stop):
+            if self._running:
+                self._running = False
+                self._episode = None
+                self._emit(c.Event("stopped"))
+        elif isinstance(command, c.SetMode):
+            rig.set_mode(command.mode)
+        elif isinstance(command, c.SetHolding):
+            rig.set_holding(command.value, command.mode)
+        elif isinstance(command, c.SetSpeed):
+            if command.factor is not None and not 0.001 <= command.factor <= 1000:
+                raise VrigError(f"speed must be 0.001x to 1000x, got {command.factor}")
+            self._speed = command.factor
+            self._clock = None
+        elif isinstance(command, c.SetSampleRate):
+            if not 1_000 <= command.rate_hz <= 500_000:
+                raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
+            self._rate_hz = float(command.rate_hz)
+        elif isinstance(command, c.RunProtocol):
+            self._episode = self._episode_pieces(command.protocol)
+            self._running = True
+            self._clock = None
+        elif isinstance(command, c.ResetCell):
+            rig.settle()
+        elif isinstance(command, c.SetTemperature):
+            rig.set_temperature(command.temperature_c)
+        elif isinstance(command, c.SetSolutions):
+            rig.set_solutions(command.bath, command.pipette)
+
+    def _produce(self):
+        """Compute the next piece of simulation; returns the simulated seconds it took."""
+        if self._episode is not None:
+            piece = next(self._episode, None)
+            if piece is not None:
+                return piece
+            self._episode = None
+        interval = 1.0 / self._rate_hz
+        n = max(1, int(round(self.chunk_s * self._rate_hz)))
+        command = np.full(n, self.rig.holding[self.rig.mode])
+        signals = self.rig.advance(command, interval)
+        self._emit(c.Chunk("continuous", 0, self._stream_sample, interval, self.rig.mode,
+                           signals, self.rig.time_s))
+        self._stream_sample += n
+        return n * interval
+
+    def _episode_pieces(self, protocol):
+        """Generator: runs a protocol chunk by chunk, yielding simulated seconds."""
+        rig = self.rig
+        rig.set_mode(protocol.mode)
+        if protocol.mode != "I0":
+            scale = 1e-3 if protocol.mode == "VC" else 1e-12
+            rig.set_holding(protocol.holding * scale)
+        interval = protocol.sample_interval_s
+        per_chunk = max(1, int(round(self.chunk_s / interval)))
+        self._emit(c.Event("protocol_started", protocol.name, 0, protocol.sweeps))
+        for sweep in range(protocol.sweeps):
+            command = render_sweep(protocol, sweep).command
+            for first in range(0, command.size, per_chunk):
+                block = command[first: first + per_chunk]
+                signals = rig.advance(block, interval)
+                self._emit(c.Chunk("sweep", sweep, first, interval, protocol.mode, signals,
+                                   rig.time_s))
+                yield block.size * interval
+            self._emit(c.Event("sweep_done", protocol.name, sweep, protocol.sweeps))
+            if sweep + 1 < protocol.sweeps:
+                gap = protocol.sweep_interval_ms / 1e3 - command.size * interval
+                while gap > 1e-12:
+                    step = min(gap, self.chunk_s)
+                    rig.hold(step)
+                    gap -= step
+                    yield step
+        self._emit(c.Event("protocol_done", protocol.name, protocol.sweeps, protocol.sweeps))
+
+    def _pace(self, produced_s):
+        if self._speed is None:
+            return
+        now = time.perf_counter()
+        if self._clock is None:
+            self._clock = (now, 0.0)
+            self._simulated_s = 0.0
+        self._simulated_s += produced_s
+        start_wall, _ = self._clock
+        due = start_wall + self._simulated_s / self._speed
+        if now - due > MAX_LAG_S:
+            self._clock = None
+            return
+        if due > now:
+            self._wake.wait(due - now)
+            self._wake.clear()
