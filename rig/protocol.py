@@ -113,37 +113,46 @@ def _require(data, key, what):
 def _check_epoch(raw, index, mode):
     what = f"epoch {index + 1}"
     if not isinstance(raw, dict):
-        raise VrigError(f"{what} must be an object with a 'kind', got {type(raw).__name__}")
-    kind = _require(raw, "kind", what)
+        raise VrigError(f"{what} must be an object with a 'kind', got {type(raw).__name__}",
+                        epoch=index)
+    kind = raw.get("kind")
     if kind not in EPOCH_KINDS:
-        raise VrigError(f"{what}: unknown kind {kind!r}; allowed: {', '.join(EPOCH_KINDS)}")
+        raise VrigError(f"{what}: unknown kind {kind!r}; allowed: {', '.join(EPOCH_KINDS)}",
+                        epoch=index, field="kind")
     what = f"epoch {index + 1} ({kind})"
     spec = EPOCH_KINDS[kind]
     allowed = {"kind"} | set(spec) | {delta_name(name) for name in spec}
     for key in raw:
         if key not in allowed:
-            raise VrigError(f"{what}: unknown field {key!r}; allowed: {', '.join(sorted(allowed))}")
-    values = {}
+            raise VrigError(f"{what}: unknown field {key!r}; allowed: {', '.join(sorted(allowed))}",
+                            epoch=index, field=key)
     limit = LEVEL_LIMITS[mode]
+    values = {}
     for key in sorted(allowed - {"kind"}):
-        if key in raw:
-            values[key] = resources.number(raw, key, what, -1e9, 1e9)
-        elif key in spec and spec[key] is None:
-            raise VrigError(f"{what}: missing field {key!r}")
-    for key in spec:
-        if key in ("duration_ms", "pulse_width_ms", "period_ms", "frequency_hz"):
-            low, high = (0.0, 1e7) if key != "frequency_hz" else (0.0, 1e6)
+        if key in spec:
+            low, high = _field_range(key, limit)
         else:
-            low, high = -limit, limit
-        base = values.get(key, spec[key])
-        if base is None:
+            low, high = -1e9, 1e9
+        if key not in raw:
+            if key in spec:
+                raise VrigError(f"{what}: missing field {key!r}", epoch=index, field=key)
             continue
-        if not low <= base <= high:
-            raise VrigError(f"{what}: {key} = {base:g} is outside {low:g} to {high:g}")
-        values.setdefault(key, base)
+        try:
+            values[key] = resources.number(raw, key, what, low, high)
+        except VrigError as exc:
+            raise VrigError(str(exc), epoch=index, field=key) from None
     if kind == "train" and values["period_ms"] <= 0:
-        raise VrigError(f"{what}: period_ms must be > 0")
+        raise VrigError(f"{what}: period_ms must be > 0", epoch=index, field="period_ms")
     return Epoch(kind, MappingProxyType(values))
+
+
+def _field_range(key, level_limit):
+    """Allowed range of an epoch field: times and frequencies >= 0, levels within the limit."""
+    if key == "frequency_hz":
+        return 0.0, 1e6
+    if key.endswith("_ms"):
+        return 0.0, 1e7
+    return -level_limit, level_limit
 
 
 def _check_resolved(protocol):
@@ -154,14 +163,13 @@ def _check_resolved(protocol):
             what = f"epoch {i + 1} ({epoch.kind}) in sweep {sweep + 1}"
             for key in EPOCH_KINDS[epoch.kind]:
                 v = epoch.value(key, sweep)
-                if key.endswith("_ms") or key == "frequency_hz":
-                    if v < 0:
-                        raise VrigError(f"{what}: {key} becomes {v:g} (< 0); reduce its delta")
-                elif abs(v) > limit:
-                    raise VrigError(f"{what}: {key} becomes {v:g} {protocol.units}, beyond "
-                                    f"+/-{limit:g}; reduce its delta")
+                low, high = _field_range(key, limit)
+                if not low <= v <= high:
+                    raise VrigError(f"{what}: {key} becomes {v:g}, outside {low:g} to {high:g}; "
+                                    f"change {delta_name(key)}", epoch=i, field=delta_name(key))
             if epoch.kind == "train" and epoch.value("period_ms", sweep) <= 0:
-                raise VrigError(f"{what}: period_ms becomes <= 0; reduce its delta")
+                raise VrigError(f"{what}: period_ms becomes <= 0; change period_delta_ms",
+                                epoch=i, field="period_delta_ms")
         if protocol.sweep_samples(sweep) < 1:
             raise VrigError(f"sweep {sweep + 1} has no samples; give the epochs a duration")
 
