@@ -150,8 +150,9 @@ class Rig:
         """Names of the signals advance() returns, in order, with their SI units."""
         m = self.membrane()
         names = [("Vm", "V"), ("Im", "A"), ("command", "V" if self.mode == "VC" else "A")]
-        for label in dict.fromkeys(m.channel_labels):
-            names.append((f"I{label}", "A"))
+        labels = list(dict.fromkeys(m.channel_labels))
+        names += [(f"I{label}", "A") for label in labels]
+        names += [(f"g{label}", "S") for label in labels]
         names += [(g, "") for g in m.gate_names]
         return names
 
@@ -241,16 +242,21 @@ class Rig:
         return out
 
     def _signals(self, m, out, command):
-        signals = {"Vm": units.mv_to_v(out[:, kernel.OUT_VM]),
+        v_mv = out[:, kernel.OUT_VM]
+        signals = {"Vm": units.mv_to_v(v_mv),
                    "Im": units.pa_to_a(out[:, kernel.OUT_IM]),
                    "command": (units.mv_to_v(command) if self.mode == "VC"
                                else units.pa_to_a(command) if self.mode == "CC"
                                else np.zeros(command.size))}
+        conductances = {}
         n_chan = m.chan_g_ns.size
         for ch, label in enumerate(m.channel_labels):
-            column = units.pa_to_a(out[:, kernel.FIRST_CHANNEL_COLUMN + ch])
+            g_ns = out[:, kernel.FIRST_CHANNEL_COLUMN + ch]
+            current = units.pa_to_a(g_ns * (v_mv - m.chan_e_mv[ch]))
             key = f"I{label}"
-            signals[key] = signals[key] + column if key in signals else column
+            signals[key] = signals[key] + current if key in signals else current
+            conductances[f"g{label}"] = conductances.get(f"g{label}", 0.0) + g_ns * 1e-9
+        signals.update(conductances)
         for g, name in enumerate(m.gate_names):
             signals[name] = out[:, kernel.FIRST_CHANNEL_COLUMN + n_chan + g].copy()
         return signals

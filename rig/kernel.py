@@ -35,7 +35,7 @@ def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
     command: per-sample command (mV in VC modes, pA in CC; ignored in I0).
     out: (n_samples, 2 + n_channels + n_gates) filled with Vm (mV, end of sample),
     Im (pA, mean over the sample: electrode current in VC, injected current in CC),
-    each channel's current (pA, outward positive) and each gate's value.
+    each channel's conductance (nS) and each gate's value, all at the sample's end.
     """
     n_gates = gate_channel.size
     n_chan = chan_g_ns.size
@@ -101,8 +101,7 @@ def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
         out[s, OUT_VM] = v
         out[s, OUT_IM] = charge / steps_per_sample
         for ch in range(n_chan):
-            out[s, FIRST_CHANNEL_COLUMN + ch] = (
-                chan_g_ns[ch] * open_fraction[ch] * (v - chan_e_mv[ch]))
+            out[s, FIRST_CHANNEL_COLUMN + ch] = chan_g_ns[ch] * open_fraction[ch]
         for g in range(n_gates):
             out[s, FIRST_CHANNEL_COLUMN + n_chan + g] = state[1 + g]
     state[0] = v

@@ -3,7 +3,7 @@
 In memory every signal is SI (V, A; gates dimensionless) in an array of shape
 (n_sweeps, longest sweep), padded with NaN after a shorter sweep's end. In files the
 columns are ``<name>_<unit>`` in ephys units (Vm_mV, Im_pA, command_mV or command_pA,
-INa_pA, ..., and the gates m, h, n without a unit).
+INa_pA, ..., gNa_nS, ..., and the gates m, h, n without a unit).
 
 Files are written completely or not at all: to a temporary file beside the target,
 then renamed over it.
@@ -20,7 +20,7 @@ import numpy as np
 
 from rig.errors import VrigError
 
-FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "": ("", 1.0)}
+FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
 FORMATS = (".csv", ".npz")
 BASIC_SIGNALS = ("Vm", "Im", "command")
 
