@@ -26,6 +26,7 @@ class Cell:
     bath: str = "squid-seawater"
     pipette: str = "squid-axoplasm"
     series_resistance_mohm: float = 0.0
+    ghk_permeability: dict = field(default_factory=dict)
     description: str = ""
     source: str = ""
 
@@ -54,6 +55,11 @@ def cell_from_dict(data, name):
         if ion not in PERMEANT_IONS:
             raise VrigError(f"{what}: leak ion must be one of {', '.join(PERMEANT_IONS)}")
         leak[ion] = resources.number({"g": density}, "g", f"{what} leak {ion}", 0, 1000)
+    ghk = {}
+    for ion, p in dict(data.get("ghk_relative_permeability", {})).items():
+        if ion not in ("Na", "K", "Cl"):
+            raise VrigError(f"{what}: GHK permeabilities are for Na, K and Cl, not {ion!r}")
+        ghk[ion] = resources.number({"p": p}, "p", f"{what} GHK permeability {ion}", 0, 100)
     return Cell(
         name=name,
         area_um2=resources.number(data, "area_um2", what, 1, 1e8),
@@ -66,6 +72,7 @@ def cell_from_dict(data, name):
         pipette=str(data.get("pipette", "squid-axoplasm")),
         series_resistance_mohm=resources.number(data, "series_resistance_MOhm", what, 0, 1000,
                                                 default=0.0),
+        ghk_permeability=ghk,
         description=str(data.get("description", "")),
         source=str(data.get("source", "")),
     )

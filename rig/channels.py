@@ -53,12 +53,17 @@ class Rate:
 
 @dataclass(frozen=True)
 class Gate:
-    """A gating particle: its name (m, h, n, ...), exponent and two rates."""
+    """A gating particle: its name (m, h, n, ...), exponent and two rates.
+
+    inactivating: True for an inactivation gate (HH's h), which drugs such as pronase
+    remove.
+    """
 
     name: str
     power: int
     alpha: Rate
     beta: Rate
+    inactivating: bool = False
 
     def steady_state(self, v_mv):
         """x_inf at v_mv (mV)."""
@@ -121,7 +126,8 @@ def channel_from_dict(data, name):
         if power != int(power):
             raise VrigError(f"{gwhat}: power must be a whole number, got {power}")
         gates.append(Gate(g["name"], int(power), _rate_from_dict(g.get("alpha"), f"{gwhat} alpha"),
-                          _rate_from_dict(g.get("beta"), f"{gwhat} beta")))
+                          _rate_from_dict(g.get("beta"), f"{gwhat} beta"),
+                          bool(g.get("inactivating", False))))
     ion = data.get("ion")
     from rig.solutions import PERMEANT_IONS
     if ion not in PERMEANT_IONS:

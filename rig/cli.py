@@ -10,6 +10,7 @@ import sys
 
 from rig import resources
 from rig.errors import VrigError
+from rig.pharmacology import parse_drug_option
 from rig.recording import check_output_path
 
 EXIT_USAGE = 2
@@ -42,13 +43,16 @@ def build_parser():
     run.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
     run.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
                      help="override one concentration, e.g. out:Na=44 or in:K=140 (repeatable)")
+    run.add_argument("--drug", action="append", default=[], metavar="[in:]NAME=CONC",
+                     help="a drug at steady state from the start, e.g. TTX=300nM, TEA=10mM, "
+                          "in:Cs=120mM for the pipette (repeatable; see `vrig list drugs`)")
     run.add_argument("--seed", default="0", help="random seed (default 0)")
     run.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
     run.add_argument("--signals", choices=["basic", "all"], default="basic",
                      help="'all' adds each channel's current and the gates")
 
     lister = sub.add_parser("list", help="list what ships: protocols, cells or solutions")
-    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels"])
+    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
@@ -73,6 +77,9 @@ def cmd_run(args):
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=args.temperature, ion_overrides=args.ion,
         dt=_number(args.dt_us, "--dt-us") * 1e-6, seed=_number(args.seed, "--seed", int))
+    for text in args.drug:
+        drug, side, concentration = parse_drug_option(text)
+        bench.apply_drug(drug, concentration, side, steady_state=True)
     recording = bench.run(protocol)
     recording.save(args.output, signals=args.signals)
     print(f"wrote {args.output}: {protocol.name}, {protocol.sweeps} sweep(s), "
@@ -84,6 +91,8 @@ def cmd_list(args):
     for name in resources.preset_names(args.what):
         data = resources.load_preset(args.what, name)
         text = data.get("description", "") if isinstance(data, dict) else ""
+        if args.what == "drugs":
+            text = f"{data.get('name', name)} ({data.get('effect')} {data.get('target')}): {text}"
         if args.what == "protocols":
             text = f"[{data.get('mode')}] {data.get('name', '')}: {text}"
         print(f"{name:24s} {text}")

@@ -15,11 +15,13 @@ from rig.cell import load_cell
 from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.errors import VrigError
 from rig.membrane import compile_membrane
+from rig.pharmacology import Perfusion, load_drug
 from rig.protocol import render_sweep
-from rig.solutions import load_solution, parse_ion_override
+from rig.solutions import check_permeant, load_solution, parse_ion_override
 
 MODES = ("VC", "CC", "I0")
 DEFAULT_DT_S = 10e-6
+PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 DT_RANGE_S = (0.1e-6, 100e-6)
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
 SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
@@ -38,8 +40,8 @@ class Rig:
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
                  series_resistance=None, seed=0):
         self.cell = cell
-        self._bath = bath
-        self._pipette = pipette
+        self._bath = check_permeant(bath, "bath")
+        self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
             cell.temperature_c if temperature_c is None else temperature_c)
         self.dt = _check_dt(dt)
@@ -51,6 +53,7 @@ class Rig:
         self.seed = int(seed)
         self.rng = np.random.default_rng(self.seed)
         self._membranes = {}
+        self.perfusion = Perfusion()
         self.mode = "CC"
         self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
         self.state = np.zeros(1 + len(cell.gates()))
@@ -94,8 +97,8 @@ class Rig:
 
     def set_solutions(self, bath=None, pipette=None):
         """Change the bath and/or pipette solution; reversal potentials follow at once."""
-        self._bath = bath or self._bath
-        self._pipette = pipette or self._pipette
+        self._bath = check_permeant(bath, "bath") if bath else self._bath
+        self._pipette = check_permeant(pipette, "pipette") if pipette else self._pipette
         self._membranes.clear()
 
     def set_temperature(self, temperature_c):
@@ -119,6 +122,16 @@ class Rig:
                             f"{'V' if mode == 'VC' else 'A'}, got {value:g}")
         self.holding[mode] = value
 
+    def apply_drug(self, drug, concentration_m, side="outside", steady_state=False):
+        """Perfuse a drug (name or pharmacology.Drug) at a concentration (M) on a side
+        ('outside' = bath, 'inside' = pipette). steady_state=True applies it at once."""
+        drug = load_drug(drug) if isinstance(drug, str) else drug
+        self.perfusion.apply(drug, concentration_m, side, steady_state)
+
+    def wash_drug(self, name=None):
+        """Wash one drug (by name) or all drugs out of the bath and pipette."""
+        self.perfusion.wash(None if name is None else load_drug(name).name)
+
     # --- derived quantities ----------------------------------------------------------
 
     def membrane(self, dt_ms=None):
@@ -136,6 +149,12 @@ class Rig:
         result = {ion: units.mv_to_v(e) for ion, e in m.reversal_mv.items()}
         result["leak"] = units.mv_to_v(m.leak_reversal_mv())
         return result
+
+    def ghk_potential(self):
+        """The GHK voltage (V) for the cell's resting permeabilities in the present solutions."""
+        p = self.cell.ghk_permeability or {"K": 1.0}
+        return physics.ghk_voltage(p, self._bath.concentrations_mm,
+                                   self._pipette.concentrations_mm, self._temperature_c)
 
     def resting_potential(self):
         """The membrane's steady-state potential (V) with no current applied."""
@@ -186,9 +205,11 @@ class Rig:
             return holding
         g_series = self._series_ns()
 
+        chan_g, floor = m.drug_arrays(self.perfusion.effects())
+
         def imbalance(v_mv):
             external = g_series * (holding - v_mv) if mode == "VC" else holding
-            return m.steady_state_current_pa(v_mv) - external
+            return m.steady_state_current_pa(v_mv, chan_g, floor) - external
 
         f = imbalance(SETTLE_GRID_MV)
         crossings = np.nonzero(np.sign(f[:-1]) != np.sign(f[1:]))[0]
@@ -213,7 +234,12 @@ class Rig:
         command = self._command_to_kernel(command_si)
         steps = self._steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
-        out = self._run_kernel(m, command, steps)
+        if self.perfusion.settled:
+            out = self._run_kernel(m, command, steps)
+        else:
+            block = max(1, int(PERFUSION_BLOCK_S / sample_interval_s))
+            out = np.concatenate([self._run_kernel(m, command[i: i + block], steps)
+                                  for i in range(0, command.size, block)])
         self.time_s += command.size * sample_interval_s
         return self._signals(m, out, command)
 
@@ -223,19 +249,25 @@ class Rig:
         sample_s = units.ms_to_s(m.dt_ms) * GAP_SAMPLE_STEPS
         n = int(round(duration_s / sample_s))
         block = np.full(min(n, 10_000), self._holding_kernel())
+        if not self.perfusion.settled:
+            block = block[: max(1, int(PERFUSION_BLOCK_S / sample_s))]
         for start in range(0, n, block.size):
             self._run_kernel(m, block[: min(block.size, n - start)], GAP_SAMPLE_STEPS)
         self.time_s += n * sample_s
 
     def _run_kernel(self, m, command, steps):
+        """Step the kernel through command (kernel units), then let drugs move on."""
         out = np.empty((command.size, kernel.FIRST_CHANNEL_COLUMN + m.chan_g_ns.size
                         + m.gate_channel.size))
+        chan_g, floor = m.drug_arrays(self.perfusion.effects())
         v_grid = m.x_inf.shape[1]
         kernel.advance(self.state, command, steps, m.dt_ms, self._kernel_mode(),
-                       self._series_ns(), m.cm_pf, m.gate_channel, m.gate_power,
+                       self._series_ns(), m.cm_pf, m.gate_channel, m.gate_power, floor,
                        m.x_inf, m.decay, TABLE_V_MIN_MV,
                        (v_grid - 1) / (TABLE_V_MAX_MV - TABLE_V_MIN_MV),
-                       m.chan_g_ns, m.chan_e_mv, out)
+                       chan_g, m.chan_e_mv, out)
+        if not self.perfusion.settled:
+            self.perfusion.advance(command.size * steps * units.ms_to_s(m.dt_ms))
         if not np.isfinite(self.state).all():
             raise VrigError("the simulation became unstable (non-finite state); "
                             "reset the cell and use a smaller time step")
@@ -315,6 +347,7 @@ class Rig:
             "pipette": self._pipette.name,
             "pipette_mM": self._pipette.summary(),
             "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
+            "drugs": self.perfusion.summary() or "none",
         }
         if protocol is not None:
             meta["holding"] = f"{protocol.holding:g} {protocol.units}"

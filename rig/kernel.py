@@ -27,11 +27,13 @@ FIRST_CHANNEL_COLUMN = 2
 
 @njit(nogil=True, cache=True)
 def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
-            gate_channel, gate_power, x_inf, decay, v_min_mv, inv_dv_mv,
+            gate_channel, gate_power, gate_floor, x_inf, decay, v_min_mv, inv_dv_mv,
             chan_g_ns, chan_e_mv, out):
     """Advance ``command.size`` samples of ``steps_per_sample`` steps each.
 
     state: [Vm (mV), gate values...], updated in place.
+    gate_floor: per gate, the fraction of channels in which the gate is held open
+    (a drug that removes inactivation); the gate acts as floor + (1 - floor) x.
     command: per-sample command (mV in VC modes, pA in CC; ignored in I0).
     out: (n_samples, 2 + n_channels + n_gates) filled with Vm (mV, end of sample),
     Im (pA, mean over the sample: electrode current in VC, injected current in CC),
@@ -60,7 +62,7 @@ def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
             for ch in range(n_chan):
                 open_fraction[ch] = 1.0
             for g in range(n_gates):
-                x = state[1 + g]
+                x = gate_floor[g] + (1.0 - gate_floor[g]) * state[1 + g]
                 p = x
                 for _k in range(gate_power[g] - 1):
                     p *= x

@@ -29,13 +29,20 @@ class CompiledMembrane:
     dt_ms: float
     reversal_mv: dict  # ion -> Nernst potential in mV
 
-    def steady_state_current_pa(self, v_mv):
-        """Membrane current (pA, outward +) with every gate at steady state, at v_mv (mV)."""
+    def steady_state_current_pa(self, v_mv, chan_g_ns=None, gate_floor=None):
+        """Membrane current (pA, outward +) with every gate at steady state, at v_mv (mV).
+
+        chan_g_ns, gate_floor: the conductances and gate floors in force (after drugs);
+        by default the drug-free ones.
+        """
         v = np.asarray(v_mv, dtype=float)
+        chan_g_ns = self.chan_g_ns if chan_g_ns is None else chan_g_ns
+        floors = np.zeros(len(self.gates)) if gate_floor is None else gate_floor
         open_fraction = np.ones((len(self.channel_labels),) + v.shape)
-        for gate, ch in self.gates:
-            open_fraction[ch] = open_fraction[ch] * gate.steady_state(v) ** gate.power
-        g = self.chan_g_ns.reshape((-1,) + (1,) * v.ndim) * open_fraction
+        for (gate, ch), floor in zip(self.gates, floors):
+            x = floor + (1.0 - floor) * gate.steady_state(v)
+            open_fraction[ch] = open_fraction[ch] * x ** gate.power
+        g = chan_g_ns.reshape((-1,) + (1,) * v.ndim) * open_fraction
         return np.sum(g * (v - self.chan_e_mv.reshape((-1,) + (1,) * v.ndim)), axis=0)
 
     def leak_reversal_mv(self):
@@ -48,6 +55,14 @@ class CompiledMembrane:
         """Gate values (kernel order) at steady state at v_mv (mV)."""
         return np.array([gate.steady_state(v_mv) for gate, _ in self.gates], dtype=float)
 
+    def drug_arrays(self, effects):
+        """(chan_g_ns, gate_floor) with a pharmacology.Effects applied."""
+        scale = np.array([effects.conductance_scale.get(label, 1.0)
+                          for label in self.channel_labels])
+        floor = np.array([effects.inactivation_removed.get(self.channel_labels[ch], 0.0)
+                          if gate.inactivating else 0.0 for gate, ch in self.gates])
+        return self.chan_g_ns * scale, floor
+
 
 def gate_column_names(cell):
     """Signal names of the gates: the gate's own name where unique, else 'Label_name'."""
@@ -56,13 +71,8 @@ def gate_column_names(cell):
     return tuple(name if names.count(name) == 1 else f"{label}_{name}" for label, name in pairs)
 
 
-def compile_membrane(cell, bath, pipette, temperature_c, dt_ms, conductance_scale=None):
-    """Build the kernel arrays.
-
-    conductance_scale: optional {channel label: factor} applied to gmax (e.g. from
-    drugs); labels not given keep factor 1.
-    """
-    scale = conductance_scale or {}
+def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
+    """Build the kernel arrays (drug-free; see CompiledMembrane.drug_arrays)."""
     e_rev_v = reversal_potentials(bath, pipette, temperature_c)
     e_mv = {ion: units.v_to_mv(v) for ion, v in e_rev_v.items()}
     labels, g_ns, e_list = [], [], []
@@ -70,7 +80,7 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms, conductance_scal
     for channel, density in cell.channels:
         index = len(labels)
         labels.append(channel.label)
-        g_ns.append(units.density_to_ns(density, cell.area_um2) * scale.get(channel.label, 1.0))
+        g_ns.append(units.density_to_ns(density, cell.area_um2))
         e_list.append(e_mv.get(channel.ion, 0.0) if channel.ion in e_mv else np.nan)
         phi = channel.phi(temperature_c)
         for gate in channel.gates:
@@ -81,7 +91,7 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms, conductance_scal
     for ion, density in cell.leak_ms_per_cm2.items():
         if ion in e_mv and density > 0:
             labels.append("leak")
-            g_ns.append(units.density_to_ns(density, cell.area_um2) * scale.get("leak", 1.0))
+            g_ns.append(units.density_to_ns(density, cell.area_um2))
             e_list.append(e_mv[ion])
     g = np.array(g_ns, dtype=float)
     e = np.array(e_list, dtype=float)

@@ -71,6 +71,14 @@ def load_solution(name):
     return solution_from_dict(resources.load_preset("solutions", name), name)
 
 
+def check_permeant(solution, side):
+    """A solution must hold at least one ion a channel conducts."""
+    if not any(solution.mm(ion) > 0 for ion in PERMEANT_IONS):
+        raise VrigError(f"the {side} solution {solution.name!r} has no permeant ion; "
+                        f"give it at least one of {', '.join(PERMEANT_IONS)}")
+    return solution
+
+
 def reversal_potentials(bath, pipette, temperature_c):
     """Nernst potential (V) of every permeant ion present on both sides."""
     result = {}
