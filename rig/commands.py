@@ -76,6 +76,23 @@ class SetSolutions:
 
 
 @dataclass(frozen=True)
+class ApplyDrug:
+    """Start perfusing a drug (by name) at a concentration in M on a side
+    ('outside' = bath, 'inside' = pipette)."""
+
+    name: str
+    concentration_m: float
+    side: str = "outside"
+
+
+@dataclass(frozen=True)
+class WashDrug:
+    """Wash a drug (by name) out; None washes every drug."""
+
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A block of samples from the runner.
 

@@ -149,6 +149,10 @@ class Runner:
             rig.set_temperature(command.temperature_c)
         elif isinstance(command, c.SetSolutions):
             rig.set_solutions(command.bath, command.pipette)
+        elif isinstance(command, c.ApplyDrug):
+            rig.apply_drug(command.name, command.concentration_m, command.side)
+        elif isinstance(command, c.WashDrug):
+            rig.wash_drug(command.name)
 
     def _produce(self):
         """Compute the next piece of simulation; returns the simulated seconds it took."""
