@@ -28,6 +28,7 @@ NEW_FIELD_VALUES = (  # text put into an empty required cell when a kind is chos
     ("amplitude", "10"), ("frequency_hz", "10"),
 )
 ERROR_BACKGROUND = "#7a2323"
+ERROR_FOREGROUND = "#ffffff"
 INAPPLICABLE_FOREGROUND = "#6b6e75"
 INAPPLICABLE_BACKGROUND = "#26272b"
 MAX_EPOCHS = 100
@@ -88,6 +89,7 @@ class EpochTable(QTableWidget):
     """Epochs as columns, fields as rows; emits ``edited`` on every committed change."""
 
     edited = Signal()
+    rowsShown = Signal()  # the set of visible rows changed (the table wants another height)
 
     def __init__(self, parent=None):
         self._rows = _field_rows()  # (key, base field, label or None for a delta)
@@ -276,9 +278,12 @@ class EpochTable(QTableWidget):
         used = set()
         for col in range(self.columnCount()):
             used |= set(EPOCH_KINDS[self.kind(col)])
+        before = [self.isRowHidden(r) for r in range(self.rowCount())]
         for row, (_, base, _) in enumerate(self._rows, start=1):
             self.setRowHidden(row, base not in used)
-        self.updateGeometry()
+        if before != [self.isRowHidden(r) for r in range(self.rowCount())]:
+            self.updateGeometry()
+            self.rowsShown.emit()
 
     # -- errors ------------------------------------------------------------------------
 
@@ -292,16 +297,17 @@ class EpochTable(QTableWidget):
             combo.setProperty("invalid", True)
             combo.setToolTip(message)
             combo.style().polish(combo)
-            self._marked.append(("kind", epoch, message))
+            self._marked.append((epoch, "kind", message))
             return
         item = self.item(row, epoch) if row is not None else self.horizontalHeaderItem(epoch)
         was_blocked = self.blockSignals(True)
         try:
             item.setBackground(QColor(ERROR_BACKGROUND))
+            item.setForeground(QColor(ERROR_FOREGROUND))
             item.setToolTip(message)
         finally:
             self.blockSignals(was_blocked)
-        self._marked.append((key if row is not None else None, epoch, message))
+        self._marked.append((epoch, key if row is not None else None, message))
         if row is not None:
             self.setRowHidden(row, False)
             self.scrollToItem(item)
@@ -309,7 +315,7 @@ class EpochTable(QTableWidget):
     def clear_errors(self):
         """Remove every error mark."""
         marked, self._marked = self._marked, []
-        for key, col, _ in marked:
+        for col, key, _ in marked:
             if col >= self.columnCount():
                 continue
             if key == "kind":
@@ -320,6 +326,7 @@ class EpochTable(QTableWidget):
             elif key is None:
                 header = self.horizontalHeaderItem(col)
                 header.setBackground(QBrush())
+                header.setForeground(QBrush())
                 header.setToolTip("")
             else:
                 self._style_column(col)

@@ -57,6 +57,8 @@ class SweepPreview(QWidget):
         super().__init__(parent)
         self.setObjectName("sweepPreview")
         self._protocol = None
+        self._info = ""
+        self._stale = False
         self.plot = pg.PlotWidget(background=BACKGROUND)
         self.plot.setObjectName("previewPlot")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
@@ -104,8 +106,14 @@ class SweepPreview(QWidget):
         for curve, sweep in zip(self.sweep_curves, shown):
             curve.setData(*self._sweep_data(sweep))
         drawn = "" if len(shown) == protocol.sweeps else f" ({len(shown)} drawn)"
-        self.info.setText(f"{protocol.mode}, {protocol.sweeps} sweeps{drawn}")
+        self._info = f"{protocol.mode}, {protocol.sweeps} sweeps{drawn}"
+        self.set_stale(self._stale)
         self._draw_highlight()
+
+    def set_stale(self, stale):
+        """Say whether the entries have changed into something invalid since this was drawn."""
+        self._stale = stale
+        self.info.setText(f"{self._info} — last valid protocol" if stale else self._info)
 
     def _shown_sweeps(self, sweeps):
         if sweeps <= MAX_PREVIEW_CURVES:
@@ -240,6 +248,7 @@ class StimulusDesigner(QWidget):
 
         self.table = EpochTable()
         self.table.edited.connect(self._validate)
+        self.table.rowsShown.connect(self._fit_table)
         self.add_button = self._button("Add epoch", "addEpochButton", self.table.add_epoch)
         self.remove_button = self._button("Remove epoch", "removeEpochButton",
                                           self.table.remove_epoch)
@@ -260,7 +269,7 @@ class StimulusDesigner(QWidget):
         table_layout.addWidget(self.table, 1)
 
         self.preview = SweepPreview()
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("designerSplitter")
         splitter.addWidget(table_box)
         splitter.addWidget(self.preview)
@@ -413,7 +422,9 @@ class StimulusDesigner(QWidget):
             self._mark(exc)
             self._set_valid(False)
             self._set_status(str(exc), error=True)
+            self.preview.set_stale(True)
             return
+        self.preview.set_stale(False)
         self._set_valid(True)
         self._set_status(self._summary(protocol))
         if protocol != self._protocol:
@@ -478,6 +489,16 @@ class StimulusDesigner(QWidget):
     def _on_mode_changed(self):
         self._show_units()
         self._validate()
+
+    def _fit_table(self):
+        """Give the table the height of its visible rows, up to 60 % of the splitter."""
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        table_box = self.splitter.widget(0)
+        want = min(table_box.sizeHint().height(), int(0.6 * total))
+        self.splitter.setSizes([want, total - want])
 
     def _redraw_preview(self):
         if self._protocol is not None:
