@@ -372,6 +372,9 @@ class StimulusDesigner(QWidget):
         except VrigError as exc:
             self._show_error("Cannot open protocol", str(exc))
             return False
+        except TypeError as exc:  # e.g. an unhashable "kind" slips past the validator
+            self._show_error("Cannot open protocol", f"protocol file {path} is malformed: {exc}")
+            return False
         self._path = Path(path)
         self.set_protocol(protocol)
         self.shipped_combo.setCurrentIndex(-1)

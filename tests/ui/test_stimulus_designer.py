@@ -331,6 +331,8 @@ HOSTILE = {
     "wrong-format.json": json.dumps({"format": "something-else"}).encode(),
     "bad-kind.json": json.dumps({"format": "vrig-protocol", "version": 1, "mode": "VC",
                                  "epochs": [{"kind": "__import__('os')"}]}).encode(),
+    "list-kind.json": json.dumps({"format": "vrig-protocol", "version": 1, "mode": "VC",
+                                  "epochs": [{"kind": []}]}).encode(),
     "bad-value.json": json.dumps({"format": "vrig-protocol", "version": 1, "mode": "VC",
                                   "epochs": [{"kind": "step", "duration_ms": -1,
                                               "level": 0}]}).encode(),
