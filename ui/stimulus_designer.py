@@ -39,10 +39,16 @@ BACKGROUND = "#1e1f22"
 SWEEP_PEN = (110, 150, 190, 120)
 HIGHLIGHT_PEN = "#ffc94d"
 BOUNDARY_PEN = (150, 150, 160, 90)
-INVALID_STYLE = """
+DESIGNER_STYLE = """
 *[invalid="true"] { background-color: #7a2323; color: #ffffff; }
 QLabel#designerStatus[error="true"] { color: #ff8a80; }
-"""
+QTableWidget#epochTable { background: #1b1f24; color: #e5e9f0; gridline-color: #323943;
+                          selection-background-color: #2f4a66; }
+QTableWidget#epochTable QHeaderView { background: #20252b; }
+QTableWidget#epochTable QHeaderView::section { background: #20252b; color: #aab4c3;
+                                               border: 1px solid #2c323a; padding: 2px 6px; }
+QTableWidget#epochTable QTableCornerButton::section { background: #20252b; border: 0; }
+"""  # only what the app-wide stylesheet has no rule for: error marks and the table
 
 
 def _si_to_display(protocol, command):
@@ -174,7 +180,7 @@ class StimulusDesigner(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("stimulusDesigner")
-        self.setStyleSheet(INVALID_STYLE)
+        self.setStyleSheet(DESIGNER_STYLE)
         self._protocol = None  # the last valid protocol (what the preview shows)
         self._valid = False
         self._path = None  # the file Save writes to
@@ -215,6 +221,7 @@ class StimulusDesigner(QWidget):
         files.addWidget(self.source_label, 1)
 
         self.name_edit = self._line_edit("protocolName")
+        self.name_edit.setMinimumWidth(220)
         self.description_edit = self._line_edit("protocolDescription")
         self.description_edit.setPlaceholderText("What the protocol shows (optional)")
         self.mode_combo = QComboBox()
