@@ -107,7 +107,9 @@ class ProtocolDock(QWidget):
 
     def _set_current(self, protocol):
         self._protocol = protocol
-        if self.designer is not None or protocol is None:
+        if self.designer is not None:
+            return  # the designer shows the protocol itself
+        if protocol is None:
             self.summary.setText("")
             return
         self.summary.setText(

@@ -174,7 +174,7 @@ class ScopeStack(FrameView):
             curve.setVisible(self.style == "continuous" and name in self.visible)
         for name, curves in self.sweep_curves.items():
             for slot, curve in enumerate(curves):
-                has_data = name in self._slots and self._slots[name].filled[slot] > 0
+                has_data = name in self._slots and bool(self._slots[name].filled[slot] > 0)
                 curve.setVisible(self.style == "episodic" and name in self.visible and has_data)
 
     def set_mode(self, mode):

@@ -1,0 +1,113 @@
+"""The front panel and its knob, driven as a user would (wheel, keys, typing)."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QWheelEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from rig.commands import Chunk  # noqa: E402
+from ui.amplifier_panel import AmplifierPanel, format_current  # noqa: E402
+from ui.knob import Knob  # noqa: E402
+
+
+def wheel(widget, notches, modifiers=Qt.NoModifier):
+    """Send a mouse-wheel turn of some notches to a widget."""
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(centre, widget.mapToGlobal(centre), QPoint(0, 0),
+                        QPoint(0, int(120 * notches)), Qt.NoButton, modifiers,
+                        Qt.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+@pytest.fixture
+def knob(qtbot):
+    widget = Knob("mV", -100, 100, 1.0)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_wheel_keys_and_drag(knob, qtbot):
+    with qtbot.waitSignal(knob.valueChanged) as blocker:
+        wheel(knob.dial, 3)
+    assert blocker.args == [3.0]
+    wheel(knob.dial, -1, Qt.ShiftModifier)
+    assert knob.value() == pytest.approx(2.9)
+    knob.dial.setFocus()
+    qtbot.keyClick(knob.dial, Qt.Key_Up)
+    qtbot.keyClick(knob.dial, Qt.Key_PageDown)
+    assert knob.value() == pytest.approx(-6.1)
+    qtbot.mousePress(knob.dial, Qt.LeftButton, pos=QPoint(40, 60))
+    qtbot.mouseMove(knob.dial, QPoint(40, 20))
+    qtbot.mouseRelease(knob.dial, Qt.LeftButton, pos=QPoint(40, 20))
+    assert knob.value() == pytest.approx(3.9)  # 40 px up = 10 steps
+
+
+def test_typed_values_and_limits(knob, qtbot):
+    qtbot.keyClicks(knob.entry, "\b" * 20)
+    knob.entry.setText("-70 mV")
+    with qtbot.waitSignal(knob.valueChanged):
+        knob.entry.editingFinished.emit()
+    assert knob.value() == -70.0
+    for bad in ("abc", "nan", "inf", "1e9", ""):
+        knob.entry.setText(bad)
+        with qtbot.waitSignal(knob.invalidInput) as blocker:
+            knob.entry.editingFinished.emit()
+        assert knob.value() == -70.0, bad
+        assert knob.entry.property("invalid") is True
+        assert blocker.args[0]
+    wheel(knob.dial, 500)
+    assert knob.value() == 100.0  # clamped to the maximum
+    assert knob.entry.property("invalid") is False
+
+
+def test_panel_remembers_holding_per_mode(qtbot):
+    panel = AmplifierPanel(["hh-squid"])
+    qtbot.addWidget(panel)
+    requests = []
+    panel.holdingRequested.connect(lambda mode, value: requests.append((mode, value)))
+    modes = []
+    panel.modeRequested.connect(modes.append)
+    qtbot.mouseClick(panel.mode_buttons["VC"], Qt.LeftButton)
+    assert modes == ["VC"] and panel.knob.unit == "mV"
+    wheel(panel.knob.dial, 5)
+    assert requests[-1] == ("VC", pytest.approx(-0.060))
+    qtbot.mouseClick(panel.mode_buttons["CC"], Qt.LeftButton)
+    assert panel.knob.unit == "pA" and panel.knob.value() == 0.0
+    wheel(panel.knob.dial, 2)
+    assert requests[-1] == ("CC", pytest.approx(10e-12))
+    qtbot.mouseClick(panel.mode_buttons["I0"], Qt.LeftButton)
+    assert not panel.knob.isEnabled()
+    qtbot.mouseClick(panel.mode_buttons["VC"], Qt.LeftButton)
+    assert panel.knob.value() == -60.0
+    assert modes == ["VC", "CC", "I0", "VC"]
+
+
+def _chunk(mode, vm, im):
+    n = 10
+    return Chunk("continuous", 0, 0, 2e-5, mode,
+                 {"Vm": np.full(n, vm), "Im": np.full(n, im), "command": np.zeros(n)})
+
+
+def test_meters_and_overload_lamp(qtbot):
+    panel = AmplifierPanel()
+    qtbot.addWidget(panel)
+    panel.show_chunks([_chunk("VC", -0.065, 5e-9)], now=100.0)
+    assert "-65.0 mV" in panel.vm_readout.text()
+    assert "5.000 nA" in panel.im_readout.text()
+    assert not panel.overload_lamp.on
+    panel.show_chunks([_chunk("VC", -0.065, 25e-9)], now=101.0)
+    assert panel.overload_lamp.on
+    panel.show_chunks([_chunk("VC", -0.065, 1e-9)], now=101.2)
+    assert panel.overload_lamp.on  # held so the eye catches it
+    panel.show_chunks([_chunk("VC", -0.065, 1e-9)], now=102.0)
+    assert not panel.overload_lamp.on
+    panel.show_chunks([_chunk("CC", 1.5, 0.0)], now=103.0)
+    assert panel.overload_lamp.on
+    assert format_current(12.34e-12).strip() == "12.3 pA"
+    assert "---" in format_current(float("nan"))

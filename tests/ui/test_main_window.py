@@ -1,0 +1,216 @@
+"""The rig window driven as a student would: modes, the knob, protocols, recording,
+keyboard, bad input, settings, closing."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from rig import commands as c  # noqa: E402
+from rig.recording import load_recording  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, qapp, settings):
+    theme.apply(qapp)
+    windows = []
+
+    def make(**kwargs):
+        window = MainWindow(settings=settings, **kwargs)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.client.runner._thread.is_alive()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+class Collector:
+    """Keeps every chunk and event the window receives."""
+
+    def __init__(self, window):
+        self.chunks = []
+        self.events = []
+        window.client.chunks.connect(self.chunks.extend)
+        window.client.event.connect(self.events.append)
+
+    def kinds(self):
+        return [e.kind for e in self.events]
+
+
+def test_switching_mode_while_running_keeps_the_cell(window, qtbot):
+    got = Collector(window)
+    window.start()
+    qtbot.waitUntil(lambda: len(got.chunks) > 5, timeout=WAIT_MS)
+    qtbot.mouseClick(window.panel.mode_buttons["VC"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: any(ch.mode == "VC" for ch in got.chunks), timeout=WAIT_MS)
+    i = next(k for k, ch in enumerate(got.chunks) if ch.mode == "VC")
+    before, after = got.chunks[i - 1].signals["Vm"][-1], got.chunks[i].signals["Vm"][0]
+    assert abs(after - before) < 1e-3  # at -65 mV in CC and held at -65 mV: no jump
+    assert window.panel.knob.unit == "mV" and window.panel.knob.value() == -65.0
+    window.panel.knob.dial.setFocus()
+    qtbot.keyClick(window.panel.knob.dial, Qt.Key_Down)
+    qtbot.mouseClick(window.panel.mode_buttons["CC"], Qt.LeftButton)
+    assert window.panel.knob.value() == 0.0
+    qtbot.mouseClick(window.panel.mode_buttons["VC"], Qt.LeftButton)
+    assert window.panel.knob.value() == -66.0  # each mode remembers its holding
+    assert window.scopes.scope.plots["command"].getAxis("left").labelUnits == "V"
+
+
+def test_turning_the_knob_until_the_cell_fires(window, qtbot):
+    got = Collector(window)
+    qtbot.keyClick(window, Qt.Key_Space)  # space starts
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    assert window.panel.run_lamp.on
+    dial = window.panel.knob.dial
+    dial.setFocus()
+    for _ in range(24):  # 5 pA per step, to 120 pA: above the HH rheobase
+        qtbot.keyClick(dial, Qt.Key_Up)
+    assert window.panel.holdings["CC"] == 120.0
+    qtbot.waitUntil(lambda: any(ch.signals["Vm"].max() > 0 for ch in got.chunks[-200:]),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "-" in window.panel.vm_readout.text()
+                    or "mV" in window.panel.vm_readout.text(), timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key_Space)  # and stops
+    qtbot.waitUntil(lambda: not window.client.running, timeout=WAIT_MS)
+    assert not window.panel.run_lamp.on
+
+
+def test_shipped_protocol_runs_episodically(window, qtbot):
+    got = Collector(window)
+    window.panel.set_speed(None)  # as fast as possible for the family
+    protocol = window.protocols.load_shipped("vc-iv-family")
+    assert protocol is not None and protocol.mode == "VC"
+    with qtbot.waitSignal(window.protocols.runRequested):
+        window.protocols.run_current()
+    qtbot.waitUntil(lambda: "protocol_done" in got.kinds(), timeout=WAIT_MS)
+    assert window.panel.mode == "VC"
+    assert window.scopes.scope.style == "episodic"
+    sweeps = {ch.sweep for ch in got.chunks if ch.kind == "sweep"}
+    assert sweeps == set(range(protocol.sweeps))
+    qtbot.waitUntil(lambda: sum(cv.isVisible() for cv in window.scopes.scope.sweep_curves["Im"]) >= 8,
+                    timeout=WAIT_MS)
+    inward = min(ch.signals["Im"].min() for ch in got.chunks if ch.kind == "sweep")
+    assert inward < -1e-9  # the sodium current of the family, in nA
+    qtbot.mouseClick(window.scopes.clear_button, Qt.LeftButton)
+    assert not any(cv.isVisible() for cv in window.scopes.scope.sweep_curves["Im"])
+
+
+@pytest.mark.parametrize("ext", [".csv", ".npz"])
+def test_record_and_read_back(window, qtbot, tmp_path, ext):
+    got = Collector(window)
+    window.settings.setValue("record_folder", str(tmp_path))
+    window.format_actions[ext].setChecked(True)
+    window.start()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key_R)
+    assert window.recorder is not None and window.panel.record_lamp.on
+    n_before = len(got.chunks)
+    qtbot.waitUntil(lambda: len(got.chunks) > n_before + 40, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key_R)
+    assert window.recorder is None and not window.panel.record_lamp.on
+    files = list(tmp_path.glob(f"vrig-*{ext}"))
+    assert len(files) == 1 and not list(tmp_path.glob("*.part"))
+    back = load_recording(files[0])
+    assert back.metadata["cell"] == "hh-squid"
+    assert back.metadata["mode"] == "CC" and "bath_mM" in back.metadata
+    assert back.sweep_lengths.sum() >= 40 * 250
+    assert {"Vm", "Im", "command", "INa", "gK", "m"} <= set(back.signals)
+    vm = back.sweep("Vm", 0)
+    assert np.all(np.abs(vm + 0.065) < 0.005)  # resting near -65 mV
+
+
+def test_stopping_and_closing_finish_the_recording(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.start()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    path = window.start_recording(tmp_path / "stop.csv")
+    qtbot.waitUntil(lambda: window.recorder.samples > 2000, timeout=WAIT_MS)
+    window.stop()
+    qtbot.waitUntil(lambda: window.recorder is None, timeout=WAIT_MS)
+    assert load_recording(path).sweep_lengths.sum() > 2000
+    window.start()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    path = window.start_recording(tmp_path / "close.npz")
+    qtbot.waitUntil(lambda: window.recorder.samples > 2000, timeout=WAIT_MS)
+    window.close()
+    assert not window.client.runner._thread.is_alive()
+    assert load_recording(path).sweep_lengths.sum() > 2000
+
+
+def test_bad_values_are_reported_and_the_rig_keeps_running(window, qtbot, tmp_path):
+    got = Collector(window)
+    window.start()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    window.panel.knob.entry.setText("lots")
+    window.panel.knob.entry.editingFinished.emit()
+    assert "not a number" in window.last_error
+    window.client.send(c.SetHolding("CC", 1.0))  # 1 A: the engine refuses it
+    qtbot.waitUntil(lambda: "error" in got.kinds(), timeout=WAIT_MS)
+    assert "holding" in window.last_error
+    designer = window.protocols.designer
+    if designer is not None:
+        window.protocols.load_shipped("cc-threshold")
+        designer.holding_edit.selectAll()
+        qtbot.keyClicks(designer.holding_edit, "-6x5")
+        assert designer.protocol() is None
+        window.protocols.run_current()
+        assert "protocol" in window.last_error
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "vrig-protocol", "version": 1, "mode": "XX", "epochs": []}')
+    if designer is None:
+        assert window.protocols.load_file(bad) is None and "mode" in window.last_error
+    n = len(got.chunks)
+    qtbot.waitUntil(lambda: len(got.chunks) > n + 5, timeout=WAIT_MS)
+    assert window.client.running
+
+
+def test_settings_survive_a_restart(make_window, qtbot):
+    first = make_window()
+    first.set_mode("VC")
+    first.set_holding("VC", -80.0)
+    first.set_holding("CC", 35.0)
+    first.scopes.set_visible_traces(["INa", "n"])
+    first.panel.speed_combo.setCurrentIndex(0)  # 0.1x
+    first.close()
+    second = make_window()
+    assert second.panel.mode == "VC"
+    assert second.panel.holdings == {"VC": -80.0, "CC": 35.0}
+    assert second.panel.speed() == 0.1
+    assert second.scopes.visible_traces() == ["INa", "n"]
+    assert "currents" in second.scopes.scope._visible_panels()
+
+
+def test_changing_cell_rebuilds_the_engine(window, qtbot):
+    got = Collector(window)
+    window.start()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    old = window.client.runner
+    window.set_cell("cortical-neuron")
+    assert not old._thread.is_alive()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    assert window.client.rig.cell.name == "cortical-neuron"
+    n = len(got.chunks)
+    qtbot.waitUntil(lambda: len(got.chunks) > n + 5, timeout=WAIT_MS)
+    assert abs(got.chunks[-1].signals["Vm"][-1] + 0.070) < 0.005  # rests near -70 mV
