@@ -1,16 +1,20 @@
 """The membrane: area, capacitance, voltage-gated channel densities and an ionic leak.
 
 The leak is a sum of ohmic components, one per ion, each reversing at that ion's
-Nernst potential; its reversal is therefore the chord-conductance average and moves
+Nernst potential (or at 0 mV for a 'nonselective' component, as in a model cell); its reversal is therefore the chord-conductance average and moves
 when a solution changes (raise bath K and the rest depolarises, sub-Nernstian).
 """
 
+import math
 from dataclasses import dataclass, field
 
 from rig import physics, resources, units
+from rig.amplifier import Amplifier
 from rig.channels import load_channel
 from rig.errors import VrigError
 from rig.solutions import PERMEANT_IONS
+
+NONSELECTIVE = "nonselective"  # a leak component reversing at 0 mV (a resistor to ground)
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Cell:
     bath: str = "squid-seawater"
     pipette: str = "squid-axoplasm"
     series_resistance_mohm: float = 0.0
+    pipette_capacitance_pf: float = 0.0
+    seal_resistance_gohm: float = math.inf
     ghk_permeability: dict = field(default_factory=dict)
     description: str = ""
     source: str = ""
@@ -34,6 +40,12 @@ class Cell:
     def capacitance_pf(self):
         """Membrane capacitance in pF."""
         return units.capacitance_pf(self.specific_capacitance_uf_per_cm2, self.area_um2)
+
+    def electrode(self):
+        """The Amplifier (SI) for this cell's electrode, with no compensation or artefacts."""
+        return Amplifier(series_resistance=self.series_resistance_mohm * 1e6,
+                         pipette_capacitance=self.pipette_capacitance_pf * 1e-12,
+                         seal_resistance=self.seal_resistance_gohm * 1e9)
 
     def gates(self):
         """(channel index, Gate) for every gate, in the order the kernel stores them."""
@@ -52,8 +64,9 @@ def cell_from_dict(data, name):
         channels.append((load_channel(channel_name), g))
     leak = {}
     for ion, density in dict(data.get("leak_mS_per_cm2", {})).items():
-        if ion not in PERMEANT_IONS:
-            raise VrigError(f"{what}: leak ion must be one of {', '.join(PERMEANT_IONS)}")
+        if ion not in PERMEANT_IONS + (NONSELECTIVE,):
+            raise VrigError(f"{what}: leak ion must be one of "
+                            f"{', '.join(PERMEANT_IONS + (NONSELECTIVE,))}")
         leak[ion] = resources.number({"g": density}, "g", f"{what} leak {ion}", 0, 1000)
     ghk = {}
     for ion, p in dict(data.get("ghk_relative_permeability", {})).items():
@@ -72,6 +85,10 @@ def cell_from_dict(data, name):
         pipette=str(data.get("pipette", "squid-axoplasm")),
         series_resistance_mohm=resources.number(data, "series_resistance_MOhm", what, 0, 1000,
                                                 default=0.0),
+        pipette_capacitance_pf=resources.number(data, "pipette_capacitance_pF", what, 0, 100,
+                                                default=0.0),
+        seal_resistance_gohm=resources.number(data, "seal_resistance_GOhm", what, 0.01,
+                                              math.inf, default=math.inf),
         ghk_permeability=ghk,
         description=str(data.get("description", "")),
         source=str(data.get("source", "")),

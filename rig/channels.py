@@ -56,7 +56,8 @@ class Gate:
     """A gating particle: its name (m, h, n, ...), exponent and two rates.
 
     inactivating: True for an inactivation gate (HH's h), which drugs such as pronase
-    remove.
+    remove. charge_nc_per_cm2: gating charge (nC/cm^2 of membrane) that moves when this
+    gate goes from 0 to 1 in every channel, i.e. the Q_max its movement carries.
     """
 
     name: str
@@ -64,6 +65,7 @@ class Gate:
     alpha: Rate
     beta: Rate
     inactivating: bool = False
+    charge_nc_per_cm2: float = 0.0
 
     def steady_state(self, v_mv):
         """x_inf at v_mv (mV)."""
@@ -127,7 +129,9 @@ def channel_from_dict(data, name):
             raise VrigError(f"{gwhat}: power must be a whole number, got {power}")
         gates.append(Gate(g["name"], int(power), _rate_from_dict(g.get("alpha"), f"{gwhat} alpha"),
                           _rate_from_dict(g.get("beta"), f"{gwhat} beta"),
-                          bool(g.get("inactivating", False))))
+                          bool(g.get("inactivating", False)),
+                          resources.number(g, "gating_charge_nC_per_cm2", gwhat, 0, 1000,
+                                           default=0.0)))
     ion = data.get("ion")
     from rig.solutions import PERMEANT_IONS
     if ion not in PERMEANT_IONS:

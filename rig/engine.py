@@ -8,23 +8,22 @@ ohm) with temperature in degC; the kernel underneath works in mV, ms, pA, nS, pF
 import json
 
 import numpy as np
-from scipy.optimize import brentq
 
 from rig import __version__, kernel, physics, units
+from rig.amplifier import OutputChain
 from rig.cell import load_cell
 from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.errors import VrigError
 from rig.membrane import compile_membrane
 from rig.pharmacology import Perfusion, load_drug
-from rig.protocol import render_sweep
 from rig.solutions import check_permeant, load_solution, parse_ion_override
+from rig.steady_state import steady_voltage_mv
 
 MODES = ("VC", "CC", "I0")
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 DT_RANGE_S = (0.1e-6, 100e-6)
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
-SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
 
 
 class Rig:
@@ -33,30 +32,34 @@ class Rig:
     cell: a :class:`rig.cell.Cell`; bath, pipette: :class:`rig.solutions.Solution`;
     temperature_c: degC (default: the cell's); dt: the largest time step in s (the
     step actually used divides the sample interval evenly); series_resistance: access
-    resistance in ohm used in VC (0 = ideal clamp; default: the cell's); seed: for
-    every random number the rig draws.
+    resistance in ohm (0 = ideal clamp; default: the cell's); amplifier: an
+    :class:`rig.amplifier.Amplifier` (default: the cell's electrode, no artefacts);
+    seed: for every random number the rig draws (instrument noise).
     """
 
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
-                 series_resistance=None, seed=0):
+                 series_resistance=None, seed=0, amplifier=None):
         self.cell = cell
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
             cell.temperature_c if temperature_c is None else temperature_c)
         self.dt = _check_dt(dt)
-        rs = (units.mohm_to_ohm(cell.series_resistance_mohm)
-              if series_resistance is None else series_resistance)
-        if not 0 <= rs <= 1e9 or rs != rs:
-            raise VrigError(f"series resistance must be 0 to 1000 MOhm, got {rs / 1e6:g} MOhm")
-        self.series_resistance = float(rs)
-        self.seed = int(seed)
+        if amplifier is None:
+            amplifier = cell.electrode()
+            if series_resistance is not None:
+                amplifier = amplifier.changed(series_resistance=float(series_resistance))
+        self.amplifier = amplifier
+        self.seed = _check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
+        self.output_chain = OutputChain(self.rng)
+        self.overloaded = False
         self._membranes = {}
         self.perfusion = Perfusion()
         self.mode = "CC"
         self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
         self.state = np.zeros(1 + len(cell.gates()))
+        self.electrode = np.zeros(kernel.N_EL)
         self.time_s = 0.0
         self.settle()
 
@@ -95,6 +98,15 @@ class Rig:
         """Bath temperature in degC."""
         return self._temperature_c
 
+    @property
+    def series_resistance(self):
+        """Access resistance in ohm (0 = ideal clamp)."""
+        return self.amplifier.series_resistance
+
+    def set_amplifier(self, **changes):
+        """Change amplifier settings (see rig.amplifier.Amplifier); validated first."""
+        self.amplifier = self.amplifier.changed(**changes)
+
     def set_solutions(self, bath=None, pipette=None):
         """Change the bath and/or pipette solution; reversal potentials follow at once."""
         self._bath = check_permeant(bath, "bath") if bath else self._bath
@@ -110,6 +122,10 @@ class Rig:
         """Switch clamp mode ('VC', 'CC', 'I0') without touching the cell's state."""
         if mode not in MODES:
             raise VrigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode != self.mode:
+            # The pipette is where the membrane is at the switch, so nothing jumps.
+            self.electrode[kernel.EL_ILAG] = 0.0
+            self.electrode[kernel.EL_VPRED] = self.state[0]
         self.mode = mode
 
     def set_holding(self, value, mode=None):
@@ -162,13 +178,21 @@ class Rig:
 
     @property
     def membrane_potential(self):
-        """The present membrane potential in V."""
+        """The present (true) membrane potential in V."""
         return units.mv_to_v(self.state[0])
+
+    @property
+    def saturated(self):
+        """True once the headstage has hit its rails (over-compensation, oscillation)."""
+        return self.electrode[kernel.EL_RAIL_HITS] > 0
 
     def signal_names(self):
         """Names of the signals advance() returns, in order, with their SI units."""
         m = self.membrane()
-        names = [("Vm", "V"), ("Im", "A"), ("command", "V" if self.mode == "VC" else "A")]
+        names = [("Vm", "V"), ("Im", "A"), ("command", "V" if self.mode == "VC" else "A"),
+                 ("Vmem", "V")]
+        if m.gate_charge_fc.any():
+            names.append(("Igating", "A"))
         labels = list(dict.fromkeys(m.channel_labels))
         names += [(f"I{label}", "A") for label in labels]
         names += [(f"g{label}", "S") for label in labels]
@@ -178,9 +202,25 @@ class Rig:
     # --- stepping -------------------------------------------------------------------
 
     def settle(self):
-        """Put the cell at its steady state for the present mode and holding level."""
+        """Put the cell and electrode at their steady state for the present mode and
+        holding level, and clear the output filters and the rail flag."""
         v = self._steady_voltage_mv(self.mode)
         self.state = np.concatenate(([v], self.membrane().steady_gates(v)))
+        holding = self._holding_kernel()
+        e = self.electrode
+        e[:] = 0.0
+        e[kernel.EL_VPRED] = holding if self.mode == "VC" else v
+        if self.mode == "VC":
+            current = self._steady_membrane_current_pa(v)
+            e[kernel.EL_ILAG] = current
+            a = self.amplifier
+            e[kernel.EL_VP] = holding + a.rs_correction * a.whole_cell_resistance * 1e-6 * current
+        else:
+            injected = holding if self.mode == "CC" else 0.0
+            e[kernel.EL_VP] = v + injected * self.series_resistance * 1e-9
+        e[kernel.EL_VLAG] = e[kernel.EL_VP]
+        self.output_chain.reset()
+        self.overloaded = False
 
     def _kernel_mode(self):
         if self.mode == "VC":
@@ -194,31 +234,27 @@ class Rig:
     def _holding_kernel(self):
         return float(self._command_to_kernel(self.holding[self.mode]))
 
-    def _series_ns(self):
-        return 0.0 if self.series_resistance == 0 else 1e9 / self.series_resistance
+    def _steady_membrane_current_pa(self, v_mv):
+        m = self.membrane()
+        chan_g, floor = m.drug_arrays(self.perfusion.effects())
+        seal_ns = 1e9 / self.amplifier.seal_resistance
+        return m.steady_state_current_pa(v_mv, chan_g, floor) + seal_ns * v_mv
 
     def _steady_voltage_mv(self, mode):
-        m = self.membrane()
         holding = (units.v_to_mv(self.holding["VC"]) if mode == "VC"
                    else units.a_to_pa(self.holding["CC"]) if mode == "CC" else 0.0)
         if mode == "VC" and self.series_resistance == 0:
             return holding
-        g_series = self._series_ns()
-
-        chan_g, floor = m.drug_arrays(self.perfusion.effects())
-
-        def imbalance(v_mv):
-            external = g_series * (holding - v_mv) if mode == "VC" else holding
-            return m.steady_state_current_pa(v_mv, chan_g, floor) - external
-
-        f = imbalance(SETTLE_GRID_MV)
-        crossings = np.nonzero(np.sign(f[:-1]) != np.sign(f[1:]))[0]
-        if crossings.size == 0:
-            return float(SETTLE_GRID_MV[np.argmin(np.abs(f))])
-        # The lowest root where the current rises with voltage is the stable rest.
-        rising = [i for i in crossings if f[i + 1] > f[i]]
-        i = (rising or list(crossings))[0]
-        return float(brentq(imbalance, SETTLE_GRID_MV[i], SETTLE_GRID_MV[i + 1], xtol=1e-9))
+        if mode == "VC":
+            # Rs correction shrinks the effective access resistance by its fraction.
+            a = self.amplifier
+            rs_ohm = max(a.series_resistance - a.rs_correction * a.whole_cell_resistance,
+                         0.01 * a.series_resistance)
+            g_eff = 1e9 / rs_ohm
+            return steady_voltage_mv(self._steady_membrane_current_pa,
+                                     lambda v: g_eff * (holding - v))
+        return steady_voltage_mv(self._steady_membrane_current_pa,
+                                 lambda v: np.full_like(np.asarray(v, dtype=float), holding))
 
     def _steps_per_sample(self, sample_interval_s):
         steps = int(np.ceil(sample_interval_s / self.dt - 1e-9))
@@ -229,7 +265,8 @@ class Rig:
 
         command_si: per-sample command (V in VC, A in CC; ignored in I0).
         sample_interval_s: time between samples (s); the step is the largest that
-        divides it and does not exceed ``self.dt``.
+        divides it and does not exceed ``self.dt``. Sets ``self.overloaded`` when
+        the digitiser clipped in this block.
         """
         command = self._command_to_kernel(command_si)
         steps = self._steps_per_sample(sample_interval_s)
@@ -240,12 +277,22 @@ class Rig:
             block = max(1, int(PERFUSION_BLOCK_S / sample_interval_s))
             out = np.concatenate([self._run_kernel(m, command[i: i + block], steps)
                                   for i in range(0, command.size, block)])
+        signals = self._signals(m, out, command, sample_interval_s)
         self.time_s += command.size * sample_interval_s
-        return self._signals(m, out, command)
+        return signals
 
     def hold(self, duration_s):
         """Advance at the holding level without recording (e.g. between sweeps)."""
         m = self.membrane()
+        if self._kernel_mode() == kernel.MODE_VC_IDEAL and self.perfusion.settled:
+            # The voltage is imposed, so the gates relax exactly; no need to step.
+            holding = self._holding_kernel()
+            self.state[0] = holding
+            self.state[1:] = m.relax_gates(self.state[1:], holding, units.s_to_ms(duration_s))
+            self.electrode[kernel.EL_VP] = holding
+            self.time_s += duration_s
+            self.output_chain.reset()
+            return
         sample_s = units.ms_to_s(m.dt_ms) * GAP_SAMPLE_STEPS
         n = int(round(duration_s / sample_s))
         block = np.full(min(n, 10_000), self._holding_kernel())
@@ -254,6 +301,7 @@ class Rig:
         for start in range(0, n, block.size):
             self._run_kernel(m, block[: min(block.size, n - start)], GAP_SAMPLE_STEPS)
         self.time_s += n * sample_s
+        self.output_chain.reset()
 
     def _run_kernel(self, m, command, steps):
         """Step the kernel through command (kernel units), then let drugs move on."""
@@ -261,32 +309,39 @@ class Rig:
                         + m.gate_channel.size))
         chan_g, floor = m.drug_arrays(self.perfusion.effects())
         v_grid = m.x_inf.shape[1]
-        kernel.advance(self.state, command, steps, m.dt_ms, self._kernel_mode(),
-                       self._series_ns(), m.cm_pf, m.gate_channel, m.gate_power, floor,
+        kernel.advance(self.state, self.electrode, command, steps, m.dt_ms,
+                       self._kernel_mode(), m.cm_pf, self.amplifier.kernel_parameters(),
+                       m.gate_channel, m.gate_power, floor, m.gate_charge_fc,
                        m.x_inf, m.decay, TABLE_V_MIN_MV,
                        (v_grid - 1) / (TABLE_V_MAX_MV - TABLE_V_MIN_MV),
                        chan_g, m.chan_e_mv, out)
         if not self.perfusion.settled:
             self.perfusion.advance(command.size * steps * units.ms_to_s(m.dt_ms))
-        if not np.isfinite(self.state).all():
+        if not (np.isfinite(self.state).all() and np.isfinite(self.electrode).all()):
             raise VrigError("the simulation became unstable (non-finite state); "
                             "reset the cell and use a smaller time step")
         return out
 
-    def _signals(self, m, out, command):
-        v_mv = out[:, kernel.OUT_VM]
-        signals = {"Vm": units.mv_to_v(v_mv),
-                   "Im": units.pa_to_a(out[:, kernel.OUT_IM]),
+    def _signals(self, m, out, command, sample_interval_s):
+        v_mem = out[:, kernel.OUT_VMEM]
+        voltage, current, overloaded = self.output_chain.process(
+            self.amplifier, self.mode, units.mv_to_v(out[:, kernel.OUT_VM]),
+            units.pa_to_a(out[:, kernel.OUT_IM]), sample_interval_s, self.time_s)
+        self.overloaded = self.overloaded or overloaded
+        signals = {"Vm": voltage, "Im": current,
                    "command": (units.mv_to_v(command) if self.mode == "VC"
                                else units.pa_to_a(command) if self.mode == "CC"
-                               else np.zeros(command.size))}
+                               else np.zeros(command.size)),
+                   "Vmem": units.mv_to_v(v_mem)}
+        if m.gate_charge_fc.any():
+            signals["Igating"] = units.pa_to_a(out[:, kernel.OUT_IGATE])
         conductances = {}
         n_chan = m.chan_g_ns.size
         for ch, label in enumerate(m.channel_labels):
             g_ns = out[:, kernel.FIRST_CHANNEL_COLUMN + ch]
-            current = units.pa_to_a(g_ns * (v_mv - m.chan_e_mv[ch]))
+            channel_current = units.pa_to_a(g_ns * (v_mem - m.chan_e_mv[ch]))
             key = f"I{label}"
-            signals[key] = signals[key] + current if key in signals else current
+            signals[key] = signals[key] + channel_current if key in signals else channel_current
             conductances[f"g{label}"] = conductances.get(f"g{label}", 0.0) + g_ns * 1e-9
         signals.update(conductances)
         for g, name in enumerate(m.gate_names):
@@ -295,37 +350,15 @@ class Rig:
 
     # --- protocols ------------------------------------------------------------------
 
-    def run(self, protocol, progress=None):
+    def run(self, protocol, progress=None, leak_subtraction=None):
         """Run every sweep of a protocol from the settled state; returns a Recording.
 
         progress: optional callable(sweep_index, n_sweeps) called after each sweep.
+        leak_subtraction: P/N sub-sweeps per sweep (overrides the protocol's; 0 = off).
         """
-        from rig.recording import Recording
+        from rig.episodes import run_protocol
 
-        self.set_mode(protocol.mode)
-        if protocol.mode != "I0":
-            to_si = units.mv_to_v if protocol.mode == "VC" else units.pa_to_a
-            self.set_holding(to_si(protocol.holding))
-        self.settle()
-        lengths = np.array([protocol.sweep_samples(k) for k in range(protocol.sweeps)])
-        interval_s = protocol.sample_interval_s
-        buffers = {}
-        for k in range(protocol.sweeps):
-            if k > 0:
-                gap_s = protocol.sweep_interval_ms / 1e3 - lengths[k - 1] * interval_s
-                if gap_s > 0:
-                    self.hold(gap_s)
-            signals = self.advance(render_sweep(protocol, k).command, interval_s)
-            for name, values in signals.items():
-                if name not in buffers:
-                    buffers[name] = np.full((protocol.sweeps, lengths.max()), np.nan)
-                buffers[name][k, : values.size] = values
-            if progress is not None:
-                progress(k, protocol.sweeps)
-        units_by_name = dict(self.signal_names())
-        steps = self._steps_per_sample(interval_s)
-        return Recording(buffers, units_by_name, lengths, interval_s,
-                         self.metadata(protocol, interval_s / steps))
+        return run_protocol(self, protocol, progress, leak_subtraction)
 
     def metadata(self, protocol=None, dt_s=None):
         """Everything needed to reproduce a recording, as text for file headers."""
@@ -342,6 +375,7 @@ class Rig:
             "dt_us": f"{(dt_s or self.dt) * 1e6:g}",
             "seed": str(self.seed),
             "series_resistance_MOhm": f"{units.ohm_to_mohm(self.series_resistance):g}",
+            "amplifier": self.amplifier.describe(),
             "bath": self._bath.name,
             "bath_mM": self._bath.summary(),
             "pipette": self._pipette.name,
@@ -355,6 +389,12 @@ class Rig:
             meta["sweep_interval_ms"] = f"{protocol.sweep_interval_ms:g}"
             meta["protocol_json"] = json.dumps(protocol.to_dict())
         return meta
+
+
+def _check_seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:
+        raise VrigError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r:.40}")
+    return int(seed)
 
 
 def _check_dt(dt):

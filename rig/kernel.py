@@ -1,13 +1,21 @@
-"""The compiled stepping code. Units inside: mV, ms, pA, nS, pF.
+"""The compiled stepping code. Units inside: mV, ms, pA, nS, pF, MOhm, fC.
 
 One call advances a whole block of samples so that the interpreter (and its lock) is
 touched once per block, not once per step. Each step:
 
 1. gates: exact exponential (Rush-Larsen) update at the step's starting voltage, from
    precomputed tables of x_inf and exp(-dt/tau) (linear interpolation in V);
-2. the membrane node is linear in V once the gates are known, so it is advanced with
-   the exact solution of C dV/dt = A - B V over the step; this stays stable when the
-   access time constant Rs*Cm is shorter than dt.
+2. the membrane node is linear in V once the gates are known. With only the access
+   resistance in the way it is advanced with the exact solution of C dV/dt = A - B V
+   over the step, which stays stable when Rs*Cm is shorter than dt. With a pipette
+   capacitance in current clamp the pipette and membrane nodes form a 2x2 linear
+   system, solved implicitly (backward Euler);
+3. the amplifier: in VC the headstage drives the pipette to the command plus the
+   series-resistance prediction and correction (fed back through a lag filter, so
+   that over-compensation rings and then oscillates, bounded by the headstage rails);
+   fast and whole-cell capacitance compensation subtract their model currents from
+   the measured current. In CC, bridge balance subtracts I*Rs from the recorded
+   voltage and capacitance neutralisation feeds back C dVp/dt through the lag.
 """
 
 import math
@@ -15,38 +23,92 @@ import math
 import numpy as np
 from numba import njit
 
-MODE_VC = 0  # voltage clamp through a series (access) conductance
-MODE_VC_IDEAL = 1  # the membrane follows the command exactly
+MODE_VC = 0  # voltage clamp through the electrode
+MODE_VC_IDEAL = 1  # the membrane follows the command exactly (no access resistance)
 MODE_CC = 2  # current clamp: the command is injected current
 MODE_I0 = 3  # no current at all
 
+# amplifier parameters, in kernel units
+AMP_G_SERIES = 0  # nS, 1/Rs (0 with MODE_VC_IDEAL or no electrode in CC)
+AMP_CP = 1  # pF, pipette capacitance
+AMP_G_SEAL = 2  # nS, seal conductance (reversal 0 mV)
+AMP_CP_COMP = 3  # pF, fast (pipette) capacitance compensation
+AMP_CM_COMP = 4  # pF, whole-cell capacitance compensation (0 = off)
+AMP_RS_COMP = 5  # MOhm, series resistance set on the compensation circuit
+AMP_CORRECTION = 6  # fraction of Rs corrected
+AMP_PREDICTION = 7  # fraction of Rs predicted (supercharging)
+AMP_LAG = 8  # ms, lag of the correction / neutralisation feedback
+AMP_BRIDGE = 9  # MOhm, bridge balance (CC)
+AMP_NEUTRALIZATION = 10  # pF, capacitance neutralisation (CC)
+AMP_RAIL = 11  # mV, largest pipette potential the headstage can drive
+N_AMP = 12
+
+# electrode state
+EL_VP = 0  # mV, pipette potential
+EL_ILAG = 1  # pA, lag-filtered measured current (Rs correction)
+EL_VPRED = 2  # mV, predicted membrane potential of the whole-cell compensation model
+EL_VLAG = 3  # mV, lag-filtered pipette potential (neutralisation)
+EL_RAIL_HITS = 4  # number of steps the headstage spent at a rail
+N_EL = 5
+
+# mV: in CC and I0 the amplifier's voltage output (membrane potential plus the
+# unbalanced electrode drop); in VC the membrane potential itself, so the clamp error
+# the access resistance causes can be seen.
 OUT_VM = 0
-OUT_IM = 1
-FIRST_CHANNEL_COLUMN = 2
+OUT_IM = 1  # pA, the amplifier's current output (mean over the sample)
+OUT_VMEM = 2  # mV, the true membrane potential
+OUT_IGATE = 3  # pA, gating current (mean over the sample)
+FIRST_CHANNEL_COLUMN = 4
 
 
 @njit(nogil=True, cache=True)
-def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
-            gate_channel, gate_power, gate_floor, x_inf, decay, v_min_mv, inv_dv_mv,
-            chan_g_ns, chan_e_mv, out):
+def _keep(dt_ms, tau_ms):
+    """Fraction of a first-order deviation left after dt (0 for tau <= 0)."""
+    return math.exp(-dt_ms / tau_ms) if tau_ms > 0.0 else 0.0
+
+
+@njit(nogil=True, cache=True)
+def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp,
+            gate_channel, gate_power, gate_floor, gate_charge_fc, x_inf, decay,
+            v_min_mv, inv_dv_mv, chan_g_ns, chan_e_mv, out):
     """Advance ``command.size`` samples of ``steps_per_sample`` steps each.
 
-    state: [Vm (mV), gate values...], updated in place.
-    gate_floor: per gate, the fraction of channels in which the gate is held open
-    (a drug that removes inactivation); the gate acts as floor + (1 - floor) x.
+    state: [Vm (mV), gate values...] and electrode: see EL_*; both updated in place.
     command: per-sample command (mV in VC modes, pA in CC; ignored in I0).
-    out: (n_samples, 2 + n_channels + n_gates) filled with Vm (mV, end of sample),
-    Im (pA, mean over the sample: electrode current in VC, injected current in CC),
-    each channel's conductance (nS) and each gate's value, all at the sample's end.
+    amp: amplifier parameters (AMP_*). gate_floor: per gate, the fraction of channels
+    in which the gate is held open (a drug that removes inactivation); the gate acts as
+    floor + (1 - floor) x. gate_charge_fc: per gate, the charge (fC) its movement from
+    0 to 1 carries; the gating current is measured in VC but, as in HH's fitted
+    membrane, not fed back into Vm.
+    out: (n_samples, FIRST_CHANNEL_COLUMN + n_channels + n_gates): OUT_* columns, then
+    each channel's conductance (nS) and each gate's value at the sample's end.
     """
     n_gates = gate_channel.size
     n_chan = chan_g_ns.size
     last_index = x_inf.shape[1] - 1
     open_fraction = np.empty(n_chan)
+    g_series = amp[AMP_G_SERIES]
+    cp = amp[AMP_CP]
+    g_seal = amp[AMP_G_SEAL]
+    cp_residual = cp - amp[AMP_CP_COMP]
+    cm_comp = amp[AMP_CM_COMP]
+    rs_comp = amp[AMP_RS_COMP]
+    correction = amp[AMP_CORRECTION]
+    prediction = amp[AMP_PREDICTION]
+    rail = amp[AMP_RAIL]
+    lag_keep = _keep(dt_ms, amp[AMP_LAG])
+    pred_keep = _keep(dt_ms, rs_comp * cm_comp * (1.0 - prediction) * 1e-3)
+    two_node = mode >= MODE_CC and cp > 0.0 and g_series > 0.0
     v = state[0]
+    vp = electrode[EL_VP]
+    i_lag = electrode[EL_ILAG]
+    v_pred = electrode[EL_VPRED]
+    v_lag = electrode[EL_VLAG]
+    rail_hits = electrode[EL_RAIL_HITS]
     for s in range(command.size):
-        c = command[s]
+        c = command[s] if mode != MODE_I0 else 0.0
         charge = 0.0
+        gating = 0.0
         for _ in range(steps_per_sample):
             f = (v - v_min_mv) * inv_dv_mv
             if f < 0.0:
@@ -55,10 +117,14 @@ def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
                 f = last_index - 1e-9
             i = int(f)
             w = f - i
+            i_gate = 0.0
             for g in range(n_gates):
                 xi = x_inf[g, i] + w * (x_inf[g, i + 1] - x_inf[g, i])
                 dc = decay[g, i] + w * (decay[g, i + 1] - decay[g, i])
-                state[1 + g] = xi + (state[1 + g] - xi) * dc
+                new = xi + (state[1 + g] - xi) * dc
+                i_gate += gate_charge_fc[g] * (new - state[1 + g])
+                state[1 + g] = new
+            i_gate /= dt_ms
             for ch in range(n_chan):
                 open_fraction[ch] = 1.0
             for g in range(n_gates):
@@ -67,43 +133,79 @@ def advance(state, command, steps_per_sample, dt_ms, mode, g_series_ns, cm_pf,
                 for _k in range(gate_power[g] - 1):
                     p *= x
                 open_fraction[gate_channel[g]] *= p
-            g_total = 0.0
-            driving = 0.0
+            b = g_seal
+            a = 0.0
             for ch in range(n_chan):
                 gc = chan_g_ns[ch] * open_fraction[ch]
-                g_total += gc
-                driving += gc * chan_e_mv[ch]
+                b += gc
+                a += gc * chan_e_mv[ch]
             if mode == MODE_VC_IDEAL:
-                v_new = c
-                current = cm_pf * (v_new - v) / dt_ms + g_total * v_new - driving
+                current = (cm_pf * (c - v) + cp_residual * (c - vp)) / dt_ms + b * c - a + i_gate
+                v = c
+                vp = c
+            elif mode == MODE_VC:
+                i_pred = 0.0
+                if cm_comp > 0.0:
+                    new_pred = c + (v_pred - c) * pred_keep
+                    i_pred = cm_comp * (new_pred - v_pred) / dt_ms
+                    v_pred = new_pred
+                vp_new = c + (prediction * i_pred + correction * i_lag) * rs_comp * 1e-3
+                if abs(vp_new) > rail:
+                    vp_new = math.copysign(rail, vp_new)
+                    rail_hits += 1.0
+                a += g_series * vp_new
+                b += g_series
+                rate = b * dt_ms / cm_pf
+                v_inf = a / b
+                v_mean = v_inf - (v - v_inf) * math.expm1(-rate) / rate
+                v = v_inf + (v - v_inf) * math.exp(-rate)
+                current = (g_series * (vp_new - v_mean) + cp_residual * (vp_new - vp) / dt_ms
+                           - i_pred + i_gate)
+                i_lag = current + (i_lag - current) * lag_keep
+                vp = vp_new
+            elif two_node:
+                new_lag = vp + (v_lag - vp) * lag_keep
+                i_neutral = amp[AMP_NEUTRALIZATION] * (new_lag - v_lag) / dt_ms
+                v_lag = new_lag
+                pa = cp / dt_ms
+                pb = cm_pf / dt_ms
+                r1 = pa * vp + c + i_neutral
+                r2 = pb * v + a
+                m11 = pa + g_series
+                m22 = pb + g_series + b
+                det = m11 * m22 - g_series * g_series
+                vp = (r1 * m22 + g_series * r2) / det
+                v = (m11 * r2 + g_series * r1) / det
+                if abs(vp) > rail:
+                    vp = math.copysign(rail, vp)
+                    rail_hits += 1.0
+                current = c
             else:
-                a = driving
-                b = g_total
-                if mode == MODE_VC:
-                    a += g_series_ns * c
-                    b += g_series_ns
-                elif mode == MODE_CC:
-                    a += c
+                a += c
                 rate = b * dt_ms / cm_pf
                 if rate > 1e-12:
                     v_inf = a / b
-                    v_new = v_inf + (v - v_inf) * math.exp(-rate)
-                    v_mean = v_inf - (v - v_inf) * math.expm1(-rate) / rate
+                    v = v_inf + (v - v_inf) * math.exp(-rate)
                 else:
-                    v_new = v + a * dt_ms / cm_pf
-                    v_mean = 0.5 * (v + v_new)
-                if mode == MODE_VC:
-                    current = g_series_ns * (c - v_mean)
-                elif mode == MODE_CC:
-                    current = c
-                else:
-                    current = 0.0
+                    v = v + a * dt_ms / cm_pf
+                vp = v + c / g_series if g_series > 0.0 else v
+                current = c
             charge += current
-            v = v_new
-        out[s, OUT_VM] = v
+            gating += i_gate
+        if mode >= MODE_CC:
+            out[s, OUT_VM] = vp - amp[AMP_BRIDGE] * c * 1e-3
+        else:
+            out[s, OUT_VM] = v
         out[s, OUT_IM] = charge / steps_per_sample
+        out[s, OUT_VMEM] = v
+        out[s, OUT_IGATE] = gating / steps_per_sample
         for ch in range(n_chan):
             out[s, FIRST_CHANNEL_COLUMN + ch] = chan_g_ns[ch] * open_fraction[ch]
         for g in range(n_gates):
             out[s, FIRST_CHANNEL_COLUMN + n_chan + g] = state[1 + g]
     state[0] = v
+    electrode[EL_VP] = vp
+    electrode[EL_ILAG] = i_lag
+    electrode[EL_VPRED] = v_pred
+    electrode[EL_VLAG] = v_lag
+    electrode[EL_RAIL_HITS] = rail_hits

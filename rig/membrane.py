@@ -25,6 +25,8 @@ class CompiledMembrane:
     x_inf: np.ndarray
     decay: np.ndarray
     gates: tuple  # (Gate, kernel channel index) in kernel order
+    gate_charge_fc: np.ndarray  # charge moved by each gate going from 0 to 1 (fC)
+    gate_phi: np.ndarray  # temperature factor of each gate's rates
     cm_pf: float
     dt_ms: float
     reversal_mv: dict  # ion -> Nernst potential in mV
@@ -55,6 +57,15 @@ class CompiledMembrane:
         """Gate values (kernel order) at steady state at v_mv (mV)."""
         return np.array([gate.steady_state(v_mv) for gate, _ in self.gates], dtype=float)
 
+    def relax_gates(self, gate_values, v_mv, duration_ms):
+        """Gate values after duration_ms at a fixed voltage (exact first-order relaxation)."""
+        result = np.array(gate_values, dtype=float)
+        for i, ((gate, _), phi) in enumerate(zip(self.gates, self.gate_phi)):
+            x_inf = gate.steady_state(v_mv)
+            result[i] = x_inf + (result[i] - x_inf) * np.exp(
+                -duration_ms / gate.time_constant_ms(v_mv, phi))
+        return result
+
     def drug_arrays(self, effects):
         """(chan_g_ns, gate_floor) with a pharmacology.Effects applied."""
         scale = np.array([effects.conductance_scale.get(label, 1.0)
@@ -76,7 +87,7 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
     e_rev_v = reversal_potentials(bath, pipette, temperature_c)
     e_mv = {ion: units.v_to_mv(v) for ion, v in e_rev_v.items()}
     labels, g_ns, e_list = [], [], []
-    gates, gate_channel, gate_power, gates_phi = [], [], [], []
+    gates, gate_channel, gate_power, gates_phi, charge = [], [], [], [], []
     for channel, density in cell.channels:
         index = len(labels)
         labels.append(channel.label)
@@ -88,11 +99,13 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
             gate_channel.append(index)
             gate_power.append(gate.power)
             gates_phi.append((gate, phi))
+            charge.append(gate.charge_nc_per_cm2 * cell.area_um2 * units.CM2_PER_UM2 * 1e6)
     for ion, density in cell.leak_ms_per_cm2.items():
-        if ion in e_mv and density > 0:
+        reversal = 0.0 if ion == "nonselective" else e_mv.get(ion)
+        if reversal is not None and density > 0:
             labels.append("leak")
             g_ns.append(units.density_to_ns(density, cell.area_um2))
-            e_list.append(e_mv[ion])
+            e_list.append(reversal)
     g = np.array(g_ns, dtype=float)
     e = np.array(e_list, dtype=float)
     # A channel whose ion is missing from one side conducts nothing (no driving force
@@ -107,4 +120,6 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
         gate_channel=np.array(gate_channel, dtype=np.int64),
         gate_power=np.array(gate_power, dtype=np.int64),
         x_inf=x_inf, decay=decay, gates=tuple(gates),
+        gate_charge_fc=np.array(charge, dtype=float),
+        gate_phi=np.array([phi for _, phi in gates_phi], dtype=float),
         cm_pf=cell.capacitance_pf, dt_ms=dt_ms, reversal_mv=e_mv)

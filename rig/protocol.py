@@ -32,8 +32,12 @@ SAMPLE_RATE_KHZ_RANGE = (0.1, 500.0)
 MAX_TOTAL_SAMPLES = 5_000_000
 MAX_SWEEP_INTERVAL_MS = 60_000.0
 MAX_TOTAL_TIME_S = 600.0
+MAX_EPOCH_SWEEPS = 100_000  # epochs x sweeps: bounds the work of checking and rendering
 TOP_LEVEL_FIELDS = ("format", "version", "name", "description", "mode", "holding",
-                    "sample_rate_khz", "sweeps", "sweep_interval_ms", "epochs")
+                    "sample_rate_khz", "sweeps", "sweep_interval_ms", "epochs",
+                    "leak_subtraction")
+MAX_SUBSWEEPS = 16
+POLARITIES = ("opposite", "same")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,42 @@ class Epoch:
 
 
 @dataclass(frozen=True)
+class LeakSubtraction:
+    """P/N leak subtraction: before each sweep, ``subsweeps`` copies of its command
+    scaled by 1/N (of opposite or the same polarity) are run from ``holding`` (mV), and
+    their summed passive response is subtracted."""
+
+    subsweeps: int
+    holding: float
+    polarity: str = "opposite"
+
+    def to_dict(self):
+        """The JSON form."""
+        return {"subsweeps": self.subsweeps, "holding": self.holding, "polarity": self.polarity}
+
+
+def leak_subtraction_from_dict(data, mode):
+    """Validate the optional 'leak_subtraction' object of a VC protocol."""
+    what = "protocol leak_subtraction"
+    if mode != "VC":
+        raise VrigError(f"{what} is for voltage clamp (VC) protocols only")
+    if not isinstance(data, dict):
+        raise VrigError(f"{what} must be an object with subsweeps, holding and polarity")
+    unknown = set(data) - {"subsweeps", "holding", "polarity"}
+    if unknown:
+        raise VrigError(f"{what}: unknown field {sorted(unknown)[0]!r}; "
+                        "allowed: subsweeps, holding, polarity")
+    n = resources.number(data, "subsweeps", what, 1, MAX_SUBSWEEPS)
+    if n != int(n):
+        raise VrigError(f"{what}: subsweeps must be a whole number, got {n:g}")
+    polarity = data.get("polarity", "opposite")
+    if polarity not in POLARITIES:
+        raise VrigError(f"{what}: polarity must be one of {', '.join(POLARITIES)}")
+    return LeakSubtraction(int(n), resources.number(data, "holding", what, -200, 100,
+                                                    default=-120.0), polarity)
+
+
+@dataclass(frozen=True)
 class Protocol:
     """A validated stimulus protocol. Build it with :func:`protocol_from_dict`."""
 
@@ -69,6 +109,7 @@ class Protocol:
     sweep_interval_ms: float
     epochs: tuple
     description: str = ""
+    leak_subtraction: LeakSubtraction | None = None
 
     @property
     def units(self):
@@ -93,6 +134,8 @@ class Protocol:
                      "sample_rate_khz": self.sample_rate_khz, "sweeps": self.sweeps,
                      "sweep_interval_ms": self.sweep_interval_ms,
                      "epochs": [e.to_dict() for e in self.epochs]})
+        if self.leak_subtraction is not None:
+            data["leak_subtraction"] = self.leak_subtraction.to_dict()
         return data
 
     def to_json(self):
@@ -106,7 +149,7 @@ def _sample_count(duration_ms, rate_khz):
 
 def _require(data, key, what):
     if key not in data:
-        raise VrigError(f"{what}: missing field {key!r}")
+        raise VrigError(f"{what}: missing field {key!r}", field=key)
     return data[key]
 
 
@@ -116,7 +159,7 @@ def _check_epoch(raw, index, mode):
         raise VrigError(f"{what} must be an object with a 'kind', got {type(raw).__name__}",
                         epoch=index)
     kind = raw.get("kind")
-    if kind not in EPOCH_KINDS:
+    if not isinstance(kind, str) or kind not in EPOCH_KINDS:
         raise VrigError(f"{what}: unknown kind {kind!r}; allowed: {', '.join(EPOCH_KINDS)}",
                         epoch=index, field="kind")
     what = f"epoch {index + 1} ({kind})"
@@ -188,20 +231,24 @@ def protocol_from_dict(data):
         raise VrigError(f"protocol version {version!r} is not supported; this vRig reads {VERSION}")
     for key in data:
         if key not in TOP_LEVEL_FIELDS:
-            raise VrigError(f"unknown protocol field {key!r}; allowed: {', '.join(TOP_LEVEL_FIELDS)}")
+            raise VrigError(f"unknown protocol field {key!r:.40}; allowed: "
+                            f"{', '.join(TOP_LEVEL_FIELDS)}", field=key)
     mode = _require(data, "mode", "protocol")
-    if mode not in MODES:
-        raise VrigError(f"protocol: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise VrigError(f"protocol: mode must be one of {', '.join(MODES)}, got {mode!r:.40}",
+                        field="mode")
     name = data.get("name", "untitled")
     description = data.get("description", "")
     if not isinstance(name, str) or len(name) > 200 or not isinstance(description, str):
-        raise VrigError("protocol: name and description must be text (name up to 200 characters)")
+        raise VrigError("protocol: name and description must be text (name up to 200 characters)",
+                        field="name" if not isinstance(name, str) or len(name) > 200
+                        else "description")
     sweeps = resources.number(data, "sweeps", "protocol", 1, MAX_SWEEPS, default=1)
     if sweeps != int(sweeps):
-        raise VrigError(f"protocol: sweeps must be a whole number, got {sweeps:g}")
+        raise VrigError(f"protocol: sweeps must be a whole number, got {sweeps:g}", field="sweeps")
     epochs_raw = _require(data, "epochs", "protocol")
     if not isinstance(epochs_raw, list) or not 1 <= len(epochs_raw) <= 100:
-        raise VrigError("protocol: epochs must be a list of 1 to 100 epochs")
+        raise VrigError("protocol: epochs must be a list of 1 to 100 epochs", field="epochs")
     limit = LEVEL_LIMITS[mode]
     protocol = Protocol(
         name=name, description=description, mode=mode,
@@ -213,6 +260,8 @@ def protocol_from_dict(data):
         sweep_interval_ms=resources.number(data, "sweep_interval_ms", "protocol", 0,
                                            MAX_SWEEP_INTERVAL_MS, default=0.0),
         epochs=tuple(_check_epoch(raw, i, mode) for i, raw in enumerate(epochs_raw)),
+        leak_subtraction=(leak_subtraction_from_dict(data["leak_subtraction"], mode)
+                          if data.get("leak_subtraction") is not None else None),
     )
     _check_size(protocol)
     _check_resolved(protocol)
@@ -221,6 +270,9 @@ def protocol_from_dict(data):
 
 def _check_size(protocol):
     """Refuse protocols that would need too much memory or time before rendering them."""
+    if protocol.sweeps * len(protocol.epochs) > MAX_EPOCH_SWEEPS:
+        raise VrigError(f"protocol has {protocol.sweeps} sweeps of {len(protocol.epochs)} epochs; "
+                        f"sweeps x epochs may be at most {MAX_EPOCH_SWEEPS:,}", field="sweeps")
     longest_ms = 0.0
     for epoch in protocol.epochs:
         durations = [epoch.duration_ms(0), epoch.duration_ms(protocol.sweeps - 1)]
@@ -238,13 +290,7 @@ def _check_size(protocol):
 
 def parse_protocol(text, source="protocol"):
     """A Protocol from the text of a protocol file."""
-    try:
-        data = json.loads(text, parse_constant=resources._reject_constant)
-    except json.JSONDecodeError as exc:
-        raise VrigError(f"{source} is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise VrigError(f"{source} is nested too deeply") from None
-    return protocol_from_dict(data)
+    return protocol_from_dict(resources.parse_json(text, source))
 
 
 def load_protocol(name_or_path):

@@ -21,7 +21,7 @@ import numpy as np
 from rig.errors import VrigError
 
 FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
-FORMATS = (".csv", ".npz")
+FORMATS = (".csv", ".npz", ".abf", ".nwb")
 BASIC_SIGNALS = ("Vm", "Im", "command")
 
 
@@ -67,10 +67,21 @@ class Recording:
         return [name for name in BASIC_SIGNALS if name in self.signals]
 
     def save(self, path, signals="basic"):
-        """Write a .csv or .npz file (chosen by the extension), atomically."""
+        """Write a .csv, .npz, .abf or .nwb file (chosen by the extension), atomically."""
         path = check_output_path(path)
         names = self.selected(signals)
-        writer = self._csv_bytes if path.suffix.lower() == ".csv" else self._npz_bytes
+        # --- begin: ABF and NWB export (rig.export_abf, rig.export_nwb; optional extras)
+        suffix = path.suffix.lower()
+        if suffix == ".abf":
+            from rig.export_abf import abf_bytes
+            _write_atomically(path, abf_bytes(self, names))
+            return
+        if suffix == ".nwb":
+            from rig.export_nwb import nwb_bytes
+            _write_atomically(path, nwb_bytes(self, names))
+            return
+        # --- end: ABF and NWB export
+        writer = self._csv_bytes if suffix == ".csv" else self._npz_bytes
         _write_atomically(path, writer(names))
 
     def _file_arrays(self, names):
@@ -79,7 +90,7 @@ class Recording:
     def _csv_bytes(self, names):
         buffer = io.StringIO()
         for key, value in self.metadata.items():
-            buffer.write(f"# {key}: {value}\n")
+            buffer.write(f"# {_one_line(key)}: {_one_line(value)}\n")
         buffer.write(",".join(["sweep", "time_ms"] + self.column_names(names)) + "\n")
         arrays = self._file_arrays(names)
         time_ms = self.time() * 1e3
@@ -110,16 +121,32 @@ def check_output_path(path):
     return path
 
 
+def _one_line(text):
+    """Metadata text with line breaks folded, so it cannot break the CSV layout."""
+    return " ".join(str(text).splitlines())
+
+
 def _write_atomically(path, data):
-    directory = path.parent
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
+    """Write bytes to a temporary file beside path, then rename it over path; on any
+    failure (or an interrupt) the temporary file is removed and path is untouched."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    done = False
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
+        done = True
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if not done:
+            Path(temp).unlink(missing_ok=True)
 
 
 def _signal_from_column(column):
@@ -130,15 +157,23 @@ def _signal_from_column(column):
 
 
 def load_recording(path):
-    """Read a .csv or .npz written by :meth:`Recording.save` back into a Recording."""
+    """Read a .csv, .npz, .abf or .nwb written by :meth:`Recording.save` back into a Recording."""
     path = Path(path)
     if not path.exists():
         raise VrigError(f"recording {path} does not exist")
+    # --- begin: ABF and NWB import (rig.export_abf, rig.export_nwb; optional extras)
+    if path.suffix.lower() == ".abf":
+        from rig.export_abf import read_abf
+        return read_abf(path)
+    if path.suffix.lower() == ".nwb":
+        from rig.export_nwb import read_nwb
+        return read_nwb(path)
+    # --- end: ABF and NWB import
     if path.suffix.lower() == ".npz":
         return _load_npz(path)
     if path.suffix.lower() == ".csv":
         return _load_csv(path)
-    raise VrigError(f"cannot read {path.name}: expected .csv or .npz")
+    raise VrigError(f"cannot read {path.name}: expected one of {', '.join(FORMATS)}")
 
 
 def _load_npz(path):
@@ -163,21 +198,29 @@ def _load_npz(path):
 def _load_csv(path):
     metadata = {}
     header = None
+    rows = []
     try:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
-                if line.startswith("# "):
+                if header is None and line.startswith("# "):
                     key, _, value = line[2:].rstrip("\n").partition(": ")
                     metadata[key] = value
-                else:
+                elif header is None:
                     header = line.strip().split(",")
-                    break
-            table = np.loadtxt(handle, delimiter=",", ndmin=2)
+                elif line.strip():
+                    rows.append(line)
+        table = np.loadtxt(rows, delimiter=",", ndmin=2) if rows else None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise VrigError(f"{path} is not a vRig CSV recording: {exc}") from None
     if not header or header[:2] != ["sweep", "time_ms"]:
         raise VrigError(f"{path} is not a vRig CSV recording: no 'sweep,time_ms,...' header")
-    sweep_ids = table[:, 0].astype(int)
+    if table is None or table.shape[1] != len(header):
+        raise VrigError(f"{path} has no data rows matching its {len(header)}-column header")
+    sweep_ids = table[:, 0]
+    if (sweep_ids < 0).any() or (sweep_ids != np.round(sweep_ids)).any() \
+            or sweep_ids.max() >= len(rows):
+        raise VrigError(f"{path}: the sweep column must hold sweep numbers 0, 1, 2, ...")
+    sweep_ids = sweep_ids.astype(int)
     lengths = np.bincount(sweep_ids)
     signals, units = {}, {}
     for j, column in enumerate(header[2:], start=2):
@@ -187,6 +230,6 @@ def _load_csv(path):
             values[k, : lengths[k]] = table[sweep_ids == k, j] / scale
         signals[name] = values
         units[name] = unit
-    times = table[sweep_ids == 0, 1]
+    times = table[sweep_ids == sweep_ids[0], 1]
     interval = (times[1] - times[0]) / 1e3 if times.size > 1 else 0.0
     return Recording(signals, units, lengths, interval, metadata)

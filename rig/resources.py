@@ -30,12 +30,20 @@ def read_json(path, what):
         raise VrigError(f"{what} file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise VrigError(f"cannot read {what} file {path}: {exc}") from None
+    return parse_json(text, f"{what} file {path}")
+
+
+def parse_json(text, source):
+    """Parse JSON text; any failure (syntax, NaN/Infinity, absurd numbers, nesting)
+    becomes a VrigError naming the source."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise VrigError(f"{what} file {path} is not valid JSON: {exc}") from None
     except RecursionError:
-        raise VrigError(f"{what} file {path} is nested too deeply") from None
+        raise VrigError(f"{source} is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of over 4300 digits
+        if isinstance(exc, VrigError):
+            raise
+        raise VrigError(f"{source} is not valid JSON: {exc}") from None
 
 
 def _reject_constant(name):
@@ -57,11 +65,15 @@ def number(data, key, what, low=-math.inf, high=math.inf, default=None):
     if key not in data:
         if default is not None:
             return float(default)
-        raise VrigError(f"{what}: missing field {key!r}")
+        raise VrigError(f"{what}: missing field {key!r}", field=key)
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise VrigError(f"{what}: {key} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or not low <= value <= high:
-        raise VrigError(f"{what}: {key} = {data[key]!r} is outside the allowed {low:g} to {high:g}")
+        raise VrigError(f"{what}: {key} must be a number, got {value!r:.40}", field=key)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise VrigError(f"{what}: {key} is an absurdly large number", field=key) from None
+    if math.isnan(value) or not low <= value <= high or (math.isinf(value) and value != high):
+        raise VrigError(f"{what}: {key} = {data[key]!r} is outside the allowed {low:g} to {high:g}",
+                        field=key)
     return value
