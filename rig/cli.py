@@ -1,8 +1,9 @@
 """The headless part of the ``vrig`` command: a thin shell over the Python API.
 
 The console script is :func:`ui.cli.main`, which adds the window and the screenshot
-to the commands here (so that this package never imports Qt). Errors in what the user gave (files, names, values) print one line on stderr and exit
-with status 2; they never show a traceback.
+to the commands here (so that this package never imports Qt). Errors in what the
+user gave (files, names, values) print one line on stderr and exit with status 2;
+they never show a traceback.
 """
 
 import argparse
@@ -28,6 +29,44 @@ def _temperature(text):
         raise VrigError(f"--temperature {text!r} is not a number of degC") from None
 
 
+def _on_off(text):
+    if text not in ("on", "off"):
+        raise VrigError(f"expected on or off, got {text!r}")
+    return text == "on"
+
+
+def add_cell_options(parser):
+    """--cell, --temperature, --bath, --pipette, --ion, --seed, --dt-us."""
+    parser.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
+    parser.add_argument("--temperature", type=_temperature, help="degC (default: the cell's)")
+    parser.add_argument("--bath", help="bath solution preset (default: the cell's)")
+    parser.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
+    parser.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
+                        help="override one concentration, e.g. out:Na=44 or in:K=140 (repeatable)")
+    parser.add_argument("--seed", default="0", help="random seed (default 0)")
+    parser.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
+
+
+def add_amplifier_options(parser):
+    """The amplifier settings shared by `run` and `membrane-test`."""
+    parser.add_argument("--rs", metavar="MOHM", help="access (series) resistance in MOhm; "
+                        "0 = ideal clamp (default: the cell's)")
+    parser.add_argument("--rs-comp", metavar="PCT", default="0",
+                        help="Rs compensation, prediction and correction in %% (0-98); "
+                             "turns whole-cell compensation on")
+    parser.add_argument("--cm-comp", type=_on_off, default=False, metavar="on|off",
+                        help="pipette and whole-cell capacitance compensation (default off)")
+    parser.add_argument("--filter-khz", metavar="F", default="0",
+                        help="4-pole Bessel low-pass corner in kHz (0 = bypass, default)")
+    parser.add_argument("--noise", type=_on_off, default=False, metavar="on|off",
+                        help="instrument noise (default off)")
+    parser.add_argument("--hum", choices=["off", "50", "60"], default="off",
+                        help="mains hum (default off)")
+    parser.add_argument("--digitizer", type=_on_off, default=False, metavar="on|off",
+                        help="16-bit digitiser with a finite range (default off)")
+    parser.add_argument("--gain", default="1", help="output gain (1, 2, 5, 10, ... 500)")
+
+
 def build_parser():
     """The argument parser and its subparsers for the headless subcommands."""
     parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
@@ -37,19 +76,21 @@ def build_parser():
     run = sub.add_parser("run", help="run a protocol headless and write a recording")
     run.add_argument("protocol", help="a protocol file (.json) or a shipped protocol's name")
     run.add_argument("-o", "--output", required=True, help="output file: .csv or .npz")
-    run.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
-    run.add_argument("--temperature", type=_temperature, help="degC (default: the cell's)")
-    run.add_argument("--bath", help="bath solution preset (default: the cell's)")
-    run.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
-    run.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
-                     help="override one concentration, e.g. out:Na=44 or in:K=140 (repeatable)")
+    add_cell_options(run)
+    add_amplifier_options(run)
+    run.add_argument("--leak-sub", metavar="N", default=None,
+                     help="P/N leak subtraction with N sub-sweeps (VC); Im_pA is then the "
+                          "subtracted current and Im_raw_pA the raw one")
     run.add_argument("--drug", action="append", default=[], metavar="[in:]NAME=CONC",
                      help="a drug at steady state from the start, e.g. TTX=300nM, TEA=10mM, "
                           "in:Cs=120mM for the pipette (repeatable; see `vrig list drugs`)")
-    run.add_argument("--seed", default="0", help="random seed (default 0)")
-    run.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
     run.add_argument("--signals", choices=["basic", "all"], default="basic",
                      help="'all' adds each channel's current and the gates")
+
+    test = sub.add_parser("membrane-test", help="measure Rt, Ra, Rm and Cm with a 10 mV step")
+    add_cell_options(test)
+    add_amplifier_options(test)
+    test.add_argument("--holding", default="-65", help="holding potential in mV (default -65)")
 
     lister = sub.add_parser("list", help="list what ships: protocols, cells or solutions")
     lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
@@ -66,24 +107,59 @@ def _number(text, option, cast=float):
         raise VrigError(f"{option} {text!r} is not a valid number") from None
 
 
-def cmd_run(args):
-    """Run a protocol and save the recording."""
+def build_rig(args):
+    """A Rig from the cell and amplifier options."""
     from rig.engine import Rig
-    from rig.protocol import load_protocol
 
-    check_output_path(args.output)
-    protocol = load_protocol(args.protocol)
     bench = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=args.temperature, ion_overrides=args.ion,
         dt=_number(args.dt_us, "--dt-us") * 1e-6, seed=_number(args.seed, "--seed", int))
+    changes = {}
+    if args.rs is not None:
+        changes["series_resistance"] = _number(args.rs, "--rs") * 1e6
+    amplifier = bench.amplifier.changed(**changes)
+    rs_comp = _number(args.rs_comp, "--rs-comp") / 100
+    if args.cm_comp or rs_comp > 0:
+        changes["whole_cell_capacitance"] = bench.cell.capacitance_pf * 1e-12
+        changes["whole_cell_resistance"] = amplifier.series_resistance
+    if args.cm_comp:
+        changes["fast_compensation"] = amplifier.pipette_capacitance
+    filter_khz = _number(args.filter_khz, "--filter-khz")
+    bench.set_amplifier(
+        rs_correction=rs_comp, rs_prediction=rs_comp,
+        filter_hz=filter_khz * 1e3 if filter_khz else None, noise=args.noise,
+        hum_hz=0 if args.hum == "off" else int(args.hum), digitizer=args.digitizer,
+        gain=_number(args.gain, "--gain"), **changes)
+    bench.settle()
+    return bench
+
+
+def cmd_run(args):
+    """Run a protocol and save the recording."""
+    from rig.protocol import load_protocol
+
+    check_output_path(args.output)
+    protocol = load_protocol(args.protocol)
+    bench = build_rig(args)
+    leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
     for text in args.drug:
         drug, side, concentration = parse_drug_option(text)
         bench.apply_drug(drug, concentration, side, steady_state=True)
-    recording = bench.run(protocol)
-    recording.save(args.output, signals=args.signals)
+    recording = bench.run(protocol, leak_subtraction=leak_sub)
+    names = "all" if args.signals == "all" else None
+    recording.save(args.output, signals=names or "basic")
     print(f"wrote {args.output}: {protocol.name}, {protocol.sweeps} sweep(s), "
           f"{int(recording.sweep_lengths.sum())} samples")
+
+
+def cmd_membrane_test(args):
+    """Print the membrane-test readouts, one 'name: value unit' a line."""
+    from rig.membrane_test import run_membrane_test
+
+    bench = build_rig(args)
+    result = run_membrane_test(bench, holding_v=_number(args.holding, "--holding") * 1e-3)
+    print("\n".join(result.lines()))
 
 
 def cmd_list(args):
@@ -117,7 +193,8 @@ def main(argv=None, extend=None, handlers=None):
     parser, sub = build_parser()
     if extend is not None:
         extend(sub)
-    table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench, **(handlers or {})}
+    table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
+             "membrane-test": cmd_membrane_test, **(handlers or {})}
     try:
         args = parser.parse_args(argv)
         if args.command not in table:

@@ -22,7 +22,7 @@ from rig.errors import VrigError
 
 FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
 FORMATS = (".csv", ".npz", ".abf", ".nwb")
-BASIC_SIGNALS = ("Vm", "Im", "command")
+BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
 
 
 @dataclass
