@@ -34,6 +34,8 @@ KNOB_RANGES = {"VC": ("mV", -200.0, 200.0, 1.0), "CC": ("pA", -5000.0, 5000.0, 5
 SPEEDS = (("0.1x  slow motion", 0.1), ("0.25x", 0.25), ("1x  real time", 1.0),
           ("2x", 2.0), ("10x", 10.0), ("max (protocols)", None))
 DEFAULT_HOLDING = {"VC": -65.0, "CC": 0.0}  # mV, pA
+# Meters change 10 times a second, like a panel meter: faster digits cannot be read.
+METER_EVERY_S = 0.1
 
 
 class Lamp(QWidget):
@@ -130,6 +132,7 @@ class AmplifierPanel(QWidget):
         self.mode = "CC"
         self.holdings = dict(DEFAULT_HOLDING)  # display units: mV for VC, pA for CC
         self._overload_at = -1e9
+        self._meters_at = -1e9
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.setSpacing(10)
@@ -295,14 +298,16 @@ class AmplifierPanel(QWidget):
         """Update meters from the newest chunk and the overload lamp from all of them.
 
         The meters show the mean of the newest chunk (a few ms), which reads steadily
-        the way an amplifier's filtered meter does.
+        the way an amplifier's filtered meter does, refreshed every METER_EVERY_S.
         """
         now = time.monotonic() if now is None else now
         if not chunks:
             return
         newest = chunks[-1]
-        self.vm_readout.setText(format_voltage(float(np.mean(newest.signals["Vm"]))))
-        self.im_readout.setText(format_current(float(np.mean(newest.signals["Im"]))))
+        if now - self._meters_at >= METER_EVERY_S:
+            self._meters_at = now
+            self.vm_readout.setText(format_voltage(float(np.mean(newest.signals["Vm"]))))
+            self.im_readout.setText(format_current(float(np.mean(newest.signals["Im"]))))
         for chunk in chunks:
             name, limit = OVERLOAD[chunk.mode]
             if np.max(np.abs(chunk.signals[name])) > limit:

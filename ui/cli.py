@@ -1,9 +1,11 @@
 """The ``vrig`` console script: the headless commands of :mod:`rig.cli` plus the
-window. Qt is imported only when a window is actually opened."""
+window, ``vrig screenshot`` and the window's part of ``vrig bench``. Qt is imported
+only when one of those actually runs."""
 
 import sys
 
 from rig import cli as rig_cli
+from rig.errors import VrigError
 
 
 def _open_window(args):
@@ -12,9 +14,53 @@ def _open_window(args):
     return window_main([])
 
 
+def _seconds(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise VrigError(f"--seconds {text!r} is not a number of seconds") from None
+
+
+def _extend(sub):
+    shot = sub.add_parser("screenshot", help="render the rig window to a PNG after running")
+    shot.add_argument("output", help="the .png to write")
+    shot.add_argument("--protocol", help="a shipped protocol's name or a .json to run")
+    shot.add_argument("--seconds", type=_seconds, default=2.0,
+                      help="seconds to run before the picture (default 2)")
+    shot.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    shot.add_argument("--holding-pa", type=float, default=None,
+                      help="CC holding current in pA (e.g. 120: repetitive firing)")
+    shot.add_argument("--traces", default="", help="optional traces, e.g. INa,IK,m,h,n")
+    bench = sub.choices["bench"]
+    bench.add_argument("--gui-only", action="store_true", help="only the window's figures")
+    bench.add_argument("--no-gui", action="store_true", help="only the engine's figures")
+
+
+def _screenshot(args):
+    from ui.screenshot import parse_size, render
+
+    traces = [t for t in args.traces.split(",") if t]
+    out = render(args.output, args.protocol, args.seconds, parse_size(args.size),
+                 args.holding_pa, traces)
+    print(f"wrote {out}")
+
+
+def _bench(args):
+    if not args.gui_only:
+        rig_cli.cmd_bench(args)
+    if args.no_gui:
+        return
+    from ui.bench_window import run_window_bench
+
+    for name, value, unit in run_window_bench(seconds=2.0 if args.quick else 5.0):
+        print(f"window_{name}: {value:.4g} {unit}".rstrip(), flush=True)
+
+
 def main(argv=None):
     """Entry point of ``vrig``: no subcommand opens the rig window."""
-    return rig_cli.main(argv, handlers={None: _open_window})
+    return rig_cli.main(argv, extend=_extend,
+                        handlers={None: _open_window, "screenshot": _screenshot,
+                                  "bench": _bench})
 
 
 if __name__ == "__main__":

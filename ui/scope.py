@@ -20,6 +20,7 @@ Values are SI; the axes show mV, pA/nA, nS and ms/s through pyqtgraph's SI prefi
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGraphicsItem
 
 from ui import theme
 from ui.scope_buffers import PeakRing, SweepSlots
@@ -102,6 +103,11 @@ class ScopeStack(FrameView):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.getAxis("left").setWidth(78)
+            for side in ("left", "bottom"):
+                # The grid belongs to the axes and spans the whole plot, so every
+                # setData would repaint it (replaying thousands of QPicture ops).
+                # Cached as a pixmap it is redrawn only when the axis range changes.
+                plot.getAxis(side).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             plot.setYRange(*yrange, padding=0)
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
             if panel in UNIT_PANEL.values():

@@ -107,6 +107,7 @@ def test_meters_and_overload_lamp(qtbot):
     assert panel.overload_lamp.on  # held so the eye catches it
     panel.show_chunks([_chunk("VC", -0.065, 1e-9)], now=102.0)
     assert not panel.overload_lamp.on
+    assert "1.000 nA" in panel.im_readout.text()
     panel.show_chunks([_chunk("CC", 1.5, 0.0)], now=103.0)
     assert panel.overload_lamp.on
     assert format_current(12.34e-12).strip() == "12.3 pA"

@@ -1,0 +1,116 @@
+"""Benchmark of the live window: frames per second, GUI CPU per frame, latency.
+
+The window runs continuous acquisition at 50 kHz with the three basic scopes visible
+and the cell firing (a holding current above rheobase), offscreen. Measured:
+
+* ``gui_fps``: scope frames painted per wall-clock second;
+* ``gui_cpu_per_frame``: CPU time of the GUI thread (``time.thread_time``) per frame,
+  everything included (draining, buffers, setData, painting, the meters);
+* ``chunk_to_screen_latency p50/p99``: from the runner putting a chunk on its queue to
+  the end of the first frame painted after that chunk reached the scope; and the same
+  in frames (1 = shown by the first frame that ends after it was queued, i.e. no
+  frame was painted without it). A chunk queued just after a drain waits a whole frame
+  period for the next one, so in ms the p99 cannot be below one frame plus the time
+  to draw it;
+* ``realtime_ratio`` (simulated / wall time) and ``dropped_chunks`` of the same run.
+"""
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from rig.commands import Chunk
+from rig.runner import Runner
+
+
+class StampedRunner(Runner):
+    """A Runner that notes when each chunk was queued (perf_counter s)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stamps = {}
+
+    def _emit(self, item):
+        if isinstance(item, Chunk):
+            # A chunk object lives at least until the window drains it, so its id is
+            # unique while its stamp is waiting here.
+            self.stamps[id(item)] = time.perf_counter()
+        super()._emit(item)
+
+
+def run_window_bench(seconds=5.0, size=(1280, 800), holding_pa=120.0):
+    """Run the window for some seconds; returns [(name, value, unit)]."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from ui.app import make_app
+    from ui.main_window import MainWindow
+
+    app = make_app()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = QSettings(os.path.join(folder, "bench.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings, runner_factory=StampedRunner)
+        try:
+            window.resize(*size)
+            window.show()
+            window.set_mode("CC")
+            window.set_holding("CC", holding_pa)
+            return _measure(app, window, seconds, QEventLoop, QTimer)
+        finally:
+            window.close()
+
+
+def _measure(app, window, seconds, QEventLoop, QTimer):
+    client, scope = window.client, window.scopes.scope
+    waiting = []  # queue stamps of chunks handed to the scope, not yet painted
+    latencies = []
+    late_frames = []  # frames ended between a chunk's queueing and its display, + 1
+    frame_ends = []
+    first = {}
+
+    def on_chunks(chunks):
+        stamps = client.runner.stamps
+        waiting.extend(stamps.pop(id(chunk), np.nan) for chunk in chunks)
+        if "sim" not in first:
+            first["wall"], first["sim"] = time.perf_counter(), chunks[0].time_s
+
+    def on_frame():
+        now = time.perf_counter()
+        latencies.extend(now - t for t in waiting)
+        recent = frame_ends[-8:]
+        late_frames.extend(1 + sum(end > t for end in recent) for t in waiting)
+        frame_ends.append(now)
+        waiting.clear()
+
+    client.chunks.connect(on_chunks)
+    scope.frame_hook = on_frame
+    window.start()
+    _wait(QEventLoop, QTimer, 1.0)  # warm-up: first chunks, first layout, caches
+    latencies.clear()
+    late_frames.clear()
+    frames0, cpu0, wall0 = scope.frames, time.thread_time(), time.perf_counter()
+    _wait(QEventLoop, QTimer, seconds)
+    frames = scope.frames - frames0
+    cpu = time.thread_time() - cpu0
+    wall = time.perf_counter() - wall0
+    scope.frame_hook = None
+    sim = client.newest.time_s - first["sim"]
+    lat = np.array(latencies) * 1e3
+    lat = lat[np.isfinite(lat)]
+    return [
+        ("gui_fps", frames / wall, "frames/s"),
+        ("gui_cpu_per_frame", cpu / max(frames, 1) * 1e3, "ms"),
+        ("chunk_to_screen_latency_p50", float(np.percentile(lat, 50)), "ms"),
+        ("chunk_to_screen_latency_p99", float(np.percentile(lat, 99)), "ms"),
+        ("chunk_to_screen_latency_p99_frames", float(np.percentile(late_frames, 99)), "frames"),
+        ("realtime_ratio", sim / (time.perf_counter() - first["wall"]), ""),
+        ("dropped_chunks", float(client.dropped_chunks), ""),
+    ]
+
+
+def _wait(QEventLoop, QTimer, seconds):
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()

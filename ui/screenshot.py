@@ -1,0 +1,68 @@
+"""``vrig screenshot``: render the rig window to a PNG after it has run for a while.
+
+Runs offscreen unless QT_QPA_PLATFORM says otherwise (e.g. xcb under Xvfb), with
+temporary settings so the user's saved layout is neither used nor changed.
+"""
+
+import os
+import tempfile
+
+from rig.errors import VrigError
+
+
+def parse_size(text):
+    """'1280x800' -> (1280, 800), with a clear error otherwise."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise VrigError(f"--size must look like 1280x800, got {text!r}") from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise VrigError(f"--size {text} is outside 320x240 to 7680x4320")
+    return width, height
+
+
+def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, traces=()):
+    """Run the window for `seconds` (s) and save it as a PNG at `out`.
+
+    protocol: a shipped protocol's name or a .json path, run episodically;
+    holding_pa: CC holding current in pA (e.g. 120 to show repetitive firing);
+    traces: optional traces to tick (e.g. ['INa', 'IK']).
+    """
+    from rig.protocol import load_protocol
+
+    if not str(out).lower().endswith(".png"):
+        raise VrigError(f"screenshot must be a .png file, got {out}")
+    if not 0 <= seconds <= 600:
+        raise VrigError(f"--seconds must be 0 to 600, got {seconds:g}")
+    loaded = load_protocol(protocol) if protocol else None
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from ui.app import make_app
+    from ui.main_window import MainWindow
+
+    app = make_app()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = QSettings(os.path.join(folder, "shot.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings)
+        try:
+            window.resize(*size)
+            window.show()
+            window.scopes.set_visible_traces(list(traces))
+            if holding_pa is not None:
+                window.set_mode("CC")
+                window.set_holding("CC", holding_pa)
+            if loaded is not None:
+                window.protocols.load_shipped(protocol)
+                window.run_protocol(loaded)
+            else:
+                window.start()
+            loop = QEventLoop()
+            QTimer.singleShot(int(seconds * 1000), loop.quit)
+            loop.exec()
+            if not window.grab().save(str(out)):
+                raise VrigError(f"cannot write {out}")
+        finally:
+            window.close()
+            app.processEvents()
+    return out
