@@ -1,0 +1,158 @@
+"""ABF and NWB export: what the reference readers (pyABF, pynwb) read back is what was
+written, to the precision each format allows.
+
+ABF stores 16-bit integers: each channel's count is 1/64000 of its span, so a value
+comes back within half a count (plus float32 rounding in pyABF). NWB stores float64
+SI values, so everything comes back exactly.
+"""
+
+import numpy as np
+import pytest
+
+import rig
+from rig.recording import Recording, load_recording
+
+
+@pytest.fixture(scope="module")
+def vc_recording():
+    return rig.Rig.from_presets("hh-squid").run(rig.load_protocol("vc-iv-family"))
+
+
+@pytest.fixture(scope="module")
+def cc_recording():
+    return rig.Rig.from_presets("hh-squid").run(rig.load_protocol("cc-threshold"))
+
+
+def _abf_tolerance(values):
+    """Half a count of the channel, plus float32 rounding of the largest value."""
+    finite = values[np.isfinite(values)]
+    return np.ptp(finite) / 128000 + np.max(np.abs(finite)) * 2.0 ** -23
+
+
+# --- ABF -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["vc_recording", "cc_recording"])
+def test_abf_round_trip_through_pyabf(which, request, tmp_path):
+    pyabf = pytest.importorskip("pyabf")
+    rec = request.getfixturevalue(which)
+    path = tmp_path / "family.abf"
+    rec.save(path)
+    abf = pyabf.ABF(str(path))
+    names = rec.selected("basic")  # Vm, Im, command (and Im_raw where the amplifier has it)
+    assert abf.adcNames == names
+    file_units = {"V": "mV", "A": "pA"}
+    assert abf.adcUnits == [file_units[rec.units[name]] for name in names]
+    assert abf.dataRate == 50_000
+    assert abf.sweepCount == rec.n_sweeps
+    scale = {"mV": 1e3, "pA": 1e12}
+    for channel, name in enumerate(names):
+        expected = rec.signals[name] * scale[abf.adcUnits[channel]]
+        tolerance = _abf_tolerance(expected)
+        for k in range(rec.n_sweeps):
+            abf.setSweep(k, channel=channel)
+            np.testing.assert_allclose(abf.sweepY, expected[k], rtol=0, atol=tolerance)
+
+
+def test_abf_load_recording_gives_si_signals(vc_recording, tmp_path):
+    pytest.importorskip("pyabf")
+    path = tmp_path / "iv.abf"
+    vc_recording.save(path)
+    back = load_recording(path)
+    assert back.units == {name: vc_recording.units[name] for name in vc_recording.selected()}
+    assert back.sample_interval_s == pytest.approx(vc_recording.sample_interval_s, rel=1e-9)
+    assert back.metadata["comment"] == "vRig: VC I-V family"
+    # Im spans 122 nA here (the step transients), so half a count is 0.95 pA;
+    # Vm spans 140 mV, half a count is 1.1 uV
+    for name, scale in (("Im", 1e12), ("Vm", 1e3)):
+        error = np.max(np.abs(back.signals[name] - vc_recording.signals[name]))
+        assert error <= _abf_tolerance(vc_recording.signals[name] * scale) / scale
+
+
+def test_abf_pads_short_sweeps_with_their_last_value(tmp_path):
+    pytest.importorskip("pyabf")
+    values = np.full((2, 5), np.nan)
+    values[0] = [0.0, 1e-3, 2e-3, 3e-3, 4e-3]
+    values[1, :3] = [-1e-3, -2e-3, -3e-3]
+    rec = Recording({"Vm": values}, {"Vm": "V"}, np.array([5, 3]), 1e-4, {"mode": "CC"})
+    path = tmp_path / "short.abf"
+    rec.save(path, signals="all")
+    back = load_recording(path)
+    np.testing.assert_array_equal(back.sweep_lengths, [5, 5])
+    np.testing.assert_allclose(back.signals["Vm"][1], [-1e-3, -2e-3, -3e-3, -3e-3, -3e-3],
+                               atol=1e-7)
+
+
+def test_abf_refuses_too_many_channels(vc_recording):
+    from rig.export_abf import abf_bytes
+
+    with pytest.raises(rig.VrigError, match="1 to 16 channels"):
+        abf_bytes(vc_recording, list(vc_recording.signals) * 2)
+
+
+def test_abf_writes_without_pyabf(vc_recording):
+    """Writing needs numpy only: the header begins with the ABF1 signature and version."""
+    from rig.export_abf import HEADER_BYTES, abf_bytes
+
+    data = abf_bytes(vc_recording, ["Vm", "Im", "command"])
+    assert data[:4] == b"ABF "
+    assert len(data) % 512 == 0
+    assert len(data) >= HEADER_BYTES + 2 * 3 * vc_recording.signals["Vm"].size
+
+
+# --- NWB -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["vc_recording", "cc_recording"])
+def test_nwb_round_trip_is_exact(which, request, tmp_path):
+    pytest.importorskip("pynwb")
+    rec = request.getfixturevalue(which)
+    path = tmp_path / "family.nwb"
+    rec.save(path, signals="all")
+    back = load_recording(path)
+    assert set(back.signals) == set(rec.signals)
+    for name, values in rec.signals.items():
+        np.testing.assert_array_equal(back.signals[name], values)
+    assert back.units == rec.units
+    np.testing.assert_array_equal(back.sweep_lengths, rec.sweep_lengths)
+    assert back.sample_interval_s == pytest.approx(rec.sample_interval_s, rel=1e-12)
+    assert back.metadata == rec.metadata
+
+
+def test_nwb_uses_icephys_types_and_carries_the_protocol(vc_recording, tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    from pynwb.icephys import VoltageClampSeries, VoltageClampStimulusSeries
+
+    path = tmp_path / "iv.nwb"
+    vc_recording.save(path)
+    with pynwb.NWBHDF5IO(str(path), mode="r") as reader:
+        nwb = reader.read()
+        assert isinstance(nwb.acquisition["Im_sweep0000"], VoltageClampSeries)
+        assert isinstance(nwb.stimulus["command_sweep0000"], VoltageClampStimulusSeries)
+        assert len(nwb.intracellular_recordings) == vc_recording.n_sweeps
+        assert nwb.protocol == vc_recording.metadata["protocol_json"]
+        electrode = nwb.icephys_electrodes["electrode"]
+        assert vc_recording.metadata["pipette"] in electrode.description
+        assert vc_recording.metadata["bath"] in nwb.pharmacology
+        series = nwb.acquisition["Im_sweep0003"]
+        assert series.sweep_number == 3
+        assert series.starting_time == pytest.approx(3 * 0.2)
+
+
+def test_nwb_not_a_vrig_file(tmp_path):
+    pytest.importorskip("pynwb")
+    path = tmp_path / "broken.nwb"
+    path.write_bytes(b"not hdf5")
+    with pytest.raises(rig.VrigError, match="not a readable NWB file"):
+        load_recording(path)
+
+
+def test_missing_library_gives_an_install_hint(vc_recording, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pynwb", None)  # import pynwb now raises ImportError
+    with pytest.raises(rig.VrigError, match=r"pip install 'vrig\[nwb\]'"):
+        vc_recording.save(tmp_path / "x.nwb")
+    assert not (tmp_path / "x.nwb").exists()
+    monkeypatch.setitem(sys.modules, "pyabf", None)
+    (tmp_path / "y.abf").write_bytes(b"ABF ")
+    with pytest.raises(rig.VrigError, match=r"pip install 'vrig\[abf\]'"):
+        load_recording(tmp_path / "y.abf")
