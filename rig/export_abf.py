@@ -5,7 +5,9 @@ Guide to the ABF1 File Format", built from Axon's abfheadr.h); pyABF reads what 
 write. Samples are 16-bit integers, multiplexed channel by channel, each channel with
 its own scale factor and offset chosen from its range: one count is 1/64000 of the
 channel's span, so a value comes back within half a count (plus float32 rounding in
-the reader). Channels carry ephys units (mV, pA, nS; gates without a unit).
+the reader). Channels carry ephys units (mV, pA, nS; gates without a unit). A synch
+array after the data gives each sweep's start and length, as Clampex writes it, so
+episodic readers that follow Axon's spec (Clampfit, neo) find the sweeps.
 
 What ABF cannot hold: sweeps of different lengths (shorter sweeps are padded with
 their last sample and all come back with the longest length), and most metadata (the
@@ -151,9 +153,31 @@ def abf_bytes(recording, names):
         columns.append(_counts(values, scale, offset))
     samples = np.stack(columns, axis=-1)  # (sweeps, samples, channels): multiplexed order
     header = _header(recording, names, units, scales, offsets, n_samples)
-    data = samples.tobytes()
-    padding = b"\0" * (-len(data) % BLOCK)
-    return bytes(header) + data + padding
+    data = _blocks(samples.tobytes())
+    synch = _synch_array(recording, n_samples * len(names))
+    _pack(header, 92, "i", (HEADER_BYTES + len(data)) // BLOCK)  # lSynchArrayPtr
+    _pack(header, 96, "i", recording.n_sweeps)  # lSynchArraySize
+    _pack(header, 130, "f", recording.sample_interval_s * 1e6)  # fSynchTimeUnit (us)
+    return bytes(header) + data + _blocks(synch)
+
+
+def _blocks(data):
+    """data padded with zeros to whole 512-byte blocks."""
+    return data + b"\0" * (-len(data) % BLOCK)
+
+
+def _synch_array(recording, per_episode):
+    """The synch section: each sweep's start (in sample intervals) and length (all channels).
+
+    Episodic readers (Clampfit, neo) find the sweeps here; the start counts the sweep
+    interval, or the sweep length when the recording has none.
+    """
+    interval_ms = float(recording.metadata.get("sweep_interval_ms", 0) or 0)
+    step = max(int(round(interval_ms / 1e3 / recording.sample_interval_s)),
+               int(max(recording.sweep_lengths)))
+    starts = np.arange(recording.n_sweeps) * step
+    table = np.column_stack([starts, np.full(recording.n_sweeps, per_episode)])
+    return table.astype("<i4").tobytes()
 
 
 def _read_channels(abf):
