@@ -150,18 +150,20 @@ class OutputChain:
         first sample (s), which sets the hum's phase.
         """
         fs = 1.0 / sample_interval_s
-        t = t0_s + np.arange(voltage_v.size) * sample_interval_s
-        voltage = voltage_v.copy()
-        current = current_a.copy()
+        voltage = voltage_v
+        current = current_a
         if amplifier.noise:
             half_band = math.sqrt(fs / 2.0)
-            voltage += self.rng.normal(0.0, VOLTAGE_NOISE_V_PER_RTHZ * half_band, voltage.size)
-            current += self.rng.normal(0.0, CURRENT_NOISE_A_PER_RTHZ * half_band, current.size)
+            voltage = voltage + self.rng.normal(0.0, VOLTAGE_NOISE_V_PER_RTHZ * half_band,
+                                                voltage.size)
+            current = current + self.rng.normal(0.0, CURRENT_NOISE_A_PER_RTHZ * half_band,
+                                                current.size)
         if amplifier.hum_hz:
+            t = t0_s + np.arange(voltage.size) * sample_interval_s
             wave = (np.sin(2 * np.pi * amplifier.hum_hz * t)
                     + 0.3 * np.sin(2 * np.pi * 3 * amplifier.hum_hz * t + 0.5))
-            voltage += HUM_VOLTAGE_V * wave
-            current += HUM_CURRENT_A * wave
+            voltage = voltage + HUM_VOLTAGE_V * wave
+            current = current + HUM_CURRENT_A * wave
         if amplifier.filter_hz and amplifier.filter_hz < 0.45 * fs:
             voltage = self._filter("V", voltage, amplifier.filter_hz, fs)
             current = self._filter("I", current, amplifier.filter_hz, fs)

@@ -276,7 +276,7 @@ class Rig:
         else:
             block = max(1, int(PERFUSION_BLOCK_S / sample_interval_s))
             out = np.concatenate([self._run_kernel(m, command[i: i + block], steps)
-                                  for i in range(0, command.size, block)])
+                                  for i in range(0, command.size, block)], axis=1)
         signals = self._signals(m, out, command, sample_interval_s)
         self.time_s += command.size * sample_interval_s
         return signals
@@ -305,8 +305,8 @@ class Rig:
 
     def _run_kernel(self, m, command, steps):
         """Step the kernel through command (kernel units), then let drugs move on."""
-        out = np.empty((command.size, kernel.FIRST_CHANNEL_COLUMN + m.chan_g_ns.size
-                        + m.gate_channel.size))
+        out = np.empty((kernel.FIRST_CHANNEL_COLUMN + m.chan_g_ns.size + m.gate_channel.size,
+                        command.size))
         chan_g, floor = m.drug_arrays(self.perfusion.effects())
         v_grid = m.x_inf.shape[1]
         kernel.advance(self.state, self.electrode, command, steps, m.dt_ms,
@@ -323,10 +323,10 @@ class Rig:
         return out
 
     def _signals(self, m, out, command, sample_interval_s):
-        v_mem = out[:, kernel.OUT_VMEM]
+        v_mem = out[kernel.OUT_VMEM]
         voltage, current, overloaded = self.output_chain.process(
-            self.amplifier, self.mode, units.mv_to_v(out[:, kernel.OUT_VM]),
-            units.pa_to_a(out[:, kernel.OUT_IM]), sample_interval_s, self.time_s)
+            self.amplifier, self.mode, units.mv_to_v(out[kernel.OUT_VM]),
+            units.pa_to_a(out[kernel.OUT_IM]), sample_interval_s, self.time_s)
         self.overloaded = self.overloaded or overloaded
         signals = {"Vm": voltage, "Im": current,
                    "command": (units.mv_to_v(command) if self.mode == "VC"
@@ -334,18 +334,18 @@ class Rig:
                                else np.zeros(command.size)),
                    "Vmem": units.mv_to_v(v_mem)}
         if m.gate_charge_fc.any():
-            signals["Igating"] = units.pa_to_a(out[:, kernel.OUT_IGATE])
+            signals["Igating"] = units.pa_to_a(out[kernel.OUT_IGATE])
         conductances = {}
         n_chan = m.chan_g_ns.size
         for ch, label in enumerate(m.channel_labels):
-            g_ns = out[:, kernel.FIRST_CHANNEL_COLUMN + ch]
+            g_ns = out[kernel.FIRST_CHANNEL_COLUMN + ch]
             channel_current = units.pa_to_a(g_ns * (v_mem - m.chan_e_mv[ch]))
             key = f"I{label}"
             signals[key] = signals[key] + channel_current if key in signals else channel_current
             conductances[f"g{label}"] = conductances.get(f"g{label}", 0.0) + g_ns * 1e-9
         signals.update(conductances)
         for g, name in enumerate(m.gate_names):
-            signals[name] = out[:, kernel.FIRST_CHANNEL_COLUMN + n_chan + g].copy()
+            signals[name] = out[kernel.FIRST_CHANNEL_COLUMN + n_chan + g]
         return signals
 
     # --- protocols ------------------------------------------------------------------

@@ -80,8 +80,9 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
     floor + (1 - floor) x. gate_charge_fc: per gate, the charge (fC) its movement from
     0 to 1 carries; the gating current is measured in VC but, as in HH's fitted
     membrane, not fed back into Vm.
-    out: (n_samples, FIRST_CHANNEL_COLUMN + n_channels + n_gates): OUT_* columns, then
-    each channel's conductance (nS) and each gate's value at the sample's end.
+    out: (FIRST_CHANNEL_COLUMN + n_channels + n_gates, n_samples), one row per
+    signal so that each is contiguous: the OUT_* rows, then each channel's conductance
+    (nS) and each gate's value at the sample's end.
     """
     n_gates = gate_channel.size
     n_chan = chan_g_ns.size
@@ -193,16 +194,16 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
             charge += current
             gating += i_gate
         if mode >= MODE_CC:
-            out[s, OUT_VM] = vp - amp[AMP_BRIDGE] * c * 1e-3
+            out[OUT_VM, s] = vp - amp[AMP_BRIDGE] * c * 1e-3
         else:
-            out[s, OUT_VM] = v
-        out[s, OUT_IM] = charge / steps_per_sample
-        out[s, OUT_VMEM] = v
-        out[s, OUT_IGATE] = gating / steps_per_sample
+            out[OUT_VM, s] = v
+        out[OUT_IM, s] = charge / steps_per_sample
+        out[OUT_VMEM, s] = v
+        out[OUT_IGATE, s] = gating / steps_per_sample
         for ch in range(n_chan):
-            out[s, FIRST_CHANNEL_COLUMN + ch] = chan_g_ns[ch] * open_fraction[ch]
+            out[FIRST_CHANNEL_COLUMN + ch, s] = chan_g_ns[ch] * open_fraction[ch]
         for g in range(n_gates):
-            out[s, FIRST_CHANNEL_COLUMN + n_chan + g] = state[1 + g]
+            out[FIRST_CHANNEL_COLUMN + n_chan + g, s] = state[1 + g]
     state[0] = v
     electrode[EL_VP] = vp
     electrode[EL_ILAG] = i_lag
