@@ -111,7 +111,9 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
         charge = 0.0
         gating = 0.0
         for _ in range(steps_per_sample):
-            f = (v - v_min_mv) * inv_dv_mv
+            # An ideal clamp imposes the command at once, so the gates see it this step.
+            v_gates = c if mode == MODE_VC_IDEAL else v
+            f = (v_gates - v_min_mv) * inv_dv_mv
             if f < 0.0:
                 f = 0.0
             elif f >= last_index:

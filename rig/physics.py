@@ -47,9 +47,9 @@ def nernst(valence, c_out_mm, c_in_mm, temperature_c):
     """
     if valence == 0:
         raise VrigError("the Nernst potential needs a charged ion (valence 0 given)")
-    if not (c_out_mm > 0 and c_in_mm > 0):
+    if not (0 < c_out_mm < math.inf and 0 < c_in_mm < math.inf):
         raise VrigError(
-            f"Nernst needs concentrations > 0 mM, got outside {c_out_mm}, inside {c_in_mm}"
+            f"Nernst needs finite concentrations > 0 mM, got outside {c_out_mm}, inside {c_in_mm}"
         )
     return thermal_voltage(temperature_c) / valence * math.log(c_out_mm / c_in_mm)
 
@@ -65,8 +65,12 @@ def ghk_voltage(permeabilities, c_out_mm, c_in_mm, temperature_c):
     numerator = 0.0
     denominator = 0.0
     for ion, p in permeabilities.items():
-        if p < 0:
-            raise VrigError(f"permeability of {ion} must be >= 0, got {p}")
+        if not 0 <= p < math.inf:
+            raise VrigError(f"permeability of {ion} must be finite and >= 0, got {p}")
+        for side, conc in (("outside", c_out_mm), ("inside", c_in_mm)):
+            value = conc.get(ion, 0.0)
+            if not 0 <= value < math.inf:
+                raise VrigError(f"{ion} {side} must be a finite concentration >= 0 mM, got {value}")
         z = VALENCE[ion]
         if z == 1:
             numerator += p * c_out_mm.get(ion, 0.0)
@@ -92,6 +96,10 @@ def ghk_current_density(permeability_m_per_s, valence, c_out_mm, c_in_mm, voltag
     """
     from scipy.special import exprel
 
+    for name, value in (("permeability", permeability_m_per_s), ("outside", c_out_mm),
+                        ("inside", c_in_mm)):
+        if not 0 <= value < math.inf:
+            raise VrigError(f"GHK current: {name} must be finite and >= 0, got {value}")
     v = np.asarray(voltage_v, dtype=float)
     u = valence * v / thermal_voltage(temperature_c)
     # P z F u (ci - co e^-u) / (1 - e^-u) is rewritten with exprel(u) = (e^u - 1)/u
