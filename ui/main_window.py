@@ -336,8 +336,9 @@ class MainWindow(QMainWindow):
         elif kind == "sweep_done":
             self.statusBar().showMessage(f"protocol {event.text}: sweep {event.sweep + 1} "
                                          f"of {event.sweeps}")
-            if event.sweep == 0:
-                self.scopes.scope.autoscale()
+            if self.panel.mode == "VC":
+                # Currents grow through a family: refit them after each sweep.
+                self.scopes.scope.autoscale(panels=("Im", "currents", "conductances"))
         elif kind == "protocol_done":
             self.statusBar().showMessage(f"protocol {event.text} done", 5000)
             if self.panel.speed() is None:

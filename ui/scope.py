@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGraphicsItem
 
+from rig.protocol import render
 from ui import theme
 from ui.scope_buffers import PeakRing, SweepSlots
 
@@ -110,8 +111,6 @@ class ScopeStack(FrameView):
                 plot.getAxis(side).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             plot.setYRange(*yrange, padding=0)
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
-            if panel in UNIT_PANEL.values():
-                plot.addLegend(offset=(-8, 4), labelTextSize="10pt", brush=(20, 23, 27, 200))
             if self.plots:
                 plot.setXLink(next(iter(self.plots.values())))
             self.plots[panel] = plot
@@ -127,7 +126,8 @@ class ScopeStack(FrameView):
     def _add_signal(self, name, unit, index):
         plot = self._plot(panel_of(name, unit))
         color = theme.trace_color(name, index)
-        curve = plot.plot(pen=pg.mkPen(color, width=1), name=None if name in BASIC else name)
+        # No legend: the trace checkboxes above the scopes are coloured like the traces.
+        curve = plot.plot(pen=pg.mkPen(color, width=1))
         # Set after the item is in its plot, as PlotDataItem's notes ask.
         curve.setClipToView(True)
         curve.setDownsampling(auto=True, method="peak")
@@ -228,6 +228,14 @@ class ScopeStack(FrameView):
                 curve.setData([], [])
                 curve.setVisible(False)
         self._episodic_span = (0.0, longest * interval)
+        # The command of every sweep is known in advance: show its whole range (and in
+        # VC the potential's, which follows it) before the first sweep arrives.
+        commands = np.concatenate(render(protocol))
+        low, high = float(commands.min()), float(commands.max())
+        if high > low:
+            self._set_y("command", low, high)
+            if protocol.mode == "VC":
+                self._set_y("Vm", low, high)
         self.set_style("episodic")
 
     def clear_sweeps(self):
@@ -307,21 +315,30 @@ class ScopeStack(FrameView):
     def _user_moved(self, *_):
         self.follow = False
 
-    def autoscale(self):
-        """Fit each visible panel's y range to its traces; the x range follows again."""
+    def autoscale(self, panels=None):
+        """Fit visible panels' y ranges to their traces; the x range follows again.
+
+        The range spans the 0.1th to 99.9th percentile of the samples, so the
+        one-sample capacitive spikes of an ideal clamp do not flatten the ionic
+        currents to a line (they still show, clipped at the edge).
+        """
         for panel in self._visible_panels():
-            low, high = np.inf, -np.inf
-            for name, unit in self._units.items():
-                if name not in self.visible or panel_of(name, unit) != panel:
-                    continue
-                for y in self._shown_data(name):
-                    if y.size and np.isfinite(y).any():
-                        low, high = min(low, np.nanmin(y)), max(high, np.nanmax(y))
-            if np.isfinite(low) and np.isfinite(high):
-                pad = 0.08 * (high - low) or max(abs(high) * 0.1, 1e-12)
-                self.plots[panel].setYRange(low - pad, high + pad, padding=0)
+            if panels is not None and panel not in panels:
+                continue
+            values = [y[np.isfinite(y)] for name, unit in self._units.items()
+                      if name in self.visible and panel_of(name, unit) == panel
+                      for y in self._shown_data(name)]
+            values = [v for v in values if v.size]
+            if not values:
+                continue
+            low, high = np.percentile(np.concatenate(values), [0.1, 99.9])
+            self._set_y(panel, low, high)
         self.follow = True
         self._update_x_range()
+
+    def _set_y(self, panel, low, high):
+        pad = 0.08 * (high - low) or max(abs(high) * 0.1, 1e-12)
+        self.plots[panel].setYRange(low - pad, high + pad, padding=0)
 
     def _shown_data(self, name):
         if self.style == "continuous":
