@@ -50,9 +50,39 @@ class SetSampleRate:
 
 @dataclass(frozen=True)
 class RunProtocol:
-    """Run a protocol's sweeps (episodic acquisition), then return to continuous."""
+    """Run a protocol's sweeps (episodic acquisition), then return to continuous.
+
+    speed: simulated/wall factor for the episode (None = as fast as possible); the
+    continuous speed comes back afterwards. leak_subtraction: P/N sub-sweeps
+    (None = the protocol's own setting, 0 = off).
+    """
 
     protocol: object
+    speed: float | None = 1.0
+    leak_subtraction: int | None = None
+
+
+@dataclass(frozen=True)
+class SetAmplifier:
+    """Change amplifier settings: pairs of (Amplifier field name, SI value)."""
+
+    changes: tuple
+
+
+@dataclass(frozen=True)
+class StartMembraneTest:
+    """Replace continuous acquisition by a repeating VC square wave (the membrane
+    test): step (V) above holding, half_period (s), at rate_hz samples per second.
+    Each cycle comes as one Chunk of kind 'membrane_test'."""
+
+    step_v: float = 0.010
+    half_period_s: float = 0.010
+    rate_hz: float = 100_000.0
+
+
+@dataclass(frozen=True)
+class StopMembraneTest:
+    """Return from the membrane test to continuous acquisition."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +126,12 @@ class WashDrug:
 class Chunk:
     """A block of samples from the runner.
 
-    kind: 'continuous' or 'sweep'; sweep: sweep index (0 for continuous);
-    first_sample: index of the first sample within the sweep or the continuous
-    stream; sample_interval_s: s; mode: the clamp mode the samples were taken in;
-    signals: {name: SI array}; time_s: simulated time at the chunk's end.
+    kind: 'continuous', 'sweep' or 'membrane_test'; sweep: sweep index (0 for
+    continuous); first_sample: index of the first sample within the sweep or the
+    continuous stream; sample_interval_s: s; mode: the clamp mode the samples were
+    taken in; signals: {name: SI array}; time_s: simulated time at the chunk's end;
+    overload: the digitiser clipped; saturated: the headstage hit its rails (e.g.
+    over-compensation) since the last settle.
     """
 
     kind: str
@@ -109,6 +141,8 @@ class Chunk:
     mode: str
     signals: dict = field(default_factory=dict)
     time_s: float = 0.0
+    overload: bool = False
+    saturated: bool = False
 
     @property
     def n_samples(self):

@@ -13,6 +13,7 @@ from rig import __version__, kernel, physics, units
 from rig.amplifier import OutputChain
 from rig.cell import load_cell
 from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
+from rig.episodes import run_protocol
 from rig.errors import VrigError
 from rig.membrane import compile_membrane
 from rig.pharmacology import Perfusion, load_drug
@@ -256,7 +257,8 @@ class Rig:
         return steady_voltage_mv(self._steady_membrane_current_pa,
                                  lambda v: np.full_like(np.asarray(v, dtype=float), holding))
 
-    def _steps_per_sample(self, sample_interval_s):
+    def steps_per_sample(self, sample_interval_s):
+        """Kernel steps per sample: the fewest that keep the step at or below dt."""
         steps = int(np.ceil(sample_interval_s / self.dt - 1e-9))
         return max(1, steps)
 
@@ -269,7 +271,7 @@ class Rig:
         the digitiser clipped in this block.
         """
         command = self._command_to_kernel(command_si)
-        steps = self._steps_per_sample(sample_interval_s)
+        steps = self.steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
         if self.perfusion.settled:
             out = self._run_kernel(m, command, steps)
@@ -356,8 +358,6 @@ class Rig:
         progress: optional callable(sweep_index, n_sweeps) called after each sweep.
         leak_subtraction: P/N sub-sweeps per sweep (overrides the protocol's; 0 = off).
         """
-        from rig.episodes import run_protocol
-
         return run_protocol(self, protocol, progress, leak_subtraction)
 
     def metadata(self, protocol=None, dt_s=None):

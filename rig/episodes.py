@@ -1,7 +1,12 @@
 """Running a protocol's sweeps on an engine (episodic acquisition), with optional P/N
-leak subtraction, into a Recording."""
+leak subtraction.
 
-from dataclasses import replace
+:func:`protocol_pieces` is the one sweep loop: a generator that advances the engine
+one piece at a time and yields what it did, so the paced runner and the headless
+:func:`run_protocol` share it.
+"""
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,55 +16,28 @@ from rig.protocol import LeakSubtraction, render_sweep
 from rig.recording import Recording
 
 PN_SETTLE_S = 0.01  # time at a new holding level before P/N sub-sweeps or the sweep
+HOLD_PIECE_S = 0.005  # holding between sweeps is yielded in pieces of this length
 
 
-def run_protocol(rig, protocol, progress=None, leak_subtraction=None):
-    """Run every sweep of a protocol on a Rig from its settled state.
+@dataclass(frozen=True)
+class Piece:
+    """What one step of :func:`protocol_pieces` did.
 
-    leak_subtraction: number of P/N sub-sweeps (overrides the protocol's setting; 0
-    turns it off). With it, 'Im' is the subtracted current and 'Im_raw' the raw one.
+    kind: 'sweep' (signals hold samples first_sample.. of sweep), 'sweep_done' or
+    'hold' (time spent at holding between sweeps, or on P/N sub-sweeps);
+    simulated_s: simulated time it took (s).
     """
-    pn = _leak_setting(protocol, leak_subtraction)
-    rig.set_mode(protocol.mode)
-    if protocol.mode != "I0":
-        rig.set_holding(_to_si(protocol, protocol.holding))
-    rig.settle()
-    lengths = np.array([protocol.sweep_samples(k) for k in range(protocol.sweeps)])
-    interval_s = protocol.sample_interval_s
-    buffers = {}
-    for k in range(protocol.sweeps):
-        if k > 0:
-            gap_s = protocol.sweep_interval_ms / 1e3 - lengths[k - 1] * interval_s
-            if gap_s > 0:
-                rig.hold(gap_s)
-        command = render_sweep(protocol, k).command
-        leak = _pn_leak(rig, protocol, pn, command) if pn else None
-        signals = rig.advance(command, interval_s)
-        if leak is not None:
-            signals["Im_raw"] = signals["Im"]
-            signals["Im"] = signals["Im"] + leak
-        for name, values in signals.items():
-            if name not in buffers:
-                buffers[name] = np.full((protocol.sweeps, lengths.max()), np.nan)
-            buffers[name][k, : values.size] = values
-        if progress is not None:
-            progress(k, protocol.sweeps)
-    units_by_name = dict(rig.signal_names())
-    if pn:
-        units_by_name["Im_raw"] = "A"
-    steps = rig._steps_per_sample(interval_s)
-    metadata = rig.metadata(protocol, interval_s / steps)
-    if pn:
-        metadata["leak_subtraction"] = (f"P/N {pn.subsweeps} {pn.polarity} from "
-                                        f"{pn.holding:g} mV")
-    return Recording(buffers, units_by_name, lengths, interval_s, metadata)
+
+    kind: str
+    sweep: int
+    simulated_s: float
+    first_sample: int = 0
+    signals: dict | None = None
 
 
-def _to_si(protocol, level):
-    return units.mv_to_v(level) if protocol.mode == "VC" else units.pa_to_a(level)
-
-
-def _leak_setting(protocol, override):
+def leak_setting(protocol, override=None):
+    """The P/N setting in force: the protocol's, or N sub-sweeps when override is given
+    (0 turns it off)."""
     if override is None:
         return protocol.leak_subtraction
     n = int(override)
@@ -73,26 +51,91 @@ def _leak_setting(protocol, override):
     return replace(base, subsweeps=n)
 
 
+def protocol_pieces(rig, protocol, leak_subtraction=None, samples_per_piece=None):
+    """Generator running a protocol on a Rig from its settled state.
+
+    Sweeps come in pieces of samples_per_piece samples (whole sweeps when None). With
+    P/N, each sweep's sub-sweeps run first and 'Im' is the subtracted current, 'Im_raw'
+    the raw one.
+    """
+    pn = leak_setting(protocol, leak_subtraction)
+    rig.set_mode(protocol.mode)
+    if protocol.mode != "I0":
+        rig.set_holding(_to_si(protocol, protocol.holding))
+    rig.settle()
+    interval = protocol.sample_interval_s
+    for k in range(protocol.sweeps):
+        command = render_sweep(protocol, k).command
+        if pn:
+            t0 = rig.time_s
+            leak = _pn_leak(rig, protocol, pn, command)
+            yield Piece("hold", k, rig.time_s - t0)
+        step = samples_per_piece or command.size
+        for first in range(0, command.size, step):
+            block = command[first: first + step]
+            signals = rig.advance(block, interval)
+            if pn:
+                signals["Im_raw"] = signals["Im"]
+                signals["Im"] = signals["Im"] + leak[first: first + block.size]
+            yield Piece("sweep", k, block.size * interval, first, signals)
+        yield Piece("sweep_done", k, 0.0)
+        if k + 1 < protocol.sweeps:
+            gap = protocol.sweep_interval_ms / 1e3 - command.size * interval
+            while gap > 1e-12:
+                piece = min(gap, HOLD_PIECE_S) if samples_per_piece else gap
+                rig.hold(piece)
+                gap -= piece
+                yield Piece("hold", k, piece)
+
+
+def run_protocol(rig, protocol, progress=None, leak_subtraction=None):
+    """Run every sweep of a protocol on a Rig; returns a Recording.
+
+    progress: optional callable(sweep_index, n_sweeps) called after each sweep.
+    """
+    lengths = np.array([protocol.sweep_samples(k) for k in range(protocol.sweeps)])
+    buffers = {}
+    for piece in protocol_pieces(rig, protocol, leak_subtraction):
+        if piece.kind == "sweep":
+            for name, values in piece.signals.items():
+                if name not in buffers:
+                    buffers[name] = np.full((protocol.sweeps, lengths.max()), np.nan)
+                buffers[name][piece.sweep, piece.first_sample: piece.first_sample + values.size] = values
+        elif piece.kind == "sweep_done" and progress is not None:
+            progress(piece.sweep, protocol.sweeps)
+    pn = leak_setting(protocol, leak_subtraction)
+    units_by_name = dict(rig.signal_names())
+    if pn:
+        units_by_name["Im_raw"] = "A"
+    interval = protocol.sample_interval_s
+    metadata = rig.metadata(protocol, interval / rig.steps_per_sample(interval))
+    if pn:
+        metadata["leak_subtraction"] = (f"P/N {pn.subsweeps} {pn.polarity} from "
+                                        f"{pn.holding:g} mV")
+    return Recording(buffers, units_by_name, lengths, interval, metadata)
+
+
+def _to_si(protocol, level):
+    return units.mv_to_v(level) if protocol.mode == "VC" else units.pa_to_a(level)
+
+
 def _pn_leak(rig, protocol, pn, command):
     """Run the P/N sub-sweeps for one sweep's command (V) and return the leak
     correction (A) to add to the sweep's current: minus the summed passive response,
     each sub-sweep measured from its own baseline at the P/N holding level."""
     holding = _to_si(protocol, protocol.holding)
-    pn_holding = units.mv_to_v(pn.holding)
     sign = -1.0 if pn.polarity == "opposite" else 1.0
     scale = sign / pn.subsweeps
-    sub_command = pn_holding + (command - holding) * scale
+    sub_command = units.mv_to_v(pn.holding) + (command - holding) * scale
     # The baseline is the stretch before the command first leaves the holding level.
     departures = np.nonzero(~np.isclose(command, holding))[0]
     lead = departures[0] if departures.size else command.size
-    interval = protocol.sample_interval_s
-    rig.set_holding(pn_holding)
+    rig.set_holding(units.mv_to_v(pn.holding))
     rig.hold(PN_SETTLE_S)
     total = np.zeros(command.size)
     for _ in range(pn.subsweeps):
-        current = rig.advance(sub_command, interval)["Im"]
-        baseline = current[:lead].mean() if lead else current[0]
-        total += current - baseline
+        current = rig.advance(sub_command, protocol.sample_interval_s)["Im"]
+        total += current - (current[:lead].mean() if lead else current[0])
     rig.set_holding(holding)
     rig.hold(PN_SETTLE_S)
     return -total / scale / pn.subsweeps

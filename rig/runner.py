@@ -11,8 +11,10 @@ Lifecycle:
    ``simulated time / speed``. The wait is on an Event that ``send`` sets, so Stop and
    knob changes take effect at once.
 4. In continuous acquisition the command is the present holding level. A
-   :class:`RunProtocol` runs its sweeps (paced the same way, the inter-sweep interval
-   spent at holding) and then returns to continuous acquisition.
+   :class:`RunProtocol` runs its sweeps (the shared loop of :mod:`rig.episodes`, paced
+   the same way at the episode's speed) and then returns to continuous acquisition
+   at the continuous speed. The membrane test replaces continuous acquisition with a
+   repeating square wave until it is stopped.
 5. ``close()`` stops the worker and joins it.
 
 If the queue is full (the window is not draining it) the chunk is counted in
@@ -26,8 +28,9 @@ import time
 import numpy as np
 
 from rig import commands as c
+from rig.episodes import protocol_pieces
 from rig.errors import VrigError
-from rig.protocol import render_sweep
+from rig.membrane_test import square_wave
 
 DEFAULT_CHUNK_S = 0.005
 DEFAULT_RATE_HZ = 50_000.0
@@ -47,11 +50,13 @@ class Runner:
         self._quit = False
         self._thread = None
         self._running = False
-        self._speed = 1.0
+        self._speed = 1.0  # continuous acquisition
+        self._episode_speed = 1.0
         self._rate_hz = DEFAULT_RATE_HZ
         self._stream_sample = 0
-        self._episode = None  # iterator over the protocol's pieces while one runs
-        self._clock = None  # (wall time, simulated seconds) at the last pacing reset
+        self._episode = None  # generator over the protocol's pieces while one runs
+        self._membrane_test = None  # StartMembraneTest while the test runs
+        self._clock_start = None  # wall time at the last pacing reset
         self._simulated_s = 0.0
 
     # --- called from the window's thread ------------------------------------------------
@@ -111,7 +116,7 @@ class Runner:
                 return
             try:
                 self._apply(command)
-            except VrigError as exc:
+            except (VrigError, TypeError) as exc:
                 self._emit(c.Event("error", str(exc)))
 
     def _apply(self, command):
@@ -119,7 +124,7 @@ class Runner:
         if isinstance(command, c.Start):
             if not self._running:
                 self._running = True
-                self._clock = None
+                self._clock_start = None
                 self._emit(c.Event("started"))
         elif isinstance(command, c.Stop):
             if self._running:
@@ -131,18 +136,28 @@ class Runner:
         elif isinstance(command, c.SetHolding):
             rig.set_holding(command.value, command.mode)
         elif isinstance(command, c.SetSpeed):
-            if command.factor is not None and not 0.001 <= command.factor <= 1000:
-                raise VrigError(f"speed must be 0.001x to 1000x, got {command.factor}")
-            self._speed = command.factor
-            self._clock = None
+            self._speed = _check_speed(command.factor)
+            self._clock_start = None
         elif isinstance(command, c.SetSampleRate):
             if not 1_000 <= command.rate_hz <= 500_000:
                 raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
             self._rate_hz = float(command.rate_hz)
         elif isinstance(command, c.RunProtocol):
-            self._episode = self._episode_pieces(command.protocol)
+            self._episode_speed = _check_speed(command.speed)
+            pieces = protocol_pieces(rig, command.protocol, command.leak_subtraction,
+                                     max(1, int(round(self.chunk_s / command.protocol.sample_interval_s))))
+            self._episode = self._episode_chunks(command.protocol, pieces)
+            self._membrane_test = None
             self._running = True
-            self._clock = None
+            self._clock_start = None
+        elif isinstance(command, c.SetAmplifier):
+            rig.set_amplifier(**dict(command.changes))
+        elif isinstance(command, c.StartMembraneTest):
+            rig.set_mode("VC")
+            self._membrane_test = command
+            self._running = True
+        elif isinstance(command, c.StopMembraneTest):
+            self._membrane_test = None
         elif isinstance(command, c.ResetCell):
             rig.settle()
         elif isinstance(command, c.SetTemperature):
@@ -154,63 +169,70 @@ class Runner:
         elif isinstance(command, c.WashDrug):
             rig.wash_drug(command.name)
 
+    @property
+    def _current_speed(self):
+        return self._episode_speed if self._episode is not None else self._speed
+
+    def _chunk(self, kind, sweep, first, interval, signals):
+        rig = self.rig
+        return c.Chunk(kind, sweep, first, interval, rig.mode, signals, rig.time_s,
+                       rig.overloaded, rig.saturated)
+
     def _produce(self):
         """Compute the next piece of simulation; returns the simulated seconds it took."""
         if self._episode is not None:
-            piece = next(self._episode, None)
-            if piece is not None:
-                return piece
+            produced = next(self._episode, None)
+            if produced is not None:
+                return produced
             self._episode = None
+            self._clock_start = None
+        rig = self.rig
+        if self._membrane_test is not None:
+            test = self._membrane_test
+            interval = 1.0 / test.rate_hz
+            command = square_wave(rig.holding["VC"], test.step_v, test.half_period_s, interval)
+            signals = rig.advance(command, interval)
+            self._emit(self._chunk("membrane_test", 0, 0, interval, signals))
+            return command.size * interval
         interval = 1.0 / self._rate_hz
         n = max(1, int(round(self.chunk_s * self._rate_hz)))
-        command = np.full(n, self.rig.holding[self.rig.mode])
-        signals = self.rig.advance(command, interval)
-        self._emit(c.Chunk("continuous", 0, self._stream_sample, interval, self.rig.mode,
-                           signals, self.rig.time_s))
+        signals = rig.advance(np.full(n, rig.holding[rig.mode]), interval)
+        self._emit(self._chunk("continuous", 0, self._stream_sample, interval, signals))
         self._stream_sample += n
         return n * interval
 
-    def _episode_pieces(self, protocol):
-        """Generator: runs a protocol chunk by chunk, yielding simulated seconds."""
-        rig = self.rig
-        rig.set_mode(protocol.mode)
-        if protocol.mode != "I0":
-            scale = 1e-3 if protocol.mode == "VC" else 1e-12
-            rig.set_holding(protocol.holding * scale)
-        interval = protocol.sample_interval_s
-        per_chunk = max(1, int(round(self.chunk_s / interval)))
+    def _episode_chunks(self, protocol, pieces):
+        """Generator: the protocol's pieces as chunks and events; yields simulated s."""
         self._emit(c.Event("protocol_started", protocol.name, 0, protocol.sweeps))
-        for sweep in range(protocol.sweeps):
-            command = render_sweep(protocol, sweep).command
-            for first in range(0, command.size, per_chunk):
-                block = command[first: first + per_chunk]
-                signals = rig.advance(block, interval)
-                self._emit(c.Chunk("sweep", sweep, first, interval, protocol.mode, signals,
-                                   rig.time_s))
-                yield block.size * interval
-            self._emit(c.Event("sweep_done", protocol.name, sweep, protocol.sweeps))
-            if sweep + 1 < protocol.sweeps:
-                gap = protocol.sweep_interval_ms / 1e3 - command.size * interval
-                while gap > 1e-12:
-                    step = min(gap, self.chunk_s)
-                    rig.hold(step)
-                    gap -= step
-                    yield step
+        interval = protocol.sample_interval_s
+        for piece in pieces:
+            if piece.kind == "sweep":
+                self._emit(self._chunk("sweep", piece.sweep, piece.first_sample, interval,
+                                       piece.signals))
+            elif piece.kind == "sweep_done":
+                self._emit(c.Event("sweep_done", protocol.name, piece.sweep, protocol.sweeps))
+            yield piece.simulated_s
         self._emit(c.Event("protocol_done", protocol.name, protocol.sweeps, protocol.sweeps))
 
     def _pace(self, produced_s):
-        if self._speed is None:
+        speed = self._current_speed
+        if speed is None:
             return
         now = time.perf_counter()
-        if self._clock is None:
-            self._clock = (now, 0.0)
+        if self._clock_start is None:
+            self._clock_start = now
             self._simulated_s = 0.0
         self._simulated_s += produced_s
-        start_wall, _ = self._clock
-        due = start_wall + self._simulated_s / self._speed
+        due = self._clock_start + self._simulated_s / speed
         if now - due > MAX_LAG_S:
-            self._clock = None
+            self._clock_start = None
             return
         if due > now:
             self._wake.wait(due - now)
             self._wake.clear()
+
+
+def _check_speed(factor):
+    if factor is not None and not 0.001 <= factor <= 1000:
+        raise VrigError(f"speed must be 0.001x to 1000x, got {factor}")
+    return factor

@@ -165,14 +165,13 @@ class MainWindow(QMainWindow):
         self.client.send(c.SetHolding(mode, self.panel.holding_si(mode)))
 
     def _speed_requested(self, factor):
-        if factor is None and not self.client.protocol_running:
-            # 'As fast as possible' only makes sense for a protocol: a free-running
-            # cell would flood the display. It takes effect when a protocol runs.
-            self.client.send(c.SetSpeed(1.0))
+        # 'As fast as possible' only makes sense for a protocol (a free-running cell
+        # would flood the display): the runner takes it per protocol run, and
+        # continuous acquisition stays in real time.
+        if factor is None:
             self.statusBar().showMessage("max speed applies to protocols; "
                                          "continuous acquisition runs in real time", 5000)
-        else:
-            self.client.send(c.SetSpeed(factor))
+        self.client.send(c.SetSpeed(1.0 if factor is None else factor))
         self._clock = None
 
     def run_protocol(self, protocol):
@@ -188,9 +187,7 @@ class MainWindow(QMainWindow):
         self.scopes.scope.begin_protocol(protocol)
         self.scopes.set_style("episodic")
         self.tabs.setCurrentWidget(self.scopes)
-        if self.panel.speed() is None:
-            self.client.send(c.SetSpeed(None))
-        self.client.send(c.RunProtocol(protocol))
+        self.client.send(c.RunProtocol(protocol, speed=self.panel.speed()))
         if self.recorder is not None:
             self.recorder.note(f"protocol {protocol.to_json()}")
         self._clock = None
@@ -341,8 +338,6 @@ class MainWindow(QMainWindow):
                 self.scopes.scope.autoscale(panels=("Im", "currents", "conductances"))
         elif kind == "protocol_done":
             self.statusBar().showMessage(f"protocol {event.text} done", 5000)
-            if self.panel.speed() is None:
-                self.client.send(c.SetSpeed(1.0))
             self._clock = None
         elif kind == "error":
             self.show_error(event.text)
