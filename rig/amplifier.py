@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import signal
 
 from rig import kernel
 from rig.errors import VrigError
@@ -177,6 +176,8 @@ class OutputChain:
         return voltage, current, overloaded
 
     def _filter(self, key, values, corner_hz, fs):
+        from scipy import signal  # imported on first use: it costs ~0.8 s at start-up
+
         design = (corner_hz, fs)
         entry = self._filters.get(key)
         if entry is None or entry[0] != design:
@@ -191,6 +192,8 @@ class OutputChain:
 
 def filter_delay_s(amplifier, sample_interval_s):
     """Low-frequency group delay (s) of the Bessel filter in use (0 when bypassed)."""
+    from scipy import signal
+
     fs = 1.0 / sample_interval_s
     if not amplifier.filter_hz or amplifier.filter_hz >= 0.45 * fs:
         return 0.0

@@ -6,6 +6,7 @@ ohm) with temperature in degC; the kernel underneath works in mV, ms, pA, nS, pF
 """
 
 import json
+import math
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from rig.steady_state import steady_voltage_mv
 MODES = ("VC", "CC", "I0")
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
+BLOCK_SAMPLES = 2048  # samples per kernel call in long runs
 DT_RANGE_S = (0.1e-6, 100e-6)
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
 
@@ -56,6 +58,8 @@ class Rig:
         self.output_chain = OutputChain(self.rng)
         self.overloaded = False
         self._membranes = {}
+        self._inputs_key = None
+        self._inputs = None
         self.perfusion = Perfusion()
         self.mode = "CC"
         self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
@@ -194,9 +198,8 @@ class Rig:
                  ("Vmem", "V")]
         if m.gate_charge_fc.any():
             names.append(("Igating", "A"))
-        labels = list(dict.fromkeys(m.channel_labels))
-        names += [(f"I{label}", "A") for label in labels]
-        names += [(f"g{label}", "S") for label in labels]
+        names += [(f"I{label}", "A") for label in m.labels]
+        names += [(f"g{label}", "S") for label in m.labels]
         names += [(g, "") for g in m.gate_names]
         return names
 
@@ -273,15 +276,24 @@ class Rig:
         command = self._command_to_kernel(command_si)
         steps = self.steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
-        if self.perfusion.settled:
-            out = self._run_kernel(m, command, steps)
-        else:
-            block = max(1, int(PERFUSION_BLOCK_S / sample_interval_s))
-            out = np.concatenate([self._run_kernel(m, command[i: i + block], steps)
-                                  for i in range(0, command.size, block)], axis=1)
-        signals = self._signals(m, out, command, sample_interval_s)
-        self.time_s += command.size * sample_interval_s
-        return signals
+        # Long runs go in blocks: small temporaries stay in cache and off the page-fault
+        # path, and drug effects are refreshed at least every PERFUSION_BLOCK_S.
+        block = BLOCK_SAMPLES
+        if not self.perfusion.settled:
+            block = min(block, max(1, int(PERFUSION_BLOCK_S / sample_interval_s)))
+        signals = None
+        for start in range(0, command.size, block):
+            part = command[start: start + block]
+            values = self._signals(m, self._run_kernel(m, part, steps), part, sample_interval_s)
+            self.time_s += part.size * sample_interval_s
+            if command.size <= block:
+                return values
+            if signals is None:
+                signals = {name: np.empty(command.size) for name in values}
+            for name, array in values.items():
+                signals[name][start: start + part.size] = array
+        return signals if signals is not None else self._signals(
+            m, self._run_kernel(m, command, steps), command, sample_interval_s)
 
     def hold(self, duration_s):
         """Advance at the holding level without recording (e.g. between sweeps)."""
@@ -305,27 +317,39 @@ class Rig:
         self.time_s += n * sample_s
         self.output_chain.reset()
 
+    def _kernel_inputs(self, m):
+        """(conductances, gate floors, amplifier array, label matrix) for the kernel,
+        recomputed only when the membrane, the drugs or the amplifier change."""
+        key = (id(m), tuple(self.perfusion.present.items()), self.amplifier)
+        if self._inputs_key != key:
+            chan_g, floor = m.drug_arrays(self.perfusion.effects())
+            self._inputs = (chan_g, floor, self.amplifier.kernel_parameters(), m.label_matrix)
+            self._inputs_key = key
+        return self._inputs
+
     def _run_kernel(self, m, command, steps):
         """Step the kernel through command (kernel units), then let drugs move on."""
         out = np.empty((kernel.FIRST_CHANNEL_COLUMN + m.chan_g_ns.size + m.gate_channel.size,
                         command.size))
-        chan_g, floor = m.drug_arrays(self.perfusion.effects())
+        chan_g, floor, amp, _ = self._kernel_inputs(m)
         v_grid = m.x_inf.shape[1]
         kernel.advance(self.state, self.electrode, command, steps, m.dt_ms,
-                       self._kernel_mode(), m.cm_pf, self.amplifier.kernel_parameters(),
+                       self._kernel_mode(), m.cm_pf, amp,
                        m.gate_channel, m.gate_power, floor, m.gate_charge_fc,
                        m.x_inf, m.decay, TABLE_V_MIN_MV,
                        (v_grid - 1) / (TABLE_V_MAX_MV - TABLE_V_MIN_MV),
                        chan_g, m.chan_e_mv, out)
         if not self.perfusion.settled:
             self.perfusion.advance(command.size * steps * units.ms_to_s(m.dt_ms))
-        if not (np.isfinite(self.state).all() and np.isfinite(self.electrode).all()):
+        # A non-finite gate or node reaches the membrane potential within a step.
+        if not (math.isfinite(self.state[0]) and math.isfinite(self.electrode[kernel.EL_VP])):
             raise VrigError("the simulation became unstable (non-finite state); "
                             "reset the cell and use a smaller time step")
         return out
 
     def _signals(self, m, out, command, sample_interval_s):
         v_mem = out[kernel.OUT_VMEM]
+        # time_s is still the time of the block's first sample here
         voltage, current, overloaded = self.output_chain.process(
             self.amplifier, self.mode, units.mv_to_v(out[kernel.OUT_VM]),
             units.pa_to_a(out[kernel.OUT_IM]), sample_interval_s, self.time_s)
@@ -337,15 +361,15 @@ class Rig:
                    "Vmem": units.mv_to_v(v_mem)}
         if m.gate_charge_fc.any():
             signals["Igating"] = units.pa_to_a(out[kernel.OUT_IGATE])
-        conductances = {}
         n_chan = m.chan_g_ns.size
-        for ch, label in enumerate(m.channel_labels):
-            g_ns = out[kernel.FIRST_CHANNEL_COLUMN + ch]
-            channel_current = units.pa_to_a(g_ns * (v_mem - m.chan_e_mv[ch]))
-            key = f"I{label}"
-            signals[key] = signals[key] + channel_current if key in signals else channel_current
-            conductances[f"g{label}"] = conductances.get(f"g{label}", 0.0) + g_ns * 1e-9
-        signals.update(conductances)
+        g_ns = out[kernel.FIRST_CHANNEL_COLUMN: kernel.FIRST_CHANNEL_COLUMN + n_chan]
+        by_label = self._kernel_inputs(m)[3]
+        currents = units.pa_to_a(by_label @ (g_ns * (v_mem - m.chan_e_mv[:, None])))
+        conductances = (by_label @ g_ns) * 1e-9
+        for j, label in enumerate(m.labels):
+            signals[f"I{label}"] = currents[j]
+        for j, label in enumerate(m.labels):
+            signals[f"g{label}"] = conductances[j]
         for g, name in enumerate(m.gate_names):
             signals[name] = out[kernel.FIRST_CHANNEL_COLUMN + n_chan + g]
         return signals

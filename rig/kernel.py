@@ -100,6 +100,9 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
     lag_keep = _keep(dt_ms, amp[AMP_LAG])
     pred_keep = _keep(dt_ms, rs_comp * cm_comp * (1.0 - prediction) * 1e-3)
     two_node = mode >= MODE_CC and cp > 0.0 and g_series > 0.0
+    # Skip the gating-current sum and the drug floor blend when they cannot matter.
+    track_charge = mode <= MODE_VC_IDEAL and gate_charge_fc.any()
+    blend_floor = gate_floor.any()
     v = state[0]
     vp = electrode[EL_VP]
     i_lag = electrode[EL_ILAG]
@@ -125,13 +128,17 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
                 xi = x_inf[g, i] + w * (x_inf[g, i + 1] - x_inf[g, i])
                 dc = decay[g, i] + w * (decay[g, i + 1] - decay[g, i])
                 new = xi + (state[1 + g] - xi) * dc
-                i_gate += gate_charge_fc[g] * (new - state[1 + g])
+                if track_charge:
+                    i_gate += gate_charge_fc[g] * (new - state[1 + g])
                 state[1 + g] = new
-            i_gate /= dt_ms
+            if track_charge:
+                i_gate /= dt_ms
             for ch in range(n_chan):
                 open_fraction[ch] = 1.0
             for g in range(n_gates):
-                x = gate_floor[g] + (1.0 - gate_floor[g]) * state[1 + g]
+                x = state[1 + g]
+                if blend_floor:
+                    x = gate_floor[g] + (1.0 - gate_floor[g]) * x
                 p = x
                 for _k in range(gate_power[g] - 1):
                     p *= x

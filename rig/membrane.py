@@ -31,6 +31,17 @@ class CompiledMembrane:
     dt_ms: float
     reversal_mv: dict  # ion -> Nernst potential in mV
 
+    @property
+    def labels(self):
+        """Distinct channel labels in order ('Na', 'K', 'leak')."""
+        return tuple(dict.fromkeys(self.channel_labels))
+
+    @property
+    def label_matrix(self):
+        """(n_labels, n_kernel_channels) 0/1 matrix summing kernel channels by label."""
+        return np.array([[float(own == label) for own in self.channel_labels]
+                         for label in self.labels])
+
     def steady_state_current_pa(self, v_mv, chan_g_ns=None, gate_floor=None):
         """Membrane current (pA, outward +) with every gate at steady state, at v_mv (mV).
 
