@@ -19,12 +19,13 @@ from rig.errors import VrigError
 from rig.membrane import compile_membrane
 from rig.pharmacology import Perfusion, load_drug
 from rig.solutions import check_permeant, load_solution, parse_ion_override
-from rig.steady_state import steady_voltage_mv
+from rig.steady_state import is_stable, steady_voltage_mv
 
 MODES = ("VC", "CC", "I0")
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 BLOCK_SAMPLES = 2048  # samples per kernel call in long runs
+UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 DT_RANGE_S = (0.1e-6, 100e-6)
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
 
@@ -178,7 +179,8 @@ class Rig:
                                    self._pipette.concentrations_mm, self._temperature_c)
 
     def resting_potential(self):
-        """The membrane's steady-state potential (V) with no current applied."""
+        """The membrane's steady-state potential (V) with no current applied (in a
+        high-K bath this steady state can be unstable, and the cell fires instead)."""
         return units.mv_to_v(self._steady_voltage_mv("I0"))
 
     @property
@@ -207,9 +209,29 @@ class Rig:
 
     def settle(self):
         """Put the cell and electrode at their steady state for the present mode and
-        holding level, and clear the output filters and the rail flag."""
+        holding level, and clear the output filters and the rail flag.
+
+        In current clamp the steady state can be unstable (a held current in the
+        repetitive-firing range, a high-K bath): then the cell is nudged off it and
+        run for UNSTABLE_SETTLE_S, so that it is found firing, as a real cell would be.
+        """
         v = self._steady_voltage_mv(self.mode)
-        self.state = np.concatenate(([v], self.membrane().steady_gates(v)))
+        m = self.membrane()
+        self.state = np.concatenate(([v], m.steady_gates(v)))
+        self._settle_electrode(v)
+        if self.mode != "VC" and not self._rest_is_stable(m):
+            self.state[0] += 1.0
+            self.hold(UNSTABLE_SETTLE_S)
+        self.output_chain.reset()
+        self.overloaded = False
+
+    def _rest_is_stable(self, m):
+        chan_g, floor, _, _ = self._kernel_inputs(m)
+        injected = units.a_to_pa(self.holding["CC"]) if self.mode == "CC" else 0.0
+        g_seal = 1e9 / self.amplifier.seal_resistance
+        return is_stable(lambda y: m.derivatives(y, injected, chan_g, floor, g_seal), self.state)
+
+    def _settle_electrode(self, v):
         holding = self._holding_kernel()
         e = self.electrode
         e[:] = 0.0
@@ -223,8 +245,6 @@ class Rig:
             injected = holding if self.mode == "CC" else 0.0
             e[kernel.EL_VP] = v + injected * self.series_resistance * 1e-9
         e[kernel.EL_VLAG] = e[kernel.EL_VP]
-        self.output_chain.reset()
-        self.overloaded = False
 
     def _kernel_mode(self):
         if self.mode == "VC":

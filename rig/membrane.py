@@ -68,6 +68,19 @@ class CompiledMembrane:
         """Gate values (kernel order) at steady state at v_mv (mV)."""
         return np.array([gate.steady_state(v_mv) for gate, _ in self.gates], dtype=float)
 
+    def derivatives(self, state, injected_pa, chan_g_ns, gate_floor, g_seal_ns):
+        """d/dt of [Vm (mV), gates...] in mV/ms and 1/ms for a cell receiving
+        injected_pa (pA) directly: the current-clamp ODE the kernel integrates."""
+        v, gates = state[0], state[1:]
+        open_fraction = np.ones(len(self.channel_labels))
+        rates = np.empty(len(self.gates))
+        for i, ((gate, ch), floor, phi) in enumerate(zip(self.gates, gate_floor, self.gate_phi)):
+            x = floor + (1.0 - floor) * gates[i]
+            open_fraction[ch] *= x ** gate.power
+            rates[i] = phi * (gate.alpha(v) * (1.0 - gates[i]) - gate.beta(v) * gates[i])
+        ionic = np.sum(chan_g_ns * open_fraction * (v - self.chan_e_mv)) + g_seal_ns * v
+        return np.concatenate(([(injected_pa - ionic) / self.cm_pf], rates))
+
     def relax_gates(self, gate_values, v_mv, duration_ms):
         """Gate values after duration_ms at a fixed voltage (exact first-order relaxation)."""
         result = np.array(gate_values, dtype=float)

@@ -26,3 +26,18 @@ def steady_voltage_mv(membrane_current_pa, external_current_pa):
     rising = [i for i in crossings if f[i + 1] > f[i]]
     i = (rising or list(crossings))[0]
     return float(brentq(imbalance, SETTLE_GRID_MV[i], SETTLE_GRID_MV[i + 1], xtol=1e-9))
+
+
+def is_stable(derivatives, state):
+    """True if every eigenvalue of the Jacobian of derivatives (a function of the state
+    vector) at the fixed point state has a negative real part."""
+    state = np.asarray(state, dtype=float)
+    n = state.size
+    jacobian = np.empty((n, n))
+    for j in range(n):
+        h = 1e-4 if j == 0 else 1e-7
+        up, down = state.copy(), state.copy()
+        up[j] += h
+        down[j] -= h
+        jacobian[:, j] = (derivatives(up) - derivatives(down)) / (2 * h)
+    return bool(np.all(np.linalg.eigvals(jacobian).real < 0))
