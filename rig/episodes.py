@@ -16,6 +16,7 @@ from rig.protocol import LeakSubtraction, render_sweep
 from rig.recording import Recording
 
 PN_SETTLE_S = 0.01  # time at a new holding level before P/N sub-sweeps or the sweep
+PN_BASELINE_S = 0.002  # stretch at the P/N holding level that gives each sub-sweep's baseline
 HOLD_PIECE_S = 0.005  # holding between sweeps is yielded in pieces of this length
 
 
@@ -122,20 +123,20 @@ def _to_si(protocol, level):
 def _pn_leak(rig, protocol, pn, command):
     """Run the P/N sub-sweeps for one sweep's command (V) and return the leak
     correction (A) to add to the sweep's current: minus the summed passive response,
-    each sub-sweep measured from its own baseline at the P/N holding level."""
+    each sub-sweep measured from the current at the P/N holding level just before it."""
     holding = _to_si(protocol, protocol.holding)
     sign = -1.0 if pn.polarity == "opposite" else 1.0
     scale = sign / pn.subsweeps
-    sub_command = units.mv_to_v(pn.holding) + (command - holding) * scale
-    # The baseline is the stretch before the command first leaves the holding level.
-    departures = np.nonzero(~np.isclose(command, holding))[0]
-    lead = departures[0] if departures.size else command.size
-    rig.set_holding(units.mv_to_v(pn.holding))
+    pn_holding = units.mv_to_v(pn.holding)
+    sub_command = pn_holding + (command - holding) * scale
+    interval = protocol.sample_interval_s
+    baseline_samples = np.full(max(1, int(round(PN_BASELINE_S / interval))), pn_holding)
+    rig.set_holding(pn_holding)
     rig.hold(PN_SETTLE_S)
     total = np.zeros(command.size)
     for _ in range(pn.subsweeps):
-        current = rig.advance(sub_command, protocol.sample_interval_s)["Im"]
-        total += current - (current[:lead].mean() if lead else current[0])
+        baseline = rig.advance(baseline_samples, interval)["Im"].mean()
+        total += rig.advance(sub_command, interval)["Im"] - baseline
     rig.set_holding(holding)
     rig.hold(PN_SETTLE_S)
     return -total / scale / pn.subsweeps
