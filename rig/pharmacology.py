@@ -176,8 +176,10 @@ class Perfusion:
 
     @property
     def settled(self):
-        """True when every concentration has reached its target."""
-        return all(abs(self.present[k] - t) <= SETTLED_FRACTION * max(t, self.present[k])
+        """True when every concentration has reached its target, to a millionth of the
+        larger of the two or of the drug's IC50 (below that it no longer matters)."""
+        return all(abs(self.present[k] - t) <= SETTLED_FRACTION * max(
+                       t, self.present[k], min(s.ic50_m for s in self.drugs[k[0]].sites.values()))
                    for k, t in self.targets.items())
 
     def advance(self, dt_s):
