@@ -1,0 +1,422 @@
+"""Drugs against ground truth (issue 4): Hill block (half block at the IC50), the side
+a drug acts from, first-order perfusion (63 % at one time constant), what TTX, TEA and
+pronase do to the squid membrane, washout, bad values, and `vrig run --drug`.
+
+References: Hill equation f = 1/(1 + (IC50/C)^n); a first-order approach reaches
+1 - 1/e = 63.2 % in one time constant; TTX blocks Na channels from outside only
+(Narahashi et al. 1964/1966); TEA from inside blocks the delayed rectifier and
+prolongs the action potential (Armstrong & Binstock 1965; Tasaki & Hagiwara 1957);
+internal pronase removes Na inactivation (Armstrong, Bezanilla & Rojas 1973).
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import rig
+from rig import pharmacology
+from rig.errors import VrigError
+from rig.pharmacology import (Perfusion, drug_effects, drug_from_dict, drug_names, load_drug,
+                              parse_concentration, parse_drug_option)
+from rig.resources import load_preset, preset_names
+from ui import cli as ui_cli
+
+from helpers import SAMPLE_INTERVAL_S, SAMPLE_MS, crossing_time_ms, spike_count
+
+ONE_MINUS_INV_E = 1 - math.exp(-1)
+
+
+def squid(*drugs):
+    """hh-squid with drugs (name, M, side) at steady state."""
+    bench = rig.Rig.from_presets("hh-squid")
+    for name, conc, side in drugs:
+        bench.apply_drug(name, conc, side, steady_state=True)
+    return bench
+
+
+def vc_step(bench, level_mv, step_ms=20.0, before_ms=2.0):
+    """Signals (SI) of an ideal-clamp step from -65 mV, sampled at 50 kHz."""
+    bench.set_mode("VC")
+    bench.set_holding(-0.065)
+    bench.settle()
+    n0, n1 = int(round(before_ms / SAMPLE_MS)), int(round(step_ms / SAMPLE_MS))
+    command = np.r_[np.full(n0, -0.065), np.full(n1, level_mv * 1e-3)]
+    return bench.advance(command, SAMPLE_INTERVAL_S), n0
+
+
+def cc_pulse_from(bench, holding_a, amplitude_a, pulse_ms=1.0, before_ms=2.0, after_ms=30.0):
+    """Vm (mV) for a current pulse on top of a CC holding current (A), from steady state."""
+    bench.set_mode("CC")
+    bench.set_holding(holding_a)
+    bench.settle()
+    n = [int(round(d / SAMPLE_MS)) for d in (before_ms, pulse_ms, after_ms)]
+    command = np.r_[np.full(n[0], holding_a), np.full(n[1], holding_a + amplitude_a),
+                    np.full(n[2], holding_a)]
+    return bench.advance(command, SAMPLE_INTERVAL_S)["Vm"] * 1e3
+
+
+def width_at_0_mv(v_mv):
+    """Duration (ms) of the first excursion above 0 mV."""
+    t = np.arange(v_mv.size) * SAMPLE_MS
+    up = crossing_time_ms(t, v_mv, 0.0)
+    peak = int(np.argmax(v_mv))
+    return crossing_time_ms(t[peak:], -v_mv[peak:], 0.0) - up
+
+
+# --- the Hill equation and the sides ---------------------------------------------------
+
+@pytest.mark.parametrize("name", preset_names("drugs"))
+def test_every_shipped_drug_half_blocks_at_its_ic50(name):
+    drug = load_drug(name)
+    for side, site in drug.sites.items():
+        n = site.hill
+        assert drug.fraction(site.ic50_m, side) == pytest.approx(0.5, rel=1e-12)
+        assert drug.fraction(10 * site.ic50_m, side) == pytest.approx(1 / (1 + 0.1 ** n), rel=1e-12)
+        assert drug.fraction(site.ic50_m / 10, side) == pytest.approx(1 / (1 + 10 ** n), rel=1e-12)
+        assert drug.fraction(0.0, side) == 0.0
+    for side in set(pharmacology.SIDES) - set(drug.sites):
+        assert drug.fraction(1.0, side) == 0.0  # inert from the other side
+    print(f"{drug.name}: {drug.effect} {drug.target}, "
+          + ", ".join(f"{side} IC50 {s.ic50_m:g} M (n = {s.hill:g})"
+                      for side, s in drug.sites.items()))
+
+
+@pytest.mark.parametrize("drug, side, ic50, level_mv, signal, pick", [
+    ("TTX", "outside", 5e-9, -20.0, "gNa", "peak"),
+    ("TEA", "inside", 0.4e-3, 20.0, "gK", "late"),
+    ("TEA", "outside", 8e-3, 20.0, "gK", "late"),
+    ("4-AP", "outside", 0.5e-3, 20.0, "gK", "late"),
+    ("Cs", "inside", 15e-3, 20.0, "gK", "late"),
+])
+def test_half_block_at_the_ic50_on_the_rig(drug, side, ic50, level_mv, signal, pick):
+    """In an ideal clamp the gates do not depend on the block, so at the IC50 the
+    conductance is exactly half of control at every instant."""
+    control, _ = vc_step(squid(), level_mv)
+    blocked, n0 = vc_step(squid((drug, ic50, side)), level_mv)
+    c, b = control[signal][n0:], blocked[signal][n0:]
+    current = "I" + signal[1:]
+    i_b, i_c = blocked[current][n0:], control[current][n0:]
+    if pick == "peak":
+        g_b, g_c, i_ratio = b.max(), c.max(), i_b.min() / i_c.min()
+    else:
+        g_b, g_c, i_ratio = b[-1], c[-1], i_b[-1] / i_c[-1]
+    ratio = g_b / g_c
+    print(f"{drug} {ic50:g} M {side}: {pick} {signal} {g_b * 1e9:.2f} / {g_c * 1e9:.2f} nS "
+          f"= {ratio:.6f}; {current} ratio {i_ratio:.6f}")
+    assert ratio == pytest.approx(0.5, rel=1e-9)
+    assert i_ratio == pytest.approx(0.5, rel=1e-9)
+    np.testing.assert_allclose(b, 0.5 * c, rtol=1e-9, atol=1e-18)
+
+
+def test_ttx_inside_the_pipette_does_nothing():
+    control, n0 = vc_step(squid(), -20.0)
+    inside, _ = vc_step(squid(("TTX", 1e-6, "inside")), -20.0)
+    outside, _ = vc_step(squid(("TTX", 1e-6, "outside")), -20.0)
+    print(f"peak INa at -20 mV: control {control['INa'].min() * 1e9:.3f} nA, 1 uM TTX inside "
+          f"{inside['INa'].min() * 1e9:.3f} nA, outside {outside['INa'].min() * 1e9:.4f} nA")
+    for name in control:
+        np.testing.assert_array_equal(inside[name], control[name])
+    # outside, 1 uM = 200 x IC50 leaves 1/201 of the Na conductance
+    assert outside["INa"].min() / control["INa"].min() == pytest.approx(1 / 201, rel=1e-9)
+    ttx = load_drug("TTX")
+    assert drug_effects([(ttx, "inside", 1e-3)]).conductance_scale == {"Na": 1.0}
+    # and the inside-only blockers do nothing from outside
+    assert drug_effects([(load_drug("Cs"), "outside", 0.1)]).conductance_scale == {"K": 1.0}
+    pronase_outside = drug_effects([(load_drug("pronase"), "outside", 0.1)])
+    assert pronase_outside.inactivation_removed == {"Na": 0.0}
+
+
+def test_independent_sites_multiply():
+    """TEA inside and 4-AP outside both on K: unblocked fractions multiply."""
+    tea, fourap = load_drug("TEA"), load_drug("4-AP")
+    scale = drug_effects([(tea, "inside", 0.4e-3), (fourap, "outside", 0.5e-3)]).conductance_scale
+    assert scale["K"] == pytest.approx(0.25, rel=1e-12)
+
+
+# --- perfusion kinetics ----------------------------------------------------------------
+
+def test_wash_in_reaches_63_percent_at_one_time_constant():
+    ttx = load_drug("TTX")
+    perfusion = Perfusion()
+    perfusion.apply(ttx, 1e-6)
+    assert perfusion.present[("TTX", "outside")] == 0.0
+    perfusion.advance(ttx.wash_in_tau_s)
+    at_tau = perfusion.present[("TTX", "outside")]
+    stepwise = Perfusion()
+    stepwise.apply(ttx, 1e-6)
+    for _ in range(500):  # the same time in 500 pieces: first-order kinetics compose
+        stepwise.advance(ttx.wash_in_tau_s / 500)
+    perfusion.wash()
+    perfusion.advance(ttx.wash_out_tau_s)
+    after_wash = perfusion.present[("TTX", "outside")]
+    print(f"TTX 1 uM: {at_tau / 1e-6 * 100:.3f} % after tau_in = {ttx.wash_in_tau_s:g} s; "
+          f"washed for tau_out = {ttx.wash_out_tau_s:g} s: {after_wash / at_tau * 100:.3f} % left")
+    assert at_tau == pytest.approx(ONE_MINUS_INV_E * 1e-6, rel=1e-12)
+    assert stepwise.present[("TTX", "outside")] == pytest.approx(at_tau, rel=1e-12)
+    assert after_wash == pytest.approx(math.exp(-1) * at_tau, rel=1e-12)
+
+
+def test_wash_in_on_the_rig_blocks_as_the_hill_equation_of_the_63_percent():
+    """100 nM TTX perfused onto the clamped axon: after tau_in = 5 s the concentration
+    is 63.2 nM and the peak Na conductance left is 1/(1 + 63.2/5) of control."""
+    control, n0 = vc_step(squid(), -20.0, step_ms=3.0)
+    bench = squid()
+    bench.set_mode("VC")
+    bench.set_holding(-0.065)
+    bench.settle()
+    bench.apply_drug("TTX", 100e-9)
+    tau = load_drug("TTX").wash_in_tau_s
+    bench.hold(tau)
+    present = bench.perfusion.present[("TTX", "outside")]
+    command = np.r_[np.full(n0, -0.065), np.full(150, -0.020)]
+    sig = bench.advance(command, SAMPLE_INTERVAL_S)  # 3.04 ms more: +0.04 % of the way
+    ratio = sig["gNa"][n0:].max() / control["gNa"][n0:].max()
+    c = 100e-9 * (1 - math.exp(-(tau + command.size * SAMPLE_INTERVAL_S) / tau))
+    expected = 1 / (1 + c / 5e-9)  # the unblocked fraction, 1 - f
+    print(f"after {tau:g} s: {present * 1e9:.3f} nM TTX (63.2 % = {ONE_MINUS_INV_E * 100:.3f} nM); "
+          f"peak gNa {ratio * 100:.3f} % of control (Hill: {expected * 100:.3f} %); "
+          f"metadata drugs: {bench.metadata()['drugs']}")
+    assert present == pytest.approx(ONE_MINUS_INV_E * 100e-9, rel=1e-6)
+    assert bench.time_s == pytest.approx(tau + command.size * SAMPLE_INTERVAL_S, rel=1e-9)
+    assert ratio == pytest.approx(expected, rel=2e-3)
+    assert "TTX" in bench.metadata()["drugs"]
+
+
+def test_a_washed_out_drug_counts_as_arrived():
+    """After 40 wash-out time constants 1 uM TTX is down to 4e-24 M, 1e-18 of what was
+    applied -- far inside the rig's own 1e-6 'has arrived' criterion -- so perfusion must
+    count as settled again. (The engine keys its fast paths on it: while it is False,
+    Rig.hold() steps the kernel through every 10 us instead of relaxing the gates
+    exactly, about 5000 times slower for an ideal clamp.)"""
+    bench = squid(("TTX", 1e-6, "outside"))
+    assert bench.perfusion.settled
+    bench.wash_drug("TTX")
+    assert not bench.perfusion.settled
+    bench.perfusion.advance(40 * load_drug("TTX").wash_out_tau_s)
+    present = bench.perfusion.present[("TTX", "outside")]
+    print(f"TTX after 40 wash-out time constants: {present:.3g} M; settled="
+          f"{bench.perfusion.settled}")
+    assert present == pytest.approx(1e-6 * math.exp(-40), rel=1e-9)
+    assert bench.perfusion.settled
+
+
+# --- physiology ------------------------------------------------------------------------
+
+def test_ttx_abolishes_the_spike_and_the_inward_current():
+    control, ttx = squid(), squid(("TTX", 1e-6, "outside"))
+    v_control = cc_pulse_from(control, 0.0, 300e-12)
+    v_ttx = cc_pulse_from(ttx, 0.0, 300e-12)
+    inward = {}
+    for label, bench in (("control", control), ("TTX", ttx)):
+        lowest = np.inf
+        for level in range(-50, 41, 10):
+            sig, n0 = vc_step(bench, float(level), step_ms=10.0)
+            lowest = min(lowest, sig["Im"][n0 + 1:].min())  # after the capacitive sample
+        inward[label] = lowest
+    print(f"300 pA, 1 ms: peak {v_control.max():.1f} mV control, {v_ttx.max():.1f} mV in 1 uM TTX; "
+          f"most negative VC current (-50..+40 mV): control {inward['control'] * 1e9:.2f} nA, "
+          f"TTX {inward['TTX'] * 1e12:.1f} pA")
+    assert spike_count(v_control) == 1 and v_control.max() > 30.0
+    assert spike_count(v_ttx) == 0 and v_ttx.max() < -40.0
+    assert inward["control"] < -5e-9
+    assert inward["TTX"] > 0.0  # no inward current left anywhere in the family
+
+
+def test_tea_removes_the_outward_current_and_prolongs_the_spike():
+    """10 mM TEA inside (IC50 0.4 mM): 1/26 = 3.85 % of the K conductance is left.
+    Without K current the HH membrane's rest moves to about -20 mV (the two stable
+    states Tasaki & Hagiwara saw in TEA), so, as an experimenter would, the axon is
+    held at -65 mV with a steady current before the pulse."""
+    control, tea = squid(), squid(("TEA", 10e-3, "inside"))
+    late = {}
+    for label, bench in (("control", control), ("TEA", tea)):
+        sig, _ = vc_step(bench, 20.0)
+        late[label] = (sig["Im"][-1], sig["IK"][-1], sig["Ileak"][-1])
+    holding = {}
+    for label, bench in (("control", control), ("TEA", tea)):
+        sig, _ = vc_step(bench, -65.0, step_ms=1.0)
+        holding[label] = sig["Im"][-1]  # the current that holds -65 mV
+    v_control = cc_pulse_from(control, holding["control"], 300e-12)
+    v_tea = cc_pulse_from(tea, holding["TEA"], 300e-12)
+    w_control, w_tea = width_at_0_mv(v_control), width_at_0_mv(v_tea)
+    print(f"late current at +20 mV: control {late['control'][0] * 1e9:.2f} nA (IK "
+          f"{late['control'][1] * 1e9:.2f}), TEA {late['TEA'][0] * 1e9:.3f} nA (IK "
+          f"{late['TEA'][1] * 1e9:.3f}, leak {late['TEA'][2] * 1e9:.3f}); rest in TEA "
+          f"{tea.resting_potential() * 1e3:.1f} mV, held at -65 mV with "
+          f"{holding['TEA'] * 1e12:.1f} pA; spike width at 0 mV {w_control:.2f} -> {w_tea:.2f} ms, "
+          f"peak {v_control.max():.1f} -> {v_tea.max():.1f} mV")
+    assert late["TEA"][1] / late["control"][1] == pytest.approx(1 / 26, rel=1e-9)
+    outward_control = late["control"][0] - late["control"][2]
+    outward_tea = late["TEA"][0] - late["TEA"][2]
+    assert outward_tea < 0.05 * outward_control
+    assert v_tea.max() > 0.0 and v_control.max() > 0.0
+    assert w_tea > 2.5 * w_control
+
+
+def test_pronase_inside_removes_na_inactivation_for_good():
+    control, n0 = vc_step(squid(), -20.0)
+    treated_bench = squid(("pronase", 10e-3, "inside"))
+    treated, _ = vc_step(treated_bench, -20.0)
+    outside, _ = vc_step(squid(("pronase", 10e-3, "outside")), -20.0)
+
+    def late_over_peak(sig):
+        i_na = sig["INa"][n0:]
+        return i_na[-1] / i_na.min()
+
+    treated_bench.wash_drug()
+    treated_bench.hold(60.0)
+    washed, _ = vc_step(treated_bench, -20.0)
+    print(f"INa at the end of 20 ms at -20 mV / peak: control {late_over_peak(control):.3f}, "
+          f"10 mM pronase inside {late_over_peak(treated):.4f}, outside "
+          f"{late_over_peak(outside):.3f}, 60 s after washing {late_over_peak(washed):.4f}")
+    assert late_over_peak(control) < 0.05  # HH's Na current inactivates
+    assert late_over_peak(treated) > 0.95  # ... and no longer does
+    assert late_over_peak(outside) == pytest.approx(late_over_peak(control), rel=1e-12)
+    assert late_over_peak(washed) == pytest.approx(late_over_peak(treated), rel=1e-3)
+
+
+def test_washout_restores_the_spike_after_ttx():
+    """1 uM TTX washes out with tau = 30 s: after 230 s, 0.47 nM is left (9 % block)."""
+    bench = squid(("TTX", 1e-6, "outside"))
+    assert spike_count(cc_pulse_from(bench, 0.0, 300e-12)) == 0
+    bench.wash_drug("TTX")
+    bench.set_mode("I0")
+    bench.settle()
+    bench.hold(230.0)
+    present = bench.perfusion.present[("TTX", "outside")]
+    v = cc_pulse_from(bench, 0.0, 300e-12)
+    print(f"230 s after washing 1 uM TTX: {present * 1e9:.3f} nM left "
+          f"(expected {1e3 * math.exp(-230 / 30):.3f}); spike peak {v.max():.1f} mV")
+    assert present == pytest.approx(1e-6 * math.exp(-230.0 / 30.0), rel=1e-3)
+    assert spike_count(v) == 1 and v.max() > 30.0
+
+
+# --- bad values ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("concentration", [-1e-9, 2.0, 1e6, math.nan, math.inf, -math.inf])
+def test_bad_concentrations_are_refused_and_leave_the_rig_alone(concentration):
+    bench = squid(("TTX", 10e-9, "outside"))
+    before = (dict(bench.perfusion.targets), dict(bench.perfusion.present),
+              bench.perfusion.effects())
+    with pytest.raises(VrigError, match="concentration"):
+        bench.apply_drug("TTX", concentration)
+    with pytest.raises(VrigError, match="concentration"):
+        bench.apply_drug("TEA", concentration, side="inside", steady_state=True)
+    assert (dict(bench.perfusion.targets), dict(bench.perfusion.present),
+            bench.perfusion.effects()) == before
+    assert bench.metadata()["drugs"] == "TTX=1e-08M(outside)"
+
+
+def test_unknown_drugs_and_sides_are_refused():
+    bench = squid()
+    with pytest.raises(VrigError, match="unknown drug 'LSD'.*TTX"):
+        bench.apply_drug("LSD", 1e-6)
+    with pytest.raises(VrigError, match="unknown drug"):
+        bench.wash_drug("LSD")
+    with pytest.raises(VrigError, match="side"):
+        bench.apply_drug("TTX", 1e-6, side="both")
+    assert bench.perfusion.summary() == ""
+    assert sorted(d.lower() for d in drug_names()) == sorted(preset_names("drugs"))
+    assert load_drug("ttx").name == "TTX"  # names ignore case
+
+
+@pytest.mark.parametrize("text", ["1", "-1nM", "1e3M", "2 M", "abcnM", "1kM", "", "nan nM",
+                                  "inf uM", "1e400nM"])
+def test_bad_concentration_text_is_refused(text):
+    with pytest.raises(VrigError, match="concentration"):
+        parse_concentration(text)
+
+
+@pytest.mark.parametrize("text, molar", [("300nM", 300e-9), ("1 mM", 1e-3), ("0.5uM", 0.5e-6),
+                                         ("1M", 1.0), ("0nM", 0.0), ("2.5e-3 M", 2.5e-3)])
+def test_good_concentration_text(text, molar):
+    assert parse_concentration(text) == pytest.approx(molar, rel=1e-12)
+
+
+def test_drug_option_parsing():
+    drug, side, conc = parse_drug_option("in:TEA=10mM")
+    assert (drug.name, side, conc) == ("TEA", "inside", pytest.approx(10e-3))
+    drug, side, conc = parse_drug_option("TTX=300nM")
+    assert (drug.name, side, conc) == ("TTX", "outside", pytest.approx(300e-9))
+    for bad in ("TTX", "LSD=1uM", "TTX=-1nM", "TTX=1"):
+        with pytest.raises(VrigError):
+            parse_drug_option(bad)
+
+
+@pytest.mark.parametrize("change", [
+    {"effect": "stimulate"}, {"sides": {}}, {"sides": {"middle": {"ic50_M": 1e-9, "hill": 1}}},
+    {"sides": {"outside": {"ic50_M": -1e-9, "hill": 1}}},
+    {"sides": {"outside": {"ic50_M": 1e-9, "hill": 0}}},
+    {"wash_in_tau_s": 0}, {"wash_out_tau_s": -5},
+])
+def test_bad_drug_presets_are_refused(change):
+    data = dict(load_preset("drugs", "ttx"))
+    data.update(change)
+    with pytest.raises(VrigError):
+        drug_from_dict(data, "bad")
+
+
+# --- the command line ------------------------------------------------------------------
+
+TINY = {"format": "vrig-protocol", "version": 1, "name": "tiny", "mode": "VC",
+        "holding": -65, "sample_rate_khz": 20, "sweeps": 1, "sweep_interval_ms": 0,
+        "epochs": [{"kind": "step", "duration_ms": 1, "level": -65},
+                   {"kind": "step", "duration_ms": 3, "level": -20}]}
+
+
+def run_cli(args, capsys):
+    capsys.readouterr()
+    status = ui_cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def csv_metadata_and_im(path):
+    metadata, rows = {}, []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("# "):
+                key, _, value = line[2:].rstrip("\n").partition(": ")
+                metadata[key] = value
+            else:
+                header = line.strip().split(",")
+                break
+        rows = np.loadtxt(handle, delimiter=",", ndmin=2)
+    return metadata, rows[:, header.index("Im_pA")]
+
+
+def test_vrig_run_with_ttx_names_it_and_blocks(tmp_path, capsys):
+    protocol = tmp_path / "tiny.json"
+    protocol.write_text(json.dumps(TINY), encoding="utf-8")
+    control_csv, ttx_csv = tmp_path / "control.csv", tmp_path / "ttx.csv"
+    assert run_cli(["run", protocol, "-o", control_csv], capsys)[0] == 0
+    status, out, err = run_cli(["run", protocol, "-o", ttx_csv, "--drug", "TTX=1uM",
+                                "--drug", "in:TEA=10mM"], capsys)
+    meta, im_ttx = csv_metadata_and_im(ttx_csv)
+    meta_control, im_control = csv_metadata_and_im(control_csv)
+    print(f"{out.strip()}; drugs line: {meta['drugs']!r} (control {meta_control['drugs']!r}); "
+          f"most negative Im: control {im_control[21:].min():.0f} pA, "
+          f"TTX {im_ttx[21:].min():.0f} pA")
+    assert status == 0 and err == ""
+    assert meta["drugs"] == "TTX=1e-06M(outside) TEA=0.01M(inside)"
+    assert meta_control["drugs"] == "none"
+    assert im_control[21:].min() < -3000.0  # Na current in control
+    assert im_ttx[21:].min() > 0.0  # none with TTX
+
+
+@pytest.mark.parametrize("option", ["LSD=1uM", "TTX=-1nM", "TTX=1", "TTX=1e3M", "in:LSD=1mM",
+                                    "TTX"])
+def test_vrig_run_refuses_bad_drugs_with_one_error_line(option, tmp_path, capsys):
+    protocol = tmp_path / "tiny.json"
+    protocol.write_text(json.dumps(TINY), encoding="utf-8")
+    output = tmp_path / "out.csv"
+    status, out, err = run_cli(["run", protocol, "-o", output, "--drug", option], capsys)
+    print(f"--drug {option}: status {status}, stderr {err.strip()!r}")
+    assert status == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vrig: error: ")
+    assert "Traceback" not in err
+    assert not output.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.json"]
