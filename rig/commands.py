@@ -131,7 +131,8 @@ class Chunk:
     continuous stream; sample_interval_s: s; mode: the clamp mode the samples were
     taken in; signals: {name: SI array}; time_s: simulated time at the chunk's end;
     overload: the digitiser clipped; saturated: the headstage hit its rails (e.g.
-    over-compensation) since the last settle.
+    over-compensation) since the last settle; drugs: (name, side, present M,
+    target M) for every drug applied so far.
     """
 
     kind: str
@@ -143,6 +144,7 @@ class Chunk:
     time_s: float = 0.0
     overload: bool = False
     saturated: bool = False
+    drugs: tuple = ()
 
     @property
     def n_samples(self):

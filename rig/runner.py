@@ -175,8 +175,11 @@ class Runner:
 
     def _chunk(self, kind, sweep, first, interval, signals):
         rig = self.rig
+        perfusion = rig.perfusion
+        drugs = tuple((name, side, present, perfusion.targets[(name, side)])
+                      for (name, side), present in perfusion.present.items())
         return c.Chunk(kind, sweep, first, interval, rig.mode, signals, rig.time_s,
-                       rig.overloaded, rig.saturated)
+                       rig.overloaded, rig.saturated, drugs)
 
     def _produce(self):
         """Compute the next piece of simulation; returns the simulated seconds it took."""
