@@ -146,6 +146,11 @@ def cmd_run(args):
     for text in args.drug:
         drug, side, concentration = parse_drug_option(text)
         bench.apply_drug(drug, concentration, side, steady_state=True)
+    corner = bench.amplifier.filter_hz
+    if corner and corner >= 0.45 * protocol.sample_rate_khz * 1e3:
+        raise VrigError(f"--filter-khz {corner / 1e3:g} is too close to the protocol's "
+                        f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
+                        f"use at most {0.45 * protocol.sample_rate_khz:g} kHz or 0 (bypass)")
     recording = bench.run(protocol, leak_subtraction=leak_sub)
     names = "all" if args.signals == "all" else None
     recording.save(args.output, signals=names or "basic")
@@ -158,6 +163,9 @@ def cmd_membrane_test(args):
     from rig.membrane_test import run_membrane_test
 
     bench = build_rig(args)
+    if bench.series_resistance == 0:
+        raise VrigError(f"cell {args.cell!r} is clamped ideally (no access resistance), so "
+                        "there is no transient to measure; give --rs MOHM or use --cell model-cell")
     result = run_membrane_test(bench, holding_v=_number(args.holding, "--holding") * 1e-3)
     print("\n".join(result.lines()))
 
