@@ -18,7 +18,9 @@ Lifecycle:
 5. ``close()`` stops the worker and joins it.
 
 If the queue is full (the window is not draining it) the chunk is counted in
-``dropped_chunks`` rather than blocking the simulation.
+``dropped_chunks`` rather than blocking the simulation. ``notify``, when given, is
+called (on the worker thread) after each item is queued, so a window can drain at
+once instead of waiting for its next timer tick.
 """
 
 import queue
@@ -40,8 +42,9 @@ MAX_LAG_S = 0.25  # beyond this the runner stops trying to catch up with the clo
 class Runner:
     """Runs an engine in real time (or scaled) on a worker thread."""
 
-    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000):
+    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000, notify=None):
         self.rig = rig
+        self.notify = notify
         self.chunk_s = chunk_s
         self.output = queue.Queue(maxsize=queue_size)
         self.dropped_chunks = 0
@@ -90,6 +93,9 @@ class Runner:
             self.output.put_nowait(item)
         except queue.Full:
             self.dropped_chunks += 1
+            return
+        if self.notify is not None:
+            self.notify()
 
     def _loop(self):
         while not self._quit:
