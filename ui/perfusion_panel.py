@@ -1,0 +1,277 @@
+"""The perfusion manifold: one valve line per shipped drug, a wash line, a timeline.
+
+Each line has a valve lamp (lit in the drug's colour while the valve is open, i.e. the
+drug's target concentration is above zero), a concentration entry with its unit (nM,
+uM, mM), the side the drug is given from (bath = outside, pipette = inside), an Open
+button and a Wash button, and a readout of the concentration now at the membrane
+with the percentage of the target reached and the effect it has.
+
+The panel never changes the cell: it validates the entry and emits
+``commandRequested(ApplyDrug | WashDrug)``; the window sends it. What reaches the
+membrane comes back in ``Chunk.drugs`` (name, side, present M, target M) and is shown
+by :meth:`PerfusionPanel.show_chunks`. Problems are shown on the field (red border and
+tooltip) and emitted as ``message(str)``; nothing is sent then.
+"""
+
+from types import MappingProxyType
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from rig import commands as c
+from rig.errors import VrigError
+from rig.pharmacology import CONCENTRATION_UNITS, drug_names, load_drug, parse_concentration
+from ui.perfusion_timeline import LANE_COLORS, TimelineStrip, Valve
+
+UNITS = ("nM", "uM", "mM")
+ORDER = ("TTX", "TEA", "4-AP", "Cs", "chloramine-T", "pronase")  # the order a class meets them
+SIDE_LABELS = MappingProxyType({"outside": "bath (out)", "inside": "pipette (in)"})
+# A sensible first concentration for each shipped drug: (value, unit).
+DEFAULT_DOSES = MappingProxyType({"TTX": ("300", "nM"), "TEA": ("10", "mM"),
+                                  "4-AP": ("1", "mM"), "Cs": ("20", "mM"),
+                                  "chloramine-T": ("5", "mM"), "pronase": ("1", "mM")})
+# Local to the panel (the shared rig.qss belongs to the window): a manifold block,
+# large names, amber entries, a red border on a rejected field.
+PANEL_QSS = """
+QFrame#Manifold { background: #20252b; border: 1px solid #323943; border-radius: 8px; }
+QLabel#DrugName { font-size: 16px; font-weight: bold; color: #e5e9f0; }
+QLabel#DrugReadout { font-family: "DejaVu Sans Mono", monospace; font-size: 13px;
+                     color: #6c7683; padding-left: 2px; }
+QLabel#TimelineTime { font-family: "DejaVu Sans Mono", monospace; color: #aab4c3; }
+QLineEdit#DoseEntry { font-family: "DejaVu Sans Mono", monospace; font-size: 15px;
+                      font-weight: bold; color: #ffd54f; }
+QLineEdit[invalid="true"], QComboBox[invalid="true"] { border: 2px solid #ff4b4b; }
+QPushButton#ValveButton { font-weight: bold; }
+QPushButton#WashAllButton { font-weight: bold; background: #24405a; border-color: #5b9cff; }
+"""
+EFFECT_WORDS = MappingProxyType({"block": "blocked", "remove_inactivation": "inact. removed"})
+
+
+def format_molar(value_m):
+    """A concentration in M as text with a readable unit: '300 nM', '1.2 mM'."""
+    if value_m <= 0:
+        return "0"
+    for unit in ("mM", "uM", "nM", "pM"):
+        scaled = value_m / CONCENTRATION_UNITS[unit]
+        if scaled >= 1 or unit == "pM":
+            return f"{scaled:.3g} {unit}"
+    return f"{value_m:.3g} M"
+
+
+def _mark_invalid(widget, message):
+    """Red border and tooltip on a field ('' clears both)."""
+    widget.setProperty("invalid", bool(message))
+    widget.setToolTip(message or widget.property("help") or "")
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class DrugLine(QWidget):
+    """One valve line of the manifold for a pharmacology.Drug."""
+
+    def __init__(self, drug, color, parent=None):
+        super().__init__(parent)
+        self.drug = drug
+        self.valve = Valve(color)
+        self.name_label = QLabel(drug.name)
+        self.name_label.setObjectName("DrugName")
+        self.name_label.setToolTip(f"{drug.description}\n\nSource: {drug.source}")
+        value, unit = DEFAULT_DOSES.get(drug.name, ("1", "mM"))
+        self.entry = QLineEdit(value)
+        self.entry.setObjectName("DoseEntry")
+        self.entry.setProperty("help", f"concentration of {drug.name} (> 0, at most 1 M)")
+        self.entry.setToolTip(self.entry.property("help"))
+        self.entry.setMinimumWidth(72)
+        self.entry.setMaximumWidth(110)
+        self.unit = QComboBox()
+        self.unit.addItems(UNITS)
+        self.unit.setCurrentText(unit)
+        self.side = QComboBox()
+        for side, label in SIDE_LABELS.items():
+            self.side.addItem(label, side)
+            item = self.side.model().item(self.side.count() - 1)
+            if side not in drug.sites:
+                # Shown but greyed: the student sees the side exists and why it is no use.
+                item.setEnabled(False)
+                item.setToolTip(self.inert_reason(side))
+        first = next(i for i in range(self.side.count()) if self.side.itemData(i) in drug.sites)
+        self.side.setCurrentIndex(first)
+        self.side.setToolTip(self._side_help())
+        self.open_button = QPushButton("Open")
+        self.open_button.setObjectName("ValveButton")
+        self.open_button.setToolTip(f"open the {drug.name} valve: perfuse at this concentration")
+        self.wash_button = QPushButton("Wash")
+        self.wash_button.setToolTip(f"close the {drug.name} valve and wash it out")
+        self.readout = QLabel("closed")
+        self.readout.setObjectName("DrugReadout")
+
+    def inert_reason(self, side):
+        """Why a drug cannot be given from a side (e.g. TTX from inside)."""
+        other = next(iter(self.drug.sites))
+        return (f"{self.drug.name} has no effect from the {side} "
+                f"({SIDE_LABELS[side]}); it acts from the {other} only")
+
+    def _side_help(self):
+        parts = [f"{side}: IC50 {format_molar(site.ic50_m)}, Hill {site.hill:g}"
+                 for side, site in self.drug.sites.items()]
+        missing = [self.inert_reason(s) for s in SIDE_LABELS if s not in self.drug.sites]
+        return "\n".join(parts + missing)
+
+    def text(self):
+        """The entry as parse_concentration reads it: '300nM'."""
+        return f"{self.entry.text().strip()}{self.unit.currentText()}"
+
+
+class PerfusionPanel(QWidget):
+    """The manifold. commandRequested(ApplyDrug | WashDrug); message(str) on bad input."""
+
+    commandRequested = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, names=None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("PerfusionPanel")
+        self.setStyleSheet(PANEL_QSS)
+        self.lines = {}
+        self._last_target = {}  # (name, side) -> last non-zero target (M), for the % readout
+        self.time_s = 0.0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        frame = QFrame()
+        frame.setObjectName("Manifold")
+        grid = QGridLayout(frame)
+        grid.setContentsMargins(8, 6, 8, 8)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(3)
+        names = names if names is not None else sorted(
+            drug_names(), key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+        for i, name in enumerate(names):
+            line = DrugLine(load_drug(name), LANE_COLORS[i % len(LANE_COLORS)])
+            self._add_line(grid, 2 * i, line)
+        layout.addWidget(frame)
+        wash_row = QHBoxLayout()
+        self.wash_all_button = QPushButton("Wash all")
+        self.wash_all_button.setObjectName("WashAllButton")
+        self.wash_all_button.setToolTip("close every valve and perfuse plain bath")
+        self.wash_all_button.clicked.connect(lambda: self.wash(None))
+        self.time_label = QLabel("t = 0 s")
+        self.time_label.setObjectName("TimelineTime")
+        wash_row.addWidget(self.wash_all_button)
+        wash_row.addStretch(1)
+        wash_row.addWidget(self.time_label)
+        layout.addLayout(wash_row)
+        self.timeline = TimelineStrip([line.drug.name for line in self.lines.values()],
+                                      [line.valve.color for line in self.lines.values()])
+        layout.addWidget(self.timeline, 1)
+
+    def _add_line(self, grid, row, line):
+        # Two rows per valve: name and live readout above, the controls below.
+        self.lines[line.drug.name] = line
+        grid.addWidget(line.valve, row, 0, 2, 1, Qt.AlignVCenter)
+        grid.addWidget(line.name_label, row, 1, 1, 2)
+        grid.addWidget(line.readout, row, 3, 1, 4)
+        grid.addWidget(line.entry, row + 1, 1)
+        grid.addWidget(line.unit, row + 1, 2)
+        grid.addWidget(line.side, row + 1, 3)
+        grid.addWidget(line.open_button, row + 1, 4)
+        grid.addWidget(line.wash_button, row + 1, 5, 1, 2)
+        grid.setColumnStretch(4, 1)
+        name = line.drug.name
+        line.open_button.clicked.connect(lambda: self.apply(name))
+        line.entry.returnPressed.connect(lambda: self.apply(name))
+        line.entry.textEdited.connect(lambda _text: _mark_invalid(line.entry, ""))
+        line.wash_button.clicked.connect(lambda: self.wash(name))
+
+    # --- requests ---------------------------------------------------------------------
+
+    def apply(self, name, concentration=None, side=None):
+        """Open a drug's valve. concentration: text with a unit ('300nM'), or None for the
+        line's entry; side: 'outside'/'inside', or None for the line's selector.
+        Returns the ApplyDrug sent, or None after showing why nothing was sent."""
+        line = self.lines.get(name) or next(
+            (ln for key, ln in self.lines.items() if key.lower() == str(name).lower()), None)
+        if line is None:
+            self.message.emit(f"unknown drug {name!r}; the manifold has "
+                              f"{', '.join(self.lines)}")
+            return None
+        side = line.side.currentData() if side is None else side
+        try:
+            if side not in line.drug.sites:
+                raise VrigError(line.inert_reason(side) if side in SIDE_LABELS else
+                                f"side must be 'outside' or 'inside', got {side!r}")
+            value = parse_concentration(line.text() if concentration is None else concentration)
+            if value <= 0:
+                raise VrigError(f"{line.drug.name}: give a concentration above 0 "
+                                "(use Wash to remove a drug)")
+        except VrigError as exc:
+            _mark_invalid(line.entry if side in line.drug.sites else line.side, str(exc))
+            self.message.emit(f"{line.drug.name}: {exc}")
+            return None
+        _mark_invalid(line.entry, "")
+        _mark_invalid(line.side, "")
+        command = c.ApplyDrug(line.drug.name, value, side)
+        self._last_target[(line.drug.name, side)] = value
+        self.timeline.mark(line.drug.name, self.time_s, format_molar(value), True)
+        self.commandRequested.emit(command)
+        return command
+
+    def wash(self, name=None):
+        """Wash one drug (by name) or all of them (None) out. Returns the WashDrug sent."""
+        if name is not None and name not in self.lines:
+            self.message.emit(f"unknown drug {name!r}; the manifold has {', '.join(self.lines)}")
+            return None
+        command = c.WashDrug(name)
+        for drug in ([name] if name else list(self.lines)):
+            if self.lines[drug].valve.open or name is not None:
+                self.timeline.mark(drug, self.time_s, "wash", False)
+        self.commandRequested.emit(command)
+        return command
+
+    def reset(self):
+        """Forget every drug (a new cell starts drug-free)."""
+        self._last_target.clear()
+        self.timeline.clear()
+        for line in self.lines.values():
+            line.valve.set_open(False)
+            line.readout.setText("closed")
+
+    # --- from the engine --------------------------------------------------------------
+
+    def show_chunks(self, chunks):
+        """Update valves, readouts and the timeline from the newest Chunk.drugs."""
+        if not chunks:
+            return
+        newest = chunks[-1]
+        self.time_s = newest.time_s
+        self.time_label.setText(f"t = {newest.time_s:.1f} s (simulated)")
+        present = {}
+        for name, side, now_m, target_m in newest.drugs:
+            present.setdefault(name, []).append((side, now_m, target_m))
+        for name, line in self.lines.items():
+            self._show_line(line, present.get(name, []))
+        self.timeline.record(newest.time_s, {name: sum(p for _s, p, _t in entries)
+                                             for name, entries in present.items()})
+
+    def _show_line(self, line, entries):
+        is_open = any(target > 0 for _side, _now, target in entries)
+        line.valve.set_open(is_open)
+        parts = []
+        for side, now_m, target_m in entries:
+            if now_m <= 0 and target_m <= 0:
+                continue
+            reference = target_m if target_m > 0 else self._last_target.get(
+                (line.drug.name, side), now_m)
+            percent = 100.0 * now_m / reference if reference > 0 else 0.0
+            heading = "" if target_m > 0 else " washing"
+            effect = 100.0 * line.drug.fraction(now_m, side)
+            parts.append(f"{format_molar(now_m)} {percent:.0f}%{heading} "
+                         f"\u2192 {line.drug.target} {effect:.0f}% "
+                         f"{EFFECT_WORDS.get(line.drug.effect, line.drug.effect)}")
+        line.readout.setText("; ".join(parts) if parts else "closed")
+        line.readout.setToolTip("concentration at the membrane, % of the dose applied, "
+                                "and the effect at that concentration (Hill equation)")
+        line.readout.setProperty("active", bool(parts))
+        line.readout.setStyleSheet(f"color: {QColor(line.valve.color).name()};" if parts else "")

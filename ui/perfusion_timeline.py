@@ -1,0 +1,201 @@
+"""Painted parts of the perfusion manifold: the valve lamp and the timeline strip.
+
+The timeline has one lane per drug. Along simulated time (s, the engine's clock) it
+draws the concentration at the membrane as a filled trace, scaled to the largest
+concentration that drug has reached, with a tick and label where a valve was opened
+("300 nM") or the drug washed ("wash"). It keeps a bounded history.
+"""
+
+import math
+from collections import deque
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QRadialGradient
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+LANE_COLORS = ("#ff6b6b", "#5b9cff", "#7ee081", "#ffb74d", "#c56cf0", "#4dd0e1")
+MIN_SPAN_S = 30.0  # the strip shows at least this much simulated time
+MAX_SPAN_S = 1800.0  # and at most the last half hour
+SAMPLE_EVERY_S = 0.1  # concentration history resolution (simulated s)
+HISTORY = 20000  # samples kept per drug (bounded)
+MARKS = 400  # valve events kept
+LABEL_PAD = 10  # px around lane names
+AXIS_H = 20  # px for the time axis
+
+
+class Valve(QWidget):
+    """A valve lamp: a ring with a bar across (closed) or along (open) the flow, lit in
+    the drug's colour when open."""
+
+    def __init__(self, color, parent=None):
+        super().__init__(parent)
+        self.color = QColor(color)
+        self.open = False
+        self.setFixedSize(QSize(30, 30))
+        self.setToolTip("valve closed")
+
+    def set_open(self, is_open):
+        """Light (open) or darken (closed) the valve; repaints only on a change."""
+        is_open = bool(is_open)
+        if is_open != self.open:
+            self.open = is_open
+            self.setToolTip("valve open: drug flowing" if is_open else "valve closed")
+            self.update()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        rect = QRectF(3, 3, 24, 24)
+        body = self.color if self.open else QColor("#2b3036")
+        glow = QRadialGradient(rect.center(), 12)
+        glow.setColorAt(0.0, body.lighter(150) if self.open else body)
+        glow.setColorAt(1.0, body.darker(130) if self.open else body)
+        painter.setBrush(glow)
+        painter.setPen(QPen(QColor("#8a95a5") if self.open else QColor("#4a525c"), 2))
+        painter.drawEllipse(rect)
+        painter.setPen(QPen(QColor("#0b0d0f") if self.open else QColor("#8a95a5"), 3,
+                            Qt.SolidLine, Qt.RoundCap))
+        c = rect.center()
+        if self.open:  # handle along the pipe
+            painter.drawLine(QPointF(c.x() - 8, c.y()), QPointF(c.x() + 8, c.y()))
+        else:  # handle across the pipe
+            painter.drawLine(QPointF(c.x(), c.y() - 8), QPointF(c.x(), c.y() + 8))
+        painter.end()
+
+
+def _tick_step(span_s):
+    """A round tick spacing (s) giving about five ticks over span_s."""
+    raw = span_s / 5.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+class TimelineStrip(QWidget):
+    """What was applied when: one lane per drug along simulated time (s)."""
+
+    def __init__(self, names, colors, parent=None):
+        super().__init__(parent)
+        self.setObjectName("TimelineStrip")
+        self.names = list(names)
+        self.colors = {n: QColor(col) for n, col in zip(self.names, colors)}
+        self.history = {n: deque(maxlen=HISTORY) for n in self.names}
+        self.peak = dict.fromkeys(self.names, 0.0)
+        self.marks = deque(maxlen=MARKS)  # (name, t_s, label, opened)
+        self.now_s = 0.0
+        self._last_sample_s = -math.inf
+        self.setMinimumHeight(AXIS_H + 18 * max(1, len(self.names)) + 8)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setToolTip("perfusion timeline: concentration at the membrane (filled, scaled "
+                        "to each drug's peak), valve opened (label) and wash; simulated s")
+
+    def clear(self):
+        """Forget the history (a new cell)."""
+        for name in self.names:
+            self.history[name].clear()
+            self.peak[name] = 0.0
+        self.marks.clear()
+        self._last_sample_s = -math.inf
+        self.update()
+
+    def mark(self, name, t_s, label, opened):
+        """Note a valve event at simulated time t_s (s)."""
+        self.marks.append((name, float(t_s), str(label), bool(opened)))
+        self.update()
+
+    def record(self, t_s, present_m):
+        """Note the concentrations (M) at the membrane at simulated time t_s (s)."""
+        self.now_s = float(t_s)
+        if t_s < self._last_sample_s:  # the clock went back (a new engine)
+            self.clear()
+        if t_s - self._last_sample_s < SAMPLE_EVERY_S:
+            return
+        self._last_sample_s = t_s
+        for name in self.names:
+            value = float(present_m.get(name, 0.0))
+            if value > 0 or self.history[name]:
+                self.history[name].append((t_s, value))
+                self.peak[name] = max(self.peak[name], value)
+        self.update()
+
+    def span(self):
+        """(t0, t1) in simulated s of the visible stretch."""
+        starts = [m[1] for m in self.marks] + [h[0][0] for h in self.history.values() if h]
+        first = min(starts) if starts else self.now_s
+        span = min(MAX_SPAN_S, max(MIN_SPAN_S, (self.now_s - first) * 1.05))
+        return self.now_s - span, self.now_s
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.fillRect(self.rect(), QColor("#0b0d0f"))
+        t0, t1 = self.span()
+        font = QFont(painter.font())
+        font.setPixelSize(13)
+        font.setBold(True)
+        painter.setFont(font)
+        label_w = LABEL_PAD + max((painter.fontMetrics().horizontalAdvance(n)
+                                   for n in self.names), default=0)
+        plot = QRectF(label_w + LABEL_PAD, 4, max(10.0, self.width() - label_w - LABEL_PAD - 8),
+                      max(10.0, self.height() - AXIS_H - 6))
+        lane_h = plot.height() / max(1, len(self.names))
+
+        def x_of(t):
+            return plot.left() + (t - t0) / (t1 - t0) * plot.width()
+
+        self._paint_axis(painter, plot, t0, t1, x_of)
+        painter.setFont(font)
+        for i, name in enumerate(self.names):
+            lane = QRectF(plot.left(), plot.top() + i * lane_h, plot.width(), lane_h)
+            color = self.colors[name]
+            painter.setPen(QPen(QColor("#262c33"), 1))
+            painter.drawLine(lane.bottomLeft(), lane.bottomRight())
+            painter.setPen(color)
+            painter.drawText(QRectF(LABEL_PAD / 2, lane.top(), label_w, lane_h),
+                             Qt.AlignVCenter | Qt.AlignLeft, name)
+            self._paint_trace(painter, lane, name, color, t0, x_of)
+        font.setBold(False)
+        font.setPixelSize(12)
+        painter.setFont(font)
+        for name, t, label, opened in self.marks:
+            if t < t0 or name not in self.colors:
+                continue
+            i = self.names.index(name)
+            top = plot.top() + i * lane_h
+            x = x_of(t)
+            painter.setPen(QPen(self.colors[name] if opened else QColor("#e5e9f0"), 2))
+            painter.drawLine(QPointF(x, top + 1), QPointF(x, top + lane_h - 1))
+            painter.setPen(QColor("#e5e9f0"))
+            painter.drawText(QRectF(x + 3, top, 80, lane_h), Qt.AlignVCenter | Qt.AlignLeft,
+                             label)
+        painter.end()
+
+    def _paint_trace(self, painter, lane, name, color, t0, x_of):
+        points = [(t, v) for t, v in self.history[name] if t >= t0]
+        peak = self.peak[name]
+        if len(points) < 2 or peak <= 0:
+            return
+        path = QPainterPath(QPointF(x_of(points[0][0]), lane.bottom()))
+        for t, v in points:
+            path.lineTo(QPointF(x_of(t), lane.bottom() - 0.85 * lane.height() * v / peak))
+        path.lineTo(QPointF(x_of(points[-1][0]), lane.bottom()))
+        fill = QColor(color)
+        fill.setAlpha(110)
+        painter.setPen(QPen(color, 1.5))
+        painter.setBrush(fill)
+        painter.drawPath(path)
+        painter.setBrush(Qt.NoBrush)
+
+    def _paint_axis(self, painter, plot, t0, t1, x_of):
+        font = QFont(painter.font())
+        font.setPixelSize(12)
+        painter.setFont(font)
+        step = _tick_step(t1 - t0)
+        t = math.ceil(t0 / step) * step
+        while t <= t1:
+            x = x_of(t)
+            painter.setPen(QPen(QColor("#20262d"), 1))
+            painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+            painter.setPen(QColor("#8a95a5"))
+            painter.drawText(QRectF(x - 40, plot.bottom() + 2, 80, AXIS_H - 2),
+                             Qt.AlignHCenter | Qt.AlignTop, f"{t:g} s")
+            t += step
