@@ -21,6 +21,7 @@ from rig.engine import Rig
 from rig.errors import VrigError
 from rig.live_recorder import LiveRecorder, default_path
 from ui.amplifier_panel import AmplifierPanel
+from ui.bath_dock import BathDock
 from ui.protocol_dock import ProtocolDock
 from ui.rig_client import RigClient
 from ui.scope_area import ScopeArea
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menu()
         self._connect()
+        self._add_bath_dock()
         self._restore()
         self.panel.knob.dial.setFocus()
         if autostart:
@@ -84,6 +86,19 @@ class MainWindow(QMainWindow):
         amp.setWidget(self.panel)
         amp.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, amp)
+
+    def _add_bath_dock(self):
+        """Dock 'Bath & drugs' (ui.bath_dock) under the scopes: at 1280x800 the sides
+        have no room; the left dock keeps the full height."""
+        self.bath = BathDock(self.client.rig, self)
+        self.bath.commandRequested.connect(self.client.send)
+        self.bath.message.connect(self.show_error)
+        self.panel.cellRequested.connect(lambda _name: self.bath.set_rig(self.client.rig))
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.bath)
+        view = next(a.menu() for a in self.menuBar().actions() if a.text() == "&View")
+        view.addAction(self.bath.toggleViewAction())
 
     def _build_status(self):
         bar = self.statusBar()
@@ -302,6 +317,7 @@ class MainWindow(QMainWindow):
                 self.stop_recording()
         self.scopes.scope.add_chunks(chunks)
         self.panel.show_chunks(chunks)
+        self.bath.show_chunks(chunks)
         if self._clock is None:
             self._clock = (time.perf_counter(), chunks[0].time_s)
 

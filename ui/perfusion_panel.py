@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from rig import commands as c
@@ -27,7 +27,7 @@ from ui.perfusion_timeline import LANE_COLORS, TimelineStrip, Valve
 
 UNITS = ("nM", "uM", "mM")
 ORDER = ("TTX", "TEA", "4-AP", "Cs", "chloramine-T", "pronase")  # the order a class meets them
-SIDE_LABELS = MappingProxyType({"outside": "bath (out)", "inside": "pipette (in)"})
+SIDE_LABELS = MappingProxyType({"outside": "out (bath)", "inside": "in (pipette)"})
 # A sensible first concentration for each shipped drug: (value, unit).
 DEFAULT_DOSES = MappingProxyType({"TTX": ("300", "nM"), "TEA": ("10", "mM"),
                                   "4-AP": ("1", "mM"), "Cs": ("20", "mM"),
@@ -83,8 +83,7 @@ class DrugLine(QWidget):
         self.entry.setObjectName("DoseEntry")
         self.entry.setProperty("help", f"concentration of {drug.name} (> 0, at most 1 M)")
         self.entry.setToolTip(self.entry.property("help"))
-        self.entry.setMinimumWidth(72)
-        self.entry.setMaximumWidth(110)
+        self.entry.setFixedWidth(80)
         self.unit = QComboBox()
         self.unit.addItems(UNITS)
         self.unit.setCurrentText(unit)
@@ -105,6 +104,7 @@ class DrugLine(QWidget):
         self.wash_button = QPushButton("Wash")
         self.wash_button.setToolTip(f"close the {drug.name} valve and wash it out")
         self.readout = QLabel("closed")
+        self.readout.setMinimumWidth(120)
         self.readout.setObjectName("DrugReadout")
 
     def inert_reason(self, side):
@@ -137,9 +137,11 @@ class PerfusionPanel(QWidget):
         self.lines = {}
         self._last_target = {}  # (name, side) -> last non-zero target (M), for the % readout
         self.time_s = 0.0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(6)
+        self.box = QBoxLayout(QBoxLayout.LeftToRight, self)
+        self.box.setContentsMargins(6, 6, 6, 6)
+        self.box.setSpacing(8)
+        layout = QVBoxLayout()
+        layout.setSpacing(4)
         frame = QFrame()
         frame.setObjectName("Manifold")
         grid = QGridLayout(frame)
@@ -150,7 +152,7 @@ class PerfusionPanel(QWidget):
             drug_names(), key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
         for i, name in enumerate(names):
             line = DrugLine(load_drug(name), LANE_COLORS[i % len(LANE_COLORS)])
-            self._add_line(grid, 2 * i, line)
+            self._add_line(grid, i, line)
         layout.addWidget(frame)
         wash_row = QHBoxLayout()
         self.wash_all_button = QPushButton("Wash all")
@@ -165,20 +167,21 @@ class PerfusionPanel(QWidget):
         layout.addLayout(wash_row)
         self.timeline = TimelineStrip([line.drug.name for line in self.lines.values()],
                                       [line.valve.color for line in self.lines.values()])
-        layout.addWidget(self.timeline, 1)
+        self.box.addLayout(layout, 3)
+        self.box.addWidget(self.timeline, 2)
+
+    def set_horizontal(self, horizontal):
+        """Timeline beside the manifold (a wide, low dock) or below it (a tall one)."""
+        self.box.setDirection(QBoxLayout.LeftToRight if horizontal else QBoxLayout.TopToBottom)
 
     def _add_line(self, grid, row, line):
-        # Two rows per valve: name and live readout above, the controls below.
+        # One row per valve, like taps along a manifold; the readout takes the rest.
         self.lines[line.drug.name] = line
-        grid.addWidget(line.valve, row, 0, 2, 1, Qt.AlignVCenter)
-        grid.addWidget(line.name_label, row, 1, 1, 2)
-        grid.addWidget(line.readout, row, 3, 1, 4)
-        grid.addWidget(line.entry, row + 1, 1)
-        grid.addWidget(line.unit, row + 1, 2)
-        grid.addWidget(line.side, row + 1, 3)
-        grid.addWidget(line.open_button, row + 1, 4)
-        grid.addWidget(line.wash_button, row + 1, 5, 1, 2)
-        grid.setColumnStretch(4, 1)
+        for col, widget in enumerate((line.valve, line.name_label, line.entry, line.unit,
+                                      line.side, line.open_button, line.wash_button,
+                                      line.readout)):
+            grid.addWidget(widget, row, col)
+        grid.setColumnStretch(7, 1)
         name = line.drug.name
         line.open_button.clicked.connect(lambda: self.apply(name))
         line.entry.returnPressed.connect(lambda: self.apply(name))
@@ -267,8 +270,8 @@ class PerfusionPanel(QWidget):
             percent = 100.0 * now_m / reference if reference > 0 else 0.0
             heading = "" if target_m > 0 else " washing"
             effect = 100.0 * line.drug.fraction(now_m, side)
-            parts.append(f"{format_molar(now_m)} {percent:.0f}%{heading} "
-                         f"\u2192 {line.drug.target} {effect:.0f}% "
+            parts.append(f"{format_molar(now_m)} ({percent:.0f}%{heading}) "
+                         f"{line.drug.target} {effect:.0f}% "
                          f"{EFFECT_WORDS.get(line.drug.effect, line.drug.effect)}")
         line.readout.setText("; ".join(parts) if parts else "closed")
         line.readout.setToolTip("concentration at the membrane, % of the dose applied, "

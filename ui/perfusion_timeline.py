@@ -83,7 +83,8 @@ class TimelineStrip(QWidget):
         self.marks = deque(maxlen=MARKS)  # (name, t_s, label, opened)
         self.now_s = 0.0
         self._last_sample_s = -math.inf
-        self.setMinimumHeight(AXIS_H + 18 * max(1, len(self.names)) + 8)
+        self.setMinimumHeight(AXIS_H + 16 * max(1, len(self.names)) + 8)
+        self.setMinimumWidth(240)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setToolTip("perfusion timeline: concentration at the membrane (filled, scaled "
                         "to each drug's peak), valve opened (label) and wash; simulated s")

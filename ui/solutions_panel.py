@@ -24,7 +24,7 @@ from types import MappingProxyType
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QGridLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout,
                                QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -40,6 +40,7 @@ COLUMN = MappingProxyType({"bath": 0, "pipette": 1})
 E_COLUMN = 2
 IONS = ("Na", "K", "Cl", "Ca", "Mg", "NMDG", "choline", "Cs", "gluconate")
 EDITED = " (edited)"
+ROW_PX = 25
 BAD_BRUSH = QColor("#5a1d22")
 PANEL_QSS = """
 QLabel#PotentialName { color: #9aa5b4; font-size: 14px; font-weight: bold; }
@@ -87,21 +88,29 @@ class SolutionsPanel(QWidget):
         self.solutions = {"bath": bath, "pipette": pipette}
         self.temperature_c = float(temperature_c)
         self._filling = False
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(6)
-        layout.addLayout(self._build_presets())
-        layout.addWidget(self._build_table())
-        layout.addLayout(self._build_readouts())
-        layout.addStretch(1)
+        self.box = QBoxLayout(QBoxLayout.LeftToRight, self)
+        self.box.setContentsMargins(6, 6, 6, 6)
+        self.box.setSpacing(10)
+        self.box.addWidget(self._build_table(), 3)
+        side = QVBoxLayout()
+        side.setSpacing(6)
+        side.addLayout(self._build_presets())
+        side.addLayout(self._build_readouts())
+        side.addStretch(1)
+        self.box.addLayout(side, 2)
         for side in SIDES:
             self._fill(side)
         self.refresh()
+
+    def set_horizontal(self, horizontal):
+        """Readouts beside the table (a wide, low dock) or below it (a tall one)."""
+        self.box.setDirection(QBoxLayout.LeftToRight if horizontal else QBoxLayout.TopToBottom)
 
     # --- construction -----------------------------------------------------------------
 
     def _build_presets(self):
         grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
         self.preset_combos, self.side_labels = {}, {}
         for col, side in enumerate(SIDES):
             label = QLabel()
@@ -112,8 +121,8 @@ class SolutionsPanel(QWidget):
             combo.setToolTip(f"load a shipped {side} solution")
             combo.activated.connect(lambda _i, s=side: self.select_preset(
                 s, self.preset_combos[s].currentText()))
-            grid.addWidget(label, 0, col)
-            grid.addWidget(combo, 1, col)
+            grid.addWidget(label, col, 0)
+            grid.addWidget(combo, col, 1)
             self.preset_combos[side] = combo
         return grid
 
@@ -124,11 +133,11 @@ class SolutionsPanel(QWidget):
         table.setVerticalHeaderLabels(list(IONS))
         table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         table.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
-        table.verticalHeader().setDefaultSectionSize(27)
+        table.verticalHeader().setDefaultSectionSize(ROW_PX)
         table.setSelectionMode(QAbstractItemView.SingleSelection)
         table.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        table.setFixedHeight(27 * len(IONS) + table.horizontalHeader().sizeHint().height() + 4)
+        table.setFixedHeight(ROW_PX * len(IONS) + table.horizontalHeader().sizeHint().height() + 4)
         table.setToolTip("concentrations in mM; empty = absent. Substitutes (NMDG, choline, "
                          "gluconate...) do not permeate; Cs acts as a K-channel blocker "
                          "only through the Cs drug line")
@@ -144,6 +153,7 @@ class SolutionsPanel(QWidget):
     def _build_readouts(self):
         grid = QGridLayout()
         grid.setVerticalSpacing(4)
+        grid.setColumnStretch(1, 1)
         name = QLabel("Temperature")
         name.setObjectName("PotentialName")
         self.temperature = QDoubleSpinBox()

@@ -1,0 +1,59 @@
+"""The "Bath & drugs" dock: the perfusion manifold and the solutions panel as tabs.
+
+Below the scopes by default, each tab lays out side by side; dragged to the right or
+left, it stacks its parts (``dockLocationChanged``).
+
+The dock only forwards: ``commandRequested(command)`` for the window to send through
+its RigClient, ``message(str)`` for the status bar, ``show_chunks(chunks)`` from the
+window's chunk handler, and ``set_rig(rig)`` when a new engine (cell) replaces the
+old one (the panels then show its solutions and temperature, and no drugs).
+"""
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QTabWidget
+
+from ui.perfusion_panel import PerfusionPanel
+from ui.solutions_panel import SolutionsPanel
+
+
+
+class BathDock(QDockWidget):
+    """A dock (bottom by default: at 1280x800 the side areas have no room left) with tabs 'Drugs' (PerfusionPanel) and 'Solutions'
+    (SolutionsPanel), built from a Rig's settings (read before its runner starts)."""
+
+    commandRequested = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, rig, parent=None):
+        super().__init__("Bath && drugs", parent)
+        self.setObjectName("BathDock")
+        self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
+        self.perfusion = PerfusionPanel()
+        self.solutions = SolutionsPanel(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("BathTabs")
+        self.tabs.addTab(self.perfusion, "Drugs")
+        self.tabs.addTab(self.solutions, "Solutions")
+        self.setWidget(self.tabs)
+        for panel in (self.perfusion, self.solutions):
+            panel.commandRequested.connect(self.commandRequested)
+            panel.message.connect(self.message)
+        self.dockLocationChanged.connect(self._located)
+
+    def _located(self, area):
+        horizontal = area in (Qt.BottomDockWidgetArea, Qt.TopDockWidgetArea)
+        self.perfusion.set_horizontal(horizontal)
+        self.solutions.set_horizontal(horizontal)
+
+    def show_chunks(self, chunks):
+        """Pass the chunks of one GUI tick to both panels."""
+        self.perfusion.show_chunks(chunks)
+        self.solutions.show_chunks(chunks)
+
+    def set_rig(self, rig):
+        """Show a new engine's cell, solutions and temperature; forget the drugs.
+        (Reads immutable settings only; the cell, solutions and temperature change
+        only through commands this dock sends.)"""
+        self.perfusion.reset()
+        self.solutions.set_state(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
