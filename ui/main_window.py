@@ -20,6 +20,7 @@ from rig import resources
 from rig.engine import Rig
 from rig.errors import VrigError
 from rig.live_recorder import LiveRecorder, default_path
+from ui import analysis_panel, compensation_panel, membrane_test_window
 from ui.amplifier_panel import AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.protocol_dock import ProtocolDock
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menu()
         self._connect()
+        self._add_compensation()
         self._add_bath_dock()
         self._restore()
         self.panel.knob.dial.setFocus()
@@ -99,6 +101,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.BottomDockWidgetArea, self.bath)
         view = next(a.menu() for a in self.menuBar().actions() if a.text() == "&View")
         view.addAction(self.bath.toggleViewAction())
+
+    def _add_compensation(self):
+        """Compensation dock (tabbed with the amplifier's), Tools > Membrane test, and
+        the Analysis tab (which also holds the P/N choice for protocol runs)."""
+        self.compensation = compensation_panel.install(self)
+        self.membrane_test = membrane_test_window.install(self, self.compensation)
+        self.analysis = analysis_panel.install(self)
+        view = next(a.menu() for a in self.menuBar().actions() if a.text() == "&View")
+        view.addAction(self.findChild(QDockWidget, "CompensationDock").toggleViewAction())
 
     def _build_status(self):
         bar = self.statusBar()
@@ -191,6 +202,7 @@ class MainWindow(QMainWindow):
 
     def run_protocol(self, protocol):
         """Run a protocol's sweeps (episodic acquisition), then continue continuously."""
+        protocol = self.analysis.prepare(protocol)  # P/N choice; analysis resets
         if protocol is None:
             self.show_error("no valid protocol to run")
             return
