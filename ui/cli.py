@@ -2,13 +2,38 @@
 window, ``vrig screenshot`` and the window's part of ``vrig bench``. Qt is imported
 only when one of those actually runs."""
 
+import ctypes.util
+import os
 import sys
 
 from rig import cli as rig_cli
 from rig.errors import VrigError
 
+QT_XCB_PACKAGES = ("libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 "
+                   "libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0")
+
+
+def check_display(environ=os.environ, platform=sys.platform, find_library=ctypes.util.find_library):
+    """Raise VrigError with the fix when Qt could not open a window here (Qt itself
+    would abort the interpreter instead of raising)."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
+        raise VrigError("no display to open the window on (DISPLAY is not set); run vrig "
+                        "in a desktop session, or render it with `vrig screenshot OUT.png`")
+    display = environ.get("DISPLAY", "")
+    if display.startswith(":") and not environ.get("WAYLAND_DISPLAY"):
+        socket = f"/tmp/.X11-unix/X{display[1:].split('.')[0]}"
+        if not os.path.exists(socket):
+            raise VrigError(f"cannot reach the X display {display} (no {socket}); start the "
+                            "X server or set DISPLAY to a running one")
+    if not environ.get("WAYLAND_DISPLAY") and find_library("xcb-cursor") is None:
+        raise VrigError(f"Qt needs system libraries for X11 windows; install them with: "
+                        f"sudo apt-get install {QT_XCB_PACKAGES}")
+
 
 def _open_window(args):
+    check_display()
     from ui.app import main as window_main
 
     return window_main([])
