@@ -20,7 +20,7 @@ def test_unreachable_x_display_is_explained():
         check_display({"DISPLAY": ":4711"}, "linux", found)
 
 
-def test_missing_xcb_libraries_name_the_packages(tmp_path, monkeypatch):
+def test_missing_xcb_libraries_name_the_packages(monkeypatch):
     monkeypatch.setattr("os.path.exists", lambda path: True)
     with pytest.raises(VrigError, match="apt-get install .*libxcb-cursor0"):
         check_display({"DISPLAY": ":0"}, "linux", lambda name: None)
