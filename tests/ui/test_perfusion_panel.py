@@ -1,0 +1,152 @@
+"""The perfusion manifold: TTX from the panel stops a firing cell and washout brings
+the spikes back (the issue's proof), and bad entries are refused in place while the
+rig keeps running."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import math  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from rig import commands as c  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.perfusion_panel import PerfusionPanel, format_molar  # noqa: E402
+
+WAIT_MS = 20_000
+FAST = 200.0  # simulated s per wall s asked of the runner (it gives what it can)
+
+
+@pytest.fixture
+def window(qtbot, qapp, tmp_path):
+    theme.apply(qapp)
+    settings = QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    yield window
+    window.close()
+    assert not window.client.runner._thread.is_alive()
+
+
+class Spikes:
+    """(simulated end time s, peak Vm V) of every chunk the window receives."""
+
+    def __init__(self, window):
+        self.peaks = []
+        window.client.chunks.connect(
+            lambda chunks: self.peaks.extend((ch.time_s, float(ch.signals["Vm"].max()))
+                                             for ch in chunks))
+
+    def after(self, t0):
+        return [(t, v) for t, v in self.peaks if t > t0]
+
+    def fired_after(self, t0):
+        return any(v > 0 for _t, v in self.after(t0))
+
+    def silent_for(self, seconds):
+        """True once the last `seconds` of simulated time had no overshoot."""
+        if not self.peaks:
+            return False
+        end = self.peaks[-1][0]
+        return (self.peaks[0][0] < end - seconds
+                and all(v < 0 for _t, v in self.after(end - seconds)))
+
+
+def test_ttx_from_the_panel_stops_spikes_and_washout_brings_them_back(window, qtbot):
+    spikes = Spikes(window)
+    manifold = window.bath.perfusion
+    window.set_mode("CC")
+    window.set_holding("CC", 120.0)  # pA: repetitive firing in hh-squid
+    window.start()
+    window.client.send(c.SetSpeed(FAST))
+    qtbot.waitUntil(lambda: spikes.fired_after(0.5), timeout=WAIT_MS)
+
+    line = manifold.lines["TTX"]
+    line.entry.setText("300")
+    line.unit.setCurrentText("nM")
+    sent = []
+    manifold.commandRequested.connect(sent.append)
+    qtbot.mouseClick(line.open_button, Qt.LeftButton)
+    assert sent == [c.ApplyDrug("TTX", pytest.approx(300e-9), "outside")]
+    t_apply = spikes.peaks[-1][0]
+    qtbot.waitUntil(lambda: line.valve.open, timeout=WAIT_MS)  # lit from Chunk.drugs
+    qtbot.waitUntil(lambda: spikes.silent_for(2.0) and spikes.peaks[-1][0] > t_apply + 2,
+                    timeout=WAIT_MS)
+    assert "Na" in line.readout.text() and "blocked" in line.readout.text()
+    assert spikes.fired_after(t_apply)  # it did not stop at once: TTX washes in (tau 5 s)
+
+    qtbot.mouseClick(line.wash_button, Qt.LeftButton)
+    assert sent[-1] == c.WashDrug("TTX")
+    t_wash = spikes.peaks[-1][0]
+    qtbot.waitUntil(lambda: not line.valve.open, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "washing" in line.readout.text(), timeout=WAIT_MS)
+    # Washout (tau 30 s) needs the block below a few percent before the cell fires again.
+    qtbot.waitUntil(lambda: spikes.fired_after(t_wash), timeout=3 * WAIT_MS)
+    assert spikes.after(t_wash)[-1][0] > t_wash + 30  # tens of seconds, not at once
+    assert [m[2] for m in manifold.timeline.marks] == ["300 nM", "wash"]
+    assert window.client.running
+
+
+BAD = [("-1", "nM", "not allowed"), ("10", "M", "not allowed"), ("abc", "nM", "number"),
+       ("nan", "uM", "number"), ("1e999", "nM", "not allowed"), ("0", "mM", "above 0")]
+
+
+def test_bad_concentrations_are_refused_in_place_and_the_rig_runs_on(window, qtbot):
+    manifold = window.bath.perfusion
+    window.start()
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    sent = []
+    manifold.commandRequested.connect(sent.append)
+    line = manifold.lines["TTX"]
+    for value, unit, words in BAD:
+        line.entry.setText(value)
+        if unit in [line.unit.itemText(i) for i in range(line.unit.count())]:
+            line.unit.setCurrentText(unit)
+            assert manifold.apply("TTX") is None
+        else:
+            assert manifold.apply("TTX", value + unit) is None
+        assert words in window.last_error, (value, window.last_error)
+        assert line.entry.property("invalid") is True
+        assert line.entry.toolTip() in window.last_error
+    assert manifold.apply("strychnine", "1uM") is None
+    assert "unknown drug 'strychnine'" in window.last_error and "TTX" in window.last_error
+    assert manifold.wash("strychnine") is None
+    # TTX from inside is shown greyed and refused with the reason.
+    inside = line.side.findData("inside")
+    assert not line.side.model().item(inside).isEnabled()
+    assert manifold.apply("TTX", "300nM", "inside") is None
+    assert "no effect from the inside" in window.last_error
+    assert sent == []
+    n = window.client.received_chunks
+    qtbot.waitUntil(lambda: window.client.received_chunks > n + 20, timeout=WAIT_MS)
+    assert window.client.running
+    line.entry.setText("30")
+    line.unit.setCurrentText("nM")
+    assert manifold.apply("ttx") == c.ApplyDrug("TTX", pytest.approx(30e-9), "outside")
+    assert line.entry.property("invalid") is False
+
+
+def test_readout_shows_present_percent_and_effect(qtbot):
+    panel = PerfusionPanel(["TTX", "TEA"])
+    qtbot.addWidget(panel)
+    panel.apply("TTX", "300nM")
+    chunk = c.Chunk("continuous", 0, 0, 2e-5, "CC", {"Vm": [0.0]}, time_s=5.0,
+                    drugs=(("TTX", "outside", 150e-9, 300e-9),))
+    panel.show_chunks([chunk])
+    text = panel.lines["TTX"].readout.text()
+    assert "150 nM" in text and "50%" in text
+    blocked = 100 / (1 + 5e-9 / 150e-9)
+    assert f"Na {blocked:.0f}% blocked" in text
+    assert panel.lines["TTX"].valve.open and not panel.lines["TEA"].valve.open
+    washing = c.Chunk("continuous", 0, 0, 2e-5, "CC", {"Vm": [0.0]}, time_s=9.0,
+                      drugs=(("TTX", "outside", 30e-9, 0.0),))
+    panel.show_chunks([washing])
+    assert "10% washing" in panel.lines["TTX"].readout.text()
+    assert not panel.lines["TTX"].valve.open
+    assert format_molar(1.5e-3) == "1.5 mM" and format_molar(0) == "0"
+    assert math.isclose(panel.timeline.now_s, 9.0)

@@ -1,0 +1,116 @@
+"""The solutions panel: reversal potentials move as physics says when the bath or the
+temperature changes, and a bath without permeant ions is refused while the rig runs."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import math  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from rig import commands as c  # noqa: E402
+from rig.engine import Rig  # noqa: E402
+from rig.physics import FARADAY, GAS_CONSTANT, ZERO_CELSIUS_K  # noqa: E402
+from rig.solutions import PERMEANT_IONS  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.solutions_panel import SolutionsPanel  # noqa: E402
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def panel(qtbot):
+    rig = Rig.from_presets("hh-squid")
+    panel = SolutionsPanel(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
+    qtbot.addWidget(panel)
+    sent, messages = [], []
+    panel.commandRequested.connect(sent.append)
+    panel.message.connect(messages.append)
+    return panel, sent, messages
+
+
+def mv_text(panel, ion):
+    row = ("Na", "K", "Cl", "Ca", "Mg", "NMDG", "choline", "Cs", "gluconate").index(ion)
+    return float(panel.table.item(row, 2).text().replace("mV", ""))
+
+
+def test_lowering_bath_na_shifts_e_na_by_rt_over_f_ln_ten(panel):
+    panel, sent, _ = panel
+    before = panel.potentials()
+    assert mv_text(panel, "Na") == pytest.approx(50.1, abs=0.05)  # HH 1952
+    assert panel.set_ion("bath", "Na", 44)  # 10 % of 440 mM
+    after = panel.potentials()
+    shift = GAS_CONSTANT * (6.3 + ZERO_CELSIUS_K) / FARADAY * math.log(0.1)
+    assert shift == pytest.approx(-55.45e-3, abs=0.01e-3)  # "-55.5 mV" in the issue
+    assert after["E_Na"] - before["E_Na"] == pytest.approx(shift, rel=1e-9)
+    assert after["E_K"] == before["E_K"]
+    assert mv_text(panel, "Na") == pytest.approx((before["E_Na"] + shift) * 1e3, abs=0.05)
+    assert isinstance(sent[-1], c.SetSolutions) and sent[-1].pipette is None
+    assert sent[-1].bath.concentrations_mm["Na"] == 44.0
+    assert "edited" in sent[-1].bath.name and "edited" in panel.side_labels["bath"].text()
+    assert after["GHK"] < before["GHK"]  # less Na leaks in: the GHK rest hyperpolarises
+
+
+def test_raising_bath_k_depolarises_the_rest(panel):
+    panel, _, _ = panel
+    rest = panel.potentials()["rest"]
+    assert panel.rest_label.text().strip() == f"{rest * 1e3:+.1f} mV"
+    assert panel.set_ion("bath", "K", 100)
+    assert panel.potentials()["rest"] > rest + 0.02
+    assert panel.potentials()["GHK"] > rest
+
+
+def test_temperature_scales_reversal_potentials_by_rt_over_f(panel):
+    panel, sent, _ = panel
+    before = panel.potentials()
+    panel.temperature.setValue(20.0)
+    assert sent[-1] == c.SetTemperature(20.0)
+    after = panel.potentials()
+    ratio = (20.0 + ZERO_CELSIUS_K) / (6.3 + ZERO_CELSIUS_K)
+    for ion in ("E_Na", "E_K", "E_Cl"):
+        assert after[ion] == pytest.approx(before[ion] * ratio, rel=1e-9)
+    assert mv_text(panel, "K") == pytest.approx(after["E_K"] * 1e3, abs=0.05)
+    assert not panel.set_temperature(80)
+    assert panel.temperature_c == 20.0
+
+
+@pytest.mark.parametrize("text", ["-5", "0", "abc", "nan", "inf", "5000"])
+def test_bad_concentration_is_marked_and_not_sent(panel, text):
+    panel, sent, messages = panel
+    assert not panel.set_ion("bath", "Na", text)
+    item = panel.table.item(0, 0)
+    assert item.toolTip() and messages and item.toolTip() == messages[-1]
+    assert "Na" in messages[-1]
+    assert sent == [] and panel.solutions["bath"].mm("Na") == 440.0
+
+
+def test_bath_without_permeant_ions_is_refused_while_the_rig_runs(qtbot, qapp, tmp_path):
+    theme.apply(qapp)
+    window = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    try:
+        solutions = window.bath.solutions
+        sent = []
+        solutions.commandRequested.connect(sent.append)
+        window.start()
+        qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+        removed = [solutions.set_ion("bath", ion, None) for ion in PERMEANT_IONS]
+        assert removed == [True, True, True, False]  # the last one is refused
+        assert "no permeant ion" in window.last_error
+        assert solutions.solutions["bath"].mm("Ca") == 10.0
+        n = window.client.received_chunks
+        qtbot.waitUntil(lambda: window.client.received_chunks > n + 20, timeout=WAIT_MS)
+        assert window.client.running
+        assert solutions.select_preset("bath", "squid-seawater") is not None
+        assert sent[-1].bath.name == "squid-seawater"
+        window.set_mode("I0")
+        qtbot.waitUntil(lambda: solutions.measured is not None, timeout=WAIT_MS)
+        assert "measured now in I=0" in solutions.rest_note.text()
+    finally:
+        window.close()
+    assert not window.client.runner._thread.is_alive()
