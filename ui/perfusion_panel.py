@@ -27,7 +27,7 @@ from ui.perfusion_timeline import LANE_COLORS, TimelineStrip, Valve
 
 UNITS = ("nM", "uM", "mM")
 ORDER = ("TTX", "TEA", "4-AP", "Cs", "chloramine-T", "pronase")  # the order a class meets them
-SIDE_LABELS = MappingProxyType({"outside": "out (bath)", "inside": "in (pipette)"})
+SIDE_LABELS = MappingProxyType({"outside": "bath", "inside": "pipette"})
 # A sensible first concentration for each shipped drug: (value, unit).
 DEFAULT_DOSES = MappingProxyType({"TTX": ("300", "nM"), "TEA": ("10", "mM"),
                                   "4-AP": ("1", "mM"), "Cs": ("20", "mM"),
@@ -37,7 +37,7 @@ DEFAULT_DOSES = MappingProxyType({"TTX": ("300", "nM"), "TEA": ("10", "mM"),
 PANEL_QSS = """
 QFrame#Manifold { background: #20252b; border: 1px solid #323943; border-radius: 8px; }
 QLabel#DrugName { font-size: 16px; font-weight: bold; color: #e5e9f0; }
-QLabel#DrugReadout { font-family: "DejaVu Sans Mono", monospace; font-size: 13px;
+QLabel#DrugReadout { font-family: "DejaVu Sans Mono", monospace; font-size: 12px;
                      color: #6c7683; padding-left: 2px; }
 QLabel#TimelineTime { font-family: "DejaVu Sans Mono", monospace; color: #aab4c3; }
 QLineEdit#DoseEntry { font-family: "DejaVu Sans Mono", monospace; font-size: 15px;
@@ -83,7 +83,7 @@ class DrugLine(QWidget):
         self.entry.setObjectName("DoseEntry")
         self.entry.setProperty("help", f"concentration of {drug.name} (> 0, at most 1 M)")
         self.entry.setToolTip(self.entry.property("help"))
-        self.entry.setFixedWidth(80)
+        self.entry.setFixedWidth(66)
         self.unit = QComboBox()
         self.unit.addItems(UNITS)
         self.unit.setCurrentText(unit)
@@ -104,17 +104,17 @@ class DrugLine(QWidget):
         self.wash_button = QPushButton("Wash")
         self.wash_button.setToolTip(f"close the {drug.name} valve and wash it out")
         self.readout = QLabel("closed")
-        self.readout.setMinimumWidth(120)
+        self.readout.setMinimumWidth(140)
         self.readout.setObjectName("DrugReadout")
 
     def inert_reason(self, side):
         """Why a drug cannot be given from a side (e.g. TTX from inside)."""
         other = next(iter(self.drug.sites))
         return (f"{self.drug.name} has no effect from the {side} "
-                f"({SIDE_LABELS[side]}); it acts from the {other} only")
+                f"(the {SIDE_LABELS[side]}); it acts from the {other} only")
 
     def _side_help(self):
-        parts = [f"{side}: IC50 {format_molar(site.ic50_m)}, Hill {site.hill:g}"
+        parts = [f"{side} ({SIDE_LABELS[side]}): IC50 {format_molar(site.ic50_m)}, Hill {site.hill:g}"
                  for side, site in self.drug.sites.items()]
         missing = [self.inert_reason(s) for s in SIDE_LABELS if s not in self.drug.sites]
         return "\n".join(parts + missing)
@@ -147,28 +147,33 @@ class PerfusionPanel(QWidget):
         grid = QGridLayout(frame)
         grid.setContentsMargins(8, 6, 8, 8)
         grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(3)
+        grid.setVerticalSpacing(2)
         names = names if names is not None else sorted(
             drug_names(), key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
         for i, name in enumerate(names):
             line = DrugLine(load_drug(name), LANE_COLORS[i % len(LANE_COLORS)])
             self._add_line(grid, i, line)
         layout.addWidget(frame)
-        wash_row = QHBoxLayout()
+        layout.addStretch(1)
         self.wash_all_button = QPushButton("Wash all")
         self.wash_all_button.setObjectName("WashAllButton")
         self.wash_all_button.setToolTip("close every valve and perfuse plain bath")
         self.wash_all_button.clicked.connect(lambda: self.wash(None))
         self.time_label = QLabel("t = 0 s")
         self.time_label.setObjectName("TimelineTime")
+        self.time_label.setToolTip("simulated time (the engine's clock, s)")
+        wash_row = QHBoxLayout()
         wash_row.addWidget(self.wash_all_button)
         wash_row.addStretch(1)
         wash_row.addWidget(self.time_label)
-        layout.addLayout(wash_row)
         self.timeline = TimelineStrip([line.drug.name for line in self.lines.values()],
                                       [line.valve.color for line in self.lines.values()])
+        strip = QVBoxLayout()
+        strip.setSpacing(4)
+        strip.addLayout(wash_row)
+        strip.addWidget(self.timeline, 1)
         self.box.addLayout(layout, 3)
-        self.box.addWidget(self.timeline, 2)
+        self.box.addLayout(strip, 2)
 
     def set_horizontal(self, horizontal):
         """Timeline beside the manifold (a wide, low dock) or below it (a tall one)."""
@@ -249,7 +254,7 @@ class PerfusionPanel(QWidget):
             return
         newest = chunks[-1]
         self.time_s = newest.time_s
-        self.time_label.setText(f"t = {newest.time_s:.1f} s (simulated)")
+        self.time_label.setText(f"t = {newest.time_s:.1f} s")
         present = {}
         for name, side, now_m, target_m in newest.drugs:
             present.setdefault(name, []).append((side, now_m, target_m))
@@ -270,10 +275,10 @@ class PerfusionPanel(QWidget):
             percent = 100.0 * now_m / reference if reference > 0 else 0.0
             heading = "" if target_m > 0 else " washing"
             effect = 100.0 * line.drug.fraction(now_m, side)
-            parts.append(f"{format_molar(now_m)} ({percent:.0f}%{heading}) "
+            parts.append(f"{format_molar(now_m)} {percent:.0f}%{heading}\n"
                          f"{line.drug.target} {effect:.0f}% "
                          f"{EFFECT_WORDS.get(line.drug.effect, line.drug.effect)}")
-        line.readout.setText("; ".join(parts) if parts else "closed")
+        line.readout.setText("\n".join(parts) if parts else "closed")
         line.readout.setToolTip("concentration at the membrane, % of the dose applied, "
                                 "and the effect at that concentration (Hill equation)")
         line.readout.setProperty("active", bool(parts))

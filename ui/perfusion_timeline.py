@@ -84,7 +84,7 @@ class TimelineStrip(QWidget):
         self.now_s = 0.0
         self._last_sample_s = -math.inf
         self.setMinimumHeight(AXIS_H + 16 * max(1, len(self.names)) + 8)
-        self.setMinimumWidth(240)
+        self.setMinimumWidth(200)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setToolTip("perfusion timeline: concentration at the membrane (filled, scaled "
                         "to each drug's peak), valve opened (label) and wash; simulated s")

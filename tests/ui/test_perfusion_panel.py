@@ -139,7 +139,7 @@ def test_readout_shows_present_percent_and_effect(qtbot):
                     drugs=(("TTX", "outside", 150e-9, 300e-9),))
     panel.show_chunks([chunk])
     text = panel.lines["TTX"].readout.text()
-    assert "150 nM" in text and "50%" in text
+    assert text.startswith("150 nM 50%\n")
     blocked = 100 / (1 + 5e-9 / 150e-9)
     assert f"Na {blocked:.0f}% blocked" in text
     assert panel.lines["TTX"].valve.open and not panel.lines["TEA"].valve.open
