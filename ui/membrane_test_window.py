@@ -15,10 +15,12 @@ warning; the analysis is skipped while it is lit.
 """
 
 import time
+import warnings
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from scipy.optimize import OptimizeWarning
 from PySide6.QtWidgets import (QDialog, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout)
 
@@ -73,7 +75,8 @@ class MembraneTestWindow(QDialog):
         self.result = None  # the newest MembraneTestResult
         self.clamp_tau = float("nan")  # s
         self.oscillating = False
-        self.analysed = 0
+        self.analysed = 0  # cycles analysed successfully
+        self.cycles = 0  # cycles looked at (clamp tau is measured on each)
         self._analysed_at = -1e9
         self._trend = np.full((4, TREND_POINTS), np.nan)  # t, Ra, Rm, Cm
         self._trend_n = 0
@@ -232,14 +235,22 @@ class MembraneTestWindow(QDialog):
         n = im.size
         if "Vmem" in chunk.signals:
             self.clamp_tau = clamp_time_constant(chunk.signals["Vmem"], n // 2, dt)
+            self.readouts["clamp τ"].setText(f"{self.clamp_tau * 1e6:8.1f}"
+                                             if np.isfinite(self.clamp_tau) else "---")
+        self.cycles += 1
         if self.oscillating:
             self.status.setText("Oscillating: no analysis")
             return
         delay = filter_delay_s(self._amplifier(), dt) if self._amplifier else 0.0
         try:
-            self.result = analyse_step(t, im, self.step_v(), n // 2, n, delay)
-        except VrigError as exc:
-            self.status.setText(str(exc))
+            # A flat or compensated-away transient makes curve_fit warn that it cannot
+            # estimate the covariance: that is a failed analysis, not a result.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", OptimizeWarning)
+                self.result = analyse_step(t, im, self.step_v(), n // 2, n, delay)
+        except (VrigError, OptimizeWarning) as exc:
+            self.status.setText(f"membrane test: {exc}" if isinstance(exc, OptimizeWarning)
+                                else str(exc))
             return
         self.analysed += 1
         self.status.setText(f"Running: {self.analysed} cycles analysed")
