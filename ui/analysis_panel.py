@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QHBoxLay
 
 from rig.protocol import LeakSubtraction, render_sweep
 from ui import theme
-from ui.sweep_analysis import SweepFamily, table_text
+from ui.sweep_analysis import KEPT, SweepFamily, table_text
 
 MAX_CURVES = 40  # sweeps drawn in the overlay
 WINDOW_COLORS = {"w1": "#ff9f43", "w2": "#5b9cff", "fit": "#7ee081"}
@@ -202,7 +202,8 @@ class AnalysisPanel(QWidget):
 
     def begin(self, protocol):
         """Empty the overlay and the results for a new protocol's sweeps."""
-        self.family = SweepFamily(protocol)
+        currents = [self.signal_combo.itemText(i) for i in range(self.signal_combo.count())]
+        self.family = SweepFamily(protocol, tuple(dict.fromkeys(KEPT + tuple(currents))))
         self.rows, self.summary = [], None
         self._dirty.clear()
         for curve in self.curves + self.raw_curves:

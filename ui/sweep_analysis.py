@@ -35,7 +35,8 @@ class Summary:
 
 
 class SweepFamily:
-    """Buffers (sweeps x samples, NaN until filled) for a protocol's signals."""
+    """Buffers (sweeps x samples, NaN until filled) for the named signals of a
+    protocol's sweeps (the channel currents to measure, besides KEPT)."""
 
     def __init__(self, protocol, signals=KEPT):
         self.protocol = protocol
