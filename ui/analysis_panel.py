@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from rig.protocol import LeakSubtraction, render_sweep
 from ui import theme
@@ -71,28 +71,25 @@ class AnalysisPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(self._build_bar())
-        split = QSplitter(Qt.Vertical)
-        top = QSplitter(Qt.Horizontal)
-        self.overlay_view = pg.GraphicsLayoutWidget()
-        self.curves_view = pg.GraphicsLayoutWidget()
-        top.addWidget(self.overlay_view)
-        top.addWidget(self.curves_view)
-        top.setSizes([600, 400])
-        split.addWidget(top)
-        bottom = QWidget()
-        rows = QVBoxLayout(bottom)
-        rows.setContentsMargins(0, 0, 0, 0)
         self.summary_label = QLabel("Run a protocol: each sweep is measured as it arrives.")
         self.summary_label.setObjectName("CursorReadout")
         self.summary_label.setWordWrap(True)
-        rows.addWidget(self.summary_label)
+        layout.addWidget(self.summary_label)
+        # The overlay on the left, the curves or the table on the right: each gets the
+        # full height, which a 1280x800 window with a bottom dock needs.
+        split = QSplitter(Qt.Horizontal)
+        self.overlay_view = pg.GraphicsLayoutWidget()
+        self.curves_view = pg.GraphicsLayoutWidget()
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        rows.addWidget(self.table)
-        split.addWidget(bottom)
-        split.setSizes([480, 220])
+        self.right_tabs = QTabWidget()
+        self.right_tabs.addTab(self.curves_view, "I-V, G-V / h-inf")
+        self.right_tabs.addTab(self.table, "Table")
+        split.addWidget(self.overlay_view)
+        split.addWidget(self.right_tabs)
+        split.setSizes([560, 440])
         layout.addWidget(split, 1)
         self._build_plots()
 
@@ -324,6 +321,7 @@ class AnalysisPanel(QWidget):
                 value = row.get(column, float("nan"))
                 text = f"{value:.4g}" if isinstance(value, float) else str(value)
                 self.table.setItem(i, j, QTableWidgetItem("" if text == "nan" else text))
+        self.table.resizeColumnsToContents()
 
     def copy(self):
         """Put the results on the clipboard as tab-separated text; returns the text."""

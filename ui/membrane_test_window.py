@@ -90,6 +90,7 @@ class MembraneTestWindow(QDialog):
         self.warning.setStyleSheet("QLabel { color: #ffffff; background: #a01c22; "
                                    "font-size: 22px; font-weight: bold; padding: 6px; "
                                    "border-radius: 6px; }")
+        self.warning.setWordWrap(True)
         self.warning.setVisible(False)
         layout.addWidget(self.warning)
         self.plots = pg.GraphicsLayoutWidget()
@@ -222,8 +223,8 @@ class MembraneTestWindow(QDialog):
     def set_oscillating(self, on):
         """Show or hide the OSCILLATION warning."""
         self.oscillating = bool(on)
-        self.warning.setText("OSCILLATION: the headstage is at its rails. Turn Rs "
-                             "compensation down (Comp off) - the rig is still running.")
+        self.warning.setText("OSCILLATION - the headstage is at its rails.\nTurn Rs "
+                             "compensation down, or press Comp off.")
         self.warning.setVisible(self.oscillating)
 
     def analyse(self, chunk):
