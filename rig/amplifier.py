@@ -143,7 +143,8 @@ class OutputChain:
         self._filters.clear()
 
     def process(self, amplifier, mode, voltage_v, current_a, sample_interval_s, t0_s):
-        """Return (voltage, current, overloaded) as the digitiser would record them.
+        """Return (voltage, current, overloaded) as the digitiser would record them;
+        overloaded is True when either output exceeds the digitiser's range.
 
         voltage_v, current_a: the headstage outputs (SI arrays); t0_s: time of the
         first sample (s), which sets the hum's phase.
@@ -166,13 +167,16 @@ class OutputChain:
         if amplifier.filter_hz and amplifier.filter_hz < 0.45 * fs:
             voltage = self._filter("V", voltage, amplifier.filter_hz, fs)
             current = self._filter("I", current, amplifier.filter_hz, fs)
-        overloaded = False
+        # The overload lamp lights whenever the output would clip at this gain, whether
+        # or not the digitiser's quantisation and clipping are simulated.
+        v_range, i_range = input_range(amplifier, mode)
+        overloaded = bool(np.max(np.abs(voltage), initial=0.0) > v_range
+                          or np.max(np.abs(current), initial=0.0) > i_range)
         if amplifier.digitizer:
             v_gain = amplifier.gain if mode != "VC" else 1.0
             i_gain = amplifier.gain if mode == "VC" else 1.0
-            voltage, clip_v = _digitize(voltage, CC_SCALE_V_PER_V * v_gain)
-            current, clip_i = _digitize(current, VC_SCALE_V_PER_A * i_gain)
-            overloaded = clip_v or clip_i
+            voltage, _ = _digitize(voltage, CC_SCALE_V_PER_V * v_gain)
+            current, _ = _digitize(current, VC_SCALE_V_PER_A * i_gain)
         return voltage, current, overloaded
 
     def _filter(self, key, values, corner_hz, fs):

@@ -130,7 +130,7 @@ class Chunk:
     continuous); first_sample: index of the first sample within the sweep or the
     continuous stream; sample_interval_s: s; mode: the clamp mode the samples were
     taken in; signals: {name: SI array}; time_s: simulated time at the chunk's end;
-    overload: the digitiser clipped; saturated: the headstage hit its rails (e.g.
+    overload: the output exceeded the digitiser's range in this chunk; saturated: the headstage hit its rails (e.g.
     over-compensation) since the last settle; drugs: (name, side, present M,
     target M) for every drug applied so far.
     """

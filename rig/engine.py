@@ -57,7 +57,8 @@ class Rig:
         self.seed = _check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
         self.output_chain = OutputChain(self.rng)
-        self.overloaded = False
+        self.overloaded = False  # the output would have clipped since the last settle
+        self.last_overload = False  # ... in the last block advanced
         self._membranes = {}
         self._inputs_key = None
         self._inputs = None
@@ -290,8 +291,9 @@ class Rig:
 
         command_si: per-sample command (V in VC, A in CC; ignored in I0).
         sample_interval_s: time between samples (s); the step is the largest that
-        divides it and does not exceed ``self.dt``. Sets ``self.overloaded`` when
-        the digitiser clipped in this block.
+        divides it and does not exceed ``self.dt``. Sets ``self.overloaded`` (and
+        ``last_overload`` for this call's last block) when the output exceeded the
+        digitiser's range.
         """
         command = self._command_to_kernel(command_si)
         steps = self.steps_per_sample(sample_interval_s)
@@ -374,6 +376,7 @@ class Rig:
             self.amplifier, self.mode, units.mv_to_v(out[kernel.OUT_VM]),
             units.pa_to_a(out[kernel.OUT_IM]), sample_interval_s, self.time_s)
         self.overloaded = self.overloaded or overloaded
+        self.last_overload = overloaded
         signals = {"Vm": voltage, "Im": current,
                    "command": (units.mv_to_v(command) if self.mode == "VC"
                                else units.pa_to_a(command) if self.mode == "CC"

@@ -161,7 +161,10 @@ class Runner:
         elif isinstance(command, c.StartMembraneTest):
             rig.set_mode("VC")
             self._membrane_test = command
-            self._running = True
+            if not self._running:
+                self._running = True
+                self._clock_start = None
+                self._emit(c.Event("started"))
         elif isinstance(command, c.StopMembraneTest):
             self._membrane_test = None
         elif isinstance(command, c.ResetCell):
@@ -185,7 +188,7 @@ class Runner:
         drugs = tuple((name, side, present, perfusion.targets[(name, side)])
                       for (name, side), present in perfusion.present.items())
         return c.Chunk(kind, sweep, first, interval, rig.mode, signals, rig.time_s,
-                       rig.overloaded, rig.saturated, drugs)
+                       rig.last_overload, rig.saturated, drugs)
 
     def _produce(self):
         """Compute the next piece of simulation; returns the simulated seconds it took."""

@@ -3,13 +3,9 @@
 The panel only shows state and turns clicks into requests (signals); the main window
 sends the commands. Values in signals are SI (V, A); the knob shows mV or pA.
 
-Overload ranges (documented here, shown in the lamp's tooltip), after a typical
-patch-clamp amplifier feeding a +/-10 V digitizer:
-
-* VC: the current channel clips beyond +/-20 nA (whole-cell range, 0.5 mV/pA);
-* CC and I=0: the voltage channel clips beyond +/-1 V (10 mV/mV gain).
-
-The lamp stays lit for OVERLOAD_HOLD_S after the last clipped sample, so that a
+The overload lamp shows the engine's flag (rig.amplifier): the output exceeds the
++/-10 V digitiser at the present gain, i.e. +/-20 nA / gain in VC (0.5 mV/pA) and
++/-1 V / gain in CC and I=0 (10 mV/mV). The lamp stays lit for OVERLOAD_HOLD_S after the last clipped sample, so that a
 clip of one capacitive transient is still visible to the eye.
 """
 
@@ -26,7 +22,6 @@ from ui import theme
 from ui.knob import Knob
 
 MODES = (("VC", "VC"), ("I0", "I=0"), ("CC", "CC"))
-OVERLOAD = {"VC": ("Im", 20e-9), "CC": ("Vm", 1.0), "I0": ("Vm", 1.0)}
 OVERLOAD_HOLD_S = 0.5
 # (unit shown, min, max, step) of the knob in each mode; the engine allows more
 # (+/-500 mV, +/-100 nA) but these cover every experiment a class does.
@@ -197,7 +192,9 @@ class AmplifierPanel(QWidget):
         self.run_lamp = Lamp("RUN", "#7ee081")
         self.record_lamp = Lamp("REC", "#ff4b4b")
         self.overload_lamp = Lamp("OVLD", "#ffa726")
-        self.overload_lamp.setToolTip("Overload: |Im| > 20 nA in VC, |Vm| > 1 V in CC/I=0")
+        self.overload_lamp.setToolTip("Overload: the output exceeds the digitiser's range "
+                                      "at this gain (+/-20 nA / gain in VC, +/-1 V / gain "
+                                      "in CC); lower the gain")
         for lamp in (self.run_lamp, self.record_lamp, self.overload_lamp):
             lamps.addWidget(lamp)
         layout.addLayout(lamps)
@@ -308,10 +305,8 @@ class AmplifierPanel(QWidget):
             self._meters_at = now
             self.vm_readout.setText(format_voltage(float(np.mean(newest.signals["Vm"]))))
             self.im_readout.setText(format_current(float(np.mean(newest.signals["Im"]))))
-        for chunk in chunks:
-            name, limit = OVERLOAD[chunk.mode]
-            if np.max(np.abs(chunk.signals[name])) > limit:
-                self._overload_at = now
+        if any(chunk.overload for chunk in chunks):
+            self._overload_at = now
         self.overload_lamp.set_on(now - self._overload_at < OVERLOAD_HOLD_S)
 
     def speed(self):

@@ -23,7 +23,6 @@ over-compensation); the CLIP lamp the digitiser's ``overload`` flag, held for a 
 """
 
 import math
-import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
@@ -52,7 +51,6 @@ FIELDS = {
 COMPENSATION = ("fast_compensation", "whole_cell_capacitance", "whole_cell_resistance",
                 "rs_prediction", "rs_correction", "bridge", "neutralization")
 MAX_LOCKED_PREDICTION = 0.98  # the engine's limit for prediction (supercharging)
-CLIP_HOLD_S = 0.5
 
 
 def _section(title):
@@ -98,7 +96,6 @@ class CompensationPanel(QWidget):
         self.amplifier = amplifier if amplifier is not None else Amplifier()
         self.cell_capacitance_f = float(cell_capacitance_f)
         self.spins = {}
-        self._clip_at = -1e9
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
@@ -219,10 +216,7 @@ class CompensationPanel(QWidget):
         self.osc_lamp = Lamp("OSC", "#ff4b4b")
         self.osc_lamp.setToolTip("Oscillation: the headstage hit its rails (over-"
                                  "compensation). Turn Rs compensation down, then Comp off.")
-        self.clip_lamp = Lamp("CLIP", "#ffa726")
-        self.clip_lamp.setToolTip("The digitiser clipped: lower the gain")
         lamps.addWidget(self.osc_lamp)
-        lamps.addWidget(self.clip_lamp)
         grid.addLayout(lamps, 5, 0, 1, 3)
         self.ideal_button = self._button("Ideal", "Switch every artefact off: filter "
                                          "bypass, no noise, no hum, no digitiser",
@@ -323,15 +317,11 @@ class CompensationPanel(QWidget):
         return (("filter_hz", a.filter_hz), ("gain", a.gain), ("noise", a.noise),
                 ("hum_hz", a.hum_hz), ("digitizer", a.digitizer))
 
-    def show_chunks(self, chunks, now=None):
-        """OSC lamp from the newest chunk's saturation flag; CLIP from any overload."""
-        if not chunks:
-            return
-        now = time.monotonic() if now is None else now
-        if any(chunk.overload for chunk in chunks):
-            self._clip_at = now
-        self.clip_lamp.set_on(now - self._clip_at < CLIP_HOLD_S)
-        self.osc_lamp.set_on(chunks[-1].saturated)
+    def show_chunks(self, chunks):
+        """OSC lamp from the newest chunk's saturation flag (the amplifier panel's OVLD
+        lamp shows the digitiser's overload)."""
+        if chunks:
+            self.osc_lamp.set_on(chunks[-1].saturated)
 
 
 def install(window):

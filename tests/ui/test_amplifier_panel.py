@@ -88,10 +88,11 @@ def test_panel_remembers_holding_per_mode(qtbot):
     assert modes == ["VC", "CC", "I0", "VC"]
 
 
-def _chunk(mode, vm, im):
+def _chunk(mode, vm, im, overload=False):
     n = 10
     return Chunk("continuous", 0, 0, 2e-5, mode,
-                 {"Vm": np.full(n, vm), "Im": np.full(n, im), "command": np.zeros(n)})
+                 {"Vm": np.full(n, vm), "Im": np.full(n, im), "command": np.zeros(n)},
+                 overload=overload)
 
 
 def test_meters_and_overload_lamp(qtbot):
@@ -101,14 +102,14 @@ def test_meters_and_overload_lamp(qtbot):
     assert "-65.0 mV" in panel.vm_readout.text()
     assert "5.000 nA" in panel.im_readout.text()
     assert not panel.overload_lamp.on
-    panel.show_chunks([_chunk("VC", -0.065, 25e-9)], now=101.0)
+    panel.show_chunks([_chunk("VC", -0.065, 25e-9, overload=True)], now=101.0)
     assert panel.overload_lamp.on
     panel.show_chunks([_chunk("VC", -0.065, 1e-9)], now=101.2)
     assert panel.overload_lamp.on  # held so the eye catches it
     panel.show_chunks([_chunk("VC", -0.065, 1e-9)], now=102.0)
     assert not panel.overload_lamp.on
     assert "1.000 nA" in panel.im_readout.text()
-    panel.show_chunks([_chunk("CC", 1.5, 0.0)], now=103.0)
+    panel.show_chunks([_chunk("CC", 1.5, 0.0, overload=True)], now=103.0)
     assert panel.overload_lamp.on
     assert format_current(12.34e-12).strip() == "12.3 pA"
     assert "---" in format_current(float("nan"))

@@ -113,16 +113,14 @@ def test_ideal_switches_every_artefact_off_and_comp_off_zeroes(panel, qtbot):
     assert (a.whole_cell_capacitance, a.rs_correction, a.rs_prediction) == (0, 0, 0)
 
 
-def test_lamps_follow_the_chunks(panel):
+def test_oscillation_lamp_follows_the_chunks(panel):
     chunk = c.Chunk("continuous", 0, 0, 2e-5, "VC", {"Vm": [0.0], "Im": [0.0]},
                     overload=True, saturated=True)
-    panel.show_chunks([chunk], now=100.0)
-    assert panel.osc_lamp.on and panel.clip_lamp.on
+    panel.show_chunks([chunk])
+    assert panel.osc_lamp.on
     quiet = c.Chunk("continuous", 0, 0, 2e-5, "VC", {"Vm": [0.0], "Im": [0.0]})
-    panel.show_chunks([quiet], now=100.1)
-    assert not panel.osc_lamp.on and panel.clip_lamp.on  # the clip lamp is held
-    panel.show_chunks([quiet], now=101.0)
-    assert not panel.clip_lamp.on
+    panel.show_chunks([quiet])
+    assert not panel.osc_lamp.on
 
 
 def test_in_the_window_changes_reach_the_engine(qtbot, qapp, tmp_path):
@@ -142,7 +140,7 @@ def test_in_the_window_changes_reach_the_engine(qtbot, qapp, tmp_path):
         # Gain x500 with the digitiser: +/-40 pA range, and the cell holds -127 pA.
         panel.gain_combo.setCurrentIndex(panel.gain_combo.findData(500))
         panel.digitizer_box.setChecked(True)
-        qtbot.waitUntil(lambda: panel.clip_lamp.on, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.panel.overload_lamp.on, timeout=WAIT_MS)
         panel.ideal_button.click()
         qtbot.waitUntil(lambda: not window.client.rig.amplifier.digitizer, timeout=WAIT_MS)
         panel.spins["pipette_capacitance"].setValue(250.0)  # refused: nothing sent
