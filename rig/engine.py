@@ -60,6 +60,7 @@ class Rig:
         self.overloaded = False  # the output would have clipped since the last settle
         self.last_overload = False  # ... in the last block advanced
         self._membranes = {}
+        self._inputs_membrane = None
         self._inputs_key = None
         self._inputs = None
         self.perfusion = Perfusion()
@@ -342,11 +343,13 @@ class Rig:
     def _kernel_inputs(self, m):
         """(conductances, gate floors, amplifier array, label matrix) for the kernel,
         recomputed only when the membrane, the drugs or the amplifier change."""
-        key = (id(m), tuple(self.perfusion.present.items()), self.amplifier)
-        if self._inputs_key != key:
+        # The membrane is compared by identity, and held, so a new one can never be
+        # mistaken for an old one that happened to live at the same address.
+        key = (tuple(self.perfusion.present.items()), self.amplifier)
+        if self._inputs_membrane is not m or self._inputs_key != key:
             chan_g, floor = m.drug_arrays(self.perfusion.effects())
             self._inputs = (chan_g, floor, self.amplifier.kernel_parameters(), m.label_matrix)
-            self._inputs_key = key
+            self._inputs_membrane, self._inputs_key = m, key
         return self._inputs
 
     def _run_kernel(self, m, command, steps):

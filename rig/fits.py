@@ -73,8 +73,9 @@ def _finite_pairs(x, y, n_params, what):
     return x[order], y[order]
 
 
-def _curve_fit(model, x, y, guess, bounds, what):
-    """scipy's curve_fit, with its failures turned into a VrigError that says why."""
+def checked_curve_fit(model, x, y, guess, what, bounds=(-np.inf, np.inf)):
+    """scipy's curve_fit, with its failures (including a covariance it cannot
+    estimate) turned into a VrigError that says why; returns (parameters, rms)."""
     guess = np.clip(guess, bounds[0], bounds[1])
     try:
         with warnings.catch_warnings():
@@ -135,7 +136,8 @@ def fit_boltzmann(v, y, amplitude=None, slope_sign=None):
         def model(xv, v_half, k):
             return boltzmann(xv, v_half, k)
 
-    params, rms = _curve_fit(model, x, y_norm, np.array(guess), (lower, upper), "Boltzmann fit")
+    params, rms = checked_curve_fit(model, x, y_norm, np.array(guess), "Boltzmann fit",
+                                    (lower, upper))
     a = params[2] * a_guess if amplitude is None else a_guess
     return BoltzmannFit(v_half=float(params[0] * 1e-3), slope=float(params[1] * 1e-3),
                         amplitude=float(a), rms_residual=rms * abs(a_guess))
@@ -179,9 +181,9 @@ def fit_exponential(t, y, t0=None, t1=None):
         return a * np.exp(-xv / tau) + c
 
     bounds = ([-np.inf, 1e-4 * span / tau_guess, -np.inf], [np.inf, 1e3 * span / tau_guess, np.inf])
-    params, rms = _curve_fit(model, xs, y / scale_y,
-                             np.array([a_guess / scale_y, 1.0, c_guess / scale_y]),
-                             bounds, "exponential fit")
+    params, rms = checked_curve_fit(model, xs, y / scale_y,
+                                    np.array([a_guess / scale_y, 1.0, c_guess / scale_y]),
+                                    "exponential fit", bounds)
     return ExponentialFit(tau=float(params[1] * tau_guess), amplitude=float(params[0] * scale_y),
                           offset=float(params[2] * scale_y), t_start=t_start,
                           rms_residual=rms * scale_y)

@@ -10,10 +10,10 @@ gives dI_0, so Ra = dV/dI_0, Rt = dV/dI_ss, Rm = Rt - Ra and Cm = tau (Ra + Rm)/
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
 
 from rig.amplifier import filter_delay_s
 from rig.errors import VrigError
+from rig.fits import checked_curve_fit
 
 DEFAULT_STEP_V = 0.010
 DEFAULT_HALF_PERIOD_S = 0.010
@@ -70,13 +70,11 @@ def analyse_step(time_s, current_a, step_v, onset_index, end_index, delay_s=0.0)
     t = time_s[onset_index:end_index] - time_s[onset_index] + dt / 2 - delay_s
     fit_t, fit_i = t[first: n - n // 5], response[first: n - n // 5]
     guess_tau = max(t[first] * 2, (t[-1] - t[0]) / 20)
-    try:
-        (amplitude, tau), _ = curve_fit(
-            lambda x, a, tau: steady + a * np.exp(-x / tau), fit_t, fit_i,
-            p0=(response[first] - steady, guess_tau), maxfev=5000)
-    except (RuntimeError, ValueError):
-        raise VrigError("membrane test: the current transient could not be fitted; "
-                        "check that the cell is in whole-cell and the step is not clipped") from None
+    (amplitude, tau), _ = checked_curve_fit(
+        lambda x, a, tau: steady + a * np.exp(-x / tau), fit_t, fit_i,
+        np.array([response[first] - steady, guess_tau]),
+        "membrane test: the fit of the current transient (is the cell in whole-cell, "
+        "the step not clipped?)")
     initial = steady + amplitude
     if not (step_v * steady > 0 and step_v * initial > 0 and tau > 0):
         raise VrigError("membrane test: no charging transient found (open circuit or "

@@ -15,12 +15,10 @@ warning; the analysis is skipped while it is lit.
 """
 
 import time
-import warnings
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from scipy.optimize import OptimizeWarning
 from PySide6.QtWidgets import (QDialog, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout)
 
@@ -244,14 +242,9 @@ class MembraneTestWindow(QDialog):
             return
         delay = filter_delay_s(self._amplifier(), dt) if self._amplifier else 0.0
         try:
-            # A flat or compensated-away transient makes curve_fit warn that it cannot
-            # estimate the covariance: that is a failed analysis, not a result.
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", OptimizeWarning)
-                self.result = analyse_step(t, im, self.step_v(), n // 2, n, delay)
-        except (VrigError, OptimizeWarning) as exc:
-            self.status.setText(f"membrane test: {exc}" if isinstance(exc, OptimizeWarning)
-                                else str(exc))
+            self.result = analyse_step(t, im, self.step_v(), n // 2, n, delay)
+        except VrigError as exc:
+            self.status.setText(str(exc))
             return
         self.analysed += 1
         self.status.setText(f"Running: {self.analysed} cycles analysed")

@@ -10,6 +10,7 @@ import pytest
 import rig
 from rig import physics
 from rig.protocol import protocol_from_dict, render_sweep
+from rig.solutions import Solution, load_solution
 
 from helpers import (SAMPLE_INTERVAL_S, SAMPLE_MS, cc_pulse, crossing_time_ms, spike_indices,
                      zero_crossing)
@@ -175,3 +176,20 @@ def test_low_bath_na_moves_e_na_and_the_na_current_reversal():
     # conductance still changes with voltage: that costs about half a millivolt.
     assert rev_low - rev_control == pytest.approx(shift_expected, abs=1.0)
     assert rev_fine == pytest.approx(e_low, abs=0.1)
+
+
+def test_removing_an_ion_while_running_rebuilds_the_kernel_inputs():
+    """Changing the solutions so that a leak component disappears changes the number
+    of kernel channels; the next block must use the new arrays (a stale cache once
+    made the kernel write past its output)."""
+    bench = rig.Rig.from_presets("hh-squid")
+    bench.set_mode("I0")
+    before = bench.advance(np.zeros(100), 20e-6)
+    for _ in range(20):  # new membranes, possibly at recycled addresses
+        no_cl = {ion: mm for ion, mm in bench.bath.concentrations_mm.items() if ion != "Cl"}
+        bench.set_solutions(bath=Solution("no Cl", no_cl))
+        after = bench.advance(np.zeros(100), 20e-6)
+        bench.set_solutions(bath=load_solution("squid-seawater"))
+        bench.advance(np.zeros(100), 20e-6)
+    assert len(bench.membrane().channel_labels) == 5
+    assert np.isfinite(after["Vm"]).all() and np.isfinite(before["Vm"]).all()
