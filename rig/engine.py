@@ -222,8 +222,11 @@ class Rig:
         self.state = np.concatenate(([v], m.steady_gates(v)))
         self._settle_electrode(v)
         if self.mode != "VC" and not self._rest_is_stable(m):
+            # Settling happens before the experiment: the clock does not move.
+            clock = self.time_s
             self.state[0] += 1.0
             self.hold(UNSTABLE_SETTLE_S)
+            self.time_s = clock
         self.output_chain.reset()
         self.overloaded = False
 

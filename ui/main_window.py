@@ -13,7 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import (
+    QDockWidget, QFileDialog, QLabel, QMainWindow, QTabWidget, QToolButton,
+)
 
 from rig import commands as c
 from rig import resources
@@ -30,6 +32,9 @@ from ui.scope_area import ScopeArea
 DEFAULT_CELL = "hh-squid"
 STATUS_EVERY_S = 0.25  # status-bar figures update at 4 Hz: readable, and cheap
 ERROR_SHOW_MS = 15000
+
+
+BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
 
 
 class MainWindow(QMainWindow):
@@ -100,7 +105,14 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.bath)
         view = next(a.menu() for a in self.menuBar().actions() if a.text() == "&View")
-        view.addAction(self.bath.toggleViewAction())
+        toggle = self.bath.toggleViewAction()
+        toggle.setText("Bath && drugs")
+        view.addAction(toggle)
+        button = QToolButton()
+        button.setDefaultAction(toggle)
+        button.setFocusPolicy(Qt.NoFocus)
+        button.setToolTip("Show or hide the perfusion manifold and the solutions")
+        self.scopes.add_control(button)
 
     def _add_compensation(self):
         """Compensation dock (tabbed with the amplifier's), Tools > Membrane test, and
@@ -391,6 +403,9 @@ class MainWindow(QMainWindow):
         state = s.value("window_state")
         if state is not None:
             self.restoreState(state)
+        elif self.height() < BATH_DOCK_MIN_WINDOW_HEIGHT:
+            # On a small screen the scopes need the height; the button brings the dock.
+            self.bath.hide()
         for mode, key in (("VC", "holding_VC_mV"), ("CC", "holding_CC_pA")):
             value = s.value(key)
             if value is not None:

@@ -79,7 +79,12 @@ class ScopeArea(QWidget):
         self.autoscale_button.clicked.connect(lambda: self.scope.autoscale())
         self.clear_button.clicked.connect(lambda: self.scope.clear_sweeps())
         row.addStretch(1)
+        self._control_row = row
         return row
+
+    def add_control(self, widget):
+        """Put a widget at the right end of the control row (e.g. a dock's toggle)."""
+        self._control_row.addWidget(widget)
 
     def set_signals(self, names_units, mode):
         """(Re)build the scopes for a signal set, keeping the ticked traces and view."""
