@@ -104,6 +104,8 @@ class DrugLine(QWidget):
         self.wash_button = QPushButton("Wash")
         self.wash_button.setToolTip(f"close the {drug.name} valve and wash it out")
         self.readout = QLabel("closed")
+        self.readout.setToolTip("concentration at the membrane, % of the dose applied, "
+                                "and the effect at that concentration (Hill equation)")
         self.readout.setMinimumWidth(140)
         self.readout.setObjectName("DrugReadout")
 
@@ -254,7 +256,9 @@ class PerfusionPanel(QWidget):
             return
         newest = chunks[-1]
         self.time_s = newest.time_s
-        self.time_label.setText(f"t = {newest.time_s:.1f} s")
+        label = f"t = {newest.time_s:.1f} s"
+        if self.time_label.text() != label:
+            self.time_label.setText(label)
         present = {}
         for name, side, now_m, target_m in newest.drugs:
             present.setdefault(name, []).append((side, now_m, target_m))
@@ -278,8 +282,8 @@ class PerfusionPanel(QWidget):
             parts.append(f"{format_molar(now_m)} {percent:.0f}%{heading}\n"
                          f"{line.drug.target} {effect:.0f}% "
                          f"{EFFECT_WORDS.get(line.drug.effect, line.drug.effect)}")
-        line.readout.setText("\n".join(parts) if parts else "closed")
-        line.readout.setToolTip("concentration at the membrane, % of the dose applied, "
-                                "and the effect at that concentration (Hill equation)")
-        line.readout.setProperty("active", bool(parts))
+        text = "\n".join(parts) if parts else "closed"
+        if line.readout.text() == text:
+            return  # restyling a label every frame costs more than drawing the scopes
+        line.readout.setText(text)
         line.readout.setStyleSheet(f"color: {QColor(line.valve.color).name()};" if parts else "")
