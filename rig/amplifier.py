@@ -170,8 +170,9 @@ class OutputChain:
         # The overload lamp lights whenever the output would clip at this gain, whether
         # or not the digitiser's quantisation and clipping are simulated.
         v_range, i_range = input_range(amplifier, mode)
-        overloaded = bool(np.max(np.abs(voltage), initial=0.0) > v_range
-                          or np.max(np.abs(current), initial=0.0) > i_range)
+        overloaded = bool(voltage.size) and bool(
+            max(voltage.max(), -voltage.min()) > v_range
+            or max(current.max(), -current.min()) > i_range)
         if amplifier.digitizer:
             v_gain = amplifier.gain if mode != "VC" else 1.0
             i_gain = amplifier.gain if mode == "VC" else 1.0

@@ -202,9 +202,7 @@ class Rig:
                  ("Vmem", "V")]
         if m.gate_charge_fc.any():
             names.append(("Igating", "A"))
-        names += [(f"I{label}", "A") for label in m.labels]
-        names += [(f"g{label}", "S") for label in m.labels]
-        names += [(g, "") for g in m.gate_names]
+        names += [(name, unit) for name, unit, _ in m.output_names()]
         return names
 
     # --- stepping -------------------------------------------------------------------
@@ -231,7 +229,7 @@ class Rig:
         self.overloaded = False
 
     def _rest_is_stable(self, m):
-        chan_g, floor, _, _ = self._kernel_inputs(m)
+        chan_g, floor = self._kernel_inputs(m)[:2]
         injected = units.a_to_pa(self.holding["CC"]) if self.mode == "CC" else 0.0
         g_seal = 1e9 / self.amplifier.seal_resistance
         return is_stable(lambda y: m.derivatives(y, injected, chan_g, floor, g_seal), self.state)
@@ -351,22 +349,25 @@ class Rig:
         key = (tuple(self.perfusion.present.items()), self.amplifier)
         if self._inputs_membrane is not m or self._inputs_key != key:
             chan_g, floor = m.drug_arrays(self.perfusion.effects())
-            self._inputs = (chan_g, floor, self.amplifier.kernel_parameters(), m.label_matrix)
+            rows = m.output_names()
+            scale = np.array([factor for _, _, factor in rows])[:, None]
+            self._inputs = (chan_g, floor, self.amplifier.kernel_parameters(),
+                            m.channel_label_index, [name for name, _, _ in rows], scale)
             self._inputs_membrane, self._inputs_key = m, key
         return self._inputs
 
     def _run_kernel(self, m, command, steps):
         """Step the kernel through command (kernel units), then let drugs move on."""
-        out = np.empty((kernel.FIRST_CHANNEL_COLUMN + m.chan_g_ns.size + m.gate_channel.size,
+        out = np.empty((kernel.FIRST_LABEL_ROW + 2 * len(m.labels) + m.gate_channel.size,
                         command.size))
-        chan_g, floor, amp, _ = self._kernel_inputs(m)
+        chan_g, floor, amp, chan_label, _, _ = self._kernel_inputs(m)
         v_grid = m.x_inf.shape[1]
         kernel.advance(self.state, self.electrode, command, steps, m.dt_ms,
                        self._kernel_mode(), m.cm_pf, amp,
                        m.gate_channel, m.gate_power, floor, m.gate_charge_fc,
                        m.x_inf, m.decay, TABLE_V_MIN_MV,
                        (v_grid - 1) / (TABLE_V_MAX_MV - TABLE_V_MIN_MV),
-                       chan_g, m.chan_e_mv, out)
+                       chan_g, m.chan_e_mv, chan_label, out)
         if not self.perfusion.settled:
             self.perfusion.advance(command.size * steps * units.ms_to_s(m.dt_ms))
         # A non-finite gate or node reaches the membrane potential within a step.
@@ -390,17 +391,9 @@ class Rig:
                    "Vmem": units.mv_to_v(v_mem)}
         if m.gate_charge_fc.any():
             signals["Igating"] = units.pa_to_a(out[kernel.OUT_IGATE])
-        n_chan = m.chan_g_ns.size
-        g_ns = out[kernel.FIRST_CHANNEL_COLUMN: kernel.FIRST_CHANNEL_COLUMN + n_chan]
-        by_label = self._kernel_inputs(m)[3]
-        currents = units.pa_to_a(by_label @ (g_ns * (v_mem - m.chan_e_mv[:, None])))
-        conductances = (by_label @ g_ns) * 1e-9
-        for j, label in enumerate(m.labels):
-            signals[f"I{label}"] = currents[j]
-        for j, label in enumerate(m.labels):
-            signals[f"g{label}"] = conductances[j]
-        for g, name in enumerate(m.gate_names):
-            signals[name] = out[kernel.FIRST_CHANNEL_COLUMN + n_chan + g]
+        names, scale = self._kernel_inputs(m)[4:]
+        converted = out[kernel.FIRST_LABEL_ROW:] * scale
+        signals.update(zip(names, converted))
         return signals
 
     # --- protocols ------------------------------------------------------------------

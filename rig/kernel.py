@@ -58,7 +58,7 @@ OUT_VM = 0
 OUT_IM = 1  # pA, the amplifier's current output (mean over the sample)
 OUT_VMEM = 2  # mV, the true membrane potential
 OUT_IGATE = 3  # pA, gating current (mean over the sample)
-FIRST_CHANNEL_COLUMN = 4
+FIRST_LABEL_ROW = 4  # then per label: its current (pA); per label: conductance (nS); gates
 
 
 @njit(nogil=True, cache=True)
@@ -70,7 +70,7 @@ def _keep(dt_ms, tau_ms):
 @njit(nogil=True, cache=True)
 def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp,
             gate_channel, gate_power, gate_floor, gate_charge_fc, x_inf, decay,
-            v_min_mv, inv_dv_mv, chan_g_ns, chan_e_mv, out):
+            v_min_mv, inv_dv_mv, chan_g_ns, chan_e_mv, chan_label, out):
     """Advance ``command.size`` samples of ``steps_per_sample`` steps each.
 
     state: [Vm (mV), gate values...] and electrode: see EL_*; both updated in place.
@@ -80,12 +80,17 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
     floor + (1 - floor) x. gate_charge_fc: per gate, the charge (fC) its movement from
     0 to 1 carries; the gating current is measured in VC but, as in HH's fitted
     membrane, not fed back into Vm.
-    out: (FIRST_CHANNEL_COLUMN + n_channels + n_gates, n_samples), one row per
-    signal so that each is contiguous: the OUT_* rows, then each channel's conductance
-    (nS) and each gate's value at the sample's end.
+    chan_label: per channel, the index of its label (channels of one label, such as
+    the leak's ionic components, are summed).
+    out: (FIRST_LABEL_ROW + 2 n_labels + n_gates, n_samples), one row per signal so
+    that each is contiguous: the OUT_* rows, then each label's current (pA, outward
+    positive), each label's conductance (nS) and each gate's value at the sample's end.
     """
     n_gates = gate_channel.size
     n_chan = chan_g_ns.size
+    n_labels = (out.shape[0] - FIRST_LABEL_ROW - n_gates) // 2
+    first_g_row = FIRST_LABEL_ROW + n_labels
+    first_gate_row = FIRST_LABEL_ROW + 2 * n_labels
     last_index = x_inf.shape[1] - 1
     open_fraction = np.empty(n_chan)
     g_series = amp[AMP_G_SERIES]
@@ -209,10 +214,14 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
         out[OUT_IM, s] = charge / steps_per_sample
         out[OUT_VMEM, s] = v
         out[OUT_IGATE, s] = gating / steps_per_sample
+        for row in range(FIRST_LABEL_ROW, first_gate_row):
+            out[row, s] = 0.0
         for ch in range(n_chan):
-            out[FIRST_CHANNEL_COLUMN + ch, s] = chan_g_ns[ch] * open_fraction[ch]
+            gc = chan_g_ns[ch] * open_fraction[ch]
+            out[FIRST_LABEL_ROW + chan_label[ch], s] += gc * (v - chan_e_mv[ch])
+            out[first_g_row + chan_label[ch], s] += gc
         for g in range(n_gates):
-            out[FIRST_CHANNEL_COLUMN + n_chan + g, s] = state[1 + g]
+            out[first_gate_row + g, s] = state[1 + g]
     state[0] = v
     electrode[EL_VP] = vp
     electrode[EL_ILAG] = i_lag

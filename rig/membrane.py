@@ -37,10 +37,17 @@ class CompiledMembrane:
         return tuple(dict.fromkeys(self.channel_labels))
 
     @property
-    def label_matrix(self):
-        """(n_labels, n_kernel_channels) 0/1 matrix summing kernel channels by label."""
-        return np.array([[float(own == label) for own in self.channel_labels]
-                         for label in self.labels])
+    def channel_label_index(self):
+        """Per kernel channel, the index of its label in ``labels``."""
+        return np.array([self.labels.index(label) for label in self.channel_labels],
+                        dtype=np.int64)
+
+    def output_names(self):
+        """(signal name, SI unit, factor from kernel units) for every kernel output row
+        after the OUT_* rows: label currents, label conductances, gates."""
+        return ([(f"I{label}", "A", 1 / units.PA_PER_A) for label in self.labels]
+                + [(f"g{label}", "S", 1 / units.NS_PER_S) for label in self.labels]
+                + [(name, "", 1.0) for name in self.gate_names])
 
     def steady_state_current_pa(self, v_mv, chan_g_ns=None, gate_floor=None):
         """Membrane current (pA, outward +) with every gate at steady state, at v_mv (mV).
