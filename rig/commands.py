@@ -70,6 +70,13 @@ class SetAmplifier:
 
 
 @dataclass(frozen=True)
+class SetCapacitance:
+    """The cell's membrane capacitance in F (its area and conductances stay)."""
+
+    capacitance_f: float
+
+
+@dataclass(frozen=True)
 class StartMembraneTest:
     """Replace continuous acquisition by a repeating VC square wave (the membrane
     test): step (V) above holding, half_period (s), at rate_hz samples per second.

@@ -7,6 +7,7 @@ ohm) with temperature in degC; the kernel underneath works in mV, ms, pA, nS, pF
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -114,6 +115,19 @@ class Rig:
     def set_amplifier(self, **changes):
         """Change amplifier settings (see rig.amplifier.Amplifier); validated first."""
         self.amplifier = self.amplifier.changed(**changes)
+
+    def set_capacitance(self, capacitance_f):
+        """Change the cell's membrane capacitance (F) by its specific capacitance (the
+        area, and so every conductance, stays); 0.1-10 uF/cm^2 are allowed."""
+        capacitance_pf = units.f_to_pf(float(capacitance_f))
+        area_cm2 = self.cell.area_um2 * units.CM2_PER_UM2
+        low, high = (units.capacitance_pf(c, self.cell.area_um2) for c in (0.1, 10.0))
+        if not low <= capacitance_pf <= high:
+            raise VrigError(f"cell capacitance must be {low:g} to {high:g} pF for this "
+                            f"{self.cell.area_um2:g} um^2 cell, got {capacitance_pf:g} pF")
+        self.cell = replace(self.cell, specific_capacitance_uf_per_cm2=capacitance_pf * 1e-6
+                            / area_cm2)
+        self._membranes.clear()
 
     def set_solutions(self, bath=None, pipette=None):
         """Change the bath and/or pipette solution; reversal potentials follow at once."""

@@ -158,6 +158,8 @@ class Runner:
             self._clock_start = None
         elif isinstance(command, c.SetAmplifier):
             rig.set_amplifier(**dict(command.changes))
+        elif isinstance(command, c.SetCapacitance):
+            rig.set_capacitance(command.capacitance_f)
         elif isinstance(command, c.StartMembraneTest):
             rig.set_mode("VC")
             self._membrane_test = command

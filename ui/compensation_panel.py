@@ -86,6 +86,7 @@ class CompensationPanel(QWidget):
     message(str) for a refused value (also shown in the panel)."""
 
     changesRequested = Signal(tuple)
+    capacitanceRequested = Signal(float)  # the cell's Cm in F
     settleRequested = Signal()
     message = Signal(str)
 
@@ -146,11 +147,27 @@ class CompensationPanel(QWidget):
         return button
 
     def _build_electrode(self):
-        frame, grid = _section("ELECTRODE")
+        frame, grid = _section("ELECTRODE AND CELL")
         self._row(grid, 1, "series_resistance")
         self._row(grid, 2, "pipette_capacitance")
         self._row(grid, 3, "seal_resistance")
+        grid.addWidget(QLabel("Cell Cm"), 4, 0)
+        self.cm_spin = QDoubleSpinBox()
+        self.cm_spin.setRange(0.1, 100_000.0)
+        self.cm_spin.setDecimals(1)
+        self.cm_spin.setSuffix(" pF")
+        self.cm_spin.setKeyboardTracking(False)
+        self.cm_spin.setAlignment(Qt.AlignRight)
+        self.cm_spin.setMinimumWidth(120)
+        self.cm_spin.setToolTip("The cell's membrane capacitance (its area and channels stay)")
+        self.cm_spin.setValue(self.cell_capacitance_f * 1e12)
+        self.cm_spin.valueChanged.connect(self._capacitance_edited)
+        grid.addWidget(self.cm_spin, 4, 1)
         return frame
+
+    def _capacitance_edited(self, value_pf):
+        self.cell_capacitance_f = value_pf * 1e-12
+        self.capacitanceRequested.emit(self.cell_capacitance_f)
 
     def _build_vc(self):
         frame, grid = _section("VC COMPENSATION")
@@ -294,6 +311,9 @@ class CompensationPanel(QWidget):
         self.amplifier = amplifier
         if cell_capacitance_f is not None:
             self.cell_capacitance_f = float(cell_capacitance_f)
+            self.cm_spin.blockSignals(True)
+            self.cm_spin.setValue(self.cell_capacitance_f * 1e12)
+            self.cm_spin.blockSignals(False)
         for field, spin in self.spins.items():
             spin.blockSignals(True)
             spin.setValue(to_display(field, getattr(amplifier, field)))
@@ -348,6 +368,7 @@ def install(window):
     amplifier_dock.raise_()
     panel.changesRequested.connect(lambda changes: window.client.send(c.SetAmplifier(changes)))
     panel.settleRequested.connect(lambda: window.client.send(c.ResetCell()))
+    panel.capacitanceRequested.connect(lambda farad: window.client.send(c.SetCapacitance(farad)))
     panel.message.connect(window.show_error)
     shown = [rig]  # the engine whose electrode the panel shows
 

@@ -149,3 +149,9 @@ def test_in_the_window_changes_reach_the_engine(qtbot, qapp, tmp_path):
     finally:
         window.close()
     assert not window.client.runner._thread.is_alive()
+
+
+def test_cell_capacitance_spin_requests_the_new_value(panel, qtbot):
+    with qtbot.waitSignal(panel.capacitanceRequested) as blocker:
+        panel.cm_spin.setValue(20.0)
+    assert blocker.args[0] == pytest.approx(20e-12)
