@@ -27,7 +27,7 @@ Figures
   ``hh`` (same process, same 10 us fixed step, NEURON's default rate tables, v
   recorded at 50 kHz), and vRig's chunked speed over it. Only when NEURON is installed.
 * ``first_start_s``, ``second_start_s``: wall time for a fresh ``python -c`` to import
-  rig, build the default rig and compute the first 5 ms chunk (250 samples at 50 kHz),
+  rig, build the default rig and compute the first runner chunk (10 ms, 500 samples at 50 kHz),
   run twice with a fresh numba cache directory: the first compiles the kernel, the
   second loads it from the cache (what every start after the first sees).
   ``second_start_cpu_s``: the CPU time that second start used (less load-dependent).
@@ -46,7 +46,7 @@ import time
 import numpy as np
 
 from rig.engine import DEFAULT_DT_S as DT_S  # 10 us
-from rig.runner import DEFAULT_CHUNK_S as CHUNK_S  # 5 ms, the runner's chunk
+from rig.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
 from rig.runner import DEFAULT_RATE_HZ
 
 SAMPLE_INTERVAL_S = 1.0 / DEFAULT_RATE_HZ  # 50 kHz, the runner's default rate

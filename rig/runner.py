@@ -34,7 +34,7 @@ from rig.episodes import protocol_pieces
 from rig.errors import VrigError
 from rig.membrane_test import square_wave
 
-DEFAULT_CHUNK_S = 0.005
+DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
 MAX_LAG_S = 0.25  # beyond this the runner stops trying to catch up with the clock
 
