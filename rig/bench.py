@@ -17,8 +17,8 @@ Figures
 * ``us_per_step``: wall time of one kernel step (10 us, hh-squid, CC, firing), from a
   Rig.advance block with 100 steps per sample so the per-call costs vanish.
 * ``cc_realtime_factor``: simulated s per wall s of a 10 s CC run on hh-squid at
-  10 us, firing repetitively at 100 pA, stepped as the runner steps it: 5 ms chunks
-  at 50 kHz through Rig.advance. ``cc_chunk_us`` is the wall time of one such chunk;
+  10 us, firing repetitively at 100 pA, stepped as the runner steps it: chunks of
+  the runner's size (10 ms) at 50 kHz through Rig.advance. ``cc_chunk_us`` is the wall time of one such chunk;
   ``cc_realtime_factor_cpu`` the same run per CPU second.
   ``cc_realtime_factor_block``: the same 10 s as one Rig.advance call.
 * ``iv_family_ms``: Rig.run of the shipped 'vc-iv-family' (15 sweeps, with the holding
@@ -27,8 +27,8 @@ Figures
   ``hh`` (same process, same 10 us fixed step, NEURON's default rate tables, v
   recorded at 50 kHz), and vRig's chunked speed over it. Only when NEURON is installed.
 * ``first_start_s``, ``second_start_s``: wall time for a fresh ``python -c`` to import
-  rig, build the default rig and compute the first runner chunk (10 ms, 500 samples at 50 kHz),
-  run twice with a fresh numba cache directory: the first compiles the kernel, the
+  rig, build the default rig and compute the first runner chunk (10 ms at 50 kHz), run
+  twice with a fresh numba cache directory: the first compiles the kernel, the
   second loads it from the cache (what every start after the first sees).
   ``second_start_cpu_s``: the CPU time that second start used (less load-dependent).
 * ``cpu_count``, ``load_average_1min``: context; the machine's other work slows every
