@@ -25,7 +25,6 @@ from rig.steady_state import is_stable, steady_voltage_mv
 MODES = ("VC", "CC", "I0")
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
-BLOCK_SAMPLES = 2048  # samples per kernel call in long runs
 UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 DT_RANGE_S = (0.1e-6, 100e-6)
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
@@ -314,24 +313,16 @@ class Rig:
         command = self._command_to_kernel(command_si)
         steps = self.steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
-        # Long runs go in blocks: small temporaries stay in cache and off the page-fault
-        # path, and drug effects are refreshed at least every PERFUSION_BLOCK_S.
-        block = BLOCK_SAMPLES
-        if not self.perfusion.settled:
-            block = min(block, max(1, int(PERFUSION_BLOCK_S / sample_interval_s)))
-        signals = None
-        for start in range(0, command.size, block):
-            part = command[start: start + block]
-            values = self._signals(m, self._run_kernel(m, part, steps), part, sample_interval_s)
-            self.time_s += part.size * sample_interval_s
-            if command.size <= block:
-                return values
-            if signals is None:
-                signals = {name: np.empty(command.size) for name in values}
-            for name, array in values.items():
-                signals[name][start: start + part.size] = array
-        return signals if signals is not None else self._signals(
-            m, self._run_kernel(m, command, steps), command, sample_interval_s)
+        t0 = self.time_s
+        if self.perfusion.settled:
+            out = self._run_kernel(m, command, steps)
+        else:
+            # Drug effects are refreshed at least every PERFUSION_BLOCK_S while washing.
+            block = max(1, int(PERFUSION_BLOCK_S / sample_interval_s))
+            out = np.concatenate([self._run_kernel(m, command[i: i + block], steps)
+                                  for i in range(0, command.size, block)], axis=1)
+        self.time_s += command.size * sample_interval_s
+        return self._signals(m, out, command, sample_interval_s, t0)
 
     def hold(self, duration_s):
         """Advance at the holding level without recording (e.g. between sweeps)."""
@@ -364,7 +355,9 @@ class Rig:
         if self._inputs_membrane is not m or self._inputs_key != key:
             chan_g, floor = m.drug_arrays(self.perfusion.effects())
             rows = m.output_names()
-            scale = np.array([factor for _, _, factor in rows])[:, None]
+            to_si = [1 / units.MV_PER_V, 1 / units.PA_PER_A, 1 / units.MV_PER_V,
+                     1 / units.PA_PER_A]  # the OUT_* rows: Vm, Im, Vmem, Igating
+            scale = np.array(to_si + [factor for _, _, factor in rows])[:, None]
             self._inputs = (chan_g, floor, self.amplifier.kernel_parameters(),
                             m.channel_label_index, [name for name, _, _ in rows], scale)
             self._inputs_membrane, self._inputs_key = m, key
@@ -390,24 +383,24 @@ class Rig:
                             "reset the cell and use a smaller time step")
         return out
 
-    def _signals(self, m, out, command, sample_interval_s):
-        v_mem = out[kernel.OUT_VMEM]
-        # time_s is still the time of the block's first sample here
+    def _signals(self, m, out, command, sample_interval_s, t0_s):
+        """Kernel output rows as SI signals: scaled in place, returned as views, so a
+        long run allocates its output once. t0_s: time of the first sample (s)."""
+        names, scale = self._kernel_inputs(m)[4:]
+        out *= scale
         voltage, current, overloaded = self.output_chain.process(
-            self.amplifier, self.mode, units.mv_to_v(out[kernel.OUT_VM]),
-            units.pa_to_a(out[kernel.OUT_IM]), sample_interval_s, self.time_s)
+            self.amplifier, self.mode, out[kernel.OUT_VM], out[kernel.OUT_IM],
+            sample_interval_s, t0_s)
         self.overloaded = self.overloaded or overloaded
         self.last_overload = overloaded
         signals = {"Vm": voltage, "Im": current,
                    "command": (units.mv_to_v(command) if self.mode == "VC"
                                else units.pa_to_a(command) if self.mode == "CC"
                                else np.zeros(command.size)),
-                   "Vmem": units.mv_to_v(v_mem)}
+                   "Vmem": out[kernel.OUT_VMEM]}
         if m.gate_charge_fc.any():
-            signals["Igating"] = units.pa_to_a(out[kernel.OUT_IGATE])
-        names, scale = self._kernel_inputs(m)[4:]
-        converted = out[kernel.FIRST_LABEL_ROW:] * scale
-        signals.update(zip(names, converted))
+            signals["Igating"] = out[kernel.OUT_IGATE]
+        signals.update(zip(names, out[kernel.FIRST_LABEL_ROW:]))
         return signals
 
     # --- protocols ------------------------------------------------------------------
