@@ -32,7 +32,7 @@ WINDOW_COLORS = {"w1": "#ff9f43", "w2": "#5b9cff", "fit": "#7ee081"}
 PN_CHOICES = (("P/N as protocol", None), ("P/N off", 0), ("P/2", 2), ("P/4", 4),
               ("P/6", 6), ("P/8", 8))
 COLUMNS = ("sweep", "V_mV", "peak_pA", "mean_pA", "t_peak_ms", "steady_pA", "G_nS",
-           "prepulse_mV", "h")
+           "prepulse_mV", "h", "tau_ms")
 
 
 def default_windows(protocol):

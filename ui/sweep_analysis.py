@@ -105,8 +105,9 @@ class SweepFamily:
         return rows
 
     def summarise(self, rows, fit_window=None, signal="Im"):
-        """Reversal, G-V Boltzmann, h-infinity Boltzmann and the exponential fit of the
-        newest sweep in fit_window; adds 'G_nS' and 'h' to the rows. Returns a Summary."""
+        """Reversal, G-V Boltzmann, h-infinity Boltzmann and an exponential fit of every
+        sweep in fit_window; adds 'G_nS', 'h' and 'tau_ms' to the rows. Returns a
+        Summary (its tau and fit are the newest sweep's)."""
         summary = Summary()
         errors = []
         full = [r for r in rows if "peak_pA" in r]
@@ -135,13 +136,20 @@ class SweepFamily:
                                                              slope_sign=-1)
                     except VrigError as exc:
                         errors.append(f"h-inf: {exc}")
-        if fit_window is not None and self.done and signal in self.data:
-            try:
-                fit = fit_exponential(self.time, self.data[signal][self.done[-1]], *fit_window)
-                summary.tau = fit.tau
-                summary.fit = fit
-            except VrigError as exc:
-                errors.append(f"exp fit: {exc}")
+        if fit_window is not None and signal in self.data:
+            # One time constant per sweep (activation, deactivation or inactivation,
+            # whichever the window covers); the newest sweep's fit is drawn.
+            for row in rows:
+                try:
+                    fit = fit_exponential(self.time, self.data[signal][row["sweep"] - 1],
+                                          *fit_window)
+                except VrigError as exc:
+                    if row is rows[-1]:
+                        errors.append(f"exp fit: {exc}")
+                    continue
+                row["tau_ms"] = fit.tau * 1e3
+                if row is rows[-1]:
+                    summary.tau, summary.fit = fit.tau, fit
         summary.errors = tuple(errors)
         return summary
 
@@ -150,7 +158,7 @@ def table_text(rows, summary):
     """Tab-separated results for the clipboard: the per-sweep table, a blank line, then
     the family's results (name, value, unit)."""
     columns = ["sweep", "V_mV", "peak_pA", "mean_pA", "t_peak_ms", "Vss_mV", "steady_pA",
-               "G_nS", "prepulse_mV", "h"]
+               "G_nS", "prepulse_mV", "h", "tau_ms"]
     used = [col for col in columns if any(col in r for r in rows)]
     facts = [{"quantity": "E_rev", "value": summary.reversal * 1e3, "unit": "mV"}]
     for name, fit in (("G-V", summary.activation), ("h-inf", summary.inactivation)):

@@ -54,6 +54,10 @@ def test_iv_family_reversal_and_activation(panel):
     assert s.activation is not None and -0.04 < s.activation.v_half < 0.0
     assert s.activation.slope > 0
     assert np.isfinite(s.tau) and 1e-4 < s.tau < 5e-3
+    # every depolarised sweep has its own time constant in the table
+    taus = [r.get("tau_ms") for r in panel.rows]
+    assert sum(t is not None and np.isfinite(t) for t in taus) >= protocol.sweeps - 6
+    assert panel.rows[-1]["tau_ms"] == pytest.approx(s.tau * 1e3)
     assert panel.table.rowCount() == protocol.sweeps
     assert "E_rev" in panel.summary_label.text() and "G-V" in panel.summary_label.text()
     x, y = panel.iv_peak.getData()
