@@ -53,7 +53,8 @@ def add_amplifier_options(parser):
                         "0 = ideal clamp (default: the cell's)")
     parser.add_argument("--rs-comp", metavar="PCT", default="0",
                         help="Rs compensation, prediction and correction in %% (0-98); "
-                             "turns whole-cell compensation on")
+                             "turns pipette and whole-cell capacitance compensation on "
+                             "first, as on the amplifier")
     parser.add_argument("--cm-comp", type=_on_off, default=False, metavar="on|off",
                         help="pipette and whole-cell capacitance compensation (default off)")
     parser.add_argument("--filter-khz", metavar="F", default="0",
@@ -121,10 +122,11 @@ def build_rig(args):
     amplifier = bench.amplifier.changed(**changes)
     rs_comp = _number(args.rs_comp, "--rs-comp") / 100
     if args.cm_comp or rs_comp > 0:
+        # As on the amplifier: pipette and whole-cell capacitance are compensated before
+        # Rs compensation (with the pipette uncompensated, prediction makes it ring).
+        changes["fast_compensation"] = amplifier.pipette_capacitance
         changes["whole_cell_capacitance"] = bench.cell.capacitance_pf * 1e-12
         changes["whole_cell_resistance"] = amplifier.series_resistance
-    if args.cm_comp:
-        changes["fast_compensation"] = amplifier.pipette_capacitance
     filter_khz = _number(args.filter_khz, "--filter-khz")
     bench.set_amplifier(
         rs_correction=rs_comp, rs_prediction=rs_comp,

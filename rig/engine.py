@@ -17,12 +17,13 @@ from rig.cell import load_cell
 from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.episodes import run_protocol
 from rig.errors import VrigError
-from rig.membrane import compile_membrane
+from rig.membrane import compile_membrane, leak_reversal_mv, reversal_potentials_mv
 from rig.pharmacology import Perfusion, load_drug
 from rig.solutions import check_permeant, load_solution, parse_ion_override
 from rig.steady_state import is_stable, steady_voltage_mv
 
 MODES = ("VC", "CC", "I0")
+COMMAND_LIMITS = {"VC": 1000.0, "CC": 1e6, "I0": 1e6}  # |command| in mV or pA
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
@@ -181,10 +182,12 @@ class Rig:
         return self._membranes[key]
 
     def reversal_potentials(self):
-        """{ion: V} for each permeant ion on both sides, plus 'leak' (chord average)."""
-        m = self.membrane()
-        result = {ion: units.mv_to_v(e) for ion, e in m.reversal_mv.items()}
-        result["leak"] = units.mv_to_v(m.leak_reversal_mv())
+        """{ion: V} for each permeant ion on both sides, plus 'leak' (chord average).
+        Reads only immutable settings, so any thread may call it."""
+        bath, pipette, temperature = self._bath, self._pipette, self._temperature_c
+        result = {ion: units.mv_to_v(e) for ion, e in
+                  reversal_potentials_mv(bath, pipette, temperature).items()}
+        result["leak"] = units.mv_to_v(leak_reversal_mv(self.cell, bath, pipette, temperature))
         return result
 
     def ghk_potential(self):
@@ -234,10 +237,10 @@ class Rig:
         self._settle_electrode(v)
         if self.mode != "VC" and not self._rest_is_stable(m):
             # Settling happens before the experiment: the clock does not move.
-            clock = self.time_s
+            clock, drugs = self.time_s, dict(self.perfusion.present)
             self.state[0] += 1.0
             self.hold(UNSTABLE_SETTLE_S)
-            self.time_s = clock
+            self.time_s, self.perfusion.present = clock, drugs
         self.output_chain.reset()
         self.overloaded = False
 
@@ -256,10 +259,11 @@ class Rig:
             current = self._steady_membrane_current_pa(v)
             e[kernel.EL_ILAG] = current
             a = self.amplifier
-            e[kernel.EL_VP] = holding + a.rs_correction * a.whole_cell_resistance * 1e-6 * current
+            e[kernel.EL_VP] = holding + units.ohmic_drop_mv(
+                a.rs_correction * a.whole_cell_resistance, current)
         else:
             injected = holding if self.mode == "CC" else 0.0
-            e[kernel.EL_VP] = v + injected * self.series_resistance * 1e-9
+            e[kernel.EL_VP] = v + units.ohmic_drop_mv(self.series_resistance, injected)
         e[kernel.EL_VLAG] = e[kernel.EL_VP]
 
     def _kernel_mode(self):
@@ -311,6 +315,11 @@ class Rig:
         digitiser's range.
         """
         command = self._command_to_kernel(command_si)
+        limit = COMMAND_LIMITS[self.mode]
+        if command.size and not (np.isfinite(command).all() and
+                                 max(command.max(), -command.min()) <= limit):
+            raise VrigError(f"command out of range: {self.mode} commands must be finite and "
+                            f"within +/-{limit:g} {'mV' if self.mode == 'VC' else 'pA'}")
         steps = self.steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
         t0 = self.time_s
@@ -338,6 +347,8 @@ class Rig:
             return
         sample_s = units.ms_to_s(m.dt_ms) * GAP_SAMPLE_STEPS
         n = int(round(duration_s / sample_s))
+        if n == 0:
+            return
         block = np.full(min(n, 10_000), self._holding_kernel())
         if not self.perfusion.settled:
             block = block[: max(1, int(PERFUSION_BLOCK_S / sample_s))]
@@ -414,7 +425,11 @@ class Rig:
         return run_protocol(self, protocol, progress, leak_subtraction)
 
     def metadata(self, protocol=None, dt_s=None):
-        """Everything needed to reproduce a recording, as text for file headers."""
+        """Everything needed to reproduce a recording, as text for file headers.
+
+        It only reads immutable settings (cell, solutions, amplifier) and copies of the
+        drug table, so the window may call it while the runner owns the engine."""
+        bath, pipette, temperature = self._bath, self._pipette, self._temperature_c
         e_rev = self.reversal_potentials()
         meta = {
             "vrig_version": __version__,
@@ -423,16 +438,16 @@ class Rig:
             "cell": self.cell.name,
             "membrane_area_um2": f"{self.cell.area_um2:g}",
             "membrane_capacitance_pF": f"{self.cell.capacitance_pf:g}",
-            "temperature_C": f"{self._temperature_c:g}",
+            "temperature_C": f"{temperature:g}",
             "sample_rate_kHz": f"{protocol.sample_rate_khz:g}" if protocol else "",
             "dt_us": f"{(dt_s or self.dt) * 1e6:g}",
             "seed": str(self.seed),
             "series_resistance_MOhm": f"{units.ohm_to_mohm(self.series_resistance):g}",
             "amplifier": self.amplifier.describe(),
-            "bath": self._bath.name,
-            "bath_mM": self._bath.summary(),
-            "pipette": self._pipette.name,
-            "pipette_mM": self._pipette.summary(),
+            "bath": bath.name,
+            "bath_mM": bath.summary(),
+            "pipette": pipette.name,
+            "pipette_mM": pipette.summary(),
             "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
             "drugs": self.perfusion.summary() or "none",
         }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
+from scipy.special import expit
 
 from rig.errors import VrigError
 
@@ -56,7 +57,7 @@ class ExponentialFit:
 
 def boltzmann(v, v_half, slope, amplitude=1.0):
     """amplitude / (1 + exp(-(v - v_half) / slope)); v, v_half, slope in the same unit (V)."""
-    return amplitude / (1.0 + np.exp(-(np.asarray(v, dtype=float) - v_half) / slope))
+    return amplitude * expit((np.asarray(v, dtype=float) - v_half) / slope)
 
 
 def _finite_pairs(x, y, n_params, what):

@@ -122,7 +122,7 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
             # An ideal clamp imposes the command at once, so the gates see it this step.
             v_gates = c if mode == MODE_VC_IDEAL else v
             f = (v_gates - v_min_mv) * inv_dv_mv
-            if f < 0.0:
+            if not f >= 0.0:  # also catches NaN, which must never index the tables
                 f = 0.0
             elif f >= last_index:
                 f = last_index - 1e-9

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rig import channels, units
+from rig.cell import NONSELECTIVE
 from rig.solutions import reversal_potentials
 
 
@@ -29,7 +30,6 @@ class CompiledMembrane:
     gate_phi: np.ndarray  # temperature factor of each gate's rates
     cm_pf: float
     dt_ms: float
-    reversal_mv: dict  # ion -> Nernst potential in mV
 
     @property
     def labels(self):
@@ -64,12 +64,6 @@ class CompiledMembrane:
             open_fraction[ch] = open_fraction[ch] * x ** gate.power
         g = chan_g_ns.reshape((-1,) + (1,) * v.ndim) * open_fraction
         return np.sum(g * (v - self.chan_e_mv.reshape((-1,) + (1,) * v.ndim)), axis=0)
-
-    def leak_reversal_mv(self):
-        """Chord-conductance reversal of the leak components (mV), or nan without a leak."""
-        is_leak = np.array([label == "leak" for label in self.channel_labels])
-        g = self.chan_g_ns[is_leak]
-        return float(np.sum(g * self.chan_e_mv[is_leak]) / np.sum(g)) if g.sum() > 0 else float("nan")
 
     def steady_gates(self, v_mv):
         """Gate values (kernel order) at steady state at v_mv (mV)."""
@@ -106,6 +100,30 @@ class CompiledMembrane:
         return self.chan_g_ns * scale, floor
 
 
+def reversal_potentials_mv(bath, pipette, temperature_c):
+    """{ion: Nernst potential in mV} for the ions present on both sides."""
+    return {ion: units.v_to_mv(v)
+            for ion, v in reversal_potentials(bath, pipette, temperature_c).items()}
+
+
+def leak_components(cell, e_mv):
+    """(conductance density mS/cm^2, reversal mV) of each leak component that conducts."""
+    components = []
+    for ion, density in cell.leak_ms_per_cm2.items():
+        reversal = 0.0 if ion == NONSELECTIVE else e_mv.get(ion)
+        if reversal is not None and density > 0:
+            components.append((density, reversal))
+    return components
+
+
+def leak_reversal_mv(cell, bath, pipette, temperature_c):
+    """Chord-conductance reversal (mV) of the cell's leak in these solutions (nan if
+    it has no leak)."""
+    parts = leak_components(cell, reversal_potentials_mv(bath, pipette, temperature_c))
+    total = sum(g for g, _ in parts)
+    return sum(g * e for g, e in parts) / total if total > 0 else float("nan")
+
+
 def gate_column_names(cell):
     """Signal names of the gates: the gate's own name where unique, else 'Label_name'."""
     pairs = [(cell.channels[i][0].label, gate.name) for i, gate in cell.gates()]
@@ -115,8 +133,7 @@ def gate_column_names(cell):
 
 def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
     """Build the kernel arrays (drug-free; see CompiledMembrane.drug_arrays)."""
-    e_rev_v = reversal_potentials(bath, pipette, temperature_c)
-    e_mv = {ion: units.v_to_mv(v) for ion, v in e_rev_v.items()}
+    e_mv = reversal_potentials_mv(bath, pipette, temperature_c)
     labels, g_ns, e_list = [], [], []
     gates, gate_channel, gate_power, gates_phi, charge = [], [], [], [], []
     for channel, density in cell.channels:
@@ -131,12 +148,10 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
             gate_power.append(gate.power)
             gates_phi.append((gate, phi))
             charge.append(gate.charge_nc_per_cm2 * cell.area_um2 * units.CM2_PER_UM2 * 1e6)
-    for ion, density in cell.leak_ms_per_cm2.items():
-        reversal = 0.0 if ion == "nonselective" else e_mv.get(ion)
-        if reversal is not None and density > 0:
-            labels.append("leak")
-            g_ns.append(units.density_to_ns(density, cell.area_um2))
-            e_list.append(reversal)
+    for density, reversal in leak_components(cell, e_mv):
+        labels.append("leak")
+        g_ns.append(units.density_to_ns(density, cell.area_um2))
+        e_list.append(reversal)
     g = np.array(g_ns, dtype=float)
     e = np.array(e_list, dtype=float)
     # A channel whose ion is missing from one side conducts nothing (no driving force
@@ -153,4 +168,4 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
         x_inf=x_inf, decay=decay, gates=tuple(gates),
         gate_charge_fc=np.array(charge, dtype=float),
         gate_phi=np.array([phi for _, phi in gates_phi], dtype=float),
-        cm_pf=cell.capacitance_pf, dt_ms=dt_ms, reversal_mv=e_mv)
+        cm_pf=cell.capacitance_pf, dt_ms=dt_ms)

@@ -197,5 +197,6 @@ class Perfusion:
 
     def summary(self):
         """'TTX=3e-07M(outside) ...' for recording metadata; '' with no drugs."""
-        return " ".join(f"{name}={c:.3g}M({side})" for (name, side), c in self.present.items()
-                        if c > 0 or self.targets[(name, side)] > 0)
+        present, targets = dict(self.present), dict(self.targets)  # copies: other threads read
+        return " ".join(f"{name}={c:.3g}M({side})" for (name, side), c in present.items()
+                        if c > 0 or targets.get((name, side), 0) > 0)

@@ -17,10 +17,15 @@ Lifecycle:
    repeating square wave until it is stopped.
 5. ``close()`` stops the worker and joins it.
 
-If the queue is full (the window is not draining it) the chunk is counted in
-``dropped_chunks`` rather than blocking the simulation. ``notify``, when given, is
-called (on the worker thread) after each item is queued, so a window can drain at
-once instead of waiting for its next timer tick.
+If the queue is full (the window is not draining it) the worker waits for room: the
+simulation falls behind real time rather than lose data a recording needs.
+``dropped_chunks`` counts only what could not be queued because the runner was closing.
+``notify``, when given, is called (on the worker thread) after each item is queued, so
+a window can drain at once instead of waiting for its next timer tick.
+
+While a protocol runs, commands that would change what its sweeps mean (the mode, the
+protocol's holding level, the membrane test) are refused with an 'error' event. Any
+unexpected exception stops acquisition with an 'error' event; the worker lives on.
 """
 
 import queue
@@ -58,6 +63,7 @@ class Runner:
         self._rate_hz = DEFAULT_RATE_HZ
         self._stream_sample = 0
         self._episode = None  # generator over the protocol's pieces while one runs
+        self._protocol_mode = None  # its clamp mode
         self._membrane_test = None  # StartMembraneTest while the test runs
         self._clock_start = None  # wall time at the last pacing reset
         self._simulated_s = 0.0
@@ -89,11 +95,14 @@ class Runner:
     # --- the worker -------------------------------------------------------------------
 
     def _emit(self, item):
-        try:
-            self.output.put_nowait(item)
-        except queue.Full:
-            self.dropped_chunks += 1
-            return
+        while True:
+            try:
+                self.output.put(item, timeout=0.05)
+                break
+            except queue.Full:
+                if self._quit:
+                    self.dropped_chunks += 1
+                    return
         if self.notify is not None:
             self.notify()
 
@@ -106,10 +115,10 @@ class Runner:
                 continue
             try:
                 produced_s = self._produce()
-            except VrigError as exc:
+            except Exception as exc:  # noqa: BLE001 -- the thread must outlive any failure
                 self._running = False
                 self._episode = None
-                self._emit(c.Event("error", str(exc)))
+                self._emit(c.Event("error", _describe(exc)))
                 self._emit(c.Event("stopped"))
                 continue
             self._pace(produced_s)
@@ -122,11 +131,15 @@ class Runner:
                 return
             try:
                 self._apply(command)
-            except (VrigError, TypeError) as exc:
-                self._emit(c.Event("error", str(exc)))
+            except Exception as exc:  # noqa: BLE001 -- a bad command must not end the thread
+                self._emit(c.Event("error", _describe(exc)))
 
     def _apply(self, command):
         rig = self.rig
+        refused = self._episode is not None and _changes_the_protocol(command,
+                                                                      self._protocol_mode)
+        if refused:
+            raise VrigError(f"{refused} is not possible while a protocol runs; stop it first")
         if isinstance(command, c.Start):
             if not self._running:
                 self._running = True
@@ -153,6 +166,7 @@ class Runner:
             pieces = protocol_pieces(rig, command.protocol, command.leak_subtraction,
                                      max(1, int(round(self.chunk_s / command.protocol.sample_interval_s))))
             self._episode = self._episode_chunks(command.protocol, pieces)
+            self._protocol_mode = command.protocol.mode
             self._membrane_test = None
             self._running = True
             self._clock_start = None
@@ -161,6 +175,7 @@ class Runner:
         elif isinstance(command, c.SetCapacitance):
             rig.set_capacitance(command.capacitance_f)
         elif isinstance(command, c.StartMembraneTest):
+            _check_membrane_test(command)
             rig.set_mode("VC")
             self._membrane_test = command
             if not self._running:
@@ -244,6 +259,29 @@ class Runner:
         if due > now:
             self._wake.wait(due - now)
             self._wake.clear()
+
+
+def _changes_the_protocol(command, protocol_mode):
+    """What a command would change in a running protocol's sweeps ('' if nothing)."""
+    if isinstance(command, c.SetMode):
+        return "changing the clamp mode"
+    if isinstance(command, c.StartMembraneTest):
+        return "the membrane test"
+    if isinstance(command, c.SetHolding) and command.mode == protocol_mode:
+        return "changing the holding level"
+    return ""
+
+
+def _check_membrane_test(test):
+    if not (1_000 <= test.rate_hz <= 500_000 and 1e-4 <= test.half_period_s <= 1.0
+            and abs(test.step_v) <= 0.2 and test.step_v != 0):
+        raise VrigError("membrane test: the step must be non-zero and within +/-200 mV, "
+                        "the half period 0.1-1000 ms and the rate 1-500 kHz")
+
+
+def _describe(exc):
+    """An exception as one line for the window (a VrigError already says it all)."""
+    return str(exc) if isinstance(exc, VrigError) else f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _check_speed(factor):

@@ -78,3 +78,8 @@ def capacitance_pf(c_uf_per_cm2, area_um2):
 def current_density_ua_per_cm2(current_pa, area_um2):
     """A current (pA) over an area (um^2) as a density in uA/cm^2."""
     return current_pa * 1e-6 / (area_um2 * CM2_PER_UM2)
+
+
+def ohmic_drop_mv(resistance_ohm, current_pa):
+    """The voltage (mV) a current (pA) drops across a resistance (ohm)."""
+    return resistance_ohm * current_pa * 1e-9

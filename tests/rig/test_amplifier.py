@@ -516,3 +516,19 @@ def test_vrig_run_noise_is_reproducible_from_the_seed(tmp_path, capsys):
     assert outputs["a"] != outputs["c"]
     for setting in ("noise=on", "hum=60Hz", "filter=2kHz", "gain=10", "digitizer=on", "Rs=10MOhm"):
         assert setting in header[0]
+
+
+def test_rs_correction_settles_the_pipette_where_the_clamp_holds_it():
+    """With Rs correction and an uncancelled pipette capacitance the electrode must start
+    at command + correction x Rs x I; a wrong start makes the clamp swing between rails."""
+    bench = rig.Rig.from_presets("model-cell")  # Rs 10 MOhm, Cp 4 pF left uncancelled
+    bench.set_amplifier(whole_cell_capacitance=33e-12, whole_cell_resistance=10e6,
+                        rs_correction=0.8, rs_prediction=0.8)
+    bench.set_mode("VC")
+    bench.set_holding(-0.065)
+    bench.settle()
+    im = bench.advance(np.full(2000, -0.065), 10e-6)["Im"]
+    print(f"holding with 80 % correction: Im {im.min() * 1e12:.2f} to {im.max() * 1e12:.2f} pA")
+    assert np.ptp(im) < 1e-12 and not bench.saturated
+    # 80 % of 10 MOhm corrected: 2 MOhm left in series with the 500 MOhm membrane
+    assert im.mean() == pytest.approx(-0.065 / 502e6, rel=1e-3)

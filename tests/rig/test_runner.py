@@ -1,0 +1,133 @@
+"""The paced runner thread on its own (no Qt): pacing, instant stop, no lost chunks,
+and that bad commands or failures never end the thread."""
+
+import queue
+import time
+
+import numpy as np
+import pytest
+
+import rig
+from rig import commands as c
+from rig.runner import Runner
+
+
+@pytest.fixture
+def runner():
+    worker = Runner(rig.Rig.from_presets("hh-squid"), queue_size=50)
+    worker.start_thread()
+    yield worker
+    worker.close()
+    assert not worker._thread.is_alive()
+
+
+def wait_for(runner, kind, timeout_s=10.0):
+    """Items from the output queue up to the first Event of a kind."""
+    seen = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            item = runner.output.get(timeout=0.05)
+        except queue.Empty:
+            continue
+        seen.append(item)
+        if isinstance(item, c.Event) and item.kind == kind:
+            return seen
+    raise AssertionError(f"no {kind!r} event within {timeout_s} s; got "
+                         f"{[i.kind for i in seen if isinstance(i, c.Event)]}")
+
+
+def drain(runner, seconds):
+    items = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            items.append(runner.output.get(timeout=0.02))
+        except queue.Empty:
+            pass
+    return items
+
+
+def test_real_time_pacing_and_an_instant_stop(runner):
+    runner.send(c.Start())
+    wait_for(runner, "started")
+    drain(runner, 0.3)  # the first chunks load the compiled kernel
+    before = runner.output.get(timeout=1.0)
+    wall0 = time.perf_counter()
+    chunks = [i for i in drain(runner, 1.0) if isinstance(i, c.Chunk)]
+    wall = time.perf_counter() - wall0
+    simulated = chunks[-1].time_s - before.time_s
+    print(f"simulated {simulated:.3f} s in {wall:.3f} s of wall time")
+    assert simulated == pytest.approx(wall, rel=0.05)
+    firsts = [ch.first_sample for ch in chunks]
+    assert all(b == a + ch.n_samples for a, b, ch in zip(firsts, firsts[1:], chunks))
+    t0 = time.perf_counter()
+    runner.send(c.Stop())
+    wait_for(runner, "stopped")
+    assert time.perf_counter() - t0 < 0.1
+    assert not [i for i in drain(runner, 0.1) if isinstance(i, c.Chunk)]
+
+
+def test_a_slow_reader_loses_nothing(runner):
+    """With a 50-item queue and nobody reading for a while, the worker waits instead of
+    dropping chunks a recording needs."""
+    runner.send(c.SetSpeed(None))
+    runner.send(c.Start())
+    time.sleep(0.5)  # the reader is busy: the queue fills and the worker must wait
+    items = drain(runner, 0.3)
+    runner.send(c.Stop())
+    items += wait_for(runner, "stopped")
+    chunks = [i for i in items if isinstance(i, c.Chunk)]
+    assert len(chunks) > 50 and runner.dropped_chunks == 0
+    firsts = [ch.first_sample for ch in chunks]
+    assert all(b == a + ch.n_samples for a, b, ch in zip(firsts, firsts[1:], chunks))
+
+
+def test_bad_commands_and_failures_leave_the_thread_running(runner):
+    runner.send(c.SetHolding("CC", float("nan")))
+    runner.send(c.SetAmplifier((("gain", 3),)))
+    runner.send(c.StartMembraneTest(rate_hz=0))
+    runner.send(c.SetAmplifier((("no_such_setting", 1),)))
+    errors = []
+    while len(errors) < 4:
+        errors += [i for i in wait_for(runner, "error") if getattr(i, "kind", "") == "error"]
+    texts = " | ".join(e.text for e in errors)
+    print(texts)
+    assert "gain must be one of" in texts and "membrane test" in texts
+    assert "internal error" in texts  # the unknown setting: a bug, reported, survived
+    runner.send(c.Start())
+    wait_for(runner, "started")
+    assert any(isinstance(i, c.Chunk) for i in drain(runner, 0.2))
+    assert runner._thread.is_alive()
+
+
+def test_mode_and_holding_changes_are_refused_while_a_protocol_runs(runner):
+    protocol = rig.load_protocol("vc-iv-family")
+    runner.send(c.RunProtocol(protocol, speed=0.5))
+    wait_for(runner, "protocol_started")
+    runner.send(c.SetMode("CC"))
+    runner.send(c.SetHolding("VC", -0.080))
+    runner.send(c.SetHolding("CC", 50e-12))  # another mode's holding is harmless
+    errors = [i for i in wait_for(runner, "error") if getattr(i, "kind", "") == "error"]
+    errors += [i for i in wait_for(runner, "error") if getattr(i, "kind", "") == "error"]
+    assert "clamp mode" in errors[0].text and "holding level" in errors[1].text
+    runner.send(c.SetSpeed(None))
+    runner.send(c.RunProtocol(protocol, speed=None))
+    items = wait_for(runner, "protocol_done", timeout_s=20)
+    sweeps = [i for i in items if isinstance(i, c.Chunk) and i.kind == "sweep"]
+    assert sweeps and all(ch.mode == "VC" for ch in sweeps)
+    vm = np.concatenate([ch.signals["Vm"] for ch in sweeps])
+    assert np.all(np.abs(vm) < 0.2)  # volts, as a VC protocol commands them
+
+
+def test_a_sweep_gap_shorter_than_a_hold_sample_runs(runner):
+    """20 ms sweeps every 20.3 ms leave 0.3 ms gaps, shorter than one hold sample."""
+    protocol = rig.protocol.protocol_from_dict({
+        "format": "vrig-protocol", "version": 1, "mode": "CC", "holding": 0,
+        "sample_rate_khz": 50, "sweeps": 3, "sweep_interval_ms": 20.3,
+        "epochs": [{"kind": "step", "duration_ms": 20, "level": 0}]})
+    runner.send(c.RunProtocol(protocol, speed=None))
+    items = wait_for(runner, "protocol_done")
+    assert not [i for i in items if getattr(i, "kind", "") == "error"]
+    bench = rig.Rig.from_presets("hh-squid")
+    assert bench.run(protocol).n_sweeps == 3
