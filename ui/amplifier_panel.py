@@ -100,6 +100,11 @@ def format_current(amperes):
     return f"{pa / 1000:8.3f} nA"
 
 
+MODE_TIPS = {"VC": "Voltage clamp: hold the membrane potential",
+             "I0": "I=0: no current injected (the cell rests)",
+             "CC": "Current clamp: inject a holding current"}
+
+
 def format_voltage(volts):
     """A voltage for a readout in mV (fixed width)."""
     mv = units.v_to_mv(volts)
@@ -152,9 +157,7 @@ class AmplifierPanel(QWidget):
             # No focus: space must reach the window's start/stop shortcut, and the
             # arrows the knob, whatever was clicked last.
             button.setFocusPolicy(Qt.NoFocus)
-            button.setToolTip({"VC": "Voltage clamp: hold the membrane potential",
-                               "I0": "I=0: no current injected (the cell rests)",
-                               "CC": "Current clamp: inject a holding current"}[mode])
+            button.setToolTip(MODE_TIPS[mode])
             button.clicked.connect(lambda _=False, m=mode: self._mode_clicked(m))
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
@@ -278,6 +281,15 @@ class AmplifierPanel(QWidget):
         self.holdings[mode] = min(max(float(value), low), high)
         if mode == self.mode:
             self.knob.set_value(self.holdings[mode])
+
+    def set_protocol_running(self, running):
+        """While a protocol runs its mode and holding are fixed: lock those controls."""
+        for button in self.mode_buttons.values():
+            button.setEnabled(not running)
+        self.knob.setEnabled(not running and self.mode in KNOB_RANGES)
+        locked = " (fixed while a protocol runs)" if running else ""
+        for mode, button in self.mode_buttons.items():
+            button.setToolTip(MODE_TIPS[mode] + locked)
 
     def set_running(self, running):
         """Mirror acquisition state on the lamp and the Run button."""

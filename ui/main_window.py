@@ -366,9 +366,11 @@ class MainWindow(QMainWindow):
             self._clock = None
         elif kind == "stopped":
             self.panel.set_running(False)
+            self.panel.set_protocol_running(False)
             self.stop_recording()
         elif kind == "protocol_started":
             self.panel.set_running(True)
+            self.panel.set_protocol_running(True)
             self.statusBar().showMessage(f"protocol {event.text}: {event.sweeps} sweep(s)")
         elif kind == "sweep_done":
             self.statusBar().showMessage(f"protocol {event.text}: sweep {event.sweep + 1} "
@@ -377,6 +379,7 @@ class MainWindow(QMainWindow):
                 # Currents grow through a family: refit them after each sweep.
                 self.scopes.scope.autoscale(panels=("Im", "currents", "conductances"))
         elif kind == "protocol_done":
+            self.panel.set_protocol_running(False)
             self.statusBar().showMessage(f"protocol {event.text} done", 5000)
             self._clock = None
         elif kind == "error":

@@ -113,3 +113,15 @@ def test_meters_and_overload_lamp(qtbot):
     assert panel.overload_lamp.on
     assert format_current(12.34e-12).strip() == "12.3 pA"
     assert "---" in format_current(float("nan"))
+
+
+def test_a_running_protocol_locks_mode_and_holding(qtbot):
+    panel = AmplifierPanel()
+    qtbot.addWidget(panel)
+    panel.set_mode("VC")
+    panel.set_protocol_running(True)
+    assert not any(b.isEnabled() for b in panel.mode_buttons.values())
+    assert not panel.knob.isEnabled()
+    assert "fixed while a protocol runs" in panel.mode_buttons["CC"].toolTip()
+    panel.set_protocol_running(False)
+    assert all(b.isEnabled() for b in panel.mode_buttons.values()) and panel.knob.isEnabled()
