@@ -210,6 +210,12 @@ def _check_resolved(protocol):
                 if not low <= v <= high:
                     raise VrigError(f"{what}: {key} becomes {v:g}, outside {low:g} to {high:g}; "
                                     f"change {delta_name(key)}", epoch=i, field=delta_name(key))
+            if epoch.kind == "sine":
+                reach = abs(epoch.value("level", sweep)) + abs(epoch.value("amplitude", sweep))
+                if reach > limit:
+                    raise VrigError(f"{what}: level + amplitude reaches {reach:g} "
+                                    f"{protocol.units}, beyond +/-{limit:g}",
+                                    epoch=i, field="amplitude")
             if epoch.kind == "train" and epoch.value("period_ms", sweep) <= 0:
                 raise VrigError(f"{what}: period_ms becomes <= 0; change period_delta_ms",
                                 epoch=i, field="period_delta_ms")

@@ -377,3 +377,12 @@ def test_valid_protocol_still_accepted_after_hostile_ones():
     p = protocol_from_dict(valid())
     assert p.sweeps == 15
     assert len(render(p)) == 15
+
+
+def test_a_sine_may_not_swing_beyond_the_level_limit():
+    data = {"format": "vrig-protocol", "version": 1, "mode": "VC", "holding": -65,
+            "epochs": [{"kind": "sine", "duration_ms": 10, "level": 400, "amplitude": 500,
+                        "frequency_hz": 100}]}
+    with pytest.raises(VrigError, match="level \\+ amplitude reaches 900") as caught:
+        protocol_from_dict(data)
+    assert (caught.value.epoch, caught.value.field) == (0, "amplitude")
