@@ -11,7 +11,7 @@ tab-separated text (:func:`rig.analysis.results_table`).
 Lifecycle: the window calls :meth:`AnalysisPanel.prepare` with each protocol it runs
 (which also applies the P/N choice), then feeds chunks and events; measurements are
 remade when a sweep is done and when a cursor window is released. The numbers come
-from :mod:`ui.sweep_analysis`; this module only draws.
+from :mod:`rig.sweep_family`; this module only draws.
 """
 
 from dataclasses import replace
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QHBoxLay
 
 from rig.protocol import LeakSubtraction, render_sweep
 from ui import theme
-from ui.sweep_analysis import KEPT, SweepFamily, table_text
+from rig.sweep_family import KEPT, SweepFamily, table_text
 
 MAX_CURVES = 40  # sweeps drawn in the overlay
 WINDOW_COLORS = {"w1": "#ff9f43", "w2": "#5b9cff", "fit": "#7ee081"}

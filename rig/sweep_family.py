@@ -1,5 +1,6 @@
-"""The Analysis tab's data: per-sweep buffers of a running protocol and the measurements
-made on them with :mod:`rig.analysis` and :mod:`rig.fits`. No Qt here.
+"""Online analysis of a running protocol: per-sweep buffers filled chunk by chunk and the
+measurements made on them with :mod:`rig.analysis` and :mod:`rig.fits` (the window's
+Analysis tab shows them).
 
 Windows are (t0, t1) in s from the start of the sweep. Window 1 gives the peak (and
 mean, time to peak) of each sweep, window 2 the steady-state mean; the command in each
