@@ -31,8 +31,10 @@ def test_real_time_with_scopes_redrawing(qtbot, qapp, tmp_path):
 
     def on_chunks(batch):
         if not marks:
-            marks.append((time.perf_counter(), batch[0].time_s - batch[0].n_samples
-                          * batch[0].sample_interval_s))
+            # The newest chunk's end is the simulation's "now" when the batch arrives
+            # (a batch that queued up while the window was still starting would
+            # otherwise count simulated time from before the wall-clock mark).
+            marks.append((time.perf_counter(), batch[-1].time_s))
         chunks.extend(batch)
 
     window.client.chunks.connect(on_chunks)
