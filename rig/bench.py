@@ -5,12 +5,11 @@ BENCHMARKS.md; nothing here asserts them -- speed is reported, not tested.
 
 Sections
 --------
-:func:`run_benchmarks` runs the functions in :data:`SECTIONS` in order. Each is
-``section(quick, figures)``: it yields ``(name, value, unit)`` tuples, and ``figures``
-is a dict of every value yielded so far (so a later section can form ratios). More
-sections (e.g. a GUI benchmark living in ``ui/``, which may import Qt) are added with
-:func:`register_section` before ``run_benchmarks`` is called, or passed in
-``run_benchmarks(extra_sections=...)``; the core list never names them.
+:func:`run_benchmarks` runs the functions in :data:`SECTIONS` in order, then any
+``extra_sections`` (e.g. the window's benchmark, which lives in ``ui/`` and may import
+Qt). Each is ``section(quick, figures)``: it yields ``(name, value, unit)`` tuples, and
+``figures`` is a dict of every value yielded so far (so a later section can form
+ratios).
 
 Figures
 -------
@@ -61,23 +60,13 @@ TARGETS = {  # name: (comparison, value)
     "second_start_s": ("<", 2.0),
 }
 
-SECTIONS = []
-
-
-def register_section(section):
-    """Add a section (callable(quick, figures) yielding (name, value, unit)) at the end."""
-    if section not in SECTIONS:
-        SECTIONS.append(section)
-    return section
-
-
 def run_benchmarks(quick=False, extra_sections=()):
     """Yield (name, value, unit) for every registered section, then extra_sections.
 
     quick: shorter runs (2 s instead of 10 s of simulated time, fewer repeats).
     """
     figures = {}
-    for section in list(SECTIONS) + list(extra_sections):
+    for section in SECTIONS + tuple(extra_sections):
         for name, value, unit in section(quick, figures):
             figures[name] = value
             yield name, value, unit
@@ -317,7 +306,5 @@ def _children_cpu_s():
     return usage.ru_utime + usage.ru_stime
 
 
-for _section in (machine_section, kernel_section, cc_section, iv_section, neuron_section,
-                 startup_section):
-    register_section(_section)
-del _section
+SECTIONS = (machine_section, kernel_section, cc_section, iv_section, neuron_section,
+            startup_section)
