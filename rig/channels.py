@@ -93,13 +93,6 @@ class Channel:
         """Rate multiplier at a temperature (degC)."""
         return physics.q10_factor(temperature_c, self.q10, self.reference_temperature_c)
 
-    def open_probability(self, gate_values):
-        """Product of x ** power for gate values given in gate order."""
-        p = 1.0
-        for gate, x in zip(self.gates, gate_values):
-            p = p * x ** gate.power
-        return p
-
 
 def _rate_from_dict(data, what):
     if not isinstance(data, dict):

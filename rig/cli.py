@@ -154,8 +154,7 @@ def cmd_run(args):
                         f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
                         f"use at most {0.45 * protocol.sample_rate_khz:g} kHz or 0 (bypass)")
     recording = bench.run(protocol, leak_subtraction=leak_sub)
-    names = "all" if args.signals == "all" else None
-    recording.save(args.output, signals=names or "basic")
+    recording.save(args.output, signals=args.signals)
     print(f"wrote {args.output}: {protocol.name}, {protocol.sweeps} sweep(s), "
           f"{int(recording.sweep_lengths.sum())} samples")
 

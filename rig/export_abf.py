@@ -23,6 +23,7 @@ import numpy as np
 
 from rig import __version__
 from rig.errors import VrigError
+from rig.recording import FILE_UNITS
 
 BLOCK = 512
 HEADER_BYTES = 6144
@@ -31,7 +32,6 @@ ADC_RESOLUTION = 32768
 ADC_RANGE_V = 10.0
 MAX_COUNTS = 32000  # headroom below the int16 limit
 FILE_VERSION = 1.83
-UNIT_SCALE = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
 INSTALL_HINT = "install with pip install 'vrig[abf]'"
 
 
@@ -144,7 +144,7 @@ def abf_bytes(recording, names):
         raise VrigError("cannot write an empty recording as ABF")
     units, scales, offsets, columns = [], [], [], []
     for name in names:
-        unit, factor = UNIT_SCALE[recording.units[name]]
+        unit, factor = FILE_UNITS[recording.units[name]]
         values = _padded(recording, name, factor)
         scale, offset = _channel_scaling(values)
         units.append(unit)
@@ -182,7 +182,7 @@ def _synch_array(recording, per_episode):
 
 def _read_channels(abf):
     """({name: (sweeps, samples) SI array}, {name: SI unit}) from an open pyabf.ABF."""
-    to_si = {unit: (si, factor) for si, (unit, factor) in UNIT_SCALE.items()}
+    to_si = {unit: (si, factor) for si, (unit, factor) in FILE_UNITS.items()}
     signals, units = {}, {}
     for channel in abf.channelList:
         name = abf.adcNames[channel].strip() or f"channel{channel}"

@@ -307,11 +307,6 @@ def load_protocol(name_or_path):
     return protocol_from_dict(resources.load_preset("protocols", str(name_or_path)))
 
 
-def shipped_protocols():
-    """{name: Protocol} for every protocol in resources/protocols."""
-    return {name: load_protocol(name) for name in resources.preset_names("protocols")}
-
-
 @dataclass(frozen=True)
 class RenderedSweep:
     """The command of one sweep in SI (V in VC, A in CC/I0) and its epoch boundaries."""

@@ -70,19 +70,16 @@ class Recording:
         """Write a .csv, .npz, .abf or .nwb file (chosen by the extension), atomically."""
         path = check_output_path(path)
         names = self.selected(signals)
-        # --- begin: ABF and NWB export (rig.export_abf, rig.export_nwb; optional extras)
         suffix = path.suffix.lower()
-        if suffix == ".abf":
+        if suffix in (".abf", ".nwb"):
+            # optional extras: their libraries are imported only when asked for
             from rig.export_abf import abf_bytes
-            _write_atomically(path, abf_bytes(self, names))
-            return
-        if suffix == ".nwb":
             from rig.export_nwb import nwb_bytes
-            _write_atomically(path, nwb_bytes(self, names))
-            return
-        # --- end: ABF and NWB export
-        writer = self._csv_bytes if suffix == ".csv" else self._npz_bytes
-        _write_atomically(path, writer(names))
+
+            data = (abf_bytes if suffix == ".abf" else nwb_bytes)(self, names)
+        else:
+            data = (self._csv_bytes if suffix == ".csv" else self._npz_bytes)(names)
+        _write_atomically(path, data)
 
     def _file_arrays(self, names):
         return [self.signals[n] * FILE_UNITS[self.units[n]][1] for n in names]
@@ -161,14 +158,12 @@ def load_recording(path):
     path = Path(path)
     if not path.exists():
         raise VrigError(f"recording {path} does not exist")
-    # --- begin: ABF and NWB import (rig.export_abf, rig.export_nwb; optional extras)
     if path.suffix.lower() == ".abf":
         from rig.export_abf import read_abf
         return read_abf(path)
     if path.suffix.lower() == ".nwb":
         from rig.export_nwb import read_nwb
         return read_nwb(path)
-    # --- end: ABF and NWB import
     if path.suffix.lower() == ".npz":
         return _load_npz(path)
     if path.suffix.lower() == ".csv":
