@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rig import kernel
+from rig import kernel, units
 from rig.errors import VrigError
 
 FILTER_CORNERS_HZ = (1_000.0, 2_000.0, 4_000.0, 10_000.0, 20_000.0)
@@ -103,18 +103,19 @@ class Amplifier:
     def kernel_parameters(self):
         """The kernel's amplifier array (nS, pF, MOhm, fractions, ms, mV)."""
         amp = np.zeros(kernel.N_AMP)
-        amp[kernel.AMP_G_SERIES] = 1e9 / self.series_resistance if self.series_resistance else 0.0
-        amp[kernel.AMP_CP] = self.pipette_capacitance * 1e12
-        amp[kernel.AMP_G_SEAL] = 1e9 / self.seal_resistance
-        amp[kernel.AMP_CP_COMP] = self.fast_compensation * 1e12
-        amp[kernel.AMP_CM_COMP] = self.whole_cell_capacitance * 1e12
-        amp[kernel.AMP_RS_COMP] = self.whole_cell_resistance / 1e6
+        amp[kernel.AMP_G_SERIES] = (units.ohm_to_ns(self.series_resistance)
+                                    if self.series_resistance else 0.0)
+        amp[kernel.AMP_CP] = units.f_to_pf(self.pipette_capacitance)
+        amp[kernel.AMP_G_SEAL] = units.ohm_to_ns(self.seal_resistance)
+        amp[kernel.AMP_CP_COMP] = units.f_to_pf(self.fast_compensation)
+        amp[kernel.AMP_CM_COMP] = units.f_to_pf(self.whole_cell_capacitance)
+        amp[kernel.AMP_RS_COMP] = units.ohm_to_mohm(self.whole_cell_resistance)
         amp[kernel.AMP_CORRECTION] = self.rs_correction
         amp[kernel.AMP_PREDICTION] = self.rs_prediction
-        amp[kernel.AMP_LAG] = self.lag * 1e3
-        amp[kernel.AMP_BRIDGE] = self.bridge / 1e6
-        amp[kernel.AMP_NEUTRALIZATION] = self.neutralization * 1e12
-        amp[kernel.AMP_RAIL] = HEADSTAGE_RAIL_V * 1e3
+        amp[kernel.AMP_LAG] = units.s_to_ms(self.lag)
+        amp[kernel.AMP_BRIDGE] = units.ohm_to_mohm(self.bridge)
+        amp[kernel.AMP_NEUTRALIZATION] = units.f_to_pf(self.neutralization)
+        amp[kernel.AMP_RAIL] = units.v_to_mv(HEADSTAGE_RAIL_V)
         return amp
 
     def describe(self):

@@ -43,9 +43,9 @@ class Cell:
 
     def electrode(self):
         """The Amplifier (SI) for this cell's electrode, with no compensation or artefacts."""
-        return Amplifier(series_resistance=self.series_resistance_mohm * 1e6,
-                         pipette_capacitance=self.pipette_capacitance_pf * 1e-12,
-                         seal_resistance=self.seal_resistance_gohm * 1e9)
+        return Amplifier(series_resistance=units.mohm_to_ohm(self.series_resistance_mohm),
+                         pipette_capacitance=units.pf_to_f(self.pipette_capacitance_pf),
+                         seal_resistance=units.gohm_to_ohm(self.seal_resistance_gohm))
 
     def gates(self):
         """(channel index, Gate) for every gate, in the order the kernel stores them."""

@@ -120,13 +120,12 @@ class Rig:
         """Change the cell's membrane capacitance (F) by its specific capacitance (the
         area, and so every conductance, stays); 0.1-10 uF/cm^2 are allowed."""
         capacitance_pf = units.f_to_pf(float(capacitance_f))
-        area_cm2 = self.cell.area_um2 * units.CM2_PER_UM2
         low, high = (units.capacitance_pf(c, self.cell.area_um2) for c in (0.1, 10.0))
         if not low <= capacitance_pf <= high:
             raise VrigError(f"cell capacitance must be {low:g} to {high:g} pF for this "
                             f"{self.cell.area_um2:g} um^2 cell, got {capacitance_pf:g} pF")
-        self.cell = replace(self.cell, specific_capacitance_uf_per_cm2=capacitance_pf * 1e-6
-                            / area_cm2)
+        self.cell = replace(self.cell, specific_capacitance_uf_per_cm2=(
+            units.specific_capacitance_uf_per_cm2(capacitance_pf, self.cell.area_um2)))
         self._membranes.clear()
 
     def set_solutions(self, bath=None, pipette=None):
@@ -247,7 +246,7 @@ class Rig:
     def _rest_is_stable(self, m):
         chan_g, floor = self._kernel_inputs(m)[:2]
         injected = units.a_to_pa(self.holding["CC"]) if self.mode == "CC" else 0.0
-        g_seal = 1e9 / self.amplifier.seal_resistance
+        g_seal = units.ohm_to_ns(self.amplifier.seal_resistance)
         return is_stable(lambda y: m.derivatives(y, injected, chan_g, floor, g_seal), self.state)
 
     def _settle_electrode(self, v):
@@ -281,7 +280,7 @@ class Rig:
     def _steady_membrane_current_pa(self, v_mv):
         m = self.membrane()
         chan_g, floor = m.drug_arrays(self.perfusion.effects())
-        seal_ns = 1e9 / self.amplifier.seal_resistance
+        seal_ns = units.ohm_to_ns(self.amplifier.seal_resistance)
         return m.steady_state_current_pa(v_mv, chan_g, floor) + seal_ns * v_mv
 
     def _steady_voltage_mv(self, mode):
@@ -294,7 +293,7 @@ class Rig:
             a = self.amplifier
             rs_ohm = max(a.series_resistance - a.rs_correction * a.whole_cell_resistance,
                          0.01 * a.series_resistance)
-            g_eff = 1e9 / rs_ohm
+            g_eff = units.ohm_to_ns(rs_ohm)
             return steady_voltage_mv(self._steady_membrane_current_pa,
                                      lambda v: g_eff * (holding - v))
         return steady_voltage_mv(self._steady_membrane_current_pa,

@@ -50,6 +50,16 @@ def ohm_to_mohm(value_ohm):
     return value_ohm / 1e6
 
 
+def ohm_to_ns(resistance_ohm):
+    """A resistance (ohm) as a conductance in nS; an infinite resistance conducts 0 nS."""
+    return 0.0 if resistance_ohm == float("inf") else NS_PER_S / resistance_ohm
+
+
+def gohm_to_ohm(value_gohm):
+    """Gigaohms to ohms."""
+    return value_gohm * 1e9
+
+
 def pf_to_f(value_pf):
     """Picofarads to farads."""
     return value_pf / PF_PER_F
@@ -73,6 +83,11 @@ def density_to_ns(g_ms_per_cm2, area_um2):
 def capacitance_pf(c_uf_per_cm2, area_um2):
     """A specific capacitance (uF/cm^2) over an area (um^2) as a capacitance in pF."""
     return c_uf_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
+
+
+def specific_capacitance_uf_per_cm2(capacitance_pf, area_um2):
+    """A capacitance (pF) over an area (um^2) as a specific capacitance in uF/cm^2."""
+    return capacitance_pf * 1e-6 / (area_um2 * CM2_PER_UM2)
 
 
 def current_density_ua_per_cm2(current_pa, area_um2):
