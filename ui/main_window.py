@@ -8,6 +8,7 @@ Keyboard: space starts/stops acquisition, R starts/stops recording, the arrow ke
 turn the focused knob (the knob takes focus when the window opens).
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from rig import commands as c
 from rig import resources
+from rig.physics import check_temperature
+from rig.solutions import check_permeant, solution_from_dict
 from rig.engine import Rig
 from rig.errors import VrigError
 from rig.live_recorder import LiveRecorder, default_path
@@ -428,7 +431,28 @@ class MainWindow(QMainWindow):
                                       _float(s.value("window_s", 1.0), 1.0))
         if s.value("record_format") == ".npz":
             self.format_actions[".npz"].setChecked(True)
+        self._restore_bath(s)
         self._send_settings()
+
+    def _restore_bath(self, s):
+        """The last solutions and temperature, if they were saved for this same cell
+        (a different cell starts in its own solutions). A bad saved value is ignored."""
+        saved = s.value("bath_settings")
+        rig = self.client.rig
+        try:
+            data = json.loads(saved) if saved else None
+            if not isinstance(data, dict) or data.get("cell") != rig.cell.name:
+                return
+            bath = solution_from_dict(data["bath"], data["bath"].get("name", "bath"))
+            pipette = solution_from_dict(data["pipette"], data["pipette"].get("name", "pipette"))
+            temperature = check_temperature(data["temperature_C"])
+            check_permeant(bath, "bath")
+            check_permeant(pipette, "pipette")
+        except (VrigError, ValueError, KeyError, TypeError, AttributeError):
+            return
+        self.client.send(c.SetSolutions(bath, pipette))
+        self.client.send(c.SetTemperature(temperature))
+        self.bath.solutions.set_state(rig.cell, bath, pipette, temperature)
 
     def save_settings(self):
         """Write layout and last settings to the QSettings."""
@@ -446,6 +470,12 @@ class MainWindow(QMainWindow):
         s.setValue("display", display)
         s.setValue("window_s", window_s)
         s.setValue("record_format", self.record_extension())
+        shown = self.bath.solutions
+        s.setValue("bath_settings", json.dumps({
+            "cell": self.client.rig.cell.name, "temperature_C": shown.temperature_c,
+            **{side: {"name": shown.solutions[side].name,
+                      "concentrations_mM": shown.solutions[side].concentrations_mm}
+               for side in ("bath", "pipette")}}))
         s.sync()
 
     def closeEvent(self, event):

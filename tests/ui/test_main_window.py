@@ -202,6 +202,25 @@ def test_settings_survive_a_restart(make_window, qtbot):
     assert "currents" in second.scopes.scope._visible_panels()
 
 
+def test_solutions_and_temperature_survive_a_restart(make_window, qtbot, settings):
+    first = make_window()
+    assert first.bath.solutions.set_ion("bath", "Na", 44.0)
+    assert first.bath.solutions.set_temperature(10.0)
+    first.close()
+    second = make_window()
+    shown = second.bath.solutions
+    assert shown.solutions["bath"].mm("Na") == 44.0 and shown.temperature_c == 10.0
+    # the engine got them too: once its worker has applied the commands
+    second.start()
+    qtbot.waitUntil(lambda: second.client.running, timeout=WAIT_MS)
+    assert second.client.rig.bath.mm("Na") == 44.0
+    assert second.client.rig.temperature_c == 10.0
+    second.close()
+    settings.setValue("bath_settings", "{not json")  # a damaged file is ignored
+    third = make_window()
+    assert third.bath.solutions.solutions["bath"].mm("Na") == 440.0
+
+
 def test_changing_cell_rebuilds_the_engine(window, qtbot):
     got = Collector(window)
     window.start()
