@@ -53,6 +53,17 @@ class Cell:
                 for gate in channel.gates]
 
 
+def specific_capacitance_for(cell, capacitance_f):
+    """The specific capacitance (uF/cm^2) that gives a cell a capacitance (F) over its
+    area, if it is within 0.1-10 uF/cm^2; else a VrigError giving the range in pF."""
+    capacitance_pf = units.f_to_pf(float(capacitance_f))
+    low, high = (units.capacitance_pf(c, cell.area_um2) for c in (0.1, 10.0))
+    if not low <= capacitance_pf <= high:
+        raise VrigError(f"cell capacitance must be {low:g} to {high:g} pF for this "
+                        f"{cell.area_um2:g} um^2 cell, got {capacitance_pf:g} pF")
+    return units.specific_capacitance_uf_per_cm2(capacitance_pf, cell.area_um2)
+
+
 def cell_from_dict(data, name):
     """Build a Cell from its preset JSON, validating each field."""
     what = f"cell {name!r}"

@@ -13,7 +13,7 @@ import numpy as np
 
 from rig import __version__, kernel, physics, units
 from rig.amplifier import OutputChain
-from rig.cell import load_cell
+from rig.cell import load_cell, specific_capacitance_for
 from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.episodes import run_protocol
 from rig.errors import VrigError
@@ -119,13 +119,8 @@ class Rig:
     def set_capacitance(self, capacitance_f):
         """Change the cell's membrane capacitance (F) by its specific capacitance (the
         area, and so every conductance, stays); 0.1-10 uF/cm^2 are allowed."""
-        capacitance_pf = units.f_to_pf(float(capacitance_f))
-        low, high = (units.capacitance_pf(c, self.cell.area_um2) for c in (0.1, 10.0))
-        if not low <= capacitance_pf <= high:
-            raise VrigError(f"cell capacitance must be {low:g} to {high:g} pF for this "
-                            f"{self.cell.area_um2:g} um^2 cell, got {capacitance_pf:g} pF")
         self.cell = replace(self.cell, specific_capacitance_uf_per_cm2=(
-            units.specific_capacitance_uf_per_cm2(capacitance_pf, self.cell.area_um2)))
+            specific_capacitance_for(self.cell, capacitance_f)))
         self._membranes.clear()
 
     def set_solutions(self, bath=None, pipette=None):

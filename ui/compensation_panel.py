@@ -28,7 +28,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout,
                                QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
+from rig import units
 from rig.amplifier import FILTER_CORNERS_HZ, GAINS, Amplifier
+from rig.cell import specific_capacitance_for
 from rig.errors import VrigError
 from ui.amplifier_panel import Lamp
 
@@ -96,6 +98,7 @@ class CompensationPanel(QWidget):
         self.setAttribute(Qt.WA_StyledBackground, True)
         self.amplifier = amplifier if amplifier is not None else Amplifier()
         self.cell_capacitance_f = float(cell_capacitance_f)
+        self.cell = None  # the rig.cell.Cell shown, to check a new capacitance against
         self.spins = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -166,8 +169,20 @@ class CompensationPanel(QWidget):
         return frame
 
     def _capacitance_edited(self, value_pf):
-        self.cell_capacitance_f = value_pf * 1e-12
-        self.capacitanceRequested.emit(self.cell_capacitance_f)
+        farad = units.pf_to_f(value_pf)
+        if self.cell is not None:
+            try:
+                specific_capacitance_for(self.cell, farad)
+            except VrigError as exc:
+                self.error_label.setText(str(exc))
+                self.error_label.setVisible(True)
+                self.message.emit(str(exc))
+                self.cm_spin.blockSignals(True)
+                self.cm_spin.setValue(units.f_to_pf(self.cell_capacitance_f))
+                self.cm_spin.blockSignals(False)
+                return
+        self.cell_capacitance_f = farad
+        self.capacitanceRequested.emit(farad)
 
     def _build_vc(self):
         frame, grid = _section("VC COMPENSATION")
@@ -353,6 +368,7 @@ def install(window):
 
     rig = window.client.rig
     panel = CompensationPanel(rig.amplifier, rig.cell.capacitance_pf * 1e-12)
+    panel.cell = rig.cell
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.NoFrame)
@@ -378,6 +394,7 @@ def install(window):
             # A new cell (a new engine): show its electrode and carry the output chain
             # over to it. Chunks only come from the new engine once it runs.
             shown[0] = new
+            panel.cell = new.cell
             keep = panel.output_changes()
             panel.set_amplifier(new.amplifier.changed(**dict(keep)),
                                 new.cell.capacitance_pf * 1e-12)

@@ -155,3 +155,14 @@ def test_cell_capacitance_spin_requests_the_new_value(panel, qtbot):
     with qtbot.waitSignal(panel.capacitanceRequested) as blocker:
         panel.cm_spin.setValue(20.0)
     assert blocker.args[0] == pytest.approx(20e-12)
+
+
+def test_a_cell_capacitance_outside_the_cells_range_is_refused_in_place(panel, qtbot):
+    from rig.cell import load_cell
+
+    panel.cell = load_cell("model-cell")  # 3300 um^2: 3.3 to 330 pF
+    before = panel.cell_capacitance_f
+    with qtbot.assertNotEmitted(panel.capacitanceRequested):
+        panel.cm_spin.setValue(5000.0)
+    assert "3.3 to 330 pF" in panel.error_label.text()
+    assert panel.cm_spin.value() == pytest.approx(before * 1e12)
