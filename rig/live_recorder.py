@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from rig.errors import VrigError
-from rig.recording import (BASIC_SIGNALS, FILE_UNITS, Recording, _load_csv,
+from rig.recording import (BASIC_SIGNALS, FILE_UNITS, Recording, _load_csv, _one_line,
                            check_output_path)
 
 COMMAND_UNIT = {"VC": "V", "CC": "A", "I0": "A"}
@@ -140,12 +140,6 @@ class LiveRecorder:
             raise VrigError(f"could not write {self.path} ({exc}); the data recorded so "
                             f"far is in {self.journal}") from None
         return self.path
-
-
-def _one_line(value):
-    """Metadata values go on one header line: newlines would end the header."""
-    text = str(value)
-    return text.replace("\r", " ").replace("\n", " ")
 
 
 def default_path(folder, stamp, extension=".csv"):
