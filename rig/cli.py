@@ -76,7 +76,7 @@ def build_parser():
 
     run = sub.add_parser("run", help="run a protocol headless and write a recording")
     run.add_argument("protocol", help="a protocol file (.json) or a shipped protocol's name")
-    run.add_argument("-o", "--output", required=True, help="output file: .csv or .npz")
+    run.add_argument("-o", "--output", required=True, help="output file: .csv, .npz, .abf or .nwb")
     add_cell_options(run)
     add_amplifier_options(run)
     run.add_argument("--leak-sub", metavar="N", default=None,
@@ -93,7 +93,7 @@ def build_parser():
     add_amplifier_options(test)
     test.add_argument("--holding", default="-65", help="holding potential in mV (default -65)")
 
-    lister = sub.add_parser("list", help="list what ships: protocols, cells or solutions")
+    lister = sub.add_parser("list", help="list what ships: protocols, cells, solutions, channels or drugs")
     lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
