@@ -20,6 +20,7 @@ from rig import pharmacology
 from rig.errors import VrigError
 from rig.pharmacology import (Perfusion, drug_effects, drug_from_dict, drug_names, load_drug,
                               parse_concentration, parse_drug_option)
+from rig.recording import load_recording
 from rig.resources import load_preset, preset_names
 from ui import cli as ui_cli
 
@@ -374,17 +375,10 @@ def run_cli(args, capsys):
 
 
 def csv_metadata_and_im(path):
-    metadata, rows = {}, []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("# "):
-                key, _, value = line[2:].rstrip("\n").partition(": ")
-                metadata[key] = value
-            else:
-                header = line.strip().split(",")
-                break
-        rows = np.loadtxt(handle, delimiter=",", ndmin=2)
-    return metadata, rows[:, header.index("Im_pA")]
+    """The metadata and every sweep's Im (pA, padding dropped) of a recorded CSV."""
+    recording = load_recording(path)
+    im = np.concatenate([recording.sweep("Im", k) for k in range(recording.n_sweeps)])
+    return recording.metadata, im * 1e12
 
 
 def test_vrig_run_with_ttx_names_it_and_blocks(tmp_path, capsys):
