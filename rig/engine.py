@@ -325,7 +325,10 @@ class Rig:
             out = np.concatenate([self._run_kernel(m, command[i: i + block], steps)
                                   for i in range(0, command.size, block)], axis=1)
         self.time_s += command.size * sample_interval_s
-        return self._signals(m, out, command, sample_interval_s, t0)
+        # The command signal is the caller's own (copied), not a round trip through mV.
+        command_si = (np.array(command_si, dtype=float) if self.mode != "I0"
+                      else np.zeros(command.size))
+        return self._signals(m, out, command_si, sample_interval_s, t0)
 
     def hold(self, duration_s):
         """Advance at the holding level without recording (e.g. between sweeps)."""
@@ -388,7 +391,7 @@ class Rig:
                             "reset the cell and use a smaller time step")
         return out
 
-    def _signals(self, m, out, command, sample_interval_s, t0_s):
+    def _signals(self, m, out, command_si, sample_interval_s, t0_s):
         """Kernel output rows as SI signals: scaled in place, returned as views, so a
         long run allocates its output once. t0_s: time of the first sample (s)."""
         names, scale = self._kernel_inputs(m)[4:]
@@ -399,9 +402,7 @@ class Rig:
         self.overloaded = self.overloaded or overloaded
         self.last_overload = overloaded
         signals = {"Vm": voltage, "Im": current,
-                   "command": (units.mv_to_v(command) if self.mode == "VC"
-                               else units.pa_to_a(command) if self.mode == "CC"
-                               else np.zeros(command.size)),
+                   "command": command_si,
                    "Vmem": out[kernel.OUT_VMEM]}
         if m.gate_charge_fc.any():
             signals["Igating"] = out[kernel.OUT_IGATE]
