@@ -240,7 +240,13 @@ class AmplifierPanel(QWidget):
         grid.addWidget(self.reset_button, 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
+        self._acquisition_layout = layout
         return frame
+
+    def add_acquisition_widget(self, widget):
+        """Put a widget at the bottom of the ACQUISITION section (e.g. the recording
+        status beside Rec)."""
+        self._acquisition_layout.addWidget(widget)
 
     # --- user actions -----------------------------------------------------------------
 
