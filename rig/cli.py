@@ -9,7 +9,7 @@ they never show a traceback.
 import argparse
 import sys
 
-from rig import resources
+from rig import __version__, resources
 from rig.errors import VrigError
 from rig.pharmacology import parse_drug_option
 from rig.recording import check_output_path
@@ -72,6 +72,7 @@ def build_parser():
     """The argument parser and its subparsers for the headless subcommands."""
     parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
                      "Without a command, opens the rig window.")
+    parser.add_argument("--version", action="version", version=f"vrig {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a protocol headless and write a recording")
@@ -194,14 +195,14 @@ def cmd_bench(args):
 def main(argv=None, extend=None, handlers=None):
     """Parse argv and run the subcommand; returns the exit status.
 
-    extend: optional callable(subparsers) adding more subcommands; handlers:
+    extend: optional callable(parser, subparsers) adding more options and subcommands; handlers:
     {command or None: callable(args) -> status or None} for them (None is the
     handler used when no subcommand is given).
     """
     argv = sys.argv[1:] if argv is None else argv
     parser, sub = build_parser()
     if extend is not None:
-        extend(sub)
+        extend(parser, sub)
     table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
              "membrane-test": cmd_membrane_test, **(handlers or {})}
     try:

@@ -63,6 +63,18 @@ class RunProtocol:
 
 
 @dataclass(frozen=True)
+class Pulse:
+    """A one-off stimulus during continuous acquisition, like the stimulus button of a
+    teaching rig: in 'CC' the holding current plus ``level`` (A) for ``duration_s``; in
+    'VC' a step to the absolute potential ``level`` (V) for ``duration_s``. It starts
+    at the next chunk (within 10 ms) and the holding level returns afterwards."""
+
+    mode: str
+    level: float
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class SetAmplifier:
     """Change amplifier settings: pairs of (Amplifier field name, SI value)."""
 

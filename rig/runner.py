@@ -42,6 +42,7 @@ from rig.membrane_test import square_wave
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
 MAX_LAG_S = 0.25  # beyond this the runner stops trying to catch up with the clock
+PULSE_LIMITS = {"VC": 0.5, "CC": 1e-7}  # |level| in V or A: the holding limits
 
 
 class Runner:
@@ -65,6 +66,7 @@ class Runner:
         self._episode = None  # generator over the protocol's pieces while one runs
         self._protocol_mode = None  # its clamp mode
         self._membrane_test = None  # StartMembraneTest while the test runs
+        self._pulse = None  # (level in SI, samples still to give) of a Pulse under way
         self._clock_start = None  # wall time at the last pacing reset
         self._simulated_s = 0.0
 
@@ -170,6 +172,8 @@ class Runner:
             self._membrane_test = None
             self._running = True
             self._clock_start = None
+        elif isinstance(command, c.Pulse):
+            self._start_pulse(command)
         elif isinstance(command, c.SetAmplifier):
             rig.set_amplifier(**dict(command.changes))
         elif isinstance(command, c.SetCapacitance):
@@ -194,6 +198,40 @@ class Runner:
             rig.apply_drug(command.name, command.concentration_m, command.side)
         elif isinstance(command, c.WashDrug):
             rig.wash_drug(command.name)
+
+    def _start_pulse(self, pulse):
+        rig = self.rig
+        if self._membrane_test is not None:
+            raise VrigError("stop the membrane test before giving a pulse")
+        if pulse.mode != rig.mode:
+            raise VrigError(f"a {pulse.mode} pulse needs the amplifier in {pulse.mode}; "
+                            f"it is in {rig.mode}")
+        if not 1e-5 <= pulse.duration_s <= 1.0:
+            raise VrigError(f"a pulse lasts 0.01 to 1000 ms, got {pulse.duration_s * 1e3:g} ms")
+        level = pulse.level + (rig.holding["CC"] if pulse.mode == "CC" else 0.0)
+        limit = PULSE_LIMITS[pulse.mode]
+        if not abs(level) <= limit:
+            unit, scale = ("mV", 1e3) if pulse.mode == "VC" else ("pA", 1e12)
+            raise VrigError(f"a pulse to {level * scale:g} {unit} is beyond the "
+                            f"+/-{limit * scale:g} {unit} the amplifier can give")
+        self._pulse = (level, max(1, int(round(pulse.duration_s * self._rate_hz))))
+        if not self._running:
+            self._running = True
+            self._clock_start = None
+            self._emit(c.Event("started"))
+
+    def _continuous_command(self, n):
+        """The next n samples of continuous acquisition: the holding level, with the
+        part of a pulse that falls in them."""
+        command = np.full(n, self.rig.holding[self.rig.mode])
+        if self._pulse is not None:
+            level, remaining = self._pulse
+            if self.rig.mode == "I0":
+                remaining = 0  # a mode switch cancels the pulse
+            command[:remaining] = level
+            remaining -= min(n, remaining)
+            self._pulse = (level, remaining) if remaining > 0 else None
+        return command
 
     @property
     def _current_speed(self):
@@ -225,7 +263,7 @@ class Runner:
             return command.size * interval
         interval = 1.0 / self._rate_hz
         n = max(1, int(round(self.chunk_s * self._rate_hz)))
-        signals = rig.advance(np.full(n, rig.holding[rig.mode]), interval)
+        signals = rig.advance(self._continuous_command(n), interval)
         self._emit(self._chunk("continuous", 0, self._stream_sample, interval, signals))
         self._stream_sample += n
         return n * interval
@@ -267,6 +305,8 @@ def _changes_the_protocol(command, protocol_mode):
         return "changing the clamp mode"
     if isinstance(command, c.StartMembraneTest):
         return "the membrane test"
+    if isinstance(command, c.Pulse):
+        return "a stimulus pulse"
     if isinstance(command, c.SetHolding) and command.mode == protocol_mode:
         return "changing the holding level"
     return ""

@@ -9,6 +9,7 @@ The overload lamp shows the engine's flag (rig.amplifier): the output exceeds th
 clip of one capacitive transient is still visible to the eye.
 """
 
+import math
 import time
 
 import numpy as np
@@ -18,8 +19,10 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFrame, QGridLayout, QHB
                                QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from rig import units
+from rig.errors import VrigError
 from ui import theme
 from ui.knob import Knob
+from ui.quick_stimulus import QuickStimulus
 
 MODES = (("VC", "VC"), ("I0", "I=0"), ("CC", "CC"))
 OVERLOAD_HOLD_S = 0.5
@@ -114,7 +117,8 @@ def format_voltage(volts):
 class AmplifierPanel(QWidget):
     """Front panel. Requests: modeRequested(str), holdingRequested(mode, SI value),
     runClicked(), recordClicked(), speedRequested(factor or None), cellRequested(str),
-    resetRequested(); message(str) reports rejected input."""
+    resetRequested(), pulseRequested(rig.commands.Pulse); message(str) reports
+    rejected input."""
 
     modeRequested = Signal(str)
     holdingRequested = Signal(str, float)
@@ -123,6 +127,7 @@ class AmplifierPanel(QWidget):
     speedRequested = Signal(object)
     cellRequested = Signal(str)
     resetRequested = Signal()
+    pulseRequested = Signal(object)
     message = Signal(str)
 
     def __init__(self, cells=("hh-squid",), parent=None):
@@ -172,6 +177,9 @@ class AmplifierPanel(QWidget):
         self.knob.valueChanged.connect(self._knob_turned)
         self.knob.invalidInput.connect(self.message)
         layout.addWidget(self.knob)
+        self.stimulus = QuickStimulus()
+        self.stimulus.pulseRequested.connect(self.pulseRequested)
+        layout.addWidget(self.stimulus)
         return frame
 
     def _build_readouts(self):
@@ -271,6 +279,7 @@ class AmplifierPanel(QWidget):
         """Show a mode: light its button and put its remembered holding on the knob."""
         self.mode = mode
         self.mode_buttons[mode].setChecked(True)
+        self.stimulus.set_mode(mode)
         if mode in KNOB_RANGES:
             unit, low, high, step = KNOB_RANGES[mode]
             self.knob.setEnabled(True)
@@ -282,9 +291,18 @@ class AmplifierPanel(QWidget):
             self.holding_title.setText("HOLDING  (none in I=0)")
 
     def set_holding(self, mode, value):
-        """Remember a holding in display units (mV or pA) without emitting."""
-        low, high = KNOB_RANGES[mode][1:3]
-        self.holdings[mode] = min(max(float(value), low), high)
+        """Remember a holding in display units (mV or pA) without emitting; it is
+        clipped to the knob's range. A value that is not a finite number raises
+        VrigError and changes nothing."""
+        unit, low, high = KNOB_RANGES[mode][:3]
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise VrigError(f"holding must be a finite number of {unit} "
+                            f"({low:g} to {high:g} {unit})")
+        self.holdings[mode] = min(max(value, low), high)
         if mode == self.mode:
             self.knob.set_value(self.holdings[mode])
 
@@ -293,6 +311,7 @@ class AmplifierPanel(QWidget):
         for button in self.mode_buttons.values():
             button.setEnabled(not running)
         self.knob.setEnabled(not running and self.mode in KNOB_RANGES)
+        self.stimulus.setEnabled(not running and self.mode in KNOB_RANGES)
         locked = " (fixed while a protocol runs)" if running else ""
         for mode, button in self.mode_buttons.items():
             button.setToolTip(MODE_TIPS[mode] + locked)

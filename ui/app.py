@@ -1,10 +1,14 @@
 """Starting the rig window: ``vrig`` with no subcommand calls :func:`main`."""
 
+import signal
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ui import theme
+
+CLOSING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
 
 
 def make_app(argv=None):
@@ -18,15 +22,30 @@ def make_app(argv=None):
     return app
 
 
-def main(argv=None):
-    """Open the rig window, running, and return the exit status when it closes."""
+def close_on_signals(window):
+    """SIGTERM, SIGHUP and Ctrl-C close the window the way its close button does
+    (settings saved, any recording finished), without asking. Python runs the handler
+    at the window's next timer tick (a few ms later)."""
+    def handler(_signum, _frame):
+        window.confirm_close = False
+        QTimer.singleShot(0, window.close)
+
+    for name in CLOSING_SIGNALS:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
+
+
+def main(options=None):
+    """Open the rig window, running, and return the exit status when it closes.
+    options: a :class:`ui.window_options.WindowOptions` from the command line."""
     from ui.main_window import MainWindow
 
-    app = make_app(["vrig", *(argv or [])])
-    window = MainWindow(autostart=True)
+    app = make_app(["vrig"])
+    window = MainWindow(autostart=True, options=options)
     window.show()
+    close_on_signals(window)
     return app.exec()
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -2,6 +2,7 @@
 window, ``vrig screenshot`` and the window's part of ``vrig bench``. Qt is imported
 only when one of those actually runs."""
 
+import argparse
 import ctypes.util
 import os
 import sys
@@ -32,28 +33,52 @@ def check_display(environ=os.environ, platform=sys.platform, find_library=ctypes
                         f"sudo apt-get install {QT_XCB_PACKAGES}")
 
 
+SPEED_CHOICES = ("0.1", "0.25", "1", "2", "10", "max")
+
+
 def _open_window(args):
+    from ui.window_options import WindowOptions
+
+    options = WindowOptions.from_args(args)
     check_display()
     from ui.app import main as window_main
 
-    return window_main([])
+    return window_main(options)
 
 
 def _seconds(text):
     try:
         return float(text)
     except ValueError:
-        raise VrigError(f"--seconds {text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
 
 
-def _extend(sub):
+def _holding_pa(text):
+    """--holding-pa: a finite current in pA within the holding knob's range."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not -5000.0 <= value <= 5000.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of pA from -5000 to 5000")
+    return value
+
+
+def _extend(parser, sub):
+    window = parser.add_argument_group("the window (no command)")
+    window.add_argument("--cell", help="start with this cell preset (see `vrig list cells`)")
+    window.add_argument("--protocol", help="load this shipped protocol or .json, ready to run")
+    window.add_argument("--speed", choices=SPEED_CHOICES,
+                        help="simulation speed (x real time; max for protocols)")
+    window.add_argument("--record", metavar="FILE",
+                        help="start recording to FILE (.abf, .nwb, .npz or .csv) at once")
     shot = sub.add_parser("screenshot", help="render the rig window to a PNG after running")
     shot.add_argument("output", help="the .png to write")
     shot.add_argument("--protocol", help="a shipped protocol's name or a .json to run")
     shot.add_argument("--seconds", type=_seconds, default=2.0,
                       help="seconds to run before the picture (default 2)")
     shot.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
-    shot.add_argument("--holding-pa", type=float, default=None,
+    shot.add_argument("--holding-pa", type=_holding_pa, default=None,
                       help="CC holding current in pA (e.g. 120: repetitive firing)")
     shot.add_argument("--traces", default="", help="optional traces, e.g. INa,IK,m,h,n")
     bench = sub.choices["bench"]

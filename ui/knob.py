@@ -143,13 +143,20 @@ class Knob(QWidget):
         return self._value
 
     def fraction(self):
-        """Where the value sits between minimum (0) and maximum (1)."""
+        """Where the value sits between minimum (0) and maximum (1); always finite,
+        because painting must never raise."""
         span = self.maximum - self.minimum
-        return 0.0 if span <= 0 else (self._value - self.minimum) / span
+        if not span > 0:
+            return 0.0
+        return min(max((self._value - self.minimum) / span, 0.0), 1.0)
 
     def set_value(self, value):
-        """Show a value without emitting valueChanged (e.g. restoring settings)."""
-        self._value = min(max(float(value), self.minimum), self.maximum)
+        """Show a value without emitting valueChanged (e.g. restoring settings).
+        A value that is not a finite number raises ValueError; the knob keeps its own."""
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"the knob takes a finite number of {self.unit}, got {value}")
+        self._value = min(max(value, self.minimum), self.maximum)
         self._show()
 
     # --- user actions -----------------------------------------------------------------

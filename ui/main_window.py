@@ -26,11 +26,13 @@ from rig.engine import Rig
 from rig.errors import VrigError
 from rig.live_recorder import LiveRecorder, default_path
 from ui import analysis_panel, compensation_panel, membrane_test_window
-from ui.amplifier_panel import AmplifierPanel
+from ui.amplifier_panel import KNOB_RANGES, SPEEDS, AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.protocol_dock import ProtocolDock
 from ui.rig_client import RigClient
 from ui.scope_area import ScopeArea
+from ui.settings_store import SavedSettings
+from ui.window_options import WindowOptions
 
 DEFAULT_CELL = "hh-squid"
 STATUS_EVERY_S = 0.25  # status-bar figures update at 4 Hz: readable, and cheap
@@ -44,18 +46,21 @@ class MainWindow(QMainWindow):
     """The rig window. settings: a QSettings (tests pass one on a temporary file);
     autostart: start continuous acquisition at once, as the instrument does."""
 
-    def __init__(self, settings=None, autostart=False, runner_factory=None):
+    def __init__(self, settings=None, autostart=False, runner_factory=None, options=None):
         super().__init__()
         self.setWindowTitle("vRig - virtual patch-clamp rig")
         self.settings = settings if settings is not None else QSettings("vRig", "vrig")
+        self.saved = SavedSettings(self.settings)
+        options = options or WindowOptions()
+        self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
         self.recorder = None
         self.last_error = ""
         self.protocol = None  # the protocol running or last run
         self._status_at = 0.0
         self._clock = None  # (wall, simulated) at the first chunk after a start
         self._build_status()  # first: a bad saved cell is reported there
-        cell = str(self.settings.value("cell", DEFAULT_CELL))
-        rig = self._make_rig(cell) or Rig.from_presets(DEFAULT_CELL)
+        rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL))
+        cell = rig.cell.name
         kwargs = {} if runner_factory is None else {"runner_factory": runner_factory}
         self.client = RigClient(rig, self, **kwargs)
         self.panel = AmplifierPanel(resources.preset_names("cells"))
@@ -77,6 +82,7 @@ class MainWindow(QMainWindow):
         self._add_compensation()
         self._add_bath_dock()
         self._restore()
+        self._apply_options(options)
         self.panel.knob.dial.setFocus()
         if autostart:
             self.start()
@@ -89,6 +95,33 @@ class MainWindow(QMainWindow):
         except VrigError as exc:
             self.show_error(f"cell {cell!r}: {exc}")
             return None
+
+    def _first_loadable_cell(self, wanted):
+        """A Rig for the wanted cell, else the default, else any shipped cell that
+        loads (a corrupt preset must not stop the window); VrigError if none does."""
+        candidates = dict.fromkeys([wanted, DEFAULT_CELL, *resources.preset_names("cells")])
+        for name in candidates:
+            rig = self._make_rig(name)
+            if rig is not None:
+                return rig
+        raise VrigError(f"no cell preset could be loaded ({self.last_error}); "
+                        f"reinstall vRig to restore {resources.resources_dir() / 'cells'}")
+
+    def _apply_options(self, options):
+        """The command line's choices for this session (see ui.window_options)."""
+        if options.speed is not None:
+            speed = None if options.speed == "max" else options.speed
+            self.panel.set_speed(speed)
+            self.client.send(c.SetSpeed(1.0 if speed is None else speed))
+        if options.protocol is not None:
+            loaded = (self.protocols.load_file(options.protocol)
+                      if str(options.protocol).lower().endswith(".json")
+                      else self.protocols.load_shipped(options.protocol))
+            if loaded is not None:
+                self.statusBar().showMessage(
+                    f"protocol '{loaded.name}' is ready: Run protocol (F5) runs it", 15000)
+        if options.record is not None:
+            self.start_recording(options.record)
 
     def _build_docks(self):
         amp = QDockWidget("Amplifier", self)
@@ -111,11 +144,26 @@ class MainWindow(QMainWindow):
         toggle = self.bath.toggleViewAction()
         toggle.setText("Bath && drugs")
         view.addAction(toggle)
+        self._bath_stepped_aside = False
+        self.tabs.currentChanged.connect(self._tab_changed)
         button = QToolButton()
         button.setDefaultAction(toggle)
         button.setFocusPolicy(Qt.NoFocus)
         button.setToolTip("Show or hide the perfusion manifold and the solutions")
         self.scopes.add_control(button)
+
+    def _tab_changed(self, index):
+        """On a small screen the protocol designer and the analysis need the full
+        height: a docked Bath & drugs panel steps aside while they are shown and comes
+        back with the scopes."""
+        on_scopes = self.tabs.widget(index) is self.scopes
+        if on_scopes and self._bath_stepped_aside:
+            self._bath_stepped_aside = False
+            self.bath.show()
+        elif (not on_scopes and self.bath.isVisible() and not self.bath.isFloating()
+              and self.height() < BATH_DOCK_MIN_WINDOW_HEIGHT):
+            self._bath_stepped_aside = True
+            self.bath.hide()
 
     def _add_compensation(self):
         """Compensation dock (tabbed with the amplifier's), Tools > Membrane test, and
@@ -163,6 +211,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.findChild(QDockWidget, "AmplifierDock").toggleViewAction())
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_run)
         QShortcut(QKeySequence(Qt.Key_R), self, self.toggle_record)
+        QShortcut(QKeySequence(Qt.Key_P), self, self.panel.stimulus.fire)
 
     def _connect(self):
         client, panel = self.client, self.panel
@@ -176,6 +225,7 @@ class MainWindow(QMainWindow):
         panel.speedRequested.connect(self._speed_requested)
         panel.cellRequested.connect(self.set_cell)
         panel.resetRequested.connect(lambda: client.send(c.ResetCell()))
+        panel.pulseRequested.connect(client.send)
         panel.message.connect(self.show_error)
         self.protocols.runRequested.connect(self.run_protocol)
         self.protocols.error.connect(self.show_error)
@@ -400,36 +450,33 @@ class MainWindow(QMainWindow):
     # --- settings and closing ---------------------------------------------------------
 
     def _restore(self):
-        s = self.settings
-        geometry = s.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        s = self.saved
+        geometry = s.blob("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-        state = s.value("window_state")
-        if state is not None:
-            self.restoreState(state)
-        elif self.height() < BATH_DOCK_MIN_WINDOW_HEIGHT:
-            # On a small screen the scopes need the height; the button brings the dock.
-            self.bath.hide()
+        self._fit_on_screen()
+        state = s.blob("window_state")
+        if state is None or not self.restoreState(state):
+            if self.height() < BATH_DOCK_MIN_WINDOW_HEIGHT:
+                # On a small screen the scopes need the height; the button brings the dock.
+                self.bath.hide()
         for mode, key in (("VC", "holding_VC_mV"), ("CC", "holding_CC_pA")):
-            value = s.value(key)
+            low, high = KNOB_RANGES[mode][1:3]
+            value = s.number(key, low, high)
             if value is not None:
-                try:
-                    self.panel.set_holding(mode, float(value))
-                except (TypeError, ValueError):
-                    pass
-        speed = s.value("speed")
-        if speed is not None:
-            self.panel.set_speed(None if speed == "max" else _float(speed, 1.0))
-        mode = s.value("mode", "CC")
-        self.panel.set_mode(mode if mode in ("VC", "CC", "I0") else "CC")
+                self.panel.set_holding(mode, value)
+        if self.settings.value("speed") == "max":
+            self.panel.set_speed(None)
+        else:
+            speed = s.number("speed", 0.1, 10.0)
+            if speed in [factor for _, factor in SPEEDS]:
+                self.panel.set_speed(speed)
+        self.panel.set_mode(s.choice("mode", ("VC", "CC", "I0"), "CC"))
         self.scopes.scope.set_mode(self.panel.mode)
-        traces = s.value("traces", "")
-        self.scopes.set_visible_traces(str(traces).split(",") if traces else [])
-        self.scopes.set_view_settings(s.value("display", "sweep"),
-                                      _float(s.value("window_s", 1.0), 1.0))
-        if s.value("record_format") == ".npz":
+        self.scopes.set_visible_traces(s.names("traces"))
+        self.scopes.set_view_settings(s.choice("display", ("sweep", "scroll"), "sweep"),
+                                      s.number("window_s", 0.1, 60.0, 1.0))
+        if s.text("record_format") == ".npz":
             self.format_actions[".npz"].setChecked(True)
         self._restore_bath(s)
         self._send_settings()
@@ -437,11 +484,10 @@ class MainWindow(QMainWindow):
     def _restore_bath(self, s):
         """The last solutions and temperature, if they were saved for this same cell
         (a different cell starts in its own solutions). A bad saved value is ignored."""
-        saved = s.value("bath_settings")
+        data = s.json_object("bath_settings")
         rig = self.client.rig
         try:
-            data = json.loads(saved) if saved else None
-            if not isinstance(data, dict) or data.get("cell") != rig.cell.name:
+            if data is None or data.get("cell") != rig.cell.name:
                 return
             bath = solution_from_dict(data["bath"], data["bath"].get("name", "bath"))
             pipette = solution_from_dict(data["pipette"], data["pipette"].get("name", "pipette"))
@@ -453,6 +499,19 @@ class MainWindow(QMainWindow):
         self.client.send(c.SetSolutions(bath, pipette))
         self.client.send(c.SetTemperature(temperature))
         self.bath.solutions.set_state(rig.cell, bath, pipette, temperature)
+
+    def _fit_on_screen(self):
+        """Keep the window inside the screen's free area (a saved geometry may come from
+        a larger screen, or from a window that grew past the screen)."""
+        screen = self.screen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        width = min(self.width(), area.width() - (frame.width() - self.width()))
+        height = min(self.height(), area.height() - (frame.height() - self.height()))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, 320), max(height, 240))
 
     def save_settings(self):
         """Write layout and last settings to the QSettings."""
@@ -484,10 +543,3 @@ class MainWindow(QMainWindow):
         self.stop_recording()
         self.client.close()
         super().closeEvent(event)
-
-
-def _float(value, default):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default

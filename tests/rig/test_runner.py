@@ -131,3 +131,55 @@ def test_a_sweep_gap_shorter_than_a_hold_sample_runs(runner):
     assert not [i for i in items if getattr(i, "kind", "") == "error"]
     bench = rig.Rig.from_presets("hh-squid")
     assert bench.run(protocol).n_sweeps == 3
+
+
+def chunks_until(runner, predicate, timeout_s=10.0):
+    """Chunks from the output queue until predicate(chunks so far) is true."""
+    chunks = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            item = runner.output.get(timeout=0.05)
+        except queue.Empty:
+            continue
+        if isinstance(item, c.Chunk):
+            chunks.append(item)
+            if predicate(chunks):
+                return chunks
+    raise AssertionError("the condition was not met")
+
+
+def test_a_cc_pulse_adds_to_the_holding_for_its_duration_and_fires_the_axon(runner):
+    runner.send(c.SetHolding("CC", 20e-12))
+    runner.send(c.Pulse("CC", 300e-12, 1e-3))
+    chunks = chunks_until(runner, lambda got: sum(ch.n_samples for ch in got) >= 2500)
+    command = np.concatenate([ch.signals["command"] for ch in chunks])
+    vm = np.concatenate([ch.signals["Vm"] for ch in chunks])
+    # 1 ms at 50 kHz = 50 samples at 320 pA from the first sample of the next chunk;
+    # the rest at the 20 pA holding.
+    assert np.count_nonzero(np.isclose(command, 320e-12, rtol=1e-9, atol=0)) == 50
+    assert np.all(np.isclose(command[:50], 320e-12, rtol=1e-9, atol=0))
+    assert np.all(np.isclose(command[50:], 20e-12, rtol=1e-9, atol=0))
+    assert vm.max() > 0.0  # 3 nC/cm^2 is far above threshold: the axon fires
+
+
+def test_a_vc_step_goes_to_the_level_and_back(runner):
+    runner.send(c.SetMode("VC"))
+    runner.send(c.Pulse("VC", 0.0, 5e-3))
+    chunks = chunks_until(runner, lambda got: sum(ch.n_samples for ch in got) >= 1000)
+    command = np.concatenate([ch.signals["command"] for ch in chunks])
+    assert np.count_nonzero(command == 0.0) == 250  # 5 ms at 50 kHz
+    assert np.all(command[250:] == -0.065)
+
+
+@pytest.mark.parametrize("pulse, message", [
+    (c.Pulse("VC", 0.0, 1e-3), "needs the amplifier in VC"),
+    (c.Pulse("CC", 1e-6, 1e-3), "beyond the +/-100000 pA"),
+    (c.Pulse("CC", 1e-10, 5.0), "0.01 to 1000 ms"),
+    (c.Pulse("CC", float("nan"), 1e-3), "beyond"),
+])
+def test_impossible_pulses_are_refused_with_the_reason(runner, pulse, message):
+    runner.send(pulse)
+    events = [i for i in wait_for(runner, "error") if isinstance(i, c.Event)]
+    assert message in events[-1].text
+    assert not runner.running

@@ -1,0 +1,97 @@
+"""A damaged or hand-edited settings file never stops the window: every bad value is
+dropped with a log line naming its key, the window starts with the default, and no
+non-finite number reaches a widget (issue 9, items 1-3)."""
+
+import logging
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from ui import theme  # noqa: E402
+from ui.knob import Knob  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.settings_store import SavedSettings  # noqa: E402
+
+BAD_FILES = {
+    "non-finite holdings": "holding_VC_mV=nan\nholding_CC_pA=inf\n",
+    "text geometry": "geometry=hello\nwindow_state=42\n",
+    "deep bath settings": "bath_settings=" + "[" * 5000 + "]" * 5000 + "\n",
+    "bath settings as a list": "bath_settings=a, b, c\n",
+    "bad choices": "mode=XX\nspeed=abc\ndisplay=diagonal\nwindow_s=-3\ncell=no-such-cell\n",
+    "huge numbers": "holding_VC_mV=1e308\nwindow_s=1e308\nspeed=1e308\n",
+    "odd traces": "traces=@ByteArray(\\0\\x1)\n",
+}
+
+
+def start_with(tmp_path, qtbot, text):
+    path = tmp_path / "vrig.ini"
+    path.write_text("[General]\n" + text, encoding="utf-8")
+    window = MainWindow(settings=QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    return window
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_the_window_starts_with_defaults_and_says_what_it_dropped(tmp_path, qtbot, qapp,
+                                                                 caplog, name):
+    theme.apply(qapp)
+    with caplog.at_level(logging.WARNING, logger="vrig.settings"):
+        window = start_with(tmp_path, qtbot, BAD_FILES[name])
+    try:
+        for mode, default in (("VC", -65.0), ("CC", 0.0)):
+            assert window.panel.holdings[mode] == default or abs(
+                window.panel.holdings[mode]) <= 5000
+        assert window.panel.mode in ("VC", "CC", "I0")
+        assert window.grab().width() == 1280  # painting works (a NaN knob used to raise)
+        dropped = [r.getMessage() for r in caplog.records if r.name == "vrig.settings"]
+        assert dropped, "a bad value must be reported in the log"
+        assert all(msg.startswith("settings: ignoring ") for msg in dropped)
+    finally:
+        window.close()
+
+
+def test_non_finite_holdings_are_dropped_and_the_defaults_kept(tmp_path, qtbot, qapp):
+    theme.apply(qapp)
+    window = start_with(tmp_path, qtbot, BAD_FILES["non-finite holdings"])
+    try:
+        assert window.panel.holdings == {"VC": -65.0, "CC": 0.0}
+        assert window.panel.knob.value() == 0.0  # CC is the default mode
+    finally:
+        window.close()
+
+
+def test_a_nan_never_reaches_the_knob(qtbot):
+    knob = Knob()
+    qtbot.addWidget(knob)
+    knob.set_value(12.0)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError):
+            knob.set_value(bad)
+    assert knob.value() == 12.0
+    assert 0.0 <= knob.fraction() <= 1.0
+    assert not knob.grab().isNull()
+
+
+@hsettings(max_examples=60, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(st.text(max_size=50), st.floats(allow_nan=True),
+                       st.lists(st.text(max_size=5), max_size=4), st.none(),
+                       st.integers(), st.binary(max_size=20)))
+def test_every_typed_reader_returns_its_type_or_the_default(tmp_path, value):
+    qs = QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat)
+    qs.setValue("key", value)
+    saved = SavedSettings(qs)
+    number = saved.number("key", -10.0, 10.0, 1.5)
+    assert number == 1.5 or -10.0 <= number <= 10.0
+    assert saved.choice("key", ("a", "b"), "a") in ("a", "b")
+    assert isinstance(saved.text("key", "d"), str)
+    assert all(isinstance(n, str) for n in saved.names("key"))
+    assert saved.blob("key") is None or saved.blob("key").size() <= 1_000_000
+    parsed = saved.json_object("key")
+    assert parsed is None or isinstance(parsed, dict)

@@ -1,0 +1,135 @@
+"""Starting the window for a prepared desktop: `vrig --version`, `--cell`, `--protocol`,
+`--speed`, `--record`; SIGTERM closing it cleanly; the one-click stimulus."""
+
+import os
+import signal
+import subprocess
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+import rig  # noqa: E402
+from rig.recording import load_recording  # noqa: E402
+from ui import cli, theme  # noqa: E402
+from ui.app import close_on_signals  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.window_options import WindowOptions  # noqa: E402
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def make_window(qtbot, qapp, tmp_path):
+    theme.apply(qapp)
+    windows = []
+
+    def make(**kwargs):
+        window = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat),
+                            **kwargs)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"vrig {rig.__version__}\n"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--cell", "nope"], "unknown cell"),
+    (["--protocol", "nope"], "unknown protocol preset"),
+    (["--speed", "3"], "invalid choice"),
+    (["--record", "/no/such/folder/x.csv"], "does not exist"),
+    (["screenshot", "x.png", "--holding-pa", "nan"], "not a number of pA"),
+])
+def test_bad_window_options_are_one_line_before_any_window(capsys, argv, words):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("vrig: error: ") and words in err
+
+
+def test_options_choose_the_cell_protocol_and_speed(make_window):
+    window = make_window(options=WindowOptions(cell="model-cell", protocol="cc-threshold",
+                                               speed=10.0))
+    assert window.client.rig.cell.name == "model-cell"
+    assert window.panel.cell_combo.currentText() == "model-cell"
+    assert window.protocols.protocol().name == rig.load_protocol("cc-threshold").name
+    assert window.panel.speed() == 10.0
+
+
+def test_the_pulse_button_gives_its_pulse_in_the_trace(make_window, qtbot):
+    window = make_window()
+    chunks = []
+    window.client.chunks.connect(chunks.extend)
+    window.set_mode("CC")
+    window.panel.stimulus.level.setValue(300.0)
+    window.panel.stimulus.duration.setValue(2.0)
+    qtbot.mouseClick(window.panel.stimulus.button, Qt.LeftButton)  # starts acquisition
+    qtbot.waitUntil(lambda: sum(ch.n_samples for ch in chunks) > 5000, timeout=WAIT_MS)
+    command = np.concatenate([ch.signals["command"] for ch in chunks])
+    assert np.count_nonzero(np.isclose(command, 300e-12, rtol=1e-9, atol=0)) == 100
+    assert np.concatenate([ch.signals["Vm"] for ch in chunks]).max() > 0.0  # it fired
+    window.set_mode("I0")
+    assert not window.panel.stimulus.isEnabled()
+
+
+def test_sigterm_closes_the_window_without_asking(make_window, qtbot):
+    window = make_window()
+    old = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGTERM", "SIGHUP",
+                                                                       "SIGINT")}
+    try:
+        close_on_signals(window)
+        signal.raise_signal(signal.SIGTERM)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+        assert not window.client.runner._thread.is_alive()
+        assert window.confirm_close is False
+    finally:
+        for name, handler in old.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def test_sigterm_to_a_recording_window_finishes_its_file(tmp_path):
+    """The real `vrig --record` in a subprocess: SIGTERM while recording leaves a
+    complete, loadable file."""
+    target = tmp_path / "practical.csv"
+    env = dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               QT_QPA_PLATFORM="offscreen")
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr, subprocess.Popen(
+            [sys.executable, "-m", "ui.cli", "--record", str(target), "--cell", "hh-squid"],
+            env=env, stderr=stderr, stdout=subprocess.DEVNULL) as process:
+        try:
+            journal = tmp_path / "practical.csv.part"
+            for _ in range(6000):  # up to a minute for the window to start recording
+                if journal.exists() and journal.stat().st_size > 200_000:
+                    break
+                assert process.poll() is None, log.read_text()
+                try:
+                    process.wait(timeout=0.01)
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                raise AssertionError("the recording did not start")
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, log.read_text()
+    recording = load_recording(target)
+    assert recording.sample_interval_s == pytest.approx(2e-5)
+    assert recording.sweep_lengths.sum() > 1000
+    assert np.nanmean(recording.signals["Vm"]) == pytest.approx(-0.065, abs=1e-3)
