@@ -236,14 +236,14 @@ class CompensationPanel(QWidget):
         grid.addWidget(self.noise_box, 4, 0)
         grid.addWidget(self.digitizer_box, 4, 1, 1, 2)
         self.filter_combo.currentIndexChanged.connect(
-            lambda i: self._request({"filter_hz": self.filter_combo.itemData(i)}))
+            lambda i: self.request({"filter_hz": self.filter_combo.itemData(i)}))
         self.gain_combo.currentIndexChanged.connect(
-            lambda i: self._request({"gain": self.gain_combo.itemData(i)}))
+            lambda i: self.request({"gain": self.gain_combo.itemData(i)}))
         self.hum_combo.currentIndexChanged.connect(
-            lambda i: self._request({"hum_hz": self.hum_combo.itemData(i)}))
+            lambda i: self.request({"hum_hz": self.hum_combo.itemData(i)}))
         for box, name in ((self.noise_box, "noise"), (self.digitizer_box, "digitizer")):
             box.setFocusPolicy(Qt.NoFocus)
-            box.toggled.connect(lambda on, n=name: self._request({n: bool(on)}))
+            box.toggled.connect(lambda on, n=name: self.request({n: bool(on)}))
         lamps = QHBoxLayout()
         self.osc_lamp = Lamp("OSC", "#ff4b4b")
         self.osc_lamp.setToolTip("Oscillation: the headstage hit its rails (over-"
@@ -269,9 +269,9 @@ class CompensationPanel(QWidget):
             fraction = changes[field]
             changes["rs_correction"] = fraction
             changes["rs_prediction"] = min(fraction, MAX_LOCKED_PREDICTION)
-        self._request(changes)
+        self.request(changes)
 
-    def _request(self, changes):
+    def request(self, changes):
         """Validate changes (field: SI value) and emit them, or refuse and restore."""
         try:
             amplifier = self.amplifier.changed(**changes)
@@ -289,31 +289,31 @@ class CompensationPanel(QWidget):
 
     def auto_fast(self):
         """Fast compensation = the electrode's pipette capacitance."""
-        return self._request({"fast_compensation": self.amplifier.pipette_capacitance})
+        return self.request({"fast_compensation": self.amplifier.pipette_capacitance})
 
     def auto_whole_cell(self):
         """Whole-cell Cm and Rs = the cell's capacitance and the electrode's access
         resistance (the true values a perfect 'Auto' would find)."""
-        return self._request({"whole_cell_capacitance": self.cell_capacitance_f,
+        return self.request({"whole_cell_capacitance": self.cell_capacitance_f,
                               "whole_cell_resistance": self.amplifier.series_resistance})
 
     def auto_bridge(self):
         """Bridge balance = the access resistance."""
-        return self._request({"bridge": self.amplifier.series_resistance})
+        return self.request({"bridge": self.amplifier.series_resistance})
 
     def set_rs_compensation(self, fraction):
         """Set prediction and correction (0-1) as the locked controls do."""
         return self._edited("rs_correction", fraction * 100.0) if self.lock_box.isChecked() \
-            else self._request({"rs_correction": fraction})
+            else self.request({"rs_correction": fraction})
 
     def ideal(self):
         """Every artefact off: filter bypass, no noise, no hum, no digitiser."""
-        return self._request({"filter_hz": None, "noise": False, "hum_hz": 0.0,
+        return self.request({"filter_hz": None, "noise": False, "hum_hz": 0.0,
                               "digitizer": False})
 
     def comp_off(self):
         """Zero every compensation setting and ask for the cell to be settled."""
-        done = self._request({field: 0.0 for field in COMPENSATION})
+        done = self.request({field: 0.0 for field in COMPENSATION})
         if done:
             self.osc_lamp.set_on(False)
             self.settleRequested.emit()

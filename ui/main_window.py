@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QLabel, QMainWindow, QTabWidget, QToolButton,
@@ -44,7 +44,10 @@ BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
 
 class MainWindow(QMainWindow):
     """The rig window. settings: a QSettings (tests pass one on a temporary file);
-    autostart: start continuous acquisition at once, as the instrument does."""
+    autostart: start continuous acquisition at once, as the instrument does.
+    cellChanged(name) is emitted once a new cell's engine has replaced the old one."""
+
+    cellChanged = Signal(str)
 
     def __init__(self, settings=None, autostart=False, runner_factory=None, options=None):
         super().__init__()
@@ -136,7 +139,7 @@ class MainWindow(QMainWindow):
         self.bath = BathDock(self.client.rig, self)
         self.bath.commandRequested.connect(self.client.send)
         self.bath.message.connect(self.show_error)
-        self.panel.cellRequested.connect(lambda _name: self.bath.set_rig(self.client.rig))
+        self.cellChanged.connect(lambda _name: self.bath.set_rig(self.client.rig))
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.bath)
@@ -299,6 +302,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("cell", name)
         if was_running:
             self.start()
+        self.cellChanged.emit(name)
 
     def _send_settings(self):
         """Put the panel's mode, holdings and speed into a (new) engine."""

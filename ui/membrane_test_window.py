@@ -19,8 +19,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (QDialog, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QPushButton, QVBoxLayout)
 
 from rig import commands as c
 from rig.amplifier import filter_delay_s
@@ -29,6 +29,13 @@ from rig.membrane_test import analyse_step
 from ui import theme
 
 ANALYSE_EVERY_S = 0.1  # readouts change 10 times a second, like a panel meter
+ADVICE_RS_OHM = 10e6  # a typical whole-cell access resistance
+IDEAL_CLAMP_ADVICE = (
+    "This cell is clamped ideally: there is no access resistance between the amplifier "
+    "and the membrane, so the capacitive current of each step flows within one sample "
+    "and there is no transient to measure Ra, Rm and Cm from. A real electrode has an "
+    "access resistance of a few MΩ: add one, or switch to the model cell, which is made "
+    "for this test.")
 TREND_POINTS = 3000  # 5 minutes at 10 Hz
 READOUTS = (("Rt", "MΩ"), ("Ra", "MΩ"), ("Rm", "MΩ"), ("Cm", "pF"), ("Ihold", "pA"),
             ("τ", "µs"), ("clamp τ", "µs"))
@@ -63,6 +70,8 @@ class MembraneTestWindow(QDialog):
 
     command = Signal(object)
     started = Signal()
+    rsRequested = Signal(float)  # ohm, from the advice on an ideal clamp
+    cellRequested = Signal(str)
 
     def __init__(self, amplifier=None, parent=None):
         super().__init__(parent)
@@ -91,6 +100,7 @@ class MembraneTestWindow(QDialog):
         self.warning.setWordWrap(True)
         self.warning.setVisible(False)
         layout.addWidget(self.warning)
+        layout.addWidget(self._build_advice())
         self.plots = pg.GraphicsLayoutWidget()
         self._build_plots()
         layout.addWidget(self.plots, 1)
@@ -123,6 +133,55 @@ class MembraneTestWindow(QDialog):
         row.addStretch(1)
         row.addWidget(self.start_button)
         return row
+
+    def _build_advice(self):
+        """Why nothing can be measured on an ideally clamped cell, and the two fixes."""
+        self.advice = QFrame()
+        self.advice.setObjectName("Advice")
+        self.advice.setStyleSheet("QFrame#Advice { background: #2a2f1a; border: 1px solid "
+                                  "#8a7a2a; border-radius: 6px; }")
+        box = QVBoxLayout(self.advice)
+        text = QLabel(IDEAL_CLAMP_ADVICE)
+        text.setWordWrap(True)
+        box.addWidget(text)
+        row = QHBoxLayout()
+        self.add_rs_button = QPushButton(f"Add Rs = {ADVICE_RS_OHM / 1e6:g} MΩ")
+        self.add_rs_button.setToolTip("set the electrode's access resistance on the "
+                                      "Compensation tab")
+        self.add_rs_button.clicked.connect(lambda: self.rsRequested.emit(ADVICE_RS_OHM))
+        self.model_cell_button = QPushButton("Switch to the model cell")
+        self.model_cell_button.setToolTip("the amplifier maker's 10 MΩ / 500 MΩ / 33 pF "
+                                          "model cell, made for this test")
+        self.model_cell_button.clicked.connect(lambda: self.cellRequested.emit("model-cell"))
+        row.addWidget(self.add_rs_button)
+        row.addWidget(self.model_cell_button)
+        row.addStretch(1)
+        box.addLayout(row)
+        self.advice.setVisible(False)
+        return self.advice
+
+    def refresh_advice(self):
+        """Show the advice when the present electrode has no access resistance."""
+        ideal = self._amplifier is not None and self._amplifier().series_resistance == 0
+        if ideal != self.advice.isVisibleTo(self):
+            self.advice.setVisible(ideal)
+        return ideal
+
+    def cell_changed(self):
+        """A new cell (a new engine): forget the old readouts and trend, and carry a
+        running test over to the new engine."""
+        self.result = None
+        self.clamp_tau = float("nan")
+        self._trend[:] = np.nan
+        self._trend_n = 0
+        self._t0 = None
+        for label in self.readouts.values():
+            label.setText("---")
+        for curve in (self.trace_curve, *self.trend_curves.values()):
+            curve.setData([], [])
+        if self.running:
+            self.start()
+        self.refresh_advice()
 
     def _build_readouts(self):
         grid = QGridLayout()
@@ -181,6 +240,7 @@ class MembraneTestWindow(QDialog):
         self.start_button.setText(" Stop")
         self.start_button.setIcon(theme.icon("stop"))
         self._t0 = None
+        self.refresh_advice()
         self.command.emit(c.Start())
         self.command.emit(c.StartMembraneTest(step_v=self.step_v(),
                                               half_period_s=self.period_spin.value() * 5e-4))
@@ -197,6 +257,11 @@ class MembraneTestWindow(QDialog):
         self.start_button.setIcon(theme.icon("play"))
         self.status.setText("Stopped")
 
+    def showEvent(self, event):
+        """Opening the window says at once whether this cell can be measured."""
+        self.refresh_advice()
+        super().showEvent(event)
+
     def closeEvent(self, event):
         """Closing the window stops the test."""
         self.stop()
@@ -209,6 +274,12 @@ class MembraneTestWindow(QDialog):
         ANALYSE_EVERY_S)."""
         tests = [chunk for chunk in chunks if chunk.kind == "membrane_test"]
         if not tests or not self.running:
+            return
+        if self.refresh_advice():
+            self.status.setText("No transient to measure: the cell is clamped ideally "
+                                "(see above)")
+            self.trace_curve.setData(np.arange(tests[-1].n_samples) * tests[-1].sample_interval_s,
+                                     np.asarray(tests[-1].signals["Im"], dtype=float))
             return
         chunk = tests[-1]
         self.set_oscillating(any(t.saturated for t in tests))
@@ -288,6 +359,9 @@ def install(window, compensation):
     test.command.connect(window.client.send)
     test.started.connect(lambda: window.set_mode("VC"))
     window.client.chunks.connect(test.add_chunks)
+    test.rsRequested.connect(lambda ohm: compensation.request({"series_resistance": ohm}))
+    test.cellRequested.connect(window.set_cell)
+    window.cellChanged.connect(lambda _name: test.cell_changed())
     action = QAction("&Membrane test...", window)
     action.setShortcut(QKeySequence("Ctrl+M"))
     action.triggered.connect(lambda: (test.show(), test.raise_()))
