@@ -43,6 +43,8 @@ def main(options=None):
     app = make_app(["vrig"])
     window = MainWindow(autostart=True, options=options)
     window.show()
+    if window.settings.value("welcome_at_start") != "false":
+        window.show_welcome()
     close_on_signals(window)
     return app.exec()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QLabel, QMainWindow, QTabWidget, QToolButton,
+    QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QToolButton,
 )
 
 from rig import commands as c
@@ -26,6 +26,7 @@ from rig.engine import Rig
 from rig.errors import VrigError
 from rig.live_recorder import LiveRecorder, default_path
 from ui import analysis_panel, compensation_panel, membrane_test_window
+from ui import help as help_dialogs
 from ui.amplifier_panel import KNOB_RANGES, SPEEDS, AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.protocol_dock import ProtocolDock
@@ -35,6 +36,7 @@ from ui.settings_store import SavedSettings
 from ui.window_options import WindowOptions
 
 DEFAULT_CELL = "hh-squid"
+FIRST_START_HOLDING_PA = 100.0
 STATUS_EVERY_S = 0.25  # status-bar figures update at 4 Hz: readable, and cheap
 ERROR_SHOW_MS = 15000
 
@@ -84,7 +86,12 @@ class MainWindow(QMainWindow):
         self._connect()
         self._add_compensation()
         self._add_bath_dock()
+        self._build_help_menu()
+        self.first_start = not self.settings.contains("mode")
         self._restore()
+        if autostart and self.first_start and rig.cell.name == DEFAULT_CELL:
+            # Something alive at once: this makes the squid membrane fire repetitively.
+            self.set_holding("CC", FIRST_START_HOLDING_PA)
         self._apply_options(options)
         self.panel.knob.dial.setFocus()
         if autostart:
@@ -215,6 +222,68 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_run)
         QShortcut(QKeySequence(Qt.Key_R), self, self.toggle_record)
         QShortcut(QKeySequence(Qt.Key_P), self, self.panel.stimulus.fire)
+
+    def _build_help_menu(self):
+        """Help: the welcome card, the quick guide (F1) and About; F5 runs the protocol."""
+        menu = self.menuBar().addMenu("&Help")
+        for text, key, slot in (("&Welcome...", None, self.show_welcome),
+                                ("&Quick guide", QKeySequence.HelpContents, self.show_guide),
+                                ("&About vRig", None, self.show_about)):
+            action = QAction(text, self)
+            if key is not None:
+                action.setShortcut(key)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        QShortcut(QKeySequence(Qt.Key_F5), self, self.protocols.run_current)
+
+    def show_welcome(self):
+        """The welcome card with three things to try; returns the dialog."""
+        holding = self.panel.holdings["CC"]
+        if self.panel.mode == "CC" and holding > 0:
+            text = (f"{holding:g} pA is injected through the electrode (the holding knob), "
+                    "so it fires action potentials over and over.")
+        else:
+            text = "It is at rest; the holding knob sets the injected current."
+        dialog = help_dialogs.WelcomeDialog(
+            self.client.rig.cell, text, (self._try_rest, self._try_threshold, self._try_ttx),
+            self)
+        dialog.dont_show.setChecked(self.settings.value("welcome_at_start") == "false")
+        dialog.dontShowAgain.connect(
+            lambda off: self.settings.setValue("welcome_at_start", "false" if off else "true"))
+        dialog.show()
+        # Bottom right, over the current and command scopes: the Vm trace stays in view.
+        corner = self.geometry().bottomRight()
+        dialog.move(max(self.x(), corner.x() - dialog.width() - 24),
+                    max(self.y(), corner.y() - dialog.height() - 48))
+        self.welcome = dialog
+        return dialog
+
+    def _try_rest(self):
+        self.set_mode("CC")
+        self.set_holding("CC", 0.0)
+        self.start()
+
+    def _try_threshold(self):
+        protocol = self.protocols.load_shipped("cc-threshold")
+        if protocol is not None:
+            self.run_protocol(protocol)
+
+    def _try_ttx(self):
+        self.bath.show()
+        self.bath.tabs.setCurrentWidget(self.bath.perfusion)
+        self.tabs.setCurrentWidget(self.scopes)
+        self.start()
+        self.bath.perfusion.apply("TTX", "300nM", "outside")
+
+    def show_guide(self):
+        """The quick guide (F1)."""
+        self.guide = help_dialogs.guide_dialog(self)
+        self.guide.show()
+        return self.guide
+
+    def show_about(self):
+        """Version, libraries, licence and sources."""
+        QMessageBox.about(self, "About vRig", help_dialogs.about_text())
 
     def _connect(self):
         client, panel = self.client, self.panel
@@ -473,7 +542,7 @@ class MainWindow(QMainWindow):
             self.panel.set_speed(None)
         else:
             speed = s.number("speed", 0.1, 10.0)
-            if speed in [factor for _, factor in SPEEDS]:
+            if speed is not None and speed in [factor for _, factor in SPEEDS]:
                 self.panel.set_speed(speed)
         self.panel.set_mode(s.choice("mode", ("VC", "CC", "I0"), "CC"))
         self.scopes.scope.set_mode(self.panel.mode)

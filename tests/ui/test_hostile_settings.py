@@ -95,3 +95,12 @@ def test_every_typed_reader_returns_its_type_or_the_default(tmp_path, value):
     assert saved.blob("key") is None or saved.blob("key").size() <= 1_000_000
     parsed = saved.json_object("key")
     assert parsed is None or isinstance(parsed, dict)
+
+
+def test_a_fresh_settings_file_starts_in_real_time(tmp_path, qtbot, qapp):
+    theme.apply(qapp)
+    window = start_with(tmp_path, qtbot, "")
+    try:
+        assert window.panel.speed() == 1.0
+    finally:
+        window.close()

@@ -11,11 +11,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QLabel, QTextBrowser  # noqa: E402
 
 import rig  # noqa: E402
 from rig.recording import load_recording  # noqa: E402
 from ui import cli, theme  # noqa: E402
 from ui.app import close_on_signals  # noqa: E402
+from ui.help import about_text  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.window_options import WindowOptions  # noqa: E402
 
@@ -132,4 +134,59 @@ def test_sigterm_to_a_recording_window_finishes_its_file(tmp_path):
     recording = load_recording(target)
     assert recording.sample_interval_s == pytest.approx(2e-5)
     assert recording.sweep_lengths.sum() > 1000
-    assert np.nanmean(recording.signals["Vm"]) == pytest.approx(-0.065, abs=1e-3)
+    # A first start is alive: 100 pA makes the squid membrane fire repetitively.
+    assert np.nanmax(recording.signals["Vm"]) > 0.0
+    assert recording.metadata["holding_CC_pA"] == "100"
+
+
+def test_the_welcome_card_tries_each_thing_it_offers(make_window, qtbot):
+    window = make_window()
+    assert window.first_start
+    window.set_holding("CC", 100.0)
+    chunks = []
+    window.client.chunks.connect(chunks.extend)
+    dialog = window.show_welcome()
+    assert "hh-squid" in dialog.findChild(QLabel).text()
+    assert [b.text() for b in dialog.try_buttons] == [
+        "1. Let it rest, then kick it", "2. Find the threshold", "3. Block the Na channels"]
+    dialog.try_buttons[0].click()
+    assert not dialog.isVisible()
+    assert window.panel.holdings["CC"] == 0.0 and window.panel.mode == "CC"
+    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+
+    window.show_welcome().try_buttons[2].click()
+    assert window.bath.isVisible()
+    qtbot.waitUntil(lambda: any(name == "TTX" and abs(target - 300e-9) < 1e-15
+                                for ch in chunks[-5:] for name, _s, _now, target in ch.drugs),
+                    timeout=WAIT_MS)
+
+    window.show_welcome().try_buttons[1].click()
+    qtbot.waitUntil(lambda: any(ch.kind == "sweep" for ch in chunks), timeout=WAIT_MS)
+    assert window.protocol.name == rig.load_protocol("cc-threshold").name
+
+
+def test_dont_show_again_is_remembered_and_help_has_a_guide_and_about(make_window):
+    window = make_window()
+    dialog = window.show_welcome()
+    dialog.dont_show.setChecked(True)
+    assert window.settings.value("welcome_at_start") == "false"
+    assert window.show_welcome().dont_show.isChecked()
+    guide = window.show_guide()
+    assert "start or stop recording" in guide.findChild(QTextBrowser).toPlainText()
+    assert f"vRig {rig.__version__}" in about_text()
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus[-1] == "&Help"
+
+
+def test_the_bath_dock_steps_aside_for_the_protocol_and_analysis_tabs(make_window):
+    window = make_window()
+    window.bath.show()
+    for tab in (window.protocols, window.analysis):
+        window.tabs.setCurrentWidget(tab)
+        assert not window.bath.isVisible()
+        window.tabs.setCurrentWidget(window.scopes)
+        assert window.bath.isVisible()
+    window.bath.hide()  # closed by the user: it stays closed
+    window.tabs.setCurrentWidget(window.protocols)
+    window.tabs.setCurrentWidget(window.scopes)
+    assert not window.bath.isVisible()
