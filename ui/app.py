@@ -42,6 +42,7 @@ def main(options=None):
 
     app = make_app(["vrig"])
     window = MainWindow(autostart=True, options=options)
+    window.report_problems(theme.problems(app) + window.startup_problems)
     window.show()
     if window.settings.value("welcome_at_start") != "false":
         window.show_welcome()

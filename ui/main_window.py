@@ -15,7 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QToolButton,
+    QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget,
+    QToolButton,
 )
 
 from rig import commands as c
@@ -42,6 +43,7 @@ ERROR_SHOW_MS = 15000
 
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
+DESIGNER_MIN_HEIGHT = 250  # px the protocol tab claims from the window's height
 
 
 class MainWindow(QMainWindow):
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self.saved = SavedSettings(self.settings)
         options = options or WindowOptions()
         self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
+        self.startup_problems = []  # what the window started without, as messages
         self.recorder = None
         self.last_error = ""
         self.protocol = None  # the protocol running or last run
@@ -79,6 +82,11 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("CentralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.scopes, "Scopes")
+        # A tab widget is as tall as its tallest page: the designer must not push a
+        # 1280x800 window past the screen when Bath & drugs is open under the scopes
+        # (the dock steps aside while the Protocol tab is shown, so it has the room).
+        self.protocols.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Ignored)
+        self.protocols.setMinimumHeight(DESIGNER_MIN_HEIGHT)
         self.tabs.addTab(self.protocols, "Protocol")
         self.setCentralWidget(self.tabs)
         self._build_docks()
@@ -111,10 +119,11 @@ class MainWindow(QMainWindow):
         loads (a corrupt preset must not stop the window); VrigError if none does."""
         candidates = dict.fromkeys([wanted, DEFAULT_CELL, *resources.preset_names("cells")])
         for name in candidates:
-            rig = self._make_rig(name)
-            if rig is not None:
-                return rig
-        raise VrigError(f"no cell preset could be loaded ({self.last_error}); "
+            try:
+                return Rig.from_presets(name)
+            except VrigError as exc:
+                self.startup_problems.append(f"cell {name!r} cannot be used: {exc}")
+        raise VrigError(f"no cell preset could be loaded ({self.startup_problems[-1]}); "
                         f"reinstall vRig to restore {resources.resources_dir() / 'cells'}")
 
     def _apply_options(self, options):
@@ -234,6 +243,10 @@ class MainWindow(QMainWindow):
                 action.setShortcut(key)
             action.triggered.connect(slot)
             menu.addAction(action)
+        self.problems_action = QAction("&Problems at start...", self)
+        self.problems_action.triggered.connect(self.show_problems)
+        self.problems_action.setVisible(False)
+        menu.addAction(self.problems_action)
         QShortcut(QKeySequence(Qt.Key_F5), self, self.protocols.run_current)
 
     def show_welcome(self):
@@ -512,6 +525,21 @@ class MainWindow(QMainWindow):
             self.show_error(event.text)
         if self.recorder is not None and kind != "error":
             self.recorder.note(f"{kind} {event.text} {event.sweep}/{event.sweeps}".strip())
+
+    def report_problems(self, problems):
+        """Say what the window started without (a broken preset or stylesheet): the
+        first problem in the status bar, all of them in Help > Problems at start."""
+        self.startup_problems = list(problems)
+        self.problems_action.setVisible(bool(self.startup_problems))
+        if self.startup_problems:
+            more = len(self.startup_problems) - 1
+            self.show_error(self.startup_problems[0] + (
+                f" (and {more} more: Help > Problems at start)" if more else ""))
+
+    def show_problems(self):
+        """The problems met at start, one per line, in a message box."""
+        QMessageBox.warning(self, "Problems at start", "\n\n".join(self.startup_problems)
+                            or "none")
 
     def show_error(self, message):
         """Show a problem in red in the status bar for a while, without stopping the run."""

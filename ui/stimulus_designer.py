@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+    QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
     QPushButton, QSizePolicy, QSpinBox, QSplitter, QVBoxLayout, QWidget,
 )
 
@@ -32,6 +32,7 @@ from ui.sweep_preview import SweepPreview
 DEFAULT_PROTOCOL = "vc-iv-family"
 VALIDATE_DELAY_MS = 120  # debounce of typing in the header fields
 PREVIEW_DELAY_MS = 40  # debounce of redrawing the preview
+DESCRIPTION_LINES = 3
 DESIGNER_STYLE = """
 *[invalid="true"] { background-color: #7a2323; color: #ffffff; }
 QLabel#designerStatus[error="true"] { color: #ff8a80; }
@@ -101,8 +102,15 @@ class StimulusDesigner(QWidget):
 
         self.name_edit = self._line_edit("protocolName")
         self.name_edit.setMinimumWidth(220)
-        self.description_edit = self._line_edit("protocolDescription")
-        self.description_edit.setPlaceholderText("What the protocol shows (optional)")
+        # The description is the handout: shown whole, wrapped, over a few lines.
+        self.description_edit = QPlainTextEdit()
+        self.description_edit.setObjectName("protocolDescription")
+        self.description_edit.setPlaceholderText("What the protocol shows (optional): "
+                                                 "the handout students read")
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setFixedHeight(
+            self.description_edit.fontMetrics().lineSpacing() * DESCRIPTION_LINES + 14)
+        self.description_edit.textChanged.connect(self._schedule_validation)
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("protocolMode")
         for mode in MODES:
@@ -121,9 +129,11 @@ class StimulusDesigner(QWidget):
                                "mode": self.mode_combo, "holding": self.holding_edit,
                                "sample_rate_khz": self.rate_edit, "sweeps": self.sweeps_spin,
                                "sweep_interval_ms": self.interval_edit}
-        header = QHBoxLayout()
-        self._add_labelled(header, "Name", self.name_edit, stretch=1)
-        self._add_labelled(header, "Description", self.description_edit, stretch=3)
+        files.insertSpacing(files.count() - 1, 12)
+        files.insertWidget(files.count() - 1, QLabel("Name"))
+        files.insertWidget(files.count() - 1, self.name_edit, 2)
+        description = QHBoxLayout()
+        self._add_labelled(description, "Description", self.description_edit, stretch=1)
         numbers = QHBoxLayout()
         self._add_labelled(numbers, "Mode", self.mode_combo)
         self._add_labelled(numbers, "Holding", self.holding_edit, self.holding_unit)
@@ -176,7 +186,7 @@ class StimulusDesigner(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(files)
-        layout.addLayout(header)
+        layout.addLayout(description)
         layout.addLayout(numbers)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
@@ -223,7 +233,7 @@ class StimulusDesigner(QWidget):
             widget.blockSignals(True)
         try:
             self.name_edit.setText(protocol.name)
-            self.description_edit.setText(protocol.description)
+            self.description_edit.setPlainText(protocol.description)
             self.mode_combo.setCurrentIndex(MODES.index(protocol.mode))
             self.holding_edit.setText(format_number(protocol.holding))
             self.rate_edit.setText(format_number(protocol.sample_rate_khz))
@@ -235,7 +245,6 @@ class StimulusDesigner(QWidget):
         self._show_units()
         self.table.set_epochs(protocol.epochs)
         self.name_edit.setCursorPosition(0)
-        self.description_edit.setCursorPosition(0)
         self._validate()
 
     def load_shipped(self, name):
@@ -291,7 +300,7 @@ class StimulusDesigner(QWidget):
     def _collect(self):
         """The protocol file dict the entries describe (numbers as floats where they parse)."""
         data = {"format": FORMAT, "version": VERSION, "name": self.name_edit.text(),
-                "description": self.description_edit.text(),
+                "description": self.description_edit.toPlainText(),
                 "mode": self.mode_combo.currentData(), "sweeps": self.sweeps_spin.value(),
                 "epochs": self.table.epoch_dicts()}
         for key, edit in (("holding", self.holding_edit), ("sample_rate_khz", self.rate_edit),

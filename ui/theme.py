@@ -5,10 +5,17 @@ command green; channel currents and gates have their own fixed colours so a clas
 name them ("the blue one is the potassium current").
 """
 
+import logging
+
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from rig.errors import VrigError
 from rig.resources import resources_dir
+
+log = logging.getLogger("vrig.theme")
+MAX_STYLESHEET_BYTES = 1_000_000
+PROBLEMS_PROPERTY = "vrigThemeProblems"
 
 BACKGROUND = "#0b0d0f"
 FOREGROUND = "#aab4c3"
@@ -66,7 +73,8 @@ def dark_palette():
 
 
 def apply(app=None):
-    """Apply the stylesheet and pyqtgraph's colours; call once after QApplication."""
+    """Apply the stylesheet and pyqtgraph's colours; call once after QApplication.
+    Returns the problems met (a broken stylesheet is skipped, not fatal)."""
     import pyqtgraph as pg
 
     app = app or QApplication.instance()
@@ -77,5 +85,36 @@ def apply(app=None):
     # A dark palette underneath the stylesheet, so widgets the stylesheet does not
     # name (tables, headers, other panels' editors) are dark with light text too.
     app.setPalette(dark_palette())
-    app.setStyleSheet((style_dir() / "rig.qss").read_text(encoding="utf-8"))
+    problems = []
+    try:
+        app.setStyleSheet(read_stylesheet(style_dir() / "rig.qss"))
+    except VrigError as exc:
+        problems.append(str(exc))
+        log.warning("%s", exc)
     app.setWindowIcon(icon("vrig"))
+    app.setProperty(PROBLEMS_PROPERTY, problems)
+    return problems
+
+
+def problems(app=None):
+    """What the last apply() could not use (e.g. a broken stylesheet), as messages."""
+    app = app or QApplication.instance()
+    return list(app.property(PROBLEMS_PROPERTY) or []) if app is not None else []
+
+
+def read_stylesheet(path):
+    """A Qt stylesheet's text, or a VrigError naming the file and what is wrong with
+    it (missing, unreadable, not UTF-8 text, larger than MAX_STYLESHEET_BYTES)."""
+    try:
+        if not path.is_file():
+            raise VrigError(f"stylesheet {path} is missing; the window uses plain colours")
+        if path.stat().st_size > MAX_STYLESHEET_BYTES:
+            raise VrigError(f"stylesheet {path} is larger than {MAX_STYLESHEET_BYTES} bytes; "
+                            "the window uses plain colours")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VrigError(f"cannot read stylesheet {path} ({exc}); the window uses plain "
+                        "colours") from None
+    if "\0" in text:
+        raise VrigError(f"stylesheet {path} is not text; the window uses plain colours")
+    return text

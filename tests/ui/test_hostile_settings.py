@@ -104,3 +104,38 @@ def test_a_fresh_settings_file_starts_in_real_time(tmp_path, qtbot, qapp):
         assert window.panel.speed() == 1.0
     finally:
         window.close()
+
+
+@pytest.fixture
+def broken_resources(tmp_path, monkeypatch):
+    """A copy of the shipped resources in which tests may break files."""
+    import shutil
+
+    from rig import resources
+
+    copy = tmp_path / "resources"
+    shutil.copytree(resources.resources_dir(), copy)
+    monkeypatch.setattr(resources, "resources_dir", lambda: copy)
+    monkeypatch.setattr(theme, "resources_dir", lambda: copy)
+    return copy
+
+
+def test_a_broken_default_cell_and_stylesheet_do_not_stop_the_window(
+        broken_resources, tmp_path, qtbot, qapp):
+    (broken_resources / "cells" / "hh-squid.json").write_text("{ not json", encoding="utf-8")
+    (broken_resources / "style" / "rig.qss").write_bytes(b"\xff\xfe\x00 binary")
+    problems = theme.apply(qapp)
+    assert len(problems) == 1 and "rig.qss" in problems[0] and "plain colours" in problems[0]
+    window = start_with(tmp_path, qtbot, "")
+    try:
+        window.report_problems(theme.problems(qapp) + window.startup_problems)
+        assert window.client.rig.cell.name != "hh-squid"  # the next cell that loads
+        assert any("hh-squid" in p and "not valid JSON" in p for p in window.startup_problems)
+        assert "rig.qss" in window.last_error and "Problems at start" in window.last_error
+        assert window.problems_action.isVisible()
+        window.start()
+        qtbot.waitUntil(lambda: window.client.newest is not None, timeout=15_000)
+    finally:
+        window.close()
+        (broken_resources / "style" / "rig.qss").unlink()
+        qapp.setStyleSheet("")

@@ -184,8 +184,10 @@ def test_the_bath_dock_steps_aside_for_the_protocol_and_analysis_tabs(make_windo
     for tab in (window.protocols, window.analysis):
         window.tabs.setCurrentWidget(tab)
         assert not window.bath.isVisible()
+        assert (window.width(), window.height()) == (1280, 800)  # never past the screen
         window.tabs.setCurrentWidget(window.scopes)
         assert window.bath.isVisible()
+        assert (window.width(), window.height()) == (1280, 800)
     window.bath.hide()  # closed by the user: it stays closed
     window.tabs.setCurrentWidget(window.protocols)
     window.tabs.setCurrentWidget(window.scopes)
