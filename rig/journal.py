@@ -1,0 +1,279 @@
+"""The crash-safe recording journal: an append-only binary file that a cut at any byte
+leaves loadable up to its last whole sample.
+
+Layout (little-endian):
+
+* header: ``MAGIC`` (8 bytes), version (u16), 0 (u16), n (u32), then n bytes of UTF-8
+  JSON: ``names`` (signal names, one channel each), ``units`` ({name: SI unit}),
+  ``dtype`` ('<f4' or '<f8'), ``sample_interval_s``, ``acquisition`` ('continuous'
+  or 'episodic'), ``metadata`` ({key: text}), ``target`` (the final file's name, beside
+  the journal) and ``pid``/``host`` of the writer;
+* records, each a kind (u8), 3 zero bytes and a payload length (u32), then the payload:
+
+  - ``DATA``: sweep (u32, the file's sweep number, 0, 1, ...), frames (u32), first
+    sample within the sweep (u64), then frames x channels samples in SI units, frame
+    by frame (one value per channel);
+  - ``EVENT``: UTF-8 JSON ``{"time_s": simulated s, "sweep": k, "sample": i,
+    "text": ...}``.
+
+Records of a sweep follow each other without gaps, and sweeps come in order; a
+data record holds at least one frame. :class:`Journal` reads a journal
+by memory-mapping it: the header, then records until the file ends, a record is cut
+(its whole frames are kept), or the bytes stop making sense (a zero-filled tail after
+a power cut). It offers the read interface the file writers stream from
+(:func:`rig.recording.write_recording`), so converting a journal of any length takes
+bounded memory.
+"""
+
+import json
+import mmap
+import os
+import socket
+import struct
+
+import numpy as np
+
+from rig.errors import VrigError
+
+MAGIC = b"vRigJrnl"
+VERSION = 1
+SUFFIX = ".part"
+DATA = 1
+EVENT = 2
+_HEAD = struct.Struct("<8sHHI")
+_RECORD = struct.Struct("<B3xI")
+_DATA = struct.Struct("<IIQ")
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_EVENT_BYTES = 1024 * 1024
+BLOCK_SAMPLES = 1 << 18  # samples per channel read at a time when streaming
+
+
+def encode_header(names, units, sample_interval_s, acquisition, metadata, target,
+                  dtype="<f4"):
+    """The header bytes of a new journal (see the module docstring for the fields).
+
+    sample_interval_s: s; target: the final file's name (no folder)."""
+    info = {"format": "vrig-journal", "names": list(names),
+            "units": {n: units[n] for n in names}, "dtype": np.dtype(dtype).str,
+            "sample_interval_s": float(sample_interval_s), "acquisition": acquisition,
+            "metadata": dict(metadata), "target": str(target), "pid": os.getpid(),
+            "host": socket.gethostname()}
+    text = json.dumps(info).encode("utf-8")
+    return _HEAD.pack(MAGIC, VERSION, 0, len(text)) + text
+
+
+def encode_data(sweep, first_sample, frames):
+    """A data record: frames is an (n, channels) array already in the journal's dtype."""
+    payload = _DATA.pack(sweep, frames.shape[0], first_sample)
+    body = np.ascontiguousarray(frames).tobytes()
+    return _RECORD.pack(DATA, len(payload) + len(body)) + payload + body
+
+
+def encode_event(time_s, sweep, sample, text):
+    """An event record: something that happened at a simulated time (s) and sample."""
+    body = json.dumps({"time_s": float(time_s), "sweep": int(sweep), "sample": int(sample),
+                       "text": str(text)}).encode("utf-8", "backslashreplace")
+    return _RECORD.pack(EVENT, len(body)) + body
+
+
+def is_journal(path):
+    """True if the file at path starts with the journal's magic bytes."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+class Journal:
+    """A journal opened for reading (memory-mapped). Use as a context manager or call
+    :meth:`close`. Raises VrigError if the file is not a journal or is cut inside its
+    header (it then holds no samples).
+
+    Attributes: names, units ({name: SI unit}), sample_interval_s (s), acquisition,
+    metadata ({key: text}, with 'events' as JSON when there were any), target (the
+    final file's name), sweep_lengths (samples per sweep), events ([dict]), complete
+    (False if the file ended inside a record or in bytes that are not a record).
+    """
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                self._map = (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                             if size else b"")
+        except OSError as exc:
+            raise VrigError(f"cannot read journal {path}: {exc.strerror or exc}") from None
+        try:
+            self._parse_header(size)
+            self._scan(size)
+        except BaseException:
+            self.close()
+            raise
+
+    def _parse_header(self, size):
+        if size < _HEAD.size or bytes(self._map[: len(MAGIC)]) != MAGIC:
+            raise VrigError(f"{self.path} is not a vRig recording journal, or it was cut "
+                            "before its header was complete (it then holds no samples)")
+        _, version, _, length = _HEAD.unpack_from(self._map, 0)
+        if version != VERSION:
+            raise VrigError(f"{self.path} is a journal of version {version}; this vRig "
+                            f"reads version {VERSION}")
+        if length > MAX_HEADER_BYTES or _HEAD.size + length > size:
+            raise VrigError(f"{self.path} was cut inside its header: it holds no samples")
+        try:
+            info = json.loads(bytes(self._map[_HEAD.size: _HEAD.size + length]).decode("utf-8"))
+            self.names = [str(n) for n in info["names"]]
+            self.units = {n: str(info["units"][n]) for n in self.names}
+            self.dtype = np.dtype(info["dtype"])
+            self.sample_interval_s = float(info["sample_interval_s"])
+            self.acquisition = str(info["acquisition"])
+            self.metadata = {str(k): str(v) for k, v in dict(info["metadata"]).items()}
+            self.target = str(info["target"])
+            self.writer = (info.get("host"), info.get("pid"))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise VrigError(f"{self.path} has a damaged journal header: {exc}") from None
+        if self.dtype not in (np.dtype("<f4"), np.dtype("<f8")) or not self.names \
+                or not self.sample_interval_s > 0:
+            raise VrigError(f"{self.path} has a damaged journal header")
+        self._frame_bytes = self.dtype.itemsize * len(self.names)
+        self._data_start = _HEAD.size + length
+
+    def _scan(self, size):
+        """Index the data records (sweep, first, frames, byte offset) and read events."""
+        sweeps, firsts, counts, offsets = [], [], [], []
+        self.events = []
+        self.complete = True
+        position = self._data_start
+        expected = {}  # sweep -> next first sample
+        while position < size:
+            if position + _RECORD.size > size:
+                self.complete = False
+                break
+            kind, length = _RECORD.unpack_from(self._map, position)
+            body = position + _RECORD.size
+            available = min(length, size - body)
+            if kind == DATA and available >= _DATA.size:
+                sweep, n, first = _DATA.unpack_from(self._map, body)
+                whole = min(n, (available - _DATA.size) // self._frame_bytes)
+                sane = (n > 0 and length == _DATA.size + n * self._frame_bytes
+                        and sweep <= len(expected) and expected.get(sweep, first) == first
+                        and (sweep == len(expected) - 1 or sweep not in expected))
+                if not sane:
+                    self.complete = False
+                    break
+                if whole:
+                    sweeps.append(sweep)
+                    firsts.append(first)
+                    counts.append(whole)
+                    offsets.append(body + _DATA.size)
+                expected[sweep] = first + whole
+                if whole < n:
+                    self.complete = False
+                    break
+            elif kind == EVENT and length <= MAX_EVENT_BYTES:
+                if available < length:
+                    self.complete = False
+                    break
+                try:
+                    event = json.loads(bytes(self._map[body: body + length]).decode("utf-8"))
+                    self.events.append({"time_s": float(event["time_s"]),
+                                        "sweep": int(event["sweep"]),
+                                        "sample": int(event["sample"]),
+                                        "text": str(event["text"])})
+                except (ValueError, KeyError, TypeError):
+                    self.complete = False
+                    break
+            else:
+                self.complete = False
+                break
+            position = body + length
+        self._sweep = np.array(sweeps, dtype=np.int64)
+        self._first = np.array(firsts, dtype=np.int64)
+        self._count = np.array(counts, dtype=np.int64)
+        self._offset = np.array(offsets, dtype=np.int64)
+        n_sweeps = int(self._sweep[-1]) + 1 if self._sweep.size else 0
+        # Sweeps only grow through the file, so each sweep's records are one range.
+        self._ranges = np.searchsorted(self._sweep, np.arange(n_sweeps + 1))
+        begin, end = self._ranges[:-1], self._ranges[1:]
+        self._starts = self._first[begin]
+        self.sweep_lengths = self._first[end - 1] + self._count[end - 1] - self._starts
+        if self.events:
+            self.metadata["events"] = json.dumps(self.events)
+
+    @property
+    def n_sweeps(self):
+        """Number of sweeps holding at least one whole sample."""
+        return int(self.sweep_lengths.size)
+
+    @property
+    def n_samples(self):
+        """Whole samples (per channel) in all sweeps."""
+        return int(self.sweep_lengths.sum())
+
+    def read(self, sweep, start, stop, names):
+        """Samples start..stop (within the sweep) of some signals, as SI float64 arrays."""
+        columns = [self.names.index(n) for n in names]
+        stop = min(stop, int(self.sweep_lengths[sweep]))
+        out = [np.empty(max(stop - start, 0)) for _ in names]
+        if stop <= start:
+            return out
+        b, e = int(self._ranges[sweep]), int(self._ranges[sweep + 1])
+        rel_first = self._first[b:e] - self._starts[sweep]
+        first_record = b + max(int(np.searchsorted(rel_first, start, side="right")) - 1, 0)
+        for r in range(first_record, e):
+            begin = int(self._first[r] - self._starts[sweep])
+            if begin >= stop:
+                break
+            lo, hi = max(start, begin), min(stop, begin + int(self._count[r]))
+            frames = np.frombuffer(self._map, dtype=self.dtype,
+                                   count=(hi - begin) * len(self.names),
+                                   offset=int(self._offset[r])).reshape(-1, len(self.names))
+            for array, column in zip(out, columns):
+                array[lo - start: hi - start] = frames[lo - begin:, column]
+        return out
+
+    def value_range(self, name):
+        """(lowest, highest) finite value of a signal (SI), or None if it has none."""
+        low, high = np.inf, -np.inf
+        for k, n in enumerate(self.sweep_lengths):
+            for start in range(0, int(n), BLOCK_SAMPLES):
+                values = self.read(k, start, start + BLOCK_SAMPLES, [name])[0]
+                values = values[np.isfinite(values)]
+                if values.size:
+                    low, high = min(low, float(values.min())), max(high, float(values.max()))
+        return (low, high) if low <= high else None
+
+    def to_recording(self):
+        """The whole journal as an in-memory :class:`rig.recording.Recording`."""
+        from rig.recording import Recording
+
+        longest = int(self.sweep_lengths.max(initial=0))
+        signals = {n: np.full((self.n_sweeps, longest), np.nan) for n in self.names}
+        for k, n in enumerate(self.sweep_lengths):
+            for name, values in zip(self.names, self.read(k, 0, int(n), self.names)):
+                signals[name][k, : values.size] = values
+        return Recording(signals, dict(self.units), self.sweep_lengths.copy(),
+                         self.sample_interval_s, dict(self.metadata))
+
+    def close(self):
+        """Release the memory map (safe to call twice)."""
+        if isinstance(self._map, mmap.mmap):
+            self._map.close()
+        self._map = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def load_journal(path):
+    """A Recording of everything in a journal up to its last whole sample."""
+    with Journal(path) as journal:
+        if journal.n_samples == 0:
+            raise VrigError(f"journal {path} holds no samples")
+        return journal.to_recording()
