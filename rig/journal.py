@@ -18,15 +18,15 @@ Layout (little-endian):
 
 Records of a sweep follow each other without gaps, and sweeps come in order; a
 data record holds at least one frame. :class:`Journal` reads a journal
-by memory-mapping it: the header, then records until the file ends, a record is cut
+: the header, then records until the file ends, a record is cut
 (its whole frames are kept), or the bytes stop making sense (a zero-filled tail after
 a power cut). It offers the read interface the file writers stream from
 (:func:`rig.recording.write_recording`), so converting a journal of any length takes
-bounded memory.
+bounded memory. It reads with positioned reads (``os.pread``) rather than a memory
+map, so that even the pages it has read do not add up in the process's memory.
 """
 
 import json
-import mmap
 import os
 import socket
 import struct
@@ -62,11 +62,17 @@ def encode_header(names, units, sample_interval_s, acquisition, metadata, target
     return _HEAD.pack(MAGIC, VERSION, 0, len(text)) + text
 
 
+def data_head(sweep, first_sample, frames):
+    """The bytes before a data record's frames (an (n, channels) C-contiguous array in
+    the journal's dtype); write them, then the frames themselves (no copy)."""
+    return (_RECORD.pack(DATA, _DATA.size + frames.nbytes)
+            + _DATA.pack(sweep, frames.shape[0], first_sample))
+
+
 def encode_data(sweep, first_sample, frames):
-    """A data record: frames is an (n, channels) array already in the journal's dtype."""
-    payload = _DATA.pack(sweep, frames.shape[0], first_sample)
-    body = np.ascontiguousarray(frames).tobytes()
-    return _RECORD.pack(DATA, len(payload) + len(body)) + payload + body
+    """A whole data record as bytes (see :func:`data_head`)."""
+    frames = np.ascontiguousarray(frames)
+    return data_head(sweep, first_sample, frames) + frames.tobytes()
 
 
 def encode_event(time_s, sweep, sample, text):
@@ -86,7 +92,7 @@ def is_journal(path):
 
 
 class Journal:
-    """A journal opened for reading (memory-mapped). Use as a context manager or call
+    """A journal opened for reading. Use as a context manager or call
     :meth:`close`. Raises VrigError if the file is not a journal or is cut inside its
     header (it then holds no samples).
 
@@ -99,10 +105,8 @@ class Journal:
     def __init__(self, path):
         self.path = path
         try:
-            with open(path, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                self._map = (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-                             if size else b"")
+            self._file = open(path, "rb")
+            size = os.fstat(self._file.fileno()).st_size
         except OSError as exc:
             raise VrigError(f"cannot read journal {path}: {exc.strerror or exc}") from None
         try:
@@ -113,17 +117,18 @@ class Journal:
             raise
 
     def _parse_header(self, size):
-        if size < _HEAD.size or bytes(self._map[: len(MAGIC)]) != MAGIC:
+        head = self._pread(_HEAD.size, 0)
+        if size < _HEAD.size or head[: len(MAGIC)] != MAGIC:
             raise VrigError(f"{self.path} is not a vRig recording journal, or it was cut "
                             "before its header was complete (it then holds no samples)")
-        _, version, _, length = _HEAD.unpack_from(self._map, 0)
+        _, version, _, length = _HEAD.unpack_from(head, 0)
         if version != VERSION:
             raise VrigError(f"{self.path} is a journal of version {version}; this vRig "
                             f"reads version {VERSION}")
         if length > MAX_HEADER_BYTES or _HEAD.size + length > size:
             raise VrigError(f"{self.path} was cut inside its header: it holds no samples")
         try:
-            info = json.loads(bytes(self._map[_HEAD.size: _HEAD.size + length]).decode("utf-8"))
+            info = json.loads(self._pread(length, _HEAD.size).decode("utf-8"))
             self.names = [str(n) for n in info["names"]]
             self.units = {n: str(info["units"][n]) for n in self.names}
             self.dtype = np.dtype(info["dtype"])
@@ -151,11 +156,12 @@ class Journal:
             if position + _RECORD.size > size:
                 self.complete = False
                 break
-            kind, length = _RECORD.unpack_from(self._map, position)
+            heads = self._pread(_RECORD.size + _DATA.size, position)
+            kind, length = _RECORD.unpack_from(heads, 0)
             body = position + _RECORD.size
             available = min(length, size - body)
             if kind == DATA and available >= _DATA.size:
-                sweep, n, first = _DATA.unpack_from(self._map, body)
+                sweep, n, first = _DATA.unpack_from(heads, _RECORD.size)
                 whole = min(n, (available - _DATA.size) // self._frame_bytes)
                 sane = (n > 0 and length == _DATA.size + n * self._frame_bytes
                         and sweep <= len(expected) and expected.get(sweep, first) == first
@@ -177,7 +183,7 @@ class Journal:
                     self.complete = False
                     break
                 try:
-                    event = json.loads(bytes(self._map[body: body + length]).decode("utf-8"))
+                    event = json.loads(self._pread(length, body).decode("utf-8"))
                     self.events.append({"time_s": float(event["time_s"]),
                                         "sweep": int(event["sweep"]),
                                         "sample": int(event["sample"]),
@@ -227,11 +233,11 @@ class Journal:
             if begin >= stop:
                 break
             lo, hi = max(start, begin), min(stop, begin + int(self._count[r]))
-            frames = np.frombuffer(self._map, dtype=self.dtype,
-                                   count=(hi - begin) * len(self.names),
-                                   offset=int(self._offset[r])).reshape(-1, len(self.names))
+            width = len(self.names) * self.dtype.itemsize
+            raw = self._pread((hi - lo) * width, int(self._offset[r]) + (lo - begin) * width)
+            frames = np.frombuffer(raw, dtype=self.dtype).reshape(-1, len(self.names))
             for array, column in zip(out, columns):
-                array[lo - start: hi - start] = frames[lo - begin:, column]
+                array[lo - start: hi - start] = frames[:, column]
         return out
 
     def value_range(self, name):
@@ -259,9 +265,21 @@ class Journal:
 
     def close(self):
         """Release the memory map (safe to call twice)."""
-        if isinstance(self._map, mmap.mmap):
-            self._map.close()
-        self._map = b""
+        if getattr(self, "_file", None) is not None:
+            self._file.close()
+            self._file = None
+
+    def _pread(self, n, offset):
+        """Up to n bytes at offset (fewer at the end of the file)."""
+        chunks = []
+        while n > 0:
+            data = os.pread(self._file.fileno(), n, offset)
+            if not data:
+                break
+            chunks.append(data)
+            n -= len(data)
+            offset += len(data)
+        return b"".join(chunks)
 
     def __enter__(self):
         return self

@@ -223,7 +223,8 @@ class JournalWriter:
             frames = np.empty((item.n, len(self._names)), dtype=self._dtype)
             for c, name in enumerate(self._names):
                 frames[:, c] = item.signals.get(name, np.nan)
-            self._append(jn.encode_data(item.sweep, item.first, frames))
+            self._append(jn.data_head(item.sweep, item.first, frames))
+            self._append(memoryview(frames).cast("B"))
             with self.lock:
                 self.progress.simulated_s += item.n * self._interval
             if self.items.bytes == 0:
