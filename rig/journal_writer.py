@@ -151,18 +151,20 @@ class JournalWriter:
     """The writer and finisher threads of one live recording.
 
     folder: where the files go; name_for(index): the final file name of the index-th
-    file of the series (1, 2, ...); extension: '.abf', '.nwb', '.npz' or '.csv';
+    file of the series (1, 2, ...); next_index(start): the first index from start that
+    is free on disk; extension: '.abf', '.nwb', '.npz' or '.csv';
     opener(path): the binary file object journals are written through (tests inject
     a full or stalled disk); disk_usage(folder): like shutil.disk_usage; clock: s;
     reserve_bytes: free space never to go below.
     """
 
-    def __init__(self, items, folder, name_for, extension, opener=None,
+    def __init__(self, items, folder, name_for, next_index, extension, opener=None,
                  disk_usage=shutil.disk_usage, clock=time.monotonic,
                  reserve_bytes=RESERVE_BYTES):
         self.items = items
         self.folder = Path(folder)
         self.name_for = name_for
+        self.next_index = next_index
         self.extension = extension
         self.opener = opener or (lambda path: open(path, "xb"))
         self.disk_usage = disk_usage
@@ -240,14 +242,10 @@ class JournalWriter:
             self.progress.bytes_written += len(data)
 
     def _start_run(self, run):
-        self._index += 1
-        while True:
-            name = self.name_for(self._index)
-            target = self.folder / name
-            journal = target.with_name(name + jn.SUFFIX)
-            if not target.exists() and not journal.exists():
-                break
-            self._index += 1
+        self._index = self.next_index(self._index + 1)
+        name = self.name_for(self._index)
+        target = self.folder / name
+        journal = target.with_name(name + jn.SUFFIX)
         self._names = tuple(run.names)
         self._interval = run.sample_interval_s
         header = jn.encode_header(run.names, run.units, run.sample_interval_s,

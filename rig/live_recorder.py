@@ -48,7 +48,8 @@ QUEUE_BYTES = 64 * 1024 * 1024
 MAX_FILE_FRAMES = {".abf": (2 ** 31 - 1) // 16}
 STATES = ("recording", "finishing", "done", "failed")
 
-__all__ = ["LiveRecorder", "RecorderStatus", "recover_journals", "default_base_name"]
+__all__ = ["LiveRecorder", "RecorderStatus", "recover_journals", "default_base_name",
+           "next_free_index", "series_name"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,21 @@ class RecorderStatus:
 def default_base_name(stamp=None):
     """'vrig-20240131' for today (stamp: a time.struct_time)."""
     return time.strftime("vrig-%Y%m%d", stamp or time.localtime())
+
+
+def series_name(base_name, extension, index):
+    """The index-th file name of a series (1, 2, ...): name.abf, name-2.abf, ..."""
+    return f"{base_name}{'' if index == 1 else f'-{index}'}{extension}"
+
+
+def next_free_index(folder, base_name, extension, start=1):
+    """The first index from start whose file and journal do not exist in folder."""
+    index = start
+    while True:
+        name = series_name(base_name, extension, index)
+        if not (Path(folder) / name).exists() and not (Path(folder) / (name + ".part")).exists():
+            return index
+        index += 1
 
 
 def check_base_name(name):
@@ -153,13 +169,15 @@ class LiveRecorder:
         self._reason = ""  # why stop() was called, if the recorder stopped itself
         self._stop_lock = threading.Lock()
         self._run = None  # _RunState of the file being filled (calling thread only)
-        self._writer = JournalWriter(self._queue, self.folder, self._name_for, self.extension,
+        self._writer = JournalWriter(self._queue, self.folder, self._name_for,
+                                     lambda start: next_free_index(self.folder, self.base_name,
+                                                                   self.extension, start),
+                                     self.extension,
                                      opener=opener, disk_usage=disk_usage, clock=clock,
                                      reserve_bytes=reserve_bytes)
 
     def _name_for(self, index):
-        suffix = "" if index == 1 else f"-{index}"
-        return f"{self.base_name}{suffix}{self.extension}"
+        return series_name(self.base_name, self.extension, index)
 
     # --- the calling thread -----------------------------------------------------------
 

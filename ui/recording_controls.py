@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QDialog, QFrame, QLabel, QVBoxLayout
 from rig import commands as c
 from rig.errors import VrigError
 from rig.journal_writer import format_bytes, recover_journals
-from rig.live_recorder import LiveRecorder
+from rig.live_recorder import LiveRecorder, next_free_index, series_name
 from ui.recording_settings import RecordingSettings, RecordingSettingsDialog
 
 POLL_MS = 250
@@ -62,7 +62,12 @@ class RecordingStatus(QFrame):
 
     def show_idle(self, settings):
         """Where the next recording goes."""
-        name = f"{settings.file_base()}{settings.extension}"
+        base = settings.file_base()
+        try:
+            index = next_free_index(settings.folder, base, settings.extension)
+        except OSError:
+            index = 1
+        name = series_name(base, settings.extension, index)
         self.file_label.setText(f"next: {name}")
         self.file_label.setToolTip(f"Rec (R) records to {settings.folder / name}; "
                                    "File > Recording settings... to change")
@@ -76,7 +81,9 @@ class RecordingStatus(QFrame):
             self.file_label.setText(f"\u25cf REC {name}")
         else:
             self.file_label.setText(f"finishing {current.name if current else ''}".strip())
-        self.file_label.setToolTip(str(current.parent if current else folder))
+        saved = "\n".join(p.name for p in status.files)
+        self.file_label.setToolTip(f"in {current.parent if current else folder}"
+                                   + (f"\nsaved so far:\n{saved}" if saved else ""))
         free = "" if status.free_bytes is None else f"  free {format_bytes(status.free_bytes)}"
         self.figures_label.setText(f"{format_elapsed(status.simulated_s)}  "
                                    f"{format_bytes(status.bytes_written)}{free}")
@@ -233,8 +240,11 @@ class RecordingController(QObject):
             return
         if event.kind == "stopped":
             self.stop()
-        elif event.kind in ("protocol_started", "protocol_done"):
-            self.recorder.note(f"{event.kind.replace('_', ' ')}: {event.text}")
+        elif event.kind == "protocol_started":
+            # Events come after the chunks of their drain, so this lands in the file the
+            # protocol's first sweep opened (or at the end of the file before it). The end
+            # of a protocol needs no note: its file ends there.
+            self.recorder.note(f"protocol started: {event.text}")
 
     def _metadata(self, chunk):
         """A new file's metadata (called by the recorder when a file starts)."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from rig.errors import VrigError
+from rig.journal_writer import format_bytes
 from rig.live_recorder import DEFAULT_SIGNALS, check_base_name, default_base_name
 from rig.recording import FORMATS
 
@@ -26,6 +27,9 @@ RATES_KHZ = (5.0, 10.0, 20.0, 50.0, 100.0)
 DEFAULT_RATE_KHZ = 50.0
 FORMAT_NAMES = {".abf": "ABF (Axon, pyABF, Clampfit, neo)", ".nwb": "NWB (Neurodata Without Borders)",
                 ".npz": "NPZ (numpy arrays)", ".csv": "CSV (text; large)"}
+BYTES_PER_VALUE = {".abf": 2, ".nwb": 8, ".npz": 8, ".csv": 11}  # about, in the final file
+UNCHECKED_STYLE = ("QListWidget::indicator:unchecked { border: 1px solid #8a94a3; "
+                   "background: #0f1215; width: 11px; height: 11px; }")
 KEYS = ("record_folder", "record_base_name", "record_format", "record_signals",
         "record_rate_khz")
 
@@ -161,14 +165,24 @@ class RecordingSettingsDialog(QDialog):
         form.addRow("Rate (continuous)", self.rate_combo)
         self.signal_list = QListWidget()
         self.signal_list.setObjectName("RecordSignals")
+        self.signal_list.setStyleSheet(UNCHECKED_STYLE)
+        units = dict(available)
         names = [n for n, _ in available]
         for name in [n for n in settings.signals if n not in names] + names:
-            item = QListWidgetItem(name)
+            item = QListWidgetItem(_label(name, units.get(name)))
+            item.setData(Qt.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Checked if name in settings.signals else Qt.Unchecked)
             self.signal_list.addItem(item)
-        self.signal_list.setMaximumHeight(160)
+        self.signal_list.setMaximumHeight(170)
         form.addRow("Signals", self.signal_list)
+        self.size_label = QLabel("")
+        self.size_label.setObjectName("RecordSize")
+        form.addRow("", self.size_label)
+        self.signal_list.itemChanged.connect(self._show_size)
+        self.format_combo.currentIndexChanged.connect(self._show_size)
+        self.rate_combo.currentIndexChanged.connect(self._show_size)
+        self._show_size()
         self.error_label = QLabel("")
         self.error_label.setStyleSheet("color: #ff8080;")
         self.error_label.setWordWrap(True)
@@ -179,6 +193,18 @@ class RecordingSettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
+
+    def _checked(self):
+        return tuple(self.signal_list.item(i).data(Qt.UserRole)
+                     for i in range(self.signal_list.count())
+                     if self.signal_list.item(i).checkState() == Qt.Checked)
+
+    def _show_size(self, *_):
+        """About how much a simulated hour of continuous recording takes on disk."""
+        per_s = (len(self._checked()) * self.rate_combo.currentData() * 1e3
+                 * BYTES_PER_VALUE[self.format_combo.currentData()])
+        self.size_label.setText(f"about {format_bytes(per_s * 3600)} per hour recorded "
+                                "(continuous; at 10x that hour takes 6 minutes)")
 
     def _choose_folder(self):
         folder = QFileDialog.getExistingDirectory(self, "Recording folder", self.folder_edit.text())
@@ -191,8 +217,7 @@ class RecordingSettingsDialog(QDialog):
         if not text:
             raise VrigError("choose a folder to record to")
         name = self.name_edit.text().strip()
-        signals = tuple(self.signal_list.item(i).text() for i in range(self.signal_list.count())
-                        if self.signal_list.item(i).checkState() == Qt.Checked)
+        signals = self._checked()
         if not signals:
             raise VrigError("tick at least one signal to record")
         extension = self.format_combo.currentData()
@@ -213,3 +238,11 @@ class RecordingSettingsDialog(QDialog):
     def result_settings(self):
         """The settings accepted (or the ones it was opened with)."""
         return self._settings
+
+
+def _label(name, unit):
+    """'Vm (mV)' for a signal and its SI unit; the name alone for gates."""
+    from rig.recording import FILE_UNITS
+
+    file_unit = FILE_UNITS.get(unit, ("",))[0] if unit is not None else ""
+    return f"{name} ({file_unit})" if file_unit else name

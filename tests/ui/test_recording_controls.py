@@ -302,8 +302,10 @@ def test_the_dialog_edits_and_validates(qtbot, tmp_path):
     dialog.name_edit.setText("cell 7")
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData(".npz"))
     dialog.rate_combo.setCurrentIndex(dialog.rate_combo.findData(100.0))
-    items = {dialog.signal_list.item(i).text(): dialog.signal_list.item(i)
+    items = {dialog.signal_list.item(i).data(Qt.UserRole): dialog.signal_list.item(i)
              for i in range(dialog.signal_list.count())}
+    assert dialog.signal_list.item(0).text() == "Vm (mV)"
+    assert dialog.size_label.text().startswith("about 8.64 GB per hour")  # 3 x 100 kHz x 8 B
     items["INa"].setCheckState(Qt.Checked)
     items["Im"].setCheckState(Qt.Unchecked)
     assert dialog.settings() == RecordingSettings(tmp_path, "cell 7", ".npz",
