@@ -43,9 +43,9 @@ from rig.recording import FORMATS
 COMMAND_UNIT = {"VC": "V", "CC": "A", "I0": "A"}
 DEFAULT_SIGNALS = ("Vm", "Im", "command")
 QUEUE_BYTES = 64 * 1024 * 1024
-# samples per channel in one file, so every format can hold it (ABF counts all
-# channels' samples in a signed 32-bit number)
-MAX_FILE_FRAMES = {".abf": (2 ** 31 - 1) // 16}
+# samples of all channels in one file, so every format can hold it (ABF counts them in
+# a signed 32-bit number): a longer stretch continues in the next file of the series
+MAX_FILE_SAMPLES = {".abf": 2 ** 31 - 1}
 STATES = ("recording", "finishing", "done", "failed")
 
 __all__ = ["LiveRecorder", "RecorderStatus", "recover_journals", "default_base_name",
@@ -164,7 +164,8 @@ class LiveRecorder:
         self._units = dict(units)
         self._metadata = metadata
         self._queue = ByteQueue(queue_bytes)
-        self._max_frames = MAX_FILE_FRAMES.get(self.extension)
+        limit = MAX_FILE_SAMPLES.get(self.extension)
+        self._max_frames = None if limit is None else limit // len(self.signals)
         self._accepting = True
         self._reason = ""  # why stop() was called, if the recorder stopped itself
         self._stop_lock = threading.Lock()

@@ -415,3 +415,20 @@ def test_a_journal_being_written_is_not_recovered(tmp_path):
     disk.release.set()
     rec.stop()
     assert finished(rec).files == (tmp_path / "cell.npz",)
+
+
+def test_a_stretch_too_long_for_one_abf_continues_in_the_next_file(tmp_path, monkeypatch):
+    pytest.importorskip("pyabf")
+    from rig import live_recorder
+
+    monkeypatch.setattr(live_recorder, "MAX_FILE_SAMPLES", {".abf": 3 * 1000})  # 1000 frames
+    chunks = Source().chunks(10)
+    rec = recorder(tmp_path, ".abf")
+    rec.write(chunks)
+    rec.stop()
+    status = finished(rec)
+    assert [p.name for p in status.files] == ["cell.abf", "cell-2.abf", "cell-3.abf"]
+    lengths = [load_recording(p).sweep_lengths[0] for p in status.files]
+    assert lengths == [1000, 1000, 500]
+    starts = [float(load_recording(p).metadata["start_time_s"]) for p in status.files]
+    np.testing.assert_allclose(starts, [0.0, 1000 * DT, 2000 * DT], atol=1e-9)
