@@ -35,8 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from rig.errors import VrigError
+from rig.journal_finish import recover_journals
 from rig.journal_writer import (RESERVE_BYTES, ByteQueue, Data, JournalWriter, Note, Run,
-                                Stop, format_bytes, recover_journals)
+                                Stop, format_bytes)
 from rig.output_files import name_limit
 from rig.recording import FORMATS
 

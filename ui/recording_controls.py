@@ -27,7 +27,8 @@ from PySide6.QtWidgets import QDialog, QFrame, QLabel, QVBoxLayout
 
 from rig import commands as c
 from rig.errors import VrigError
-from rig.journal_writer import format_bytes, recover_journals
+from rig.journal_finish import recover_journals
+from rig.journal_writer import format_bytes
 from rig.live_recorder import LiveRecorder, next_free_index, series_name
 from ui.recording_settings import RecordingSettings, RecordingSettingsDialog
 

@@ -14,7 +14,7 @@ import pytest
 from rig import journal as jn
 from rig.commands import Chunk
 from rig.errors import VrigError
-from rig.journal_writer import recover_journals
+from rig.journal_finish import recover_journals
 from rig.live_recorder import LiveRecorder
 from rig.recording import load_recording
 
