@@ -143,6 +143,7 @@ class Journal:
                 or not self.sample_interval_s > 0:
             raise VrigError(f"{self.path} has a damaged journal header")
         self._frame_bytes = self.dtype.itemsize * len(self.names)
+        self._value_ranges = None
         self._data_start = _HEAD.size + length
 
     def _scan(self, size):
@@ -156,7 +157,8 @@ class Journal:
             if position + _RECORD.size > size:
                 self.complete = False
                 break
-            heads = self._pread(_RECORD.size + _DATA.size, position)
+            self._file.seek(position)  # buffered: cheap for the small reads of the scan
+            heads = self._file.read(_RECORD.size + _DATA.size)
             kind, length = _RECORD.unpack_from(heads, 0)
             body = position + _RECORD.size
             available = min(length, size - body)
@@ -227,29 +229,46 @@ class Journal:
             return out
         b, e = int(self._ranges[sweep]), int(self._ranges[sweep + 1])
         rel_first = self._first[b:e] - self._starts[sweep]
-        first_record = b + max(int(np.searchsorted(rel_first, start, side="right")) - 1, 0)
-        for r in range(first_record, e):
+        first = b + max(int(np.searchsorted(rel_first, start, side="right")) - 1, 0)
+        last = b + int(np.searchsorted(rel_first, stop, side="left"))  # records first..last-1
+        width = len(self.names) * self.dtype.itemsize
+        # one read for the whole span of records (they follow each other in the file)
+        span_start = int(self._offset[first])
+        span = self._pread(int(self._offset[last - 1] + self._count[last - 1] * width)
+                           - span_start, span_start)
+        for g0, k in _uniform_groups(self._offset[first:last], self._count[first:last], width):
+            r = first + g0
+            n = int(self._count[r])
+            stride = _RECORD.size + _DATA.size + n * width
+            base = np.frombuffer(span, dtype=self.dtype, offset=int(self._offset[r]) - span_start,
+                                 count=((k - 1) * stride + n * width) // self.dtype.itemsize)
+            # k records of n frames each, a fixed stride apart: one strided view
+            frames = np.lib.stride_tricks.as_strided(
+                base, shape=(k, n, len(self.names)),
+                strides=(stride, width, self.dtype.itemsize), writeable=False)
             begin = int(self._first[r] - self._starts[sweep])
-            if begin >= stop:
-                break
-            lo, hi = max(start, begin), min(stop, begin + int(self._count[r]))
-            width = len(self.names) * self.dtype.itemsize
-            raw = self._pread((hi - lo) * width, int(self._offset[r]) + (lo - begin) * width)
-            frames = np.frombuffer(raw, dtype=self.dtype).reshape(-1, len(self.names))
+            lo, hi = max(start, begin), min(stop, begin + k * n)
             for array, column in zip(out, columns):
-                array[lo - start: hi - start] = frames[:, column]
+                array[lo - start: hi - start] = frames[:, :, column].reshape(-1)[lo - begin: hi - begin]
         return out
 
     def value_range(self, name):
-        """(lowest, highest) finite value of a signal (SI), or None if it has none."""
-        low, high = np.inf, -np.inf
-        for k, n in enumerate(self.sweep_lengths):
-            for start in range(0, int(n), BLOCK_SAMPLES):
-                values = self.read(k, start, start + BLOCK_SAMPLES, [name])[0]
-                values = values[np.isfinite(values)]
-                if values.size:
-                    low, high = min(low, float(values.min())), max(high, float(values.max()))
-        return (low, high) if low <= high else None
+        """(lowest, highest) finite value of a signal (SI), or None if it has none.
+        The first call reads every channel's range in one pass."""
+        if self._value_ranges is None:
+            low = np.full(len(self.names), np.inf)
+            high = np.full(len(self.names), -np.inf)
+            for k, n in enumerate(self.sweep_lengths):
+                for start in range(0, int(n), BLOCK_SAMPLES):
+                    for c, values in enumerate(self.read(k, start, start + BLOCK_SAMPLES,
+                                                         self.names)):
+                        values = values[np.isfinite(values)]
+                        if values.size:
+                            low[c] = min(low[c], values.min())
+                            high[c] = max(high[c], values.max())
+            self._value_ranges = {n: (float(lo), float(hi)) if lo <= hi else None
+                                  for n, lo, hi in zip(self.names, low, high)}
+        return self._value_ranges[name]
 
     def to_recording(self):
         """The whole journal as an in-memory :class:`rig.recording.Recording`."""
@@ -264,7 +283,7 @@ class Journal:
                          self.sample_interval_s, dict(self.metadata))
 
     def close(self):
-        """Release the memory map (safe to call twice)."""
+        """Close the file (safe to call twice)."""
         if getattr(self, "_file", None) is not None:
             self._file.close()
             self._file = None
@@ -295,3 +314,16 @@ def load_journal(path):
         if journal.n_samples == 0:
             raise VrigError(f"journal {path} holds no samples")
         return journal.to_recording()
+
+
+def _uniform_groups(offsets, counts, width):
+    """(first index, length) of runs of records with equal frame counts that follow
+    each other directly (no event record between), so that they can be read as one
+    strided array."""
+    if offsets.size == 0:
+        return []
+    expected = offsets[:-1] + counts[:-1] * width + _RECORD.size + _DATA.size
+    breaks = np.flatnonzero((counts[1:] != counts[:-1]) | (offsets[1:] != expected)) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [offsets.size]])
+    return list(zip(starts.tolist(), (ends - starts).tolist()))
