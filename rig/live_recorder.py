@@ -18,7 +18,8 @@ Lifecycle:
    sample interval changes, after a gap (acquisition stopped and started again), and
    before a file would outgrow its format. Each file's metadata comes from
    ``metadata(chunk)`` at its first chunk, plus the mode, sample rate, acquisition
-   kind, wall-clock start, and the events in it (mode changes, drugs, notes).
+   kind, wall-clock start, and the events in it (a protocol's start, mode changes,
+   drugs, notes).
 4. ``stop()`` returns at once; the files are finished on the recorder's threads.
    ``wait(timeout)`` blocks until they are final. ``status()`` is a frozen snapshot
    for a display to poll.
@@ -234,6 +235,9 @@ class LiveRecorder:
         })
         self._queue.put(Run(tuple(names), units, chunk.sample_interval_s,
                             meta["acquisition"], meta))
+        if episodic:
+            self._queue.put(Note(f"protocol started: {meta.get('protocol', '')}".strip(),
+                                 start_s))
         self._run = _RunState(chunk, names)
         return self._run
 

@@ -240,16 +240,11 @@ class RecordingController(QObject):
             self.recorder.write(chunks)
 
     def on_event(self, event):
-        """Note runner events in the file; acquisition stopping ends the recording."""
-        if self.recorder is None:
-            return
-        if event.kind == "stopped":
+        """Acquisition stopping ends the recording. (The events a file records come
+        from the chunks themselves, exactly placed: a protocol's start, mode changes,
+        drugs. A runner event arrives after the chunks of its drain, too late to place.)"""
+        if self.recorder is not None and event.kind == "stopped":
             self.stop()
-        elif event.kind == "protocol_started":
-            # Events come after the chunks of their drain, so this lands in the file the
-            # protocol's first sweep opened (or at the end of the file before it). The end
-            # of a protocol needs no note: its file ends there.
-            self.recorder.note(f"protocol started: {event.text}")
 
     def _metadata(self, chunk):
         """A new file's metadata (called by the recorder when a file starts)."""

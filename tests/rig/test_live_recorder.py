@@ -118,6 +118,7 @@ def test_one_file_per_run_like_clampex(tmp_path):
         meta = {"cell": "hh-squid"}
         if chunk.kind == "sweep":
             meta["protocol_json"] = json.dumps(protocol)
+            meta["protocol"] = "family"
         return meta
 
     cc = src.chunks(4, "CC")
@@ -148,6 +149,9 @@ def test_one_file_per_run_like_clampex(tmp_path):
         if acquisition == "episodic":
             assert back.n_sweeps == len({c.sweep for c in chunks})
             assert json.loads(back.metadata["protocol_json"]) == protocol
+            events = json.loads(back.metadata["events"])
+            assert [e["text"] for e in events] == ["protocol started: family"]
+            assert events[0]["time_s"] == pytest.approx(chunks[0].time_s - 100 * DT)
             for k in range(back.n_sweeps):
                 mine = [c for c in chunks if c.sweep == k]
                 np.testing.assert_array_equal(back.sweep("Vm", k),
