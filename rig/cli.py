@@ -3,18 +3,92 @@
 The console script is :func:`ui.cli.main`, which adds the window and the screenshot
 to the commands here (so that this package never imports Qt). Errors in what the
 user gave (files, names, values) print one line on stderr and exit with status 2;
-they never show a traceback.
+they never show a traceback. Text from the user (names, paths) is printed with control
+characters escaped, so a message is always one line.
+
+``vrig run`` streams the run into its output (bounded memory), writes it completely or
+not at all, shows progress on a terminal for runs longer than a few seconds, and on
+SIGTERM or SIGHUP removes its temporary files and exits with 128 + the signal number.
 """
 
 import argparse
+import signal
 import sys
+import threading
+import time
+from contextlib import contextmanager
 
 from rig import __version__, resources
 from rig.errors import VrigError
 from rig.pharmacology import parse_drug_option
 from rig.recording import check_output_path
+from rig.resources import printable
 
 EXIT_USAGE = 2
+PROGRESS_AFTER_S = 2.0  # runs shorter than this print no progress
+PROGRESS_EVERY_S = 0.25
+
+
+class Terminated(BaseException):
+    """A termination signal arrived (raised in the main thread, so that every
+    temporary file is removed on the way out)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def terminate_cleanly():
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` for the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class TerminalProgress:
+    """A progress line on a terminal (stderr), shown once a run has taken
+    PROGRESS_AFTER_S of wall time, and erased at the end.
+
+    label: what runs; clock: s (injected in tests)."""
+
+    def __init__(self, stream, label, clock=time.monotonic):
+        self.stream = stream
+        self.label = printable(label)[:60]
+        self.clock = clock
+        self.start = clock()
+        self.last = None
+        self.shown = False
+
+    def __call__(self, done_s, total_s, sweep, sweeps):
+        now = self.clock()
+        if now - self.start < PROGRESS_AFTER_S or (self.last is not None
+                                                    and now - self.last < PROGRESS_EVERY_S):
+            return
+        self.last = now
+        fraction = min(done_s / total_s, 1.0) if total_s > 0 else 0.0
+        elapsed = int(now - self.start)
+        self.stream.write(f"\rvrig: {self.label}: sweep {sweep + 1} of {sweeps}, "
+                          f"{100 * fraction:.0f}% of {total_s:.4g} s simulated, "
+                          f"{elapsed // 60}:{elapsed % 60:02d} elapsed\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        """Erase the line (if one was shown)."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -139,10 +213,12 @@ def build_rig(args):
 
 
 def cmd_run(args):
-    """Run a protocol and save the recording."""
+    """Run a protocol and save the recording (streamed; complete or not at all)."""
     from rig.protocol import load_protocol
+    from rig.run_to_file import run_to_file
 
-    check_output_path(args.output)
+    protect = (args.protocol,)  # `vrig run p.npz -o p.npz` must not replace the protocol
+    check_output_path(args.output, protect)
     protocol = load_protocol(args.protocol)
     bench = build_rig(args)
     leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
@@ -154,10 +230,23 @@ def cmd_run(args):
         raise VrigError(f"--filter-khz {corner / 1e3:g} is too close to the protocol's "
                         f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
                         f"use at most {0.45 * protocol.sample_rate_khz:g} kHz or 0 (bypass)")
-    recording = bench.run(protocol, leak_subtraction=leak_sub)
-    recording.save(args.output, signals=args.signals)
-    print(f"wrote {args.output}: {protocol.name}, {protocol.sweeps} sweep(s), "
-          f"{int(recording.sweep_lengths.sum())} samples")
+    progress = TerminalProgress(sys.stderr, protocol.name) if _is_terminal(sys.stderr) else None
+    try:
+        with terminate_cleanly():
+            samples = run_to_file(bench, protocol, args.output, args.signals, leak_sub,
+                                  progress, protect)
+    finally:
+        if progress is not None:
+            progress.close()
+    print(f"wrote {printable(args.output)}: {printable(protocol.name)}, {protocol.sweeps} "
+          f"sweep(s), {samples} samples")
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def cmd_membrane_test(args):
@@ -212,11 +301,30 @@ def main(argv=None, extend=None, handlers=None):
             return EXIT_USAGE
         return table[args.command](args) or 0
     except VrigError as exc:
-        print(f"vrig: error: {exc}", file=sys.stderr)
+        print(f"vrig: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("vrig: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"vrig: terminated by signal {exc.signum}; no output was written and the "
+              "temporary files were removed", file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:
+        # the reader went away (`vrig list protocols | head -1`): not an error of ours
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

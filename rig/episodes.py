@@ -104,6 +104,12 @@ def run_protocol(rig, protocol, progress=None, leak_subtraction=None):
                 buffers[name][piece.sweep, piece.first_sample: piece.first_sample + values.size] = values
         elif piece.kind == "sweep_done" and progress is not None:
             progress(piece.sweep, protocol.sweeps)
+    units_by_name, metadata = recording_info(rig, protocol, leak_subtraction)
+    return Recording(buffers, units_by_name, lengths, protocol.sample_interval_s, metadata)
+
+
+def recording_info(rig, protocol, leak_subtraction=None):
+    """(units {signal: SI unit}, metadata) of a recording of a protocol run on a Rig."""
     pn = leak_setting(protocol, leak_subtraction)
     units_by_name = dict(rig.signal_names())
     if pn:
@@ -113,7 +119,7 @@ def run_protocol(rig, protocol, progress=None, leak_subtraction=None):
     if pn:
         metadata["leak_subtraction"] = (f"P/N {pn.subsweeps} {pn.polarity} from "
                                         f"{pn.holding:g} mV")
-    return Recording(buffers, units_by_name, lengths, interval, metadata)
+    return units_by_name, metadata
 
 
 def _to_si(protocol, level):

@@ -7,12 +7,14 @@ the command), all recorded through one IntracellularElectrode. The other signals
 VC, channel currents, conductances, gates) are plain TimeSeries in acquisition. Data
 are SI float64 (conversion 1), so values and sweep lengths come back exactly.
 
+Sweeps are streamed from the sweep source (a Recording or a recording journal) into
+chunked HDF5 datasets, so memory stays bounded whatever the recording's length.
+
 Metadata: the protocol's JSON in NWBFile.protocol, the pipette solution in the
 electrode's description, the bath and drugs in NWBFile.pharmacology, and every vRig metadata entry as
 JSON in NWBFile.notes (read back into Recording.metadata).
 """
 
-import io
 import json
 import uuid
 from datetime import datetime, timezone
@@ -35,6 +37,34 @@ def _pynwb():
     return pynwb
 
 
+CHUNK_SAMPLES = 1 << 16
+BUFFER_CHUNKS = 16
+
+
+def _sweep_data(source, name, sweep):
+    """One sweep of one signal as an HDF5-ready iterator over the source (SI float64)."""
+    from hdmf.data_utils import GenericDataChunkIterator
+
+    class SweepData(GenericDataChunkIterator):
+        def __init__(self):
+            self._length = int(source.sweep_lengths[sweep])
+            chunk = min(self._length, CHUNK_SAMPLES)
+            super().__init__(chunk_shape=(chunk,),
+                             buffer_shape=(min(self._length, chunk * BUFFER_CHUNKS),))
+
+        def _get_data(self, selection):
+            part = selection[0]
+            return source.read(sweep, part.start or 0, part.stop or self._length, [name])[0]
+
+        def _get_maxshape(self):
+            return (self._length,)
+
+        def _get_dtype(self):
+            return np.dtype("float64")
+
+    return SweepData()
+
+
 def _series_name(signal, sweep):
     return f"{signal}_sweep{sweep:04d}"
 
@@ -49,6 +79,7 @@ def _clamp_series(icephys, mode):
 
 
 def _build(recording, names):
+    """The NWBFile of a sweep source's signals `names` (data still to be streamed)."""
     pynwb = _pynwb()
     from pynwb import icephys
 
@@ -82,12 +113,12 @@ def _build(recording, names):
         stimulus = response = None
         if stimulus_cls is not None and "command" in names:
             stimulus = stimulus_cls(name=_series_name("command", k), electrode=electrode,
-                                    data=recording.sweep("command", k), sweep_number=np.uint32(k),
+                                    data=_sweep_data(recording, "command", k), sweep_number=np.uint32(k),
                                     starting_time=start, **common)
             nwb.add_stimulus(stimulus)
         if response_name in names:
             response = response_cls(name=_series_name(response_name, k), electrode=electrode,
-                                    data=recording.sweep(response_name, k), sweep_number=np.uint32(k),
+                                    data=_sweep_data(recording, response_name, k), sweep_number=np.uint32(k),
                                     starting_time=start, **common)
             nwb.add_acquisition(response)
         if stimulus is not None or response is not None:
@@ -97,25 +128,23 @@ def _build(recording, names):
             if name in stored:
                 continue
             nwb.add_acquisition(pynwb.TimeSeries(
-                name=_series_name(name, k), data=recording.sweep(name, k),
+                name=_series_name(name, k), data=_sweep_data(recording, name, k),
                 unit=SI_UNITS[recording.units[name]], rate=rate, starting_time=start))
     if rows:
         nwb.add_icephys_simultaneous_recording(recordings=rows)
     return nwb
 
 
-def nwb_bytes(recording, names):
-    """The NWB (HDF5) file, as bytes, of a Recording's signals `names`."""
+def write_nwb(source, names, path):
+    """Write the signals `names` of a sweep source to an NWB (HDF5) file at path."""
     pynwb = _pynwb()
     import h5py
 
-    if recording.n_sweeps == 0:
-        raise VrigError("cannot write an empty recording as NWB")
-    nwb = _build(recording, names)
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h5, pynwb.NWBHDF5IO(file=h5, mode="w") as writer:
+    if source.n_sweeps == 0 or not int(np.min(source.sweep_lengths)) > 0:
+        raise VrigError("cannot write an empty recording (or an empty sweep) as NWB")
+    nwb = _build(source, names)
+    with h5py.File(path, "w") as h5, pynwb.NWBHDF5IO(file=h5, mode="w") as writer:
         writer.write(nwb)
-    return buffer.getvalue()
 
 
 def _signal_series(nwb):
@@ -130,7 +159,7 @@ def _signal_series(nwb):
 
 
 def read_nwb(path):
-    """A Recording from an NWB file written by :func:`nwb_bytes` (vRig's layout)."""
+    """A Recording from an NWB file written by :func:`write_nwb` (vRig's layout)."""
     pynwb = _pynwb()
     from rig.recording import Recording
 

@@ -12,6 +12,7 @@ engine and the designer's preview both call it.
 """
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -249,6 +250,10 @@ def protocol_from_dict(data):
         raise VrigError("protocol: name and description must be text (name up to 200 characters)",
                         field="name" if not isinstance(name, str) or len(name) > 200
                         else "description")
+    for key, text in (("name", name), ("description", description)):
+        if not resources.valid_text(text):
+            raise VrigError(f"protocol: {key} is not valid Unicode text (it holds a lone "
+                            f"surrogate: {resources.printable(text)[:60]})", field=key)
     sweeps = resources.number(data, "sweeps", "protocol", 1, MAX_SWEEPS, default=1)
     if sweeps != int(sweeps):
         raise VrigError(f"protocol: sweeps must be a whole number, got {sweeps:g}", field="sweeps")
@@ -302,7 +307,11 @@ def parse_protocol(text, source="protocol"):
 def load_protocol(name_or_path):
     """A Protocol from a file path or the name of a shipped protocol."""
     path = Path(name_or_path)
-    if path.suffix.lower() == ".json" or path.exists():
+    try:
+        is_file = path.suffix.lower() == ".json" or os.path.lexists(path)
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        is_file = True
+    if is_file:
         return protocol_from_dict(resources.read_json(path, "protocol"))
     return protocol_from_dict(resources.load_preset("protocols", str(name_or_path)))
 

@@ -5,24 +5,32 @@ In memory every signal is SI (V, A; gates dimensionless) in an array of shape
 columns are ``<name>_<unit>`` in ephys units (Vm_mV, Im_pA, command_mV or command_pA,
 INa_pA, ..., gNa_nS, ..., and the gates m, h, n without a unit).
 
-Files are written completely or not at all: to a temporary file beside the target,
-then renamed over it.
+Files are written completely or not at all (:func:`rig.output_files.atomic_output`),
+and streamed: the writers (:func:`write_recording`) read a *sweep source* a block at a
+time, so a file of any length takes bounded memory beyond the source itself. A sweep
+source has ``units``, ``sample_interval_s`` (s), ``metadata``, ``sweep_lengths``,
+``n_sweeps``, ``read(sweep, start, stop, names)`` (SI float64 arrays) and
+``value_range(name)``; a :class:`Recording` is one, and so is a recording journal
+(:class:`rig.journal.Journal`), which is how live and command-line recordings reach
+their files without being held in memory.
 """
 
-import io
 import json
 import os
-import tempfile
+import stat
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rig.errors import VrigError
+from rig.output_files import atomic_output, check_target
 
 FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
-FORMATS = (".csv", ".npz", ".abf", ".nwb")
+FORMATS = (".abf", ".nwb", ".npz", ".csv")
 BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
+BLOCK_SAMPLES = 1 << 16  # samples per channel a writer handles at a time
 
 
 @dataclass
@@ -68,82 +76,59 @@ class Recording:
 
     def save(self, path, signals="basic"):
         """Write a .csv, .npz, .abf or .nwb file (chosen by the extension), atomically."""
-        path = check_output_path(path)
-        names = self.selected(signals)
-        suffix = path.suffix.lower()
-        if suffix in (".abf", ".nwb"):
-            # optional extras: their libraries are imported only when asked for
-            from rig.export_abf import abf_bytes
-            from rig.export_nwb import nwb_bytes
+        write_recording(self, path, self.selected(signals))
 
-            data = (abf_bytes if suffix == ".abf" else nwb_bytes)(self, names)
-        else:
-            data = (self._csv_bytes if suffix == ".csv" else self._npz_bytes)(names)
-        _write_atomically(path, data)
+    def read(self, sweep, start, stop, names):
+        """Samples start..stop of one sweep of some signals (SI arrays, views)."""
+        stop = min(stop, int(self.sweep_lengths[sweep]))
+        return [self.signals[n][sweep, start:stop] for n in names]
 
-    def _file_arrays(self, names):
-        return [self.signals[n] * FILE_UNITS[self.units[n]][1] for n in names]
-
-    def _csv_bytes(self, names):
-        buffer = io.StringIO()
-        for key, value in self.metadata.items():
-            buffer.write(f"# {_one_line(key)}: {_one_line(value)}\n")
-        buffer.write(",".join(["sweep", "time_ms"] + self.column_names(names)) + "\n")
-        arrays = self._file_arrays(names)
-        time_ms = self.time() * 1e3
-        for k, n in enumerate(self.sweep_lengths):
-            block = np.column_stack([np.full(n, k), time_ms[:n]] + [a[k, :n] for a in arrays])
-            np.savetxt(buffer, block, delimiter=",",
-                       fmt=["%d", "%.5f"] + ["%.7g"] * len(names))
-        return buffer.getvalue().encode("utf-8")
-
-    def _npz_bytes(self, names):
-        buffer = io.BytesIO()
-        columns = dict(zip(self.column_names(names), self._file_arrays(names)))
-        np.savez_compressed(buffer, time_ms=self.time() * 1e3, sweep_lengths=self.sweep_lengths,
-                            metadata_json=np.array(json.dumps(self.metadata)), **columns)
-        return buffer.getvalue()
+    def value_range(self, name):
+        """(lowest, highest) finite value of a signal (SI), or None if it has none."""
+        values = self.signals[name]
+        finite = values[np.isfinite(values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else None
 
 
-def check_output_path(path):
-    """The path as a Path if a recording can be written there, else a VrigError."""
+def file_column(name, unit):
+    """The file's column name of a signal: 'Vm_mV', 'Im_pA', 'm'."""
+    file_unit = FILE_UNITS[unit][0]
+    return f"{name}_{file_unit}" if file_unit else name
+
+
+def write_recording(source, path, names):
+    """Stream the signals `names` of a sweep source (a Recording or a Journal) to a
+    .csv, .npz, .abf or .nwb file chosen by the extension; complete or not at all."""
+    path = check_output_path(path)
+    if not names:
+        raise VrigError(f"cannot write {path.name}: no signals chosen")
+    suffix = path.suffix.lower()
+    if suffix == ".abf":
+        from rig.export_abf import write_abf as writer
+    elif suffix == ".nwb":
+        from rig.export_nwb import write_nwb as writer
+    elif suffix == ".npz":
+        from rig.export_npz import write_npz as writer
+    else:
+        from rig.export_csv import write_csv as writer
+    with atomic_output(path) as temp:
+        writer(source, names, temp)
+
+
+def check_output_path(path, protect=()):
+    """The path as a Path if a recording can be written there, else a VrigError
+    (see :func:`rig.output_files.check_target`; protect: files not to overwrite)."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise VrigError(f"cannot write {path.name}: the extension must be one of "
+        raise VrigError(f"cannot write {path.name[:80]}: the extension must be one of "
                         f"{', '.join(FORMATS)}")
-    if not path.parent.is_dir():
-        raise VrigError(f"cannot write {path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise VrigError(f"cannot write {path}: it is a folder")
+    check_target(path, protect)
     return path
 
 
-def _one_line(text):
+def one_line(text):
     """Metadata text with line breaks folded, so it cannot break the CSV layout."""
     return " ".join(str(text).splitlines())
-
-
-def _write_atomically(path, data):
-    """Write bytes to a temporary file beside path, then rename it over path; on any
-    failure (or an interrupt) the temporary file is removed and path is untouched."""
-    try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    done = False
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-        done = True
-    except OSError as exc:
-        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if not done:
-            Path(temp).unlink(missing_ok=True)
 
 
 def _signal_from_column(column):
@@ -154,21 +139,35 @@ def _signal_from_column(column):
 
 
 def load_recording(path):
-    """Read a .csv, .npz, .abf or .nwb written by :meth:`Recording.save` back into a Recording."""
+    """Read a recording file back into a Recording: a .csv, .npz, .abf or .nwb written by
+    vRig (or any ABF that pyABF reads), or a recording journal (a ``.part`` file left by
+    a recording that was cut short), up to its last whole sample."""
+    from rig.journal import is_journal, load_journal
+
     path = Path(path)
-    if not path.exists():
-        raise VrigError(f"recording {path} does not exist")
-    if path.suffix.lower() == ".abf":
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise VrigError(f"recording {path} does not exist") from None
+    except OSError as exc:
+        raise VrigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise VrigError(f"cannot read {path}: it is not a regular file")
+    suffix = path.suffix.lower()
+    if is_journal(path):
+        return load_journal(path)
+    if suffix == ".abf":
         from rig.export_abf import read_abf
         return read_abf(path)
-    if path.suffix.lower() == ".nwb":
+    if suffix == ".nwb":
         from rig.export_nwb import read_nwb
         return read_nwb(path)
-    if path.suffix.lower() == ".npz":
+    if suffix == ".npz":
         return _load_npz(path)
-    if path.suffix.lower() == ".csv":
+    if suffix == ".csv":
         return _load_csv(path)
-    raise VrigError(f"cannot read {path.name}: expected one of {', '.join(FORMATS)}")
+    raise VrigError(f"cannot read {path.name}: expected one of {', '.join(FORMATS)} "
+                    "or a recording journal (.part)")
 
 
 def _load_npz(path):
@@ -177,16 +176,18 @@ def _load_npz(path):
             metadata = json.loads(str(data["metadata_json"]))
             lengths = data["sweep_lengths"]
             time_ms = data["time_ms"]
+            interval = (float(data["sample_interval_s"]) if "sample_interval_s" in data.files
+                        else (time_ms[1] - time_ms[0]) / 1e3 if time_ms.size > 1 else 0.0)
             columns = {k: data[k] for k in data.files
-                       if k not in ("metadata_json", "sweep_lengths", "time_ms")}
-    except (OSError, ValueError, KeyError) as exc:
+                       if k not in ("metadata_json", "sweep_lengths", "time_ms",
+                                    "sample_interval_s")}
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise VrigError(f"{path} is not a vRig recording: {exc}") from None
     signals, units = {}, {}
     for column, values in columns.items():
         name, unit, scale = _signal_from_column(column)
         signals[name] = values / scale
         units[name] = unit
-    interval = (time_ms[1] - time_ms[0]) / 1e3 if time_ms.size > 1 else 0.0
     return Recording(signals, units, lengths, interval, metadata)
 
 

@@ -2,6 +2,8 @@
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
 from rig.errors import VrigError
@@ -19,31 +21,104 @@ def preset_names(kind):
     return sorted(p.stem for p in (resources_dir() / kind).glob("*.json"))
 
 
-def read_json(path, what):
-    """Parse a JSON file, turning every failure into a VrigError naming the file."""
+def read_json(path, what, max_bytes=MAX_PRESET_BYTES):
+    """Parse a JSON file, turning every failure into a VrigError naming the file.
+
+    Only a regular file is read (a FIFO, a device such as /dev/zero or a symlink to
+    one is refused before reading), and at most max_bytes of it."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_PRESET_BYTES:
-            raise VrigError(f"{what} file {path} is larger than {MAX_PRESET_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise VrigError(f"{what} file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VrigError(f"cannot read {what} file {path}: {exc}") from None
-    return parse_json(text, f"{what} file {path}")
+        raise VrigError(f"{what} file {shown_path(path)} does not exist") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise VrigError(f"cannot read {what} file {shown_path(path)}: "
+                        f"{getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise VrigError(f"{what} file {shown_path(path)} is not a regular file (a "
+                                "folder, a pipe or a device); give a .json file")
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise VrigError(f"cannot read {what} file {shown_path(path)}: "
+                        f"{exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise VrigError(f"{what} file {shown_path(path)} is larger than {max_bytes} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VrigError(f"{what} file {shown_path(path)} is not UTF-8 text: {exc.reason} "
+                        f"at byte {exc.start}") from None
+    return parse_json(text, f"{what} file {shown_path(path)}")
+
+
+def shown_path(path, limit=120):
+    """A path for a message: escaped as by :func:`printable`, a very long one shortened."""
+    text = printable(str(path))
+    return text if len(text) <= limit else text[: limit // 2] + "..." + text[-limit // 2:]
+
+
+def printable(text):
+    """Text safe to print on one line of a terminal: control characters, line
+    separators and lone surrogates are shown as escapes (\\n, \\x1b, \\udcff)."""
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        elif code < 32 or code == 127 or 0x80 <= code < 0xA0 or code in (0x2028, 0x2029):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def parse_json(text, source):
-    """Parse JSON text; any failure (syntax, NaN/Infinity, absurd numbers, nesting)
-    becomes a VrigError naming the source."""
+    """Parse JSON text; any failure (syntax, NaN/Infinity, absurd numbers, nesting,
+    duplicate keys, text that is not valid Unicode) becomes a VrigError naming the
+    source and, where there is one, the key."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant,
+                          object_pairs_hook=lambda pairs: _object(pairs, source))
     except RecursionError:
         raise VrigError(f"{source} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, or an integer of over 4300 digits
         if isinstance(exc, VrigError):
             raise
         raise VrigError(f"{source} is not valid JSON: {exc}") from None
+
+
+def _object(pairs, source):
+    """A JSON object as a dict, refusing duplicate keys and lone surrogates."""
+    result = {}
+    for key, value in pairs:
+        if not valid_text(key):
+            raise VrigError(f"{source}: a key ({printable(key)[:40]}) is not valid Unicode "
+                            "(a lone surrogate); fix the file")
+        if key in result:
+            raise VrigError(f"{source}: key {printable(key)[:40]!r} appears twice; keep one",
+                            field=key)
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str) and not valid_text(item):
+                raise VrigError(f"{source}: field {printable(key)[:40]!r} is not valid Unicode "
+                                f"text ({printable(item)[:40]}: a lone surrogate)", field=key)
+            if isinstance(item, list):
+                stack.extend(item)
+        result[key] = value
+    return result
+
+
+def valid_text(text):
+    """True if text is valid Unicode (no lone surrogates), so it can be written out."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _reject_constant(name):
@@ -55,7 +130,7 @@ def load_preset(kind, name):
     names = preset_names(kind)
     if name not in names:
         raise VrigError(
-            f"unknown {kind[:-1]} preset {name!r}; available: {', '.join(names)}"
+            f"unknown {kind[:-1]} preset {printable(name)[:80]!r}; available: {', '.join(names)}"
         )
     return read_json(resources_dir() / kind / f"{name}.json", kind[:-1])
 

@@ -9,12 +9,18 @@ and the cell firing (a holding current above rheobase), offscreen. Measured:
 * ``chunk_to_screen_latency p50/p99``: from the runner putting a chunk on its queue to
   the end of the first frame painted after that chunk reached the scope; and the p99
   in periods of a 60 Hz display frame (16.7 ms; the target is <= 1);
-* ``realtime_ratio`` (simulated / wall time) and ``dropped_chunks`` of the same run.
+* ``realtime_ratio`` (simulated / wall time) and ``dropped_chunks`` of the same run;
+* then at 10x: ``10x_longest_frame_gap`` (the longest time between two painted frames,
+  the figure a freeze would show) without recording, and recording Vm, Im and the
+  command to an ABF file (the default): ``record_10x_longest_frame_gap``, its p99, the
+  realtime ratio, and the seconds the file took to be final after Stop
+  (``record_finish_after_stop``).
 """
 
 import os
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -56,7 +62,8 @@ def run_window_bench(seconds=5.0, size=(1280, 800), holding_pa=120.0):
             window.show()
             window.set_mode("CC")
             window.set_holding("CC", holding_pa)
-            return _measure(app, window, seconds, QEventLoop, QTimer)
+            figures = _measure(app, window, seconds, QEventLoop, QTimer)
+            return figures + _measure_recording(window, seconds, folder, QEventLoop, QTimer)
         finally:
             window.close()
 
@@ -108,3 +115,42 @@ def _wait(QEventLoop, QTimer, seconds):
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
+
+
+def _measure_recording(window, seconds, folder, QEventLoop, QTimer):
+    """Frame gaps at 10x without and with recording (see the module docstring)."""
+    from ui.recording_settings import RecordingSettings
+
+    window.recording.apply_settings(RecordingSettings(Path(folder), "bench", ".abf"))
+    combo = window.panel.speed_combo
+    combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemData(i) == 10.0))
+    _wait(QEventLoop, QTimer, 1.0)  # warm-up at the new speed
+    plain = _frame_gaps(window, seconds, QEventLoop, QTimer)
+    window.recording.start()
+    _wait(QEventLoop, QTimer, 1.0)
+    recording = _frame_gaps(window, seconds, QEventLoop, QTimer)
+    stopped = time.perf_counter()
+    window.recording.stop()
+    window.recording.finish(120.0)
+    finish_s = time.perf_counter() - stopped
+    return [
+        ("10x_longest_frame_gap", plain[0], "ms"),
+        ("10x_frame_gap_p99", plain[1], "ms"),
+        ("record_10x_longest_frame_gap", recording[0], "ms"),
+        ("record_10x_frame_gap_p99", recording[1], "ms"),
+        ("record_10x_realtime_ratio", recording[2], ""),
+        ("record_finish_after_stop", finish_s, "s"),
+    ]
+
+
+def _frame_gaps(window, seconds, QEventLoop, QTimer):
+    """(longest gap, p99 gap) between painted frames in ms, and the realtime ratio."""
+    scope, client = window.scopes.scope, window.client
+    frame_times = []
+    scope.frame_hook = lambda: frame_times.append(time.perf_counter())
+    sim0, wall0 = client.newest.time_s, time.perf_counter()
+    _wait(QEventLoop, QTimer, seconds)
+    ratio = (client.newest.time_s - sim0) / (time.perf_counter() - wall0)
+    scope.frame_hook = None
+    gaps = np.diff(frame_times) * 1e3 if len(frame_times) > 1 else np.array([np.nan])
+    return float(np.max(gaps)), float(np.percentile(gaps, 99)), ratio

@@ -9,6 +9,7 @@ import sys
 
 from rig import cli as rig_cli
 from rig.errors import VrigError
+from rig.resources import printable
 
 QT_XCB_PACKAGES = ("libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 "
                    "libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0")
@@ -92,7 +93,7 @@ def _screenshot(args):
     traces = [t for t in args.traces.split(",") if t]
     out = render(args.output, args.protocol, args.seconds, parse_size(args.size),
                  args.holding_pa, traces)
-    print(f"wrote {out}")
+    print(f"wrote {printable(out)}")
 
 
 def _bench(args):

@@ -1,7 +1,8 @@
 """The rig window: amplifier panel (left dock); scopes and protocol editor (centre tabs).
 
 It wires the views to :class:`ui.rig_client.RigClient` and owns the live recording
-and the saved settings. It never does physics and never touches the engine's state:
+and the saved settings; recording is :class:`ui.recording_controls.RecordingController`.
+It never does physics and never touches the engine's state:
 every change is a :mod:`rig.commands` object sent through the client.
 
 Keyboard: space starts/stops acquisition, R starts/stops recording, the arrow keys
@@ -10,13 +11,11 @@ turn the focused knob (the knob takes focus when the window opens).
 
 import json
 import time
-from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget,
-    QToolButton,
+    QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QToolButton,
 )
 
 from rig import commands as c
@@ -25,12 +24,12 @@ from rig.physics import check_temperature
 from rig.solutions import check_permeant, solution_from_dict
 from rig.engine import Rig
 from rig.errors import VrigError
-from rig.live_recorder import LiveRecorder, default_path
 from ui import analysis_panel, compensation_panel, membrane_test_window
 from ui import help as help_dialogs
 from ui.amplifier_panel import KNOB_RANGES, SPEEDS, AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.protocol_dock import ProtocolDock
+from ui.recording_controls import RecordingController
 from ui.rig_client import RigClient
 from ui.scope_area import ScopeArea
 from ui.settings_store import SavedSettings
@@ -40,6 +39,7 @@ DEFAULT_CELL = "hh-squid"
 FIRST_START_HOLDING_PA = 100.0
 STATUS_EVERY_S = 0.25  # status-bar figures update at 4 Hz: readable, and cheap
 ERROR_SHOW_MS = 15000
+RECORDING_FINISH_S = 120.0  # closing waits this long for the recording's files
 
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
@@ -61,7 +61,6 @@ class MainWindow(QMainWindow):
         options = options or WindowOptions()
         self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
         self.startup_problems = []  # what the window started without, as messages
-        self.recorder = None
         self.last_error = ""
         self.protocol = None  # the protocol running or last run
         self._status_at = 0.0
@@ -76,6 +75,7 @@ class MainWindow(QMainWindow):
                                              resources.preset_names("cells") else cell)
         self.scopes = ScopeArea(self.client.names_units, self.panel.mode)
         self.protocols = ProtocolDock()
+        self.recording = RecordingController(self)
         # Scopes and protocol editor share the centre as tabs: the designer's table and
         # preview need the room, and a 1280x800 projector cannot show both at once.
         self.tabs = QTabWidget()
@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(
                     f"protocol '{loaded.name}' is ready: Run protocol (F5) runs it", 15000)
         if options.record is not None:
-            self.start_recording(options.record)
+            self.recording.start(options.record)
 
     def _build_docks(self):
         amp = QDockWidget("Amplifier", self)
@@ -210,17 +210,7 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self):
         file_menu = self.menuBar().addMenu("&File")
-        choose = QAction("Recording &folder...", self)
-        choose.triggered.connect(self._choose_folder)
-        file_menu.addAction(choose)
-        group = QActionGroup(self)
-        self.format_actions = {}
-        for ext in (".csv", ".npz"):
-            action = QAction(f"Record as {ext}", self, checkable=True)
-            group.addAction(action)
-            file_menu.addAction(action)
-            self.format_actions[ext] = action
-        self.format_actions[".csv"].setChecked(True)
+        self.recording.add_menu_items(file_menu)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.Quit)
@@ -303,6 +293,8 @@ class MainWindow(QMainWindow):
         client.chunks.connect(self._on_chunks)
         client.event.connect(self._on_event)
         client.tick.connect(self._on_tick)
+        self.recording.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.recording.error.connect(self.show_error)
         panel.modeRequested.connect(self.set_mode)
         panel.holdingRequested.connect(lambda mode, value: client.send(c.SetHolding(mode, value)))
         panel.runClicked.connect(self.toggle_run)
@@ -365,8 +357,6 @@ class MainWindow(QMainWindow):
         self.scopes.set_style("episodic")
         self.tabs.setCurrentWidget(self.scopes)
         self.client.send(c.RunProtocol(protocol, speed=self.panel.speed()))
-        if self.recorder is not None:
-            self.recorder.note(f"protocol {protocol.to_json()}")
         self._clock = None
 
     def set_cell(self, name):
@@ -375,7 +365,7 @@ class MainWindow(QMainWindow):
         if rig is None:
             return
         was_running = self.client.running
-        self.stop_recording()
+        self.recording.stop()
         self.client.replace(rig)
         self.panel.set_running(False)
         self.panel.cell_combo.setCurrentText(name)
@@ -398,86 +388,14 @@ class MainWindow(QMainWindow):
 
     # --- recording --------------------------------------------------------------------
 
-    def record_folder(self):
-        """Where R records to (settings 'record_folder'; default: Documents/vrig)."""
-        folder = self.settings.value("record_folder", "")
-        if not folder:
-            docs = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation)
-            folder = str(Path(docs or Path.home()) / "vrig")
-        return Path(folder)
-
-    def _choose_folder(self):
-        folder = QFileDialog.getExistingDirectory(self, "Recording folder", str(self.record_folder()))
-        if folder:
-            self.settings.setValue("record_folder", folder)
-
-    def record_extension(self):
-        """'.csv' or '.npz', as chosen in the File menu."""
-        return next(ext for ext, a in self.format_actions.items() if a.isChecked())
-
     def toggle_record(self):
         """R: start or stop recording."""
-        if self.recorder is None:
-            self.start_recording()
-        else:
-            self.stop_recording()
-
-    def start_recording(self, path=None):
-        """Record from now on to path (default: a new file in the recording folder)."""
-        if self.recorder is not None:
-            return self.recorder.path
-        try:
-            if path is None:
-                folder = self.record_folder()
-                folder.mkdir(parents=True, exist_ok=True)
-                path = default_path(folder, time.strftime("%Y%m%d-%H%M%S"), self.record_extension())
-            metadata = self._metadata()
-            self.recorder = LiveRecorder(path, self.client.names_units, self.panel.mode,
-                                         metadata, signals="all")
-        except (VrigError, OSError) as exc:
-            self.show_error(f"cannot record: {exc}")
-            return None
-        self.panel.set_recording(True)
-        self.statusBar().showMessage(f"recording to {self.recorder.path}", 5000)
-        return self.recorder.path
-
-    def _metadata(self):
-        protocol = self.protocol if self.client.protocol_running else None
-        # metadata() reads settings only (names, solutions, reversal potentials).
-        meta = self.client.rig.metadata(protocol)
-        meta.update({
-            "acquisition": "episodic" if protocol else "continuous",
-            "mode": self.panel.mode,
-            "holding_VC_mV": f"{self.panel.holdings['VC']:g}",
-            "holding_CC_pA": f"{self.panel.holdings['CC']:g}",
-            "speed": "max" if self.panel.speed() is None else f"{self.panel.speed():g}x",
-            "recorded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-        })
-        return meta
-
-    def stop_recording(self):
-        """Finish the recording file (safe when not recording); returns its path."""
-        recorder, self.recorder = self.recorder, None
-        self.panel.set_recording(False)
-        if recorder is None:
-            return None
-        try:
-            path = recorder.stop()
-        except VrigError as exc:
-            self.show_error(str(exc))
-            return None
-        self.statusBar().showMessage(f"saved {path} ({recorder.samples} samples)", 8000)
-        return path
+        self.recording.toggle()
 
     # --- from the engine --------------------------------------------------------------
 
     def _on_chunks(self, chunks):
-        if self.recorder is not None:
-            try:
-                self.recorder.write(chunks)
-            except (OSError, ValueError) as exc:
-                self.show_error(f"recording stopped: {exc}")
-                self.stop_recording()
+        self.recording.on_chunks(chunks)
         self.scopes.scope.add_chunks(chunks)
         self.panel.show_chunks(chunks)
         self.bath.show_chunks(chunks)
@@ -506,7 +424,6 @@ class MainWindow(QMainWindow):
         elif kind == "stopped":
             self.panel.set_running(False)
             self.panel.set_protocol_running(False)
-            self.stop_recording()
         elif kind == "protocol_started":
             self.panel.set_running(True)
             self.panel.set_protocol_running(True)
@@ -523,8 +440,25 @@ class MainWindow(QMainWindow):
             self._clock = None
         elif kind == "error":
             self.show_error(event.text)
-        if self.recorder is not None and kind != "error":
-            self.recorder.note(f"{kind} {event.text} {event.sweep}/{event.sweeps}".strip())
+        self.recording.on_event(event)
+
+    def _confirm_quit(self):
+        """Ask (without blocking the scopes) whether to stop recording and quit."""
+        box = QMessageBox(QMessageBox.Question, "Quit while recording?",
+                          "vRig is recording. Quit, and finish the recording's files?",
+                          QMessageBox.NoButton, self)
+        quit_button = box.addButton("Finish recording and quit", QMessageBox.AcceptRole)
+        box.addButton("Keep recording", QMessageBox.RejectRole)
+        box.setModal(False)
+        box.buttonClicked.connect(lambda button: self._quit_confirmed()
+                                  if button is quit_button else None)
+        box.show()
+        self.quit_question = box
+        return box
+
+    def _quit_confirmed(self):
+        self.confirm_close = False
+        self.close()
 
     def report_problems(self, problems):
         """Say what the window started without (a broken preset or stylesheet): the
@@ -577,8 +511,7 @@ class MainWindow(QMainWindow):
         self.scopes.set_visible_traces(s.names("traces"))
         self.scopes.set_view_settings(s.choice("display", ("sweep", "scroll"), "sweep"),
                                       s.number("window_s", 0.1, 60.0, 1.0))
-        if s.text("record_format") == ".npz":
-            self.format_actions[".npz"].setChecked(True)
+        self.recording.restore()
         self._restore_bath(s)
         self._send_settings()
 
@@ -629,7 +562,7 @@ class MainWindow(QMainWindow):
         display, window_s = self.scopes.view_settings()
         s.setValue("display", display)
         s.setValue("window_s", window_s)
-        s.setValue("record_format", self.record_extension())
+        self.recording.save_settings()
         shown = self.bath.solutions
         s.setValue("bath_settings", json.dumps({
             "cell": self.client.rig.cell.name, "temperature_C": shown.temperature_c,
@@ -639,8 +572,14 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event):
-        """Save settings, finish the recording, stop and join the engine thread."""
+        """Save settings, finish the recording's files, stop and join the engine thread.
+        While recording, a close from the user is confirmed first (not one from
+        SIGTERM, or after confirm_close is set False)."""
+        if self.confirm_close and self.recording.is_recording:
+            event.ignore()
+            self._confirm_quit()
+            return
         self.save_settings()
-        self.stop_recording()
+        self.recording.finish(RECORDING_FINISH_S)
         self.client.close()
         super().closeEvent(event)

@@ -1,13 +1,26 @@
 """``vrig screenshot``: render the rig window to a PNG after it has run for a while.
 
 Runs offscreen unless QT_QPA_PLATFORM says otherwise (e.g. xcb under Xvfb), with
-temporary settings so the user's saved layout is neither used nor changed.
+temporary settings so the user's saved layout is neither used nor changed. The output
+is checked before anything runs and written completely or not at all; Qt's one known
+harmless offscreen warning is not printed.
 """
 
 import os
+import sys
 import tempfile
 
 from rig.errors import VrigError
+from rig.output_files import atomic_output, check_target
+from rig.resources import printable
+
+HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+
+
+def _qt_messages(_kind, _context, message):
+    """Qt's messages go to stderr as usual, except the known harmless ones."""
+    if message not in HARMLESS_QT_MESSAGES:
+        print(message, file=sys.stderr)
 
 
 def parse_size(text):
@@ -31,38 +44,45 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     from rig.protocol import load_protocol
 
     if not str(out).lower().endswith(".png"):
-        raise VrigError(f"screenshot must be a .png file, got {out}")
+        raise VrigError(f"screenshot must be a .png file, got {printable(out)[:120]}")
+    check_target(out)
     if not 0 <= seconds <= 600:
         raise VrigError(f"--seconds must be 0 to 600, got {seconds:g}")
     loaded = load_protocol(protocol) if protocol else None
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
 
     from ui.app import make_app
     from ui.main_window import MainWindow
 
-    app = make_app()
-    with tempfile.TemporaryDirectory() as folder:
-        settings = QSettings(os.path.join(folder, "shot.ini"), QSettings.IniFormat)
-        window = MainWindow(settings=settings)
-        try:
-            window.resize(*size)
-            window.show()
-            window.scopes.set_visible_traces(list(traces))
-            if holding_pa is not None:
-                window.set_mode("CC")
-                window.set_holding("CC", holding_pa)
-            if loaded is not None:
-                window.protocols.load_shipped(protocol)
-                window.run_protocol(loaded)
-            else:
-                window.start()
-            loop = QEventLoop()
-            QTimer.singleShot(int(seconds * 1000), loop.quit)
-            loop.exec()
-            if not window.grab().save(str(out)):
-                raise VrigError(f"cannot write {out}")
-        finally:
-            window.close()
-            app.processEvents()
+    previous = qInstallMessageHandler(_qt_messages)
+    try:
+        app = make_app()
+        with tempfile.TemporaryDirectory() as folder:
+            settings = QSettings(os.path.join(folder, "shot.ini"), QSettings.IniFormat)
+            window = MainWindow(settings=settings)
+            try:
+                window.resize(*size)
+                window.show()
+                window.scopes.set_visible_traces(list(traces))
+                if holding_pa is not None:
+                    window.set_mode("CC")
+                    window.set_holding("CC", holding_pa)
+                if loaded is not None:
+                    window.protocols.load_shipped(protocol)
+                    window.run_protocol(loaded)
+                else:
+                    window.start()
+                loop = QEventLoop()
+                QTimer.singleShot(int(seconds * 1000), loop.quit)
+                loop.exec()
+                picture = window.grab()
+                with atomic_output(out) as temp:
+                    if not picture.save(str(temp), "PNG"):
+                        raise VrigError(f"cannot write {printable(out)}")
+            finally:
+                window.close()
+                app.processEvents()
+    finally:
+        qInstallMessageHandler(previous)
     return out

@@ -81,13 +81,15 @@ def test_abf_sweeps_found_by_an_independent_reader(vc_recording, tmp_path):
 
 
 def test_abf_load_recording_gives_si_signals(vc_recording, tmp_path):
-    pytest.importorskip("pyabf")
+    pyabf = pytest.importorskip("pyabf")
     path = tmp_path / "iv.abf"
     vc_recording.save(path)
     back = load_recording(path)
     assert back.units == {name: vc_recording.units[name] for name in vc_recording.selected()}
     assert back.sample_interval_s == pytest.approx(vc_recording.sample_interval_s, rel=1e-9)
-    assert back.metadata["comment"] == "vRig: VC I-V family"
+    # the full metadata comes back from the blocks between the header and the data
+    assert back.metadata == vc_recording.metadata
+    assert pyabf.ABF(str(path)).abfFileComment.strip() == "vRig: VC I-V family"
     # Im spans 122 nA here (the step transients), so half a count is 0.95 pA;
     # Vm spans 140 mV, half a count is 1.1 uV
     for name, scale in (("Im", 1e12), ("Vm", 1e3)):
@@ -96,31 +98,41 @@ def test_abf_load_recording_gives_si_signals(vc_recording, tmp_path):
 
 
 def test_abf_pads_short_sweeps_with_their_last_value(tmp_path):
-    pytest.importorskip("pyabf")
+    """ABF sweeps all have one length: pyABF sees the padding; vRig trims it again."""
+    pyabf = pytest.importorskip("pyabf")
     values = np.full((2, 5), np.nan)
     values[0] = [0.0, 1e-3, 2e-3, 3e-3, 4e-3]
     values[1, :3] = [-1e-3, -2e-3, -3e-3]
     rec = Recording({"Vm": values}, {"Vm": "V"}, np.array([5, 3]), 1e-4, {"mode": "CC"})
     path = tmp_path / "short.abf"
     rec.save(path, signals="all")
+    abf = pyabf.ABF(str(path))
+    abf.setSweep(1)
+    np.testing.assert_allclose(abf.sweepY, [-1, -2, -3, -3, -3], atol=1e-4)
     back = load_recording(path)
-    np.testing.assert_array_equal(back.sweep_lengths, [5, 5])
-    np.testing.assert_allclose(back.signals["Vm"][1], [-1e-3, -2e-3, -3e-3, -3e-3, -3e-3],
-                               atol=1e-7)
+    np.testing.assert_array_equal(back.sweep_lengths, [5, 3])
+    np.testing.assert_allclose(back.signals["Vm"][1, :3], [-1e-3, -2e-3, -3e-3], atol=1e-7)
+    assert np.isnan(back.signals["Vm"][1, 3:]).all()
 
 
-def test_abf_refuses_too_many_channels(vc_recording):
-    from rig.export_abf import abf_bytes
+def test_abf_refuses_too_many_channels(vc_recording, tmp_path):
+    from rig.recording import write_recording
 
     with pytest.raises(rig.VrigError, match="1 to 16 channels"):
-        abf_bytes(vc_recording, list(vc_recording.signals) * 2)
+        write_recording(vc_recording, tmp_path / "many.abf", list(vc_recording.signals) * 2)
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_abf_writes_without_pyabf(vc_recording):
+def test_abf_writes_without_pyabf(vc_recording, tmp_path, monkeypatch):
     """Writing needs numpy only: the header begins with the ABF1 signature and version."""
-    from rig.export_abf import HEADER_BYTES, abf_bytes
+    import sys
 
-    data = abf_bytes(vc_recording, ["Vm", "Im", "command"])
+    from rig.export_abf import HEADER_BYTES
+
+    monkeypatch.setitem(sys.modules, "pyabf", None)
+    path = tmp_path / "plain.abf"
+    vc_recording.save(path)
+    data = path.read_bytes()
     assert data[:4] == b"ABF "
     assert len(data) % 512 == 0
     assert len(data) >= HEADER_BYTES + 2 * 3 * vc_recording.signals["Vm"].size

@@ -176,15 +176,14 @@ def old_file(tmp_path):
     return make
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+@pytest.mark.parametrize("suffix", [".csv", ".npz", ".abf"])
 def test_a_failing_serialiser_leaves_the_old_file(suffix, old_file, tmp_path, monkeypatch):
     path = old_file(suffix)
-    method = "_csv_bytes" if suffix == ".csv" else "_npz_bytes"
 
-    def broken(self, names):
+    def broken(self, sweep, start, stop, names):
         raise RuntimeError("simulated bug while formatting")
 
-    monkeypatch.setattr(Recording, method, broken)
+    monkeypatch.setattr(Recording, "read", broken)
     with pytest.raises(RuntimeError):
         synthetic().save(path)
     assert path.read_bytes() == OLD
@@ -192,14 +191,18 @@ def test_a_failing_serialiser_leaves_the_old_file(suffix, old_file, tmp_path, mo
 
 
 class _FailingHandle:
-    """A file handle that writes half of what it is given, then fails."""
+    """A file handle that writes its first writes, then half of one, then fails."""
 
-    def __init__(self, handle, error):
+    def __init__(self, handle, error, good_writes=2):
         self._handle = handle
         self._error = error
+        self._good = good_writes
 
     def write(self, data):
-        self._handle.write(data[: len(data) // 2])
+        if self._good > 0:
+            self._good -= 1
+            return self._handle.write(data)
+        self._handle.write(bytes(data)[: len(data) // 2])
         self._handle.flush()
         raise self._error
 
@@ -215,15 +218,17 @@ class _FailingHandle:
 
 
 def _fail_writes(monkeypatch, error):
-    real_fdopen = os.fdopen
+    from rig import output_files
 
-    def fdopen(fd, *args, **kwargs):
-        return _FailingHandle(real_fdopen(fd, *args, **kwargs), error)
+    real_open = output_files.open_for_writing
 
-    monkeypatch.setattr(os, "fdopen", fdopen)
+    def failing_open(path):
+        return _FailingHandle(real_open(path), error)
+
+    monkeypatch.setattr(output_files, "open_for_writing", failing_open)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+@pytest.mark.parametrize("suffix", [".csv", ".npz", ".abf"])
 def test_disk_full_mid_write_leaves_the_old_file(suffix, old_file, tmp_path, monkeypatch):
     path = old_file(suffix)
     _fail_writes(monkeypatch, OSError(28, "No space left on device"))

@@ -1,0 +1,135 @@
+"""Writing output files safely: checks before any work, and a file that appears
+complete or not at all.
+
+* :func:`check_target` refuses what would surprise a user before anything runs: a
+  missing folder, a folder as target, a name too long for the file system, a target
+  that is not a regular file (a FIFO, a device), a read-only file (it is not replaced:
+  make it writable or choose another name) and a file that must be protected (the
+  protocol being run).
+* :func:`atomic_output` gives a temporary path beside the target and renames it over
+  the target when the block succeeds; on any failure (or an interrupt, or SIGTERM in
+  the command line) the temporary file is removed and the target is untouched.
+  Temporary files are hidden and named ``.<name>.vrig-<pid>-<random>.part``; a kill -9
+  can still leave one, so each new write removes those of its folder whose process no
+  longer runs.
+"""
+
+import os
+import re
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from rig.errors import VrigError
+
+TEMP_PATTERN = re.compile(r"^\..*\.vrig-(\d+)-[A-Za-z0-9_]+\.part$")
+NAME_PREFIX_CHARS = 60  # of the target's name in a temporary name (room for the rest)
+
+
+def name_limit(folder):
+    """Longest file name (bytes) the file system of a folder accepts."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def check_target(path, protect=()):
+    """Raise VrigError if a file cannot or should not be written at path.
+
+    protect: paths that must not be overwritten (e.g. the protocol being run)."""
+    path = Path(path)
+    folder = path.parent
+    try:
+        if not folder.is_dir():
+            raise VrigError(f"cannot write {path}: folder {folder} does not exist")
+        size = len(os.fsencode(path.name))
+        limit = name_limit(folder)
+        if size > limit:
+            raise VrigError(f"cannot write {path.name[:40]}...: the file name is {size} bytes "
+                            f"long and this file system allows {limit}; choose a shorter name")
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(info.st_mode):
+            raise VrigError(f"cannot write {path}: it is a folder")
+        if not stat.S_ISREG(info.st_mode):
+            raise VrigError(f"cannot write {path}: it exists and is not a regular file "
+                            "(a device, a pipe or a socket); choose another name")
+        if not info.st_mode & stat.S_IWUSR:
+            raise VrigError(f"{path} exists and is read-only, so it is not replaced; make it "
+                            "writable (chmod u+w) or choose another name")
+        for other in protect:
+            if os.path.exists(other) and os.path.samefile(path, other):
+                raise VrigError(f"refusing to write the output over {other}, the file it "
+                                "is made from; choose another output name")
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _pid_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
+def clear_stale_parts(folder):
+    """Remove temporary files of ours in folder whose writing process has died;
+    returns their names."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = TEMP_PATTERN.match(entry.name)
+        if match and not _pid_alive(int(match.group(1))):
+            try:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+            except OSError:
+                pass
+    return removed
+
+
+@contextmanager
+def atomic_output(path):
+    """Context manager yielding a temporary Path beside path (an empty file); when the
+    block ends without an exception it is renamed over path with ordinary permissions.
+    Any failure removes it; OSErrors become VrigErrors naming the target."""
+    path = Path(path)
+    clear_stale_parts(path.parent)
+    prefix = f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-"
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".part")
+        os.close(fd)
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    temp = Path(temp)
+    done = False
+    try:
+        yield temp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+        done = True
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if not done:
+            temp.unlink(missing_ok=True)
+
+
+def open_for_writing(path):
+    """The binary file object the writers write through (tests replace it to
+    simulate a full disk)."""
+    return open(path, "wb")
