@@ -133,7 +133,7 @@ def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm")
     if kind == "ramp":
         start, end = family.epoch_span(sweep, test)
         first, last = family.epoch_levels(sweep, test)
-        row.update({"ramp_ms": (end - start) * 1e3,
+        row.update({"ramp_ms": round((end - start) * 1e3, 9),
                     "slope_pA_per_ms": (last - first) * 1e12 / ((end - start) * 1e3)})
         if measured:
             command = family.commands[sweep]
@@ -149,7 +149,7 @@ def _paired_columns(row, family, sweep, stimulus, spikes):
     above the baseline (window 2)."""
     on1 = family.epoch_span(sweep, stimulus[0])[0]
     on2 = family.epoch_span(sweep, stimulus[1])[0]
-    row["interval_ms"] = (on2 - on1) * 1e3
+    row["interval_ms"] = round((on2 - on1) * 1e3, 9)  # whole samples: 6, not 6.000000000000001
     first = next((s for s in spikes if on1 <= s.peak_t < on2), None)
     second = next((s for s in spikes if s.peak_t >= on2), None)
     base = row["baseline_mV"]

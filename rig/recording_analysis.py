@@ -128,8 +128,8 @@ def check_signal(family, signal):
     name = signal or DEFAULT_SIGNAL[family.mode]
     unit = SIGNAL_UNIT[family.mode]
     known = family.units or {}
-    fitting = [s for s in family.data if known.get(s, unit) == unit and s != "command"]
-    if name not in family.data or name == "command" or known.get(name, unit) != unit:
+    fitting = [s for s in family.signals if known.get(s, unit) == unit and s != "command"]
+    if name not in family.signals or name == "command" or known.get(name, unit) != unit:
         what = "a current" if family.mode == "VC" else "a voltage"
         raise VrigError(f"cannot measure {name!r} in this {family.mode} recording: give "
                         f"{what}, one of {', '.join(fitting) or 'none'}")

@@ -42,6 +42,7 @@ class SweepFamily:
         self.data = {}
         self.units = {}
         self.done = []  # sweeps completed, in order
+        self.fits = {}  # (signal, window, sweep) -> a completed sweep's fit, made once
 
     @classmethod
     def for_protocol(cls, protocol, signals=KEPT):

@@ -43,6 +43,7 @@ MIN_FIT_POINTS = 4
 NOISE_FACTOR = 5.0  # a current is there when it exceeds 5 x the baseline noise (rms)
 RELATIVE_FLOOR = 0.01  # ... and 1 % of the family's largest current
 MAX_FIT_RMS = 0.10  # a Boltzmann whose rms residual exceeds 10 % of its amplitude is no fit
+MAX_CACHED_FITS = 4096
 NAN = float("nan")
 SIGN_WORDS = {-1: "inward", 1: "outward"}
 
@@ -257,10 +258,16 @@ def _time_constants(family, rows, window, signal, noise, notes):
     newest = None
     span = window[1] - window[0]
     for row in rows:
-        try:
-            fit = fit_exponential(family.time, family.data[signal][row["sweep"] - 1], *window)
-        except VrigError:
-            fit = None
+        key = (signal, window, row["sweep"] - 1)
+        if len(family.fits) > MAX_CACHED_FITS:  # windows dragged many times
+            family.fits.clear()
+        if key not in family.fits:  # a completed sweep never changes: fit it once
+            try:
+                family.fits[key] = fit_exponential(family.time, family.data[signal][key[2]],
+                                                   *window)
+            except VrigError:
+                family.fits[key] = None
+        fit = family.fits[key]
         good = (fit is not None and fit.tau <= 2 * span
                 and abs(fit.amplitude) > NOISE_FACTOR * noise)
         if good:
@@ -298,9 +305,10 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
             _tails_summary(full, floor, notes, facts)
         else:
             fit = _hinf_summary(full, sign, floor, notes, facts)
+    elif not family.done:
+        notes.append("no sweep measured yet")
     elif not rows:
-        notes.append("no sweep measured yet" if signal in family.data
-                     else f"no {signal} recorded")
+        notes.append(f"no {signal} recorded")
     tau_fit = _time_constants(family, rows, windows[2], signal, noise, notes) \
         if signal in family.data else None
     if tau_fit is not None:
