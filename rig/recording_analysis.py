@@ -109,8 +109,8 @@ def resolve_windows(family, windows):
         if len(edges) != 2 or not all(math.isfinite(x) for x in edges):
             raise VrigError(f"window {n + 1} ({names[n]}) must be two finite times")
         t0, t1 = (round(x / family.interval) * family.interval for x in edges)
-        if window is None:
-            result.append((t0, t1))
+        if window is None:  # a default on an epoch shorter than a sample: one sample
+            result.append((t0, max(t1, t0 + family.interval)))
             continue
         if not t1 > t0:
             raise VrigError(f"window {n + 1} ({names[n]}) must end after it starts, got "

@@ -16,6 +16,7 @@ from rig.protocol import protocol_from_dict
 from rig.stimulus_epochs import epochs_from_command, epochs_from_protocol
 
 KEPT = ("Im", "Im_raw", "Vm", "command")
+MIN_SAMPLES = 10
 COMMAND_UNITS = {"VC": "V", "CC": "A"}
 
 
@@ -62,6 +63,12 @@ class SweepFamily:
         """
         if recording.n_sweeps == 0 or not np.any(recording.sweep_lengths):
             raise VrigError("the recording has no samples to analyse")
+        if max(recording.sweep_lengths) < MIN_SAMPLES:
+            raise VrigError(f"the recording's sweeps have {max(recording.sweep_lengths)} "
+                            f"sample(s); at least {MIN_SAMPLES} are needed to analyse them")
+        if not recording.sample_interval_s > 0:
+            raise VrigError("the recording does not say its sample interval (its time "
+                            "column has one value), so it cannot be analysed")
         if "command" not in recording.signals:
             raise VrigError("the recording has no command channel (command_mV or "
                             "command_pA), so its stimulus cannot be found")

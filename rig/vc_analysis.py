@@ -313,7 +313,8 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
         if signal in family.data else None
     if tau_fit is not None:
         facts.append(Fact("tau_last", tau_fit.tau * 1e3, "ms", f"tau (sweep {rows[-1]['sweep']})"))
-        inside = (family.time >= windows[2][0]) & (family.time <= windows[2][1])
+        # from the first sample fitted: before it the exponential is an extrapolation
+        inside = (family.time >= tau_fit.t_start) & (family.time <= windows[2][1])
         curve = (family.time[inside], tau_fit(family.time[inside]))
     else:
         curve = None

@@ -80,7 +80,7 @@ def test_iv_family_online_gives_what_the_recording_gives(panel):
 
 
 def test_current_clamp_threshold_family(panel):
-    protocol = feed(panel, load_protocol("cc-threshold"))
+    feed(panel, load_protocol("cc-threshold"))
     result = panel.result
     assert result.kind == "threshold"
     assert result.fact("first_firing_sweep") == 6 and result.fact("rheobase") == 70.0
