@@ -12,6 +12,8 @@ Windows are (t0, t1) in s from the sweep start: 1 the peak (and mean, time to pe
   the instantaneous I-V of the opened channels and its reversal (E_K for K tails);
 - 'h-inf': the command in window 1 is the same in every sweep and the epoch before
   it changes (a prepulse): h-infinity and its fit;
+- 'recovery': two identical pulses whose separation changes: recovery from
+  inactivation (:mod:`rig.vc_recovery`);
 - 'sweeps': anything else: the per-sweep measurements only.
 
 The peak's polarity 'auto' is inward (min) for I-V and h-infinity families and the
@@ -25,6 +27,9 @@ from rig.analysis import conductance, reversal_by_interpolation, window_measure
 from rig.analysis_result import AnalysisResult, Fact, Plot, Series
 from rig.errors import VrigError
 from rig.fits import fit_boltzmann, fit_exponential
+from rig.vc_recovery import COLUMNS as RECOVERY_COLUMNS
+from rig.vc_recovery import (measure_recovery, recovery_plots, recovery_pulses,
+                             recovery_summary)
 
 COLUMNS = {
     "I-V": ("sweep", "V_mV", "peak_pA", "t_peak_ms", "mean_pA", "Vss_mV", "steady_pA", "G_nS",
@@ -35,9 +40,11 @@ COLUMNS = {
               "h", "tau_ms"),
     "sweeps": ("sweep", "V_mV", "peak_pA", "t_peak_ms", "mean_pA", "Vss_mV", "steady_pA",
                "tau_ms"),
+    "recovery": RECOVERY_COLUMNS,
 }
 TITLES = {"I-V": "I-V family", "tails": "Tail currents", "h-inf":
-          "Steady-state inactivation (h-infinity)", "sweeps": "Sweeps"}
+          "Steady-state inactivation (h-infinity)", "sweeps": "Sweeps",
+          "recovery": "Recovery from inactivation"}
 POLARITIES = ("auto", "min", "max", "abs")
 MIN_FIT_POINTS = 4
 NOISE_FACTOR = 5.0  # a current is there when it exceeds 5 x the baseline noise (rms)
@@ -72,7 +79,9 @@ def measure_vc(family, windows, signal="Im", polarity="min"):
 
 
 def vc_kind(family, window1):
-    """'I-V', 'tails', 'h-inf' or 'sweeps' (see the module docstring)."""
+    """'I-V', 'tails', 'h-inf', 'recovery' or 'sweeps' (see the module docstring)."""
+    if recovery_pulses(family) is not None:
+        return "recovery"
     sweeps = sorted(family.done) or list(range(family.n_sweeps))
     v = np.array([family.level(k, *window1) for k in sweeps])
     v = v[np.isfinite(v)]
@@ -290,6 +299,8 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
     """
     kind = vc_kind(family, windows[0])
     polarity = resolve_polarity(polarity, kind)
+    if kind == "recovery":
+        return _analyze_recovery(family, windows, signal, polarity)
     rows = measure_vc(family, windows, signal, polarity) if signal in family.data else []
     full = [r for r in rows if "peak_pA" in r]
     facts, notes = [], []
@@ -320,6 +331,25 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
         curve = None
     return AnalysisResult("VC", kind, TITLES[kind], COLUMNS[kind], tuple(rows), tuple(facts),
                           tuple(notes), _plots(kind, full, facts, fit, notes), (), curve,
+                          extra={"polarity": polarity})
+
+
+def _analyze_recovery(family, windows, signal, polarity):
+    """A two-pulse recovery family: both peaks per sweep and the recovery curve."""
+    rows = measure_recovery(family, windows[0], signal, polarity, recovery_pulses(family)) \
+        if signal in family.data else []
+    notes = [] if family.done else ["no sweep measured yet"]
+    facts, fit = [], None
+    full = [r for r in rows if "ratio" in r]
+    if len(full) >= 2:
+        peaks = np.array([r["peak1_pA"] for r in full]) * 1e-12
+        sign = _sign_of_interest(polarity, peaks)
+        noise = baseline(family, signal)[1]
+        floor = max(NOISE_FACTOR * noise, 1e-15)
+        facts, fit = recovery_summary(rows, sign, floor, notes)
+    return AnalysisResult("VC", "recovery", TITLES["recovery"], COLUMNS["recovery"],
+                          tuple(rows), tuple(facts), tuple(notes),
+                          recovery_plots(rows, fit, notes), (), None, windows_used=(1,),
                           extra={"polarity": polarity})
 
 

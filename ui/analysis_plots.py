@@ -80,6 +80,8 @@ class SpecPlot:
             elif new_frame:
                 curve.setData([], [])
         self.legend.setVisible(len(series) > 1)
+        if len(series) > 1:
+            self.legend.setOffset(legend_offset(series))
         markers = spec.markers if spec is not None else ()
         while len(self.lines) < len(markers):
             line = pg.InfiniteLine(angle=90, pen=pg.mkPen(MARKER_COLOR, style=Qt.DashLine),
@@ -120,6 +122,22 @@ class SpecPlot:
         curve.setData(x[keep], y[keep], pen=pg.mkPen(color, width=2) if line else None,
                       symbol="o" if points else None, symbolSize=7, symbolBrush=color,
                       symbolPen=None)
+
+
+def legend_offset(series):
+    """pyqtgraph legend offset (px from the left/top when positive, right/bottom when
+    negative) putting the legend in the corner of the plot with the fewest points."""
+    x = np.concatenate([np.asarray(s.x, dtype=float) for s in series])
+    y = np.concatenate([np.asarray(s.y, dtype=float) for s in series])
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if x.size == 0:
+        return (-10, 10)
+    u = (x - x.min()) / (np.ptp(x) or 1.0)
+    w = (y - y.min()) / (np.ptp(y) or 1.0)
+    corners = {(-10, 10): (u > 0.5) & (w > 0.65), (10, 10): (u < 0.5) & (w > 0.65),
+               (-10, -10): (u > 0.5) & (w < 0.35), (10, -10): (u < 0.5) & (w < 0.35)}
+    return min(corners, key=lambda corner: int(np.count_nonzero(corners[corner])))
 
 
 class CursorWindow:

@@ -249,3 +249,35 @@ def test_tail_currents_reverse_where_the_exact_tails_do(squid):
     e_k = nernst_mv(20.0, 490.0, 6.3)
     assert e_k < result.fact("E_rev") < e_k + 3.0  # K tails, pulled toward E_leak
     assert result.fact("GV_V_half") is None
+
+
+# --- recovery from inactivation ----------------------------------------------------------
+
+def test_recovery_from_inactivation_follows_tau_h_at_holding(squid):
+    protocol = rig.load_protocol("vc-recovery")
+    recording = squid.run(protocol)
+    result = analyze(SweepFamily.from_recording(recording), AnalysisSettings(signal="INa"))
+    assert result.kind == "recovery"
+    np.testing.assert_allclose([r["interval_ms"] for r in result.rows], np.arange(1.0, 35.0, 3.0))
+    ratios = []
+    for k in range(protocol.sweeps):
+        current = analytic_sweep(protocol, k, only_na=True)
+        starts = render_sweep(protocol, k).epoch_starts
+        on1, on2 = starts[1] * SAMPLE_MS * 1e-3, starts[3] * SAMPLE_MS * 1e-3
+        first = window_peak(current, (on1 + 2e-4, on1 + 4e-3))  # window 1: 0.2 ms in, 40 %
+        ratios.append(window_peak(current, (on2 + 2e-4, on2 + 4e-3)) / first)
+    np.testing.assert_allclose([r["ratio"] for r in result.rows], ratios, atol=5e-4)
+    # once m has relaxed (0.2 ms) the second peak follows h: it recovers with tau_h at
+    # the -65 mV holding potential, 8.516 ms from HH's rates
+    alpha, beta = HH_RATES["h"]
+    tau_h = 1.0 / (alpha(-65.0) + beta(-65.0))
+    assert result.fact("tau_recovery") == pytest.approx(tau_h, rel=0.01)
+    assert result.fact("recovered_fraction") == pytest.approx(1.0, abs=0.01)
+    curve = result.plots[0]
+    assert (curve.x_unit, curve.y_unit) == ("s", "") and len(curve.series) == 2
+
+
+def test_recovery_from_the_total_current_says_why_it_is_not_fitted(squid):
+    result = analyze(SweepFamily.from_recording(squid.run(rig.load_protocol("vc-recovery"))))
+    assert result.kind == "recovery" and result.fact("tau_recovery") is None
+    assert any("turns outward" in n for n in result.notes)
