@@ -390,8 +390,8 @@ class AnalysisPanel(QWidget):
         for i, row in enumerate(result.rows):
             for j, column in enumerate(result.columns):
                 value = row.get(column, float("nan"))
-                text = cell_text(round(value, 4) if isinstance(value, float) else value)
-                self.table.setItem(i, j, QTableWidgetItem("" if text == "NaN" else text))
+                text = f"{value:.4g}" if isinstance(value, float) else cell_text(value)
+                self.table.setItem(i, j, QTableWidgetItem("" if text == "nan" else text))
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
 
