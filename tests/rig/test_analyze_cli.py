@@ -156,8 +156,12 @@ def test_bad_files_give_one_line(recordings, capsys, tmp_path):
     junk.write_text("hello\n1,2\n")
     assert "not a vRig CSV" in one_error(*run_inprocess(["analyze", junk], capsys))
     nocommand = tmp_path / "nocommand.csv"
-    nocommand.write_text("sweep,time_ms,Vm_mV\n0,0,-65\n0,0.02,-65\n0,0.04,-65\n")
+    nocommand.write_text("sweep,time_ms,Vm_mV\n" + "".join(f"0,{k * 0.02:.2f},-65\n"
+                                                         for k in range(20)))
     assert "no command channel" in one_error(*run_inprocess(["analyze", nocommand], capsys))
+    short = tmp_path / "short.csv"
+    short.write_text("sweep,time_ms,Vm_mV,command_pA\n0,0,-65,0\n0,0.02,-65,0\n")
+    assert "at least 10" in one_error(*run_inprocess(["analyze", short], capsys))
     source = folder / "cc-threshold.csv"
     kept = tmp_path / "kept.txt"
     kept.write_text("keep me")
