@@ -1,9 +1,11 @@
-"""Online analysis of a family of sweeps: cursor windows, I-V and inactivation curves,
-reversal potential, conductance, spike metrics, and a tab-separated results table.
+"""Measurements on recordings for notebooks and scripts: cursor windows, I-V and
+inactivation curves, reversal potential, conductance, and a tab-separated results
+table; spike measures and the fits are re-exported from :mod:`rig.spike_analysis` and
+:mod:`rig.fits`. The window's Analysis tab and `vrig analyze` use
+:mod:`rig.recording_analysis`, built on these.
 
 Pure functions on numpy arrays and :class:`rig.recording.Recording` objects, SI
-throughout: times in s, voltages in V, currents in A, conductances in S. The fits
-(Boltzmann, exponential) live in :mod:`rig.fits` and are re-exported here.
+throughout: times in s, voltages in V, currents in A, conductances in S.
 
 Windows given for a recording are measured from the start of an epoch of the
 recording's protocol (0-based epoch index, as in the epoch table), or from the start
@@ -20,10 +22,11 @@ from rig.errors import VrigError
 from rig.fits import (BoltzmannFit, ExponentialFit, boltzmann, fit_boltzmann,
                       fit_exponential)
 from rig.protocol import protocol_from_dict, render_sweep
+from rig.spike_analysis import Spike, SpikeCriteria, find_spikes, firing_rate
 
-__all__ = ["BoltzmannFit", "ExponentialFit", "IVCurve", "Spikes", "WindowMeasurement",
-           "boltzmann", "conductance", "detect_spikes", "epoch_start_s", "firing_rate",
-           "fit_boltzmann", "fit_exponential", "iv_curve", "results_table",
+__all__ = ["BoltzmannFit", "ExponentialFit", "IVCurve", "Spike", "SpikeCriteria",
+           "WindowMeasurement", "boltzmann", "conductance", "epoch_start_s", "find_spikes",
+           "firing_rate", "fit_boltzmann", "fit_exponential", "iv_curve", "results_table",
            "reversal_by_interpolation", "steady_state_inactivation", "sweep_measurements",
            "window_measure"]
 
@@ -222,87 +225,6 @@ def conductance(i, v, e_rev, min_driving_force=1e-3):
     with np.errstate(divide="ignore", invalid="ignore"):
         g = i / drive
     return np.where(np.abs(drive) < min_driving_force, np.nan, g)
-
-
-# --- spikes ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Spikes:
-    """Action potentials in one trace.
-
-    times: s (time of each peak); peaks: V; half_widths: s (width at half the height
-    from the preceding trough, or the trace start, to the peak); ahp: V (the minimum
-    after each spike, before the next one or the end). NaN where a spike does not come
-    back below threshold before the trace ends.
-    """
-
-    times: np.ndarray
-    peaks: np.ndarray
-    half_widths: np.ndarray
-    ahp: np.ndarray
-
-    @property
-    def count(self):
-        """Number of spikes."""
-        return int(self.times.size)
-
-
-def _crossing_time(t, v, k, level):
-    """Time where v crosses level between samples k and k + 1 (linear interpolation)."""
-    return float(t[k] + (level - v[k]) * (t[k + 1] - t[k]) / (v[k + 1] - v[k]))
-
-
-def _half_width(t, v, peak_k, level):
-    """Width (s) of the spike at peak_k where v is above level, interpolated."""
-    left = np.nonzero(v[:peak_k] < level)[0]
-    right = np.nonzero(v[peak_k:] < level)[0]
-    if left.size == 0 or right.size == 0:
-        return float("nan")
-    k_left = left[-1]
-    k_right = peak_k + right[0] - 1
-    return _crossing_time(t, v, k_right, level) - _crossing_time(t, v, k_left, level)
-
-
-def detect_spikes(t, v, threshold=0.0):
-    """Spikes in a voltage trace: each upward crossing of threshold (V) is one spike.
-
-    t: sample times (s); v: membrane potential (V). NaN samples (padding) are dropped.
-    Returns a :class:`Spikes` with peak times, peaks, half widths and AHP minima.
-    """
-    t = np.asarray(t, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if t.shape != v.shape:
-        raise VrigError(f"spike detection: t and v must have the same length, "
-                        f"got {t.size} and {v.size}")
-    keep = np.isfinite(t) & np.isfinite(v)
-    t, v = t[keep], v[keep]
-    above = v > threshold
-    ups = np.nonzero(above[1:] & ~above[:-1])[0] + 1
-    downs = np.nonzero(~above[1:] & above[:-1])[0] + 1
-    times, peaks, widths, ahps = [], [], [], []
-    trough_from = 0
-    for n, up in enumerate(ups):
-        later = downs[downs > up]
-        down = int(later[0]) if later.size else v.size
-        peak_k = up + int(np.argmax(v[up:down]))
-        next_up = int(ups[n + 1]) if n + 1 < ups.size else v.size
-        base = float(np.min(v[trough_from: up + 1]))
-        complete = later.size > 0
-        times.append(t[peak_k])
-        peaks.append(v[peak_k])
-        widths.append(_half_width(t, v, peak_k, (v[peak_k] + base) / 2) if complete else np.nan)
-        ahps.append(float(np.min(v[down:next_up])) if complete else np.nan)
-        trough_from = down
-    as_array = [np.array(x, dtype=float) for x in (times, peaks, widths, ahps)]
-    return Spikes(*as_array)
-
-
-def firing_rate(spike_times, t0, t1):
-    """Mean firing rate (Hz): spikes with t0 <= time < t1 (s) divided by t1 - t0."""
-    if not t1 > t0:
-        raise VrigError(f"the window must end after it starts, got {t0:g} s to {t1:g} s")
-    times = np.asarray(spike_times, dtype=float)
-    return float(np.count_nonzero((times >= t0) & (times < t1)) / (t1 - t0))
 
 
 # --- results for the clipboard ---------------------------------------------------------

@@ -22,6 +22,7 @@ from rig import __version__, resources
 from rig.errors import VrigError
 from rig.pharmacology import parse_drug_option
 from rig.recording import check_output_path
+from rig.recording_analysis import add_parser as add_analyze_parser, cmd_analyze
 from rig.resources import printable
 
 EXIT_USAGE = 2
@@ -173,6 +174,7 @@ def build_parser():
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
+    add_analyze_parser(sub)
     return parser, sub
 
 
@@ -293,7 +295,7 @@ def main(argv=None, extend=None, handlers=None):
     if extend is not None:
         extend(parser, sub)
     table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
-             "membrane-test": cmd_membrane_test, **(handlers or {})}
+             "membrane-test": cmd_membrane_test, "analyze": cmd_analyze, **(handlers or {})}
     try:
         args = parser.parse_args(argv)
         if args.command not in table:

@@ -1,62 +1,114 @@
-"""Online analysis of a running protocol: per-sweep buffers filled chunk by chunk and the
-measurements made on them with :mod:`rig.analysis` and :mod:`rig.fits` (the window's
-Analysis tab shows them).
+"""A family of sweeps to analyse: per-sweep buffers (filled chunk by chunk while a
+protocol runs, or all at once from a loaded recording), each sweep's command and
+where its epochs start, and the default cursor windows.
 
-Windows are (t0, t1) in s from the start of the sweep. Window 1 gives the peak (and
-mean, time to peak) of each sweep, window 2 the steady-state mean; the command in each
-window gives the sweep's voltage. A prepulse (h-infinity) protocol is recognised by the
-command in window 1 being the same in every sweep: its x axis is then the level of the
-epoch before the one window 1 starts in. SI throughout (s, V, A, S).
+The measurements are made by :mod:`rig.vc_analysis` (voltage clamp) and
+:mod:`rig.cc_analysis` (current clamp); :mod:`rig.recording_analysis` chooses between
+them and gives the default cursor windows. Times are s from the start of the sweep, SI throughout (s, V, A).
 """
 
-from dataclasses import dataclass
+import json
 
 import numpy as np
 
-from rig.analysis import (conductance, fit_boltzmann, fit_exponential, results_table,
-                          reversal_by_interpolation, window_measure)
 from rig.errors import VrigError
-from rig.protocol import render_sweep
+from rig.protocol import protocol_from_dict
+from rig.stimulus_epochs import epochs_from_command, epochs_from_protocol
 
 KEPT = ("Im", "Im_raw", "Vm", "command")
-
-
-@dataclass
-class Summary:
-    """Family results; each is NaN (or None for fits) when it cannot be computed.
-    reversal: V; activation, inactivation: BoltzmannFit or None; tau: s;
-    fit: the ExponentialFit behind tau; errors: why something is missing."""
-
-    reversal: float = float("nan")
-    activation: object = None
-    inactivation: object = None
-    tau: float = float("nan")
-    fit: object = None
-    errors: tuple = ()
+MIN_SAMPLES = 10
+COMMAND_UNITS = {"VC": "V", "CC": "A"}
 
 
 class SweepFamily:
-    """Buffers (sweeps x samples, NaN until filled) for the named signals of a
-    protocol's sweeps (the channel currents to measure, besides KEPT)."""
+    """Sweeps of one protocol (or one recording) and their stimulus.
 
-    def __init__(self, protocol, signals=KEPT):
-        self.protocol = protocol
-        self.interval = protocol.sample_interval_s
-        longest = max(protocol.sweep_samples(k) for k in range(protocol.sweeps))
-        self.time = np.arange(longest) * self.interval
+    mode: 'VC' or 'CC' ('I0' is analysed as CC); sample_interval_s: s; holding: the
+    holding command (V in VC, A in CC); commands: one SI array per sweep; epoch_starts:
+    one tuple of first-sample indices per sweep; name: what made the sweeps;
+    signals: the names stored from chunks (others are ignored).
+    """
+
+    def __init__(self, mode, sample_interval_s, holding, commands, epoch_starts, name="",
+                 signals=KEPT):
+        self.mode = "VC" if mode == "VC" else "CC"
+        self.interval = float(sample_interval_s)
+        self.holding = float(holding)
+        self.commands = [np.asarray(c, dtype=float) for c in commands]
+        self.epoch_starts = [tuple(s) for s in epoch_starts]
+        self.name = name
+        self.n_sweeps = len(self.commands)
+        self.time = np.arange(max(c.size for c in self.commands)) * self.interval
         self.signals = tuple(signals)
         self.data = {}
+        self.units = {}
         self.done = []  # sweeps completed, in order
-        self._renders = [render_sweep(protocol, k) for k in range(protocol.sweeps)]
+        self.fits = {}  # (signal, window, sweep) -> a completed sweep's fit, made once
+
+    @classmethod
+    def for_protocol(cls, protocol, signals=KEPT):
+        """An empty family for a protocol about to run (filled by :meth:`add`)."""
+        commands, starts = epochs_from_protocol(protocol)
+        scale = 1e-3 if protocol.mode == "VC" else 1e-12
+        return cls(protocol.mode, protocol.sample_interval_s, protocol.holding * scale,
+                   commands, starts, protocol.name, signals)
+
+    @classmethod
+    def from_recording(cls, recording):
+        """A complete family from a loaded :class:`rig.recording.Recording`.
+
+        The epochs come from the protocol in its metadata ('protocol_json') when that
+        protocol matches the recording (same sweeps and sample interval), else from
+        the recorded command channel.
+        """
+        if recording.n_sweeps == 0 or not np.any(recording.sweep_lengths):
+            raise VrigError("the recording has no samples to analyse")
+        if max(recording.sweep_lengths) < MIN_SAMPLES:
+            raise VrigError(f"the recording's sweeps have {max(recording.sweep_lengths)} "
+                            f"sample(s); at least {MIN_SAMPLES} are needed to analyse them")
+        if not recording.sample_interval_s > 0:
+            raise VrigError("the recording does not say its sample interval (its time "
+                            "column has one value), so it cannot be analysed")
+        if "command" not in recording.signals:
+            raise VrigError("the recording has no command channel (command_mV or "
+                            "command_pA), so its stimulus cannot be found")
+        unit = recording.units.get("command")
+        if unit not in ("V", "A"):
+            raise VrigError(f"the recording's command is in {unit!r}; expected mV or pA")
+        mode = "VC" if unit == "V" else "CC"
+        protocol = _matching_protocol(recording, mode)
+        lengths = [int(n) for n in recording.sweep_lengths]
+        commands = [recording.signals["command"][k, :n] for k, n in enumerate(lengths)]
+        if protocol is not None:
+            starts = epochs_from_protocol(protocol)[1]
+            scale = 1e-3 if mode == "VC" else 1e-12
+            holding, name = protocol.holding * scale, protocol.name
+        else:
+            starts = epochs_from_command(recording.signals["command"], lengths)
+            holding = float(commands[0][0])
+            name = recording.metadata.get("protocol", "") or "recording"
+        family = cls(mode, recording.sample_interval_s, holding, commands, starts, name,
+                     tuple(recording.signals))
+        width = family.time.size
+        for key, values in recording.signals.items():
+            family.data[key] = np.asarray(values, dtype=float)[:, :width]
+            family.units[key] = recording.units.get(key, "")
+        family.done = list(range(family.n_sweeps))
+        return family
+
+    # --- filling from a running protocol ----------------------------------------------
 
     def add(self, chunk):
-        """Store a 'sweep' Chunk's samples."""
+        """Store a 'sweep' Chunk's samples (of the signals this family keeps)."""
+        if not 0 <= chunk.sweep < self.n_sweeps:
+            return
         for name, values in chunk.signals.items():
-            if name not in self.signals and name not in self.data:
+            if name not in self.signals:
                 continue
             if name not in self.data:
-                self.data[name] = np.full((self.protocol.sweeps, self.time.size), np.nan)
-            self.data[name][chunk.sweep, chunk.first_sample: chunk.first_sample + len(values)] = values
+                self.data[name] = np.full((self.n_sweeps, self.time.size), np.nan)
+            first = chunk.first_sample
+            self.data[name][chunk.sweep, first: first + len(values)] = values
 
     def sweep_done(self, sweep):
         """Mark a sweep complete (its measurements are now made)."""
@@ -69,102 +121,80 @@ class SweepFamily:
             return None
         return self.time, self.data[name][sweep]
 
-    def _level(self, sweep, t0, t1):
-        command = self._renders[sweep].command
-        return window_measure(self.time[:command.size], command, t0, t1).mean
+    # --- the stimulus -----------------------------------------------------------------
 
-    def _prepulse(self, sweep, t0):
-        """Mean command (V) over the second half of the epoch before the one t0 is in."""
-        rendered = self._renders[sweep]
-        starts = list(rendered.epoch_starts) + [rendered.command.size]
-        index = max(0, int(np.searchsorted(starts, t0 / self.interval, side="right")) - 1)
-        if index == 0:
-            return float("nan")
-        first, last = starts[index - 1], starts[index]
-        return float(np.mean(rendered.command[(first + last) // 2: last]))
+    @property
+    def command_unit(self):
+        """'V' (voltage clamp) or 'A' (current clamp)."""
+        return COMMAND_UNITS[self.mode]
 
-    def measure(self, window1, window2, signal="Im", polarity="abs"):
-        """One row (dict, ephys units in the column names) per completed sweep."""
-        rows = []
-        if signal not in self.data:
-            return rows
-        for k in sorted(self.done):
-            y = self.data[signal][k]
-            row = {"sweep": k + 1}
-            try:
-                peak = window_measure(self.time, y, *window1, polarity)
-                steady = window_measure(self.time, y, *window2, polarity)
-                row.update({"V_mV": self._level(k, *window1) * 1e3,
-                            "Vss_mV": self._level(k, *window2) * 1e3,
-                            "prepulse_mV": self._prepulse(k, window1[0]) * 1e3,
-                            "peak_pA": peak.peak * 1e12, "mean_pA": peak.mean * 1e12,
-                            "t_peak_ms": peak.time_to_peak * 1e3,
-                            "steady_pA": steady.mean * 1e12})
-            except VrigError:
-                pass
-            rows.append(row)
-        return rows
+    def n_epochs(self):
+        """Number of epochs every sweep has."""
+        return min(len(s) for s in self.epoch_starts)
 
-    def summarise(self, rows, fit_window=None, signal="Im"):
-        """Reversal, G-V Boltzmann, h-infinity Boltzmann and an exponential fit of every
-        sweep in fit_window; adds 'G_nS', 'h' and 'tau_ms' to the rows. Returns a
-        Summary (its tau and fit are the newest sweep's)."""
-        summary = Summary()
-        errors = []
-        full = [r for r in rows if "peak_pA" in r]
-        if len(full) >= 2:
-            v = np.array([r["V_mV"] for r in full]) * 1e-3
-            peak = np.array([r["peak_pA"] for r in full]) * 1e-12
-            if np.ptp(v) > 1e-4:
-                summary.reversal = reversal_by_interpolation(v, peak)
-                if np.isfinite(summary.reversal):
-                    g = conductance(peak, v, summary.reversal)
-                    for r, gk in zip(full, g):
-                        r["G_nS"] = gk * 1e9
-                    below = v < summary.reversal  # inward currents: a clean activation
-                    try:
-                        summary.activation = fit_boltzmann(v[below], g[below], slope_sign=1)
-                    except VrigError as exc:
-                        errors.append(f"G-V: {exc}")
-            else:
-                pre = np.array([r["prepulse_mV"] for r in full]) * 1e-3
-                if np.all(np.isfinite(pre)) and np.ptp(pre) > 1e-4:
-                    h = peak / peak[np.argmax(np.abs(peak))]
-                    for r, hk in zip(full, h):
-                        r["h"] = hk
-                    try:
-                        summary.inactivation = fit_boltzmann(pre, h, amplitude=1.0,
-                                                             slope_sign=-1)
-                    except VrigError as exc:
-                        errors.append(f"h-inf: {exc}")
-        if fit_window is not None and signal in self.data:
-            # One time constant per sweep (activation, deactivation or inactivation,
-            # whichever the window covers); the newest sweep's fit is drawn.
-            for row in rows:
-                try:
-                    fit = fit_exponential(self.time, self.data[signal][row["sweep"] - 1],
-                                          *fit_window)
-                except VrigError as exc:
-                    if row is rows[-1]:
-                        errors.append(f"exp fit: {exc}")
-                    continue
-                row["tau_ms"] = fit.tau * 1e3
-                if row is rows[-1]:
-                    summary.tau, summary.fit = fit.tau, fit
-        summary.errors = tuple(errors)
-        return summary
+    def epoch_span(self, sweep, index):
+        """(start, end) of an epoch in s from the sweep start."""
+        starts = list(self.epoch_starts[sweep]) + [self.commands[sweep].size]
+        return starts[index] * self.interval, starts[index + 1] * self.interval
+
+    def epoch_levels(self, sweep, index):
+        """(first, last) command of an epoch (V or A): equal for a step."""
+        starts = list(self.epoch_starts[sweep]) + [self.commands[sweep].size]
+        piece = self.commands[sweep][starts[index]: starts[index + 1]]
+        return float(piece[0]), float(piece[-1])
+
+    def level(self, sweep, t0, t1):
+        """Mean command (V or A) between t0 and t1 (s) of a sweep; NaN outside it."""
+        command = self.commands[sweep]
+        t = self.time[: command.size]
+        inside = (t >= t0) & (t <= t1)
+        return float(np.mean(command[inside])) if inside.any() else float("nan")
+
+    def epoch_containing(self, sweep, t):
+        """Index of the epoch that time t (s) falls in."""
+        starts = np.asarray(self.epoch_starts[sweep])
+        return max(0, int(np.searchsorted(starts, t / self.interval, side="right")) - 1)
+
+    def varying_epochs(self):
+        """Epochs whose level (first or last command) changes between sweeps."""
+        result = []
+        for e in range(self.n_epochs()):
+            levels = np.array([self.epoch_levels(k, e) for k in range(self.n_sweeps)])
+            if np.ptp(levels[:, 0]) > _tiny(self) or np.ptp(levels[:, 1]) > _tiny(self):
+                result.append(e)
+        return result
+
+    def test_epoch(self):
+        """The epoch a family is about: the first whose level changes between sweeps,
+        or, when that one is a conditioning prepulse (the next epoch is a fixed step
+        20 mV or more above holding, as for h-infinity), the step after it."""
+        n = self.n_epochs()
+        varying = self.varying_epochs()
+        test = varying[0] if varying else min(1, n - 1)
+        if (self.mode == "VC" and test + 1 < n and test + 1 not in varying
+                and self.epoch_levels(0, test + 1)[0] > self.holding + 0.02):
+            test += 1
+        return test
 
 
-def table_text(rows, summary):
-    """Tab-separated results for the clipboard: the per-sweep table, a blank line, then
-    the family's results (name, value, unit)."""
-    columns = ["sweep", "V_mV", "peak_pA", "mean_pA", "t_peak_ms", "Vss_mV", "steady_pA",
-               "G_nS", "prepulse_mV", "h", "tau_ms"]
-    used = [col for col in columns if any(col in r for r in rows)]
-    facts = [{"quantity": "E_rev", "value": summary.reversal * 1e3, "unit": "mV"}]
-    for name, fit in (("G-V", summary.activation), ("h-inf", summary.inactivation)):
-        if fit is not None:
-            facts += [{"quantity": f"{name} V1/2", "value": fit.v_half * 1e3, "unit": "mV"},
-                      {"quantity": f"{name} slope", "value": fit.slope * 1e3, "unit": "mV"}]
-    facts.append({"quantity": "tau", "value": summary.tau * 1e3, "unit": "ms"})
-    return results_table(rows, used) + "\n" + results_table(facts, ["quantity", "value", "unit"])
+def _tiny(family):
+    """Command differences below this are the same level (1 uV or 0.01 pA)."""
+    return 1e-6 if family.mode == "VC" else 1e-14
+
+
+def _matching_protocol(recording, mode):
+    """The recording's protocol when it made these sweeps, else None."""
+    text = recording.metadata.get("protocol_json")
+    if not text:
+        return None
+    try:
+        protocol = protocol_from_dict(json.loads(text))
+    except (json.JSONDecodeError, VrigError):
+        return None
+    same_mode = (protocol.mode == "VC") == (mode == "VC")
+    same_rate = abs(protocol.sample_interval_s - recording.sample_interval_s) \
+        <= 1e-6 * protocol.sample_interval_s
+    same_sizes = protocol.sweeps == recording.n_sweeps and all(
+        protocol.sweep_samples(k) == recording.sweep_lengths[k] for k in range(protocol.sweeps))
+    return protocol if same_mode and same_rate and same_sizes else None
+

@@ -1,60 +1,52 @@
-"""The Analysis tab: online analysis of a protocol's family of sweeps, and P/N.
+"""The Analysis tab: the analysis of a protocol's family of sweeps (as it runs) or of a
+loaded recording, chosen by the clamp mode, and P/N.
 
-Left: the sweeps overlaid (with P/N the subtracted current bright and the raw one
-faint) under three draggable cursor windows: 1 (orange) peak, mean and time to peak;
-2 (blue) steady state; fit (green) the exponential fit of the newest sweep. Right: the
-I-V curve (peak and steady) with the reversal found by interpolation, and below it
-either G = I/(V - E) with its Boltzmann fit or, for a prepulse protocol, h-infinity
-with its fit. Bottom: the results table; 'Copy' puts it on the clipboard as
-tab-separated text (:func:`rig.analysis.results_table`).
+Left: the sweeps overlaid (one colour per sweep; with P/N the raw current faint behind
+the subtracted one) above their command, under three draggable, numbered cursor
+windows. VC: 1 peak, 2 steady state, 3 exponential fit (drawn on the newest sweep).
+CC: 1 where spikes are measured (thresholds and peaks are marked), 2 the baseline,
+3 the firing-rate window. Right: two plots chosen by the family (I-V and G-V or
+h-infinity; the all-or-none curve, the f-I curve, the refractory recovery curve or the
+accommodation curve, each with the first-spike latency or delay), and the results
+table, the same rows as ``vrig analyze``. Copy puts the table on the clipboard; Export
+CSV writes what ``vrig analyze`` prints. Selecting table rows highlights their sweeps.
 
+The numbers come from :mod:`rig.recording_analysis`; this module only draws.
 Lifecycle: the window calls :meth:`AnalysisPanel.prepare` with each protocol it runs
-(which also applies the P/N choice), then feeds chunks and events; measurements are
-remade when a sweep is done and when a cursor window is released. The numbers come
-from :mod:`rig.sweep_family`; this module only draws.
+(which also applies the P/N choice), then feeds chunks and events; File > Open
+recording calls :meth:`AnalysisPanel.show_recording`. Measurements are remade when a
+sweep is done, a cursor window is released or a setting changes.
 """
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QHBoxLayout, QLabel, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from rig.protocol import LeakSubtraction, render_sweep
+from rig.errors import VrigError
+from rig.protocol import LeakSubtraction
+from rig.recording_analysis import (COLUMN_HELP, WINDOW_NAMES, AnalysisSettings, analyze,
+                                    default_windows, write_analysis_csv)
+from rig.analysis_result import cell_text, result_tsv
+from rig.spike_analysis import SpikeCriteria
+from rig.sweep_family import KEPT, SweepFamily
 from ui import theme
-from rig.sweep_family import KEPT, SweepFamily, table_text
+from ui.analysis_plots import CursorWindow, SpecPlot, set_axis, sweep_color, with_alpha
 
 MAX_CURVES = 40  # sweeps drawn in the overlay
-WINDOW_COLORS = {"w1": "#ff9f43", "w2": "#5b9cff", "fit": "#7ee081"}
+MAX_MARKS = 30  # more spikes than this are marked on the selected (or newest) sweep only
+WINDOW_COLORS = ("#ff9f43", "#5b9cff", "#7ee081")
 PN_CHOICES = (("P/N as protocol", None), ("P/N off", 0), ("P/2", 2), ("P/4", 4),
               ("P/6", 6), ("P/8", 8))
-COLUMNS = ("sweep", "V_mV", "peak_pA", "mean_pA", "t_peak_ms", "steady_pA", "G_nS",
-           "prepulse_mV", "h", "tau_ms")
-
-
-def default_windows(protocol):
-    """(window 1, window 2, fit window) in s from the sweep start, around the test
-    epoch: the first epoch whose level changes between sweeps, or the depolarising
-    step after it when that one is a prepulse (an h-infinity protocol)."""
-    renders = [render_sweep(protocol, k) for k in range(protocol.sweeps)]
-    starts = list(renders[0].epoch_starts) + [renders[0].command.size]
-    levels = np.array([[r.command[min(s, r.command.size - 1)] for s in r.epoch_starts]
-                       for r in renders])
-    varying = [e for e in range(levels.shape[1]) if np.ptp(levels[:, e]) > 1e-6]
-    test = varying[0] if varying else min(1, len(starts) - 2)
-    holding = protocol.holding * (1e-3 if protocol.mode == "VC" else 1e-12)
-    if (test + 1 < levels.shape[1] and test + 1 not in varying
-            and levels[0, test + 1] > holding + 0.02):
-        test += 1
-    dt = protocol.sample_interval_s
-    t0, t1 = starts[test] * dt, starts[test + 1] * dt
-    dur = t1 - t0
-    return ((t0 + min(2e-4, 0.05 * dur), t0 + min(5e-3, 0.4 * dur)),
-            (t1 - 0.25 * dur, t1 - dt),
-            (t0 + min(1e-3, 0.2 * dur), t0 + 0.6 * dur))
+POLARITY_CHOICES = (("peak auto", "auto"), ("peak inward", "min"),
+                    ("peak outward", "max"), ("peak largest", "abs"))
+SIGNAL_UNIT = {"VC": "A", "CC": "V"}
+AXES = {"VC": (("current", "A"), ("command", "V")), "CC": (("Vm", "V"), ("command", "A"))}
 
 
 class AnalysisPanel(QWidget):
@@ -65,9 +57,12 @@ class AnalysisPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.family = None
-        self.rows = []
-        self.summary = None
+        self.result = None
+        self.source = ""
         self._dirty = set()
+        self._names_units = [("Im", "A"), ("Vm", "V")]
+        self._export_dir = str(Path.home())
+        self._highlighted = set()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(self._build_bar())
@@ -80,29 +75,42 @@ class AnalysisPanel(QWidget):
         split = QSplitter(Qt.Horizontal)
         self.overlay_view = pg.GraphicsLayoutWidget()
         self.curves_view = pg.GraphicsLayoutWidget()
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table = QTableWidget(0, 0)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._on_rows_selected)
         self.right_tabs = QTabWidget()
-        self.right_tabs.addTab(self.curves_view, "I-V, G-V / h-inf")
+        self.right_tabs.addTab(self.curves_view, "Curves")
         self.right_tabs.addTab(self.table, "Table")
         split.addWidget(self.overlay_view)
         split.addWidget(self.right_tabs)
         split.setSizes([560, 440])
         layout.addWidget(split, 1)
         self._build_plots()
+        self._configure_mode("VC")
 
     # --- construction -----------------------------------------------------------------
 
     def _build_bar(self):
         row = QHBoxLayout()
         self.signal_combo = QComboBox()
-        self.signal_combo.addItem("Im")
+        self.signal_combo.setToolTip("The trace to measure")
         self.polarity_combo = QComboBox()
-        for text, value in (("peak: inward (min)", "min"), ("peak: outward (max)", "max"),
-                            ("peak: largest", "abs")):
+        for text, value in POLARITY_CHOICES:
             self.polarity_combo.addItem(text, value)
+        self.polarity_combo.setToolTip("Which peak window 1 finds: inward (min), outward (max) "
+                                       "or the largest (abs); auto is inward for I-V and "
+                                       "h-infinity families and the largest for tail currents")
+        self.dvdt_spin = QDoubleSpinBox()
+        self.dvdt_spin.setRange(1.0, 200.0)
+        self.dvdt_spin.setValue(SpikeCriteria().dvdt)
+        self.dvdt_spin.setDecimals(0)
+        self.dvdt_spin.setPrefix("dV/dt ")
+        self.dvdt_spin.setSuffix(" mV/ms")
+        self.dvdt_spin.setToolTip("Threshold criterion: a spike's threshold is the Vm where "
+                                  "dV/dt last rises through this value before the upstroke")
         self.pn_combo = QComboBox()
         for text, n in PN_CHOICES:
             self.pn_combo.addItem(text, n)
@@ -112,68 +120,63 @@ class AnalysisPanel(QWidget):
         self.pn_holding.setRange(-200.0, 0.0)
         self.pn_holding.setValue(-120.0)
         self.pn_holding.setSuffix(" mV")
+        self.pn_holding.setPrefix("from ")
+        self.pn_holding.setDecimals(0)
         self.pn_holding.setToolTip("Holding level of the P/N sub-sweeps")
-        self.copy_button = QPushButton("Copy table")
-        self.copy_button.setFocusPolicy(Qt.NoFocus)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the table to the clipboard (tab-separated)")
         self.copy_button.clicked.connect(self.copy)
+        self.export_button = QPushButton("Export CSV...")
+        self.export_button.setToolTip("Save the table as vrig analyze prints it")
+        self.export_button.clicked.connect(lambda: self.export_csv())
         for widget in (QLabel("Measure"), self.signal_combo, self.polarity_combo,
-                       self.pn_combo, QLabel("from"), self.pn_holding):
+                       self.dvdt_spin, self.pn_combo, self.pn_holding):
             row.addWidget(widget)
         row.addStretch(1)
-        row.addWidget(self.copy_button)
-        self.signal_combo.currentIndexChanged.connect(lambda _: self.update_analysis())
+        for button in (self.copy_button, self.export_button):
+            button.setFocusPolicy(Qt.NoFocus)
+            row.addWidget(button)
+        self.signal_combo.currentIndexChanged.connect(lambda _: self._signal_changed())
         self.polarity_combo.currentIndexChanged.connect(lambda _: self.update_analysis())
+        self.dvdt_spin.editingFinished.connect(self.update_analysis)
         return row
 
     def _build_plots(self):
-        overlay = self.overlay_view.addPlot()
-        overlay.setLabel("left", "I", units="A")
-        overlay.setLabel("bottom", "Time", units="s")
-        overlay.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
-        overlay.setMenuEnabled(False)
-        self.overlay = overlay
-        self.curves, self.raw_curves = [], []
+        self.overlay = self.overlay_view.addPlot(row=0, col=0)
+        self.command_plot = self.overlay_view.addPlot(row=1, col=0)
+        self.overlay_view.ci.layout.setRowStretchFactor(0, 4)
+        self.overlay_view.ci.layout.setRowStretchFactor(1, 1)
+        self.command_plot.setXLink(self.overlay)
+        for plot in (self.overlay, self.command_plot):
+            plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+            plot.setMenuEnabled(False)
+            set_axis(plot, "bottom", "time", "s")
+        self.curves, self.raw_curves, self.command_curves = [], [], []
         for _ in range(MAX_CURVES):
-            raw = overlay.plot(pen=pg.mkPen(with_alpha("#9aa5b4", 70), width=1))
-            curve = overlay.plot(pen=pg.mkPen(theme.TRACE_COLORS["Im"], width=1))
-            for item in (raw, curve):
+            raw = self.overlay.plot(pen=pg.mkPen(with_alpha("#9aa5b4", 70), width=1))
+            curve = self.overlay.plot(pen=pg.mkPen(theme.TRACE_COLORS["Im"], width=1))
+            command = self.command_plot.plot(pen=pg.mkPen(theme.TRACE_COLORS["command"]))
+            for item in (raw, curve, command):
                 item.setClipToView(True)
                 item.setDownsampling(auto=True, method="peak")
             self.raw_curves.append(raw)
             self.curves.append(curve)
-        self.fit_curve = overlay.plot(pen=pg.mkPen(WINDOW_COLORS["fit"], width=2))
-        self.regions = {}
-        for key, color in WINDOW_COLORS.items():
-            brush = with_alpha(color, 40)
-            region = pg.LinearRegionItem((0.0, 0.001), brush=brush,
-                                         pen=pg.mkPen(color, width=2))
-            region.setZValue(10)
-            region.sigRegionChangeFinished.connect(lambda *_: self.update_analysis())
-            overlay.addItem(region)
-            self.regions[key] = region
-        self.iv_plot = self.curves_view.addPlot(row=0, col=0, title="I-V")
-        self.iv_plot.setLabel("left", "I", units="A")
-        self.iv_plot.setLabel("bottom", "V", units="V")
-        self.iv_plot.addLine(y=0, pen=pg.mkPen("#55606e"))
-        self.iv_peak = self.iv_plot.plot(pen=pg.mkPen(WINDOW_COLORS["w1"], width=2),
-                                         symbol="o", symbolSize=6,
-                                         symbolBrush=WINDOW_COLORS["w1"], name="peak")
-        self.iv_steady = self.iv_plot.plot(pen=pg.mkPen(WINDOW_COLORS["w2"], width=2),
-                                           symbol="s", symbolSize=6,
-                                           symbolBrush=WINDOW_COLORS["w2"], name="steady")
-        self.reversal_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ff6b6b", style=Qt.DashLine))
-        self.reversal_line.setVisible(False)
-        self.iv_plot.addItem(self.reversal_line)
-        self.fit_plot = self.curves_view.addPlot(row=1, col=0, title="G-V")
-        self.fit_plot.setLabel("bottom", "V", units="V")
-        self.fit_points = self.fit_plot.plot(pen=None, symbol="o", symbolSize=6,
-                                             symbolBrush="#e5e9f0")
-        self.fit_line = self.fit_plot.plot(pen=pg.mkPen("#c56cf0", width=2))
-        for plot in (self.iv_plot, self.fit_plot):
-            plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
-            plot.setMenuEnabled(False)
+            self.command_curves.append(command)
+        self.fit_curve = self.overlay.plot(pen=pg.mkPen("#ffffff", width=2))
+        self.threshold_marks = pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("#ffffff"),
+                                                  brush=None)
+        self.peak_marks = pg.ScatterPlotItem(symbol="t1", size=8, pen=None,
+                                             brush=pg.mkBrush("#ffffff"))
+        for item in (self.threshold_marks, self.peak_marks):
+            item.setZValue(20)
+            self.overlay.addItem(item)
+        # labels at three heights: windows often share an edge
+        self.windows_items = [CursorWindow(self.overlay, color, self.update_analysis,
+                                           0.97 - 0.06 * n)
+                              for n, color in enumerate(WINDOW_COLORS)]
+        self.spec_plots = [SpecPlot(self.curves_view.addPlot(row=n, col=0)) for n in (0, 1)]
 
-    # --- the protocol and its data ----------------------------------------------------
+    # --- the family and its data ----------------------------------------------------
 
     def leak_choice(self):
         """The P/N choice: None (the protocol's), 0 (off) or N sub-sweeps."""
@@ -199,36 +202,91 @@ class AnalysisPanel(QWidget):
 
     def begin(self, protocol):
         """Empty the overlay and the results for a new protocol's sweeps."""
-        currents = [self.signal_combo.itemText(i) for i in range(self.signal_combo.count())]
-        self.family = SweepFamily(protocol, tuple(dict.fromkeys(KEPT + tuple(currents))))
-        self.rows, self.summary = [], None
+        mode = "VC" if protocol.mode == "VC" else "CC"
+        keep = [n for n, u in self._names_units if u == SIGNAL_UNIT[mode]]
+        self.family = SweepFamily.for_protocol(protocol, tuple(dict.fromkeys(KEPT + tuple(keep))))
+        self.source = ""
+        self._start(mode, self._names_units)
+
+    def show_recording(self, recording, source=""):
+        """Analyse a loaded :class:`rig.recording.Recording` (all its sweeps); source: the
+        file name shown in the exported table. Returns False (and says why) when it
+        cannot be analysed."""
+        try:
+            family = SweepFamily.from_recording(recording)
+        except VrigError as exc:
+            self.message.emit(f"cannot analyse the recording: {exc}")
+            return False
+        self.family = family
+        self.source = source or recording.metadata.get("source", "")
+        self._start(family.mode, list(recording.units.items()))
+        self._dirty = set(range(min(family.n_sweeps, MAX_CURVES)))
+        self.update_analysis()
+        return True
+
+    def _start(self, mode, names_units):
+        self.result = None
         self._dirty.clear()
-        for curve in self.curves + self.raw_curves:
+        self._highlighted = set()
+        for curve in self.curves + self.raw_curves + self.command_curves:
             curve.setData([], [])
         self.fit_curve.setData([], [])
-        for key, window in zip(("w1", "w2", "fit"), default_windows(protocol)):
-            self.regions[key].blockSignals(True)
-            self.regions[key].setRegion(window)
-            self.regions[key].blockSignals(False)
-        self.overlay.setXRange(0.0, self.family.time[-1], padding=0.02)
+        self._configure_mode(mode)
+        self._fill_signals(names_units)
+        count = min(self.family.n_sweeps, MAX_CURVES)
+        for k in range(count):
+            command = self.family.commands[k]
+            self.command_curves[k].setData(self.family.time[: command.size], command)
+            self.command_curves[k].setPen(pg.mkPen(sweep_color(k, count), width=1))
+        names = WINDOW_NAMES[self.family.mode]
+        for n, (item, window) in enumerate(zip(self.windows_items, default_windows(self.family))):
+            item.set(window, f"{n + 1} {names[n]}")
+        self.overlay.setXRange(0.0, float(self.family.time[-1]), padding=0.02)
         self.update_analysis()
 
+    def _configure_mode(self, mode):
+        (y_name, y_unit), (c_name, c_unit) = AXES[mode]
+        set_axis(self.overlay, "left", y_name, y_unit)
+        set_axis(self.command_plot, "left", c_name, c_unit)
+        vc = mode == "VC"
+        # hide first, then show: a moment with both shown would widen the window for good
+        (self.dvdt_spin if vc else self.polarity_combo).setVisible(False)
+        (self.polarity_combo if vc else self.dvdt_spin).setVisible(True)
+        self.threshold_marks.setData([], [])
+        self.peak_marks.setData([], [])
+
     def set_signals(self, names_units):
-        """The currents that can be measured: Im and the channel currents."""
+        """The signals the engine records ((name, unit) pairs): currents are offered in
+        VC, voltages in CC."""
+        self._names_units = list(names_units)
+        self._fill_signals(self._names_units)
+
+    def _fill_signals(self, names_units):
+        mode = self.family.mode if self.family is not None else "VC"
+        unit = SIGNAL_UNIT[mode]
+        names = [n for n, u in names_units if u == unit and n != "command"]
+        preferred = "Im" if mode == "VC" else "Vm"
         current = self.signal_combo.currentText()
         self.signal_combo.blockSignals(True)
         self.signal_combo.clear()
-        self.signal_combo.addItems([n for n, u in names_units if u == "A" and n != "command"])
+        self.signal_combo.addItems(names)
         index = self.signal_combo.findText(current)
-        self.signal_combo.setCurrentIndex(max(0, index))
+        if index < 0:
+            index = max(0, self.signal_combo.findText(preferred))
+        self.signal_combo.setCurrentIndex(index)
         self.signal_combo.blockSignals(False)
+
+    def _signal_changed(self):
+        if self.family is not None:
+            self._dirty.update(k for k in self.family.done if k < MAX_CURVES)
+        self.update_analysis()
 
     def add_chunks(self, chunks):
         """Store the sweeps' samples (drawn at the next refresh)."""
         if self.family is None:
             return
         for chunk in chunks:
-            if chunk.kind == "sweep" and chunk.sweep < self.family.protocol.sweeps:
+            if chunk.kind == "sweep" and chunk.sweep < self.family.n_sweeps:
                 self.family.add(chunk)
                 self._dirty.add(chunk.sweep)
 
@@ -243,101 +301,146 @@ class AnalysisPanel(QWidget):
         """Draw the sweeps that changed (one setData per changed curve)."""
         if self.family is None:
             return
-        signal = self.signal_combo.currentText() or "Im"
+        signal = self.signal_combo.currentText()
+        count = min(self.family.n_sweeps, MAX_CURVES)
         for sweep in self._dirty:
             if sweep >= MAX_CURVES:
                 continue
-            for name, curve in ((signal, self.curves[sweep]), ("Im_raw", self.raw_curves[sweep])):
-                trace = self.family.trace(name, sweep) if name != "Im_raw" or signal == "Im" else None
-                if trace is not None:
-                    curve.setData(*trace, connect="finite")
+            trace = self.family.trace(signal, sweep)
+            if trace is not None:
+                self.curves[sweep].setData(*trace, connect="finite")
+                self._set_pen(sweep, count)
+            raw = self.family.trace("Im_raw", sweep) if signal == "Im" else None
+            if raw is not None:
+                self.raw_curves[sweep].setData(*raw, connect="finite")
         self._dirty.clear()
+
+    def _set_pen(self, sweep, count):
+        bright = not self._highlighted or sweep in self._highlighted
+        color = sweep_color(sweep, count) if bright else with_alpha("#6c7683", 90)
+        self.curves[sweep].setPen(pg.mkPen(color, width=3 if sweep in self._highlighted else 1))
 
     # --- measurements -----------------------------------------------------------------
 
     def windows(self):
-        """(window 1, window 2, fit window) in s from the sweep start."""
-        return tuple(tuple(self.regions[k].getRegion()) for k in ("w1", "w2", "fit"))
+        """(window 1, window 2, window 3) in s from the sweep start."""
+        return tuple(item.get() for item in self.windows_items)
+
+    def settings(self):
+        """The analysis settings the controls show."""
+        return AnalysisSettings(windows=self.windows(),
+                                signal=self.signal_combo.currentText() or None,
+                                polarity=self.polarity_combo.currentData(),
+                                criteria=SpikeCriteria(dvdt=float(self.dvdt_spin.value())))
 
     def update_analysis(self):
         """Remeasure every completed sweep and redraw the curves and the table."""
         if self.family is None:
             return
-        signal = self.signal_combo.currentText() or "Im"
-        w1, w2, fit_window = self.windows()
-        self._dirty.update(self.family.done)
         self.refresh()
-        self.rows = self.family.measure(w1, w2, signal, self.polarity_combo.currentData())
-        self.summary = self.family.summarise(self.rows, fit_window, signal)
-        self._draw_curves()
+        try:
+            self.result = analyze(self.family, self.settings())
+        except VrigError as exc:
+            self.result = None
+            self.summary_label.setText(str(exc))
+            self.message.emit(str(exc))
+            return
+        self._draw_result()
+
+    def _draw_result(self):
+        result = self.result
+        plots = list(result.plots) + [None] * (2 - len(result.plots))
+        for view, spec in zip(self.spec_plots, plots):
+            view.show(spec)
+        self._draw_marks()
+        self.fit_curve.setData(*(result.fit_curve or ([], [])))
+        for n, item in enumerate(self.windows_items, start=1):
+            item.set_visible(n in result.windows_used)
+        where = f" ({self.source})" if self.source else ""
+        text = f"{self.family.name}{where}: {result.title}"
+        summary = result.summary()
+        self.summary_label.setText(f"{text}    {summary}" if summary else text)
         self._fill_table()
 
-    def _draw_curves(self):
-        s, full = self.summary, [r for r in self.rows if "peak_pA" in r]
-        v = np.array([r["V_mV"] for r in full]) * 1e-3
-        order = np.argsort(v)
-        self.iv_peak.setData(v[order], np.array([r["peak_pA"] for r in full])[order] * 1e-12)
-        vss = np.array([r["Vss_mV"] for r in full]) * 1e-3
-        order_ss = np.argsort(vss)
-        self.iv_steady.setData(vss[order_ss],
-                               np.array([r["steady_pA"] for r in full])[order_ss] * 1e-12)
-        self.reversal_line.setVisible(bool(np.isfinite(s.reversal)))
-        if np.isfinite(s.reversal):
-            self.reversal_line.setValue(s.reversal)
-        text = [f"E_rev = {s.reversal * 1e3:.1f} mV" if np.isfinite(s.reversal) else "E_rev: -"]
-        if s.inactivation is not None or any("h" in r for r in full):
-            self.fit_plot.setTitle("h-inf (prepulse)")
-            self.fit_plot.setLabel("left", "I/Imax")
-            x = np.array([r["prepulse_mV"] for r in full if "h" in r]) * 1e-3
-            self.fit_points.setData(x, np.array([r["h"] for r in full if "h" in r]))
-            fit = s.inactivation
-        else:
-            self.fit_plot.setTitle("G-V")
-            self.fit_plot.setLabel("left", "G", units="S")
-            x = np.array([r["V_mV"] for r in full if "G_nS" in r]) * 1e-3
-            self.fit_points.setData(x, np.array([r["G_nS"] for r in full if "G_nS" in r]) * 1e-9)
-            fit = s.activation
-        if fit is not None and x.size:
-            grid = np.linspace(x.min(), x.max(), 200)
-            self.fit_line.setData(grid, fit(grid))
-            name = "h-inf" if fit is s.inactivation else "G-V"
-            text.append(f"{name}: V1/2 = {fit.v_half * 1e3:.1f} mV, k = {fit.slope * 1e3:.1f} mV")
-        else:
-            self.fit_line.setData([], [])
-        if s.fit is not None:
-            t = self.family.time
-            inside = (t >= self.windows()[2][0]) & (t <= self.windows()[2][1])
-            self.fit_curve.setData(t[inside], s.fit(t[inside]))
-            text.append(f"tau = {s.tau * 1e3:.3g} ms")
-        else:
-            self.fit_curve.setData([], [])
-        text += list(s.errors)
-        self.summary_label.setText("    ".join(text))
+    def _draw_marks(self):
+        """Threshold and peak of each spike, on every sweep when they are few, else on
+        the selected sweeps (or the newest)."""
+        empty = ([], [])
+        if self.result is None or not self.result.marks:
+            self.threshold_marks.setData(*empty)
+            self.peak_marks.setData(*empty)
+            return
+        for item, (_, sweeps, t, y) in zip((self.threshold_marks, self.peak_marks),
+                                           self.result.marks):
+            keep = np.ones(sweeps.size, dtype=bool)
+            if sweeps.size > MAX_MARKS:
+                chosen = self._highlighted or {max(self.family.done)}
+                keep = np.isin(sweeps, list(chosen))
+            item.setData(t[keep], y[keep])
 
     def _fill_table(self):
-        self.table.setRowCount(len(self.rows))
-        for i, row in enumerate(self.rows):
-            for j, column in enumerate(COLUMNS):
+        result = self.result
+        self.table.blockSignals(True)
+        self.table.clear()
+        self.table.setColumnCount(len(result.columns))
+        self.table.setRowCount(len(result.rows))
+        self.table.setHorizontalHeaderLabels(list(result.columns))
+        for j, column in enumerate(result.columns):
+            self.table.horizontalHeaderItem(j).setToolTip(COLUMN_HELP.get(column, ""))
+        for i, row in enumerate(result.rows):
+            for j, column in enumerate(result.columns):
                 value = row.get(column, float("nan"))
-                text = f"{value:.4g}" if isinstance(value, float) else str(value)
+                text = f"{value:.4g}" if isinstance(value, float) else cell_text(value)
                 self.table.setItem(i, j, QTableWidgetItem("" if text == "nan" else text))
         self.table.resizeColumnsToContents()
+        self.table.blockSignals(False)
+
+    def _on_rows_selected(self):
+        if self.result is None or self.family is None:
+            return
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        self._highlighted = {self.result.rows[r]["sweep"] - 1 for r in rows
+                             if r < len(self.result.rows)}
+        count = min(self.family.n_sweeps, MAX_CURVES)
+        for sweep in range(count):
+            self._set_pen(sweep, count)
+        self._draw_marks()
 
     def copy(self):
         """Put the results on the clipboard as tab-separated text; returns the text."""
-        if self.summary is None:
-            self.message.emit("nothing to copy: run a protocol first")
+        if self.result is None:
+            self.message.emit("nothing to copy: run a protocol or open a recording first")
             return ""
-        text = table_text(self.rows, self.summary)
+        text = result_tsv(self.result)
         QApplication.clipboard().setText(text)
         return text
 
+    def export_csv(self, path=None):
+        """Write the table as `vrig analyze` prints it; without a path a file dialog asks
+        for one. Returns the path written, or None."""
+        if self.family is None:
+            self.message.emit("nothing to export: run a protocol or open a recording first")
+            return None
+        if path is None:
+            stem = Path(self.source).stem if self.source else self.family.name or "analysis"
+            suggested = str(Path(self._export_dir) / f"{_file_stem(stem)}-analysis.csv")
+            path, _ = QFileDialog.getSaveFileName(self, "Export the analysis table",
+                                                  suggested, "CSV table (*.csv)")
+            if not path:
+                return None
+        try:
+            write_analysis_csv(path, self.family, self.settings(), self.source)
+        except VrigError as exc:
+            self.message.emit(str(exc))
+            return None
+        self._export_dir = str(Path(path).parent)
+        return path
 
-def with_alpha(color, alpha):
-    """A pyqtgraph colour with an alpha (0-255)."""
-    result = pg.mkColor(color)
-    result.setAlpha(alpha)
-    return result
+
+def _file_stem(name):
+    """A name that is safe as a file name."""
+    keep = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
+    return keep[:60] or "analysis"
 
 
 def install(window):

@@ -1,5 +1,7 @@
-"""Online analysis against ground truth: synthetic curves with known parameters, and
-the Hodgkin-Huxley gates of the hh-squid cell measured through the engine.
+"""rig.analysis against ground truth: synthetic curves with known parameters, and
+the Hodgkin-Huxley gates of the hh-squid cell measured through the engine (spike
+measures are tested in test_spike_analysis, the tab's analysis in test_vc_analysis and
+test_cc_analysis).
 
 Figures measured when these tests were written (hh-squid, 6.3 degC, ideal clamp):
 peak I_Na reverses at 50.073 mV (E_Na 50.075 mV); m_inf^3 is half-maximal at
@@ -105,36 +107,6 @@ def test_window_measure_peak_mean_and_time_to_peak():
         an.window_measure(t, y, 0.5, 0.6)
     with pytest.raises(rig.VrigError, match="polarity"):
         an.window_measure(t, y, 0.0, 0.01, "biggest")
-
-
-def _gaussian_spikes(t, centres, sigma, height, base):
-    v = np.full(t.size, base)
-    for c in centres:
-        v += height * np.exp(-((t - c) ** 2) / (2 * sigma ** 2))
-    return v
-
-
-def test_spikes_of_known_shape():
-    t = np.arange(0, 0.2, 10e-6)
-    sigma = 0.3e-3
-    v = _gaussian_spikes(t, [0.02, 0.07, 0.12, 0.17], sigma, 0.1, -0.065)
-    spikes = an.detect_spikes(t, v, threshold=0.0)
-    assert spikes.count == 4
-    np.testing.assert_allclose(spikes.times, [0.02, 0.07, 0.12, 0.17], atol=10e-6)
-    np.testing.assert_allclose(spikes.peaks, 0.035, atol=1e-6)
-    np.testing.assert_allclose(spikes.half_widths, 2 * np.sqrt(2 * np.log(2)) * sigma, rtol=1e-3)
-    np.testing.assert_allclose(spikes.ahp, -0.065, atol=1e-9)
-    assert an.firing_rate(spikes.times, 0.0, 0.2) == pytest.approx(20.0)
-
-
-def test_spike_ahp_and_a_spike_cut_off_by_the_trace_end():
-    t = np.arange(0, 0.05, 10e-6)
-    v = _gaussian_spikes(t, [0.01, 0.0499], 0.3e-3, 0.1, -0.065)
-    v -= 0.01 * np.exp(-((t - 0.015) ** 2) / (2 * (2e-3) ** 2))  # an AHP 5 ms after
-    spikes = an.detect_spikes(t, v)
-    assert spikes.count == 2
-    assert spikes.ahp[0] == pytest.approx(-0.075, abs=1e-5)
-    assert np.isnan(spikes.half_widths[1]) and np.isnan(spikes.ahp[1])
 
 
 def test_results_table_is_tab_separated():
@@ -247,18 +219,15 @@ def test_inactivation_time_constant_at_0_mv_is_tau_h(iv_family, na_gates):
 def test_spike_counts_on_current_clamp_runs(squid):
     rec = squid.run(rig.load_protocol("cc-threshold"))  # 20..130 pA, 1 ms
     t = rec.time()
-    counts = [an.detect_spikes(t[: rec.sweep_lengths[k]], rec.sweep("Vm", k)).count
-              for k in range(rec.n_sweeps)]
+    counts = [len(an.find_spikes(t, rec.signals["Vm"][k])) for k in range(rec.n_sweeps)]
     assert counts == [0] * 5 + [1] * 7  # all or none above ~70 pA
-    with pytest.raises(rig.VrigError, match="same length"):
-        an.detect_spikes(t[:10], rec.sweep("Vm", 0))
     family = squid.run(rig.load_protocol("cc-step-family"))
     t = family.time()
     for k in range(family.n_sweeps):
-        v = family.sweep("Vm", k)
-        spikes = an.detect_spikes(t[: v.size], v)
-        assert spikes.count == spike_count(v / MV)
-        assert np.all(spikes.ahp[:-1] < -0.070)
-        assert np.all((spikes.half_widths > 1e-3) & (spikes.half_widths < 2e-3))
+        v = family.signals["Vm"][k]
+        spikes = an.find_spikes(t, v)
+        assert len(spikes) == spike_count(v / MV)
+        assert all(s.trough_v < -0.070 for s in spikes[:-1])
+        assert all(1e-3 < s.half_width < 2e-3 for s in spikes)
     assert spike_count(family.sweep("Vm", 0) / MV) == 0
     assert spike_count(family.sweep("Vm", 15) / MV) >= 12

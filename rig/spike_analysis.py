@@ -1,0 +1,162 @@
+"""Action potentials in one voltage trace: detection, threshold, peak, height, width at
+half height, and the trough after each spike. SI throughout (s, V, V/s).
+
+The convention is that of Druckmann et al. (2013) Cereb Cortex 23:2994-3006,
+Supplementary Methods (doi:10.1093/cercor/bhs290), itself a standard of automated
+feature extraction (also eFEL's AP_begin / AP_amplitude / half-width):
+
+- a spike is an upward crossing of a detection level (default -20 mV) whose upstroke
+  reaches the dV/dt criterion (a slow depolarisation through the level is not a spike);
+- its threshold (onset) is the Vm where dV/dt last rises through the criterion
+  (default 20 mV/ms, the dv_cutoff of the Allen Institute's IPFX; Druckmann et al. use
+  12 mV/ms) before the steepest point of the upstroke, interpolated between samples;
+- height is peak minus threshold; the width is measured at threshold + height / 2,
+  between the rising and the falling crossings of that level, interpolated;
+- the trough (AHP) is the minimum after the peak, before the next spike's threshold or
+  the end of the window.
+
+dV/dt is the central difference of the samples (numpy.gradient). During a brief,
+strong current pulse the injected current alone can drive dV/dt past the criterion
+(300 pA into 10 pF is 30 mV/ms); the threshold is then the Vm at the pulse onset.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig.errors import VrigError
+
+DETECT_LEVEL_V = -0.020
+DVDT_CRITERION_V_PER_S = 20.0  # 20 mV/ms
+
+
+@dataclass(frozen=True)
+class SpikeCriteria:
+    """detect_level: V, an upward crossing of it is a candidate spike; dvdt: V/s
+    (1 V/s = 1 mV/ms), the threshold criterion and the least upstroke of a spike."""
+
+    detect_level: float = DETECT_LEVEL_V
+    dvdt: float = DVDT_CRITERION_V_PER_S
+
+    def __post_init__(self):
+        if not np.isfinite(self.detect_level) or not -0.2 <= self.detect_level <= 0.1:
+            raise VrigError(f"the spike detection level must be -200 to 100 mV, got "
+                            f"{self.detect_level * 1e3:g} mV")
+        if not np.isfinite(self.dvdt) or not 0.1 <= self.dvdt <= 1000.0:
+            raise VrigError(f"the dV/dt threshold criterion must be 0.1 to 1000 mV/ms, "
+                            f"got {self.dvdt:g} mV/ms")
+
+
+@dataclass(frozen=True)
+class Spike:
+    """One action potential. Times in s, voltages in V; NaN where the window cut it
+    (a spike still above half height at the window's end has no width or trough)."""
+
+    threshold_t: float
+    threshold_v: float
+    peak_t: float
+    peak_v: float
+    half_width: float
+    trough_t: float
+    trough_v: float
+
+    @property
+    def height(self):
+        """Peak minus threshold (V)."""
+        return self.peak_v - self.threshold_v
+
+
+def _interpolate(t, y, k, level):
+    """Time where y crosses level between samples k and k + 1."""
+    dy = y[k + 1] - y[k]
+    frac = 0.0 if dy == 0 else (level - y[k]) / dy
+    return float(t[k] + frac * (t[k + 1] - t[k])), frac
+
+
+def _onset(t, v, dvdt, lo, steepest, criterion):
+    """(time, Vm) where dV/dt last rises through the criterion before `steepest`,
+    searching back no further than sample lo."""
+    k = steepest
+    while k > lo and dvdt[k - 1] >= criterion:
+        k -= 1
+    if k == lo:  # above the criterion from the start of the search
+        return float(t[lo]), float(v[lo])
+    when, frac = _interpolate(t, dvdt, k - 1, criterion)
+    return when, float(v[k - 1] + frac * (v[k] - v[k - 1]))
+
+
+def _half_width(t, v, lo, peak, hi, level):
+    """Width (s) of the spike at level, between its rising and falling crossings."""
+    rising = np.nonzero(v[lo:peak] < level)[0]
+    falling = np.nonzero(v[peak:hi] < level)[0]
+    if rising.size == 0 or falling.size == 0:
+        return float("nan")
+    k_up = lo + int(rising[-1])
+    k_down = peak + int(falling[0]) - 1
+    return _interpolate(t, v, k_down, level)[0] - _interpolate(t, v, k_up, level)[0]
+
+
+def find_spikes(t, v, criteria=None, t0=None, t1=None):
+    """The spikes of a trace between t0 and t1 (s; default the whole trace).
+
+    t: sample times (s); v: membrane potential (V), NaN samples (sweep padding) are
+    dropped; criteria: a :class:`SpikeCriteria` (default -20 mV and 20 mV/ms).
+    Returns a tuple of :class:`Spike`, in time order. A spike already above the
+    detection level when the window opens is not counted.
+    """
+    criteria = criteria or SpikeCriteria()
+    t = np.asarray(t, dtype=float)
+    v = np.asarray(v, dtype=float)
+    if t.shape != v.shape:
+        raise VrigError(f"spike detection: t and v must have the same length, "
+                        f"got {t.size} and {v.size}")
+    keep = np.isfinite(t) & np.isfinite(v)
+    if t0 is not None:
+        keep &= t >= t0
+    if t1 is not None:
+        keep &= t <= t1
+    t, v = t[keep], v[keep]
+    if v.size < 3:
+        return ()
+    dvdt = np.gradient(v, t)
+    level = criteria.detect_level
+    above = v > level
+    ups = np.nonzero(above[1:] & ~above[:-1])[0] + 1
+    candidates = []
+    searched_from = 0
+    for up in ups:
+        downs = np.nonzero(~above[up:])[0]
+        down = up + int(downs[0]) if downs.size else v.size
+        peak = up + int(np.argmax(v[up:down]))
+        steepest = searched_from + int(np.argmax(dvdt[searched_from: peak + 1]))
+        if dvdt[steepest] >= criteria.dvdt:
+            candidates.append((steepest, peak, down))
+        searched_from = down if down < v.size else v.size - 1
+    spikes = []
+    for n, (steepest, peak, down) in enumerate(candidates):
+        lo = candidates[n - 1][2] if n else 0
+        onset_t, onset_v = _onset(t, v, dvdt, lo, steepest, criteria.dvdt)
+        hi = candidates[n + 1][0] if n + 1 < len(candidates) else v.size
+        if n + 1 < len(candidates):  # the trough ends where the next upstroke begins
+            next_lo = down
+            k = candidates[n + 1][0]
+            while k > next_lo and dvdt[k - 1] >= criteria.dvdt:
+                k -= 1
+            hi = max(k, peak + 1)
+        width = _half_width(t, v, lo, peak, hi, onset_v + (v[peak] - onset_v) / 2)
+        complete = down < v.size
+        trough = peak + int(np.argmin(v[peak:hi])) if complete else None
+        spikes.append(Spike(
+            threshold_t=onset_t, threshold_v=onset_v, peak_t=float(t[peak]),
+            peak_v=float(v[peak]), half_width=width if complete else float("nan"),
+            trough_t=float(t[trough]) if trough is not None else float("nan"),
+            trough_v=float(v[trough]) if trough is not None else float("nan")))
+    return tuple(spikes)
+
+
+def firing_rate(spike_times, t0, t1):
+    """Mean firing rate (Hz): spikes with t0 <= time < t1 (s) divided by t1 - t0."""
+    if not t1 > t0:
+        raise VrigError(f"the window must end after it starts, got {t0:g} s to {t1:g} s")
+    times = np.asarray(spike_times, dtype=float)
+    return float(np.count_nonzero((times >= t0) & (times < t1)) / (t1 - t0))
