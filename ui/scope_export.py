@@ -1,0 +1,168 @@
+"""Export the scopes as a figure: PNG at print resolution, SVG or PDF (vector).
+
+The stack is drawn as it is laid out on screen, scaled to the figure's width (180 mm,
+the text width of an A4 page, by default). Style 'print' draws it dark on white for a
+handout or a report: the axes in PRINT_FOREGROUND and every trace in a colour that
+keeps a contrast of at least 3:1 on white; style 'screen' keeps the dark scope look.
+Lines are drawn wider than on screen (a 1 px line at 300 dpi is 0.08 mm). With an
+overlay on screen, the figure carries the sweep legend in a column at its right.
+
+PNG and PDF are painted through QPainter (QPdfWriter keeps every path a vector); SVG
+comes from pyqtgraph's exporter.
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtGui import QColor, QImage, QPageSize, QPainter, QPdfWriter
+from PySide6.QtWidgets import QGraphicsItem
+
+from rig.errors import VrigError
+from ui import theme
+
+FORMATS = (".png", ".svg", ".pdf")
+STYLES = ("print", "screen")
+MM_PER_INCH = 25.4
+LINE_MM = 0.25  # drawn width of a 1 px screen line in the figure
+PRINT_CONTRAST = 3.0
+
+
+def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0):
+    """Write the :class:`ui.scope.ScopeStack` to path (.png, .svg or .pdf).
+
+    legend: [(QColor, text)] of the sweeps, drawn at the right (empty: none);
+    style: 'print' (dark on white) or 'screen'; dpi: PNG and PDF resolution in dots
+    per inch; width_mm: the figure's width in mm. Raises VrigError when the file
+    cannot be written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise VrigError(f"cannot export {path.name}: the extension must be one of "
+                        f"{', '.join(FORMATS)}")
+    if style not in STYLES:
+        raise VrigError(f"export style must be one of {', '.join(STYLES)}, got {style!r}")
+    if not 72 <= dpi <= 2400 or not 20 <= width_mm <= 1000:
+        raise VrigError("export resolution must be 72-2400 dpi and the width 20-1000 mm")
+    if not path.parent.is_dir():
+        raise VrigError(f"cannot export {path}: folder {path.parent} does not exist")
+    width_px = round(width_mm / MM_PER_INCH * dpi)
+    line_px = 1.5 if suffix == ".svg" else LINE_MM / MM_PER_INCH * dpi
+    with _figure_look(stack, style, legend, line_px):
+        source = stack.ci.mapRectToScene(stack.ci.boundingRect())
+        height_px = round(width_px * source.height() / max(source.width(), 1.0))
+        background = QColor(theme.PRINT_BACKGROUND if style == "print" else theme.BACKGROUND)
+        if suffix == ".png":
+            _png(stack, path, source, (width_px, height_px), dpi, background)
+        elif suffix == ".pdf":
+            _pdf(stack, path, source, (width_mm, width_mm * height_px / width_px), dpi,
+                 background)
+        else:
+            _svg(stack, path, background)
+    return path
+
+
+def _png(stack, path, source, size, dpi, background):
+    image = QImage(*size, QImage.Format_ARGB32)
+    image.fill(background)
+    dots_per_metre = round(dpi / MM_PER_INCH * 1000)
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.TextAntialiasing)
+        stack.scene().render(painter, QRectF(0, 0, *size), source)
+    finally:
+        painter.end()
+    if not image.save(str(path), "PNG"):
+        raise VrigError(f"cannot write {path}")
+
+
+def _pdf(stack, path, source, size_mm, dpi, background):
+    writer = QPdfWriter(str(path))
+    writer.setResolution(dpi)
+    writer.setPageSize(QPageSize(QSizeF(*size_mm), QPageSize.Millimeter))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    writer.setTitle("vRig scopes")
+    writer.setCreator("vRig")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise VrigError(f"cannot write {path}")
+    try:
+        painter.setRenderHint(QPainter.Antialiasing)
+        target = QRectF(0, 0, writer.width(), writer.height())
+        painter.fillRect(target, background)
+        stack.scene().render(painter, target, source)
+    finally:
+        painter.end()
+
+
+def _svg(stack, path, background):
+    from pyqtgraph.exporters import SVGExporter
+
+    exporter = SVGExporter(stack.ci)
+    exporter.parameters()["background"] = background
+    exporter.export(fileName=str(path))
+    if not path.is_file():
+        raise VrigError(f"cannot write {path}")
+
+
+@contextmanager
+def _figure_look(stack, style, legend, line_px):
+    """Restyle the stack for the figure and put everything back afterwards."""
+    printing = style == "print"
+    ink = QColor(theme.PRINT_FOREGROUND)
+    background = theme.PRINT_BACKGROUND if printing else theme.BACKGROUND
+    saved_pens = []
+    label = None
+    try:
+        for plot in stack.plots.values():
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                # A cached axis would be pasted in as a screen-resolution bitmap.
+                axis.setCacheMode(QGraphicsItem.NoCache)
+                if printing:
+                    axis.setPen(ink)
+                    axis.setTextPen(ink)
+            for item in plot.items:
+                pen = item.opts.get("pen") if isinstance(item, pg.PlotDataItem) else None
+                if isinstance(item, pg.InfiniteLine):
+                    pen = item.pen
+                if pen is None:
+                    continue
+                pen = pg.mkPen(pen)
+                saved_pens.append((item, pg.mkPen(pen)))
+                color = theme.readable_on(pen.color(), background, PRINT_CONTRAST) \
+                    if printing and pen.color().alpha() == 255 else pen.color()
+                pen.setColor(color)
+                pen.setWidthF(max(pen.widthF(), 1.0) * line_px)
+                item.setPen(pen)
+        if legend:
+            label = pg.LabelItem(_legend_html(legend, ink if printing else theme.FOREGROUND),
+                                 justify="left")
+            rows = max(1, stack.ci.layout.rowCount())
+            stack.ci.addItem(label, row=0, col=1, rowspan=rows)
+        stack.ci.layout.activate()
+        yield
+    finally:
+        for item, pen in saved_pens:
+            item.setPen(pen)
+        if label is not None:
+            stack.ci.removeItem(label)
+        for plot in stack.plots.values():
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen()
+                axis.setTextPen()
+                axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        stack.ci.layout.activate()
+
+
+def _legend_html(legend, ink):
+    ink = QColor(ink).name()
+    lines = [f"<span style='color:{ink}'><b>Sweeps</b></span>"]
+    lines += [f"<span style='color:{QColor(color).name()}'>&#9644;&#9644;</span> "
+              f"<span style='color:{ink}'>{text}</span>" for color, text in legend]
+    return "<br>".join(lines)
