@@ -24,6 +24,7 @@ axes show mV, pA/nA, nS and ms/s through pyqtgraph's SI prefixes.
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
 from rig.protocol import render
@@ -71,6 +72,24 @@ class FrameView(pg.GraphicsLayoutWidget):
             self.frame_hook()
 
 
+class ScopeViewBox(pg.ViewBox):
+    """A ViewBox whose outline can be handed out as an open polygon while a figure is
+    exported: pyqtgraph 0.14's SVG exporter turns the outline into a clip path and
+    cannot parse the closing 'Z' Qt 6 writes for a rectangle (pyqtgraph issue #3495).
+    The open polygon (three sides drawn) encloses the same area."""
+
+    open_outline = False
+
+    def shape(self):
+        if not self.open_outline:
+            return super().shape()
+        rect = self.boundingRect()
+        path = QPainterPath(rect.topLeft())
+        for corner in (rect.topRight(), rect.bottomRight(), rect.bottomLeft()):
+            path.lineTo(corner)  # a fill or a clip closes the polygon by itself
+        return path
+
+
 class ScopeStack(FrameView):
     """Stacked, x-linked plots. names_units: [(signal, SI unit)] from
     Rig.signal_names(); visible: names of the optional signals to show.
@@ -116,7 +135,7 @@ class ScopeStack(FrameView):
     def _plot(self, panel):
         if panel not in self.plots:
             _title, label, yrange = PANELS[panel]
-            plot = pg.PlotItem()
+            plot = pg.PlotItem(viewBox=ScopeViewBox())
             plot.setLabel("left", label, units=self._panel_unit(panel))
             plot.setLabel("bottom", "Time", units="s")
             plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
@@ -287,7 +306,7 @@ class ScopeStack(FrameView):
         have are left out; only the newest MAX_OVERLAY_SWEEPS sweeps are kept."""
         lengths = [int(n) for n in recording.sweep_lengths]
         store = SweepStore(recording.sample_interval_s, lengths, MAX_OVERLAY_SWEEPS,
-                           budget=float("inf"))
+                           budget=None)
         # The command is V or A by the recording's mode, whatever the live mode is.
         names = [n for n in recording.signals if n in self.units
                  and (n == "command" or recording.units.get(n) == self.units[n])]
@@ -300,6 +319,7 @@ class ScopeStack(FrameView):
         self._include = {}
         self.overlay.begin(store, labels, live=False)
         self.set_style("episodic")
+        self.refresh()
         self.autoscale()
         self.sweepsChanged.emit()
         self.highlightChanged.emit(None)

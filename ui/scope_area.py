@@ -222,7 +222,8 @@ class ScopeArea(QWidget):
 
     def _update_readout(self):
         if self.cursors_button.isChecked():
-            self.side.readout.setText(format_readout(self.scope.cursors.readout()))
+            self.side.readout.setText(format_readout(self.scope.cursors.readout(),
+                                                     {"command": "Cmd"}))
 
     def legend_entries(self):
         """[(QColor, text)] of the overlay's sweeps as the legend shows them."""

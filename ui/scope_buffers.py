@@ -127,11 +127,13 @@ class SweepStore:
     """
 
     def __init__(self, sample_interval_s, lengths, capacity=64, budget=2_000_000):
+        """budget None: no sample budget (sweeps shown as views of loaded data)."""
         self.sample_interval_s = float(sample_interval_s)
         self.lengths = [int(n) for n in lengths]
         longest = max(self.lengths, default=1)
         self.x = np.arange(longest) * self.sample_interval_s
-        self.capacity = max(1, min(int(capacity), int(budget) // max(longest, 1)))
+        fits = int(capacity) if budget is None else int(budget) // max(longest, 1)
+        self.capacity = max(1, min(int(capacity), fits))
         self.dropped = 0
         self._sweeps = {}  # sweep -> {name: array}, oldest first (dicts keep order)
         self._filled = {}  # sweep -> samples written

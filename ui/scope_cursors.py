@@ -108,18 +108,21 @@ class CursorPair(QObject):
         return Readout(t1, t2, tuple(rows))
 
 
-def format_readout(readout):
-    """The readout as rich text (a small table) for a label."""
+def format_readout(readout, names=None):
+    """The readout as rich text (a small table) for a label; names: {signal: short
+    name shown} (e.g. command -> Cmd)."""
+    names = names or {}
     dt = readout.dt
     rate = f"{1 / abs(dt):.4g} Hz" if dt else "---"
-    head = (f"<b>t1</b> {readout.t1 * 1e3:.3f} ms<br><b>t2</b> {readout.t2 * 1e3:.3f} ms<br>"
-            f"<b>dt</b> {dt * 1e3:.3f} ms<br><b>1/dt</b> {rate}")
+    head = (f"<b>t1</b> {readout.t1 * 1e3:.3f} ms &nbsp; <b>t2</b> {readout.t2 * 1e3:.3f} ms<br>"
+            f"<b>dt</b> {dt * 1e3:.3f} ms &nbsp; <b>1/dt</b> {rate}")
     cells = "".join(
-        f"<tr><td><b>{name}</b></td><td align='right'>{_number(v1)}</td>"
-        f"<td align='right'>{_number(v2)}</td><td align='right'>{_number(v2 - v1)}</td>"
-        f"<td>{unit}</td></tr>" for name, unit, v1, v2 in readout.rows)
-    table = ("<table cellspacing='0' cellpadding='1'><tr><td></td><td align='right'>@1</td>"
-             f"<td align='right'>@2</td><td align='right'>&Delta;</td><td></td></tr>{cells}</table>")
+        f"<tr><td><b>{names.get(name, name)}</b> {unit}</td><td align='right'>{_number(v1)}</td>"
+        f"<td align='right'>{_number(v2)}</td><td align='right'>{_number(v2 - v1)}</td></tr>"
+        for name, unit, v1, v2 in readout.rows)
+    table = ("<table cellspacing='0' cellpadding='1' width='100%'><tr><td></td>"
+             "<td align='right'>at 1</td><td align='right'>at 2</td>"
+             f"<td align='right'>2&minus;1</td></tr>{cells}</table>")
     return head + table
 
 

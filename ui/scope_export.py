@@ -8,9 +8,12 @@ Lines are drawn wider than on screen (a 1 px line at 300 dpi is 0.08 mm). With a
 overlay on screen, the figure carries the sweep legend in a column at its right.
 
 PNG and PDF are painted through QPainter (QPdfWriter keeps every path a vector); SVG
-comes from pyqtgraph's exporter.
+comes from pyqtgraph's exporter, which maps every path to figure coordinates (Qt's own
+generator leaves them in data units under a huge transform that most viewers then
+stroke wrongly).
 """
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,8 +50,13 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
         raise VrigError("export resolution must be 72-2400 dpi and the width 20-1000 mm")
     if not path.parent.is_dir():
         raise VrigError(f"cannot export {path}: folder {path.parent} does not exist")
-    width_px = round(width_mm / MM_PER_INCH * dpi)
-    line_px = 1.5 if suffix == ".svg" else LINE_MM / MM_PER_INCH * dpi
+    # Vector pages are laid out at the screen's resolution (a PDF or SVG needs none,
+    # and the axes' fonts keep their size); a PNG has the requested one.
+    device_dpi = dpi if suffix == ".png" else stack.logicalDpiX()
+    width_px = round(width_mm / MM_PER_INCH * device_dpi)
+    line_px = LINE_MM / MM_PER_INCH * device_dpi
+    if suffix == ".svg":  # drawn in scene pixels, scaled to width_mm by the viewer
+        line_px = LINE_MM * stack.ci.boundingRect().width() / width_mm
     with _figure_look(stack, style, legend, line_px):
         source = stack.ci.mapRectToScene(stack.ci.boundingRect())
         height_px = round(width_px * source.height() / max(source.width(), 1.0))
@@ -56,19 +64,15 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
         if suffix == ".png":
             _png(stack, path, source, (width_px, height_px), dpi, background)
         elif suffix == ".pdf":
-            _pdf(stack, path, source, (width_mm, width_mm * height_px / width_px), dpi,
-                 background)
+            _pdf(stack, path, source, (width_mm, width_mm * height_px / width_px), background)
         else:
-            _svg(stack, path, background)
+            _svg(stack, path, width_mm, background)
     return path
 
 
 def _png(stack, path, source, size, dpi, background):
     image = QImage(*size, QImage.Format_ARGB32)
     image.fill(background)
-    dots_per_metre = round(dpi / MM_PER_INCH * 1000)
-    image.setDotsPerMeterX(dots_per_metre)
-    image.setDotsPerMeterY(dots_per_metre)
     painter = QPainter(image)
     try:
         painter.setRenderHint(QPainter.Antialiasing)
@@ -76,13 +80,18 @@ def _png(stack, path, source, size, dpi, background):
         stack.scene().render(painter, QRectF(0, 0, *size), source)
     finally:
         painter.end()
+    # Only now: the axes replay QPictures whose fonts would be rescaled to a
+    # device of another resolution; the painter's scale already enlarges them.
+    dots_per_metre = round(dpi / MM_PER_INCH * 1000)
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
     if not image.save(str(path), "PNG"):
         raise VrigError(f"cannot write {path}")
 
 
-def _pdf(stack, path, source, size_mm, dpi, background):
+def _pdf(stack, path, source, size_mm, background):
     writer = QPdfWriter(str(path))
-    writer.setResolution(dpi)
+    writer.setResolution(stack.logicalDpiX())
     writer.setPageSize(QPageSize(QSizeF(*size_mm), QPageSize.Millimeter))
     writer.setPageMargins(QMarginsF(0, 0, 0, 0))
     writer.setTitle("vRig scopes")
@@ -99,14 +108,32 @@ def _pdf(stack, path, source, size_mm, dpi, background):
         painter.end()
 
 
-def _svg(stack, path, background):
+def _svg(stack, path, width_mm, background):
     from pyqtgraph.exporters import SVGExporter
 
     exporter = SVGExporter(stack.ci)
     exporter.parameters()["background"] = background
-    exporter.export(fileName=str(path))
-    if not path.is_file():
-        raise VrigError(f"cannot write {path}")
+    boxes = [plot.getViewBox() for plot in stack.plots.values()]
+    borders = [box.border for box in boxes]
+    try:
+        for box in boxes:
+            box.open_outline = True  # see ui.scope.ScopeViewBox
+            box.border = None  # an invisible (NoPen) rectangle, closed
+        text = exporter.export(toBytes=True).decode("utf-8")
+    finally:
+        for box, border in zip(boxes, borders):
+            box.open_outline = False
+            box.border = border
+    # The exporter gives only a viewBox in screen pixels: add the printed size.
+    box = re.search(r'viewBox\s*="0 0 (\d+) (\d+)"', text)
+    if box is not None:
+        w, h = int(box.group(1)), int(box.group(2))
+        text = text.replace(box.group(0), f'width="{width_mm:g}mm" '
+                            f'height="{width_mm * h / max(w, 1):.2f}mm" viewBox="0 0 {w} {h}"', 1)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @contextmanager
@@ -116,6 +143,7 @@ def _figure_look(stack, style, legend, line_px):
     ink = QColor(theme.PRINT_FOREGROUND)
     background = theme.PRINT_BACKGROUND if printing else theme.BACKGROUND
     saved_pens = []
+    saved_labels = []  # the cursors' "1" and "2"
     label = None
     try:
         for plot in stack.plots.values():
@@ -139,6 +167,9 @@ def _figure_look(stack, style, legend, line_px):
                 pen.setColor(color)
                 pen.setWidthF(max(pen.widthF(), 1.0) * line_px)
                 item.setPen(pen)
+                if isinstance(item, pg.InfiniteLine) and item.label is not None:
+                    saved_labels.append((item.label, QColor(item.label.color)))
+                    item.label.setColor(color)
         if legend:
             label = pg.LabelItem(_legend_html(legend, ink if printing else theme.FOREGROUND),
                                  justify="left")
@@ -149,6 +180,8 @@ def _figure_look(stack, style, legend, line_px):
     finally:
         for item, pen in saved_pens:
             item.setPen(pen)
+        for text, color in saved_labels:
+            text.setColor(color)
         if label is not None:
             stack.ci.removeItem(label)
         for plot in stack.plots.values():

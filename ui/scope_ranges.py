@@ -9,9 +9,9 @@ flat trace shows its noise as noise rather than as a signal filling the screen.
 
 import numpy as np
 
-# The smallest span (SI) a fitted axis shows: a 7 mV response still fills most of a
-# 5 mV span, and the recording noise (tens of uV, a few pA) stays a thin line.
-MIN_SPAN = {"V": 5e-3, "A": 20e-12, "S": 1e-9, "": 0.05}
+# The smallest span (SI) a fitted axis shows: a 2 mV response still fills most of the
+# plot, and the recording noise (tens of uV, a few pA) stays a thin line.
+MIN_SPAN = {"V": 2e-3, "A": 20e-12, "S": 1e-9, "": 0.05}
 PAD_FRACTION = 0.08  # room above and below the fitted traces
 MAX_SAMPLES = 2_000_000  # past this, traces are reduced to block minima and maxima first
 

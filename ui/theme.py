@@ -44,7 +44,7 @@ SWEEP_LUMINANCE = 0.25  # WCAG relative luminance: 5.7:1 on BACKGROUND, 3.5:1 on
 SWEEP_HUES = (265.0, -15.0)  # OKLCH hue of the first and the last sweep, degrees
 SWEEP_CHROMA = 0.14  # OKLCH chroma, lowered where a hue leaves the sRGB gamut
 CURSOR_COLORS = ("#f2f4f8", "#ffb74d")  # cursor 1 and cursor 2 (dashed lines)
-DIMMED_ALPHA = 80  # opacity (of 255) of the sweeps behind a highlighted one
+DIMMED_ALPHA = 110  # opacity (of 255) of the sweeps behind a highlighted one
 
 
 def style_dir():
