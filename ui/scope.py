@@ -24,7 +24,6 @@ axes show mV, pA/nA, nS and ms/s through pyqtgraph's SI prefixes.
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
 from rig.protocol import render
@@ -72,24 +71,6 @@ class FrameView(pg.GraphicsLayoutWidget):
             self.frame_hook()
 
 
-class ScopeViewBox(pg.ViewBox):
-    """A ViewBox whose outline can be handed out as an open polygon while a figure is
-    exported: pyqtgraph 0.14's SVG exporter turns the outline into a clip path and
-    cannot parse the closing 'Z' Qt 6 writes for a rectangle (pyqtgraph issue #3495).
-    The open polygon (three sides drawn) encloses the same area."""
-
-    open_outline = False
-
-    def shape(self):
-        if not self.open_outline:
-            return super().shape()
-        rect = self.boundingRect()
-        path = QPainterPath(rect.topLeft())
-        for corner in (rect.topRight(), rect.bottomRight(), rect.bottomLeft()):
-            path.lineTo(corner)  # a fill or a clip closes the polygon by itself
-        return path
-
-
 class ScopeStack(FrameView):
     """Stacked, x-linked plots. names_units: [(signal, SI unit)] from
     Rig.signal_names(); visible: names of the optional signals to show.
@@ -135,7 +116,7 @@ class ScopeStack(FrameView):
     def _plot(self, panel):
         if panel not in self.plots:
             _title, label, yrange = PANELS[panel]
-            plot = pg.PlotItem(viewBox=ScopeViewBox())
+            plot = pg.PlotItem()
             plot.setLabel("left", label, units=self._panel_unit(panel))
             plot.setLabel("bottom", "Time", units="s")
             plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
@@ -196,9 +177,10 @@ class ScopeStack(FrameView):
         self._show_curves()
 
     def visible_signals(self):
-        """[(name, SI unit)] of the traces shown, in panel order."""
-        return [(name, self.units[name]) for panel in self._visible_panels()
-                for name in self.units
+        """[(name, SI unit)] of the traces shown, in panel order (the command's unit
+        is the displayed mode's: V in VC, A otherwise)."""
+        return [(name, self._panel_unit("command") if name == "command" else self.units[name])
+                for panel in self._visible_panels() for name in self.units
                 if name in self.visible and panel_of(name, self.units[name]) == panel]
 
     def shared_panels(self):

@@ -7,19 +7,22 @@ keeps a contrast of at least 3:1 on white; style 'screen' keeps the dark scope l
 Lines are drawn wider than on screen (a 1 px line at 300 dpi is 0.08 mm). With an
 overlay on screen, the figure carries the sweep legend in a column at its right.
 
-PNG and PDF are painted through QPainter (QPdfWriter keeps every path a vector); SVG
-comes from pyqtgraph's exporter, which maps every path to figure coordinates (Qt's own
-generator leaves them in data units under a huge transform that most viewers then
-stroke wrongly).
+All three are painted through QPainter: QPdfWriter and QSvgGenerator keep every path a
+vector. The SVG's curves are then mapped to figure coordinates (:func:`flatten_transforms`).
+pyqtgraph's own SVGExporter is not used: it takes 10-50 s for a family of sweeps (it
+maps every point in Python, freezing the window) and, in 0.14 with Qt 6, fails on the
+closed clip path of every plot (pyqtgraph issue #3495).
 """
 
 import re
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, QSizeF
 from PySide6.QtGui import QColor, QImage, QPageSize, QPainter, QPdfWriter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem
 
 from rig.errors import VrigError
@@ -55,9 +58,7 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
     device_dpi = dpi if suffix == ".png" else stack.logicalDpiX()
     width_px = round(width_mm / MM_PER_INCH * device_dpi)
     line_px = LINE_MM / MM_PER_INCH * device_dpi
-    if suffix == ".svg":  # drawn in scene pixels, scaled to width_mm by the viewer
-        line_px = LINE_MM * stack.ci.boundingRect().width() / width_mm
-    with _figure_look(stack, style, legend, line_px):
+    with _figure_look(stack, style, legend, line_px, clip_data=suffix == ".svg"):
         source = stack.ci.mapRectToScene(stack.ci.boundingRect())
         height_px = round(width_px * source.height() / max(source.width(), 1.0))
         background = QColor(theme.PRINT_BACKGROUND if style == "print" else theme.BACKGROUND)
@@ -66,7 +67,7 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
         elif suffix == ".pdf":
             _pdf(stack, path, source, (width_mm, width_mm * height_px / width_px), background)
         else:
-            _svg(stack, path, width_mm, background)
+            _svg(stack, path, source, (width_px, height_px), background)
     return path
 
 
@@ -108,42 +109,78 @@ def _pdf(stack, path, source, size_mm, background):
         painter.end()
 
 
-def _svg(stack, path, width_mm, background):
-    from pyqtgraph.exporters import SVGExporter
-
-    exporter = SVGExporter(stack.ci)
-    exporter.parameters()["background"] = background
-    boxes = [plot.getViewBox() for plot in stack.plots.values()]
-    borders = [box.border for box in boxes]
+def _svg(stack, path, source, size, background):
+    buffer = QBuffer()
+    buffer.open(QIODevice.WriteOnly)
+    # SVG Tiny (no clip paths): Qt's SVG 1.1 clips are stale (a cursor is clipped to
+    # the other cursor's label), so the traces are clipped to the plots beforehand.
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QSize(*size))
+    generator.setViewBox(QRectF(0, 0, *size))
+    generator.setResolution(stack.logicalDpiX())
+    generator.setTitle("vRig scopes")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise VrigError(f"cannot write {path}")
     try:
-        for box in boxes:
-            box.open_outline = True  # see ui.scope.ScopeViewBox
-            box.border = None  # an invisible (NoPen) rectangle, closed
-        text = exporter.export(toBytes=True).decode("utf-8")
+        target = QRectF(0, 0, *size)
+        painter.fillRect(target, background)
+        stack.scene().render(painter, target, source)
     finally:
-        for box, border in zip(boxes, borders):
-            box.open_outline = False
-            box.border = border
-    # The exporter gives only a viewBox in screen pixels: add the printed size.
-    box = re.search(r'viewBox\s*="0 0 (\d+) (\d+)"', text)
-    if box is not None:
-        w, h = int(box.group(1)), int(box.group(2))
-        text = text.replace(box.group(0), f'width="{width_mm:g}mm" '
-                            f'height="{width_mm * h / max(w, 1):.2f}mm" viewBox="0 0 {w} {h}"', 1)
+        painter.end()
+    text = flatten_transforms(bytes(buffer.data()).decode("utf-8"))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+_GROUP = re.compile(r'(<g [^>]*?)transform="matrix\(([^)]*)\)"([^>]*>)(.*?)(</g>)', re.S)
+_POINTS = re.compile(r'( (?:d|points)=")([^"]*)(")')
+_PAIR = re.compile(r"(-?[\d.]+(?:e[-+]?\d+)?),(-?[\d.]+(?:e[-+]?\d+)?)")
+
+
+def flatten_transforms(text):
+    """Qt's SVG draws each curve in data units (volts, seconds) under a transform of
+    scale ~1e4 and relies on 'non-scaling-stroke' for the line width, which many
+    viewers ignore (the strokes then cover the plot). Map those paths' points to
+    figure coordinates and drop their transform."""
+
+    def group(match):
+        start, matrix, rest, body, end = match.groups()
+        if "non-scaling-stroke" not in body or "<text" in body or "<image" in body:
+            return match.group(0)
+        a, b, c, d, e, f = (float(v) for v in matrix.split(","))
+        return start + rest + _POINTS.sub(
+            lambda m: m.group(1) + _map_points(m.group(2), (a, b, c, d, e, f)) + m.group(3),
+            body) + end
+
+    return _GROUP.sub(group, text)
+
+
+def _map_points(data, matrix):
+    """Apply an SVG matrix (a b c d e f) to every 'x,y' pair of path or polyline data."""
+    parts = _PAIR.split(data)
+    if len(parts) < 3:
+        return data
+    x = np.array(parts[1::3], dtype=float)
+    y = np.array(parts[2::3], dtype=float)
+    a, b, c, d, e, f = matrix
+    mapped = [f"{u:.2f},{v:.2f}" for u, v in zip(a * x + c * y + e, b * x + d * y + f)]
+    return "".join(command + pair for command, pair in zip(parts[0::3], mapped)) + parts[-1]
+
+
 @contextmanager
-def _figure_look(stack, style, legend, line_px):
-    """Restyle the stack for the figure and put everything back afterwards."""
+def _figure_look(stack, style, legend, line_px, clip_data=False):
+    """Restyle the stack for the figure and put everything back afterwards;
+    clip_data: limit each trace to its plot's y range (for a format without clipping)."""
     printing = style == "print"
     ink = QColor(theme.PRINT_FOREGROUND)
     background = theme.PRINT_BACKGROUND if printing else theme.BACKGROUND
     saved_pens = []
     saved_labels = []  # the cursors' "1" and "2"
+    saved_data = []
     label = None
     try:
         for plot in stack.plots.values():
@@ -162,6 +199,15 @@ def _figure_look(stack, style, legend, line_px):
                     continue
                 pen = pg.mkPen(pen)
                 saved_pens.append((item, pg.mkPen(pen)))
+                if isinstance(item, pg.PlotDataItem):
+                    # One path per curve: wide pens are otherwise drawn as one line
+                    # per sample pair (thousands of SVG elements, joints showing).
+                    item.curve.setSegmentedLineMode("off")
+                    if clip_data and item.yData is not None and item.isVisible():
+                        low, high = plot.getViewBox().viewRange()[1]
+                        saved_data.append((item, item.xData, item.yData))
+                        item.setData(item.xData, np.clip(item.yData, low, high),
+                                     connect=item.opts["connect"])
                 color = theme.readable_on(pen.color(), background, PRINT_CONTRAST) \
                     if printing and pen.color().alpha() == 255 else pen.color()
                 pen.setColor(color)
@@ -180,8 +226,12 @@ def _figure_look(stack, style, legend, line_px):
     finally:
         for item, pen in saved_pens:
             item.setPen(pen)
+            if isinstance(item, pg.PlotDataItem):
+                item.curve.setSegmentedLineMode(pg.getConfigOption("segmentedLineMode"))
         for text, color in saved_labels:
             text.setColor(color)
+        for item, x, y in saved_data:
+            item.setData(x, y, connect=item.opts["connect"])
         if label is not None:
             stack.ci.removeItem(label)
         for plot in stack.plots.values():
