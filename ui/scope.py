@@ -26,6 +26,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
+from rig.errors import VrigError
 from rig.protocol import render
 from ui import theme
 from ui.scope_buffers import PeakRing, SweepStore
@@ -285,7 +286,12 @@ class ScopeStack(FrameView):
     def show_recording(self, recording, labels):
         """Overlay a loaded :class:`rig.recording.Recording` (SI arrays, one row per
         sweep, NaN padded); labels: one legend text per sweep. Signals the rig does not
-        have are left out; only the newest MAX_OVERLAY_SWEEPS sweeps are kept."""
+        have are left out; only the newest MAX_OVERLAY_SWEEPS sweeps are kept.
+        Raises VrigError for a recording without a usable sample interval."""
+        interval = float(recording.sample_interval_s)
+        if not np.isfinite(interval) or interval <= 0:
+            raise VrigError(f"the recording's sample interval ({interval:g} s) is not a "
+                            "positive time: it cannot be shown on the scopes")
         lengths = [int(n) for n in recording.sweep_lengths]
         store = SweepStore(recording.sample_interval_s, lengths, MAX_OVERLAY_SWEEPS,
                            budget=None)

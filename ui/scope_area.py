@@ -234,7 +234,8 @@ class ScopeArea(QWidget):
 
     def show_recording(self, recording):
         """Show a loaded :class:`rig.recording.Recording` in the episodic overlay, its
-        sweeps labelled by the protocol in its metadata ('protocol_json') if it has one."""
+        sweeps labelled by the protocol in its metadata ('protocol_json') if it has one.
+        Raises VrigError if the recording cannot be shown."""
         labels = [f"sweep {k + 1}" for k in range(recording.n_sweeps)]
         text = recording.metadata.get("protocol_json")
         if text:

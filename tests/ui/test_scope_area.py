@@ -8,9 +8,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
 from rig.commands import Chunk  # noqa: E402
+from rig.errors import VrigError  # noqa: E402
 from rig.protocol import load_protocol, render_sweep  # noqa: E402
 from rig.recording import Recording  # noqa: E402
 from ui import theme  # noqa: E402
@@ -235,3 +238,27 @@ def test_mouse_readout_cannot_widen_the_area(area):
     area.layout().activate()
     assert area.minimumSizeHint().width() < width
     assert area.width() == width and area.cursor_label.width() < width
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sweeps=st.integers(0, 5), samples=st.integers(0, 300),
+       fill=st.sampled_from([0.0, np.nan, np.inf, -np.inf, 1e30]),
+       interval=st.sampled_from([20e-6, 1e-3, 0.0, -1e-3, np.nan]))
+def test_odd_recordings_are_shown_or_refused_plainly(area, sweeps, samples, fill, interval):
+    lengths = np.full(sweeps, samples)
+    data = np.full((sweeps, samples), fill)
+    recording = Recording({"Vm": data, "Im": data.copy(), "command": data.copy()},
+                          {"Vm": "V", "Im": "A", "command": "A"}, lengths, interval, {})
+    if not interval > 0:
+        with pytest.raises(VrigError, match="sample interval"):
+            area.show_recording(recording)
+        return
+    area.show_recording(recording)
+    assert len(area.side.legend.labels()) == 1 + sweeps
+    area.scope.cursors.set_positions(0.0, 2 * interval)
+    rows = area.scope.cursors.readout().rows
+    assert [name for name, *_ in rows] == ["Vm", "Im", "command"]
+    area.scope.autoscale()
+    low, high = area.scope.plots["Vm"].getViewBox().viewRange()[1]
+    assert np.isfinite(low) and np.isfinite(high) and high > low
