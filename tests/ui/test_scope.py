@@ -201,3 +201,13 @@ def test_continuous_autoscale_keeps_its_minimum_span(scope):
     scope.autoscale()
     low, high = scope.plots["Vm"].getViewBox().viewRange()[1]
     assert high - low == pytest.approx(MIN_SPAN["V"] * 1.16)
+
+
+def test_the_true_membrane_potential_shares_the_vm_plot(qtbot):
+    # Vmem (V) used to fall into the 0-1 gates plot
+    scope = ScopeStack(NAMES + [("Vmem", "V")], "CC")
+    qtbot.addWidget(scope)
+    scope.set_visible("Vmem", True)
+    assert scope._visible_panels() == ["Vm", "Im", "command"]
+    assert scope.plot_of("Vmem") is scope.plots["Vm"]
+    assert scope.shared_panels() == {"Vm", "Vmem"}  # coloured by signal in episodic
