@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.panel.cell_combo.setCurrentText(rig.cell.name if rig.cell.name in
                                              resources.preset_names("cells") else cell)
         self.scopes = ScopeArea(self.client.names_units, self.panel.mode)
+        self.scopes.message.connect(self.show_error)
         self.protocols = ProtocolDock()
         self.recording = RecordingController(self)
         # Scopes and protocol editor share the centre as tabs: the designer's table and
@@ -431,9 +432,6 @@ class MainWindow(QMainWindow):
         elif kind == "sweep_done":
             self.statusBar().showMessage(f"protocol {event.text}: sweep {event.sweep + 1} "
                                          f"of {event.sweeps}")
-            if self.panel.mode == "VC":
-                # Currents grow through a family: refit them after each sweep.
-                self.scopes.scope.autoscale(panels=("Im", "currents", "conductances"))
         elif kind == "protocol_done":
             self.panel.set_protocol_running(False)
             self.statusBar().showMessage(f"protocol {event.text} done", 5000)

@@ -5,8 +5,8 @@
   of samples, so a 2 s window at 50 kHz (100 000 samples) is drawn from at most
   ``max_points`` values and no spike is lost between pixels. It is written in place:
   nothing is concatenated per frame.
-* :class:`SweepSlots` holds the last few sweeps of a protocol at full resolution, one
-  row per overlay slot, for the episodic display.
+* :class:`SweepStore` holds the sweeps of a protocol run or a loaded recording at full
+  resolution for the episodic overlay, within a bounded number of samples.
 """
 
 import math
@@ -113,49 +113,98 @@ class PeakRing:
         return end - self.window_s, end
 
 
-class SweepSlots:
-    """The last ``slots`` sweeps of one signal at full resolution.
+class SweepStore:
+    """The sweeps of one protocol run or one recording, for the episodic overlay.
 
-    longest: samples in the longest sweep; sample_interval_s: s.
+    Each sweep keeps every signal at full resolution (float32: 7 significant digits,
+    more than a screen or a cursor readout shows). At most ``capacity`` sweeps are kept,
+    fewer when the sweeps are long (``budget`` samples per signal in all), never fewer
+    than one; when a new sweep needs room the oldest is dropped and counted in
+    ``dropped``.
+
+    sample_interval_s: s; lengths: expected samples of each sweep (0-based list), so a
+    sweep is known to be complete; longest: samples of the longest sweep.
     """
 
-    def __init__(self, slots, longest, sample_interval_s):
-        self.slots = int(slots)
-        self.x = np.arange(int(longest)) * float(sample_interval_s)
-        self.y = np.full((self.slots, int(longest)), np.nan)
-        self.filled = np.zeros(self.slots, dtype=int)
-        self.sweep_in_slot = np.full(self.slots, -1)
+    def __init__(self, sample_interval_s, lengths, capacity=64, budget=2_000_000):
+        """budget None: no sample budget (sweeps shown as views of loaded data)."""
+        self.sample_interval_s = float(sample_interval_s)
+        self.lengths = [int(n) for n in lengths]
+        longest = max(self.lengths, default=1)
+        self.x = np.arange(longest) * self.sample_interval_s
+        fits = int(capacity) if budget is None else int(budget) // max(longest, 1)
+        self.capacity = max(1, min(int(capacity), fits))
+        self.dropped = 0
+        self._sweeps = {}  # sweep -> {name: array}, oldest first (dicts keep order)
+        self._filled = {}  # sweep -> samples written
 
-    def slot_of(self, sweep):
-        """The slot a sweep is drawn in (sweeps reuse slots round-robin)."""
-        return sweep % self.slots
+    def expected(self, sweep):
+        """Samples the sweep will have (the longest, if the protocol did not say)."""
+        return self.lengths[sweep] if 0 <= sweep < len(self.lengths) else self.x.size
 
-    def write(self, sweep, first_sample, values):
-        """Store samples of a sweep; returns (slot, started) where started is True if
-        this chunk began a new sweep in that slot."""
-        slot = self.slot_of(sweep)
-        started = self.sweep_in_slot[slot] != sweep
+    def write(self, sweep, first_sample, signals):
+        """Store a chunk of a sweep: signals {name: SI array}. Returns True if the chunk
+        began a sweep the store had not seen (an older one may have been dropped)."""
+        started = sweep not in self._sweeps
         if started:
-            self.sweep_in_slot[slot] = sweep
-            self.filled[slot] = 0
-        values = np.asarray(values, dtype=float)
-        end = min(first_sample + values.size, self.x.size)
-        self.y[slot, first_sample:end] = values[: end - first_sample]
-        self.filled[slot] = max(self.filled[slot], end)
-        return slot, started
+            self._make_room()
+            n = self.expected(sweep)
+            self._sweeps[sweep] = {name: np.full(n, np.nan, dtype=np.float32) for name in signals}
+            self._filled[sweep] = 0
+        arrays = self._sweeps[sweep]
+        end = first_sample
+        for name, values in signals.items():
+            if name not in arrays:
+                continue
+            store = arrays[name]
+            end = min(first_sample + len(values), store.size)
+            store[first_sample:end] = values[: end - first_sample]
+        self._filled[sweep] = max(self._filled[sweep], end)
+        return started
 
-    def data(self, slot):
-        """(x, y) views of a slot's samples so far."""
-        n = self.filled[slot]
-        return self.x[:n], self.y[slot, :n]
+    def add_sweep(self, sweep, signals):
+        """Show a whole recorded sweep: signals {name: SI array}, kept as given (a
+        view of a loaded recording costs no copy)."""
+        self._make_room()
+        self._sweeps[sweep] = dict(signals)
+        self._filled[sweep] = min(len(v) for v in signals.values()) if signals else 0
+
+    def _make_room(self):
+        while len(self._sweeps) >= self.capacity:
+            oldest = next(iter(self._sweeps))
+            del self._sweeps[oldest]
+            del self._filled[oldest]
+            self.dropped += 1
+
+    def sweeps(self):
+        """Sweep numbers held, oldest first."""
+        return list(self._sweeps)
+
+    def newest(self):
+        """The most recent sweep number, or None."""
+        return next(reversed(self._sweeps), None)
+
+    def complete(self, sweep):
+        """True once every sample of the sweep has arrived."""
+        return self._filled.get(sweep, 0) >= self.expected(sweep)
+
+    def data(self, sweep, name):
+        """(x in s, y SI) of a sweep's samples so far; empty if the signal is absent."""
+        n = self._filled.get(sweep, 0)
+        y = self._sweeps.get(sweep, {}).get(name)
+        if y is None:
+            return self.x[:0], self.x[:0]
+        n = min(n, y.size, self.x.size)
+        return self.x[:n], y[:n]
+
+    def value_at(self, sweep, name, t):
+        """The sample nearest to time t (s) of a sweep, or NaN outside it."""
+        _, y = self.data(sweep, name)
+        k = int(round(t / self.sample_interval_s))
+        return float(y[k]) if 0 <= k < y.size else float("nan")
 
     def clear(self):
         """Forget every sweep."""
-        self.filled[:] = 0
-        self.sweep_in_slot[:] = -1
-
-    def ages(self):
-        """{slot: age} for slots holding a sweep; 0 is the newest."""
-        used = [s for s in range(self.slots) if self.sweep_in_slot[s] >= 0]
-        order = sorted(used, key=lambda s: -self.sweep_in_slot[s])
-        return {slot: age for age, slot in enumerate(order)}
+        self._sweeps.clear()
+        self._filled.clear()
+        self.dropped = 0

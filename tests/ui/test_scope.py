@@ -1,4 +1,5 @@
-"""Scope buffers keep every peak and never grow; the scope draws what it is given."""
+"""Scope buffers keep every peak and never grow; the scope draws what it is given: every
+sweep of a protocol in its colour, autoscaled after each sweep to what it needs."""
 
 import os
 
@@ -8,9 +9,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from rig.commands import Chunk  # noqa: E402
-from rig.protocol import load_protocol  # noqa: E402
-from ui.scope import OVERLAY_SLOTS, ScopeStack  # noqa: E402
-from ui.scope_buffers import PeakRing, SweepSlots  # noqa: E402
+from rig.protocol import load_protocol, render_sweep  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.scope import MAX_OVERLAY_SWEEPS, ScopeStack  # noqa: E402
+from ui.scope_buffers import PeakRing, SweepStore  # noqa: E402
+from ui.scope_ranges import MIN_SPAN, fit_range  # noqa: E402
 
 NAMES = [("Vm", "V"), ("Im", "A"), ("command", "A"), ("INa", "A"), ("IK", "A"),
          ("gNa", "S"), ("m", ""), ("h", "")]
@@ -51,17 +54,39 @@ def test_scrolling_display_follows_time():
     assert x[-1] == pytest.approx(14_999 * DT)
 
 
-def test_sweep_slots_round_robin():
-    slots = SweepSlots(3, 100, DT)
-    for sweep in range(5):
-        slot, started = slots.write(sweep, 0, np.full(60, sweep))
-        assert started
-        slots.write(sweep, 60, np.full(40, sweep))
-    assert slots.ages() == {1: 0, 0: 1, 2: 2}  # sweep 4 in slot 1 is newest
-    x, y = slots.data(1)
-    assert x.size == 100 and (y == 4).all()
-    slots.clear()
-    assert slots.ages() == {}
+def test_sweep_store_keeps_the_newest_sweeps_within_its_cap():
+    store = SweepStore(DT, [100] * 10, capacity=4)
+    for sweep in range(6):
+        assert store.write(sweep, 0, {"Vm": np.full(60, sweep * 1.0)})
+        assert not store.complete(sweep)
+        assert not store.write(sweep, 60, {"Vm": np.full(40, sweep * 1.0)})
+        assert store.complete(sweep)
+    assert store.sweeps() == [2, 3, 4, 5] and store.dropped == 2 and store.newest() == 5
+    x, y = store.data(5, "Vm")
+    assert x.size == 100 and (y == 5).all() and x[-1] == pytest.approx(99 * DT)
+    assert store.value_at(4, "Vm", 50 * DT) == 4.0
+    assert np.isnan(store.value_at(4, "Vm", 100 * DT))  # past the sweep's end
+    store.clear()
+    assert store.sweeps() == [] and store.newest() is None
+
+
+def test_sweep_store_bounds_its_samples():
+    # 64 sweeps of 1 M samples would be 256 MB per signal: the budget keeps 2
+    store = SweepStore(DT, [1_000_000] * 64, capacity=64, budget=2_000_000)
+    assert store.capacity == 2
+    assert SweepStore(DT, [50_000_000], capacity=64).capacity == 1  # never none
+
+
+def test_fit_range_keeps_a_minimum_span_and_the_command():
+    flat = np.full(1000, -0.065)
+    low, high = fit_range([flat], "V")
+    assert high - low == pytest.approx(MIN_SPAN["V"] * 1.16)
+    assert (low + high) / 2 == pytest.approx(-0.065)
+    pulses = np.zeros(1000)
+    pulses[100:150] = 300e-12
+    low, high = fit_range([pulses], "A", include=(0.0, 300e-12))
+    assert low < 0 and high > 300e-12 and high < 330e-12
+    assert fit_range([np.full(5, np.nan)], "A") is None
 
 
 @pytest.fixture
@@ -92,20 +117,97 @@ def test_continuous_and_optional_panels(scope, qtbot):
     qtbot.waitUntil(lambda: scope.frames > 0)
 
 
-def test_episodic_overlay_fades_and_clears(scope):
-    protocol = load_protocol("cc-threshold")
+def _run(scope, protocol, vm_of_sweep, sweeps=None, input_mohm=None):
+    """Feed the scope a protocol's sweeps in chunks of 250 samples, refreshing after
+    each chunk as the window's display timer does. Vm is vm_of_sweep(k) (V), plus the
+    command (A) times input_mohm if given: a passive cell's step responses."""
+    for sweep in range(protocol.sweeps if sweeps is None else sweeps):
+        command = render_sweep(protocol, sweep).command
+        vm = vm_of_sweep(sweep) + (0 if input_mohm is None else command * input_mohm * 1e6)
+        vm = np.broadcast_to(vm, command.shape)
+        for first in range(0, command.size, 250):
+            part = slice(first, first + 250)
+            signals = {name: np.full(command[part].size, 1e-12) for name, _ in NAMES}
+            signals.update(Vm=vm[part], command=command[part], Im=command[part])
+            scope.add_chunks([Chunk("sweep", sweep, first, DT, protocol.mode, signals)])
+            scope.refresh()
+
+
+def test_episodic_overlay_shows_every_sweep_in_its_colour(scope):
+    protocol = load_protocol("vc-iv-family")  # 15 sweeps
     scope.begin_protocol(protocol)
-    length = protocol.sweep_samples(0)
-    for sweep in range(3):
-        scope.add_chunks([_chunk("sweep", 0, length, sweep, vm=-0.06 + sweep * 0.01)])
-        scope.refresh()
+    _run(scope, protocol, lambda k: -0.08 + 0.01 * k)
     curves = scope.sweep_curves["Vm"]
     shown = [c for c in curves if c.isVisible()]
-    assert len(shown) == 3 and len(curves) == OVERLAY_SLOTS
-    alphas = [curves[s].opts["pen"].color().alpha() for s in range(3)]
-    assert alphas[2] == 255 and alphas[1] < 255 and alphas[0] < alphas[1]
-    scope.autoscale()
-    low, high = scope.plots["Vm"].getViewBox().viewRange()[1]
-    assert low < -0.06 and high > -0.04
+    assert len(shown) == 15
+    colors = {c.opts["pen"].color().name() for c in shown}
+    assert colors == {c.name() for c in theme.sweep_colors(15)}
+    assert all(c.opts["pen"].widthF() <= 1 for c in shown)  # the protocol is done
     scope.clear_sweeps()
     assert not any(c.isVisible() for c in curves)
+
+
+def test_the_newest_sweep_is_wider_while_the_protocol_runs(scope):
+    protocol = load_protocol("cc-threshold")
+    scope.begin_protocol(protocol)
+    _run(scope, protocol, lambda k: -0.065, sweeps=3)
+    overlay = scope.overlay
+    newest = scope.sweep_curves["Vm"][overlay._slot[2]]
+    older = scope.sweep_curves["Vm"][overlay._slot[0]]
+    assert newest.opts["pen"].widthF() == 2 and older.opts["pen"].widthF() == 1
+    assert newest.zValue() > older.zValue()
+
+
+def test_overlay_keeps_a_bounded_number_of_sweeps(scope):
+    protocol = load_protocol("vc-iv-family").__class__(
+        **{**load_protocol("vc-iv-family").__dict__, "sweeps": 70})
+    scope.begin_protocol(protocol)
+    _run(scope, protocol, lambda k: -0.065)
+    assert scope.overlay.sweeps() == list(range(70 - MAX_OVERLAY_SWEEPS, 70))
+    assert scope.overlay.store.dropped == 70 - MAX_OVERLAY_SWEEPS
+    assert len(scope.sweep_curves["Vm"]) == MAX_OVERLAY_SWEEPS  # curves were reused
+
+
+def _vm_fraction(scope, low_v, high_v):
+    """The fraction of the Vm plot's height that the range low..high (V) fills."""
+    low, high = scope.plots["Vm"].getViewBox().viewRange()[1]
+    assert low <= low_v and high >= high_v  # nothing clipped
+    return (high_v - low_v) / (high - low)
+
+
+def test_autoscale_shows_the_300_pA_pulses_and_small_responses(scope):
+    protocol = load_protocol("cc-paired-pulse")  # two 300 pA pulses per sweep
+    scope.begin_protocol(protocol)
+    for panel in ("command", "Im"):  # before any data: the protocol's command range
+        low, high = scope.plots[panel].getViewBox().viewRange()[1]
+        assert low < 0 and 300e-12 < high < 360e-12
+    # A small family: 2 mV and 5 mV responses (hh-squid to 10 and 20 pA steps) fill
+    # the Vm plot after each sweep's refit...
+    family = load_protocol("cc-step-family")  # 0, 10, 20 pA steps
+    scope.begin_protocol(family)
+    _run(scope, family, lambda k: -0.065, sweeps=3, input_mohm=250)
+    assert _vm_fraction(scope, -0.065, -0.060) > 0.75
+    # ...and a highlighted 2.5 mV response fills the plot on Autoscale.
+    scope.set_highlight(1)
+    scope.autoscale()
+    assert _vm_fraction(scope, -0.065, -0.0625) > 0.6
+    low, high = scope.plots["command"].getViewBox().viewRange()[1]
+    assert high - low < 40e-12  # the highlighted sweep's 10 pA step, not the family's
+
+
+def test_continuous_autoscale_keeps_its_minimum_span(scope):
+    scope.add_chunks([_chunk("continuous", k * 250) for k in range(20)])
+    scope.refresh()
+    scope.autoscale()
+    low, high = scope.plots["Vm"].getViewBox().viewRange()[1]
+    assert high - low == pytest.approx(MIN_SPAN["V"] * 1.16)
+
+
+def test_the_true_membrane_potential_shares_the_vm_plot(qtbot):
+    # Vmem (V) used to fall into the 0-1 gates plot
+    scope = ScopeStack(NAMES + [("Vmem", "V")], "CC")
+    qtbot.addWidget(scope)
+    scope.set_visible("Vmem", True)
+    assert scope._visible_panels() == ["Vm", "Im", "command"]
+    assert scope.plot_of("Vmem") is scope.plots["Vm"]
+    assert scope.shared_panels() == {"Vm", "Vmem"}  # coloured by signal in episodic
