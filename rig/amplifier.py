@@ -81,7 +81,7 @@ class Range:
         shown = self.shown(value) if math.isfinite(value) else value
         if not self.low <= shown <= self.high:
             raise VrigError(f"{self.label} must be {self.low:g} to {self.high:g} {self.unit}, "
-                            f"got {shown:g} {self.unit}")
+                            f"got {shown:.{SIGNIFICANT_DIGITS}g} {self.unit}")
         return value
 
 

@@ -90,6 +90,7 @@ class Channel:
     q10: float
     reference_temperature_c: float
     source: str = ""
+    description: str = ""
 
     def phi(self, temperature_c):
         """Rate multiplier at a temperature (degC)."""
@@ -144,7 +145,7 @@ def channel_from_dict(data, name):
                    resources.number(data, "q10", what, 1, 10, default=physics.HH_Q10),
                    resources.number(data, "reference_temperature_C", what, 0, 45,
                                     default=physics.HH_REFERENCE_TEMPERATURE_C),
-                   str(data.get("source", "")))
+                   str(data.get("source", "")), str(data.get("description", "")))
 
 
 def load_channel(name):
