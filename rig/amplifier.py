@@ -88,7 +88,7 @@ class Range:
 RANGES = MappingProxyType({
     "series_resistance": Range("series resistance", 0.0, 1000.0, "MOhm", 1e6),
     "pipette_capacitance": Range("pipette capacitance", 0.0, 100.0, "pF", 1e-12),
-    "seal_resistance": Range("seal resistance", 0.001, math.inf, "GOhm", 1e9),
+    "seal_resistance": Range("seal resistance", 0.01, math.inf, "GOhm", 1e9),
     "fast_compensation": Range("fast capacitance compensation", 0.0, 100.0, "pF", 1e-12),
     "whole_cell_capacitance": Range("whole-cell capacitance", 0.0, 1000.0, "pF", 1e-12),
     "whole_cell_resistance": Range("whole-cell Rs setting", 0.0, 1000.0, "MOhm", 1e6),

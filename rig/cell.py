@@ -60,12 +60,22 @@ class Cell:
                 for gate in channel.gates]
 
 
+SPECIFIC_CAPACITANCE_RANGE = (0.1, 10.0)  # uF/cm^2
+
+
+def capacitance_range_pf(cell):
+    """(lowest, highest) membrane capacitance in pF the cell can be given: 0.1-10
+    uF/cm^2 over its area (the compensation panel's Cm box reads this too)."""
+    return tuple(units.capacitance_pf(c, cell.area_um2) for c in SPECIFIC_CAPACITANCE_RANGE)
+
+
 def specific_capacitance_for(cell, capacitance_f):
     """The specific capacitance (uF/cm^2) that gives a cell a capacitance (F) over its
-    area, if it is within 0.1-10 uF/cm^2; else a VrigError giving the range in pF."""
-    capacitance_pf = units.f_to_pf(float(capacitance_f))
-    low, high = (units.capacitance_pf(c, cell.area_um2) for c in (0.1, 10.0))
-    if not low <= capacitance_pf <= high:
+    area, if it is within 0.1-10 uF/cm^2; else a VrigError giving the range in pF.
+    The value is compared in pF rounded to 12 digits, so a limit typed in is accepted."""
+    capacitance_pf = float(f"{units.f_to_pf(float(capacitance_f)):.12g}")
+    low, high = capacitance_range_pf(cell)
+    if not low * (1 - 1e-12) <= capacitance_pf <= high * (1 + 1e-12):
         raise VrigError(f"cell capacitance must be {low:g} to {high:g} pF for this "
                         f"{cell.area_um2:g} um^2 cell, got {capacitance_pf:g} pF")
     return units.specific_capacitance_uf_per_cm2(capacitance_pf, cell.area_um2)
@@ -113,7 +123,7 @@ def cell_from_dict(data, name):
         name=name,
         area_um2=resources.number(data, "area_um2", what, 1, 1e8),
         specific_capacitance_uf_per_cm2=resources.number(
-            data, "specific_capacitance_uF_per_cm2", what, 0.1, 10),
+            data, "specific_capacitance_uF_per_cm2", what, *SPECIFIC_CAPACITANCE_RANGE),
         channels=tuple(channels),
         leak_ms_per_cm2=leak,
         temperature_c=physics.check_temperature(data.get("temperature_C", 6.3)),
