@@ -34,17 +34,18 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QComboBox, QDoubleSpinBox,
-                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QGridLayout, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from rig import commands as c
 from rig import physics
 from rig.engine import Rig
 from rig.errors import VrigError
-from rig.solutions import (CHARGE, OSMOTIC_COEFFICIENT, PERMEANT_IONS, SUBSTITUTES, VALENCE,
+from rig.solutions import (CHARGE, OSMOTIC_COEFFICIENT, PERMEANT_IONS, VALENCE,
                            Solution, charge_balance_mm, charge_problem, check_concentration,
                            check_permeant, osmolarity_mosm, reversal_potentials,
                            scan_solutions, substitute)
+from ui.substitute_box import SubstituteBox, compact
 
 SIDES = ("bath", "pipette")
 COLUMN = MappingProxyType({"bath": 0, "pipette": 1})
@@ -99,13 +100,6 @@ def balance_text(solution):
     return f"{estimate:.0f} mOsm ({ideal:.0f} ideal) \u00b7 {charge}"
 
 
-def _compact(combo, characters=7):
-    """A combo box that does not widen its column to fit its longest item."""
-    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(characters)
-    return combo
-
-
 class SolutionsPanel(QWidget):
     """Bath/pipette table, substitution, balance, temperature and readouts; see the
     module docstring."""
@@ -134,7 +128,10 @@ class SolutionsPanel(QWidget):
         right = QVBoxLayout()
         right.setSpacing(6)
         right.addLayout(self._build_presets())
-        right.addLayout(self._build_substitution())
+        self.substitution = SubstituteBox()
+        self.substitution.substituteRequested.connect(self.substitute)
+        self.substitution.addRequested.connect(self._add_row)
+        right.addWidget(self.substitution)
         right.addLayout(self._build_readouts())
         right.addStretch(1)
         self.box.addLayout(left, 1)
@@ -157,7 +154,7 @@ class SolutionsPanel(QWidget):
             label = QLabel()
             label.setObjectName("PotentialName")
             self.side_labels[side] = label
-            combo = _compact(QComboBox(), 10)
+            combo = compact(QComboBox(), 10)
             combo.addItems(list(self.presets))
             combo.setToolTip(f"load a shipped {side} solution")
             combo.activated.connect(lambda _i, s=side: self.select_preset(
@@ -202,51 +199,6 @@ class SolutionsPanel(QWidget):
             grid.addWidget(name, row, 0, Qt.AlignTop)
             grid.addWidget(value, row, 1)
             self.balance_labels[side] = value
-        return grid
-
-    def _build_substitution(self):
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(4)
-        grid.setVerticalSpacing(4)
-        title = QLabel("Substitute")
-        title.setObjectName("PotentialName")
-        title.setToolTip("replace part of one ion by an equal charge of another, as a lab "
-                         "makes up a solution: the charge balance is kept")
-        self.sub_side = _compact(QComboBox(), 6)
-        for side in SIDES:
-            self.sub_side.addItem(side, side)
-        self.sub_ion = _compact(QComboBox(), 5)
-        self.sub_replacement = _compact(QComboBox(), 7)
-        self.sub_amount = QDoubleSpinBox()
-        self.sub_amount.setRange(0.0, 2000.0)
-        self.sub_amount.setDecimals(2)
-        self.sub_amount.setValue(50.0)
-        self.sub_amount.setKeyboardTracking(False)
-        self.sub_unit = _compact(QComboBox(), 3)
-        self.sub_unit.addItems(["%", "mM"])
-        self.sub_button = QPushButton("Apply")
-        self.sub_button.setToolTip("make the substitution and send the new solution")
-        self.add_combo = _compact(QComboBox(), 5)
-        self.add_combo.setToolTip("add a row for another species (then type its mM)")
-        self.add_combo.addItem("Add…")
-        self.add_combo.addItems(list(CHARGE))
-        grid.addWidget(title, 0, 0)
-        grid.addWidget(self.sub_side, 0, 1)
-        grid.addWidget(self.sub_ion, 0, 2)
-        grid.addWidget(QLabel("→"), 0, 3)
-        grid.addWidget(self.sub_replacement, 0, 4)
-        row = QHBoxLayout()
-        row.addWidget(self.sub_amount, 1)
-        row.addWidget(self.sub_unit)
-        row.addWidget(self.sub_button)
-        row.addWidget(self.add_combo)
-        grid.addLayout(row, 1, 1, 1, 4)
-        for col in (1, 2, 4):
-            grid.setColumnStretch(col, 1)
-        self.sub_side.currentIndexChanged.connect(lambda _i: self._offer_ions())
-        self.sub_ion.currentIndexChanged.connect(lambda _i: self._offer_replacements())
-        self.sub_button.clicked.connect(self._substitute_clicked)
-        self.add_combo.activated.connect(self._add_clicked)
         return grid
 
     def _build_readouts(self):
@@ -335,7 +287,7 @@ class SolutionsPanel(QWidget):
             self.side_labels[side].setText(TITLES[side] + (" (edited)" if edited else ""))
             self.side_labels[side].setToolTip(
                 "outside the cell" if side == "bath" else "inside the cell (the pipette fills it)")
-        self._offer_ions()
+        self.substitution.show_solutions(self.solutions)
 
     def row_of(self, ion):
         """The table row of a species (added as a row if it is not shown yet)."""
@@ -381,49 +333,18 @@ class SolutionsPanel(QWidget):
             solution = check_permeant(substitute(self.solutions[side], ion, replacement,
                                                  **kwargs), side)
         except VrigError as exc:
-            self.sub_amount.setToolTip(str(exc))
+            self.substitution.amount.setToolTip(str(exc))
             self.message.emit(str(exc))
             return None
-        self.sub_amount.setToolTip("")
+        self.substitution.amount.setToolTip("")
         self._set(side, solution)
         return solution
 
-    def _substitute_clicked(self):
-        self.substitute(self.sub_side.currentData(), self.sub_ion.currentText(),
-                        self.sub_replacement.currentText(), self.sub_amount.value(),
-                        self.sub_unit.currentText())
-
-    def _add_clicked(self, index):
-        if index > 0:
-            self.row_of(self.add_combo.itemText(index))
-        self.add_combo.setCurrentIndex(0)
-
-    def _offer_ions(self):
-        """The ions of the chosen side that can be substituted."""
-        side = self.sub_side.currentData()
-        keep = self.sub_ion.currentText()
-        self.sub_ion.blockSignals(True)
-        self.sub_ion.clear()
-        self.sub_ion.addItems([ion for ion, mm in self.solutions[side].concentrations_mm.items()
-                               if mm > 0 and CHARGE[ion]])
-        if self.sub_ion.findText(keep) >= 0:
-            self.sub_ion.setCurrentText(keep)
-        self.sub_ion.blockSignals(False)
-        self._offer_replacements()
-
-    def _offer_replacements(self):
-        """Replacements for the chosen ion: the usual ones first, then any other ion of
-        the same sign."""
-        ion = self.sub_ion.currentText()
-        keep = self.sub_replacement.currentText()
-        sign = math.copysign(1, CHARGE.get(ion, 1))
-        usual = list(SUBSTITUTES.get(ion, ()))
-        others = [s for s, z in CHARGE.items() if z and math.copysign(1, z) == sign
-                  and s != ion and s not in usual]
-        self.sub_replacement.clear()
-        self.sub_replacement.addItems(usual + others)
-        if self.sub_replacement.findText(keep) >= 0:
-            self.sub_replacement.setCurrentText(keep)
+    def _add_row(self, species):
+        try:
+            self.row_of(species)
+        except VrigError as exc:
+            self.message.emit(str(exc))
 
     def _item_changed(self, item):
         if self._filling or item.column() == E_COLUMN:

@@ -160,19 +160,23 @@ def test_substitution_keeps_the_bath_neutral_and_a_raw_edit_is_flagged(panel):
 
 def test_the_substitute_controls_offer_what_a_lab_uses(panel, qtbot):
     panel, sent, _ = panel
-    panel.sub_side.setCurrentIndex(panel.sub_side.findData("pipette"))
-    ions = [panel.sub_ion.itemText(i) for i in range(panel.sub_ion.count())]
+    box = panel.substitution
+    box.side.setCurrentIndex(box.side.findData("pipette"))
+    ions = [box.ion.itemText(i) for i in range(box.ion.count())]
     assert ions == ["Na", "K", "Cl", "aspartate", "isethionate"]
-    panel.sub_ion.setCurrentText("K")
-    offered = [panel.sub_replacement.itemText(i) for i in range(panel.sub_replacement.count())]
+    box.ion.setCurrentText("K")
+    offered = [box.replacement.itemText(i) for i in range(box.replacement.count())]
     assert offered[:3] == ["Na", "Cs", "NMDG"] and "Cl" not in offered
-    panel.sub_replacement.setCurrentText("Cs")
-    panel.sub_amount.setValue(100.0)
-    panel.sub_unit.setCurrentText("%")
-    panel.sub_button.click()
+    box.replacement.setCurrentText("Cs")
+    box.amount.setValue(100.0)
+    box.unit.setCurrentText("%")
+    box.button.click()
     pipette = sent[-1].pipette
     assert pipette.mm("Cs") == 490.0 and pipette.mm("K") == 0.0
     assert panel.potentials().get("E_K") is None  # no K inside: no Nernst potential
+    box.add_combo.setCurrentIndex(box.add_combo.findText("sucrose"))
+    box.add_combo.activated.emit(box.add_combo.currentIndex())
+    assert "sucrose" in panel.rows and box.add_combo.currentIndex() == 0
 
 
 def test_a_species_can_be_added_and_counts_for_osmolarity(panel):
