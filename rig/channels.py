@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import exprel
 
-from rig import physics, resources
+from rig import physics, resources, shipped
 from rig.errors import VrigError
 
 RATE_FORMS = ("exp", "sigmoid", "linoid")
+MAX_EXPONENT = 300.0  # |V - Vh| / s over the table range: exp() stays finite and non-zero
+MIN_RATE_PER_MS = 1e-6  # a non-zero rate amplitude below this could underflow to 0
 
 # Gate tables span this voltage range (mV) at this spacing; beyond it the kernel holds
 # the edge value, where every shipped gate is saturated.
@@ -88,6 +90,7 @@ class Channel:
     q10: float
     reference_temperature_c: float
     source: str = ""
+    description: str = ""
 
     def phi(self, temperature_c):
         """Rate multiplier at a temperature (degC)."""
@@ -101,10 +104,15 @@ def _rate_from_dict(data, what):
     if form not in RATE_FORMS:
         raise VrigError(f"{what}: form must be one of {', '.join(RATE_FORMS)}, got {form!r}")
     slope = resources.number(data, "slope_mV", what, -1000, 1000)
-    if slope == 0:
-        raise VrigError(f"{what}: slope_mV must not be 0")
-    return Rate(form, resources.number(data, "rate_per_ms", what, 0, 1e6),
-                resources.number(data, "v_half_mV", what, -500, 500), slope)
+    v_half = resources.number(data, "v_half_mV", what, -500, 500)
+    steepest = (max(abs(TABLE_V_MIN_MV), TABLE_V_MAX_MV) + abs(v_half)) / MAX_EXPONENT
+    if abs(slope) < steepest:
+        raise VrigError(f"{what}: slope_mV = {slope:g} is too steep; with v_half_mV = "
+                        f"{v_half:g} it must be at least {steepest:.3g} mV in size")
+    rate = resources.number(data, "rate_per_ms", what, 0, 1e6)
+    if 0 < rate < MIN_RATE_PER_MS:
+        raise VrigError(f"{what}: rate_per_ms must be 0 or at least {MIN_RATE_PER_MS:g} /ms")
+    return Rate(form, rate, v_half, slope)
 
 
 def channel_from_dict(data, name):
@@ -120,8 +128,12 @@ def channel_from_dict(data, name):
         power = resources.number(g, "power", gwhat, 1, 8)
         if power != int(power):
             raise VrigError(f"{gwhat}: power must be a whole number, got {power}")
-        gates.append(Gate(g["name"], int(power), _rate_from_dict(g.get("alpha"), f"{gwhat} alpha"),
-                          _rate_from_dict(g.get("beta"), f"{gwhat} beta"),
+        alpha = _rate_from_dict(g.get("alpha"), f"{gwhat} alpha")
+        beta = _rate_from_dict(g.get("beta"), f"{gwhat} beta")
+        if alpha.a_per_ms == 0 and beta.a_per_ms == 0:
+            raise VrigError(f"{gwhat}: alpha and beta cannot both be 0 (the gate would "
+                            "have no steady state)")
+        gates.append(Gate(g["name"], int(power), alpha, beta,
                           bool(g.get("inactivating", False)),
                           resources.number(g, "gating_charge_nC_per_cm2", gwhat, 0, 1000,
                                            default=0.0)))
@@ -133,12 +145,17 @@ def channel_from_dict(data, name):
                    resources.number(data, "q10", what, 1, 10, default=physics.HH_Q10),
                    resources.number(data, "reference_temperature_C", what, 0, 45,
                                     default=physics.HH_REFERENCE_TEMPERATURE_C),
-                   str(data.get("source", "")))
+                   str(data.get("source", "")), str(data.get("description", "")))
 
 
 def load_channel(name):
     """A shipped channel preset by name."""
     return channel_from_dict(resources.load_preset("channels", name), name)
+
+
+def scan_channels():
+    """({name: Channel}, [(path, problem)]) for every shipped channel."""
+    return shipped.scan("channels", channel_from_dict)
 
 
 def table_voltages_mv():

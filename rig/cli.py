@@ -264,15 +264,39 @@ def cmd_membrane_test(args):
 
 
 def cmd_list(args):
-    """Print each shipped preset with its one-line description."""
-    for name in resources.preset_names(args.what):
-        data = resources.load_preset(args.what, name)
-        text = data.get("description", "") if isinstance(data, dict) else ""
-        if args.what == "drugs":
-            text = f"{data.get('name', name)} ({data.get('effect')} {data.get('target')}): {text}"
-        if args.what == "protocols":
-            text = f"[{data.get('mode')}] {data.get('name', '')}: {text}"
-        print(f"{name:24s} {text}")
+    """Print each shipped preset that loads, with its one-line description; a broken
+    preset is left out and named, with what is wrong, on stderr (the others still list)."""
+    from rig import shipped
+
+    scanners = shipped.scanners()
+    if args.what in scanners:
+        good, problems = scanners[args.what]()
+        entries = {name: _describe_preset(args.what, obj) for name, obj in good.items()}
+    else:
+        entries, problems = {}, []
+        for name in resources.preset_names(args.what):
+            try:
+                data = resources.load_preset(args.what, name)
+            except VrigError as exc:
+                problems.append((str(resources.resources_dir() / args.what / f"{name}.json"),
+                                 str(exc)))
+                continue
+            data = data if isinstance(data, dict) else {}
+            entries[name] = (f"[{data.get('mode')}] {data.get('name', '')}: "
+                             f"{data.get('description', '')}")
+    for name, text in entries.items():
+        print(f"{name:24s} {' '.join(str(text).split())}")
+    if problems:
+        print(f"vrig: warning: {len(problems)} {args.what} preset(s) could not be read and "
+              "are left out: " + "; ".join(f"{path}: {message}" for path, message in problems),
+              file=sys.stderr)
+
+
+def _describe_preset(kind, preset):
+    """The one-line description `vrig list` prints for a loaded preset."""
+    if kind == "drugs":
+        return f"{preset.name} ({preset.effect} {preset.target}): {preset.description}"
+    return getattr(preset, "description", "")
 
 
 def cmd_bench(args):

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rig import __version__, kernel, physics, units
-from rig.amplifier import OutputChain
+from rig import __version__, kernel, limits, physics, units
+from rig.amplifier import OutputChain, input_range
 from rig.cell import load_cell, specific_capacitance_for
 from rig.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.episodes import run_protocol
@@ -23,11 +23,9 @@ from rig.solutions import check_permeant, load_solution, parse_ion_override
 from rig.steady_state import is_stable, steady_voltage_mv
 
 MODES = ("VC", "CC", "I0")
-COMMAND_LIMITS = {"VC": 1000.0, "CC": 1e6, "I0": 1e6}  # |command| in mV or pA
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
-DT_RANGE_S = (0.1e-6, 100e-6)
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
 
 
@@ -40,6 +38,11 @@ class Rig:
     resistance in ohm (0 = ideal clamp; default: the cell's); amplifier: an
     :class:`rig.amplifier.Amplifier` (default: the cell's electrode, no artefacts);
     seed: for every random number the rig draws (instrument noise).
+
+    A membrane driven past its breakdown voltage (+/-400 mV; see :mod:`rig.limits`)
+    is lost: advance()
+    and hold() then raise a VrigError, and keep raising it (``lost`` says why) until
+    settle() puts a fresh cell in place.
     """
 
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
@@ -49,13 +52,13 @@ class Rig:
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
             cell.temperature_c if temperature_c is None else temperature_c)
-        self.dt = _check_dt(dt)
+        self.dt = limits.check_dt(dt)
         if amplifier is None:
             amplifier = cell.electrode()
             if series_resistance is not None:
                 amplifier = amplifier.changed(series_resistance=float(series_resistance))
         self.amplifier = amplifier
-        self.seed = _check_seed(seed)
+        self.seed = limits.check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
         self.output_chain = OutputChain(self.rng)
         self.overloaded = False  # the output would have clipped since the last settle
@@ -64,7 +67,8 @@ class Rig:
         self._inputs_membrane = None
         self._inputs_key = None
         self._inputs = None
-        self.perfusion = Perfusion()
+        self.perfusion = Perfusion(cell.preparation)
+        self.lost = ""  # why the cell was lost (membrane breakdown); "" while it is intact
         self.mode = "CC"
         self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
         self.state = np.zeros(1 + len(cell.gates()))
@@ -113,8 +117,12 @@ class Rig:
         return self.amplifier.series_resistance
 
     def set_amplifier(self, **changes):
-        """Change amplifier settings (see rig.amplifier.Amplifier); validated first."""
-        self.amplifier = self.amplifier.changed(**changes)
+        """Change amplifier settings (see rig.amplifier.Amplifier); validated first.
+        A smaller range (a larger feedback resistor) is refused while the CC holding
+        current is beyond it."""
+        amplifier = self.amplifier.changed(**changes)
+        limits.check_holding("CC", self.holding["CC"], amplifier)
+        self.amplifier = amplifier
 
     def set_capacitance(self, capacitance_f):
         """Change the cell's membrane capacitance (F) by its specific capacitance (the
@@ -147,12 +155,9 @@ class Rig:
     def set_holding(self, value, mode=None):
         """Holding level of a mode (V for VC, A for CC); each mode remembers its own."""
         mode = mode or self.mode
-        value = float(value)
-        limit = 0.5 if mode == "VC" else 1e-7
-        if not -limit <= value <= limit:
-            raise VrigError(f"holding in {mode} must be within +/-{limit:g} "
-                            f"{'V' if mode == 'VC' else 'A'}, got {value:g}")
-        self.holding[mode] = value
+        if mode not in MODES:
+            raise VrigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.holding[mode] = limits.check_holding(mode, value, self.amplifier)
 
     def apply_drug(self, drug, concentration_m, side="outside", steady_state=False):
         """Perfuse a drug (name or pharmacology.Drug) at a concentration (M) on a side
@@ -225,18 +230,25 @@ class Rig:
         repetitive-firing range, a high-K bath): then the cell is nudged off it and
         run for UNSTABLE_SETTLE_S, so that it is found firing, as a real cell would be.
         """
+        self.lost = ""
         v = self._steady_voltage_mv(self.mode)
         m = self.membrane()
         self.state = np.concatenate(([v], m.steady_gates(v)))
         self._settle_electrode(v)
-        if self.mode != "VC" and not self._rest_is_stable(m):
-            # Settling happens before the experiment: the clock does not move.
-            clock, drugs = self.time_s, dict(self.perfusion.present)
-            self.state[0] += 1.0
-            self.hold(UNSTABLE_SETTLE_S)
-            self.time_s, self.perfusion.present = clock, drugs
         self.output_chain.reset()
         self.overloaded = False
+        if abs(v) > self.cell.breakdown_mv:
+            # The holding level itself would destroy the cell: it is lost from the start.
+            self.lost = limits.breakdown_message(v, self.cell.breakdown_mv,
+                                                 " at this holding level")
+        elif self.mode != "VC" and not self._rest_is_stable(m):
+            # Settling happens before the experiment: the clock does not move.
+            clock, drugs = self.time_s, self.perfusion.snapshot()
+            self.state[0] += 1.0
+            self.hold(UNSTABLE_SETTLE_S)
+            self.time_s = clock
+            self.perfusion.restore(drugs)
+            self.output_chain.reset()
 
     def _rest_is_stable(self, m):
         chan_g, floor = self._kernel_inputs(m)[:2]
@@ -309,11 +321,8 @@ class Rig:
         digitiser's range.
         """
         command = self._command_to_kernel(command_si)
-        limit = COMMAND_LIMITS[self.mode]
-        if command.size and not (np.isfinite(command).all() and
-                                 max(command.max(), -command.min()) <= limit):
-            raise VrigError(f"command out of range: {self.mode} commands must be finite and "
-                            f"within +/-{limit:g} {'mV' if self.mode == 'VC' else 'pA'}")
+        limits.check_command(self.mode, command, self.amplifier)
+        self._check_intact()
         steps = self.steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
         t0 = self.time_s
@@ -333,9 +342,13 @@ class Rig:
     def hold(self, duration_s):
         """Advance at the holding level without recording (e.g. between sweeps)."""
         m = self.membrane()
+        self._check_intact()
         if self._kernel_mode() == kernel.MODE_VC_IDEAL and self.perfusion.settled:
             # The voltage is imposed, so the gates relax exactly; no need to step.
             holding = self._holding_kernel()
+            if abs(holding) > self.cell.breakdown_mv:
+                self.lost = limits.breakdown_message(holding, self.cell.breakdown_mv)
+                raise VrigError(self.lost)
             self.state[0] = holding
             self.state[1:] = m.relax_gates(self.state[1:], holding, units.s_to_ms(duration_s))
             self.electrode[kernel.EL_VP] = holding
@@ -362,12 +375,13 @@ class Rig:
         key = (tuple(self.perfusion.present.items()), self.amplifier)
         if self._inputs_membrane is not m or self._inputs_key != key:
             chan_g, floor = m.drug_arrays(self.perfusion.effects())
+            amp = self.amplifier.kernel_parameters()
+            amp[kernel.AMP_BREAKDOWN] = self.cell.breakdown_mv
             rows = m.output_names()
             to_si = [1 / units.MV_PER_V, 1 / units.PA_PER_A, 1 / units.MV_PER_V,
                      1 / units.PA_PER_A]  # the OUT_* rows: Vm, Im, Vmem, Igating
             scale = np.array(to_si + [factor for _, _, factor in rows])[:, None]
-            self._inputs = (chan_g, floor, self.amplifier.kernel_parameters(),
-                            m.channel_label_index, [name for name, _, _ in rows], scale)
+            self._inputs = (chan_g, floor, amp, m.channel_label_index, [name for name, _, _ in rows], scale)
             self._inputs_membrane, self._inputs_key = m, key
         return self._inputs
 
@@ -385,11 +399,19 @@ class Rig:
                        chan_g, m.chan_e_mv, chan_label, out)
         if not self.perfusion.settled:
             self.perfusion.advance(command.size * steps * units.ms_to_s(m.dt_ms))
+        if self.electrode[kernel.EL_BREAKDOWN]:
+            self.lost = limits.breakdown_message(self.electrode[kernel.EL_BREAKDOWN],
+                                                 self.cell.breakdown_mv)
+            raise VrigError(self.lost)
         # A non-finite gate or node reaches the membrane potential within a step.
         if not (math.isfinite(self.state[0]) and math.isfinite(self.electrode[kernel.EL_VP])):
             raise VrigError("the simulation became unstable (non-finite state); "
                             "reset the cell and use a smaller time step")
         return out
+
+    def _check_intact(self):
+        if self.lost:
+            raise VrigError(self.lost)
 
     def _signals(self, m, out, command_si, sample_interval_s, t0_s):
         """Kernel output rows as SI signals: scaled in place, returned as views, so a
@@ -446,6 +468,13 @@ class Rig:
             "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
             "drugs": self.perfusion.summary() or "none",
         }
+        held = self.perfusion.held_summary()
+        if held:
+            meta["irreversible_effects"] = held
+        if self.overloaded:
+            v_range, i_range = input_range(self.amplifier, self.mode)
+            meta["overload"] = (f"the recorded output clipped at +/-{i_range * 1e9:g} nA or "
+                                f"+/-{v_range * 1e3:g} mV (see the amplifier's range and gain)")
         if protocol is not None:
             meta["holding"] = f"{protocol.holding:g} {protocol.units}"
             meta["sweeps"] = str(protocol.sweeps)
@@ -453,20 +482,3 @@ class Rig:
             meta["protocol_json"] = json.dumps(protocol.to_dict())
         return meta
 
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:
-        raise VrigError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r:.40}")
-    return int(seed)
-
-
-def _check_dt(dt):
-    try:
-        value = float(dt)
-    except (TypeError, ValueError):
-        raise VrigError(f"time step must be a number of seconds, got {dt!r}") from None
-    low, high = DT_RANGE_S
-    if not low <= value <= high:
-        raise VrigError(f"time step {value * 1e6:g} us is outside the allowed "
-                        f"{low * 1e6:g}-{high * 1e6:g} us")
-    return value

@@ -16,6 +16,9 @@ touched once per block, not once per step. Each step:
    fast and whole-cell capacitance compensation subtract their model currents from
    the measured current. In CC, bridge balance subtracts I*Rs from the recorded
    voltage and capacitance neutralisation feeds back C dVp/dt through the lag.
+
+A membrane driven beyond +/-AMP_BREAKDOWN breaks down (electroporates): the kernel
+notes the first voltage past it in EL_BREAKDOWN and the engine declares the cell lost.
 """
 
 import math
@@ -41,7 +44,8 @@ AMP_LAG = 8  # ms, lag of the correction / neutralisation feedback
 AMP_BRIDGE = 9  # MOhm, bridge balance (CC)
 AMP_NEUTRALIZATION = 10  # pF, capacitance neutralisation (CC)
 AMP_RAIL = 11  # mV, largest pipette potential the headstage can drive
-N_AMP = 12
+AMP_BREAKDOWN = 12  # mV, membrane potential beyond which the membrane breaks down
+N_AMP = 13
 
 # electrode state
 EL_VP = 0  # mV, pipette potential
@@ -49,7 +53,8 @@ EL_ILAG = 1  # pA, lag-filtered measured current (Rs correction)
 EL_VPRED = 2  # mV, predicted membrane potential of the whole-cell compensation model
 EL_VLAG = 3  # mV, lag-filtered pipette potential (neutralisation)
 EL_RAIL_HITS = 4  # number of steps the headstage spent at a rail
-N_EL = 5
+EL_BREAKDOWN = 5  # mV, the first membrane potential past AMP_BREAKDOWN (0 = intact)
+N_EL = 6
 
 # mV: in CC and I0 the amplifier's voltage output (membrane potential plus the
 # unbalanced electrode drop); in VC the membrane potential itself, so the clamp error
@@ -102,6 +107,8 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
     correction = amp[AMP_CORRECTION]
     prediction = amp[AMP_PREDICTION]
     rail = amp[AMP_RAIL]
+    breakdown = amp[AMP_BREAKDOWN]
+    broken_at = electrode[EL_BREAKDOWN]
     lag_keep = _keep(dt_ms, amp[AMP_LAG])
     pred_keep = _keep(dt_ms, rs_comp * cm_comp * (1.0 - prediction) * 1e-3)
     two_node = mode >= MODE_CC and cp > 0.0 and g_series > 0.0
@@ -205,6 +212,8 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
                     v = v + a * dt_ms / cm_pf
                 vp = v + c / g_series if g_series > 0.0 else v
                 current = c
+            if (v > breakdown or v < -breakdown) and broken_at == 0.0:
+                broken_at = v
             charge += current
             gating += i_gate
         if mode >= MODE_CC:
@@ -228,3 +237,4 @@ def advance(state, electrode, command, steps_per_sample, dt_ms, mode, cm_pf, amp
     electrode[EL_VPRED] = v_pred
     electrode[EL_VLAG] = v_lag
     electrode[EL_RAIL_HITS] = rail_hits
+    electrode[EL_BREAKDOWN] = broken_at

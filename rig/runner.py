@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from rig import commands as c
+from rig import limits
 from rig.episodes import protocol_pieces
 from rig.errors import VrigError
 from rig.membrane_test import square_wave
@@ -42,7 +43,6 @@ from rig.membrane_test import square_wave
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
 MAX_LAG_S = 0.25  # beyond this the runner stops trying to catch up with the clock
-PULSE_LIMITS = {"VC": 0.5, "CC": 1e-7}  # |level| in V or A: the holding limits
 
 
 class Runner:
@@ -209,7 +209,8 @@ class Runner:
         if not 1e-5 <= pulse.duration_s <= 1.0:
             raise VrigError(f"a pulse lasts 0.01 to 1000 ms, got {pulse.duration_s * 1e3:g} ms")
         level = pulse.level + (rig.holding["CC"] if pulse.mode == "CC" else 0.0)
-        limit = PULSE_LIMITS[pulse.mode]
+        limit = (limits.VC_COMMAND_LIMIT_V if pulse.mode == "VC"
+                 else rig.amplifier.current_range)
         if not abs(level) <= limit:
             unit, scale = ("mV", 1e3) if pulse.mode == "VC" else ("pA", 1e12)
             raise VrigError(f"a pulse to {level * scale:g} {unit} is beyond the "

@@ -16,10 +16,11 @@ from ui.perfusion_panel import PerfusionPanel
 from ui.solutions_panel import SolutionsPanel
 
 
-
 class BathDock(QDockWidget):
-    """A dock (bottom by default: at 1280x800 the side areas have no room left) with tabs 'Drugs' (PerfusionPanel) and 'Solutions'
-    (SolutionsPanel), built from a Rig's settings (read before its runner starts)."""
+    """A dock (bottom by default: at 1280x800 the side areas have no room left) with
+    tabs 'Drugs' (PerfusionPanel, with the potencies of the cell's preparation) and
+    'Solutions' (SolutionsPanel), built from a Rig's settings (read before its runner
+    starts)."""
 
     commandRequested = Signal(object)
     message = Signal(str)
@@ -29,7 +30,7 @@ class BathDock(QDockWidget):
         self.setObjectName("BathDock")
         self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                          | QDockWidget.DockWidgetClosable)
-        self.perfusion = PerfusionPanel()
+        self.perfusion = PerfusionPanel(preparation=rig.cell.preparation)
         self.solutions = SolutionsPanel(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("BathTabs")
@@ -56,4 +57,5 @@ class BathDock(QDockWidget):
         (Reads immutable settings only; the cell, solutions and temperature change
         only through commands this dock sends.)"""
         self.perfusion.reset()
+        self.perfusion.set_preparation(rig.cell.preparation)
         self.solutions.set_state(rig.cell, rig.bath, rig.pipette, rig.temperature_c)

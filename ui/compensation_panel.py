@@ -19,7 +19,12 @@ Sections:
   for the cell to be settled, which also clears the oscillation flag.
 
 The OSC lamp shows the newest chunk's ``saturated`` flag (the headstage hit its rails:
-over-compensation); the CLIP lamp the digitiser's ``overload`` flag, held for a while.
+over-compensation); the amplifier panel's OVLD lamp shows a clipped output. 'Range'
+chooses the headstage feedback resistor, which sets the current range (10 V / Rf).
+
+Every box's limits come from :data:`rig.amplifier.RANGES` (and the Cm box's from
+:func:`rig.cell.capacitance_range_pf` for the cell shown), the same ranges the
+Amplifier validates with, so a box can never offer a value the engine refuses.
 """
 
 import math
@@ -29,27 +34,29 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGr
                                QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from rig import units
-from rig.amplifier import FILTER_CORNERS_HZ, GAINS, Amplifier
-from rig.cell import specific_capacitance_for
+from rig.amplifier import FEEDBACK_RESISTORS_OHM, FILTER_CORNERS_HZ, GAINS, RANGES, Amplifier
+from rig.cell import capacitance_range_pf, specific_capacitance_for
 from rig.errors import VrigError
 from ui.amplifier_panel import Lamp
 
-# field: (label, unit shown, SI per unit shown, spin min, spin max, decimals, step).
-# The spin ranges are wider than the Amplifier allows, so that an out-of-range value is
-# refused with the engine's own message rather than silently clamped.
+# field: (label, decimals, step); the unit and the limits are RANGES[field]'s.
 FIELDS = {
-    "series_resistance": ("Rs", "MΩ", 1e6, 0.0, 5000.0, 1, 1.0),
-    "pipette_capacitance": ("Cp", "pF", 1e-12, 0.0, 500.0, 1, 0.5),
-    "seal_resistance": ("Seal", "GΩ", 1e9, 0.0, 1000.0, 3, 0.5),
-    "fast_compensation": ("Fast Cp", "pF", 1e-12, 0.0, 500.0, 1, 0.5),
-    "whole_cell_capacitance": ("WC Cm", "pF", 1e-12, 0.0, 5000.0, 1, 1.0),
-    "whole_cell_resistance": ("WC Rs", "MΩ", 1e6, 0.0, 5000.0, 1, 0.5),
-    "rs_prediction": ("Prediction", "%", 0.01, 0.0, 100.0, 0, 5.0),
-    "rs_correction": ("Correction", "%", 0.01, 0.0, 100.0, 0, 5.0),
-    "lag": ("Lag", "µs", 1e-6, 0.0, 5000.0, 0, 5.0),
-    "bridge": ("Bridge", "MΩ", 1e6, 0.0, 5000.0, 1, 1.0),
-    "neutralization": ("Neutral.", "pF", 1e-12, 0.0, 500.0, 1, 0.5),
+    "series_resistance": ("Rs", 1, 1.0),
+    "pipette_capacitance": ("Cp", 1, 0.5),
+    "seal_resistance": ("Seal", 3, 0.5),
+    "fast_compensation": ("Fast Cp", 1, 0.5),
+    "whole_cell_capacitance": ("WC Cm", 1, 1.0),
+    "whole_cell_resistance": ("WC Rs", 1, 0.5),
+    "rs_prediction": ("Prediction", 0, 5.0),
+    "rs_correction": ("Correction", 0, 5.0),
+    "lag": ("Lag", 0, 5.0),
+    "bridge": ("Bridge", 1, 1.0),
+    "neutralization": ("Neutral.", 1, 0.5),
 }
+SYMBOLS = {"MOhm": "MΩ", "GOhm": "GΩ", "us": "µs"}
+# A spin box cannot show infinity: the seal box runs from 0, shown as a perfect seal
+# (infinite resistance), to this many GOhm.
+SEAL_BOX_MAX_GOHM = 1000.0
 COMPENSATION = ("fast_compensation", "whole_cell_capacitance", "whole_cell_resistance",
                 "rs_prediction", "rs_correction", "bridge", "neutralization")
 MAX_LOCKED_PREDICTION = 0.98  # the engine's limit for prediction (supercharging)
@@ -73,14 +80,23 @@ def to_display(field, si_value):
     """An Amplifier field's SI value in the unit the panel shows (seal: inf -> 0)."""
     if field == "seal_resistance" and math.isinf(si_value):
         return 0.0
-    return si_value / FIELDS[field][2]
+    return RANGES[field].shown(si_value)
 
 
 def to_si(field, shown):
     """A shown value back to SI (seal: 0 -> inf, a perfect seal)."""
     if field == "seal_resistance" and shown == 0:
         return math.inf
-    return shown * FIELDS[field][2]
+    return shown * RANGES[field].si_per_unit
+
+
+def spin_limits(field):
+    """(min, max) of a field's box in the unit shown: its range (the seal's from 0,
+    meaning a perfect seal, to SEAL_BOX_MAX_GOHM)."""
+    allowed = RANGES[field]
+    if field == "seal_resistance":
+        return 0.0, SEAL_BOX_MAX_GOHM
+    return allowed.low, allowed.high
 
 
 class CompensationPanel(QWidget):
@@ -92,13 +108,13 @@ class CompensationPanel(QWidget):
     settleRequested = Signal()
     message = Signal(str)
 
-    def __init__(self, amplifier=None, cell_capacitance_f=0.0, parent=None):
+    def __init__(self, amplifier=None, cell_capacitance_f=0.0, cell=None, parent=None):
         super().__init__(parent)
         self.setObjectName("AmplifierPanel")  # the front panel's background
         self.setAttribute(Qt.WA_StyledBackground, True)
         self.amplifier = amplifier if amplifier is not None else Amplifier()
         self.cell_capacitance_f = float(cell_capacitance_f)
-        self.cell = None  # the rig.cell.Cell shown, to check a new capacitance against
+        self.cell = cell  # the rig.cell.Cell shown, to check a new capacitance against
         self.spins = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -119,12 +135,13 @@ class CompensationPanel(QWidget):
     # --- construction -----------------------------------------------------------------
 
     def _spin(self, field):
-        _, unit, _, low, high, decimals, step = FIELDS[field]
+        _, decimals, step = FIELDS[field]
+        unit = RANGES[field].unit
         spin = QDoubleSpinBox()
-        spin.setRange(low, high)
         spin.setDecimals(decimals)
+        spin.setRange(*spin_limits(field))
         spin.setSingleStep(step)
-        spin.setSuffix(f" {unit}")
+        spin.setSuffix(f" {SYMBOLS.get(unit, unit)}")
         spin.setKeyboardTracking(False)  # one change per Enter, arrow or wheel notch
         spin.setFocusPolicy(Qt.StrongFocus)
         spin.setAlignment(Qt.AlignRight)
@@ -156,7 +173,7 @@ class CompensationPanel(QWidget):
         self._row(grid, 3, "seal_resistance")
         grid.addWidget(QLabel("Cell Cm"), 4, 0)
         self.cm_spin = QDoubleSpinBox()
-        self.cm_spin.setRange(0.1, 100_000.0)
+        self.cm_spin.setRange(*capacitance_range_pf(self.cell) if self.cell else (0.1, 1e5))
         self.cm_spin.setDecimals(1)
         self.cm_spin.setSuffix(" pF")
         self.cm_spin.setKeyboardTracking(False)
@@ -167,6 +184,15 @@ class CompensationPanel(QWidget):
         self.cm_spin.valueChanged.connect(self._capacitance_edited)
         grid.addWidget(self.cm_spin, 4, 1)
         return frame
+
+    def set_cell(self, cell):
+        """Show a (new) cell: its Cm box spans the capacitances it can be given."""
+        self.cell = cell
+        self.cm_spin.blockSignals(True)
+        self.cm_spin.setRange(*capacitance_range_pf(cell))
+        self.cm_spin.setValue(cell.capacitance_pf)
+        self.cm_spin.blockSignals(False)
+        self.cell_capacitance_f = units.pf_to_f(cell.capacitance_pf)
 
     def _capacitance_edited(self, value_pf):
         farad = units.pf_to_f(value_pf)
@@ -225,22 +251,31 @@ class CompensationPanel(QWidget):
         self.hum_combo = QComboBox()
         for text, hz in (("Hum off", 0.0), ("50 Hz", 50.0), ("60 Hz", 60.0)):
             self.hum_combo.addItem(text, hz)
+        self.range_combo = QComboBox()
+        for rf in FEEDBACK_RESISTORS_OHM:
+            self.range_combo.addItem(f"{rf / 1e6:g} MΩ  ±{self._range_text(rf)}", rf)
+        self.range_combo.setToolTip("headstage feedback resistor: the current range at "
+                                    "gain 1 is 10 V / Rf; beyond it the output clips and "
+                                    "OVLD lights")
         self.noise_box = QCheckBox("Noise")
         self.digitizer_box = QCheckBox("16-bit ADC")
         self.digitizer_box.setToolTip("A +/-10 V, 16-bit digitiser: large signals clip")
         for row, (text, combo) in enumerate((("Filter", self.filter_combo),
                                              ("Gain", self.gain_combo),
-                                             ("Hum", self.hum_combo)), start=1):
+                                             ("Hum", self.hum_combo),
+                                             ("Range", self.range_combo)), start=1):
             grid.addWidget(QLabel(text), row, 0)
             grid.addWidget(combo, row, 1, 1, 2)
-        grid.addWidget(self.noise_box, 4, 0)
-        grid.addWidget(self.digitizer_box, 4, 1, 1, 2)
+        grid.addWidget(self.noise_box, 5, 0)
+        grid.addWidget(self.digitizer_box, 5, 1, 1, 2)
         self.filter_combo.currentIndexChanged.connect(
             lambda i: self.request({"filter_hz": self.filter_combo.itemData(i)}))
         self.gain_combo.currentIndexChanged.connect(
             lambda i: self.request({"gain": self.gain_combo.itemData(i)}))
         self.hum_combo.currentIndexChanged.connect(
             lambda i: self.request({"hum_hz": self.hum_combo.itemData(i)}))
+        self.range_combo.currentIndexChanged.connect(
+            lambda i: self.request({"feedback_resistance": self.range_combo.itemData(i)}))
         for box, name in ((self.noise_box, "noise"), (self.digitizer_box, "digitizer")):
             box.setFocusPolicy(Qt.NoFocus)
             box.toggled.connect(lambda on, n=name: self.request({n: bool(on)}))
@@ -249,7 +284,7 @@ class CompensationPanel(QWidget):
         self.osc_lamp.setToolTip("Oscillation: the headstage hit its rails (over-"
                                  "compensation). Turn Rs compensation down, then Comp off.")
         lamps.addWidget(self.osc_lamp)
-        grid.addLayout(lamps, 5, 0, 1, 3)
+        grid.addLayout(lamps, 6, 0, 1, 3)
         self.ideal_button = self._button("Ideal", "Switch every artefact off: filter "
                                          "bypass, no noise, no hum, no digitiser",
                                          self.ideal)
@@ -258,8 +293,13 @@ class CompensationPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.ideal_button)
         buttons.addWidget(self.comp_off_button)
-        grid.addLayout(buttons, 6, 0, 1, 3)
+        grid.addLayout(buttons, 7, 0, 1, 3)
         return frame
+
+    @staticmethod
+    def _range_text(rf):
+        amps = 10.0 / rf
+        return f"{amps * 1e9:g} nA" if amps >= 1e-9 else f"{amps * 1e12:g} pA"
 
     # --- edits ------------------------------------------------------------------------
 
@@ -335,7 +375,8 @@ class CompensationPanel(QWidget):
             spin.blockSignals(False)
         for combo, value in ((self.filter_combo, amplifier.filter_hz),
                              (self.gain_combo, amplifier.gain),
-                             (self.hum_combo, float(amplifier.hum_hz))):
+                             (self.hum_combo, float(amplifier.hum_hz)),
+                             (self.range_combo, amplifier.feedback_resistance)):
             combo.blockSignals(True)
             index = combo.findData(value)
             combo.setCurrentIndex(index if index >= 0 else 0)
@@ -367,8 +408,7 @@ def install(window):
     from rig import commands as c
 
     rig = window.client.rig
-    panel = CompensationPanel(rig.amplifier, rig.cell.capacitance_pf * 1e-12)
-    panel.cell = rig.cell
+    panel = CompensationPanel(rig.amplifier, rig.cell.capacitance_pf * 1e-12, rig.cell)
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.NoFrame)
@@ -394,7 +434,7 @@ def install(window):
             # A new cell (a new engine): show its electrode and carry the output chain
             # over to it. Chunks only come from the new engine once it runs.
             shown[0] = new
-            panel.cell = new.cell
+            panel.set_cell(new.cell)
             keep = panel.output_changes()
             panel.set_amplifier(new.amplifier.changed(**dict(keep)),
                                 new.cell.capacitance_pf * 1e-12)

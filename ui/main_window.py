@@ -11,6 +11,7 @@ turn the focused knob (the knob takes focus when the window opens).
 
 import json
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -19,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from rig import commands as c
-from rig import resources
+from rig import resources, shipped
+from rig.cell import scan_cells
 from rig.physics import check_temperature
 from rig.solutions import check_permeant, solution_from_dict
 from rig.engine import Rig
@@ -29,6 +31,7 @@ from ui import help as help_dialogs
 from ui.amplifier_panel import KNOB_RANGES, SPEEDS, AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.protocol_dock import ProtocolDock
+from ui.recording_opener import RecordingOpener
 from ui.recording_controls import RecordingController
 from ui.rig_client import RigClient
 from ui.scope_area import ScopeArea
@@ -60,19 +63,20 @@ class MainWindow(QMainWindow):
         self.saved = SavedSettings(self.settings)
         options = options or WindowOptions()
         self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
-        self.startup_problems = []  # what the window started without, as messages
+        # What the window starts without (broken presets), as messages.
+        self.startup_problems = [f"{path}: {problem}" for path, problem in shipped.problems()]
         self.last_error = ""
         self.protocol = None  # the protocol running or last run
         self._status_at = 0.0
         self._clock = None  # (wall, simulated) at the first chunk after a start
         self._build_status()  # first: a bad saved cell is reported there
-        rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL))
-        cell = rig.cell.name
+        cells = list(scan_cells()[0])
+        rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL),
+                                        cells)
         kwargs = {} if runner_factory is None else {"runner_factory": runner_factory}
         self.client = RigClient(rig, self, **kwargs)
-        self.panel = AmplifierPanel(resources.preset_names("cells"))
-        self.panel.cell_combo.setCurrentText(rig.cell.name if rig.cell.name in
-                                             resources.preset_names("cells") else cell)
+        self.panel = AmplifierPanel(cells)
+        self.panel.cell_combo.setCurrentText(rig.cell.name)
         self.scopes = ScopeArea(self.client.names_units, self.panel.mode)
         self.scopes.message.connect(self.show_error)
         self.protocols = ProtocolDock()
@@ -115,17 +119,16 @@ class MainWindow(QMainWindow):
             self.show_error(f"cell {cell!r}: {exc}")
             return None
 
-    def _first_loadable_cell(self, wanted):
-        """A Rig for the wanted cell, else the default, else any shipped cell that
-        loads (a corrupt preset must not stop the window); VrigError if none does."""
-        candidates = dict.fromkeys([wanted, DEFAULT_CELL, *resources.preset_names("cells")])
-        for name in candidates:
-            try:
+    def _first_loadable_cell(self, wanted, cells):
+        """A Rig for the wanted cell, else the default, else the first usable shipped
+        cell (cells: the names that load; a corrupt preset must not stop the window);
+        VrigError if there is none."""
+        for name in (wanted, DEFAULT_CELL, *cells):
+            if name in cells:
                 return Rig.from_presets(name)
-            except VrigError as exc:
-                self.startup_problems.append(f"cell {name!r} cannot be used: {exc}")
-        raise VrigError(f"no cell preset could be loaded ({self.startup_problems[-1]}); "
-                        f"reinstall vRig to restore {resources.resources_dir() / 'cells'}")
+        raise VrigError("no cell preset can be used ("
+                        + ("; ".join(self.startup_problems) or "none shipped")
+                        + f"); reinstall vRig to restore {resources.resources_dir() / 'cells'}")
 
     def _apply_options(self, options):
         """The command line's choices for this session (see ui.window_options)."""
@@ -211,6 +214,26 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self):
         file_menu = self.menuBar().addMenu("&File")
+        self.opener = RecordingOpener(self)
+        self.opener.loaded.connect(self.show_recording)
+        self.opener.failed.connect(self.show_error)
+        for text, key, slot in (
+                ("&Open recording...", QKeySequence.Open,
+                 lambda: self.opener.open_dialog(self, self.recording.settings.folder)),
+                (None, None, None),
+                ("Export the &scopes (PNG, SVG, PDF)...", None,
+                 lambda: self.scopes.export_dialog()),
+                ("Export the &analysis table (CSV)...", None,
+                 lambda: self.analysis.export_csv()),
+                (None, None, None)):
+            if text is None:
+                file_menu.addSeparator()
+                continue
+            action = QAction(text, self)
+            if key is not None:
+                action.setShortcut(key)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
         self.recording.add_menu_items(file_menu)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
@@ -439,6 +462,21 @@ class MainWindow(QMainWindow):
         elif kind == "error":
             self.show_error(event.text)
         self.recording.on_event(event)
+
+    def show_recording(self, recording, path):
+        """Show a recording read from a file in the scopes and analyse it."""
+        name = Path(path).name
+        try:
+            self.scopes.show_recording(recording)
+        except VrigError as exc:
+            self.show_error(f"cannot show {name}: {exc}")
+            return False
+        self.tabs.setCurrentWidget(self.scopes)
+        analysed = self.analysis.show_recording(recording, name)
+        self.statusBar().showMessage(
+            f"opened {name}: {recording.n_sweeps} sweep(s)"
+            + ("; its measurements are in the Analysis tab" if analysed else ""), 10000)
+        return True
 
     def _confirm_quit(self):
         """Ask (without blocking the scopes) whether to stop recording and quit."""

@@ -3,8 +3,16 @@
 Each line has a valve lamp (lit in the drug's colour while the valve is open, i.e. the
 drug's target concentration is above zero), a concentration entry with its unit (nM,
 uM, mM), the side the drug is given from (bath = outside, pipette = inside), an Open
-button and a Wash button, and a readout of the concentration now at the membrane
-with the percentage of the target reached and the effect it has.
+button and a Wash button, and a two-line readout: the concentration now at the
+membrane with the percentage of the dose reached ("150 nM 50%"), "washing" once the
+valve is closed, or "washed out" once the engine has dropped it (below 0.1 % of the
+dose and of effect, see rig.pharmacology); and the effect at that concentration
+("Na 97% blocked"). An irreversible drug's effect stays after it has washed out.
+
+Potency depends on the preparation of the cell on the rig (set_preparation): a side
+on which a drug does nothing for this preparation (external TEA on the squid axon) is
+greyed, with the reason and its source in the tooltip. A shipped drug whose preset is
+broken is left out (rig.shipped names it).
 
 The panel never changes the cell: it validates the entry and emits
 ``commandRequested(ApplyDrug | WashDrug)``; the window sends it. What reaches the
@@ -22,7 +30,7 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QGridLayout, QHBox
 
 from rig import commands as c
 from rig.errors import VrigError
-from rig.pharmacology import CONCENTRATION_UNITS, drug_names, load_drug, parse_concentration
+from rig.pharmacology import CONCENTRATION_UNITS, parse_concentration, scan_drugs
 from ui.perfusion_timeline import LANE_COLORS, TimelineStrip, Valve
 
 UNITS = ("nM", "uM", "mM")
@@ -36,7 +44,7 @@ DEFAULT_DOSES = MappingProxyType({"TTX": ("300", "nM"), "TEA": ("10", "mM"),
 # large names, amber entries, a red border on a rejected field.
 PANEL_QSS = """
 QFrame#Manifold { background: #20252b; border: 1px solid #323943; border-radius: 8px; }
-QLabel#DrugName { font-size: 16px; font-weight: bold; color: #e5e9f0; }
+QLabel#DrugName { font-size: 15px; font-weight: bold; color: #e5e9f0; }
 QLabel#DrugReadout { font-family: "DejaVu Sans Mono", monospace; font-size: 12px;
                      color: #6c7683; padding-left: 2px; }
 QLabel#TimelineTime { font-family: "DejaVu Sans Mono", monospace; color: #aab4c3; }
@@ -46,7 +54,12 @@ QLineEdit[invalid="true"], QComboBox[invalid="true"] { border: 2px solid #ff4b4b
 QPushButton#ValveButton { font-weight: bold; }
 QPushButton#WashAllButton { font-weight: bold; background: #24405a; border-color: #5b9cff; }
 """
-EFFECT_WORDS = MappingProxyType({"block": "blocked", "remove_inactivation": "inact. removed"})
+EFFECT_WORDS = MappingProxyType({"block": "blocked", "remove_inactivation": "no inact."})
+READOUT_WIDEST = ("888 uM washing", "Na 100% no inact.")  # what the two lines can hold
+READOUT_HELP = ("concentration at the membrane and the % of the dose reached (washing once "
+                "the valve is closed; washed out below 0.1 % of the dose and of effect); "
+                "then the effect there: % of the target channels blocked, or left without "
+                "inactivation (Hill equation with this cell's potency)")
 
 
 def format_molar(value_m):
@@ -69,11 +82,12 @@ def _mark_invalid(widget, message):
 
 
 class DrugLine(QWidget):
-    """One valve line of the manifold for a pharmacology.Drug."""
+    """One valve line of the manifold for a pharmacology.Drug, in a preparation."""
 
-    def __init__(self, drug, color, parent=None):
+    def __init__(self, drug, color, preparation=None, parent=None):
         super().__init__(parent)
         self.drug = drug
+        self.preparation = preparation
         self.valve = Valve(color)
         self.name_label = QLabel(drug.name)
         self.name_label.setObjectName("DrugName")
@@ -83,43 +97,52 @@ class DrugLine(QWidget):
         self.entry.setObjectName("DoseEntry")
         self.entry.setProperty("help", f"concentration of {drug.name} (> 0, at most 1 M)")
         self.entry.setToolTip(self.entry.property("help"))
-        self.entry.setFixedWidth(66)
+        self.entry.setFixedWidth(60)
         self.unit = QComboBox()
         self.unit.addItems(UNITS)
         self.unit.setCurrentText(unit)
         self.side = QComboBox()
         for side, label in SIDE_LABELS.items():
             self.side.addItem(label, side)
-            item = self.side.model().item(self.side.count() - 1)
-            if side not in drug.sites:
-                # Shown but greyed: the student sees the side exists and why it is no use.
-                item.setEnabled(False)
-                item.setToolTip(self.inert_reason(side))
-        first = next(i for i in range(self.side.count()) if self.side.itemData(i) in drug.sites)
-        self.side.setCurrentIndex(first)
-        self.side.setToolTip(self._side_help())
         self.open_button = QPushButton("Open")
         self.open_button.setObjectName("ValveButton")
         self.open_button.setToolTip(f"open the {drug.name} valve: perfuse at this concentration")
         self.wash_button = QPushButton("Wash")
         self.wash_button.setToolTip(f"close the {drug.name} valve and wash it out")
         self.readout = QLabel("closed")
-        self.readout.setToolTip("concentration at the membrane, % of the dose applied, "
-                                "and the effect at that concentration (Hill equation)")
-        self.readout.setMinimumWidth(140)
+        self.readout.setToolTip(READOUT_HELP)
         self.readout.setObjectName("DrugReadout")
 
+        self.set_preparation(preparation)
+
+    def set_preparation(self, preparation):
+        """Grey the sides on which the drug does nothing for this preparation, and put
+        the potency in force, with its source, in the side's tooltip."""
+        self.preparation = preparation
+        model = self.side.model()
+        for i in range(self.side.count()):
+            side = self.side.itemData(i)
+            acts = self.drug.acts_from(side, preparation)
+            # Shown but greyed: the student sees the side exists and why it is no use.
+            model.item(i).setEnabled(acts)
+            model.item(i).setToolTip("" if acts else self.inert_reason(side))
+        if not self.drug.acts_from(self.side.currentData(), preparation):
+            acting = [i for i in range(self.side.count())
+                      if self.drug.acts_from(self.side.itemData(i), preparation)]
+            if acting:
+                self.side.setCurrentIndex(acting[0])
+        self.side.setToolTip(self._side_help())
+
     def inert_reason(self, side):
-        """Why a drug cannot be given from a side (e.g. TTX from inside)."""
-        other = next(iter(self.drug.sites))
-        return (f"{self.drug.name} has no effect from the {side} "
-                f"(the {SIDE_LABELS[side]}); it acts from the {other} only")
+        """Why a drug cannot be given from a side here (e.g. TTX from inside), with
+        the source that says so."""
+        where = f" on the {self.preparation}" if self.preparation else ""
+        return (f"{self.drug.name} has no effect from the {side} (the {SIDE_LABELS[side]})"
+                f"{where}: {self.drug.site(side, self.preparation).source}")
 
     def _side_help(self):
-        parts = [f"{side} ({SIDE_LABELS[side]}): IC50 {format_molar(site.ic50_m)}, Hill {site.hill:g}"
-                 for side, site in self.drug.sites.items()]
-        missing = [self.inert_reason(s) for s in SIDE_LABELS if s not in self.drug.sites]
-        return "\n".join(parts + missing)
+        return "\n\n".join(f"{SIDE_LABELS[side]}: {self.drug.describe_site(side, self.preparation)}"
+                            for side in SIDE_LABELS)
 
     def text(self):
         """The entry as parse_concentration reads it: '300nM'."""
@@ -132,12 +155,13 @@ class PerfusionPanel(QWidget):
     commandRequested = Signal(object)
     message = Signal(str)
 
-    def __init__(self, names=None, parent=None):
+    def __init__(self, names=None, preparation=None, parent=None):
         super().__init__(parent)
         self.setObjectName("PerfusionPanel")
         self.setStyleSheet(PANEL_QSS)
         self.lines = {}
         self._last_target = {}  # (name, side) -> last non-zero target (M), for the % readout
+        self._held = {}  # (name, side) -> largest effect of an irreversible drug (fraction)
         self.time_s = 0.0
         self.box = QBoxLayout(QBoxLayout.LeftToRight, self)
         self.box.setContentsMargins(6, 6, 6, 6)
@@ -150,10 +174,11 @@ class PerfusionPanel(QWidget):
         grid.setContentsMargins(8, 6, 8, 8)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(2)
-        names = names if names is not None else sorted(
-            drug_names(), key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+        drugs = {drug.name: drug for drug in scan_drugs()[0].values()}
+        names = [n for n in names if n in drugs] if names is not None else sorted(
+            drugs, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
         for i, name in enumerate(names):
-            line = DrugLine(load_drug(name), LANE_COLORS[i % len(LANE_COLORS)])
+            line = DrugLine(drugs[name], LANE_COLORS[i % len(LANE_COLORS)], preparation)
             self._add_line(grid, i, line)
         layout.addWidget(frame)
         layout.addStretch(1)
@@ -174,8 +199,13 @@ class PerfusionPanel(QWidget):
         strip.setSpacing(4)
         strip.addLayout(wash_row)
         strip.addWidget(self.timeline, 1)
-        self.box.addLayout(layout, 3)
-        self.box.addLayout(strip, 2)
+        self.box.addLayout(layout, 5)
+        self.box.addLayout(strip, 3)
+
+    def set_preparation(self, preparation):
+        """Show the potencies of a (new) cell's preparation."""
+        for line in self.lines.values():
+            line.set_preparation(preparation)
 
     def set_horizontal(self, horizontal):
         """Timeline beside the manifold (a wide, low dock) or below it (a tall one)."""
@@ -189,6 +219,11 @@ class PerfusionPanel(QWidget):
                                       line.readout)):
             grid.addWidget(widget, row, col)
         grid.setColumnStretch(7, 1)
+        # Wide enough for the longest readout (measured in the font its style gives it,
+        # now that it is in the panel), so the text never has to be cut.
+        line.readout.ensurePolished()
+        line.readout.setMinimumWidth(max(line.readout.fontMetrics().horizontalAdvance(text)
+                                         for text in READOUT_WIDEST) + 8)
         name = line.drug.name
         line.open_button.clicked.connect(lambda: self.apply(name))
         line.entry.returnPressed.connect(lambda: self.apply(name))
@@ -208,8 +243,9 @@ class PerfusionPanel(QWidget):
                               f"{', '.join(self.lines)}")
             return None
         side = line.side.currentData() if side is None else side
+        acts = side in SIDE_LABELS and line.drug.acts_from(side, line.preparation)
         try:
-            if side not in line.drug.sites:
+            if not acts:
                 raise VrigError(line.inert_reason(side) if side in SIDE_LABELS else
                                 f"side must be 'outside' or 'inside', got {side!r}")
             value = parse_concentration(line.text() if concentration is None else concentration)
@@ -217,13 +253,14 @@ class PerfusionPanel(QWidget):
                 raise VrigError(f"{line.drug.name}: give a concentration above 0 "
                                 "(use Wash to remove a drug)")
         except VrigError as exc:
-            _mark_invalid(line.entry if side in line.drug.sites else line.side, str(exc))
+            _mark_invalid(line.entry if acts else line.side, str(exc))
             self.message.emit(f"{line.drug.name}: {exc}")
             return None
         _mark_invalid(line.entry, "")
         _mark_invalid(line.side, "")
         command = c.ApplyDrug(line.drug.name, value, side)
         self._last_target[(line.drug.name, side)] = value
+        self._held.pop((line.drug.name, side), None)
         self.timeline.mark(line.drug.name, self.time_s, format_molar(value), True)
         self.commandRequested.emit(command)
         return command
@@ -243,6 +280,7 @@ class PerfusionPanel(QWidget):
     def reset(self):
         """Forget every drug (a new cell starts drug-free)."""
         self._last_target.clear()
+        self._held.clear()
         self.timeline.clear()
         for line in self.lines.values():
             line.valve.set_open(False)
@@ -270,20 +308,41 @@ class PerfusionPanel(QWidget):
     def _show_line(self, line, entries):
         is_open = any(target > 0 for _side, _now, target in entries)
         line.valve.set_open(is_open)
-        parts = []
-        for side, now_m, target_m in entries:
-            if now_m <= 0 and target_m <= 0:
-                continue
-            reference = target_m if target_m > 0 else self._last_target.get(
-                (line.drug.name, side), now_m)
-            percent = 100.0 * now_m / reference if reference > 0 else 0.0
-            heading = "" if target_m > 0 else " washing"
-            effect = 100.0 * line.drug.fraction(now_m, side)
-            parts.append(f"{format_molar(now_m)} {percent:.0f}%{heading}\n"
-                         f"{line.drug.target} {effect:.0f}% "
-                         f"{EFFECT_WORDS.get(line.drug.effect, line.drug.effect)}")
-        text = "\n".join(parts) if parts else "closed"
+        text = self.readout_text(line, entries)
         if line.readout.text() == text:
             return  # restyling a label every frame costs more than drawing the scopes
         line.readout.setText(text)
-        line.readout.setStyleSheet(f"color: {QColor(line.valve.color).name()};" if parts else "")
+        line.readout.setStyleSheet(f"color: {QColor(line.valve.color).name()};"
+                                   if text != "closed" else "")
+
+    def readout_text(self, line, entries):
+        """The two-line readout for a line from its Chunk.drugs entries (side, present
+        M, target M): 'closed', '150 nM 50%' or '30 nM washing' or 'washed out', then
+        the effect ('Na 97% blocked'); two sides are prefixed 'in'/'out'."""
+        drug, name = line.drug, line.drug.name
+        shown = {side: (now, target) for side, now, target in entries if now > 0 or target > 0}
+        gone = [side for (n, side) in self._last_target if n == name and side not in shown]
+        if not shown and not gone:
+            return "closed"
+        parts, unaffected = [], 1.0
+        for side in SIDE_LABELS:
+            if side in shown:
+                now, target = shown[side]
+                dose = target if target > 0 else self._last_target.get((name, side), now)
+                state = f"{100.0 * now / dose:.0f}%" if target > 0 else "washing"
+                text = f"{format_molar(now)} {state}"
+                fraction = drug.fraction(now, side, line.preparation)
+            elif side in gone:
+                text, fraction = "washed out", 0.0
+            else:
+                continue
+            if drug.irreversible:  # the channels it modified stay modified
+                fraction = max(fraction, self._held.get((name, side), 0.0))
+                self._held[(name, side)] = fraction
+            unaffected *= 1.0 - fraction
+            prefix = "" if len(shown) + len(gone) == 1 else ("out " if side == "outside" else "in ")
+            parts.append(prefix + text)
+        effect = 1.0 - unaffected
+        second = (f"{drug.target} {100.0 * effect:.0f}% {EFFECT_WORDS.get(drug.effect, drug.effect)}"
+                  if effect > 0 or shown else "")
+        return "\n".join(filter(None, (" ".join(parts), second)))

@@ -3,7 +3,9 @@
 The timeline has one lane per drug. Along simulated time (s, the engine's clock) it
 draws the concentration at the membrane as a filled trace, scaled to the largest
 concentration that drug has reached, with a tick and label where a valve was opened
-("300 nM") or the drug washed ("wash"). It keeps a bounded history.
+("300 nM") or the drug washed ("wash"). It keeps a bounded history. Axis ticks are
+spaced by the width of their labels, and a valve label that would run into the next
+one in its lane is left out (the tick stays), so no text overlaps at any width.
 """
 
 import math
@@ -21,6 +23,7 @@ HISTORY = 20000  # samples kept per drug (bounded)
 MARKS = 400  # valve events kept
 LABEL_PAD = 10  # px around lane names
 AXIS_H = 20  # px for the time axis
+TICK_GAP_PX = 14  # px of clear space between two axis labels
 
 
 class Valve(QWidget):
@@ -63,11 +66,36 @@ class Valve(QWidget):
         painter.end()
 
 
-def _tick_step(span_s):
-    """A round tick spacing (s) giving about five ticks over span_s."""
-    raw = span_s / 5.0
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+def _round_steps(span_s):
+    """Round tick spacings (s), 1-2-5 times a power of ten, from about a fifth of
+    span_s upwards."""
+    power = 10 ** math.floor(math.log10(span_s / 5.0))
+    while True:
+        for m in (1, 2, 5):
+            if m * power >= span_s / 5.0 * (1 - 1e-9):
+                yield m * power
+        power *= 10
+
+
+def tick_times(t0, t1, step):
+    """Multiples of step (s) from t0 to t1, rounded so that '20 s' never reads
+    '20.000000000000004 s'."""
+    first = math.ceil(t0 / step - 1e-9)
+    return [round(k * step, 9) for k in range(first, int(math.floor(t1 / step + 1e-9)) + 1)]
+
+
+def tick_step_for(t0, t1, width_px, label_px):
+    """The smallest round tick spacing (s) whose labels fit: label_px(text) is a label's
+    width (px), and neighbours must be TICK_GAP_PX apart on a strip width_px wide."""
+    previous = None
+    for step in _round_steps(t1 - t0):
+        labels = [label_px(f"{t:g} s") for t in tick_times(t0, t1, step)]
+        if not labels and previous is not None:
+            return previous  # coarser would show no tick at all
+        if len(labels) < 2 or step / (t1 - t0) * width_px >= max(labels) + TICK_GAP_PX:
+            return step
+        previous = step
+    return previous
 
 
 class TimelineStrip(QWidget):
@@ -157,6 +185,8 @@ class TimelineStrip(QWidget):
         font.setBold(False)
         font.setPixelSize(12)
         painter.setFont(font)
+        metrics = painter.fontMetrics()
+        text_end = {}  # lane -> x where the last label drawn in it ends
         for name, t, label, opened in self.marks:
             if t < t0 or name not in self.colors:
                 continue
@@ -165,9 +195,13 @@ class TimelineStrip(QWidget):
             x = x_of(t)
             painter.setPen(QPen(self.colors[name] if opened else QColor("#e5e9f0"), 2))
             painter.drawLine(QPointF(x, top + 1), QPointF(x, top + lane_h - 1))
+            width = metrics.horizontalAdvance(label)
+            if x + 3 < text_end.get(i, -math.inf) or x + 3 + width > plot.right():
+                continue  # the tick says it; the label would overlap
             painter.setPen(QColor("#e5e9f0"))
-            painter.drawText(QRectF(x + 3, top, 80, lane_h), Qt.AlignVCenter | Qt.AlignLeft,
-                             label)
+            painter.drawText(QRectF(x + 3, top, width + 2, lane_h),
+                             Qt.AlignVCenter | Qt.AlignLeft, label)
+            text_end[i] = x + 3 + width + 4
         painter.end()
 
     def _paint_trace(self, painter, lane, name, color, t0, x_of):
@@ -190,13 +224,26 @@ class TimelineStrip(QWidget):
         font = QFont(painter.font())
         font.setPixelSize(12)
         painter.setFont(font)
-        step = _tick_step(t1 - t0)
-        t = math.ceil(t0 / step) * step
-        while t <= t1:
-            x = x_of(t)
+        for x, left, width, label in self.axis_labels(painter.fontMetrics(), plot.left(),
+                                                      plot.width(), t0, t1):
             painter.setPen(QPen(QColor("#20262d"), 1))
             painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
             painter.setPen(QColor("#8a95a5"))
-            painter.drawText(QRectF(x - 40, plot.bottom() + 2, 80, AXIS_H - 2),
-                             Qt.AlignHCenter | Qt.AlignTop, f"{t:g} s")
-            t += step
+            painter.drawText(QRectF(left, plot.bottom() + 2, width + 2, AXIS_H - 2),
+                             Qt.AlignLeft | Qt.AlignTop, label)
+
+    def axis_labels(self, metrics, plot_left, plot_width, t0, t1):
+        """(tick x, label left, label width, text) in px for the time axis of a plot
+        plot_width px wide from plot_left, labels measured with QFontMetrics metrics."""
+        step = tick_step_for(t0, t1, plot_width, metrics.horizontalAdvance)
+        labels, free_from = [], -math.inf
+        for t in tick_times(t0, t1, step):
+            x = plot_left + (t - t0) / (t1 - t0) * plot_width
+            text = f"{t:g} s"
+            width = metrics.horizontalAdvance(text)
+            # Kept inside the strip; a label pushed onto its neighbour is left out.
+            left = min(max(x - width / 2, plot_left - LABEL_PAD), self.width() - width - 2)
+            if left >= free_from:
+                labels.append((x, left, width, text))
+                free_from = left + width + TICK_GAP_PX / 2
+        return labels

@@ -5,7 +5,7 @@ with a typo fails with one `vrig: error:` line instead of a half-started window.
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig import resources
+from rig.cell import scan_cells
 from rig.errors import VrigError
 from rig.protocol import load_protocol
 from rig.recording import check_output_path
@@ -26,9 +26,12 @@ class WindowOptions:
     def from_args(cls, args):
         """Validate the window's command-line options (an argparse Namespace)."""
         cell = getattr(args, "cell", None)
-        if cell is not None and cell not in resources.preset_names("cells"):
-            raise VrigError(f"--cell {cell!r}: unknown cell; available: "
-                            f"{', '.join(resources.preset_names('cells'))}")
+        if cell is not None:
+            usable, problems = scan_cells()
+            if cell not in usable:
+                broken = [problem for path, problem in problems if Path(path).stem == cell]
+                raise VrigError(f"--cell {cell!r}: " + (broken[0] if broken else
+                                "unknown cell") + f"; usable cells: {', '.join(usable)}")
         protocol = getattr(args, "protocol", None)
         if protocol is not None:
             load_protocol(protocol)  # a bad protocol is reported now, not in the window

@@ -294,17 +294,19 @@ def test_bessel_step_rise_time_is_about_0_34_over_fc(corner_hz):
 
 
 def test_digitiser_clips_at_the_input_range_and_quantises_at_one_lsb():
-    """Gain 5 in VC: +/-10 V over 0.5 mV/pA x 5 is +/-4 nA, in steps of
-    20 V / 2**16 / (2.5 V/nA) = 0.122 pA. A 20 mV step through 10 MOhm peaks below
-    2 nA; a 60 mV step peaks near 6 nA and clips."""
+    """Gain 5 in VC on the 500 MOhm range: +/-10 V over 0.5 mV/pA x 5 is +/-4 nA, in
+    steps of 20 V / 2**16 / (2.5 V/nA) = 0.122 pA. A 20 mV step through 10 MOhm peaks
+    below 2 nA; a 60 mV step peaks near 6 nA and clips -- with the digitiser's
+    quantisation on or off, since the amplifier's output itself saturates at +/-10 V."""
     gain = 5
     lsb_a = 20.0 / 2 ** 16 / (0.5e9 * gain)
     lsb_v = 20.0 / 2 ** 16 / 10.0  # VC voltage output at 10 mV/mV, gain 1
     for step, clips in ((0.020, False), (0.060, True)):
         raw = rig.Rig.from_presets("model-cell")
-        raw.set_amplifier(pipette_capacitance=0.0, gain=gain)
+        raw.set_amplifier(pipette_capacitance=0.0, gain=gain, feedback_resistance=500e6)
         digital = rig.Rig.from_presets("model-cell")
-        digital.set_amplifier(pipette_capacitance=0.0, gain=gain, digitizer=True)
+        digital.set_amplifier(pipette_capacitance=0.0, gain=gain, digitizer=True,
+                              feedback_resistance=500e6)
         _, true = vc_step(raw, step, 50, 300, 10e-6)
         _, rec = vc_step(digital, step, 50, 300, 10e-6)
         limit = input_range(digital.amplifier, "VC")[1]
@@ -317,8 +319,12 @@ def test_digitiser_clips_at_the_input_range_and_quantises_at_one_lsb():
               f"{np.abs(rec['Im'] - true['Im'])[inside].max() / lsb_a:.3f} LSB")
         assert limit == pytest.approx(4e-9, rel=1e-12)
         assert digital.overloaded is clips
-        # the overload flag says the output would clip, with or without the digitiser
+        # the output clips, and the lamp says so, with or without the digitiser
         assert raw.overloaded is clips
+        if clips:
+            assert np.abs(true["Im"]).max() == pytest.approx(limit, rel=1e-12)
+        else:
+            assert np.abs(true["Im"]).max() < limit
         np.testing.assert_allclose(counts, np.round(counts), atol=1e-6)
         np.testing.assert_allclose(rec["Vm"] / lsb_v, np.round(rec["Vm"] / lsb_v), atol=1e-6)
         assert np.abs(rec["Im"] - true["Im"])[inside].max() <= 0.5 * lsb_a * (1 + 1e-9)

@@ -75,8 +75,9 @@ def test_pn_of_a_noisy_passive_cell_leaves_only_noise(filter_hz):
     the 4-pole Bessel's noise bandwidth 1.046 fc) gives the raw rms; P/N adds N
     sub-sweeps' noise at full weight, so sqrt(1 + N) times that is left."""
     amplifier = {"noise": True, "filter_hz": filter_hz}
-    if filter_hz:  # filtered, the transients stay inside the digitiser's range
-        amplifier["digitizer"] = True
+    if filter_hz:  # filtered, the transients stay inside the 500 MOhm range (+/-20 nA),
+        # whose 16-bit step (0.3 pA) is small beside the noise
+        amplifier.update(digitizer=True, feedback_resistance=500e6)
     rec = model_cell_recording(seed=21, **amplifier)
     band = 25e3 if filter_hz is None else 1.046 * filter_hz
     sigma_raw_doc = 1.5e-14 * math.sqrt(band) * 1e12
@@ -106,11 +107,11 @@ def test_pn_of_a_noisy_passive_cell_leaves_only_noise(filter_hz):
 
 
 def test_pn_cannot_subtract_a_clipped_sweep_and_the_overload_lamp_says_so():
-    """A 100 mV step on the unfiltered model cell: the 4 pF pipette spike plus 10 nA
-    through Rs exceed the digitiser's +/-20 nA, so the sweep is clipped but its 1/4
+    """A 100 mV step on the unfiltered model cell in the 500 MOhm range: the 4 pF pipette
+    spike plus 10 nA through Rs exceed its +/-20 nA, so the sweep is clipped but its 1/4
     sub-sweeps are not; the subtraction leaves a transient and Rig.overloaded is set."""
     bench = rig.Rig.from_presets("model-cell", seed=21)
-    bench.set_amplifier(digitizer=True)
+    bench.set_amplifier(digitizer=True, feedback_resistance=500e6)
     protocol = step_protocol([35.0])
     rec = bench.run(protocol, leak_subtraction=SUBSWEEPS)
     starts = render_sweep(protocol, 0).epoch_starts

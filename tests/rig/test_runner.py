@@ -174,7 +174,7 @@ def test_a_vc_step_goes_to_the_level_and_back(runner):
 
 @pytest.mark.parametrize("pulse, message", [
     (c.Pulse("VC", 0.0, 1e-3), "needs the amplifier in VC"),
-    (c.Pulse("CC", 1e-6, 1e-3), "beyond the +/-100000 pA"),
+    (c.Pulse("CC", 1e-6, 1e-3), "beyond the +/-200000 pA"),
     (c.Pulse("CC", 1e-10, 5.0), "0.01 to 1000 ms"),
     (c.Pulse("CC", float("nan"), 1e-3), "beyond"),
 ])

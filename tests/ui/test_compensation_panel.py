@@ -1,6 +1,8 @@
 """The compensation panel: values shown in ephys units, edits sent as SetAmplifier
-changes in SI, bad values refused in place with the engine's message, Auto, lock,
-Ideal and Comp off; and in the window, changes reach the engine."""
+changes in SI, every box limited to the range the Amplifier validates with (one table,
+rig.amplifier.RANGES), what is left to refuse refused in place with the engine's
+message, Auto, lock, Ideal, Comp off and the headstage range; and in the window,
+changes reach the engine."""
 
 import math
 import os
@@ -11,6 +13,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from rig import commands as c  # noqa: E402
+from rig.amplifier import RANGES  # noqa: E402
 from rig.cell import load_cell  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.compensation_panel import CompensationPanel  # noqa: E402
@@ -53,15 +56,32 @@ def test_bad_values_are_refused_in_place(panel, qtbot):
     panel.message.connect(messages.append)
     panel.spins["seal_resistance"].setValue(0.001)  # 1 MOhm: not a seal
     assert panel.sent == []
-    assert "seal resistance must be above 1 MOhm" in panel.error_label.text()
+    assert "seal resistance must be 0.01 to inf GOhm, got 0.001 GOhm" in panel.error_label.text()
     assert panel.error_label.isVisible()
     assert panel.spins["seal_resistance"].text() == "∞ (perfect)"  # put back
     assert messages and "seal" in messages[0]
-    panel.spins["series_resistance"].setValue(1500.0)
-    assert "series resistance must be 0 to 1000 MOhm" in panel.error_label.text()
-    assert panel.spins["series_resistance"].value() == pytest.approx(10.0)
     panel.spins["series_resistance"].setValue(20.0)  # a good value clears the message
     assert not panel.error_label.isVisible()
+
+
+@pytest.mark.parametrize("field", sorted(set(RANGES) - {"seal_resistance", "filter_hz"}))
+def test_every_box_spans_exactly_the_amplifiers_range(panel, field):
+    """One range per quantity: the box stops where the Amplifier does, and its top is
+    accepted as typed (the issue: 1000 pF was refused, and the box went to 5000 pF)."""
+    spin = panel.spins[field]
+    assert (spin.minimum(), spin.maximum()) == (RANGES[field].low, RANGES[field].high)
+    spin.setValue(spin.maximum() * 10)  # clamped by the box, then accepted
+    assert dict(panel.sent[-1])[field] == pytest.approx(RANGES[field].high
+                                                         * RANGES[field].si_per_unit)
+    assert not panel.error_label.isVisible()
+
+
+def test_the_range_combo_sets_the_feedback_resistor(panel):
+    panel.range_combo.setCurrentIndex(panel.range_combo.findData(500e6))
+    assert panel.sent[-1] == (("feedback_resistance", 500e6),)
+    assert panel.range_combo.currentText() == "500 MΩ  ±20 nA"
+    assert [panel.range_combo.itemText(i).split("±")[1] for i in range(4)] == [
+        "200 nA", "20 nA", "2 nA", "200 pA"]
 
 
 def test_prediction_and_correction_are_locked_together(panel):
@@ -72,10 +92,7 @@ def test_prediction_and_correction_are_locked_together(panel):
     panel.spins["rs_correction"].setValue(100)  # prediction stops at its 98 % limit
     assert dict(panel.sent[-1])["rs_prediction"] == pytest.approx(0.98)
     panel.lock_box.setChecked(False)
-    count = len(panel.sent)
-    panel.spins["rs_prediction"].setValue(100)
-    assert len(panel.sent) == count
-    assert "Rs prediction must be 0 to 98 %" in panel.error_label.text()
+    assert panel.spins["rs_prediction"].maximum() == 98  # its box stops there too
     panel.spins["rs_prediction"].setValue(50)
     assert panel.sent[-1] == (("rs_prediction", pytest.approx(0.5)),)
     assert panel.amplifier.rs_correction == pytest.approx(1.0)
@@ -137,15 +154,16 @@ def test_in_the_window_changes_reach_the_engine(qtbot, qapp, tmp_path):
         qtbot.waitUntil(lambda: panel.amplifier.series_resistance == 10e6, timeout=WAIT_MS)
         panel.filter_combo.setCurrentIndex(panel.filter_combo.findData(2000.0))
         qtbot.waitUntil(lambda: window.client.rig.amplifier.filter_hz == 2000.0, timeout=WAIT_MS)
-        # Gain x500 with the digitiser: +/-40 pA range, and the cell holds -127 pA.
+        # 500 MOhm at gain x500 with the digitiser: +/-40 pA, and the cell holds -127 pA.
+        panel.range_combo.setCurrentIndex(panel.range_combo.findData(500e6))
         panel.gain_combo.setCurrentIndex(panel.gain_combo.findData(500))
         panel.digitizer_box.setChecked(True)
         qtbot.waitUntil(lambda: window.panel.overload_lamp.on, timeout=WAIT_MS)
         panel.ideal_button.click()
         qtbot.waitUntil(lambda: not window.client.rig.amplifier.digitizer, timeout=WAIT_MS)
-        panel.spins["pipette_capacitance"].setValue(250.0)  # refused: nothing sent
-        assert "pipette capacitance" in window.last_error
-        assert window.client.rig.amplifier.pipette_capacitance == pytest.approx(4e-12)
+        panel.spins["seal_resistance"].setValue(0.005)  # 5 MOhm: refused, nothing sent
+        assert "seal resistance" in window.last_error
+        assert math.isinf(window.client.rig.amplifier.seal_resistance)
     finally:
         window.close()
     assert not window.client.runner._thread.is_alive()
@@ -157,12 +175,13 @@ def test_cell_capacitance_spin_requests_the_new_value(panel, qtbot):
     assert blocker.args[0] == pytest.approx(20e-12)
 
 
-def test_a_cell_capacitance_outside_the_cells_range_is_refused_in_place(panel, qtbot):
-    from rig.cell import load_cell
-
-    panel.cell = load_cell("model-cell")  # 3300 um^2: 3.3 to 330 pF
-    before = panel.cell_capacitance_f
-    with qtbot.assertNotEmitted(panel.capacitanceRequested):
-        panel.cm_spin.setValue(5000.0)
-    assert "3.3 to 330 pF" in panel.error_label.text()
-    assert panel.cm_spin.value() == pytest.approx(before * 1e12)
+def test_the_cell_capacitance_box_spans_the_cells_range(panel, qtbot):
+    panel.set_cell(load_cell("model-cell"))  # 3300 um^2 at 0.1-10 uF/cm^2: 3.3 to 330 pF
+    assert (panel.cm_spin.minimum(), panel.cm_spin.maximum()) == (3.3, 330.0)
+    with qtbot.waitSignal(panel.capacitanceRequested) as blocker:
+        panel.cm_spin.setValue(5000.0)  # the box stops at the top, which is accepted
+    assert blocker.args[0] == pytest.approx(330e-12)
+    assert not panel.error_label.isVisible()
+    panel.set_cell(load_cell("hh-squid"))
+    assert (panel.cm_spin.minimum(), panel.cm_spin.maximum()) == (1.0, 100.0)
+    assert panel.cm_spin.value() == pytest.approx(10.0)

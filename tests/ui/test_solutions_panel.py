@@ -1,5 +1,7 @@
 """The solutions panel: reversal potentials move as physics says when the bath or the
-temperature changes, and a bath without permeant ions is refused while the rig runs."""
+temperature changes; substitution keeps a solution electroneutral while changing one
+ion alone is flagged with its excess charge; osmolarity is shown; a bath without
+permeant ions is refused while the rig runs."""
 
 import os
 
@@ -33,8 +35,7 @@ def panel(qtbot):
 
 
 def mv_text(panel, ion):
-    row = ("Na", "K", "Cl", "Ca", "Mg", "NMDG", "choline", "Cs", "gluconate").index(ion)
-    return float(panel.table.item(row, 2).text().replace("mV", ""))
+    return float(panel.table.item(panel.rows.index(ion), 2).text().replace("mV", ""))
 
 
 def test_lowering_bath_na_shifts_e_na_by_rt_over_f_ln_ten(panel):
@@ -127,3 +128,62 @@ def test_bad_entries_in_the_window_leave_the_rig_running(qtbot, qapp, tmp_path):
     finally:
         window.close()
     assert not window.client.runner._thread.is_alive()
+
+
+def test_substitution_keeps_the_bath_neutral_and_a_raw_edit_is_flagged(panel):
+    """The issue: lowering bath Na left Cl unchanged with no word. Typing 44 mM Na
+    leaves 396 mM of unbalanced anion (shown in red with the excess); replacing 90 %
+    of the Na by NMDG gives the same E_Na and a neutral, isosmotic bath."""
+    panel, sent, messages = panel
+    balance = panel.balance_labels["bath"]
+    assert balance.text() == "1014 mOsm (1090 ideal) \u00b7 neutral"
+    assert balance.property("bad") is False
+    assert panel.set_ion("bath", "Na", 44)
+    raw_e_na = panel.potentials()["E_Na"]
+    assert balance.text() == "645 mOsm (694 ideal) \u00b7 excess -396.0 mM"
+    assert balance.property("bad") is True
+    assert "not electroneutral: 396.0 mM more anions" in balance.toolTip()
+    panel.select_preset("bath", "squid-seawater")
+    swapped = panel.substitute("bath", "Na", "NMDG", 90, "%")
+    assert swapped is not None and sent[-1] == c.SetSolutions(bath=swapped)
+    assert swapped.mm("Na") == pytest.approx(44.0) and swapped.mm("NMDG") == pytest.approx(396.0)
+    assert "NMDG" in panel.rows
+    assert mv_text(panel, "Na") == pytest.approx(raw_e_na * 1e3, abs=0.05)
+    assert balance.text() == "1014 mOsm (1090 ideal) \u00b7 neutral"
+    assert panel.side_labels["bath"].text() == "Bath (edited)"
+    count = len(sent)
+    assert panel.substitute("bath", "Na", "gluconate", 10, "%") is None  # wrong sign
+    assert "same sign" in messages[-1] and len(sent) == count
+    assert panel.substitute("bath", "K", "Na", 30, "mM") is None  # more than is there
+    assert "at most the 20 mM" in messages[-1]
+
+
+def test_the_substitute_controls_offer_what_a_lab_uses(panel, qtbot):
+    panel, sent, _ = panel
+    box = panel.substitution
+    box.side.setCurrentIndex(box.side.findData("pipette"))
+    ions = [box.ion.itemText(i) for i in range(box.ion.count())]
+    assert ions == ["Na", "K", "Cl", "aspartate", "isethionate"]
+    box.ion.setCurrentText("K")
+    offered = [box.replacement.itemText(i) for i in range(box.replacement.count())]
+    assert offered[:3] == ["Na", "Cs", "NMDG"] and "Cl" not in offered
+    box.replacement.setCurrentText("Cs")
+    box.amount.setValue(100.0)
+    box.unit.setCurrentText("%")
+    box.button.click()
+    pipette = sent[-1].pipette
+    assert pipette.mm("Cs") == 490.0 and pipette.mm("K") == 0.0
+    assert panel.potentials().get("E_K") is None  # no K inside: no Nernst potential
+    box.add_combo.setCurrentIndex(box.add_combo.findText("sucrose"))
+    box.add_combo.activated.emit(box.add_combo.currentIndex())
+    assert "sucrose" in panel.rows and box.add_combo.currentIndex() == 0
+
+
+def test_a_species_can_be_added_and_counts_for_osmolarity(panel):
+    panel, sent, _ = panel
+    assert "sucrose" not in panel.rows
+    assert panel.set_ion("bath", "sucrose", 50)
+    assert "sucrose" in panel.rows
+    assert sent[-1].bath.mm("sucrose") == 50.0
+    assert panel.balance_labels["bath"].text() == "1064 mOsm (1140 ideal) \u00b7 neutral"
+    assert not panel.set_ion("bath", "Xe", 5)
