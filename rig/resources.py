@@ -1,5 +1,6 @@
 """Finding and reading the shipped presets in ``resources/`` (data, not code)."""
 
+import importlib.util
 import json
 import math
 import os
@@ -12,7 +13,14 @@ MAX_PRESET_BYTES = 1_000_000
 
 
 def resources_dir():
-    """The ``resources/`` folder beside the ``rig`` package."""
+    """The folder of the shipped presets: the package data ``rig.presets`` of an
+    installed vRig (the project's ``resources/`` folder, mapped by pyproject.toml), or
+    ``resources/`` beside the ``rig`` package in a source tree that is not installed."""
+    # rig.presets is a folder of data without an __init__.py (a namespace package):
+    # its spec names the folder.
+    spec = importlib.util.find_spec("rig.presets")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
     return Path(__file__).resolve().parent.parent / "resources"
 
 
