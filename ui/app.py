@@ -45,7 +45,7 @@ def main(options=None):
     window.report_problems(theme.problems(app) + window.startup_problems)
     window.show()
     if window.settings.value("welcome_at_start") != "false":
-        window.show_welcome()
+        window.help.show_welcome()
     close_on_signals(window)
     return app.exec()
 

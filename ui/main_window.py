@@ -9,7 +9,6 @@ Keyboard: space starts/stops acquisition, R starts/stops recording, the arrow ke
 turn the focused knob (the knob takes focus when the window opens).
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -22,14 +21,13 @@ from PySide6.QtWidgets import (
 from rig import commands as c
 from rig import resources, shipped
 from rig.cell import scan_cells
-from rig.physics import check_temperature
-from rig.solutions import check_permeant, solution_from_dict
 from rig.engine import Rig
 from rig.errors import VrigError
 from ui import analysis_panel, compensation_panel, membrane_test_window
-from ui import help as help_dialogs
-from ui.amplifier_panel import KNOB_RANGES, SPEEDS, AmplifierPanel
+from ui import window_settings
+from ui.amplifier_panel import AmplifierPanel
 from ui.bath_dock import BathDock
+from ui.help_menu import HelpMenu
 from ui.protocol_dock import ProtocolDock
 from ui.recording_opener import RecordingOpener
 from ui.recording_controls import RecordingController
@@ -44,8 +42,6 @@ STATUS_EVERY_S = 0.25  # status-bar figures update at 4 Hz: readable, and cheap
 ERROR_SHOW_MS = 15000
 RECORDING_FINISH_S = 120.0  # closing waits this long for the recording's files
 
-
-BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
 DESIGNER_MIN_HEIGHT = 250  # px the protocol tab claims from the window's height
 
 
@@ -99,9 +95,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._add_compensation()
         self._add_bath_dock()
-        self._build_help_menu()
+        self.help = HelpMenu(self)
         self.first_start = not self.settings.contains("mode")
-        self._restore()
+        window_settings.restore(self)
         if autostart and self.first_start and rig.cell.name == DEFAULT_CELL:
             # Something alive at once: this makes the squid membrane fire repetitively.
             self.set_holding("CC", FIRST_START_HOLDING_PA)
@@ -184,7 +180,7 @@ class MainWindow(QMainWindow):
             self._bath_stepped_aside = False
             self.bath.show()
         elif (not on_scopes and self.bath.isVisible() and not self.bath.isFloating()
-              and self.height() < BATH_DOCK_MIN_WINDOW_HEIGHT):
+              and self.height() < window_settings.BATH_DOCK_MIN_WINDOW_HEIGHT):
             self._bath_stepped_aside = True
             self.bath.hide()
 
@@ -245,72 +241,6 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_run)
         QShortcut(QKeySequence(Qt.Key_R), self, self.toggle_record)
         QShortcut(QKeySequence(Qt.Key_P), self, self.panel.stimulus.fire)
-
-    def _build_help_menu(self):
-        """Help: the welcome card, the quick guide (F1) and About; F5 runs the protocol."""
-        menu = self.menuBar().addMenu("&Help")
-        for text, key, slot in (("&Welcome...", None, self.show_welcome),
-                                ("&Quick guide", QKeySequence.HelpContents, self.show_guide),
-                                ("&About vRig", None, self.show_about)):
-            action = QAction(text, self)
-            if key is not None:
-                action.setShortcut(key)
-            action.triggered.connect(slot)
-            menu.addAction(action)
-        self.problems_action = QAction("&Problems at start...", self)
-        self.problems_action.triggered.connect(self.show_problems)
-        self.problems_action.setVisible(False)
-        menu.addAction(self.problems_action)
-        QShortcut(QKeySequence(Qt.Key_F5), self, self.protocols.run_current)
-
-    def show_welcome(self):
-        """The welcome card with three things to try; returns the dialog."""
-        holding = self.panel.holdings["CC"]
-        if self.panel.mode == "CC" and holding > 0:
-            text = (f"{holding:g} pA is injected through the electrode (the holding knob), "
-                    "so it fires action potentials over and over.")
-        else:
-            text = "It is at rest; the holding knob sets the injected current."
-        dialog = help_dialogs.WelcomeDialog(
-            self.client.rig.cell, text, (self._try_rest, self._try_threshold, self._try_ttx),
-            self)
-        dialog.dont_show.setChecked(self.settings.value("welcome_at_start") == "false")
-        dialog.dontShowAgain.connect(
-            lambda off: self.settings.setValue("welcome_at_start", "false" if off else "true"))
-        dialog.show()
-        # Bottom right, over the current and command scopes: the Vm trace stays in view.
-        corner = self.geometry().bottomRight()
-        dialog.move(max(self.x(), corner.x() - dialog.width() - 24),
-                    max(self.y(), corner.y() - dialog.height() - 48))
-        self.welcome = dialog
-        return dialog
-
-    def _try_rest(self):
-        self.set_mode("CC")
-        self.set_holding("CC", 0.0)
-        self.start()
-
-    def _try_threshold(self):
-        protocol = self.protocols.load_shipped("cc-threshold")
-        if protocol is not None:
-            self.run_protocol(protocol)
-
-    def _try_ttx(self):
-        self.bath.show()
-        self.bath.tabs.setCurrentWidget(self.bath.perfusion)
-        self.tabs.setCurrentWidget(self.scopes)
-        self.start()
-        self.bath.perfusion.apply("TTX", "300nM", "outside")
-
-    def show_guide(self):
-        """The quick guide (F1)."""
-        self.guide = help_dialogs.guide_dialog(self)
-        self.guide.show()
-        return self.guide
-
-    def show_about(self):
-        """Version, libraries, licence and sources."""
-        QMessageBox.about(self, "About vRig", help_dialogs.about_text())
 
     def _connect(self):
         client, panel = self.client, self.panel
@@ -393,14 +323,14 @@ class MainWindow(QMainWindow):
         self.client.replace(rig)
         self.panel.set_running(False)
         self.panel.cell_combo.setCurrentText(name)
-        self._send_settings()
+        self.send_settings()
         self.scopes.set_signals(self.client.names_units, self.panel.mode)
         self.settings.setValue("cell", name)
         if was_running:
             self.start()
         self.cellChanged.emit(name)
 
-    def _send_settings(self):
+    def send_settings(self):
         """Put the panel's mode, holdings and speed into a (new) engine."""
         panel = self.panel
         for mode in ("VC", "CC"):
@@ -500,16 +430,11 @@ class MainWindow(QMainWindow):
         """Say what the window started without (a broken preset or stylesheet): the
         first problem in the status bar, all of them in Help > Problems at start."""
         self.startup_problems = list(problems)
-        self.problems_action.setVisible(bool(self.startup_problems))
+        self.help.set_problems(self.startup_problems)
         if self.startup_problems:
             more = len(self.startup_problems) - 1
             self.show_error(self.startup_problems[0] + (
                 f" (and {more} more: Help > Problems at start)" if more else ""))
-
-    def show_problems(self):
-        """The problems met at start, one per line, in a message box."""
-        QMessageBox.warning(self, "Problems at start", "\n\n".join(self.startup_problems)
-                            or "none")
 
     def show_error(self, message):
         """Show a problem in red in the status bar for a while, without stopping the run."""
@@ -520,92 +445,9 @@ class MainWindow(QMainWindow):
 
     # --- settings and closing ---------------------------------------------------------
 
-    def _restore(self):
-        s = self.saved
-        geometry = s.blob("geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
-        self._fit_on_screen()
-        state = s.blob("window_state")
-        if state is None or not self.restoreState(state):
-            if self.height() < BATH_DOCK_MIN_WINDOW_HEIGHT:
-                # On a small screen the scopes need the height; the button brings the dock.
-                self.bath.hide()
-        for mode, key in (("VC", "holding_VC_mV"), ("CC", "holding_CC_pA")):
-            low, high = KNOB_RANGES[mode][1:3]
-            value = s.number(key, low, high)
-            if value is not None:
-                self.panel.set_holding(mode, value)
-        if self.settings.value("speed") == "max":
-            self.panel.set_speed(None)
-        else:
-            speed = s.number("speed", 0.1, 10.0)
-            if speed is not None and speed in [factor for _, factor in SPEEDS]:
-                self.panel.set_speed(speed)
-        self.panel.set_mode(s.choice("mode", ("VC", "CC", "I0"), "CC"))
-        self.scopes.scope.set_mode(self.panel.mode)
-        self.scopes.set_visible_traces(s.names("traces"))
-        self.scopes.set_view_settings(s.choice("display", ("sweep", "scroll"), "sweep"),
-                                      s.number("window_s", 0.1, 60.0, 1.0))
-        self.recording.restore()
-        self._restore_bath(s)
-        self._send_settings()
-
-    def _restore_bath(self, s):
-        """The last solutions and temperature, if they were saved for this same cell
-        (a different cell starts in its own solutions). A bad saved value is ignored."""
-        data = s.json_object("bath_settings")
-        rig = self.client.rig
-        try:
-            if data is None or data.get("cell") != rig.cell.name:
-                return
-            bath = solution_from_dict(data["bath"], data["bath"].get("name", "bath"))
-            pipette = solution_from_dict(data["pipette"], data["pipette"].get("name", "pipette"))
-            temperature = check_temperature(data["temperature_C"])
-            check_permeant(bath, "bath")
-            check_permeant(pipette, "pipette")
-        except (VrigError, ValueError, KeyError, TypeError, AttributeError):
-            return
-        self.client.send(c.SetSolutions(bath, pipette))
-        self.client.send(c.SetTemperature(temperature))
-        self.bath.solutions.set_state(rig.cell, bath, pipette, temperature)
-
-    def _fit_on_screen(self):
-        """Keep the window inside the screen's free area (a saved geometry may come from
-        a larger screen, or from a window that grew past the screen)."""
-        screen = self.screen()
-        if screen is None:
-            return
-        area = screen.availableGeometry()
-        frame = self.frameGeometry()
-        width = min(self.width(), area.width() - (frame.width() - self.width()))
-        height = min(self.height(), area.height() - (frame.height() - self.height()))
-        if (width, height) != (self.width(), self.height()):
-            self.resize(max(width, 320), max(height, 240))
-
     def save_settings(self):
         """Write layout and last settings to the QSettings."""
-        s = self.settings
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("window_state", self.saveState())
-        s.setValue("mode", self.panel.mode)
-        s.setValue("holding_VC_mV", self.panel.holdings["VC"])
-        s.setValue("holding_CC_pA", self.panel.holdings["CC"])
-        speed = self.panel.speed()
-        s.setValue("speed", "max" if speed is None else speed)
-        s.setValue("cell", self.panel.cell_combo.currentText())
-        s.setValue("traces", ",".join(self.scopes.visible_traces()))
-        display, window_s = self.scopes.view_settings()
-        s.setValue("display", display)
-        s.setValue("window_s", window_s)
-        self.recording.save_settings()
-        shown = self.bath.solutions
-        s.setValue("bath_settings", json.dumps({
-            "cell": self.client.rig.cell.name, "temperature_C": shown.temperature_c,
-            **{side: {"name": shown.solutions[side].name,
-                      "concentrations_mM": shown.solutions[side].concentrations_mm}
-               for side in ("bath", "pipette")}}))
-        s.sync()
+        window_settings.save(self)
 
     def closeEvent(self, event):
         """Save settings, finish the recording's files, stop and join the engine thread.

@@ -145,7 +145,7 @@ def test_the_welcome_card_tries_each_thing_it_offers(make_window, qtbot):
     window.set_holding("CC", 100.0)
     chunks = []
     window.client.chunks.connect(chunks.extend)
-    dialog = window.show_welcome()
+    dialog = window.help.show_welcome()
     assert "hh-squid" in dialog.findChild(QLabel).text()
     assert [b.text() for b in dialog.try_buttons] == [
         "1. Let it rest, then kick it", "2. Find the threshold", "3. Block the Na channels"]
@@ -154,24 +154,24 @@ def test_the_welcome_card_tries_each_thing_it_offers(make_window, qtbot):
     assert window.panel.holdings["CC"] == 0.0 and window.panel.mode == "CC"
     qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
 
-    window.show_welcome().try_buttons[2].click()
+    window.help.show_welcome().try_buttons[2].click()
     assert window.bath.isVisible()
     qtbot.waitUntil(lambda: any(name == "TTX" and abs(target - 300e-9) < 1e-15
                                 for ch in chunks[-5:] for name, _s, _now, target in ch.drugs),
                     timeout=WAIT_MS)
 
-    window.show_welcome().try_buttons[1].click()
+    window.help.show_welcome().try_buttons[1].click()
     qtbot.waitUntil(lambda: any(ch.kind == "sweep" for ch in chunks), timeout=WAIT_MS)
     assert window.protocol.name == rig.load_protocol("cc-threshold").name
 
 
 def test_dont_show_again_is_remembered_and_help_has_a_guide_and_about(make_window):
     window = make_window()
-    dialog = window.show_welcome()
+    dialog = window.help.show_welcome()
     dialog.dont_show.setChecked(True)
     assert window.settings.value("welcome_at_start") == "false"
-    assert window.show_welcome().dont_show.isChecked()
-    guide = window.show_guide()
+    assert window.help.show_welcome().dont_show.isChecked()
+    guide = window.help.show_guide()
     assert "start or stop recording" in guide.findChild(QTextBrowser).toPlainText()
     assert f"vRig {rig.__version__}" in about_text()
     menus = [a.text() for a in window.menuBar().actions()]
