@@ -250,8 +250,15 @@ class AnalysisPanel(QWidget):
         set_axis(self.command_plot, "left", c_name, c_unit)
         vc = mode == "VC"
         # hide first, then show: a moment with both shown would widen the window for good
-        (self.dvdt_spin if vc else self.polarity_combo).setVisible(False)
-        (self.polarity_combo if vc else self.dvdt_spin).setVisible(True)
+        # P/N is for VC runs: in CC it would only be a control that does nothing
+        hidden, shown = ((self.dvdt_spin,), (self.polarity_combo, self.pn_combo,
+                                              self.pn_holding))
+        if not vc:
+            hidden, shown = shown, hidden
+        for widget in hidden:
+            widget.setVisible(False)
+        for widget in shown:
+            widget.setVisible(True)
         self.threshold_marks.setData([], [])
         self.peak_marks.setData([], [])
 

@@ -92,6 +92,8 @@ def test_current_clamp_threshold_family(panel):
     assert "largest Vm (mV)" in axis_text(first.plot, "left")
     assert "latency (ms)" in axis_text(second.plot, "left")
     assert not panel.polarity_combo.isVisibleTo(panel) and panel.dvdt_spin.isVisibleTo(panel)
+    # P/N leak subtraction is a VC matter: no control that does nothing in CC
+    assert not panel.pn_combo.isVisibleTo(panel) and not panel.pn_holding.isVisibleTo(panel)
     assert [w.region.isVisible() for w in panel.windows_items] == [True, True, False]
     assert panel.signal_combo.currentText() == "Vm"
     assert [panel.signal_combo.itemText(i) for i in range(panel.signal_combo.count())] == \
@@ -225,6 +227,7 @@ def test_pn_choice_and_the_raw_trace(panel):
     panel.pn_holding.setValue(-110.0)
     run = feed(panel, protocol)
     assert run.leak_subtraction == LeakSubtraction(4, -110.0, "opposite")
+    assert panel.pn_combo.isVisibleTo(panel) and panel.pn_holding.isVisibleTo(panel)
     raw_x, raw_y = panel.raw_curves[0].getData()
     sub_y = panel.curves[0].getData()[1]
     assert raw_x.size and np.nanmax(np.abs(raw_y - sub_y)) > 1e-13
