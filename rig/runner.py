@@ -30,7 +30,6 @@ unexpected exception stops acquisition with an 'error' event; the worker lives o
 
 import queue
 import threading
-import time
 
 import numpy as np
 
@@ -39,16 +38,19 @@ from rig import limits
 from rig.episodes import protocol_pieces
 from rig.errors import VrigError
 from rig.membrane_test import square_wave
+from rig.pacer import Pacer
 
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
-MAX_LAG_S = 0.25  # beyond this the runner stops trying to catch up with the clock
 
 
 class Runner:
-    """Runs an engine in real time (or scaled) on a worker thread."""
+    """Runs an engine in real time (or scaled) on a worker thread.
 
-    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000, notify=None):
+    clock: a monotonic clock in seconds for the pacing (default time.perf_counter)."""
+
+    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000, notify=None,
+                 clock=None):
         self.rig = rig
         self.notify = notify
         self.chunk_s = chunk_s
@@ -67,8 +69,7 @@ class Runner:
         self._protocol_mode = None  # its clamp mode
         self._membrane_test = None  # StartMembraneTest while the test runs
         self._pulse = None  # (level in SI, samples still to give) of a Pulse under way
-        self._clock_start = None  # wall time at the last pacing reset
-        self._simulated_s = 0.0
+        self.pacer = Pacer() if clock is None else Pacer(clock)
 
     # --- called from the window's thread ------------------------------------------------
 
@@ -145,7 +146,7 @@ class Runner:
         if isinstance(command, c.Start):
             if not self._running:
                 self._running = True
-                self._clock_start = None
+                self.pacer.reset()
                 self._emit(c.Event("started"))
         elif isinstance(command, c.Stop):
             if self._running:
@@ -158,7 +159,7 @@ class Runner:
             rig.set_holding(command.value, command.mode)
         elif isinstance(command, c.SetSpeed):
             self._speed = _check_speed(command.factor)
-            self._clock_start = None
+            self.pacer.reset()
         elif isinstance(command, c.SetSampleRate):
             if not 1_000 <= command.rate_hz <= 500_000:
                 raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
@@ -171,7 +172,7 @@ class Runner:
             self._protocol_mode = command.protocol.mode
             self._membrane_test = None
             self._running = True
-            self._clock_start = None
+            self.pacer.reset()
         elif isinstance(command, c.Pulse):
             self._start_pulse(command)
         elif isinstance(command, c.SetAmplifier):
@@ -184,7 +185,7 @@ class Runner:
             self._membrane_test = command
             if not self._running:
                 self._running = True
-                self._clock_start = None
+                self.pacer.reset()
                 self._emit(c.Event("started"))
         elif isinstance(command, c.StopMembraneTest):
             self._membrane_test = None
@@ -218,7 +219,7 @@ class Runner:
         self._pulse = (level, max(1, int(round(pulse.duration_s * self._rate_hz))))
         if not self._running:
             self._running = True
-            self._clock_start = None
+            self.pacer.reset()
             self._emit(c.Event("started"))
 
     def _continuous_command(self, n):
@@ -253,7 +254,7 @@ class Runner:
             if produced is not None:
                 return produced
             self._episode = None
-            self._clock_start = None
+            self.pacer.reset()
         rig = self.rig
         if self._membrane_test is not None:
             test = self._membrane_test
@@ -283,20 +284,9 @@ class Runner:
         self._emit(c.Event("protocol_done", protocol.name, protocol.sweeps, protocol.sweeps))
 
     def _pace(self, produced_s):
-        speed = self._current_speed
-        if speed is None:
-            return
-        now = time.perf_counter()
-        if self._clock_start is None:
-            self._clock_start = now
-            self._simulated_s = 0.0
-        self._simulated_s += produced_s
-        due = self._clock_start + self._simulated_s / speed
-        if now - due > MAX_LAG_S:
-            self._clock_start = None
-            return
-        if due > now:
-            self._wake.wait(due - now)
+        wait_s = self.pacer.delay(produced_s, self._current_speed)
+        if wait_s > 0.0:
+            self._wake.wait(wait_s)
             self._wake.clear()
 
 

@@ -2,13 +2,14 @@
 and that bad commands or failures never end the thread."""
 
 import queue
-import time
+import threading
 
 import numpy as np
 import pytest
 
 import rig
 from rig import commands as c
+from rig.pacer import Pacer
 from rig.runner import Runner
 
 
@@ -21,64 +22,73 @@ def runner():
     assert not worker._thread.is_alive()
 
 
-def wait_for(runner, kind, timeout_s=10.0):
+HANG_GUARD_S = 60.0  # only against a hung worker; no test depends on how fast it is
+
+
+def wait_for(runner, kind, timeout_s=HANG_GUARD_S):
     """Items from the output queue up to the first Event of a kind."""
     seen = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while True:
         try:
-            item = runner.output.get(timeout=0.05)
+            item = runner.output.get(timeout=timeout_s)
         except queue.Empty:
-            continue
+            raise AssertionError(f"no {kind!r} event; got "
+                                 f"{[i.kind for i in seen if isinstance(i, c.Event)]}") from None
         seen.append(item)
         if isinstance(item, c.Event) and item.kind == kind:
             return seen
-    raise AssertionError(f"no {kind!r} event within {timeout_s} s; got "
-                         f"{[i.kind for i in seen if isinstance(i, c.Event)]}")
 
 
-def drain(runner, seconds):
-    items = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            items.append(runner.output.get(timeout=0.02))
-        except queue.Empty:
-            pass
-    return items
+def test_pacing_keeps_simulated_time_equal_to_the_clock():
+    clock = [100.0]
+    pacer = Pacer(lambda: clock[0])
+    assert pacer.delay(0.010, 1.0) == pytest.approx(0.010)  # the first chunk is ahead
+    clock[0] += 0.004  # computing the next chunk took 4 ms of wall time
+    assert pacer.delay(0.010, 1.0) == pytest.approx(0.016)
+    clock[0] += 0.016
+    assert pacer.delay(0.010, 0.5) == pytest.approx(0.040)  # at half speed: 20 ms a chunk
+    assert pacer.delay(0.010, None) == 0.0  # as fast as possible
+    clock[0] += 10.0  # a busy machine: far behind, so it starts again instead of racing
+    assert pacer.delay(0.010, 1.0) == 0.0
+    assert pacer.delay(0.010, 1.0) == pytest.approx(0.010)  # a new reference
+    pacer.reset()
+    assert pacer.delay(0.010, 2.0) == pytest.approx(0.005)
 
 
-def test_real_time_pacing_and_an_instant_stop(runner):
+def test_chunks_are_contiguous_and_stop_is_the_last_word(runner):
     runner.send(c.Start())
-    wait_for(runner, "started")
-    drain(runner, 0.3)  # the first chunks load the compiled kernel
-    before = runner.output.get(timeout=1.0)
-    wall0 = time.perf_counter()
-    chunks = [i for i in drain(runner, 1.0) if isinstance(i, c.Chunk)]
-    wall = time.perf_counter() - wall0
-    simulated = chunks[-1].time_s - before.time_s
-    print(f"simulated {simulated:.3f} s in {wall:.3f} s of wall time")
-    assert simulated == pytest.approx(wall, rel=0.05)
+    items = wait_for(runner, "started")
+    chunks = []
+    while len(chunks) < 20:
+        item = runner.output.get(timeout=HANG_GUARD_S)
+        if isinstance(item, c.Chunk):
+            chunks.append(item)
     firsts = [ch.first_sample for ch in chunks]
     assert all(b == a + ch.n_samples for a, b, ch in zip(firsts, firsts[1:], chunks))
-    t0 = time.perf_counter()
     runner.send(c.Stop())
     wait_for(runner, "stopped")
-    assert time.perf_counter() - t0 < 0.1
-    assert not [i for i in drain(runner, 0.1) if isinstance(i, c.Chunk)]
+    runner.send(c.SetHolding("CC", float("nan")))  # a marker: its error event comes next
+    items = wait_for(runner, "error")
+    assert not [i for i in items if isinstance(i, c.Chunk)]
 
 
-def test_a_slow_reader_loses_nothing(runner):
+def test_a_slow_reader_loses_nothing():
     """With a 50-item queue and nobody reading for a while, the worker waits instead of
     dropping chunks a recording needs."""
-    runner.send(c.SetSpeed(None))
-    runner.send(c.Start())
-    time.sleep(0.5)  # the reader is busy: the queue fills and the worker must wait
-    items = drain(runner, 0.3)
-    runner.send(c.Stop())
-    items += wait_for(runner, "stopped")
+    full = threading.Event()
+    worker = Runner(rig.Rig.from_presets("hh-squid"), queue_size=50)
+    worker.notify = lambda: full.set() if worker.output.full() else None
+    worker.start_thread()
+    try:
+        worker.send(c.SetSpeed(None))
+        worker.send(c.Start())
+        assert full.wait(HANG_GUARD_S)  # the reader is busy: the queue fills
+        worker.send(c.Stop())
+        items = wait_for(worker, "stopped")
+    finally:
+        worker.close()
     chunks = [i for i in items if isinstance(i, c.Chunk)]
-    assert len(chunks) > 50 and runner.dropped_chunks == 0
+    assert len(chunks) >= 50 and worker.dropped_chunks == 0
     firsts = [ch.first_sample for ch in chunks]
     assert all(b == a + ch.n_samples for a, b, ch in zip(firsts, firsts[1:], chunks))
 
@@ -97,7 +107,7 @@ def test_bad_commands_and_failures_leave_the_thread_running(runner):
     assert "internal error" in texts  # the unknown setting: a bug, reported, survived
     runner.send(c.Start())
     wait_for(runner, "started")
-    assert any(isinstance(i, c.Chunk) for i in drain(runner, 0.2))
+    assert isinstance(runner.output.get(timeout=HANG_GUARD_S), c.Chunk)
     assert runner._thread.is_alive()
 
 
@@ -113,7 +123,7 @@ def test_mode_and_holding_changes_are_refused_while_a_protocol_runs(runner):
     assert "clamp mode" in errors[0].text and "holding level" in errors[1].text
     runner.send(c.SetSpeed(None))
     runner.send(c.RunProtocol(protocol, speed=None))
-    items = wait_for(runner, "protocol_done", timeout_s=20)
+    items = wait_for(runner, "protocol_done")
     sweeps = [i for i in items if isinstance(i, c.Chunk) and i.kind == "sweep"]
     assert sweeps and all(ch.mode == "VC" for ch in sweeps)
     vm = np.concatenate([ch.signals["Vm"] for ch in sweeps])
@@ -133,20 +143,18 @@ def test_a_sweep_gap_shorter_than_a_hold_sample_runs(runner):
     assert bench.run(protocol).n_sweeps == 3
 
 
-def chunks_until(runner, predicate, timeout_s=10.0):
+def chunks_until(runner, predicate):
     """Chunks from the output queue until predicate(chunks so far) is true."""
     chunks = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while True:
         try:
-            item = runner.output.get(timeout=0.05)
+            item = runner.output.get(timeout=HANG_GUARD_S)
         except queue.Empty:
-            continue
+            raise AssertionError("the condition was not met") from None
         if isinstance(item, c.Chunk):
             chunks.append(item)
             if predicate(chunks):
                 return chunks
-    raise AssertionError("the condition was not met")
 
 
 def test_a_cc_pulse_adds_to_the_holding_for_its_duration_and_fires_the_axon(runner):
