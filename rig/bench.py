@@ -1,7 +1,7 @@
 """Speed figures for ``vrig bench``: generators of (name, value, unit).
 
-Never imports Qt. Targets (from the speed issue) are in :data:`TARGETS` and in
-BENCHMARKS.md; nothing here asserts them -- speed is reported, not tested.
+Never imports Qt. The targets are in BENCHMARKS.md; nothing here asserts them:
+speed is reported, not tested.
 
 Sections
 --------
@@ -53,12 +53,6 @@ CC_CURRENT_A = 100e-12  # 10 uA/cm^2 on hh-squid: repetitive firing (~68 Hz)
 CC_SIMULATED_S = 10.0
 CC_SIMULATED_S_QUICK = 2.0
 
-TARGETS = {  # name: (comparison, value)
-    "cc_realtime_factor": (">=", 100.0),
-    "neuron_speed_ratio": (">=", 10.0),
-    "iv_family_ms": ("<", 16.0),
-    "second_start_s": ("<", 2.0),
-}
 
 def run_benchmarks(quick=False, extra_sections=()):
     """Yield (name, value, unit) for every registered section, then extra_sections.
@@ -70,14 +64,6 @@ def run_benchmarks(quick=False, extra_sections=()):
         for name, value, unit in section(quick, figures):
             figures[name] = value
             yield name, value, unit
-
-
-def target_met(name, value):
-    """True/False against :data:`TARGETS`, or None for a figure without a target."""
-    if name not in TARGETS:
-        return None
-    comparison, limit = TARGETS[name]
-    return value >= limit if comparison == ">=" else value < limit
 
 
 # --- helpers --------------------------------------------------------------------------

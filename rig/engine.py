@@ -189,12 +189,6 @@ class Rig:
         result["leak"] = units.mv_to_v(leak_reversal_mv(self.cell, bath, pipette, temperature))
         return result
 
-    def ghk_potential(self):
-        """The GHK voltage (V) for the cell's resting permeabilities in the present solutions."""
-        p = self.cell.ghk_permeability or {"K": 1.0}
-        return physics.ghk_voltage(p, self._bath.concentrations_mm,
-                                   self._pipette.concentrations_mm, self._temperature_c)
-
     def resting_potential(self):
         """The membrane's steady-state potential (V) with no current applied (in a
         high-K bath this steady state can be unstable, and the cell fires instead)."""

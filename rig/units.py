@@ -70,11 +70,6 @@ def f_to_pf(value_f):
     return value_f * PF_PER_F
 
 
-def um2_to_m2(value_um2):
-    """Square micrometres to square metres."""
-    return value_um2 / UM2_PER_M2
-
-
 def density_to_ns(g_ms_per_cm2, area_um2):
     """A conductance density (mS/cm^2) over an area (um^2) as a conductance in nS."""
     return g_ms_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
@@ -88,11 +83,6 @@ def capacitance_pf(c_uf_per_cm2, area_um2):
 def specific_capacitance_uf_per_cm2(capacitance_pf, area_um2):
     """A capacitance (pF) over an area (um^2) as a specific capacitance in uF/cm^2."""
     return capacitance_pf * 1e-6 / (area_um2 * CM2_PER_UM2)
-
-
-def current_density_ua_per_cm2(current_pa, area_um2):
-    """A current (pA) over an area (um^2) as a density in uA/cm^2."""
-    return current_pa * 1e-6 / (area_um2 * CM2_PER_UM2)
 
 
 def ohmic_drop_mv(resistance_ohm, current_pa):

@@ -96,7 +96,6 @@ class EpochTable(QTableWidget):
         super().__init__(1 + len(self._rows), 0, parent)
         self.setObjectName("epochTable")
         self._marked = []  # cells or widgets currently showing an error
-        self._level_unit = "mV"
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.horizontalHeader().setDefaultSectionSize(84)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -129,7 +128,6 @@ class EpochTable(QTableWidget):
 
     def set_level_unit(self, unit):
         """Show levels in a unit ('mV' or 'pA') in the row headers."""
-        self._level_unit = unit
         labels = ["Type"] + [_row_label(k, b, lab, unit) for k, b, lab in self._rows]
         self.setVerticalHeaderLabels(labels)
 
