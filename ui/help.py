@@ -136,4 +136,4 @@ def about_text():
             f"numba {numba.__version__}.</p>"
             "<p>Models: Hodgkin &amp; Huxley 1952 (J Physiol 117:500); Pospischil et al. "
             "2008 (Biol Cybern 99:427). Every preset cites its source.</p>"
-            "<p>MIT licence.</p>")
+            "<p>BSD 3-Clause licence.</p>")
