@@ -26,8 +26,8 @@ Five lines of Python::
 __version__ = "0.1.0"
 
 from rig.errors import VrigError  # noqa: E402
-from rig.protocol import Protocol, load_protocol  # noqa: E402
-from rig.engine import Rig  # noqa: E402
-from rig.recording import Recording  # noqa: E402
+from rig.protocols.protocol import Protocol, load_protocol  # noqa: E402
+from rig.simulation.engine import Rig  # noqa: E402
+from rig.files.recording import Recording  # noqa: E402
 
 __all__ = ["Protocol", "Recording", "Rig", "VrigError", "load_protocol", "__version__"]

@@ -3,7 +3,7 @@
 The panel only shows state and turns clicks into requests (signals); the main window
 sends the commands. Values in signals are SI (V, A); the knob shows mV or pA.
 
-The overload lamp shows the engine's flag (rig.amplifier): the output exceeds the
+The overload lamp shows the engine's flag (rig.amplifier.circuit): the output exceeds the
 +/-10 V digitiser at the present gain, i.e. +/-20 nA / gain in VC (0.5 mV/pA) and
 +/-1 V / gain in CC and I=0 (10 mV/mV). The lamp stays lit for OVERLOAD_HOLD_S after the last clipped sample, so that a
 clip of one capacitive transient is still visible to the eye.
@@ -117,7 +117,7 @@ def format_voltage(volts):
 class AmplifierPanel(QWidget):
     """Front panel. Requests: modeRequested(str), holdingRequested(mode, SI value),
     runClicked(), recordClicked(), speedRequested(factor or None), cellRequested(str),
-    resetRequested(), pulseRequested(rig.commands.Pulse); message(str) reports
+    resetRequested(), pulseRequested(rig.acquisition.commands.Pulse); message(str) reports
     rejected input."""
 
     modeRequested = Signal(str)

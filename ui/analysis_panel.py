@@ -11,7 +11,7 @@ accommodation curve, each with the first-spike latency or delay), and the result
 table, the same rows as ``vrig analyze``. Copy puts the table on the clipboard; Export
 CSV writes what ``vrig analyze`` prints. Selecting table rows highlights their sweeps.
 
-The numbers come from :mod:`rig.recording_analysis`; this module only draws.
+The numbers come from :mod:`rig.analysis.report`; this module only draws.
 Lifecycle: the window calls :meth:`AnalysisPanel.prepare` with each protocol it runs
 (which also applies the P/N choice), then feeds chunks and events; File > Open
 recording calls :meth:`AnalysisPanel.show_recording`. Measurements are remade when a
@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QFileDia
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from rig.errors import VrigError
-from rig.protocol import LeakSubtraction
-from rig.recording_analysis import (COLUMN_HELP, WINDOW_NAMES, AnalysisSettings, analyze,
+from rig.protocols.protocol import LeakSubtraction
+from rig.analysis.report import (COLUMN_HELP, WINDOW_NAMES, AnalysisSettings, analyze,
                                     default_windows, write_analysis_csv)
-from rig.analysis_result import cell_text, result_tsv
-from rig.spike_analysis import SpikeCriteria
-from rig.sweep_family import KEPT, SweepFamily
+from rig.analysis.result import cell_text, result_tsv
+from rig.analysis.spikes import SpikeCriteria
+from rig.analysis.sweep_family import KEPT, SweepFamily
 from ui import theme
 from ui.analysis_plots import CursorWindow, SpecPlot, set_axis, sweep_color, with_alpha
 
@@ -209,7 +209,7 @@ class AnalysisPanel(QWidget):
         self._start(mode, self._names_units)
 
     def show_recording(self, recording, source=""):
-        """Analyse a loaded :class:`rig.recording.Recording` (all its sweeps); source: the
+        """Analyse a loaded :class:`rig.files.recording.Recording` (all its sweeps); source: the
         file name shown in the exported table. Returns False (and says why) when it
         cannot be analysed."""
         try:

@@ -1,4 +1,4 @@
-"""Drawing for the Analysis tab: a plot that shows a :class:`rig.analysis_result.Plot`
+"""Drawing for the Analysis tab: a plot that shows a :class:`rig.analysis.result.Plot`
 (axis quantities with their SI units, series, markers, or why it is empty), the
 colours of the overlaid sweeps, and the labelled cursor windows.
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.commands import Chunk
-from rig.runner import Runner
+from rig.acquisition.commands import Chunk
+from rig.acquisition.runner import Runner
 
 DISPLAY_FRAME_MS = 1000.0 / 60.0
 

@@ -1,4 +1,4 @@
-"""The ``vrig`` console script: the headless commands of :mod:`rig.cli` plus the
+"""The ``vrig`` console script: the headless commands of :mod:`rig.cli.main` plus the
 window, ``vrig screenshot`` and the window's part of ``vrig bench``. Qt is imported
 only when one of those actually runs."""
 
@@ -7,7 +7,7 @@ import ctypes.util
 import os
 import sys
 
-from rig import cli as rig_cli
+from rig.cli import main as rig_cli
 from rig.errors import VrigError
 from rig.resources import printable
 

@@ -1,6 +1,6 @@
 """Electrode, compensation and output-chain controls, laid out like MultiClamp Commander.
 
-The panel keeps a copy of the engine's :class:`rig.amplifier.Amplifier` (SI) and shows
+The panel keeps a copy of the engine's :class:`rig.amplifier.circuit.Amplifier` (SI) and shows
 it in ephys units: MOhm, pF, GOhm, %, us. Each edit is validated by building the new
 Amplifier first (the same validation the engine uses); a refused value is put back and
 the VrigError's text is shown under the controls, otherwise ``changesRequested`` carries
@@ -23,7 +23,7 @@ over-compensation); the amplifier panel's OVLD lamp shows a clipped output. 'Ran
 chooses the headstage feedback resistor, which sets the current range (10 V / Rf).
 
 Every box's limits come from :data:`rig.amplifier.RANGES` (and the Cm box's from
-:func:`rig.cell.capacitance_range_pf` for the cell shown), the same ranges the
+:func:`rig.model.cell.capacitance_range_pf` for the cell shown), the same ranges the
 Amplifier validates with, so a box can never offer a value the engine refuses.
 """
 
@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGr
                                QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from rig import units
-from rig.amplifier import FEEDBACK_RESISTORS_OHM, FILTER_CORNERS_HZ, GAINS, RANGES, Amplifier
-from rig.cell import capacitance_range_pf, specific_capacitance_for
+from rig.amplifier.circuit import FEEDBACK_RESISTORS_OHM, FILTER_CORNERS_HZ, GAINS, RANGES, Amplifier
+from rig.model.cell import capacitance_range_pf, specific_capacitance_for
 from rig.errors import VrigError
 from ui.amplifier_panel import Lamp
 
@@ -405,7 +405,7 @@ def install(window):
     dock, wired to the window's client; returns the panel."""
     from PySide6.QtWidgets import QDockWidget, QScrollArea
 
-    from rig import commands as c
+    from rig.acquisition import commands as c
 
     rig = window.client.rig
     panel = CompensationPanel(rig.amplifier, rig.cell.capacitance_pf * 1e-12, rig.cell)

@@ -3,7 +3,7 @@ epoch (A, B, C, ...), one row per field (type, first level, delta level, first d
 delta duration, then the kind-specific fields).
 
 The table holds text, not numbers, so nothing the user types is ever lost: a cell is
-read as a float when it parses, and otherwise handed to :func:`rig.protocol.
+read as a float when it parses, and otherwise handed to :func:`rig.protocols.protocol.
 protocol_from_dict` as typed, which rejects it with a message naming the field. An empty
 cell means "absent" (for a delta: no change from sweep to sweep). Rows that no epoch
 uses are hidden; cells that do not apply to their epoch's kind are greyed and keep their
@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem
 
-from rig.epochs import EPOCH_KINDS, delta_name
+from rig.protocols.epochs import EPOCH_KINDS, delta_name
 
 KIND_ROW = 0
 FIELD_LABELS = (  # field -> what the row header says; unknown future fields show their key
@@ -162,7 +162,7 @@ class EpochTable(QTableWidget):
         self._update_rows()
 
     def set_epochs(self, epochs):
-        """Show rig.protocol.Epoch values (file units) in the table."""
+        """Show rig.protocols.protocol.Epoch values (file units) in the table."""
         self.set_columns([{"kind": e.kind, **{k: format_number(v) for k, v in e.values.items()}}
                           for e in epochs])
 

@@ -3,7 +3,7 @@
 It wires the views to :class:`ui.rig_client.RigClient` and owns the live recording
 and the saved settings; recording is :class:`ui.recording_controls.RecordingController`.
 It never does physics and never touches the engine's state:
-every change is a :mod:`rig.commands` object sent through the client.
+every change is a :mod:`rig.acquisition.commands` object sent through the client.
 
 Keyboard: space starts/stops acquisition, R starts/stops recording, the arrow keys
 turn the focused knob (the knob takes focus when the window opens).
@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QToolButton,
 )
 
-from rig import commands as c
-from rig import resources, shipped
-from rig.cell import scan_cells
-from rig.engine import Rig
+from rig.acquisition import commands as c
+from rig import resources
+from rig.model import shipped
+from rig.model.cell import scan_cells
+from rig.simulation.engine import Rig
 from rig.errors import VrigError
 from ui import analysis_panel, compensation_panel, membrane_test_window
 from ui import window_settings

@@ -2,10 +2,10 @@
 live readouts of Rt, Ra, Rm, Cm and the holding current, the current of the newest
 cycle, and a trend of Ra, Rm and Cm over time.
 
-Lifecycle: Start emits ``command`` with :class:`rig.commands.Start` and
-:class:`rig.commands.StartMembraneTest` (the runner then sends one chunk of kind
+Lifecycle: Start emits ``command`` with :class:`rig.acquisition.commands.Start` and
+:class:`rig.acquisition.commands.StartMembraneTest` (the runner then sends one chunk of kind
 'membrane_test' per cycle: holding for half a period, then holding + step); each
-newest cycle is analysed with :func:`rig.membrane_test.analyse_step` at most every
+newest cycle is analysed with :func:`rig.amplifier.membrane_test.analyse_step` at most every
 ANALYSE_EVERY_S; Stop, or closing the window, emits StopMembraneTest.
 
 The 'clamp tau' readout is the model's privilege: the time the true membrane potential
@@ -22,10 +22,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout,
                                QLabel, QPushButton, QVBoxLayout)
 
-from rig import commands as c
-from rig.amplifier import filter_delay_s
+from rig.acquisition import commands as c
+from rig.amplifier.circuit import filter_delay_s
 from rig.errors import VrigError
-from rig.membrane_test import analyse_step
+from rig.amplifier.membrane_test import analyse_step
 from ui import theme
 
 ANALYSE_EVERY_S = 0.1  # readouts change 10 times a second, like a panel meter

@@ -6,13 +6,13 @@ uM, mM), the side the drug is given from (bath = outside, pipette = inside), an 
 button and a Wash button, and a two-line readout: the concentration now at the
 membrane with the percentage of the dose reached ("150 nM 50%"), "washing" once the
 valve is closed, or "washed out" once the engine has dropped it (below 0.1 % of the
-dose and of effect, see rig.pharmacology); and the effect at that concentration
+dose and of effect, see rig.model.pharmacology); and the effect at that concentration
 ("Na 97% blocked"). An irreversible drug's effect stays after it has washed out.
 
 Potency depends on the preparation of the cell on the rig (set_preparation): a side
 on which a drug does nothing for this preparation (external TEA on the squid axon) is
 greyed, with the reason and its source in the tooltip. A shipped drug whose preset is
-broken is left out (rig.shipped names it).
+broken is left out (rig.model.shipped names it).
 
 The panel never changes the cell: it validates the entry and emits
 ``commandRequested(ApplyDrug | WashDrug)``; the window sends it. What reaches the
@@ -28,9 +28,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from rig import commands as c
+from rig.acquisition import commands as c
 from rig.errors import VrigError
-from rig.pharmacology import CONCENTRATION_UNITS, parse_concentration, scan_drugs
+from rig.model.pharmacology import CONCENTRATION_UNITS, parse_concentration, scan_drugs
 from ui.perfusion_timeline import LANE_COLORS, TimelineStrip, Valve
 
 UNITS = ("nM", "uM", "mM")

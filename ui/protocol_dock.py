@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
 
 from rig import resources
 from rig.errors import VrigError
-from rig.protocol import load_protocol, total_duration_s
+from rig.protocols.protocol import load_protocol, total_duration_s
 from ui import theme
 
 

@@ -1,7 +1,7 @@
 """The one-click stimulus of the amplifier panel, as on a teaching rig: "pulse X pA for
 Y ms" in current clamp and "step to X mV for Y ms" in voltage clamp, without the epoch
 table. Each mode remembers its own values. The widget only validates and emits a
-:class:`rig.commands.Pulse`; the window sends it (the runner applies it to the next
+:class:`rig.acquisition.commands.Pulse`; the window sends it (the runner applies it to the next
 chunk of continuous acquisition).
 """
 
@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QWidget)
 
-from rig import commands as c
+from rig.acquisition import commands as c
 from rig import units
 
 # Per mode: the label, the level's unit, its range and default, and the default duration

@@ -2,7 +2,7 @@
 dialog, and recovery of what a crash left.
 
 :class:`RecordingController` is the only place the window touches a
-:class:`rig.live_recorder.LiveRecorder`. The GUI thread only hands chunks over
+:class:`rig.acquisition.live_recorder.LiveRecorder`. The GUI thread only hands chunks over
 (``on_chunks``: no formatting, no I/O); a timer polls the recorder's status a few
 times a second for the display. The main window wires it in a few lines:
 
@@ -25,11 +25,11 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFrame, QLabel, QVBoxLayout
 
-from rig import commands as c
+from rig.acquisition import commands as c
 from rig.errors import VrigError
-from rig.journal_finish import recover_journals
-from rig.journal_writer import format_bytes
-from rig.live_recorder import LiveRecorder, next_free_index, series_name
+from rig.files.journal_finish import recover_journals
+from rig.files.journal_writer import format_bytes
+from rig.acquisition.live_recorder import LiveRecorder, next_free_index, series_name
 from ui.recording_settings import RecordingSettings, RecordingSettingsDialog
 
 POLL_MS = 250

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from rig.errors import VrigError
-from rig.recording import load_recording
+from rig.files.recording import load_recording
 
 FILE_FILTER = ("Recordings (*.abf *.nwb *.npz *.csv *.part);;ABF (*.abf);;NWB (*.nwb);;"
                "NumPy (*.npz);;CSV (*.csv);;Unfinished recording journal (*.part)")

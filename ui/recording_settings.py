@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from rig.errors import VrigError
-from rig.journal_writer import format_bytes
-from rig.live_recorder import DEFAULT_SIGNALS, check_base_name, default_base_name
-from rig.recording import FORMATS
+from rig.files.journal_writer import format_bytes
+from rig.acquisition.live_recorder import DEFAULT_SIGNALS, check_base_name, default_base_name
+from rig.files.recording import FORMATS
 
 log = logging.getLogger("vrig.settings")
 
@@ -242,7 +242,7 @@ class RecordingSettingsDialog(QDialog):
 
 def _label(name, unit):
     """'Vm (mV)' for a signal and its SI unit; the name alone for gates."""
-    from rig.recording import FILE_UNITS
+    from rig.files.recording import FILE_UNITS
 
     file_unit = FILE_UNITS.get(unit, ("",))[0] if unit is not None else ""
     return f"{name} ({file_unit})" if file_unit else name

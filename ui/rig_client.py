@@ -2,9 +2,9 @@
 
 Lifecycle:
 
-1. ``RigClient(rig)`` wraps the engine in a :class:`rig.runner.Runner` and starts its
+1. ``RigClient(rig)`` wraps the engine in a :class:`rig.acquisition.runner.Runner` and starts its
    worker thread (idle until a Start command).
-2. ``send(command)`` hands a :mod:`rig.commands` object to the worker; that is the only
+2. ``send(command)`` hands a :mod:`rig.acquisition.commands` object to the worker; that is the only
    way the window changes the engine.
 3. The runner's output queue is drained on the GUI thread as soon as something
    arrives (the runner's ``notify`` posts a queued signal), but never sooner than
@@ -26,8 +26,8 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from rig import commands as c
-from rig.runner import Runner
+from rig.acquisition import commands as c
+from rig.acquisition.runner import Runner
 
 DRAIN_HZ = 60.0
 MIN_FRAME_S = 0.0105  # one 60 Hz frame (16.7 ms) less the 4-6 ms a redraw takes

@@ -27,7 +27,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from rig.errors import VrigError
-from rig.protocol import render
+from rig.protocols.protocol import render
 from ui import theme
 from ui.scope_buffers import PeakRing, SweepStore
 from ui.scope_cursors import CursorPair
@@ -284,7 +284,7 @@ class ScopeStack(FrameView):
         self.highlightChanged.emit(None)
 
     def show_recording(self, recording, labels):
-        """Overlay a loaded :class:`rig.recording.Recording` (SI arrays, one row per
+        """Overlay a loaded :class:`rig.files.recording.Recording` (SI arrays, one row per
         sweep, NaN padded); labels: one legend text per sweep. Signals the rig does not
         have are left out; only the newest MAX_OVERLAY_SWEEPS sweeps are kept.
         Raises VrigError for a recording without a usable sample interval."""

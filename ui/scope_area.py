@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFileDialog, 
                                QVBoxLayout, QWidget)
 
 from rig.errors import VrigError
-from rig.protocol import protocol_from_dict
+from rig.protocols.protocol import protocol_from_dict
 from ui import theme
 from ui.scope import ScopeStack
 from ui.scope_cursors import format_readout
@@ -233,7 +233,7 @@ class ScopeArea(QWidget):
         return [(overlay.color(k), f"{k + 1}  {overlay.label(k)}") for k in overlay.sweeps()]
 
     def show_recording(self, recording):
-        """Show a loaded :class:`rig.recording.Recording` in the episodic overlay, its
+        """Show a loaded :class:`rig.files.recording.Recording` in the episodic overlay, its
         sweeps labelled by the protocol in its metadata ('protocol_json') if it has one.
         Raises VrigError if the recording cannot be shown."""
         labels = [f"sweep {k + 1}" for k in range(recording.n_sweeps)]

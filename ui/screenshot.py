@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 from rig.errors import VrigError
-from rig.output_files import atomic_output, check_target
+from rig.files.output_files import atomic_output, check_target
 from rig.resources import printable
 
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
@@ -41,7 +41,7 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     holding_pa: CC holding current in pA (e.g. 120 to show repetitive firing);
     traces: optional traces to tick (e.g. ['INa', 'IK']).
     """
-    from rig.protocol import load_protocol
+    from rig.protocols.protocol import load_protocol
 
     if not str(out).lower().endswith(".png"):
         raise VrigError(f"screenshot must be a .png file, got {printable(out)[:120]}")

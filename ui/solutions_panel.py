@@ -9,16 +9,16 @@ absent. A preset combo above each column loads a shipped solution.
 'Substitute' makes a change the way a lab does: replace an amount (mM) or a
 percentage of one ion by an equal charge of another (Na by NMDG or choline, K by Na,
 Cl by gluconate, ...), so the solution stays electroneutral. Under the table, each
-solution's osmolarity (ideal and with the osmotic coefficient, see rig.solutions)
+solution's osmolarity (ideal and with the osmotic coefficient, see rig.model.solutions)
 and its charge balance; a solution that is not electroneutral (one ion changed
 alone) is shown in red with its excess charge in mM. Beside them: the temperature
 (degC, 0-45), the GHK resting potential for the cell's resting permeabilities, and
 the cell's actual rest.
 
 Numbers are not computed here: reversal potentials come from
-:func:`rig.solutions.reversal_potentials`, charge and osmolarity from
-:mod:`rig.solutions`, the GHK voltage from :func:`rig.physics.ghk_voltage`, and the
-rest from a throwaway :class:`rig.engine.Rig` built with the same cell, solutions and
+:func:`rig.model.solutions.reversal_potentials`, charge and osmolarity from
+:mod:`rig.model.solutions`, the GHK voltage from :func:`rig.model.physics.ghk_voltage`, and the
+rest from a throwaway :class:`rig.simulation.engine.Rig` built with the same cell, solutions and
 temperature (its ``resting_potential()``, a few ms). In I=0 the measured Vm of the
 live cell is shown too.
 
@@ -37,11 +37,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QComboBox, QDouble
                                QGridLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from rig import commands as c
-from rig import physics
-from rig.engine import Rig
+from rig.acquisition import commands as c
+from rig.model import physics
+from rig.simulation.engine import Rig
 from rig.errors import VrigError
-from rig.solutions import (CHARGE, OSMOTIC_COEFFICIENT, PERMEANT_IONS, VALENCE,
+from rig.model.solutions import (CHARGE, OSMOTIC_COEFFICIENT, PERMEANT_IONS, VALENCE,
                            Solution, charge_balance_mm, charge_problem, check_concentration,
                            check_permeant, osmolarity_mosm, reversal_potentials,
                            scan_solutions, substitute)
@@ -114,7 +114,7 @@ class SolutionsPanel(QWidget):
         self.cell = cell
         self.solutions = {"bath": bath, "pipette": pipette}
         self.temperature_c = float(temperature_c)
-        self.presets = scan_solutions()[0]  # broken presets are left out (rig.shipped)
+        self.presets = scan_solutions()[0]  # broken presets are left out (rig.model.shipped)
         self.rows = []
         self._added = []  # species added with 'Add' that neither solution holds yet
         self._filling = False

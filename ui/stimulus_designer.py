@@ -1,8 +1,8 @@
 """The stimulus (protocol) designer: header fields, the epoch table, a live preview of
 every sweep's command, shipped protocols, open/save, and Run.
 
-Every edit is validated by :func:`rig.protocol.protocol_from_dict` -- the same code that
-checks a protocol file -- and previewed with :func:`rig.protocol.render_sweep`, the
+Every edit is validated by :func:`rig.protocols.protocol.protocol_from_dict` -- the same code that
+checks a protocol file -- and previewed with :func:`rig.protocols.protocol.render_sweep`, the
 function the engine uses, so what the preview shows is what the rig will apply. An
 invalid entry is marked where it is (red cell or field, the reason as its tooltip and in
 the status line), Run is disabled, nothing is emitted and the preview keeps the last
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from rig import resources
 from rig.errors import VrigError
-from rig.protocol import (
+from rig.protocols.protocol import (
     FORMAT, LEVEL_UNITS, MAX_SWEEPS, MODES, VERSION, Protocol, protocol_from_dict,
 )
 from ui.epoch_table import MAX_EPOCHS, EpochTable, format_number, parse_cell
@@ -225,9 +225,9 @@ class StimulusDesigner(QWidget):
         return self._protocol if self._valid else None
 
     def set_protocol(self, protocol):
-        """Show a validated rig.protocol.Protocol in the header and the table."""
+        """Show a validated rig.protocols.protocol.Protocol in the header and the table."""
         if not isinstance(protocol, Protocol):
-            raise TypeError(f"set_protocol needs a rig.protocol.Protocol, got {type(protocol).__name__}")
+            raise TypeError(f"set_protocol needs a rig.protocols.protocol.Protocol, got {type(protocol).__name__}")
         widgets = list(self._header_fields.values())
         for widget in widgets:
             widget.blockSignals(True)

@@ -2,11 +2,11 @@
 bath or the pipette by an equal charge of another, as a lab makes up a solution.
 
 The box offers, for the side chosen, the charged species that solution holds, and
-for the ion chosen the usual replacements first (rig.solutions.SUBSTITUTES: Na by
+for the ion chosen the usual replacements first (rig.model.solutions.SUBSTITUTES: Na by
 NMDG or choline, K by Na, Cl by gluconate, ...) then any other ion of the same sign.
 It does no chemistry: Apply emits ``substituteRequested(side, ion, replacement,
 amount, unit)`` with unit '%' or 'mM', and 'Add…' emits ``addRequested(species)``
-for a new table row; the panel makes the change with rig.solutions.substitute.
+for a new table row; the panel makes the change with rig.model.solutions.substitute.
 """
 
 import math
@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QWidget)
 
-from rig.solutions import CHARGE, SUBSTITUTES
+from rig.model.solutions import CHARGE, SUBSTITUTES
 
 SIDES = ("bath", "pipette")
 

@@ -5,10 +5,10 @@ A protocol's sweeps differ by the epoch fields that have a delta (``level_delta`
 sweep, in the protocol's units: ``-40 mV`` (a VC step level), ``+150 pA`` (a CC step),
 ``interval 8 ms`` (the duration of a gap at the holding level between two pulses, as in
 the paired-pulse and recovery protocols), ``ramp 40 ms``, ``20 Hz``. The values come
-from :meth:`rig.protocol.Epoch.value`, the same arithmetic that renders the sweep.
+from :meth:`rig.protocols.protocol.Epoch.value`, the same arithmetic that renders the sweep.
 """
 
-from rig.epochs import delta_name
+from rig.protocols.epochs import delta_name
 
 LEVEL_FIELDS = ("level", "end_level", "pulse_level", "amplitude")
 DURATION_NAMES = {"step": "duration", "ramp": "ramp", "train": "train", "sine": "sine"}
@@ -16,7 +16,7 @@ TIME_FIELDS = {"pulse_width_ms": "width", "period_ms": "period"}
 
 
 def sweep_labels(protocol):
-    """One label per sweep of a :class:`rig.protocol.Protocol` (0-based order)."""
+    """One label per sweep of a :class:`rig.protocols.protocol.Protocol` (0-based order)."""
     varying = [(i, epoch, name) for i, epoch in enumerate(protocol.epochs)
                for name in epoch.values
                if not name.endswith(("_delta", "_delta_ms", "_delta_hz"))

@@ -1,5 +1,5 @@
 """The designer's preview: every sweep's command drawn faintly with one sweep
-highlighted and the epochs marked A, B, ..., from :func:`rig.protocol.render_sweep`,
+highlighted and the epochs marked A, B, ..., from :func:`rig.protocols.protocol.render_sweep`,
 the function the engine uses. Units: ms and mV (VC) or pA (CC, I0)."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from rig import units
-from rig.protocol import render_sweep
+from rig.protocols.protocol import render_sweep
 from ui.epoch_table import column_letter
 
 MAX_PREVIEW_CURVES = 200  # sweeps drawn in the background of the preview

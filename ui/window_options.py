@@ -5,10 +5,10 @@ with a typo fails with one `vrig: error:` line instead of a half-started window.
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.cell import scan_cells
+from rig.model.cell import scan_cells
 from rig.errors import VrigError
-from rig.protocol import load_protocol
-from rig.recording import check_output_path
+from rig.protocols.protocol import load_protocol
+from rig.files.recording import check_output_path
 
 
 @dataclass(frozen=True)

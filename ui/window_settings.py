@@ -5,10 +5,10 @@ window starts with its default."""
 
 import json
 
-from rig import commands as c
+from rig.acquisition import commands as c
 from rig.errors import VrigError
-from rig.physics import check_temperature
-from rig.solutions import check_permeant, solution_from_dict
+from rig.model.physics import check_temperature
+from rig.model.solutions import check_permeant, solution_from_dict
 from ui.amplifier_panel import KNOB_RANGES, SPEEDS
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden

@@ -18,9 +18,9 @@ import pytest
 from scipy import signal
 
 import rig
-from rig import amplifier as amp_mod
-from rig.amplifier import input_range
-from rig.cell import cell_from_dict
+from rig.amplifier import circuit as amp_mod
+from rig.amplifier.circuit import input_range
+from rig.model.cell import cell_from_dict
 from rig.resources import load_preset
 from ui import cli as ui_cli
 

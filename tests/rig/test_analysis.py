@@ -1,4 +1,4 @@
-"""rig.analysis against ground truth: synthetic curves with known parameters, and
+"""rig.analysis.measurements against ground truth: synthetic curves with known parameters, and
 the Hodgkin-Huxley gates of the hh-squid cell measured through the engine (spike
 measures are tested in test_spike_analysis, the tab's analysis in test_vc_analysis and
 test_cc_analysis).
@@ -18,8 +18,8 @@ import pytest
 from scipy.optimize import brentq
 
 import rig
-from rig import analysis as an
-from rig.channels import load_channel
+from rig.analysis import measurements as an
+from rig.model.channels import load_channel
 from helpers import spike_count
 
 MV = 1e-3

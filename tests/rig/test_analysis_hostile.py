@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import rig
-from rig.recording import Recording
-from rig.recording_analysis import AnalysisSettings, analysis_csv
-from rig.sweep_family import SweepFamily
+from rig.files.recording import Recording
+from rig.analysis.report import AnalysisSettings, analysis_csv
+from rig.analysis.sweep_family import SweepFamily
 
 values = st.one_of(st.floats(min_value=-0.2, max_value=0.2), st.just(float("nan")))
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import rig
-from rig.recording import load_recording
-from rig.recording_analysis import AnalysisSettings, analysis_csv
-from rig.sweep_family import SweepFamily
+from rig.files.recording import load_recording
+from rig.analysis.report import AnalysisSettings, analysis_csv
+from rig.analysis.sweep_family import SweepFamily
 from test_cli import run_inprocess, run_subprocess
 
 FORMATS = (".csv", ".npz", ".abf")
@@ -63,7 +63,7 @@ def test_threshold_recording_first_firing_sweep_and_spike(recordings, capsys, ex
     # the same numbers as the analysis of the recording in memory (test_cc_analysis holds
     # those against an LSODA reference): CSV keeps 7 significant digits, NPZ all of them,
     # ABF 16-bit samples (tens of uV, which move the dV/dt threshold by a few uV)
-    expected = rig.recording_analysis.analyze(SweepFamily.from_recording(made["cc-threshold"]))
+    expected = rig.analysis.report.analyze(SweepFamily.from_recording(made["cc-threshold"]))
     tolerance = 0.02 if ext == ".abf" else 2e-3
     for key in ("threshold_mV", "peak_mV", "half_width_ms", "ahp_mV", "latency_ms"):
         assert rows[5][key] == pytest.approx(expected.rows[5][key], abs=tolerance), key

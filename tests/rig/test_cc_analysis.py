@@ -22,9 +22,9 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
 import rig
-from rig.cc_analysis import family_kind
-from rig.recording_analysis import AnalysisSettings, analyze
-from rig.sweep_family import SweepFamily
+from rig.analysis.current_clamp import family_kind
+from rig.analysis.report import AnalysisSettings, analyze
+from rig.analysis.sweep_family import SweepFamily
 from helpers import SAMPLE_MS, spike_count
 from test_hh_published import HH_RATES, reference_parameters, reference_rest
 
@@ -142,7 +142,7 @@ def test_strong_pulse_spike_against_the_reference(squid):
 def test_threshold_criterion_changes_only_the_threshold(squid):
     recording = run(squid, "cc-threshold")
     loose = analysed(recording).rows[8]
-    strict = analysed(recording, criteria=rig.spike_analysis.SpikeCriteria(dvdt=50.0)).rows[8]
+    strict = analysed(recording, criteria=rig.analysis.spikes.SpikeCriteria(dvdt=50.0)).rows[8]
     ref = Reference(pulses((5.0, 6.0, 100.0)), 31.0)
     assert strict["threshold_mV"] == pytest.approx(ref.spike(5.0, criterion=50.0)[1], abs=0.05)
     assert strict["threshold_mV"] > loose["threshold_mV"]
@@ -258,7 +258,7 @@ def test_continuous_firing_without_a_stimulus():
     bench.set_holding(120e-12)  # 12 uA/cm^2: repetitive firing
     bench.settle()
     signals = bench.advance(np.full(10000, 120e-12), 20e-6)  # 200 ms
-    recording = rig.recording.Recording(
+    recording = rig.files.recording.Recording(
         {"Vm": signals["Vm"][None, :], "command": np.full((1, 10000), 120e-12)},
         {"Vm": "V", "command": "A"}, np.array([10000]), 20e-6, {})
     result = analysed(recording)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rig
-from rig.membrane_test import run_membrane_test
+from rig.amplifier.membrane_test import run_membrane_test
 
 
 def test_membrane_test_recovers_a_changed_capacitance():

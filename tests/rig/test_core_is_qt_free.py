@@ -13,9 +13,9 @@ FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "PySide2", "
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    import rig, rig.engine, rig.runner, rig.cli, rig.protocol, rig.recording
-    from rig.engine import Rig
-    from rig.protocol import protocol_from_dict, render
+    import rig, rig.simulation.engine, rig.acquisition.runner, rig.cli.main, rig.protocols.protocol, rig.files.recording
+    from rig.simulation.engine import Rig
+    from rig.protocols.protocol import protocol_from_dict, render
 
     protocol = protocol_from_dict({
         "format": "vrig-protocol", "version": 1, "name": "tiny", "mode": "VC",
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     render(protocol)
     recording = Rig.from_presets(cell="hh-squid").run(protocol)
     assert recording.n_sweeps == 2
-    status = rig.cli.main(["list", "protocols"])
+    status = rig.cli.main.main(["list", "protocols"])
     assert status == 0
     FORBIDDEN = %r
     loaded = sorted(m for m in sys.modules
@@ -88,8 +88,8 @@ def test_no_rig_source_imports_qt_or_ui():
 
 def test_headless_commands_of_the_console_script_load_no_qt():
     # ui.cli is the console script; it may import Qt only to open a window
-    script = SCRIPT.replace("import rig, rig.engine", "import ui.cli, rig, rig.engine")
-    script = script.replace('status = rig.cli.main(["list", "protocols"])',
+    script = SCRIPT.replace("import rig, rig.simulation.engine", "import ui.cli, rig, rig.simulation.engine")
+    script = script.replace('status = rig.cli.main.main(["list", "protocols"])',
                             'status = ui.cli.main(["list", "cells"])')
     loaded = _loaded_modules(script)
     assert [m for m in loaded if m.split(".")[0] != "ui"] == []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import rig
-from rig.recording import Recording, load_recording
+from rig.files.recording import Recording, load_recording
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_abf_pads_short_sweeps_with_their_last_value(tmp_path):
 
 
 def test_abf_refuses_too_many_channels(vc_recording, tmp_path):
-    from rig.recording import write_recording
+    from rig.files.recording import write_recording
 
     with pytest.raises(rig.VrigError, match="1 to 16 channels"):
         write_recording(vc_recording, tmp_path / "many.abf", list(vc_recording.signals) * 2)
@@ -127,7 +127,7 @@ def test_abf_writes_without_pyabf(vc_recording, tmp_path, monkeypatch):
     """Writing needs numpy only: the header begins with the ABF1 signature and version."""
     import sys
 
-    from rig.export_abf import HEADER_BYTES
+    from rig.files.abf import HEADER_BYTES
 
     monkeypatch.setitem(sys.modules, "pyabf", None)
     path = tmp_path / "plain.abf"

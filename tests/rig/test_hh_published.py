@@ -15,9 +15,9 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import rig
-from rig.cell import load_cell
-from rig.protocol import render_sweep
-from rig.solutions import load_solution
+from rig.model.cell import load_cell
+from rig.protocols.protocol import render_sweep
+from rig.model.solutions import load_solution
 
 from helpers import (SAMPLE_INTERVAL_S, SAMPLE_MS, bisect, cc_pulse, crossing_time_ms,
                      spike_indices, zero_crossing)

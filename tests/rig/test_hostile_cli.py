@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rig import cli as rig_cli
-from rig.recording import load_recording
+from rig.cli import main as rig_cli
+from rig.files.recording import load_recording
 from ui import cli as ui_cli
 
 SENTINEL = b"an earlier file that must survive a refused run\n"
@@ -427,7 +427,7 @@ def test_memory_does_not_grow_with_the_recording(tmp_path):
     """Three times the samples (900,000 instead of 300,000, every signal) take hardly
     more memory: the recording is streamed in pieces, never held (holding it would take
     64 MiB more; the largest protocol took 3 GB before). What grows is the sweep's
-    command, which rig.protocol.render_sweep builds whole (about 16 bytes a sample)."""
+    command, which rig.protocols.protocol.render_sweep builds whole (about 16 bytes a sample)."""
     peaks = {}
     for samples in (300_000, 900_000):
         protocol = tmp_path / f"p{samples}.json"

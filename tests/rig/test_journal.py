@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rig import journal as jn
+from rig.files import journal as jn
 from rig.errors import VrigError
-from rig.recording import load_recording
+from rig.files.recording import load_recording
 
 NAMES = ("Vm", "Im", "command")
 UNITS = {"Vm": "V", "Im": "A", "command": "V"}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import rig
-from rig.protocol import protocol_from_dict, render_sweep
+from rig.protocols.protocol import protocol_from_dict, render_sweep
 
 SUBSWEEPS = 4
 Q_PER_M_FC = 25e-9 * 1000e-8 * 1e15  # 25 nC/cm^2 x 1000 um^2 = 250 fC per unit of m

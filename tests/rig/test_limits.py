@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rig
-from rig import amplifier as amp_mod
-from rig.amplifier import RANGES, Amplifier, input_range
-from rig.cell import cell_from_dict
+from rig.amplifier import circuit as amp_mod
+from rig.amplifier.circuit import RANGES, Amplifier, input_range
+from rig.model.cell import cell_from_dict
 from rig.errors import VrigError
 from rig.resources import load_preset, preset_names
 from ui import cli as ui_cli
@@ -31,7 +31,7 @@ from helpers import SAMPLE_INTERVAL_S
 
 
 def cc_protocol(level_pa, name="big step"):
-    return rig.protocol.protocol_from_dict({
+    return rig.protocols.protocol.protocol_from_dict({
         "format": "vrig-protocol", "version": 1, "name": name, "mode": "CC", "holding": 0,
         "sample_rate_khz": 50, "sweeps": 1, "sweep_interval_ms": 0,
         "epochs": [{"kind": "step", "duration_ms": 2, "level": 0},

@@ -11,12 +11,12 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from rig import journal as jn
-from rig.commands import Chunk
+from rig.files import journal as jn
+from rig.acquisition.commands import Chunk
 from rig.errors import VrigError
-from rig.journal_finish import recover_journals
-from rig.live_recorder import LiveRecorder
-from rig.recording import load_recording
+from rig.files.journal_finish import recover_journals
+from rig.acquisition.live_recorder import LiveRecorder
+from rig.files.recording import load_recording
 
 DT = 20e-6
 UNITS = [("Vm", "V"), ("Im", "A"), ("INa", "A"), ("m", "")]
@@ -423,7 +423,7 @@ def test_a_journal_being_written_is_not_recovered(tmp_path):
 
 def test_a_stretch_too_long_for_one_abf_continues_in_the_next_file(tmp_path, monkeypatch):
     pytest.importorskip("pyabf")
-    from rig import live_recorder
+    from rig.acquisition import live_recorder
 
     monkeypatch.setattr(live_recorder, "MAX_FILE_SAMPLES", {".abf": 3 * 1000})  # 1000 frames
     chunks = Source().chunks(10)

@@ -4,7 +4,7 @@
   exact solution of C dV/dt = A - B V over each step, so RC charging in current clamp
   and the Rs-Cm relaxation in voltage clamp must match the closed forms to rounding.
 * At a fixed voltage the Rush-Larsen gate update is exact, so m, h and n relax as pure
-  exponentials with the x_inf and tau of rig.channels.Gate at the Q10 factor; the only
+  exponentials with the x_inf and tau of rig.model.channels.Gate at the Q10 factor; the only
   approximation is the linear interpolation of the tables in V (0.025 mV grid).
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import rig
-from rig import physics
-from rig.cell import Cell, load_cell
-from rig.channels import TABLE_STEP_MV
-from rig.solutions import load_solution
+from rig.model import physics
+from rig.model.cell import Cell, load_cell
+from rig.model.channels import TABLE_STEP_MV
+from rig.model.solutions import load_solution
 
 from helpers import SAMPLE_INTERVAL_S, SAMPLE_MS, cc_pulse, crossing_time_ms
 

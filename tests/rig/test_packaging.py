@@ -40,7 +40,7 @@ def installed(tmp_path_factory):
 
 def run_in(folder, python, *args):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    return subprocess.run([str(python), "-m", "rig.cli", *args], cwd=folder, env=env,
+    return subprocess.run([str(python), "-m", "rig.cli.main", *args], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 import rig
-from rig import pharmacology
+from rig.model import pharmacology
 from rig.errors import VrigError
-from rig.pharmacology import (Perfusion, drug_effects, drug_from_dict, drug_names, load_drug,
+from rig.model.pharmacology import (Perfusion, drug_effects, drug_from_dict, drug_names, load_drug,
                               parse_concentration, parse_drug_option)
-from rig.recording import load_recording
+from rig.files.recording import load_recording
 from rig.resources import load_preset, preset_names
 from ui import cli as ui_cli
 

@@ -1,4 +1,4 @@
-"""rig.physics against the textbook: constants, Nernst, GHK voltage and current, Q10,
+"""rig.model.physics against the textbook: constants, Nernst, GHK voltage and current, Q10,
 and the validation of temperatures and concentrations at the boundary."""
 
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import rig
-from rig import physics
-from rig.solutions import load_solution, parse_ion_override
+from rig.model import physics
+from rig.model.solutions import load_solution, parse_ion_override
 
 T_ROOM = 20.0  # degC
 LN10 = math.log(10.0)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rig.protocol import (Protocol, load_protocol, parse_protocol, protocol_from_dict,
+from rig.protocols.protocol import (Protocol, load_protocol, parse_protocol, protocol_from_dict,
                           render, render_sweep)
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "protocols"

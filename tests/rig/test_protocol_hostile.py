@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rig.errors import VrigError
-from rig.protocol import load_protocol, parse_protocol, protocol_from_dict, render
+from rig.protocols.protocol import load_protocol, parse_protocol, protocol_from_dict, render
 
 VALID = {"format": "vrig-protocol", "version": 1, "name": "I-V family", "mode": "VC",
          "holding": -65, "sample_rate_khz": 50, "sweeps": 15, "sweep_interval_ms": 200,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rig.errors import VrigError
-from rig.protocol import protocol_from_dict
-from rig.recording import Recording, load_recording
+from rig.protocols.protocol import protocol_from_dict
+from rig.files.recording import Recording, load_recording
 
 OLD = b"# an earlier recording\nsweep,time_ms,Vm_mV\n0,0.00000,-65\n"
 
@@ -101,7 +101,7 @@ def test_npz_is_plain_arrays(tmp_path):
 
 
 def test_round_trip_of_a_real_run(tmp_path):
-    from rig.engine import Rig
+    from rig.simulation.engine import Rig
 
     protocol = protocol_from_dict({
         "format": "vrig-protocol", "version": 1, "name": "files", "mode": "VC",
@@ -142,7 +142,7 @@ def test_metadata_with_line_breaks_cannot_corrupt_a_csv(value, tmp_path):
 
 
 def test_protocol_name_with_a_newline_gives_a_readable_csv(tmp_path):
-    from rig.engine import Rig
+    from rig.simulation.engine import Rig
 
     data = {"format": "vrig-protocol", "version": 1,
             "name": "evil\nsweep,time_ms,Vm_mV\n# mode: CC", "mode": "VC",
@@ -218,7 +218,7 @@ class _FailingHandle:
 
 
 def _fail_writes(monkeypatch, error):
-    from rig import output_files
+    from rig.files import output_files
 
     real_open = output_files.open_for_writing
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import rig
-from rig import commands as c
-from rig.pacer import Pacer
-from rig.runner import Runner
+from rig.acquisition import commands as c
+from rig.acquisition.pacer import Pacer
+from rig.acquisition.runner import Runner
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_mode_and_holding_changes_are_refused_while_a_protocol_runs(runner):
 
 def test_a_sweep_gap_shorter_than_a_hold_sample_runs(runner):
     """20 ms sweeps every 20.3 ms leave 0.3 ms gaps, shorter than one hold sample."""
-    protocol = rig.protocol.protocol_from_dict({
+    protocol = rig.protocols.protocol.protocol_from_dict({
         "format": "vrig-protocol", "version": 1, "mode": "CC", "holding": 0,
         "sample_rate_khz": 50, "sweeps": 3, "sweep_interval_ms": 20.3,
         "epochs": [{"kind": "step", "duration_ms": 20, "level": 0}]})

@@ -18,9 +18,9 @@ import math
 import pytest
 
 import rig
-from rig import physics
+from rig.model import physics
 from rig.errors import VrigError
-from rig.solutions import (OSMOTIC_COEFFICIENT, Solution, charge_balance_mm, charge_problem,
+from rig.model.solutions import (OSMOTIC_COEFFICIENT, Solution, charge_balance_mm, charge_problem,
                            check_concentration, load_solution, osmolarity_mosm,
                            parse_ion_override, substitute)
 

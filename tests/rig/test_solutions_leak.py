@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import rig
-from rig import physics
-from rig.protocol import protocol_from_dict, render_sweep
-from rig.solutions import Solution, load_solution
+from rig.model import physics
+from rig.protocols.protocol import protocol_from_dict, render_sweep
+from rig.model.solutions import Solution, load_solution
 
 from helpers import (SAMPLE_INTERVAL_S, SAMPLE_MS, cc_pulse, crossing_time_ms, spike_indices,
                      zero_crossing)

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import rig
-from rig import physics
+from rig.model import physics
 from rig.errors import VrigError
-from rig.protocol import protocol_from_dict, render_sweep
-from rig.solutions import Solution, check_concentration, load_solution, parse_ion_override
+from rig.protocols.protocol import protocol_from_dict, render_sweep
+from rig.model.solutions import Solution, check_concentration, load_solution, parse_ion_override
 
 from helpers import SAMPLE_MS, cc_pulse, spike_count, zero_crossing
 

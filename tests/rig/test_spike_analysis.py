@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from scipy.optimize import brentq
 
 import rig
-from rig.spike_analysis import SpikeCriteria, find_spikes, firing_rate
+from rig.analysis.spikes import SpikeCriteria, find_spikes, firing_rate
 
 BASE = -0.065  # V
 HEIGHT = 0.1  # V

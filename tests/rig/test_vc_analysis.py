@@ -3,7 +3,7 @@ solution: under an ideal clamp each HH gate relaxes exponentially to its steady 
 at every step, so the membrane current of every sample is known in closed form (the
 mean of the ionic current over the sample's two 10 us steps plus the m-gate's gating
 current Q dm/dt). Peaks, reversals and Boltzmann fits are then computed here with numpy
-and scipy, independently of rig.analysis and rig.fits.
+and scipy, independently of rig.analysis.measurements and rig.analysis.fits.
 
 Figures measured when these tests were written: the peak (inward) membrane current of
 the I-V family reverses at 43.44 mV, 6.6 mV below E_Na = 50.07 mV: at the time of the
@@ -21,9 +21,9 @@ from scipy.optimize import brentq, curve_fit
 
 import rig
 from rig import resources
-from rig.protocol import render_sweep
-from rig.recording_analysis import AnalysisSettings, analyze
-from rig.sweep_family import SweepFamily
+from rig.protocols.protocol import render_sweep
+from rig.analysis.report import AnalysisSettings, analyze
+from rig.analysis.sweep_family import SweepFamily
 from helpers import SAMPLE_MS
 from test_hh_published import HH_RATES, reference_parameters
 

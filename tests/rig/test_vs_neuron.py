@@ -51,7 +51,7 @@ import pytest
 pytest.importorskip("neuron")
 
 import rig  # noqa: E402
-from rig.protocol import load_protocol  # noqa: E402
+from rig.protocols.protocol import load_protocol  # noqa: E402
 
 pytestmark = pytest.mark.neuron
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from rig.commands import Chunk  # noqa: E402
+from rig.acquisition.commands import Chunk  # noqa: E402
 from ui.amplifier_panel import AmplifierPanel, format_current  # noqa: E402
 from ui.knob import Knob  # noqa: E402
 

@@ -12,14 +12,14 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
 
-from rig import commands as c  # noqa: E402
-from rig.analysis_result import result_tsv  # noqa: E402
-from rig.engine import Rig  # noqa: E402
-from rig.episodes import protocol_pieces  # noqa: E402
-from rig.protocol import LeakSubtraction, load_protocol  # noqa: E402
-from rig.recording import load_recording  # noqa: E402
-from rig.recording_analysis import analysis_csv, analyze  # noqa: E402
-from rig.sweep_family import SweepFamily  # noqa: E402
+from rig.acquisition import commands as c  # noqa: E402
+from rig.analysis.result import result_tsv  # noqa: E402
+from rig.simulation.engine import Rig  # noqa: E402
+from rig.simulation.episodes import protocol_pieces  # noqa: E402
+from rig.protocols.protocol import LeakSubtraction, load_protocol  # noqa: E402
+from rig.files.recording import load_recording  # noqa: E402
+from rig.analysis.report import analysis_csv, analyze  # noqa: E402
+from rig.analysis.sweep_family import SweepFamily  # noqa: E402
 from ui import cli, theme  # noqa: E402
 from ui.analysis_panel import AnalysisPanel  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402

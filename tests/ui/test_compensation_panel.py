@@ -12,9 +12,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from rig import commands as c  # noqa: E402
-from rig.amplifier import RANGES  # noqa: E402
-from rig.cell import load_cell  # noqa: E402
+from rig.acquisition import commands as c  # noqa: E402
+from rig.amplifier.circuit import RANGES  # noqa: E402
+from rig.model.cell import load_cell  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.compensation_panel import CompensationPanel  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 
-from rig import commands as c  # noqa: E402
+from rig.acquisition import commands as c  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.membrane_test_window import MembraneTestWindow, clamp_time_constant  # noqa: E402

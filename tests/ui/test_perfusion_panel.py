@@ -11,7 +11,7 @@ import math  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from rig import commands as c  # noqa: E402
+from rig.acquisition import commands as c  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.perfusion_panel import PerfusionPanel, format_molar  # noqa: E402

@@ -13,9 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from rig import journal as jn  # noqa: E402
-from rig.analysis import epoch_start_s  # noqa: E402
-from rig.recording import load_recording  # noqa: E402
+from rig.files import journal as jn  # noqa: E402
+from rig.analysis.measurements import epoch_start_s  # noqa: E402
+from rig.files.recording import load_recording  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.recording_settings import RecordingSettings, RecordingSettingsDialog  # noqa: E402

@@ -8,8 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rig.commands import Chunk  # noqa: E402
-from rig.protocol import load_protocol, render_sweep  # noqa: E402
+from rig.acquisition.commands import Chunk  # noqa: E402
+from rig.protocols.protocol import load_protocol, render_sweep  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.scope import MAX_OVERLAY_SWEEPS, ScopeStack  # noqa: E402
 from ui.scope_buffers import PeakRing, SweepStore  # noqa: E402

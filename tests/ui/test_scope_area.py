@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
-from rig.commands import Chunk  # noqa: E402
+from rig.acquisition.commands import Chunk  # noqa: E402
 from rig.errors import VrigError  # noqa: E402
-from rig.protocol import load_protocol, render_sweep  # noqa: E402
-from rig.recording import Recording  # noqa: E402
+from rig.protocols.protocol import load_protocol, render_sweep  # noqa: E402
+from rig.files.recording import Recording  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.scope_area import ScopeArea  # noqa: E402
 

@@ -12,10 +12,10 @@ import math  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from rig import commands as c  # noqa: E402
-from rig.engine import Rig  # noqa: E402
-from rig.physics import FARADAY, GAS_CONSTANT, ZERO_CELSIUS_K  # noqa: E402
-from rig.solutions import PERMEANT_IONS  # noqa: E402
+from rig.acquisition import commands as c  # noqa: E402
+from rig.simulation.engine import Rig  # noqa: E402
+from rig.model.physics import FARADAY, GAS_CONSTANT, ZERO_CELSIUS_K  # noqa: E402
+from rig.model.solutions import PERMEANT_IONS  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.solutions_panel import SolutionsPanel  # noqa: E402
@@ -99,7 +99,7 @@ def test_bath_without_permeant_ions_is_refused(panel):
 
 def test_bad_entries_in_the_window_leave_the_rig_running(qtbot, qapp, tmp_path):
     # Edits here keep the same ions on both sides: removing an ion while the engine
-    # runs can crash it (rig.engine caches kernel inputs by id(membrane); see the
+    # runs can crash it (rig.simulation.engine caches kernel inputs by id(membrane); see the
     # issue note), so that path is tested on the panel alone above.
     theme.apply(qapp)
     window = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat))

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QComboBox  # noqa: E402
 
 from rig import units  # noqa: E402
-from rig.epochs import EPOCH_KINDS  # noqa: E402
-from rig.protocol import load_protocol, protocol_from_dict, render_sweep  # noqa: E402
+from rig.protocols.epochs import EPOCH_KINDS  # noqa: E402
+from rig.protocols.protocol import load_protocol, protocol_from_dict, render_sweep  # noqa: E402
 from rig.resources import preset_names  # noqa: E402
 from ui.epoch_table import column_letter, format_number, parse_cell  # noqa: E402
 from ui.stimulus_designer import StimulusDesigner  # noqa: E402
@@ -104,7 +104,7 @@ def test_unknown_shipped_name_is_reported_and_changes_nothing(designer):
 
 
 def test_set_protocol_refuses_a_dict(designer):
-    with pytest.raises(TypeError, match="rig.protocol.Protocol"):
+    with pytest.raises(TypeError, match="rig.protocols.protocol.Protocol"):
         designer.set_protocol(load_protocol("cc-ramp").to_dict())
 
 

@@ -3,7 +3,7 @@ sweep, computed from the protocol (no Qt needed)."""
 
 import pytest
 
-from rig.protocol import load_protocol, protocol_from_dict
+from rig.protocols.protocol import load_protocol, protocol_from_dict
 from ui.sweep_labels import sweep_labels
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QLabel, QTextBrowser  # noqa: E402
 
 import rig  # noqa: E402
-from rig.recording import load_recording  # noqa: E402
+from rig.files.recording import load_recording  # noqa: E402
 from ui import cli, theme  # noqa: E402
 from ui.app import close_on_signals  # noqa: E402
 from ui.help import about_text  # noqa: E402

@@ -1,0 +1,85 @@
+"""Running a protocol headless straight into a recording file, in bounded memory.
+
+The sweeps come from :func:`rig.simulation.episodes.protocol_pieces` (the loop the live runner
+shares) and go to a float64 journal beside the output (a hidden temporary file named
+like the other temporary files, ``.<name>.vrig-<pid>-<random>.part``), which the
+streamed writers then turn into the output; the journal is removed whatever happens.
+So neither the recording nor the file is ever built in memory: the largest accepted
+protocol with every signal takes a few tens of MB.
+
+A sweep is simulated in one piece unless it is longer than ``PIECE_SAMPLES``; then it
+comes in pieces of that length (memory and progress). The numbers are those of
+:meth:`rig.simulation.engine.Rig.run` either way, except that with instrument noise on, the noise
+of a sweep that long is drawn piece by piece (still reproducible with the seed).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from rig.files import journal as jn
+from rig.simulation.episodes import protocol_pieces, recording_info
+from rig.errors import VrigError
+from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
+from rig.protocols.protocol import total_duration_s
+from rig.files.recording import BASIC_SIGNALS, check_output_path, write_recording
+
+PIECE_SAMPLES = 1 << 17  # 2.6 s at 50 kHz; every shipped sweep is shorter
+
+
+def run_to_file(bench, protocol, path, signals="basic", leak_subtraction=None,
+                progress=None, protect=()):
+    """Run a protocol on a Rig and write the recording to path (.csv, .npz, .abf,
+    .nwb), complete or not at all; returns the number of samples per signal.
+
+    signals: 'basic' (Vm, Im, the command, and Im_raw with P/N) or 'all';
+    progress: optional callable(simulated s done, total s, sweep, sweeps);
+    protect: files the output must not overwrite (the protocol file).
+    """
+    if signals not in ("basic", "all"):
+        raise VrigError(f"signals must be 'basic' or 'all', got {signals!r}")
+    path = check_output_path(path, protect)
+    clear_stale_parts(path.parent)
+    try:
+        fd, journal = tempfile.mkstemp(dir=path.parent, suffix=".part",
+                                       prefix=f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-")
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    journal = Path(journal)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            names = _record(bench, protocol, handle, path, signals, leak_subtraction, progress)
+        with jn.Journal(journal) as source:
+            write_recording(source, path, names)
+            return source.n_samples
+    except OSError as exc:
+        raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        journal.unlink(missing_ok=True)
+
+
+def _record(bench, protocol, handle, path, signals, leak_subtraction, progress):
+    """Simulate the protocol into an open journal file; returns the signal names."""
+    total_s = total_duration_s(protocol)
+    done_s = 0.0
+    names = None
+    for piece in protocol_pieces(bench, protocol, leak_subtraction, PIECE_SAMPLES):
+        done_s += piece.simulated_s
+        if piece.kind == "sweep":
+            if names is None:
+                available = list(piece.signals)
+                names = available if signals == "all" else [n for n in BASIC_SIGNALS
+                                                            if n in available]
+                units, metadata = recording_info(bench, protocol, leak_subtraction)
+                handle.write(jn.encode_header(names, units, protocol.sample_interval_s,
+                                              "episodic", metadata, path.name, "<f8"))
+            frames = np.empty((piece.signals[names[0]].size, len(names)), dtype="<f8")
+            for c, name in enumerate(names):
+                frames[:, c] = piece.signals[name]
+            handle.write(jn.data_head(piece.sweep, piece.first_sample, frames))
+            handle.write(memoryview(frames).cast("B"))
+        if progress is not None:
+            progress(done_s, total_s, piece.sweep, protocol.sweeps)
+    return names

@@ -1,0 +1,321 @@
+"""A paced thread around the engine: commands in, chunks out.
+
+Lifecycle:
+
+1. ``Runner(rig)`` wraps an engine; nothing runs yet. ``start_thread()`` starts the
+   worker, which idles until it gets :class:`Start`.
+2. ``send(command)`` may be called from any thread. The worker is the only code that
+   touches the engine: it applies pending commands between chunks.
+3. While running it computes one chunk (``chunk_s`` of simulated time), puts it on the
+   bounded ``output`` queue, then waits until the wall clock catches up with
+   ``simulated time / speed``. The wait is on an Event that ``send`` sets, so Stop and
+   knob changes take effect at once.
+4. In continuous acquisition the command is the present holding level. A
+   :class:`RunProtocol` runs its sweeps (the shared loop of :mod:`rig.simulation.episodes`, paced
+   the same way at the episode's speed) and then returns to continuous acquisition
+   at the continuous speed. The membrane test replaces continuous acquisition with a
+   repeating square wave until it is stopped.
+5. ``close()`` stops the worker and joins it.
+
+If the queue is full (the window is not draining it) the worker waits for room: the
+simulation falls behind real time rather than lose data a recording needs.
+``dropped_chunks`` counts only what could not be queued because the runner was closing.
+``notify``, when given, is called (on the worker thread) after each item is queued, so
+a window can drain at once instead of waiting for its next timer tick.
+
+While a protocol runs, commands that would change what its sweeps mean (the mode, the
+protocol's holding level, the membrane test) are refused with an 'error' event. Any
+unexpected exception stops acquisition with an 'error' event; the worker lives on.
+"""
+
+import queue
+import threading
+
+import numpy as np
+
+from rig.acquisition import commands as c
+from rig.model import limits
+from rig.simulation.episodes import protocol_pieces
+from rig.errors import VrigError
+from rig.amplifier.membrane_test import square_wave
+from rig.acquisition.pacer import Pacer
+
+DEFAULT_CHUNK_S = 0.010
+DEFAULT_RATE_HZ = 50_000.0
+
+
+class Runner:
+    """Runs an engine in real time (or scaled) on a worker thread.
+
+    clock: a monotonic clock in seconds for the pacing (default time.perf_counter)."""
+
+    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000, notify=None,
+                 clock=None):
+        self.rig = rig
+        self.notify = notify
+        self.chunk_s = chunk_s
+        self.output = queue.Queue(maxsize=queue_size)
+        self.dropped_chunks = 0
+        self._commands = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._quit = False
+        self._thread = None
+        self._running = False
+        self._speed = 1.0  # continuous acquisition
+        self._episode_speed = 1.0
+        self._rate_hz = DEFAULT_RATE_HZ
+        self._stream_sample = 0
+        self._episode = None  # generator over the protocol's pieces while one runs
+        self._protocol_mode = None  # its clamp mode
+        self._membrane_test = None  # StartMembraneTest while the test runs
+        self._pulse = None  # (level in SI, samples still to give) of a Pulse under way
+        self.pacer = Pacer() if clock is None else Pacer(clock)
+
+    # --- called from the window's thread ------------------------------------------------
+
+    def start_thread(self):
+        """Start the worker thread (idle until a Start command)."""
+        self._thread = threading.Thread(target=self._loop, name="vrig-runner", daemon=True)
+        self._thread.start()
+
+    def send(self, command):
+        """Queue a command for the worker; it is applied before the next chunk."""
+        self._commands.put(command)
+        self._wake.set()
+
+    def close(self, timeout=5.0):
+        """Stop the worker and wait for it to finish."""
+        self._quit = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self):
+        """True while acquiring."""
+        return self._running
+
+    # --- the worker -------------------------------------------------------------------
+
+    def _emit(self, item):
+        while True:
+            try:
+                self.output.put(item, timeout=0.05)
+                break
+            except queue.Full:
+                if self._quit:
+                    self.dropped_chunks += 1
+                    return
+        if self.notify is not None:
+            self.notify()
+
+    def _loop(self):
+        while not self._quit:
+            self._apply_commands()
+            if not self._running:
+                self._wake.wait(0.1)
+                self._wake.clear()
+                continue
+            try:
+                produced_s = self._produce()
+            except Exception as exc:  # noqa: BLE001 -- the thread must outlive any failure
+                self._running = False
+                self._episode = None
+                self._emit(c.Event("error", _describe(exc)))
+                self._emit(c.Event("stopped"))
+                continue
+            self._pace(produced_s)
+
+    def _apply_commands(self):
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._apply(command)
+            except Exception as exc:  # noqa: BLE001 -- a bad command must not end the thread
+                self._emit(c.Event("error", _describe(exc)))
+
+    def _apply(self, command):
+        rig = self.rig
+        refused = self._episode is not None and _changes_the_protocol(command,
+                                                                      self._protocol_mode)
+        if refused:
+            raise VrigError(f"{refused} is not possible while a protocol runs; stop it first")
+        if isinstance(command, c.Start):
+            if not self._running:
+                self._running = True
+                self.pacer.reset()
+                self._emit(c.Event("started"))
+        elif isinstance(command, c.Stop):
+            if self._running:
+                self._running = False
+                self._episode = None
+                self._emit(c.Event("stopped"))
+        elif isinstance(command, c.SetMode):
+            rig.set_mode(command.mode)
+        elif isinstance(command, c.SetHolding):
+            rig.set_holding(command.value, command.mode)
+        elif isinstance(command, c.SetSpeed):
+            self._speed = _check_speed(command.factor)
+            self.pacer.reset()
+        elif isinstance(command, c.SetSampleRate):
+            if not 1_000 <= command.rate_hz <= 500_000:
+                raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
+            self._rate_hz = float(command.rate_hz)
+        elif isinstance(command, c.RunProtocol):
+            self._episode_speed = _check_speed(command.speed)
+            pieces = protocol_pieces(rig, command.protocol, command.leak_subtraction,
+                                     max(1, int(round(self.chunk_s / command.protocol.sample_interval_s))))
+            self._episode = self._episode_chunks(command.protocol, pieces)
+            self._protocol_mode = command.protocol.mode
+            self._membrane_test = None
+            self._running = True
+            self.pacer.reset()
+        elif isinstance(command, c.Pulse):
+            self._start_pulse(command)
+        elif isinstance(command, c.SetAmplifier):
+            rig.set_amplifier(**dict(command.changes))
+        elif isinstance(command, c.SetCapacitance):
+            rig.set_capacitance(command.capacitance_f)
+        elif isinstance(command, c.StartMembraneTest):
+            _check_membrane_test(command)
+            rig.set_mode("VC")
+            self._membrane_test = command
+            if not self._running:
+                self._running = True
+                self.pacer.reset()
+                self._emit(c.Event("started"))
+        elif isinstance(command, c.StopMembraneTest):
+            self._membrane_test = None
+        elif isinstance(command, c.ResetCell):
+            rig.settle()
+        elif isinstance(command, c.SetTemperature):
+            rig.set_temperature(command.temperature_c)
+        elif isinstance(command, c.SetSolutions):
+            rig.set_solutions(command.bath, command.pipette)
+        elif isinstance(command, c.ApplyDrug):
+            rig.apply_drug(command.name, command.concentration_m, command.side)
+        elif isinstance(command, c.WashDrug):
+            rig.wash_drug(command.name)
+
+    def _start_pulse(self, pulse):
+        rig = self.rig
+        if self._membrane_test is not None:
+            raise VrigError("stop the membrane test before giving a pulse")
+        if pulse.mode != rig.mode:
+            raise VrigError(f"a {pulse.mode} pulse needs the amplifier in {pulse.mode}; "
+                            f"it is in {rig.mode}")
+        if not 1e-5 <= pulse.duration_s <= 1.0:
+            raise VrigError(f"a pulse lasts 0.01 to 1000 ms, got {pulse.duration_s * 1e3:g} ms")
+        level = pulse.level + (rig.holding["CC"] if pulse.mode == "CC" else 0.0)
+        limit = (limits.VC_COMMAND_LIMIT_V if pulse.mode == "VC"
+                 else rig.amplifier.current_range)
+        if not abs(level) <= limit:
+            unit, scale = ("mV", 1e3) if pulse.mode == "VC" else ("pA", 1e12)
+            raise VrigError(f"a pulse to {level * scale:g} {unit} is beyond the "
+                            f"+/-{limit * scale:g} {unit} the amplifier can give")
+        self._pulse = (level, max(1, int(round(pulse.duration_s * self._rate_hz))))
+        if not self._running:
+            self._running = True
+            self.pacer.reset()
+            self._emit(c.Event("started"))
+
+    def _continuous_command(self, n):
+        """The next n samples of continuous acquisition: the holding level, with the
+        part of a pulse that falls in them."""
+        command = np.full(n, self.rig.holding[self.rig.mode])
+        if self._pulse is not None:
+            level, remaining = self._pulse
+            if self.rig.mode == "I0":
+                remaining = 0  # a mode switch cancels the pulse
+            command[:remaining] = level
+            remaining -= min(n, remaining)
+            self._pulse = (level, remaining) if remaining > 0 else None
+        return command
+
+    @property
+    def _current_speed(self):
+        return self._episode_speed if self._episode is not None else self._speed
+
+    def _chunk(self, kind, sweep, first, interval, signals):
+        rig = self.rig
+        perfusion = rig.perfusion
+        drugs = tuple((name, side, present, perfusion.targets[(name, side)])
+                      for (name, side), present in perfusion.present.items())
+        return c.Chunk(kind, sweep, first, interval, rig.mode, signals, rig.time_s,
+                       rig.last_overload, rig.saturated, drugs)
+
+    def _produce(self):
+        """Compute the next piece of simulation; returns the simulated seconds it took."""
+        if self._episode is not None:
+            produced = next(self._episode, None)
+            if produced is not None:
+                return produced
+            self._episode = None
+            self.pacer.reset()
+        rig = self.rig
+        if self._membrane_test is not None:
+            test = self._membrane_test
+            interval = 1.0 / test.rate_hz
+            command = square_wave(rig.holding["VC"], test.step_v, test.half_period_s, interval)
+            signals = rig.advance(command, interval)
+            self._emit(self._chunk("membrane_test", 0, 0, interval, signals))
+            return command.size * interval
+        interval = 1.0 / self._rate_hz
+        n = max(1, int(round(self.chunk_s * self._rate_hz)))
+        signals = rig.advance(self._continuous_command(n), interval)
+        self._emit(self._chunk("continuous", 0, self._stream_sample, interval, signals))
+        self._stream_sample += n
+        return n * interval
+
+    def _episode_chunks(self, protocol, pieces):
+        """Generator: the protocol's pieces as chunks and events; yields simulated s."""
+        self._emit(c.Event("protocol_started", protocol.name, 0, protocol.sweeps))
+        interval = protocol.sample_interval_s
+        for piece in pieces:
+            if piece.kind == "sweep":
+                self._emit(self._chunk("sweep", piece.sweep, piece.first_sample, interval,
+                                       piece.signals))
+            elif piece.kind == "sweep_done":
+                self._emit(c.Event("sweep_done", protocol.name, piece.sweep, protocol.sweeps))
+            yield piece.simulated_s
+        self._emit(c.Event("protocol_done", protocol.name, protocol.sweeps, protocol.sweeps))
+
+    def _pace(self, produced_s):
+        wait_s = self.pacer.delay(produced_s, self._current_speed)
+        if wait_s > 0.0:
+            self._wake.wait(wait_s)
+            self._wake.clear()
+
+
+def _changes_the_protocol(command, protocol_mode):
+    """What a command would change in a running protocol's sweeps ('' if nothing)."""
+    if isinstance(command, c.SetMode):
+        return "changing the clamp mode"
+    if isinstance(command, c.StartMembraneTest):
+        return "the membrane test"
+    if isinstance(command, c.Pulse):
+        return "a stimulus pulse"
+    if isinstance(command, c.SetHolding) and command.mode == protocol_mode:
+        return "changing the holding level"
+    return ""
+
+
+def _check_membrane_test(test):
+    if not (1_000 <= test.rate_hz <= 500_000 and 1e-4 <= test.half_period_s <= 1.0
+            and abs(test.step_v) <= 0.2 and test.step_v != 0):
+        raise VrigError("membrane test: the step must be non-zero and within +/-200 mV, "
+                        "the half period 0.1-1000 ms and the rate 1-500 kHz")
+
+
+def _describe(exc):
+    """An exception as one line for the window (a VrigError already says it all)."""
+    return str(exc) if isinstance(exc, VrigError) else f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _check_speed(factor):
+    if factor is not None and not 0.001 <= factor <= 1000:
+        raise VrigError(f"speed must be 0.001x to 1000x, got {factor}")
+    return factor

@@ -1,0 +1,2 @@
+"""The patch-clamp amplifier: headstage, compensation, filter, digitiser, and the
+membrane test."""

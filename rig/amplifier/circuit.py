@@ -1,0 +1,295 @@
+"""The amplifier: electrode circuit, compensation and the output chain.
+
+:class:`Amplifier` holds the settings in SI (ohm, F, s, Hz, fractions) and turns them
+into the kernel's parameter array. :class:`OutputChain` is what happens to the two
+outputs after the headstage, modelled on a MultiClamp 700B feeding a 16-bit
+digitiser: instrument noise and mains hum, a 4-pole Bessel low-pass, the gain, the
+output's +/-10 V swing, and the digitiser's resolution. Noise, hum, filter and
+quantisation can each be switched off for an ideal recording; the output swing cannot.
+
+What the overload lamp means. The current output is I x Rf x gain (Rf, the headstage
+feedback resistor: 0.5 mV/pA at 500 MOhm) and the voltage output 10 mV/mV x gain;
+both saturate at +/-OUTPUT_RANGE_V, as the amplifier's and the digitiser's do. So the
+recorded trace is always clipped at the range, and ``overloaded`` is True exactly when
+a sample was clipped: a lit lamp means a clipped trace, an unlit lamp an intact one.
+The feedback resistor sets the range (10 V / Rf at gain 1): 50 MOhm gives +/-200 nA
+for a squid axon patch whose currents are tens of nA, 500 MOhm +/-20 nA for a small
+cell, 5 and 50 GOhm +/-2 nA and +/-200 pA for small currents with less noise. Each
+cell preset names the range an experimenter would choose for it. In current clamp the
+headstage injects at most the same 10 V / Rf.
+
+An ideal clamp (no access resistance) moves the membrane in one step, so the
+capacitive current is an impulse: one sample of Cm dV / (sample interval), carrying
+exactly the charge Cm dV (10 pF x 100 mV = 1 pC: 50 nA in one 20 us sample). Its
+area, not its height, is physical; with Rs it becomes the exponential Rs Cm transient.
+
+One range per quantity: :data:`RANGES` holds every setting's limits in the unit shown
+on screen, and both the validation here and the compensation panel's boxes read it.
+A value is compared in that unit, rounded to 12 significant digits, so a limit typed
+in exactly (1000 pF) is never refused by floating-point rounding.
+"""
+
+import math
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from rig import units
+
+from rig.simulation import kernel
+from rig.errors import VrigError
+
+FILTER_CORNERS_HZ = (1_000.0, 2_000.0, 4_000.0, 10_000.0, 20_000.0)
+GAINS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+FEEDBACK_RESISTORS_OHM = (50e6, 500e6, 5e9, 50e9)  # MultiClamp 700B headstage ranges
+CC_SCALE_V_PER_V = 10.0  # 10 mV/mV membrane-potential output
+OUTPUT_RANGE_V = 10.0  # the outputs swing +/-10 V; the digitiser's input range is the same
+DIGITIZER_RANGE_V = OUTPUT_RANGE_V
+DIGITIZER_BITS = 16
+CURRENT_NOISE_A_PER_RTHZ = 1.5e-14  # 1.5 pA rms in a 10 kHz band
+VOLTAGE_NOISE_V_PER_RTHZ = 5e-7  # 50 uV rms in a 10 kHz band
+HUM_CURRENT_A = 1e-12
+HUM_VOLTAGE_V = 50e-6
+HEADSTAGE_RAIL_V = 1.0
+SIGNIFICANT_DIGITS = 12  # a value is compared with its range at this precision
+
+
+@dataclass(frozen=True)
+class Range:
+    """The allowed values of one setting, in the unit shown on screen.
+
+    low, high: limits in ``unit``; si_per_unit: SI value of one ``unit``;
+    label: the setting's name in messages.
+    """
+
+    label: str
+    low: float
+    high: float
+    unit: str
+    si_per_unit: float
+
+    def shown(self, value_si):
+        """An SI value in the unit shown, rounded to SIGNIFICANT_DIGITS."""
+        return float(f"{value_si / self.si_per_unit:.{SIGNIFICANT_DIGITS}g}")
+
+    def check(self, value_si):
+        """Return value_si (a float) if it is within the range, else a VrigError that
+        gives the range."""
+        try:
+            value = float(value_si)
+        except (TypeError, ValueError):
+            raise VrigError(f"{self.label} must be a number, got {value_si!r:.40}") from None
+        shown = self.shown(value) if math.isfinite(value) else value
+        if not self.low <= shown <= self.high:
+            raise VrigError(f"{self.label} must be {self.low:g} to {self.high:g} {self.unit}, "
+                            f"got {shown:.{SIGNIFICANT_DIGITS}g} {self.unit}")
+        return value
+
+
+RANGES = MappingProxyType({
+    "series_resistance": Range("series resistance", 0.0, 1000.0, "MOhm", 1e6),
+    "pipette_capacitance": Range("pipette capacitance", 0.0, 100.0, "pF", 1e-12),
+    "seal_resistance": Range("seal resistance", 0.01, math.inf, "GOhm", 1e9),
+    "fast_compensation": Range("fast capacitance compensation", 0.0, 100.0, "pF", 1e-12),
+    "whole_cell_capacitance": Range("whole-cell capacitance", 0.0, 1000.0, "pF", 1e-12),
+    "whole_cell_resistance": Range("whole-cell Rs setting", 0.0, 1000.0, "MOhm", 1e6),
+    "rs_correction": Range("Rs correction", 0.0, 100.0, "%", 0.01),
+    "rs_prediction": Range("Rs prediction", 0.0, 98.0, "%", 0.01),
+    "lag": Range("lag", 0.0, 1000.0, "us", 1e-6),
+    "bridge": Range("bridge balance", 0.0, 1000.0, "MOhm", 1e6),
+    "neutralization": Range("capacitance neutralisation", 0.0, 100.0, "pF", 1e-12),
+    "filter_hz": Range("filter corner", 0.1, 100.0, "kHz", 1e3),
+})
+
+
+@dataclass(frozen=True)
+class Amplifier:
+    """Electrode and amplifier settings (SI). The defaults are an ideal recording.
+
+    series_resistance: access resistance Rs (ohm; 0 = ideal clamp).
+    pipette_capacitance: Cp (F). seal_resistance: ohm (inf = perfect seal).
+    fast_compensation: pipette capacitance cancelled (F).
+    whole_cell_capacitance, whole_cell_resistance: the whole-cell compensation
+    circuit's Cm (F; 0 = off) and Rs (ohm) settings.
+    rs_correction, rs_prediction: fractions (0-1) of the set Rs compensated.
+    lag: feedback lag of correction and neutralisation (s).
+    bridge: bridge balance (ohm, CC). neutralization: capacitance neutralisation (F, CC).
+    filter_hz: Bessel corner (Hz) or None for bypass. gain: output gain.
+    noise, digitizer: on/off (digitizer: 16-bit quantisation; the +/-10 V output
+    swing always applies). hum_hz: 0 (off), 50 or 60.
+    feedback_resistance: the headstage feedback resistor Rf (ohm), one of
+    FEEDBACK_RESISTORS_OHM; it sets the current range, 10 V / (Rf x gain).
+    """
+
+    series_resistance: float = 0.0
+    pipette_capacitance: float = 0.0
+    seal_resistance: float = math.inf
+    fast_compensation: float = 0.0
+    whole_cell_capacitance: float = 0.0
+    whole_cell_resistance: float = 0.0
+    rs_correction: float = 0.0
+    rs_prediction: float = 0.0
+    lag: float = 10e-6
+    bridge: float = 0.0
+    neutralization: float = 0.0
+    filter_hz: float | None = None
+    gain: float = 1.0
+    noise: bool = False
+    hum_hz: float = 0.0
+    digitizer: bool = False
+    feedback_resistance: float = 500e6
+
+    def __post_init__(self):
+        for name, allowed in RANGES.items():
+            value = getattr(self, name)
+            if name == "filter_hz" and value is None:
+                continue
+            allowed.check(value)
+        if self.gain not in GAINS:
+            raise VrigError(f"gain must be one of {', '.join(map(str, GAINS))}, got {self.gain!r:.20}")
+        if self.hum_hz not in (0, 50, 60):
+            raise VrigError(f"hum must be off (0), 50 or 60 Hz, got {self.hum_hz!r:.20}")
+        if self.feedback_resistance not in FEEDBACK_RESISTORS_OHM:
+            raise VrigError("feedback resistor must be one of "
+                            + ", ".join(f"{r / 1e6:g} MOhm" for r in FEEDBACK_RESISTORS_OHM)
+                            + f", got {self.feedback_resistance!r:.20} ohm")
+
+    @property
+    def current_range(self):
+        """Largest current (A, +/-) the headstage passes and its output shows at gain 1."""
+        return OUTPUT_RANGE_V / self.feedback_resistance
+
+    def changed(self, **changes):
+        """A copy with some settings changed (validated)."""
+        return replace(self, **changes)
+
+    def kernel_parameters(self):
+        """The kernel's amplifier array (nS, pF, MOhm, fractions, ms, mV)."""
+        amp = np.zeros(kernel.N_AMP)
+        amp[kernel.AMP_G_SERIES] = (units.ohm_to_ns(self.series_resistance)
+                                    if self.series_resistance else 0.0)
+        amp[kernel.AMP_CP] = units.f_to_pf(self.pipette_capacitance)
+        amp[kernel.AMP_G_SEAL] = units.ohm_to_ns(self.seal_resistance)
+        amp[kernel.AMP_CP_COMP] = units.f_to_pf(self.fast_compensation)
+        amp[kernel.AMP_CM_COMP] = units.f_to_pf(self.whole_cell_capacitance)
+        amp[kernel.AMP_RS_COMP] = units.ohm_to_mohm(self.whole_cell_resistance)
+        amp[kernel.AMP_CORRECTION] = self.rs_correction
+        amp[kernel.AMP_PREDICTION] = self.rs_prediction
+        amp[kernel.AMP_LAG] = units.s_to_ms(self.lag)
+        amp[kernel.AMP_BRIDGE] = units.ohm_to_mohm(self.bridge)
+        amp[kernel.AMP_NEUTRALIZATION] = units.f_to_pf(self.neutralization)
+        amp[kernel.AMP_RAIL] = units.v_to_mv(HEADSTAGE_RAIL_V)
+        return amp
+
+    def describe(self):
+        """One line for recording metadata."""
+        filt = f"{self.filter_hz / 1e3:g}kHz" if self.filter_hz else "off"
+        return (f"Rs={self.series_resistance / 1e6:g}MOhm Cp={self.pipette_capacitance * 1e12:g}pF "
+                f"Rseal={self.seal_resistance / 1e9:g}GOhm fast={self.fast_compensation * 1e12:g}pF "
+                f"wholecell={self.whole_cell_capacitance * 1e12:g}pF/{self.whole_cell_resistance / 1e6:g}MOhm "
+                f"correction={self.rs_correction * 100:g}% prediction={self.rs_prediction * 100:g}% "
+                f"lag={self.lag * 1e6:g}us bridge={self.bridge / 1e6:g}MOhm "
+                f"neutralization={self.neutralization * 1e12:g}pF filter={filt} gain={self.gain:g} "
+                f"noise={'on' if self.noise else 'off'} hum={self.hum_hz:g}Hz "
+                f"digitizer={'on' if self.digitizer else 'off'} "
+                f"Rf={self.feedback_resistance / 1e6:g}MOhm "
+                f"range=+/-{self.current_range / self.gain * 1e9:g}nA")
+
+
+class OutputChain:
+    """Noise, hum, Bessel filter, gain and digitiser on the two outputs, with the
+    filter state carried from one block to the next so that chunks join seamlessly."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self._filters = {}
+
+    def reset(self):
+        """Forget the filter state (after a discontinuity such as a new protocol)."""
+        self._filters.clear()
+
+    def process(self, amplifier, mode, voltage_v, current_a, sample_interval_s, t0_s):
+        """Return (voltage, current, overloaded) as the digitiser records them, each
+        clipped at the output's range; overloaded is True when a sample was clipped.
+
+        voltage_v, current_a: the headstage outputs (SI arrays); t0_s: time of the
+        first sample (s), which sets the hum's phase.
+        """
+        fs = 1.0 / sample_interval_s
+        voltage = voltage_v
+        current = current_a
+        if amplifier.noise:
+            half_band = math.sqrt(fs / 2.0)
+            voltage = voltage + self.rng.normal(0.0, VOLTAGE_NOISE_V_PER_RTHZ * half_band,
+                                                voltage.size)
+            current = current + self.rng.normal(0.0, CURRENT_NOISE_A_PER_RTHZ * half_band,
+                                                current.size)
+        if amplifier.hum_hz:
+            t = t0_s + np.arange(voltage.size) * sample_interval_s
+            wave = (np.sin(2 * np.pi * amplifier.hum_hz * t)
+                    + 0.3 * np.sin(2 * np.pi * 3 * amplifier.hum_hz * t + 0.5))
+            voltage = voltage + HUM_VOLTAGE_V * wave
+            current = current + HUM_CURRENT_A * wave
+        if amplifier.filter_hz and amplifier.filter_hz < 0.45 * fs:
+            voltage = self._filter("V", voltage, amplifier.filter_hz, fs)
+            current = self._filter("I", current, amplifier.filter_hz, fs)
+        v_range, i_range = input_range(amplifier, mode)
+        if amplifier.digitizer:
+            voltage, v_clipped = _digitize(voltage, DIGITIZER_RANGE_V / v_range)
+            current, i_clipped = _digitize(current, DIGITIZER_RANGE_V / i_range)
+        else:
+            voltage, v_clipped = _saturate(voltage, v_range)
+            current, i_clipped = _saturate(current, i_range)
+        return voltage, current, v_clipped or i_clipped
+
+    def _filter(self, key, values, corner_hz, fs):
+        from scipy import signal  # imported on first use: it costs ~0.8 s at start-up
+
+        design = (corner_hz, fs)
+        entry = self._filters.get(key)
+        if entry is None or entry[0] != design:
+            sos = signal.bessel(4, corner_hz, btype="low", norm="mag", fs=fs, output="sos")
+            zi = signal.sosfilt_zi(sos) * (values[0] if values.size else 0.0)
+            entry = (design, sos, zi)
+        _, sos, zi = entry
+        filtered, zi = signal.sosfilt(sos, values, zi=zi)
+        self._filters[key] = (design, sos, zi)
+        return filtered
+
+
+def filter_delay_s(amplifier, sample_interval_s):
+    """Low-frequency group delay (s) of the Bessel filter in use (0 when bypassed)."""
+    from scipy import signal
+
+    fs = 1.0 / sample_interval_s
+    if not amplifier.filter_hz or amplifier.filter_hz >= 0.45 * fs:
+        return 0.0
+    b, a = signal.bessel(4, amplifier.filter_hz, btype="low", norm="mag", fs=fs)
+    _, delay = signal.group_delay((b, a), w=[1e-3 * amplifier.filter_hz], fs=fs)
+    return float(delay[0]) / fs
+
+
+def _saturate(values, limit):
+    """The output's swing: values clipped to +/-limit; returns (values, clipped)."""
+    if not values.size or max(values.max(), -values.min()) <= limit:
+        return values, False
+    return np.clip(values, -limit, limit), True
+
+
+def _digitize(values, volts_per_unit):
+    """Quantise to the digitiser's 16 bits over +/-10 V; returns (values, clipped)."""
+    lsb = 2 * DIGITIZER_RANGE_V / 2 ** DIGITIZER_BITS
+    counts = np.round(values * volts_per_unit / lsb)
+    low, high = -(2 ** (DIGITIZER_BITS - 1)), 2 ** (DIGITIZER_BITS - 1) - 1
+    clipped = bool(np.any(counts < low) or np.any(counts > high))
+    return np.clip(counts, low, high) * lsb / volts_per_unit, clipped
+
+
+def input_range(amplifier, mode):
+    """(voltage range in V, current range in A) the outputs show before they clip, +/-.
+    The gain applies to the current in VC and to the voltage in CC and I=0."""
+    v_gain = amplifier.gain if mode != "VC" else 1.0
+    i_gain = amplifier.gain if mode == "VC" else 1.0
+    return (OUTPUT_RANGE_V / (CC_SCALE_V_PER_V * v_gain),
+            OUTPUT_RANGE_V / (amplifier.feedback_resistance * i_gain))

@@ -1,0 +1,1 @@
+"""The `vrig` command line (Qt-free parts): run, list, analyze, bench."""

@@ -1,0 +1,296 @@
+"""Speed figures for ``vrig bench``: generators of (name, value, unit).
+
+Never imports Qt. The targets are in BENCHMARKS.md; nothing here asserts them:
+speed is reported, not tested.
+
+Sections
+--------
+:func:`run_benchmarks` runs the functions in :data:`SECTIONS` in order, then any
+``extra_sections`` (e.g. the window's benchmark, which lives in ``ui/`` and may import
+Qt). Each is ``section(quick, figures)``: it yields ``(name, value, unit)`` tuples, and
+``figures`` is a dict of every value yielded so far (so a later section can form
+ratios).
+
+Figures
+-------
+* ``us_per_step``: wall time of one kernel step (10 us, hh-squid, CC, firing), from a
+  Rig.advance block with 100 steps per sample so the per-call costs vanish.
+* ``cc_realtime_factor``: simulated s per wall s of a 10 s CC run on hh-squid at
+  10 us, firing repetitively at 100 pA, stepped as the runner steps it: chunks of
+  the runner's size (10 ms) at 50 kHz through Rig.advance. ``cc_chunk_us`` is the wall time of one such chunk;
+  ``cc_realtime_factor_cpu`` the same run per CPU second.
+  ``cc_realtime_factor_block``: the same 10 s as one Rig.advance call.
+* ``iv_family_ms``: Rig.run of the shipped 'vc-iv-family' (15 sweeps, with the holding
+  time between sweeps), best of several after a warm-up.
+* ``neuron_cc_realtime_factor``, ``neuron_speed_ratio``: the same CC run in NEURON's
+  ``hh`` (same process, same 10 us fixed step, NEURON's default rate tables, v
+  recorded at 50 kHz), and vRig's chunked speed over it. Only when NEURON is installed.
+* ``first_start_s``, ``second_start_s``: wall time for a fresh ``python -c`` to import
+  rig, build the default rig and compute the first runner chunk (10 ms at 50 kHz), run
+  twice with a fresh numba cache directory: the first compiles the kernel, the
+  second loads it from the cache (what every start after the first sees).
+  ``second_start_cpu_s``: the CPU time that second start used (less load-dependent).
+* ``cpu_count``, ``load_average_1min``: context; the machine's other work slows every
+  wall-clock figure, so each is the best of several repeats, and the ``_cpu``
+  variants divide by the thread's CPU time instead of the wall time (what a quiet
+  machine would show; the targets are judged on the wall-clock figures).
+"""
+
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
+from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
+from rig.acquisition.runner import DEFAULT_RATE_HZ
+
+SAMPLE_INTERVAL_S = 1.0 / DEFAULT_RATE_HZ  # 50 kHz, the runner's default rate
+CC_CURRENT_A = 100e-12  # 10 uA/cm^2 on hh-squid: repetitive firing (~68 Hz)
+CC_SIMULATED_S = 10.0
+CC_SIMULATED_S_QUICK = 2.0
+
+
+def run_benchmarks(quick=False, extra_sections=()):
+    """Yield (name, value, unit) for every registered section, then extra_sections.
+
+    quick: shorter runs (2 s instead of 10 s of simulated time, fewer repeats).
+    """
+    figures = {}
+    for section in SECTIONS + tuple(extra_sections):
+        for name, value, unit in section(quick, figures):
+            figures[name] = value
+            yield name, value, unit
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def _best_of(function, repeats):
+    """The shortest wall time (s) of ``repeats`` calls of function()."""
+    return _best_wall_and_cpu(function, repeats)[0]
+
+
+def _best_wall_and_cpu(function, repeats):
+    """(shortest wall time, shortest CPU time of this thread), s, over repeats calls."""
+    best_wall = best_cpu = float("inf")
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        function()
+        best_cpu = min(best_cpu, time.thread_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    return best_wall, best_cpu
+
+
+def _cc_rig():
+    """hh-squid in CC, at rest, with the holding current then set to CC_CURRENT_A.
+
+    (Settling *at* 100 pA would start on the unstable fixed point, from which the
+    firing takes a long and step-size-dependent time to grow.)
+    """
+    import rig
+
+    bench = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
+    bench.set_mode("CC")
+    _restart(bench)
+    return bench
+
+
+def _restart(bench):
+    bench.set_holding(0.0)
+    bench.settle()
+    bench.set_holding(CC_CURRENT_A)
+
+
+def _spikes(vm_v):
+    """Upward crossings of 0 mV in a membrane potential trace (V)."""
+    above = np.asarray(vm_v) > 0.0
+    return int(np.count_nonzero(above[1:] & ~above[:-1]))
+
+
+# --- sections ---------------------------------------------------------------------------
+
+def machine_section(quick, figures):
+    """cpu_count and the 1-minute load average: the figures below depend on both."""
+    yield "cpu_count", os.cpu_count() or 0, ""
+    if hasattr(os, "getloadavg"):
+        yield "load_average_1min", os.getloadavg()[0], ""
+
+
+def kernel_section(quick, figures):
+    """us_per_step: the kernel alone (per-call costs spread over 100 steps a sample)."""
+    bench = _cc_rig()
+    interval = 100 * DT_S
+    command = np.full(int(round(0.5 / interval)), CC_CURRENT_A)  # 0.5 s, 50 000 steps
+    bench.advance(command[:10], interval)  # compile / load the cache
+    wall = _best_of(lambda: bench.advance(command, interval), 3 if quick else 7)
+    yield "us_per_step", wall / (command.size * 100) * 1e6, "us"
+
+
+def cc_section(quick, figures):
+    """cc_realtime_factor (runner-sized chunks) and cc_realtime_factor_block."""
+    simulated = CC_SIMULATED_S_QUICK if quick else CC_SIMULATED_S
+    repeats = 3 if quick else 5
+    per_chunk = int(round(CHUNK_S / SAMPLE_INTERVAL_S))
+    n_chunks = int(round(simulated / CHUNK_S))
+    bench = _cc_rig()
+    traces = {}
+
+    def chunked():
+        _restart(bench)
+        chunks = [np.array([bench.membrane_potential])]
+        for _ in range(n_chunks):
+            # as the runner does: the command is the holding level, built per chunk,
+            # and the chunk's arrays are kept (the runner queues them)
+            signals = bench.advance(np.full(per_chunk, bench.holding["CC"]),
+                                    SAMPLE_INTERVAL_S)
+            chunks.append(signals["Vm"])
+        traces["chunked"] = chunks
+
+    def block():
+        _restart(bench)
+        v0 = bench.membrane_potential
+        signals = bench.advance(np.full(per_chunk * n_chunks, CC_CURRENT_A), SAMPLE_INTERVAL_S)
+        traces["block"] = [np.array([v0]), signals["Vm"]]
+
+    bench.advance(np.full(per_chunk, CC_CURRENT_A), SAMPLE_INTERVAL_S)  # warm up
+    wall_chunked, cpu_chunked = _best_wall_and_cpu(chunked, repeats)
+    wall_block = _best_of(block, repeats)
+    spikes = {key: _spikes(np.concatenate(value)) for key, value in traces.items()}
+    if spikes["chunked"] != spikes["block"]:
+        raise RuntimeError(f"chunked and block runs differ: {spikes} spikes")
+    yield "cc_realtime_factor", simulated / wall_chunked, "x"
+    yield "cc_chunk_us", wall_chunked / n_chunks * 1e6, "us"
+    yield "cc_realtime_factor_cpu", simulated / cpu_chunked, "x"
+    yield "cc_realtime_factor_block", simulated / wall_block, "x"
+    yield "cc_firing_rate_hz", spikes["chunked"] / simulated, "Hz"
+
+
+def iv_section(quick, figures):
+    """iv_family_ms: the shipped VC I-V family through Rig.run."""
+    import rig
+
+    protocol = rig.load_protocol("vc-iv-family")
+    bench = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
+    bench.run(protocol)  # warm-up
+    wall = _best_of(lambda: bench.run(protocol), 5 if quick else 15)
+    yield "iv_family_ms", wall * 1e3, "ms"
+
+
+def neuron_section(quick, figures):
+    """The CC run in NEURON's hh, same process and step; skipped without NEURON."""
+    try:
+        from neuron import h
+    except ImportError:
+        return
+
+    bench = _cc_rig()  # for vRig's own rest and reversal potentials
+    e_rev = bench.reversal_potentials()
+    v_init = bench.resting_potential() * 1e3
+    simulated = CC_SIMULATED_S_QUICK if quick else CC_SIMULATED_S
+    area_um2 = bench.cell.area_um2
+    sec = h.Section(name="vrig_bench_hh")
+    try:
+        sec.L = sec.diam = math.sqrt(area_um2 / math.pi)
+        sec.nseg = 1
+        sec.cm = bench.cell.capacitance_pf / (area_um2 * 1e-2)  # pF / (um^2 1e-8 cm^2 1e6)
+        sec.insert("hh")  # its default gnabar, gkbar, gl are hh-squid's 120, 36, 0.3 mS/cm^2
+        sec.ena, sec.ek = e_rev["Na"] * 1e3, e_rev["K"] * 1e3
+        sec(0.5).hh.el = e_rev["leak"] * 1e3
+        stim = h.IClamp(sec(0.5))
+        stim.delay, stim.dur, stim.amp = 0.0, 1e9, CC_CURRENT_A * 1e9  # nA
+        h.celsius = bench.temperature_c
+        h.CVode().active(0)
+        h.secondorder = 0
+        h.usetable_hh = 1  # NEURON's default (1 mV rate tables): its fast path
+        h.dt = DT_S * 1e3
+        pc = h.ParallelContext()
+        pc.set_maxstep(10)
+        counts = []
+
+        def run():
+            vec = h.Vector()
+            vec.record(sec(0.5)._ref_v, SAMPLE_INTERVAL_S * 1e3)  # v at 50 kHz
+            h.finitialize(v_init)
+            pc.psolve(simulated * 1e3)
+            counts.append(_spikes(vec.as_numpy() * 1e-3))
+
+        wall, cpu = _best_wall_and_cpu(run, 2 if quick else 3)
+    finally:
+        h.delete_section(sec=sec)
+    neuron_factor = simulated / wall
+    yield "neuron_cc_realtime_factor", neuron_factor, "x"
+    yield "neuron_cc_firing_rate_hz", counts[0] / simulated, "Hz"
+    if "cc_realtime_factor" in figures:
+        yield "neuron_speed_ratio", figures["cc_realtime_factor"] / neuron_factor, "x"
+    if "cc_realtime_factor_cpu" in figures:
+        yield ("neuron_speed_ratio_cpu", figures["cc_realtime_factor_cpu"] / (simulated / cpu),
+               "x")
+    if "cc_realtime_factor_block" in figures:
+        yield ("neuron_speed_ratio_block", figures["cc_realtime_factor_block"] / neuron_factor,
+               "x")
+
+
+STARTUP_SCRIPT = """
+import sys, time
+start = time.perf_counter()
+import numpy as np
+import rig
+bench = rig.Rig.from_presets()
+signals = bench.advance(np.full({n}, bench.holding[bench.mode]), {interval!r})
+assert np.isfinite(signals["Vm"]).all()
+qt = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in qt)
+assert not loaded, loaded
+print(time.perf_counter() - start)
+"""
+
+
+def startup_section(quick, figures):
+    """first_start_s / second_start_s: a fresh interpreter to the first chunk.
+
+    Both runs share a new, empty numba cache directory, so the first compiles the
+    kernel and writes the cache, and the second loads it, whatever state the
+    package's own __pycache__ is in.
+    """
+    import tempfile
+
+    import rig
+
+    script = STARTUP_SCRIPT.format(n=int(round(CHUNK_S / SAMPLE_INTERVAL_S)),
+                                   interval=SAMPLE_INTERVAL_S)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(rig.__file__)))
+    walls, cpus = [], []
+    with tempfile.TemporaryDirectory(prefix="vrig-bench-numba-") as cache_dir:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        for _ in range(2):
+            cpu = _children_cpu_s()
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", script], env=env,
+                                  capture_output=True, text=True, check=False)
+            walls.append(time.perf_counter() - start)
+            cpus.append(_children_cpu_s() - cpu)
+            if done.returncode != 0:
+                raise RuntimeError("the start-up benchmark's subprocess failed:\n"
+                                   + done.stderr[-2000:])
+    yield "first_start_s", walls[0], "s"
+    yield "second_start_s", walls[1], "s"
+    if not math.isnan(cpus[1]):
+        yield "second_start_cpu_s", cpus[1], "s"
+
+
+def _children_cpu_s():
+    """User + system CPU time (s) of finished child processes; nan where unknown."""
+    try:
+        import resource
+    except ImportError:
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+SECTIONS = (machine_section, kernel_section, cc_section, iv_section, neuron_section,
+            startup_section)

@@ -1,0 +1,357 @@
+"""The headless part of the ``vrig`` command: a thin shell over the Python API.
+
+The console script is :func:`ui.cli.main`, which adds the window and the screenshot
+to the commands here (so that this package never imports Qt). Errors in what the
+user gave (files, names, values) print one line on stderr and exit with status 2;
+they never show a traceback. Text from the user (names, paths) is printed with control
+characters escaped, so a message is always one line.
+
+``vrig run`` streams the run into its output (bounded memory), writes it completely or
+not at all, shows progress on a terminal for runs longer than a few seconds, and on
+SIGTERM or SIGHUP removes its temporary files and exits with 128 + the signal number.
+"""
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+from rig import __version__, resources
+from rig.errors import VrigError
+from rig.model.pharmacology import parse_drug_option
+from rig.files.recording import check_output_path
+from rig.analysis.report import add_parser as add_analyze_parser, cmd_analyze
+from rig.resources import printable
+
+EXIT_USAGE = 2
+PROGRESS_AFTER_S = 2.0  # runs shorter than this print no progress
+PROGRESS_EVERY_S = 0.25
+
+
+class Terminated(BaseException):
+    """A termination signal arrived (raised in the main thread, so that every
+    temporary file is removed on the way out)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def terminate_cleanly():
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` for the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class TerminalProgress:
+    """A progress line on a terminal (stderr), shown once a run has taken
+    PROGRESS_AFTER_S of wall time, and erased at the end.
+
+    label: what runs; clock: s (injected in tests)."""
+
+    def __init__(self, stream, label, clock=time.monotonic):
+        self.stream = stream
+        self.label = printable(label)[:60]
+        self.clock = clock
+        self.start = clock()
+        self.last = None
+        self.shown = False
+
+    def __call__(self, done_s, total_s, sweep, sweeps):
+        now = self.clock()
+        if now - self.start < PROGRESS_AFTER_S or (self.last is not None
+                                                    and now - self.last < PROGRESS_EVERY_S):
+            return
+        self.last = now
+        fraction = min(done_s / total_s, 1.0) if total_s > 0 else 0.0
+        elapsed = int(now - self.start)
+        self.stream.write(f"\rvrig: {self.label}: sweep {sweep + 1} of {sweeps}, "
+                          f"{100 * fraction:.0f}% of {total_s:.4g} s simulated, "
+                          f"{elapsed // 60}:{elapsed % 60:02d} elapsed\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        """Erase the line (if one was shown)."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise VrigError(message)
+
+
+def _temperature(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise VrigError(f"--temperature {text!r} is not a number of degC") from None
+
+
+def _on_off(text):
+    if text not in ("on", "off"):
+        raise VrigError(f"expected on or off, got {text!r}")
+    return text == "on"
+
+
+def add_cell_options(parser):
+    """--cell, --temperature, --bath, --pipette, --ion, --seed, --dt-us."""
+    parser.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
+    parser.add_argument("--temperature", type=_temperature, help="degC (default: the cell's)")
+    parser.add_argument("--bath", help="bath solution preset (default: the cell's)")
+    parser.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
+    parser.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
+                        help="override one concentration, e.g. out:Na=44 or in:K=140 (repeatable)")
+    parser.add_argument("--seed", default="0", help="random seed (default 0)")
+    parser.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
+
+
+def add_amplifier_options(parser):
+    """The amplifier settings shared by `run` and `membrane-test`."""
+    parser.add_argument("--rs", metavar="MOHM", help="access (series) resistance in MOhm; "
+                        "0 = ideal clamp (default: the cell's)")
+    parser.add_argument("--rs-comp", metavar="PCT", default="0",
+                        help="Rs compensation, prediction and correction in %% (0-98); "
+                             "turns pipette and whole-cell capacitance compensation on "
+                             "first, as on the amplifier")
+    parser.add_argument("--cm-comp", type=_on_off, default=False, metavar="on|off",
+                        help="pipette and whole-cell capacitance compensation (default off)")
+    parser.add_argument("--filter-khz", metavar="F", default="0",
+                        help="4-pole Bessel low-pass corner in kHz (0 = bypass, default)")
+    parser.add_argument("--noise", type=_on_off, default=False, metavar="on|off",
+                        help="instrument noise (default off)")
+    parser.add_argument("--hum", choices=["off", "50", "60"], default="off",
+                        help="mains hum (default off)")
+    parser.add_argument("--digitizer", type=_on_off, default=False, metavar="on|off",
+                        help="16-bit digitiser with a finite range (default off)")
+    parser.add_argument("--gain", default="1", help="output gain (1, 2, 5, 10, ... 500)")
+
+
+def build_parser():
+    """The argument parser and its subparsers for the headless subcommands."""
+    parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
+                     "Without a command, opens the rig window.")
+    parser.add_argument("--version", action="version", version=f"vrig {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a protocol headless and write a recording")
+    run.add_argument("protocol", help="a protocol file (.json) or a shipped protocol's name")
+    run.add_argument("-o", "--output", required=True, help="output file: .csv, .npz, .abf or .nwb")
+    add_cell_options(run)
+    add_amplifier_options(run)
+    run.add_argument("--leak-sub", metavar="N", default=None,
+                     help="P/N leak subtraction with N sub-sweeps (VC); Im_pA is then the "
+                          "subtracted current and Im_raw_pA the raw one")
+    run.add_argument("--drug", action="append", default=[], metavar="[in:]NAME=CONC",
+                     help="a drug at steady state from the start, e.g. TTX=300nM, TEA=10mM, "
+                          "in:Cs=120mM for the pipette (repeatable; see `vrig list drugs`)")
+    run.add_argument("--signals", choices=["basic", "all"], default="basic",
+                     help="'all' adds each channel's current and the gates")
+
+    test = sub.add_parser("membrane-test", help="measure Rt, Ra, Rm and Cm with a 10 mV step")
+    add_cell_options(test)
+    add_amplifier_options(test)
+    test.add_argument("--holding", default="-65", help="holding potential in mV (default -65)")
+
+    lister = sub.add_parser("list", help="list what ships: protocols, cells, solutions, channels or drugs")
+    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
+
+    bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
+    bench.add_argument("--quick", action="store_true", help="shorter runs")
+    add_analyze_parser(sub)
+    return parser, sub
+
+
+def _number(text, option, cast=float):
+    try:
+        return cast(text)
+    except ValueError:
+        raise VrigError(f"{option} {text!r} is not a valid number") from None
+
+
+def build_rig(args):
+    """A Rig from the cell and amplifier options."""
+    from rig.simulation.engine import Rig
+
+    bench = Rig.from_presets(
+        cell=args.cell, bath=args.bath, pipette=args.pipette,
+        temperature_c=args.temperature, ion_overrides=args.ion,
+        dt=_number(args.dt_us, "--dt-us") * 1e-6, seed=_number(args.seed, "--seed", int))
+    changes = {}
+    if args.rs is not None:
+        changes["series_resistance"] = _number(args.rs, "--rs") * 1e6
+    amplifier = bench.amplifier.changed(**changes)
+    rs_comp = _number(args.rs_comp, "--rs-comp") / 100
+    if args.cm_comp or rs_comp > 0:
+        # As on the amplifier: pipette and whole-cell capacitance are compensated before
+        # Rs compensation (with the pipette uncompensated, prediction makes it ring).
+        changes["fast_compensation"] = amplifier.pipette_capacitance
+        changes["whole_cell_capacitance"] = bench.cell.capacitance_pf * 1e-12
+        changes["whole_cell_resistance"] = amplifier.series_resistance
+    filter_khz = _number(args.filter_khz, "--filter-khz")
+    bench.set_amplifier(
+        rs_correction=rs_comp, rs_prediction=rs_comp,
+        filter_hz=filter_khz * 1e3 if filter_khz else None, noise=args.noise,
+        hum_hz=0 if args.hum == "off" else int(args.hum), digitizer=args.digitizer,
+        gain=_number(args.gain, "--gain"), **changes)
+    bench.settle()
+    return bench
+
+
+def cmd_run(args):
+    """Run a protocol and save the recording (streamed; complete or not at all)."""
+    from rig.protocols.protocol import load_protocol
+    from rig.acquisition.run_to_file import run_to_file
+
+    protect = (args.protocol,)  # `vrig run p.npz -o p.npz` must not replace the protocol
+    check_output_path(args.output, protect)
+    protocol = load_protocol(args.protocol)
+    bench = build_rig(args)
+    leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
+    for text in args.drug:
+        drug, side, concentration = parse_drug_option(text)
+        bench.apply_drug(drug, concentration, side, steady_state=True)
+    corner = bench.amplifier.filter_hz
+    if corner and corner >= 0.45 * protocol.sample_rate_khz * 1e3:
+        raise VrigError(f"--filter-khz {corner / 1e3:g} is too close to the protocol's "
+                        f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
+                        f"use at most {0.45 * protocol.sample_rate_khz:g} kHz or 0 (bypass)")
+    progress = TerminalProgress(sys.stderr, protocol.name) if _is_terminal(sys.stderr) else None
+    try:
+        with terminate_cleanly():
+            samples = run_to_file(bench, protocol, args.output, args.signals, leak_sub,
+                                  progress, protect)
+    finally:
+        if progress is not None:
+            progress.close()
+    print(f"wrote {printable(args.output)}: {printable(protocol.name)}, {protocol.sweeps} "
+          f"sweep(s), {samples} samples")
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def cmd_membrane_test(args):
+    """Print the membrane-test readouts, one 'name: value unit' a line."""
+    from rig.amplifier.membrane_test import run_membrane_test
+
+    bench = build_rig(args)
+    if bench.series_resistance == 0:
+        raise VrigError(f"cell {args.cell!r} is clamped ideally (no access resistance), so "
+                        "there is no transient to measure; give --rs MOHM or use --cell model-cell")
+    result = run_membrane_test(bench, holding_v=_number(args.holding, "--holding") * 1e-3)
+    print("\n".join(result.lines()))
+
+
+def cmd_list(args):
+    """Print each shipped preset that loads, with its one-line description; a broken
+    preset is left out and named, with what is wrong, on stderr (the others still list)."""
+    from rig.model import shipped
+
+    scanners = shipped.scanners()
+    if args.what in scanners:
+        good, problems = scanners[args.what]()
+        entries = {name: _describe_preset(args.what, obj) for name, obj in good.items()}
+    else:
+        entries, problems = {}, []
+        for name in resources.preset_names(args.what):
+            try:
+                data = resources.load_preset(args.what, name)
+            except VrigError as exc:
+                problems.append((str(resources.resources_dir() / args.what / f"{name}.json"),
+                                 str(exc)))
+                continue
+            data = data if isinstance(data, dict) else {}
+            entries[name] = (f"[{data.get('mode')}] {data.get('name', '')}: "
+                             f"{data.get('description', '')}")
+    for name, text in entries.items():
+        print(f"{name:24s} {' '.join(str(text).split())}")
+    if problems:
+        print(f"vrig: warning: {len(problems)} {args.what} preset(s) could not be read and "
+              "are left out: " + "; ".join(f"{path}: {message}" for path, message in problems),
+              file=sys.stderr)
+
+
+def _describe_preset(kind, preset):
+    """The one-line description `vrig list` prints for a loaded preset."""
+    if kind == "drugs":
+        return f"{preset.name} ({preset.effect} {preset.target}): {preset.description}"
+    return getattr(preset, "description", "")
+
+
+def cmd_bench(args):
+    """Print the benchmark figures."""
+    from rig.cli.bench import run_benchmarks
+
+    for name, value, unit in run_benchmarks(quick=args.quick):
+        print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)
+
+
+def main(argv=None, extend=None, handlers=None):
+    """Parse argv and run the subcommand; returns the exit status.
+
+    extend: optional callable(parser, subparsers) adding more options and subcommands; handlers:
+    {command or None: callable(args) -> status or None} for them (None is the
+    handler used when no subcommand is given).
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    parser, sub = build_parser()
+    if extend is not None:
+        extend(parser, sub)
+    table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
+             "membrane-test": cmd_membrane_test, "analyze": cmd_analyze, **(handlers or {})}
+    try:
+        args = parser.parse_args(argv)
+        if args.command not in table:
+            parser.print_help()
+            return EXIT_USAGE
+        return table[args.command](args) or 0
+    except VrigError as exc:
+        print(f"vrig: error: {printable(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vrig: interrupted", file=sys.stderr)
+        return 130
+    except Terminated as exc:
+        print(f"vrig: terminated by signal {exc.signum}; no output was written and the "
+              "temporary files were removed", file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:
+        # the reader went away (`vrig list protocols | head -1`): not an error of ours
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

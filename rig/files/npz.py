@@ -1,0 +1,52 @@
+"""NPZ export of recordings, streamed into the zip archive a block at a time.
+
+The archive holds plain arrays (no pickles): one (sweeps, longest sweep) float64 array
+per signal named ``<name>_<unit>`` in file units and NaN-padded, ``time_ms``,
+``sweep_lengths``, ``sample_interval_s`` (s) and ``metadata_json``; ``numpy.load``
+reads it, and so does :func:`rig.files.recording.load_recording`.
+"""
+
+import json
+import zipfile
+
+import numpy as np
+
+from rig.files import output_files
+from rig.files.recording import BLOCK_SAMPLES, FILE_UNITS, file_column
+
+
+def _entry(archive, name, shape, blocks, dtype="<f8"):
+    """One .npy member of known shape, written from an iterable of arrays."""
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        header = {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_2_0(member, header)
+        for block in blocks:
+            member.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+
+
+def _signal_blocks(source, name, scale, longest):
+    for k, length in enumerate(source.sweep_lengths):
+        for start in range(0, int(length), BLOCK_SAMPLES):
+            yield source.read(k, start, start + BLOCK_SAMPLES, [name])[0] * scale
+        for start in range(int(length), longest, BLOCK_SAMPLES):
+            yield np.full(min(BLOCK_SAMPLES, longest - start), np.nan)
+
+
+def write_npz(source, names, path):
+    """Write the signals `names` of a sweep source to an .npz file at path."""
+    lengths = np.asarray(source.sweep_lengths, dtype=np.int64)
+    longest = int(lengths.max(initial=0))
+    interval_ms = source.sample_interval_s * 1e3
+    with output_files.open_for_writing(path) as handle, \
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            scale = FILE_UNITS[source.units[name]][1]
+            _entry(archive, file_column(name, source.units[name]), (len(lengths), longest),
+                   _signal_blocks(source, name, scale, longest))
+        _entry(archive, "time_ms", (longest,),
+               (np.arange(s, min(s + BLOCK_SAMPLES, longest)) * interval_ms
+                for s in range(0, longest, BLOCK_SAMPLES)))
+        _entry(archive, "sweep_lengths", lengths.shape, [lengths], dtype="<i8")
+        _entry(archive, "sample_interval_s", (), [np.float64(source.sample_interval_s)])
+        text = np.array(json.dumps(source.metadata))
+        _entry(archive, "metadata_json", (), [text], dtype=text.dtype.str)

@@ -1,0 +1,172 @@
+"""The membrane: area, capacitance, voltage-gated channel densities and an ionic leak.
+
+The leak is a sum of ohmic components, one per ion, each reversing at that ion's
+Nernst potential (or at 0 mV for a 'nonselective' component, as in a model cell); its reversal is therefore the chord-conductance average and moves
+when a solution changes (raise bath K and the rest depolarises, sub-Nernstian).
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from rig import resources, units
+
+from rig.model import physics
+
+from rig.model import shipped
+from rig.amplifier.circuit import FEEDBACK_RESISTORS_OHM, Amplifier
+from rig.model.channels import load_channel
+from rig.errors import VrigError
+from rig.model.limits import MEMBRANE_BREAKDOWN_V
+from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
+from rig.model.solutions import PERMEANT_IONS, check_permeant, load_solution
+
+NONSELECTIVE = "nonselective"  # a leak component reversing at 0 mV (a resistor to ground)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A single-compartment cell preset (file units: um^2, uF/cm^2, mS/cm^2, MOhm)."""
+
+    name: str
+    area_um2: float
+    specific_capacitance_uf_per_cm2: float
+    channels: tuple  # of (Channel, g_mS_per_cm2)
+    leak_ms_per_cm2: dict = field(default_factory=dict)
+    temperature_c: float = physics.HH_REFERENCE_TEMPERATURE_C
+    bath: str = "squid-seawater"
+    pipette: str = "squid-axoplasm"
+    series_resistance_mohm: float = 0.0
+    pipette_capacitance_pf: float = 0.0
+    seal_resistance_gohm: float = math.inf
+    ghk_permeability: dict = field(default_factory=dict)
+    preparation: str = DEFAULT_PREPARATION
+    feedback_resistor_mohm: float = 500.0
+    breakdown_mv: float = units.v_to_mv(MEMBRANE_BREAKDOWN_V)
+    description: str = ""
+    source: str = ""
+
+    @property
+    def capacitance_pf(self):
+        """Membrane capacitance in pF."""
+        return units.capacitance_pf(self.specific_capacitance_uf_per_cm2, self.area_um2)
+
+    def electrode(self):
+        """The Amplifier (SI) for this cell's electrode, with no compensation or artefacts."""
+        return Amplifier(series_resistance=units.mohm_to_ohm(self.series_resistance_mohm),
+                         pipette_capacitance=units.pf_to_f(self.pipette_capacitance_pf),
+                         seal_resistance=units.gohm_to_ohm(self.seal_resistance_gohm),
+                         feedback_resistance=units.mohm_to_ohm(self.feedback_resistor_mohm))
+
+    def gates(self):
+        """(channel index, Gate) for every gate, in the order the kernel stores them."""
+        return [(i, gate) for i, (channel, _) in enumerate(self.channels)
+                for gate in channel.gates]
+
+
+SPECIFIC_CAPACITANCE_RANGE = (0.1, 10.0)  # uF/cm^2
+
+
+def capacitance_range_pf(cell):
+    """(lowest, highest) membrane capacitance in pF the cell can be given: 0.1-10
+    uF/cm^2 over its area (the compensation panel's Cm box reads this too)."""
+    return tuple(units.capacitance_pf(c, cell.area_um2) for c in SPECIFIC_CAPACITANCE_RANGE)
+
+
+def specific_capacitance_for(cell, capacitance_f):
+    """The specific capacitance (uF/cm^2) that gives a cell a capacitance (F) over its
+    area, if it is within 0.1-10 uF/cm^2; else a VrigError giving the range in pF.
+    The value is compared in pF rounded to 12 digits, so a limit typed in is accepted."""
+    capacitance_pf = float(f"{units.f_to_pf(float(capacitance_f)):.12g}")
+    low, high = capacitance_range_pf(cell)
+    if not low * (1 - 1e-12) <= capacitance_pf <= high * (1 + 1e-12):
+        raise VrigError(f"cell capacitance must be {low:g} to {high:g} pF for this "
+                        f"{cell.area_um2:g} um^2 cell, got {capacitance_pf:g} pF")
+    return units.specific_capacitance_uf_per_cm2(capacitance_pf, cell.area_um2)
+
+
+def cell_from_dict(data, name):
+    """Build a Cell from its preset JSON, validating each field."""
+    what = f"cell {name!r}"
+    if not isinstance(data, dict):
+        raise VrigError(f"{what} must be a JSON object")
+    for key in ("channels_mS_per_cm2", "leak_mS_per_cm2", "ghk_relative_permeability"):
+        if not isinstance(data.get(key, {}), dict):
+            raise VrigError(f"{what}: {key} must be an object of name: number")
+    for key in ("bath", "pipette", "description", "source", "preparation"):
+        if not isinstance(data.get(key, ""), str):
+            raise VrigError(f"{what}: {key} must be text")
+    preparation = data.get("preparation", DEFAULT_PREPARATION)
+    if not re.fullmatch(PREPARATION_PATTERN, preparation):
+        raise VrigError(f"{what}: preparation must be a lower-case name with dashes "
+                        f"(e.g. squid-giant-axon), got {preparation!r:.40}")
+    feedback = resources.number(data, "feedback_resistor_MOhm", what, 0, math.inf,
+                                default=500.0)
+    if units.mohm_to_ohm(feedback) not in FEEDBACK_RESISTORS_OHM:
+        raise VrigError(f"{what}: feedback_resistor_MOhm must be one of "
+                        + ", ".join(f"{units.ohm_to_mohm(r):g}" for r in FEEDBACK_RESISTORS_OHM))
+    channels = []
+    for channel_name, density in dict(data.get("channels_mS_per_cm2", {})).items():
+        g = resources.number({"g": density}, "g", f"{what} channel {channel_name}", 0, 10000)
+        try:
+            channels.append((load_channel(channel_name), g))
+        except VrigError as exc:
+            raise VrigError(f"{what}: its channel {channel_name!r} cannot be used: {exc}") from None
+    leak = {}
+    for ion, density in dict(data.get("leak_mS_per_cm2", {})).items():
+        if ion not in PERMEANT_IONS + (NONSELECTIVE,):
+            raise VrigError(f"{what}: leak ion must be one of "
+                            f"{', '.join(PERMEANT_IONS + (NONSELECTIVE,))}")
+        leak[ion] = resources.number({"g": density}, "g", f"{what} leak {ion}", 0, 1000)
+    ghk = {}
+    for ion, p in dict(data.get("ghk_relative_permeability", {})).items():
+        if ion not in ("Na", "K", "Cl"):
+            raise VrigError(f"{what}: GHK permeabilities are for Na, K and Cl, not {ion!r}")
+        ghk[ion] = resources.number({"p": p}, "p", f"{what} GHK permeability {ion}", 0, 100)
+    return Cell(
+        name=name,
+        area_um2=resources.number(data, "area_um2", what, 1, 1e8),
+        specific_capacitance_uf_per_cm2=resources.number(
+            data, "specific_capacitance_uF_per_cm2", what, *SPECIFIC_CAPACITANCE_RANGE),
+        channels=tuple(channels),
+        leak_ms_per_cm2=leak,
+        temperature_c=physics.check_temperature(data.get("temperature_C", 6.3)),
+        bath=str(data.get("bath", "squid-seawater")),
+        pipette=str(data.get("pipette", "squid-axoplasm")),
+        series_resistance_mohm=resources.number(data, "series_resistance_MOhm", what, 0, 1000,
+                                                default=0.0),
+        pipette_capacitance_pf=resources.number(data, "pipette_capacitance_pF", what, 0, 100,
+                                                default=0.0),
+        seal_resistance_gohm=resources.number(data, "seal_resistance_GOhm", what, 0.01,
+                                              math.inf, default=math.inf),
+        ghk_permeability=ghk,
+        preparation=preparation,
+        feedback_resistor_mohm=feedback,
+        breakdown_mv=resources.number(data, "breakdown_mV", what, 100, 1e5,
+                                      default=units.v_to_mv(MEMBRANE_BREAKDOWN_V)),
+        description=str(data.get("description", "")),
+        source=str(data.get("source", "")),
+    )
+
+
+def load_cell(name):
+    """A shipped cell preset by name (see ``vrig list cells``)."""
+    return cell_from_dict(resources.load_preset("cells", name), name)
+
+
+def _usable_cell(data, name):
+    """A Cell whose own solutions load too (a cell is only usable with them)."""
+    cell = cell_from_dict(data, name)
+    for side, solution in (("bath", cell.bath), ("pipette", cell.pipette)):
+        try:
+            check_permeant(load_solution(solution), side)
+        except VrigError as exc:
+            raise VrigError(f"cell {name!r}: its {side} solution {solution!r} cannot be "
+                            f"used: {exc}") from None
+    return cell
+
+
+def scan_cells():
+    """({name: Cell}, [(path, problem)]) for every shipped cell that can be used,
+    with its channels and its own bath and pipette solutions."""
+    return shipped.scan("cells", _usable_cell)

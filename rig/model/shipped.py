@@ -1,0 +1,48 @@
+"""What ships in ``resources/``, scanned kind by kind so that one broken preset never
+stops the others: each scan returns the presets that load and, for each one that does
+not, its file and what is wrong with it (bad JSON, a wrong field, an oversized file,
+a cell whose channel or solution is broken). The window shows the problems at start;
+``vrig list`` prints the good ones and warns on stderr.
+"""
+
+from rig import resources
+from rig.errors import VrigError
+
+KINDS = ("cells", "channels", "drugs", "solutions")
+
+
+def scan(kind, build):
+    """({name: object}, [(path, problem)]) for every preset of a kind, where
+    build(data, name) validates the parsed JSON and raises VrigError if it is wrong."""
+    good, problems = {}, []
+    for name in resources.preset_names(kind):
+        path = resources.resources_dir() / kind / f"{name}.json"
+        try:
+            good[name] = build(resources.load_preset(kind, name), name)
+        except VrigError as exc:
+            problems.append((str(path), str(exc)))
+        except (TypeError, AttributeError, KeyError, IndexError) as exc:
+            # A field of the wrong JSON type that a builder did not foresee: still the
+            # file's fault, and still reported rather than raised.
+            problems.append((str(path), f"a field has the wrong type ({exc})"))
+    return good, problems
+
+
+def scanners():
+    """{kind: scan function} for the kinds the rig loads."""
+    from rig.model.cell import scan_cells
+    from rig.model.channels import scan_channels
+    from rig.model.pharmacology import scan_drugs
+    from rig.model.solutions import scan_solutions
+
+    return {"cells": scan_cells, "channels": scan_channels, "drugs": scan_drugs,
+            "solutions": scan_solutions}
+
+
+def problems():
+    """[(path, problem)] for every broken preset of every kind (cells that name a
+    broken channel or solution included); [] when everything loads."""
+    found = []
+    for scan_kind in scanners().values():
+        found += [p for p in scan_kind()[1] if p not in found]
+    return found

@@ -1,0 +1,1 @@
+"""Stimulus protocols: episodic epochs (Clampex-style), their files and rendering."""
