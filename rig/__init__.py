@@ -17,17 +17,30 @@ membrane current is positive outward, so inward sodium current is negative.
 Five lines of Python::
 
     import rig
-    bench = rig.Rig.from_presets(cell="hh-squid")
+    setup = rig.Rig.from_presets(cell="hh-squid")
     protocol = rig.load_protocol("vc-iv-family")
-    recording = bench.run(protocol)
+    recording = setup.run(protocol)
     recording.save("iv.csv")
 """
 
-__version__ = "0.1.0"
+from importlib import import_module
 
-from rig.errors import VrigError  # noqa: E402
-from rig.protocols.protocol import Protocol, load_protocol  # noqa: E402
-from rig.simulation.engine import Rig  # noqa: E402
-from rig.files.recording import Recording  # noqa: E402
+from rig.errors import VrigError
+from rig.version import __version__
 
-__all__ = ["Protocol", "Recording", "Rig", "VrigError", "load_protocol", "__version__"]
+# The API's classes are loaded on first use (PEP 562), so that importing a Qt-free
+# part such as rig.model.cell does not load the engine and numba.
+_LAZY = {"Protocol": "rig.protocols.protocol", "load_protocol": "rig.protocols.protocol",
+         "Rig": "rig.simulation.engine", "Recording": "rig.files.recording"}
+
+__all__ = ["Protocol", "Recording", "Rig", "VrigError", "__version__", "load_protocol"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rig' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGr
                                QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from rig import units
-from rig.amplifier.circuit import FEEDBACK_RESISTORS_OHM, FILTER_CORNERS_HZ, GAINS, RANGES, Amplifier
+from rig.amplifier.circuit import FILTER_CORNERS_HZ, GAINS, RANGES, Amplifier
+from rig.model.limits import FEEDBACK_RESISTORS_OHM
 from rig.model.cell import capacitance_range_pf, specific_capacitance_for
 from rig.errors import VrigError
 from ui.amplifier_panel import Lamp

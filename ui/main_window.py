@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from rig.acquisition import commands as c
 from rig import resources
-from rig.model import shipped
+from rig.model import catalogue
 from rig.model.cell import scan_cells
 from rig.simulation.engine import Rig
 from rig.errors import VrigError
@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         options = options or WindowOptions()
         self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
         # What the window starts without (broken presets), as messages.
-        self.startup_problems = [f"{path}: {problem}" for path, problem in shipped.problems()]
+        self.startup_problems = [f"{path}: {problem}" for path, problem in catalogue.problems()]
         self.last_error = ""
         self.protocol = None  # the protocol running or last run
         self._status_at = 0.0

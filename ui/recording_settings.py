@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from rig.errors import VrigError
 from rig.files.journal_writer import format_bytes
 from rig.acquisition.live_recorder import DEFAULT_SIGNALS, check_base_name, default_base_name
-from rig.files.recording import FORMATS
+from rig.files.formats import FORMATS
+from rig.files.layout import FILE_UNITS
 
 log = logging.getLogger("vrig.settings")
 
@@ -242,7 +243,5 @@ class RecordingSettingsDialog(QDialog):
 
 def _label(name, unit):
     """'Vm (mV)' for a signal and its SI unit; the name alone for gates."""
-    from rig.files.recording import FILE_UNITS
-
     file_unit = FILE_UNITS.get(unit, ("",))[0] if unit is not None else ""
     return f"{name} ({file_unit})" if file_unit else name

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 
-from rig.files.recording import FILE_UNITS
+from rig.files.layout import FILE_UNITS
 from ui import theme
 
 LABELS = ("1", "2")

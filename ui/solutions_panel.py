@@ -41,10 +41,10 @@ from rig.acquisition import commands as c
 from rig.model import physics
 from rig.simulation.engine import Rig
 from rig.errors import VrigError
-from rig.model.solutions import (CHARGE, OSMOTIC_COEFFICIENT, PERMEANT_IONS, VALENCE,
-                           Solution, charge_balance_mm, charge_problem, check_concentration,
-                           check_permeant, osmolarity_mosm, reversal_potentials,
-                           scan_solutions, substitute)
+from rig.model.ions import CHARGE, PERMEANT_IONS, VALENCE
+from rig.model.solutions import (OSMOTIC_COEFFICIENT, Solution, charge_balance_mm, charge_problem,
+                                 check_concentration, check_permeant, osmolarity_mosm,
+                                 reversal_potentials, scan_solutions, substitute)
 from ui.substitute_box import SubstituteBox, compact
 
 SIDES = ("bath", "pipette")

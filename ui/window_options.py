@@ -8,7 +8,7 @@ from pathlib import Path
 from rig.model.cell import scan_cells
 from rig.errors import VrigError
 from rig.protocols.protocol import load_protocol
-from rig.files.recording import check_output_path
+from rig.files.formats import check_output_path
 
 
 @dataclass(frozen=True)

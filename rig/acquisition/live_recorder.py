@@ -40,7 +40,7 @@ from rig.files.journal_finish import recover_journals
 from rig.files.journal_writer import (RESERVE_BYTES, ByteQueue, Data, JournalWriter, Note, Run,
                                 Stop, format_bytes)
 from rig.files.output_files import name_limit
-from rig.files.recording import FORMATS
+from rig.files.formats import FORMATS
 
 COMMAND_UNIT = {"VC": "V", "CC": "A", "I0": "A"}
 DEFAULT_SIGNALS = ("Vm", "Im", "command")

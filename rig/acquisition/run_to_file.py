@@ -24,12 +24,13 @@ from rig.simulation.episodes import protocol_pieces, recording_info
 from rig.errors import VrigError
 from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
 from rig.protocols.protocol import total_duration_s
-from rig.files.recording import BASIC_SIGNALS, check_output_path, write_recording
+from rig.files.formats import check_output_path, write_recording
+from rig.files.layout import BASIC_SIGNALS
 
 PIECE_SAMPLES = 1 << 17  # 2.6 s at 50 kHz; every shipped sweep is shorter
 
 
-def run_to_file(bench, protocol, path, signals="basic", leak_subtraction=None,
+def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
                 progress=None, protect=()):
     """Run a protocol on a Rig and write the recording to path (.csv, .npz, .abf,
     .nwb), complete or not at all; returns the number of samples per signal.
@@ -50,7 +51,7 @@ def run_to_file(bench, protocol, path, signals="basic", leak_subtraction=None,
     journal = Path(journal)
     try:
         with os.fdopen(fd, "wb") as handle:
-            names = _record(bench, protocol, handle, path, signals, leak_subtraction, progress)
+            names = _record(setup, protocol, handle, path, signals, leak_subtraction, progress)
         with jn.Journal(journal) as source:
             write_recording(source, path, names)
             return source.n_samples
@@ -60,19 +61,19 @@ def run_to_file(bench, protocol, path, signals="basic", leak_subtraction=None,
         journal.unlink(missing_ok=True)
 
 
-def _record(bench, protocol, handle, path, signals, leak_subtraction, progress):
+def _record(setup, protocol, handle, path, signals, leak_subtraction, progress):
     """Simulate the protocol into an open journal file; returns the signal names."""
     total_s = total_duration_s(protocol)
     done_s = 0.0
     names = None
-    for piece in protocol_pieces(bench, protocol, leak_subtraction, PIECE_SAMPLES):
+    for piece in protocol_pieces(setup, protocol, leak_subtraction, PIECE_SAMPLES):
         done_s += piece.simulated_s
         if piece.kind == "sweep":
             if names is None:
                 available = list(piece.signals)
                 names = available if signals == "all" else [n for n in BASIC_SIGNALS
                                                             if n in available]
-                units, metadata = recording_info(bench, protocol, leak_subtraction)
+                units, metadata = recording_info(setup, protocol, leak_subtraction)
                 handle.write(jn.encode_header(names, units, protocol.sample_interval_s,
                                               "episodic", metadata, path.name, "<f8"))
             frames = np.empty((piece.signals[names[0]].size, len(names)), dtype="<f8")

@@ -37,12 +37,11 @@ import numpy as np
 
 from rig import units
 
-from rig.simulation import kernel
 from rig.errors import VrigError
+from rig.model.limits import FEEDBACK_RESISTORS_OHM
 
 FILTER_CORNERS_HZ = (1_000.0, 2_000.0, 4_000.0, 10_000.0, 20_000.0)
 GAINS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
-FEEDBACK_RESISTORS_OHM = (50e6, 500e6, 5e9, 50e9)  # MultiClamp 700B headstage ranges
 CC_SCALE_V_PER_V = 10.0  # 10 mV/mV membrane-potential output
 OUTPUT_RANGE_V = 10.0  # the outputs swing +/-10 V; the digitiser's input range is the same
 DIGITIZER_RANGE_V = OUTPUT_RANGE_V
@@ -160,27 +159,19 @@ class Amplifier:
         """Largest current (A, +/-) the headstage passes and its output shows at gain 1."""
         return OUTPUT_RANGE_V / self.feedback_resistance
 
+    @classmethod
+    def for_cell(cls, cell):
+        """The amplifier (SI) of a :class:`rig.model.cell.Cell`'s electrode: its series
+        resistance, pipette capacitance, seal and headstage feedback resistor; no
+        compensation or artefacts."""
+        return cls(series_resistance=units.mohm_to_ohm(cell.series_resistance_mohm),
+                   pipette_capacitance=units.pf_to_f(cell.pipette_capacitance_pf),
+                   seal_resistance=units.gohm_to_ohm(cell.seal_resistance_gohm),
+                   feedback_resistance=units.mohm_to_ohm(cell.feedback_resistor_mohm))
+
     def changed(self, **changes):
         """A copy with some settings changed (validated)."""
         return replace(self, **changes)
-
-    def kernel_parameters(self):
-        """The kernel's amplifier array (nS, pF, MOhm, fractions, ms, mV)."""
-        amp = np.zeros(kernel.N_AMP)
-        amp[kernel.AMP_G_SERIES] = (units.ohm_to_ns(self.series_resistance)
-                                    if self.series_resistance else 0.0)
-        amp[kernel.AMP_CP] = units.f_to_pf(self.pipette_capacitance)
-        amp[kernel.AMP_G_SEAL] = units.ohm_to_ns(self.seal_resistance)
-        amp[kernel.AMP_CP_COMP] = units.f_to_pf(self.fast_compensation)
-        amp[kernel.AMP_CM_COMP] = units.f_to_pf(self.whole_cell_capacitance)
-        amp[kernel.AMP_RS_COMP] = units.ohm_to_mohm(self.whole_cell_resistance)
-        amp[kernel.AMP_CORRECTION] = self.rs_correction
-        amp[kernel.AMP_PREDICTION] = self.rs_prediction
-        amp[kernel.AMP_LAG] = units.s_to_ms(self.lag)
-        amp[kernel.AMP_BRIDGE] = units.ohm_to_mohm(self.bridge)
-        amp[kernel.AMP_NEUTRALIZATION] = units.f_to_pf(self.neutralization)
-        amp[kernel.AMP_RAIL] = units.v_to_mv(HEADSTAGE_RAIL_V)
-        return amp
 
     def describe(self):
         """One line for recording metadata."""

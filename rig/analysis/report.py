@@ -14,6 +14,8 @@ from pathlib import Path
 from rig.analysis.result import result_csv
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
 from rig.errors import VrigError
+from rig.files.output_files import atomic_output, check_target
+from rig.files.recording import load_recording
 from rig.analysis.spikes import SpikeCriteria
 from rig.analysis.sweep_family import SweepFamily
 from rig.analysis.voltage_clamp import analyze_vc, resolve_polarity, vc_kind
@@ -176,8 +178,6 @@ def analysis_csv(family, settings, source=""):
 
 def write_analysis_csv(path, family, settings, source=""):
     """Write :func:`analysis_csv` to a .csv file, completely or not at all."""
-    from rig.files.output_files import atomic_output, check_target
-
     path = Path(path)
     if path.suffix.lower() != ".csv":
         raise VrigError(f"cannot write {path.name}: the analysis table is a .csv file")
@@ -248,8 +248,6 @@ def settings_from_args(args):
 
 def cmd_analyze(args):
     """`vrig analyze`: print (or write) the analysis table of a recording."""
-    from rig.files.recording import load_recording
-
     settings = settings_from_args(args)
     if args.output and Path(args.output).resolve() == Path(args.recording).resolve():
         raise VrigError(f"{args.output} is the recording itself; choose another file")

@@ -44,6 +44,7 @@ import time
 
 import numpy as np
 
+import rig
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
 from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
 from rig.acquisition.runner import DEFAULT_RATE_HZ
@@ -90,18 +91,17 @@ def _cc_rig():
     (Settling *at* 100 pA would start on the unstable fixed point, from which the
     firing takes a long and step-size-dependent time to grow.)
     """
-    import rig
 
-    bench = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
-    bench.set_mode("CC")
-    _restart(bench)
-    return bench
+    setup = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
+    setup.set_mode("CC")
+    _restart(setup)
+    return setup
 
 
-def _restart(bench):
-    bench.set_holding(0.0)
-    bench.settle()
-    bench.set_holding(CC_CURRENT_A)
+def _restart(setup):
+    setup.set_holding(0.0)
+    setup.settle()
+    setup.set_holding(CC_CURRENT_A)
 
 
 def _spikes(vm_v):
@@ -121,11 +121,11 @@ def machine_section(quick, figures):
 
 def kernel_section(quick, figures):
     """us_per_step: the kernel alone (per-call costs spread over 100 steps a sample)."""
-    bench = _cc_rig()
+    setup = _cc_rig()
     interval = 100 * DT_S
     command = np.full(int(round(0.5 / interval)), CC_CURRENT_A)  # 0.5 s, 50 000 steps
-    bench.advance(command[:10], interval)  # compile / load the cache
-    wall = _best_of(lambda: bench.advance(command, interval), 3 if quick else 7)
+    setup.advance(command[:10], interval)  # compile / load the cache
+    wall = _best_of(lambda: setup.advance(command, interval), 3 if quick else 7)
     yield "us_per_step", wall / (command.size * 100) * 1e6, "us"
 
 
@@ -135,27 +135,27 @@ def cc_section(quick, figures):
     repeats = 3 if quick else 5
     per_chunk = int(round(CHUNK_S / SAMPLE_INTERVAL_S))
     n_chunks = int(round(simulated / CHUNK_S))
-    bench = _cc_rig()
+    setup = _cc_rig()
     traces = {}
 
     def chunked():
-        _restart(bench)
-        chunks = [np.array([bench.membrane_potential])]
+        _restart(setup)
+        chunks = [np.array([setup.membrane_potential])]
         for _ in range(n_chunks):
             # as the runner does: the command is the holding level, built per chunk,
             # and the chunk's arrays are kept (the runner queues them)
-            signals = bench.advance(np.full(per_chunk, bench.holding["CC"]),
+            signals = setup.advance(np.full(per_chunk, setup.holding["CC"]),
                                     SAMPLE_INTERVAL_S)
             chunks.append(signals["Vm"])
         traces["chunked"] = chunks
 
     def block():
-        _restart(bench)
-        v0 = bench.membrane_potential
-        signals = bench.advance(np.full(per_chunk * n_chunks, CC_CURRENT_A), SAMPLE_INTERVAL_S)
+        _restart(setup)
+        v0 = setup.membrane_potential
+        signals = setup.advance(np.full(per_chunk * n_chunks, CC_CURRENT_A), SAMPLE_INTERVAL_S)
         traces["block"] = [np.array([v0]), signals["Vm"]]
 
-    bench.advance(np.full(per_chunk, CC_CURRENT_A), SAMPLE_INTERVAL_S)  # warm up
+    setup.advance(np.full(per_chunk, CC_CURRENT_A), SAMPLE_INTERVAL_S)  # warm up
     wall_chunked, cpu_chunked = _best_wall_and_cpu(chunked, repeats)
     wall_block = _best_of(block, repeats)
     spikes = {key: _spikes(np.concatenate(value)) for key, value in traces.items()}
@@ -170,12 +170,11 @@ def cc_section(quick, figures):
 
 def iv_section(quick, figures):
     """iv_family_ms: the shipped VC I-V family through Rig.run."""
-    import rig
 
     protocol = rig.load_protocol("vc-iv-family")
-    bench = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
-    bench.run(protocol)  # warm-up
-    wall = _best_of(lambda: bench.run(protocol), 5 if quick else 15)
+    setup = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
+    setup.run(protocol)  # warm-up
+    wall = _best_of(lambda: setup.run(protocol), 5 if quick else 15)
     yield "iv_family_ms", wall * 1e3, "ms"
 
 
@@ -186,22 +185,22 @@ def neuron_section(quick, figures):
     except ImportError:
         return
 
-    bench = _cc_rig()  # for vRig's own rest and reversal potentials
-    e_rev = bench.reversal_potentials()
-    v_init = bench.resting_potential() * 1e3
+    setup = _cc_rig()  # for vRig's own rest and reversal potentials
+    e_rev = setup.reversal_potentials()
+    v_init = setup.resting_potential() * 1e3
     simulated = CC_SIMULATED_S_QUICK if quick else CC_SIMULATED_S
-    area_um2 = bench.cell.area_um2
+    area_um2 = setup.cell.area_um2
     sec = h.Section(name="vrig_bench_hh")
     try:
         sec.L = sec.diam = math.sqrt(area_um2 / math.pi)
         sec.nseg = 1
-        sec.cm = bench.cell.capacitance_pf / (area_um2 * 1e-2)  # pF / (um^2 1e-8 cm^2 1e6)
+        sec.cm = setup.cell.capacitance_pf / (area_um2 * 1e-2)  # pF / (um^2 1e-8 cm^2 1e6)
         sec.insert("hh")  # its default gnabar, gkbar, gl are hh-squid's 120, 36, 0.3 mS/cm^2
         sec.ena, sec.ek = e_rev["Na"] * 1e3, e_rev["K"] * 1e3
         sec(0.5).hh.el = e_rev["leak"] * 1e3
         stim = h.IClamp(sec(0.5))
         stim.delay, stim.dur, stim.amp = 0.0, 1e9, CC_CURRENT_A * 1e9  # nA
-        h.celsius = bench.temperature_c
+        h.celsius = setup.temperature_c
         h.CVode().active(0)
         h.secondorder = 0
         h.usetable_hh = 1  # NEURON's default (1 mV rate tables): its fast path
@@ -257,7 +256,6 @@ def startup_section(quick, figures):
     """
     import tempfile
 
-    import rig
 
     script = STARTUP_SCRIPT.format(n=int(round(CHUNK_S / SAMPLE_INTERVAL_S)),
                                    interval=SAMPLE_INTERVAL_S)

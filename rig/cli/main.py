@@ -18,10 +18,11 @@ import threading
 import time
 from contextlib import contextmanager
 
-from rig import __version__, resources
+from rig import resources
+from rig.version import __version__
 from rig.errors import VrigError
 from rig.model.pharmacology import parse_drug_option
-from rig.files.recording import check_output_path
+from rig.files.formats import check_output_path
 from rig.analysis.report import add_parser as add_analyze_parser, cmd_analyze
 from rig.resources import printable
 
@@ -189,29 +190,29 @@ def build_rig(args):
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
 
-    bench = Rig.from_presets(
+    setup = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=args.temperature, ion_overrides=args.ion,
         dt=_number(args.dt_us, "--dt-us") * 1e-6, seed=_number(args.seed, "--seed", int))
     changes = {}
     if args.rs is not None:
         changes["series_resistance"] = _number(args.rs, "--rs") * 1e6
-    amplifier = bench.amplifier.changed(**changes)
+    amplifier = setup.amplifier.changed(**changes)
     rs_comp = _number(args.rs_comp, "--rs-comp") / 100
     if args.cm_comp or rs_comp > 0:
         # As on the amplifier: pipette and whole-cell capacitance are compensated before
         # Rs compensation (with the pipette uncompensated, prediction makes it ring).
         changes["fast_compensation"] = amplifier.pipette_capacitance
-        changes["whole_cell_capacitance"] = bench.cell.capacitance_pf * 1e-12
+        changes["whole_cell_capacitance"] = setup.cell.capacitance_pf * 1e-12
         changes["whole_cell_resistance"] = amplifier.series_resistance
     filter_khz = _number(args.filter_khz, "--filter-khz")
-    bench.set_amplifier(
+    setup.set_amplifier(
         rs_correction=rs_comp, rs_prediction=rs_comp,
         filter_hz=filter_khz * 1e3 if filter_khz else None, noise=args.noise,
         hum_hz=0 if args.hum == "off" else int(args.hum), digitizer=args.digitizer,
         gain=_number(args.gain, "--gain"), **changes)
-    bench.settle()
-    return bench
+    setup.settle()
+    return setup
 
 
 def cmd_run(args):
@@ -222,12 +223,12 @@ def cmd_run(args):
     protect = (args.protocol,)  # `vrig run p.npz -o p.npz` must not replace the protocol
     check_output_path(args.output, protect)
     protocol = load_protocol(args.protocol)
-    bench = build_rig(args)
+    setup = build_rig(args)
     leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
     for text in args.drug:
         drug, side, concentration = parse_drug_option(text)
-        bench.apply_drug(drug, concentration, side, steady_state=True)
-    corner = bench.amplifier.filter_hz
+        setup.apply_drug(drug, concentration, side, steady_state=True)
+    corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * protocol.sample_rate_khz * 1e3:
         raise VrigError(f"--filter-khz {corner / 1e3:g} is too close to the protocol's "
                         f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
@@ -235,7 +236,7 @@ def cmd_run(args):
     progress = TerminalProgress(sys.stderr, protocol.name) if _is_terminal(sys.stderr) else None
     try:
         with terminate_cleanly():
-            samples = run_to_file(bench, protocol, args.output, args.signals, leak_sub,
+            samples = run_to_file(setup, protocol, args.output, args.signals, leak_sub,
                                   progress, protect)
     finally:
         if progress is not None:
@@ -255,20 +256,20 @@ def cmd_membrane_test(args):
     """Print the membrane-test readouts, one 'name: value unit' a line."""
     from rig.amplifier.membrane_test import run_membrane_test
 
-    bench = build_rig(args)
-    if bench.series_resistance == 0:
+    setup = build_rig(args)
+    if setup.series_resistance == 0:
         raise VrigError(f"cell {args.cell!r} is clamped ideally (no access resistance), so "
                         "there is no transient to measure; give --rs MOHM or use --cell model-cell")
-    result = run_membrane_test(bench, holding_v=_number(args.holding, "--holding") * 1e-3)
+    result = run_membrane_test(setup, holding_v=_number(args.holding, "--holding") * 1e-3)
     print("\n".join(result.lines()))
 
 
 def cmd_list(args):
     """Print each shipped preset that loads, with its one-line description; a broken
     preset is left out and named, with what is wrong, on stderr (the others still list)."""
-    from rig.model import shipped
+    from rig.model import catalogue
 
-    scanners = shipped.scanners()
+    scanners = catalogue.scanners()
     if args.what in scanners:
         good, problems = scanners[args.what]()
         entries = {name: _describe_preset(args.what, obj) for name, obj in good.items()}
@@ -301,7 +302,7 @@ def _describe_preset(kind, preset):
 
 def cmd_bench(args):
     """Print the benchmark figures."""
-    from rig.cli.bench import run_benchmarks
+    from rig.cli.setup import run_benchmarks
 
     for name, value, unit in run_benchmarks(quick=args.quick):
         print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)

@@ -28,10 +28,10 @@ import time
 
 import numpy as np
 
-from rig import __version__
+from rig.version import __version__
 from rig.errors import VrigError
 from rig.files import output_files
-from rig.files.recording import BLOCK_SAMPLES, FILE_UNITS
+from rig.files.layout import BLOCK_SAMPLES, FILE_UNITS, RecordingParts
 
 BLOCK = 512
 HEADER_BYTES = 6144
@@ -297,7 +297,6 @@ def read_abf(path):
         import pyabf
     except ImportError:
         raise VrigError(f"reading ABF files needs pyABF: {INSTALL_HINT}") from None
-    from rig.files.recording import Recording
 
     try:
         abf = pyabf.ABF(str(path))
@@ -327,4 +326,4 @@ def read_abf(path):
             metadata = {str(k): str(v) for k, v in dict(info["metadata"]).items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise VrigError(f"{path} has damaged vRig metadata blocks: {exc}") from None
-    return Recording(signals, units, lengths, interval, metadata)
+    return RecordingParts(signals, units, lengths, interval, metadata)

@@ -5,7 +5,9 @@
 import numpy as np
 
 from rig.files import output_files
-from rig.files.recording import BLOCK_SAMPLES, FILE_UNITS, file_column, one_line
+from rig.errors import VrigError
+from rig.files.layout import (BLOCK_SAMPLES, FILE_UNITS, RecordingParts, file_column, one_line,
+                               signal_from_column)
 
 
 def write_csv(source, names, path):
@@ -25,3 +27,44 @@ def write_csv(source, names, path):
                 block = np.column_stack([np.full(n, k), (start + np.arange(n)) * interval_ms]
                                         + [v * s for v, s in zip(values, scales)])
                 np.savetxt(handle, block, fmt=fmt)
+
+
+def read_csv(path):
+    """The parts of a CSV recording written by :func:`write_csv`."""
+    metadata = {}
+    header = None
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if header is None and line.startswith("# "):
+                    key, _, value = line[2:].rstrip("\n").partition(": ")
+                    metadata[key] = value
+                elif header is None:
+                    header = line.strip().split(",")
+                elif line.strip():
+                    rows.append(line)
+        table = np.loadtxt(rows, delimiter=",", ndmin=2) if rows else None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise VrigError(f"{path} is not a vRig CSV recording: {exc}") from None
+    if not header or header[:2] != ["sweep", "time_ms"]:
+        raise VrigError(f"{path} is not a vRig CSV recording: no 'sweep,time_ms,...' header")
+    if table is None or table.shape[1] != len(header):
+        raise VrigError(f"{path} has no data rows matching its {len(header)}-column header")
+    sweep_ids = table[:, 0]
+    if (sweep_ids < 0).any() or (sweep_ids != np.round(sweep_ids)).any() \
+            or sweep_ids.max() >= len(rows):
+        raise VrigError(f"{path}: the sweep column must hold sweep numbers 0, 1, 2, ...")
+    sweep_ids = sweep_ids.astype(int)
+    lengths = np.bincount(sweep_ids)
+    signals, units = {}, {}
+    for j, column in enumerate(header[2:], start=2):
+        name, unit, scale = signal_from_column(column)
+        values = np.full((lengths.size, lengths.max()), np.nan)
+        for k in range(lengths.size):
+            values[k, : lengths[k]] = table[sweep_ids == k, j] / scale
+        signals[name] = values
+        units[name] = unit
+    times = table[sweep_ids == sweep_ids[0], 1]
+    interval = (times[1] - times[0]) / 1e3 if times.size > 1 else 0.0
+    return RecordingParts(signals, units, lengths, interval, metadata)

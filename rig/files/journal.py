@@ -21,7 +21,7 @@ data record holds at least one frame. :class:`Journal` reads a journal
 : the header, then records until the file ends, a record is cut
 (its whole frames are kept), or the bytes stop making sense (a zero-filled tail after
 a power cut). It offers the read interface the file writers stream from
-(:func:`rig.files.recording.write_recording`), so converting a journal of any length takes
+(:func:`rig.files.formats.write_recording`), so converting a journal of any length takes
 bounded memory. It reads with positioned reads (``os.pread``) rather than a memory
 map, so that even the pages it has read do not add up in the process's memory.
 """
@@ -34,6 +34,7 @@ import struct
 import numpy as np
 
 from rig.errors import VrigError
+from rig.files.layout import RecordingParts
 
 MAGIC = b"vRigJrnl"
 VERSION = 1
@@ -270,16 +271,14 @@ class Journal:
                                   for n, lo, hi in zip(self.names, low, high)}
         return self._value_ranges[name]
 
-    def to_recording(self):
-        """The whole journal as an in-memory :class:`rig.files.recording.Recording`."""
-        from rig.files.recording import Recording
-
+    def read_parts(self):
+        """The whole journal in memory, as :class:`rig.files.layout.RecordingParts`."""
         longest = int(self.sweep_lengths.max(initial=0))
         signals = {n: np.full((self.n_sweeps, longest), np.nan) for n in self.names}
         for k, n in enumerate(self.sweep_lengths):
             for name, values in zip(self.names, self.read(k, 0, int(n), self.names)):
                 signals[name][k, : values.size] = values
-        return Recording(signals, dict(self.units), self.sweep_lengths.copy(),
+        return RecordingParts(signals, dict(self.units), self.sweep_lengths.copy(),
                          self.sample_interval_s, dict(self.metadata))
 
     def close(self):
@@ -309,11 +308,11 @@ class Journal:
 
 
 def load_journal(path):
-    """A Recording of everything in a journal up to its last whole sample."""
+    """The parts of everything in a journal up to its last whole sample."""
     with Journal(path) as journal:
         if journal.n_samples == 0:
             raise VrigError(f"journal {path} holds no samples")
-        return journal.to_recording()
+        return journal.read_parts()
 
 
 def _uniform_groups(offsets, counts, width):

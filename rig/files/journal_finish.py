@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rig.files import journal as jn
 from rig.errors import VrigError
-from rig.files.recording import write_recording
+from rig.files.formats import write_recording
 
 try:  # advisory locks: a journal being written is never "recovered" by another window
     import fcntl

@@ -12,7 +12,9 @@ import zipfile
 import numpy as np
 
 from rig.files import output_files
-from rig.files.recording import BLOCK_SAMPLES, FILE_UNITS, file_column
+from rig.errors import VrigError
+from rig.files.layout import (BLOCK_SAMPLES, FILE_UNITS, RecordingParts, file_column,
+                               signal_from_column)
 
 
 def _entry(archive, name, shape, blocks, dtype="<f8"):
@@ -50,3 +52,25 @@ def write_npz(source, names, path):
         _entry(archive, "sample_interval_s", (), [np.float64(source.sample_interval_s)])
         text = np.array(json.dumps(source.metadata))
         _entry(archive, "metadata_json", (), [text], dtype=text.dtype.str)
+
+
+def read_npz(path):
+    """The parts of an NPZ recording written by :func:`write_npz`."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            metadata = json.loads(str(data["metadata_json"]))
+            lengths = data["sweep_lengths"]
+            time_ms = data["time_ms"]
+            interval = (float(data["sample_interval_s"]) if "sample_interval_s" in data.files
+                        else (time_ms[1] - time_ms[0]) / 1e3 if time_ms.size > 1 else 0.0)
+            columns = {k: data[k] for k in data.files
+                       if k not in ("metadata_json", "sweep_lengths", "time_ms",
+                                    "sample_interval_s")}
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise VrigError(f"{path} is not a vRig recording: {exc}") from None
+    signals, units = {}, {}
+    for column, values in columns.items():
+        name, unit, scale = signal_from_column(column)
+        signals[name] = values / scale
+        units[name] = unit
+    return RecordingParts(signals, units, lengths, interval, metadata)

@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from rig import __version__
+from rig.version import __version__
 from rig.errors import VrigError
+from rig.files.layout import RecordingParts
 
 INSTALL_HINT = "install with pip install 'vrig[nwb]'"
 SI_UNITS = {"V": "volts", "A": "amperes", "S": "siemens", "": "dimensionless"}
@@ -159,9 +160,8 @@ def _signal_series(nwb):
 
 
 def read_nwb(path):
-    """A Recording from an NWB file written by :func:`write_nwb` (vRig's layout)."""
+    """The parts of a recording from an NWB file written by :func:`write_nwb` (vRig's layout)."""
     pynwb = _pynwb()
-    from rig.files.recording import Recording
 
     units_si = {v: k for k, v in SI_UNITS.items()}
     try:
@@ -194,4 +194,4 @@ def read_nwb(path):
             if data is not None:
                 values[k, : data.size] = data
         signals[signal] = values
-    return Recording(signals, units, lengths, 1.0 / rates.pop(), metadata)
+    return RecordingParts(signals, units, lengths, 1.0 / rates.pop(), metadata)

@@ -14,12 +14,12 @@ from rig import resources, units
 from rig.model import physics
 
 from rig.model import shipped
-from rig.amplifier.circuit import FEEDBACK_RESISTORS_OHM, Amplifier
 from rig.model.channels import load_channel
 from rig.errors import VrigError
-from rig.model.limits import MEMBRANE_BREAKDOWN_V
+from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
-from rig.model.solutions import PERMEANT_IONS, check_permeant, load_solution
+from rig.model.ions import PERMEANT_IONS
+from rig.model.solutions import check_permeant, load_solution
 
 NONSELECTIVE = "nonselective"  # a leak component reversing at 0 mV (a resistor to ground)
 
@@ -50,13 +50,6 @@ class Cell:
     def capacitance_pf(self):
         """Membrane capacitance in pF."""
         return units.capacitance_pf(self.specific_capacitance_uf_per_cm2, self.area_um2)
-
-    def electrode(self):
-        """The Amplifier (SI) for this cell's electrode, with no compensation or artefacts."""
-        return Amplifier(series_resistance=units.mohm_to_ohm(self.series_resistance_mohm),
-                         pipette_capacitance=units.pf_to_f(self.pipette_capacitance_pf),
-                         seal_resistance=units.gohm_to_ohm(self.seal_resistance_gohm),
-                         feedback_resistance=units.mohm_to_ohm(self.feedback_resistor_mohm))
 
     def gates(self):
         """(channel index, Gate) for every gate, in the order the kernel stores them."""

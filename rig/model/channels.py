@@ -25,6 +25,7 @@ from rig.model import physics
 
 from rig.model import shipped
 from rig.errors import VrigError
+from rig.model.ions import PERMEANT_IONS
 
 RATE_FORMS = ("exp", "sigmoid", "linoid")
 MAX_EXPONENT = 300.0  # |V - Vh| / s over the table range: exp() stays finite and non-zero
@@ -142,7 +143,6 @@ def channel_from_dict(data, name):
                           resources.number(g, "gating_charge_nC_per_cm2", gwhat, 0, 1000,
                                            default=0.0)))
     ion = data.get("ion")
-    from rig.model.solutions import PERMEANT_IONS
     if ion not in PERMEANT_IONS:
         raise VrigError(f"{what}: ion must be one of {', '.join(PERMEANT_IONS)}, got {ion!r}")
     return Channel(name, str(data.get("label", ion)), ion, tuple(gates),

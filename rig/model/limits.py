@@ -22,6 +22,7 @@ from rig import units
 from rig.errors import VrigError
 
 MEMBRANE_BREAKDOWN_V = 0.4
+FEEDBACK_RESISTORS_OHM = (50e6, 500e6, 5e9, 50e9)  # MultiClamp 700B headstage ranges
 VC_COMMAND_LIMIT_V = 1.0  # a MultiClamp's command at 100 mV/V over a +/-10 V DAC
 VC_HOLDING_LIMIT_V = 0.5
 DT_RANGE_S = (0.1e-6, 100e-6)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from rig.errors import VrigError
+from rig.model.ions import VALENCE
 
 GAS_CONSTANT = 8.314462618  # J / (mol K), CODATA 2018 (exact)
 FARADAY = 96485.33212  # C / mol, CODATA 2018 (exact)
@@ -60,8 +61,6 @@ def ghk_voltage(permeabilities, c_out_mm, c_in_mm, temperature_c):
     permeabilities: {ion: relative permeability}; ions with valence +1 (Na, K, Cs,
     ...) and -1 (Cl) are allowed. c_out_mm, c_in_mm: {ion: mM}.
     """
-    from rig.model.solutions import VALENCE
-
     numerator = 0.0
     denominator = 0.0
     for ion, p in permeabilities.items():

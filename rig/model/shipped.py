@@ -8,8 +8,6 @@ a cell whose channel or solution is broken). The window shows the problems at st
 from rig import resources
 from rig.errors import VrigError
 
-KINDS = ("cells", "channels", "drugs", "solutions")
-
 
 def scan(kind, build):
     """({name: object}, [(path, problem)]) for every preset of a kind, where
@@ -26,23 +24,3 @@ def scan(kind, build):
             # file's fault, and still reported rather than raised.
             problems.append((str(path), f"a field has the wrong type ({exc})"))
     return good, problems
-
-
-def scanners():
-    """{kind: scan function} for the kinds the rig loads."""
-    from rig.model.cell import scan_cells
-    from rig.model.channels import scan_channels
-    from rig.model.pharmacology import scan_drugs
-    from rig.model.solutions import scan_solutions
-
-    return {"cells": scan_cells, "channels": scan_channels, "drugs": scan_drugs,
-            "solutions": scan_solutions}
-
-
-def problems():
-    """[(path, problem)] for every broken preset of every kind (cells that name a
-    broken channel or solution included); [] when everything loads."""
-    found = []
-    for scan_kind in scanners().values():
-        found += [p for p in scan_kind()[1] if p not in found]
-    return found

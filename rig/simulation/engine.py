@@ -11,14 +11,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from rig import __version__, units
+from rig import units
+from rig.version import __version__
 
-from rig.simulation import kernel
+from rig.simulation import kernel, layout
 
 from rig.model import limits
 
 from rig.model import physics
-from rig.amplifier.circuit import OutputChain, input_range
+from rig.amplifier.circuit import Amplifier, OutputChain, input_range
 from rig.model.cell import load_cell, specific_capacitance_for
 from rig.model.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.simulation.episodes import run_protocol
@@ -60,7 +61,7 @@ class Rig:
             cell.temperature_c if temperature_c is None else temperature_c)
         self.dt = limits.check_dt(dt)
         if amplifier is None:
-            amplifier = cell.electrode()
+            amplifier = Amplifier.for_cell(cell)
             if series_resistance is not None:
                 amplifier = amplifier.changed(series_resistance=float(series_resistance))
         self.amplifier = amplifier
@@ -78,7 +79,7 @@ class Rig:
         self.mode = "CC"
         self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
         self.state = np.zeros(1 + len(cell.gates()))
-        self.electrode = np.zeros(kernel.N_EL)
+        self.electrode = np.zeros(layout.N_EL)
         self.time_s = 0.0
         self.settle()
 
@@ -154,8 +155,8 @@ class Rig:
             raise VrigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if mode != self.mode:
             # The pipette is where the membrane is at the switch, so nothing jumps.
-            self.electrode[kernel.EL_ILAG] = 0.0
-            self.electrode[kernel.EL_VPRED] = self.state[0]
+            self.electrode[layout.EL_ILAG] = 0.0
+            self.electrode[layout.EL_VPRED] = self.state[0]
         self.mode = mode
 
     def set_holding(self, value, mode=None):
@@ -208,7 +209,7 @@ class Rig:
     @property
     def saturated(self):
         """True once the headstage has hit its rails (over-compensation, oscillation)."""
-        return self.electrode[kernel.EL_RAIL_HITS] > 0
+        return self.electrode[layout.EL_RAIL_HITS] > 0
 
     def signal_names(self):
         """Names of the signals advance() returns, in order, with their SI units."""
@@ -260,22 +261,22 @@ class Rig:
         holding = self._holding_kernel()
         e = self.electrode
         e[:] = 0.0
-        e[kernel.EL_VPRED] = holding if self.mode == "VC" else v
+        e[layout.EL_VPRED] = holding if self.mode == "VC" else v
         if self.mode == "VC":
             current = self._steady_membrane_current_pa(v)
-            e[kernel.EL_ILAG] = current
+            e[layout.EL_ILAG] = current
             a = self.amplifier
-            e[kernel.EL_VP] = holding + units.ohmic_drop_mv(
+            e[layout.EL_VP] = holding + units.ohmic_drop_mv(
                 a.rs_correction * a.whole_cell_resistance, current)
         else:
             injected = holding if self.mode == "CC" else 0.0
-            e[kernel.EL_VP] = v + units.ohmic_drop_mv(self.series_resistance, injected)
-        e[kernel.EL_VLAG] = e[kernel.EL_VP]
+            e[layout.EL_VP] = v + units.ohmic_drop_mv(self.series_resistance, injected)
+        e[layout.EL_VLAG] = e[layout.EL_VP]
 
     def _kernel_mode(self):
         if self.mode == "VC":
-            return kernel.MODE_VC_IDEAL if self.series_resistance == 0 else kernel.MODE_VC
-        return kernel.MODE_CC if self.mode == "CC" else kernel.MODE_I0
+            return layout.MODE_VC_IDEAL if self.series_resistance == 0 else layout.MODE_VC
+        return layout.MODE_CC if self.mode == "CC" else layout.MODE_I0
 
     def _command_to_kernel(self, command_si):
         command = np.asarray(command_si, dtype=float)
@@ -343,7 +344,7 @@ class Rig:
         """Advance at the holding level without recording (e.g. between sweeps)."""
         m = self.membrane()
         self._check_intact()
-        if self._kernel_mode() == kernel.MODE_VC_IDEAL and self.perfusion.settled:
+        if self._kernel_mode() == layout.MODE_VC_IDEAL and self.perfusion.settled:
             # The voltage is imposed, so the gates relax exactly; no need to step.
             holding = self._holding_kernel()
             if abs(holding) > self.cell.breakdown_mv:
@@ -351,7 +352,7 @@ class Rig:
                 raise VrigError(self.lost)
             self.state[0] = holding
             self.state[1:] = m.relax_gates(self.state[1:], holding, units.s_to_ms(duration_s))
-            self.electrode[kernel.EL_VP] = holding
+            self.electrode[layout.EL_VP] = holding
             self.time_s += duration_s
             self.output_chain.reset()
             return
@@ -375,8 +376,8 @@ class Rig:
         key = (tuple(self.perfusion.present.items()), self.amplifier)
         if self._inputs_membrane is not m or self._inputs_key != key:
             chan_g, floor = m.drug_arrays(self.perfusion.effects())
-            amp = self.amplifier.kernel_parameters()
-            amp[kernel.AMP_BREAKDOWN] = self.cell.breakdown_mv
+            amp = layout.amplifier_parameters(self.amplifier)
+            amp[layout.AMP_BREAKDOWN] = self.cell.breakdown_mv
             rows = m.output_names()
             to_si = [1 / units.MV_PER_V, 1 / units.PA_PER_A, 1 / units.MV_PER_V,
                      1 / units.PA_PER_A]  # the OUT_* rows: Vm, Im, Vmem, Igating
@@ -387,7 +388,7 @@ class Rig:
 
     def _run_kernel(self, m, command, steps):
         """Step the kernel through command (kernel units), then let drugs move on."""
-        out = np.empty((kernel.FIRST_LABEL_ROW + 2 * len(m.labels) + m.gate_channel.size,
+        out = np.empty((layout.FIRST_LABEL_ROW + 2 * len(m.labels) + m.gate_channel.size,
                         command.size))
         chan_g, floor, amp, chan_label, _, _ = self._kernel_inputs(m)
         v_grid = m.x_inf.shape[1]
@@ -399,12 +400,12 @@ class Rig:
                        chan_g, m.chan_e_mv, chan_label, out)
         if not self.perfusion.settled:
             self.perfusion.advance(command.size * steps * units.ms_to_s(m.dt_ms))
-        if self.electrode[kernel.EL_BREAKDOWN]:
-            self.lost = limits.breakdown_message(self.electrode[kernel.EL_BREAKDOWN],
+        if self.electrode[layout.EL_BREAKDOWN]:
+            self.lost = limits.breakdown_message(self.electrode[layout.EL_BREAKDOWN],
                                                  self.cell.breakdown_mv)
             raise VrigError(self.lost)
         # A non-finite gate or node reaches the membrane potential within a step.
-        if not (math.isfinite(self.state[0]) and math.isfinite(self.electrode[kernel.EL_VP])):
+        if not (math.isfinite(self.state[0]) and math.isfinite(self.electrode[layout.EL_VP])):
             raise VrigError("the simulation became unstable (non-finite state); "
                             "reset the cell and use a smaller time step")
         return out
@@ -419,16 +420,16 @@ class Rig:
         names, scale = self._kernel_inputs(m)[4:]
         out *= scale
         voltage, current, overloaded = self.output_chain.process(
-            self.amplifier, self.mode, out[kernel.OUT_VM], out[kernel.OUT_IM],
+            self.amplifier, self.mode, out[layout.OUT_VM], out[layout.OUT_IM],
             sample_interval_s, t0_s)
         self.overloaded = self.overloaded or overloaded
         self.last_overload = overloaded
         signals = {"Vm": voltage, "Im": current,
                    "command": command_si,
-                   "Vmem": out[kernel.OUT_VMEM]}
+                   "Vmem": out[layout.OUT_VMEM]}
         if m.gate_charge_fc.any():
-            signals["Igating"] = out[kernel.OUT_IGATE]
-        signals.update(zip(names, out[kernel.FIRST_LABEL_ROW:]))
+            signals["Igating"] = out[layout.OUT_IGATE]
+        signals.update(zip(names, out[layout.FIRST_LABEL_ROW:]))
         return signals
 
     # --- protocols ------------------------------------------------------------------

@@ -56,10 +56,10 @@ def vrig_hh_squid_parameters(dt_s=DT_MS * 1e-3):
     """{'ena', 'ek', 'el', 'v_init'} in mV, taken from vRig's hh-squid rig."""
     import rig
 
-    bench = rig.Rig.from_presets(cell="hh-squid", dt=dt_s)
-    e_rev = bench.reversal_potentials()
+    setup = rig.Rig.from_presets(cell="hh-squid", dt=dt_s)
+    e_rev = setup.reversal_potentials()
     return {"ena": e_rev["Na"] * 1e3, "ek": e_rev["K"] * 1e3, "el": e_rev["leak"] * 1e3,
-            "v_init": bench.resting_potential() * 1e3}
+            "v_init": setup.resting_potential() * 1e3}
 
 
 class HHSquid:

@@ -38,15 +38,15 @@ def zero_crossing(x, y):
     return float(x[k] - y[k] * (x[k + 1] - x[k]) / (y[k + 1] - y[k]))
 
 
-def cc_pulse(bench, amplitude_pa, duration_ms, before_ms=5.0, after_ms=30.0):
+def cc_pulse(setup, amplitude_pa, duration_ms, before_ms=5.0, after_ms=30.0):
     """Vm (mV) for a current step from the settled rest in CC (sampled at 50 kHz)."""
-    bench.set_mode("CC")
-    bench.set_holding(0.0)
-    bench.settle()
+    setup.set_mode("CC")
+    setup.set_holding(0.0)
+    setup.settle()
     n = [int(round(d / SAMPLE_MS)) for d in (before_ms, duration_ms, after_ms)]
     command = np.concatenate([np.zeros(n[0]), np.full(n[1], amplitude_pa * 1e-12),
                               np.zeros(n[2])])
-    return bench.advance(command, SAMPLE_INTERVAL_S)["Vm"] * 1e3
+    return setup.advance(command, SAMPLE_INTERVAL_S)["Vm"] * 1e3
 
 
 def bisect(predicate, low, high, tolerance):

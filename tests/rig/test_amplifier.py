@@ -43,19 +43,19 @@ def passive_rig(rm_ohm=MODEL_RM, **kwargs):
     return rig.Rig(passive_cell(rm_ohm), base.bath, base.pipette, **kwargs)
 
 
-def vc_step(bench, step_v, n_before, n_after, interval_s, holding_v=HOLD_V):
+def vc_step(setup, step_v, n_before, n_after, interval_s, holding_v=HOLD_V):
     """Settle at holding_v in VC, then step by step_v; returns (command, signals)."""
-    bench.set_mode("VC")
-    bench.set_holding(holding_v)
-    bench.settle()
+    setup.set_mode("VC")
+    setup.set_holding(holding_v)
+    setup.settle()
     command = np.r_[np.full(n_before, holding_v), np.full(n_after, holding_v + step_v)]
-    return command, bench.advance(command, interval_s)
+    return command, setup.advance(command, interval_s)
 
 
-def compensate(bench, fraction, rs_setting=None, cm_setting=None):
+def compensate(setup, fraction, rs_setting=None, cm_setting=None):
     """Whole-cell compensation as `vrig run --rs-comp --cm-comp` sets it."""
-    a = bench.amplifier
-    bench.set_amplifier(whole_cell_capacitance=cm_setting or bench.cell.capacitance_pf * 1e-12,
+    a = setup.amplifier
+    setup.set_amplifier(whole_cell_capacitance=cm_setting or setup.cell.capacitance_pf * 1e-12,
                         whole_cell_resistance=rs_setting or a.series_resistance,
                         fast_compensation=a.pipette_capacitance,
                         rs_correction=fraction, rs_prediction=fraction)
@@ -70,9 +70,9 @@ def test_passive_vc_error_is_i_rs_times_one_minus_compensation(fraction):
     Ground truth: the cell's leak reverses at 0 mV, so at steady state
     I = Vc / (Rm + Rs (1 - f)) and Vc - Vmem = I Rs (1 - f)."""
     rm, rs = 50e6, MODEL_RS
-    bench = passive_rig(rm)
-    compensate(bench, fraction)
-    command, sig = vc_step(bench, 0.100, 200, 3000, 10e-6)  # 30 ms = 100 tau
+    setup = passive_rig(rm)
+    compensate(setup, fraction)
+    command, sig = vc_step(setup, 0.100, 200, 3000, 10e-6)  # 30 ms = 100 tau
     error_mv = (command[-1] - sig["Vmem"][-1]) * 1e3
     measured_i = sig["Im"][-1]
     expected_i = command[-1] / (rm + rs * (1 - fraction))
@@ -97,9 +97,9 @@ def test_hh_vc_error_follows_the_ionic_current(fraction):
     through the membrane equation, i.e. not through Rs) adds Igating * Rs, about
     0.15 mV, to the comparison -- so the tolerance there is 1 % + Rs |Igating|."""
     rs = 2e6
-    bench = rig.Rig.from_presets("hh-squid", series_resistance=rs, dt=1e-6)
-    compensate(bench, fraction)
-    command, sig = vc_step(bench, 0.045, 500, 10000, 2e-6)
+    setup = rig.Rig.from_presets("hh-squid", series_resistance=rs, dt=1e-6)
+    compensate(setup, fraction)
+    command, sig = vc_step(setup, 0.045, 500, 10000, 2e-6)
     error_mv = (command - sig["Vmem"]) * 1e3
     predicted_mv = sig["Im"] * rs * (1 - fraction) * 1e3
     k = int(np.argmin(sig["Im"]))
@@ -113,7 +113,7 @@ def test_hh_vc_error_follows_the_ionic_current(fraction):
     assert abs(error_mv[k]) > 2.0  # ... makes a visible error, even with 80 % compensation
     assert error_mv[k] == pytest.approx(predicted_mv[k], rel=0.01, abs=gating_mv + 0.01)
     assert error_mv[-1] == pytest.approx(predicted_mv[-1], rel=1e-4)
-    assert not bench.saturated
+    assert not setup.saturated
 
 
 def test_large_na_current_escapes_the_clamp_and_compensation_reins_it_in():
@@ -121,10 +121,10 @@ def test_large_na_current_escapes_the_clamp_and_compensation_reins_it_in():
     the Na current depolarises it further (an 'escaping', slowly rising spike)."""
     escapes, times = {}, {}
     for rs, fraction in ((0.0, 0.0), (5e6, 0.0), (5e6, 0.8)):
-        bench = rig.Rig.from_presets("hh-squid", series_resistance=rs)
+        setup = rig.Rig.from_presets("hh-squid", series_resistance=rs)
         if rs:
-            compensate(bench, fraction)
-        _, sig = vc_step(bench, 0.025, 100, 1000, 10e-6)
+            compensate(setup, fraction)
+        _, sig = vc_step(setup, 0.025, 100, 1000, 10e-6)
         v = sig["Vmem"][100:] * 1e3
         escapes[(rs, fraction)] = v.max() - (-40.0)
         times[(rs, fraction)] = int(np.argmax(v)) * 0.01
@@ -140,10 +140,10 @@ def test_large_na_current_escapes_the_clamp_and_compensation_reins_it_in():
 def test_capacitive_transient_decays_with_rs_cm_rm_over_rs_plus_rm(rm_ohm, rs_ohm):
     """Im after a 10 mV step decays as exp(-t/tau), tau = Rs Cm Rm/(Rs + Rm); with
     Rm = 50 MOhm this is 17 % shorter than Rs Cm, so the two are told apart."""
-    bench = passive_rig(rm_ohm)
-    bench.set_amplifier(series_resistance=rs_ohm)
+    setup = passive_rig(rm_ohm)
+    setup.set_amplifier(series_resistance=rs_ohm)
     interval = 5e-6
-    _, sig = vc_step(bench, 0.010, 100, 1200, interval)
+    _, sig = vc_step(setup, 0.010, 100, 1200, interval)
     tau_expected = rs_ohm * MODEL_CM * rm_ohm / (rs_ohm + rm_ohm)
     i_ss = 0.010 / (rs_ohm + rm_ohm)  # above the holding current
     baseline = sig["Im"][99]
@@ -166,9 +166,9 @@ def test_capacitive_transient_decays_with_rs_cm_rm_over_rs_plus_rm(rm_ohm, rs_oh
     assert i0 - 0.010 / rs_ohm + i_ss == pytest.approx(0.0, abs=0.01 * 0.010 / rs_ohm)
 
 
-def t90_us(bench, interval=2e-6, n_before=100, n_after=1500):
+def t90_us(setup, interval=2e-6, n_before=100, n_after=1500):
     """Time (us) for Vmem to reach 90 % of a 10 mV step from -65 mV."""
-    _, sig = vc_step(bench, 0.010, n_before, n_after, interval)
+    _, sig = vc_step(setup, 0.010, n_before, n_after, interval)
     v = sig["Vmem"]
     fraction = (v[n_before:] - v[n_before - 1]) / (v[-1] - v[n_before - 1])
     first = int(np.nonzero(fraction >= 0.9)[0][0])
@@ -179,10 +179,10 @@ def test_rs_compensation_speeds_the_clamp_by_one_minus_the_fraction():
     tau = MODEL_RS * MODEL_CM * MODEL_RM / (MODEL_RS + MODEL_RM)
     results = {}
     for fraction in (0.0, 0.5, 0.8, 0.9, 0.95):
-        bench = rig.Rig.from_presets("model-cell")
-        compensate(bench, fraction)
-        results[fraction], sig = t90_us(bench)
-        assert not bench.saturated
+        setup = rig.Rig.from_presets("model-cell")
+        compensate(setup, fraction)
+        results[fraction], sig = t90_us(setup)
+        assert not setup.saturated
         assert np.isfinite(sig["Im"]).all()
     ratios = {f: results[f] / results[0.0] for f in results}
     print(f"t90 of Vmem (us) by compensation: {results}; ln(10) tau = "
@@ -196,10 +196,10 @@ def test_rs_compensation_speeds_the_clamp_by_one_minus_the_fraction():
 
 
 def test_over_compensation_hits_the_rails_stays_finite_and_recovers():
-    bench = rig.Rig.from_presets("model-cell")
-    compensate(bench, 0.95, rs_setting=2.0 * MODEL_RS)  # the circuit thinks Rs is 20 MOhm
-    _, sig = vc_step(bench, 0.010, 100, 1500, 2e-6)
-    rails = bench.saturated
+    setup = rig.Rig.from_presets("model-cell")
+    compensate(setup, 0.95, rs_setting=2.0 * MODEL_RS)  # the circuit thinks Rs is 20 MOhm
+    _, sig = vc_step(setup, 0.010, 100, 1500, 2e-6)
+    rails = setup.saturated
     print(f"95 % of a 20 MOhm setting on a 10 MOhm cell: saturated={rails}, "
           f"Im {sig['Im'].min() * 1e9:.1f} to {sig['Im'].max() * 1e9:.1f} nA, Vmem "
           f"{sig['Vmem'].min() * 1e3:.0f} to {sig['Vmem'].max() * 1e3:.0f} mV")
@@ -208,14 +208,14 @@ def test_over_compensation_hits_the_rails_stays_finite_and_recovers():
         assert np.isfinite(values).all()
     assert np.abs(sig["Vmem"]).max() > 0.1  # it really oscillated, beyond the command
     # sane settings and settle(): the flag clears and the clamp behaves again
-    compensate(bench, 0.8)
-    bench.settle()
-    assert not bench.saturated
-    t90, sig = t90_us(bench)
+    compensate(setup, 0.8)
+    setup.settle()
+    assert not setup.saturated
+    t90, sig = t90_us(setup)
     tau = MODEL_RS * MODEL_CM * MODEL_RM / (MODEL_RS + MODEL_RM)
     print(f"after settle() at 80 %: t90 {t90:.0f} us (0.2 ln10 tau = "
-          f"{0.2 * math.log(10) * tau * 1e6:.0f} us), saturated={bench.saturated}")
-    assert not bench.saturated
+          f"{0.2 * math.log(10) * tau * 1e6:.0f} us), saturated={setup.saturated}")
+    assert not setup.saturated
     assert t90 == pytest.approx(0.2 * math.log(10) * tau * 1e6, rel=0.15)
     assert sig["Vmem"][-1] * 1e3 == pytest.approx(-55.0 * 500 / (500 + 10 * 0.2), abs=0.05)
 
@@ -225,12 +225,12 @@ def test_over_compensation_hits_the_rails_stays_finite_and_recovers():
 def ideal_vc(**amplifier):
     """The model cell clamped ideally (Rs = 0): 'Vm' in VC is then the command itself,
     so what comes out is what the output chain did to it."""
-    bench = rig.Rig.from_presets("model-cell", series_resistance=0.0, dt=5e-6)
-    bench.set_amplifier(**amplifier)
-    bench.set_mode("VC")
-    bench.set_holding(0.0)
-    bench.settle()
-    return bench
+    setup = rig.Rig.from_presets("model-cell", series_resistance=0.0, dt=5e-6)
+    setup.set_amplifier(**amplifier)
+    setup.set_mode("VC")
+    setup.set_holding(0.0)
+    setup.settle()
+    return setup
 
 
 def analog_bessel():
@@ -250,14 +250,14 @@ def analog_bessel_rise_time():
 @pytest.mark.parametrize("corner_hz", [1e3, 2e3, 10e3])
 def test_bessel_filter_is_3_db_down_at_the_corner(corner_hz):
     fs = 200e3
-    bench = ideal_vc(filter_hz=corner_hz)
+    setup = ideal_vc(filter_hz=corner_hz)
     n = int(fs * 0.02)
     t = np.arange(n) / fs
     gains = {}
     b, a = analog_bessel()
     for ratio in (0.5, 1.0, 2.0):
         f = corner_hz * ratio
-        out = bench.advance(0.010 * np.sin(2 * np.pi * f * t), 1 / fs)["Vm"]
+        out = setup.advance(0.010 * np.sin(2 * np.pi * f * t), 1 / fs)["Vm"]
         half = slice(n // 2, None)  # after the start-up transient
         basis = np.c_[np.sin(2 * np.pi * f * t[half]), np.cos(2 * np.pi * f * t[half])]
         coef = np.linalg.lstsq(basis, out[half], rcond=None)[0]
@@ -276,8 +276,8 @@ def test_bessel_filter_is_3_db_down_at_the_corner(corner_hz):
 @pytest.mark.parametrize("corner_hz", [1e3, 2e3, 5e3])
 def test_bessel_step_rise_time_is_about_0_34_over_fc(corner_hz):
     fs = 200e3
-    bench = ideal_vc(filter_hz=corner_hz)
-    out = bench.advance(np.r_[np.zeros(100), np.full(3000, 0.010)], 1 / fs)["Vm"] / 0.010
+    setup = ideal_vc(filter_hz=corner_hz)
+    out = setup.advance(np.r_[np.zeros(100), np.full(3000, 0.010)], 1 / fs)["Vm"] / 0.010
     t = np.arange(out.size) / fs
 
     def crossing(level):
@@ -341,12 +341,12 @@ def test_digitiser_clips_at_the_input_range_and_quantises_at_one_lsb():
 
 
 def noise_trace(seed, fs, corner_hz=None, seconds=0.5, **extra):
-    bench = rig.Rig.from_presets("model-cell", series_resistance=0.0, seed=seed)
-    bench.set_amplifier(noise=True, filter_hz=corner_hz, **extra)
-    bench.set_mode("VC")
-    bench.set_holding(0.0)  # the leak reverses at 0 mV: no current but the noise
-    bench.settle()
-    return bench.advance(np.zeros(int(fs * seconds)), 1 / fs)
+    setup = rig.Rig.from_presets("model-cell", series_resistance=0.0, seed=seed)
+    setup.set_amplifier(noise=True, filter_hz=corner_hz, **extra)
+    setup.set_mode("VC")
+    setup.set_holding(0.0)  # the leak reverses at 0 mV: no current but the noise
+    setup.settle()
+    return setup.advance(np.zeros(int(fs * seconds)), 1 / fs)
 
 
 def test_noise_is_deterministic_per_seed_and_differs_between_seeds():
@@ -413,13 +413,13 @@ def test_hum_shows_at_the_mains_frequency(hum_hz):
 # --- current clamp ---------------------------------------------------------------------
 
 def cc_step(amplifier, amplitude_a, dt=0.5e-6, fs=1e6, n_before=50, n_after=400):
-    bench = rig.Rig.from_presets("model-cell", dt=dt)
-    bench.set_amplifier(**amplifier)
-    bench.set_mode("CC")
-    bench.set_holding(0.0)
-    bench.settle()
+    setup = rig.Rig.from_presets("model-cell", dt=dt)
+    setup.set_amplifier(**amplifier)
+    setup.set_mode("CC")
+    setup.set_holding(0.0)
+    setup.settle()
     command = np.r_[np.zeros(n_before), np.full(n_after, amplitude_a)]
-    return bench, bench.advance(command, 1 / fs)
+    return setup, setup.advance(command, 1 / fs)
 
 
 def test_bridge_balance_removes_the_i_rs_drop():
@@ -447,11 +447,11 @@ def t63_of_pipette_charging(amplifier):
     """Time (us) for Vm - Vmem to reach 63 % of its early plateau
     I Rs Cm / (Cm + Cp) after a -500 pA step, and the run's signals."""
     amplitude = -500e-12
-    bench, sig = cc_step(amplifier, amplitude)
+    setup, sig = cc_step(amplifier, amplitude)
     plateau = amplitude * MODEL_RS * MODEL_CM / (MODEL_CM + 4e-12)
     drop = sig["Vm"] - sig["Vmem"]
     reached = np.nonzero(drop[50:] / plateau >= 1 - math.exp(-1))[0]
-    return (reached[0] + 1 if reached.size else np.inf), bench, sig
+    return (reached[0] + 1 if reached.size else np.inf), setup, sig
 
 
 def test_capacitance_neutralisation_speeds_the_cc_response():
@@ -465,10 +465,10 @@ def test_capacitance_neutralisation_speeds_the_cc_response():
 
     fast, default = {}, {}
     for cn in (0.0, 1e-12, 2e-12, 3e-12):
-        fast[cn], bench, _ = t63_of_pipette_charging({"neutralization": cn, "lag": 1e-6})
-        assert not bench.saturated
-        default[cn], bench, _ = t63_of_pipette_charging({"neutralization": cn})
-        assert not bench.saturated
+        fast[cn], setup, _ = t63_of_pipette_charging({"neutralization": cn, "lag": 1e-6})
+        assert not setup.saturated
+        default[cn], setup, _ = t63_of_pipette_charging({"neutralization": cn})
+        assert not setup.saturated
     print("t63 of the electrode drop (us) by neutralisation (pF): 1 us lag "
           f"{ {k * 1e12: int(v) for k, v in fast.items()} }, 10 us lag "
           f"{ {k * 1e12: int(v) for k, v in default.items()} }, theory "
@@ -481,19 +481,19 @@ def test_capacitance_neutralisation_speeds_the_cc_response():
 
 
 def test_over_neutralisation_saturates_without_crashing():
-    _, bench, sig = t63_of_pipette_charging({"neutralization": 10e-12})
-    print(f"10 pF neutralisation of a 4 pF pipette: saturated={bench.saturated}, Vm "
+    _, setup, sig = t63_of_pipette_charging({"neutralization": 10e-12})
+    print(f"10 pF neutralisation of a 4 pF pipette: saturated={setup.saturated}, Vm "
           f"{sig['Vm'].min() * 1e3:.0f} to {sig['Vm'].max() * 1e3:.0f} mV")
-    assert bench.saturated
+    assert setup.saturated
     for values in sig.values():
         assert np.isfinite(values).all()
     assert np.abs(sig["Vm"]).max() == pytest.approx(amp_mod.HEADSTAGE_RAIL_V, rel=1e-9)
-    bench.set_amplifier(neutralization=0.0)
-    bench.settle()
-    assert not bench.saturated
-    after = bench.advance(np.zeros(200), 1e-6)
-    assert not bench.saturated
-    np.testing.assert_allclose(after["Vm"], bench.resting_potential(), atol=1e-9)
+    setup.set_amplifier(neutralization=0.0)
+    setup.settle()
+    assert not setup.saturated
+    after = setup.advance(np.zeros(200), 1e-6)
+    assert not setup.saturated
+    np.testing.assert_allclose(after["Vm"], setup.resting_potential(), atol=1e-9)
 
 
 # --- the command line ------------------------------------------------------------------
@@ -527,14 +527,14 @@ def test_vrig_run_noise_is_reproducible_from_the_seed(tmp_path, capsys):
 def test_rs_correction_settles_the_pipette_where_the_clamp_holds_it():
     """With Rs correction and an uncancelled pipette capacitance the electrode must start
     at command + correction x Rs x I; a wrong start makes the clamp swing between rails."""
-    bench = rig.Rig.from_presets("model-cell")  # Rs 10 MOhm, Cp 4 pF left uncancelled
-    bench.set_amplifier(whole_cell_capacitance=33e-12, whole_cell_resistance=10e6,
+    setup = rig.Rig.from_presets("model-cell")  # Rs 10 MOhm, Cp 4 pF left uncancelled
+    setup.set_amplifier(whole_cell_capacitance=33e-12, whole_cell_resistance=10e6,
                         rs_correction=0.8, rs_prediction=0.8)
-    bench.set_mode("VC")
-    bench.set_holding(-0.065)
-    bench.settle()
-    im = bench.advance(np.full(2000, -0.065), 10e-6)["Im"]
+    setup.set_mode("VC")
+    setup.set_holding(-0.065)
+    setup.settle()
+    im = setup.advance(np.full(2000, -0.065), 10e-6)["Im"]
     print(f"holding with 80 % correction: Im {im.min() * 1e12:.2f} to {im.max() * 1e12:.2f} pA")
-    assert np.ptp(im) < 1e-12 and not bench.saturated
+    assert np.ptp(im) < 1e-12 and not setup.saturated
     # 80 % of 10 MOhm corrected: 2 MOhm left in series with the 500 MOhm membrane
     assert im.mean() == pytest.approx(-0.065 / 502e6, rel=1e-3)

@@ -166,11 +166,11 @@ def test_boltzmann_fit_of_m_inf_cubed_is_near_its_true_midpoint(iv_family, na_ga
 def test_measured_g_v_without_inactivation_recovers_m_inf_cubed(na_gates):
     """Pronase removes h, so the late Na conductance is g_max m_inf^3 exactly."""
     m, _ = na_gates
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.apply_drug("pronase", 0.1, side="inside", steady_state=True)  # 99.5 % of h removed
-    rec = bench.run(rig.load_protocol("vc-iv-family"))
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.apply_drug("pronase", 0.1, side="inside", steady_state=True)  # 99.5 % of h removed
+    rec = setup.run(rig.load_protocol("vc-iv-family"))
     iv = an.iv_curve(rec, (0.015, 0.0199), 1, kind="steady", signal="INa")
-    g = an.conductance(iv.currents, iv.voltages, bench.reversal_potentials()["Na"])
+    g = an.conductance(iv.currents, iv.voltages, setup.reversal_potentials()["Na"])
     measured = an.fit_boltzmann(iv.voltages, g / np.nanmax(g))
     of_gate = an.fit_boltzmann(iv.voltages, m.steady_state(iv.voltages / MV) ** 3)
     assert measured.v_half == pytest.approx(of_gate.v_half, abs=0.2 * MV)

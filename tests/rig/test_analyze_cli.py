@@ -37,10 +37,10 @@ def recordings(tmp_path_factory):
     """cc-threshold and vc-iv-family written by `vrig run` in each format, and the
     recordings made in memory by the same engine."""
     folder = tmp_path_factory.mktemp("recordings")
-    bench = rig.Rig.from_presets("hh-squid")
+    setup = rig.Rig.from_presets("hh-squid")
     made = {}
     for name in ("cc-threshold", "vc-iv-family"):
-        made[name] = bench.run(rig.load_protocol(name))
+        made[name] = setup.run(rig.load_protocol(name))
         for ext in FORMATS:
             path = folder / f"{name}{ext}"
             from ui import cli

@@ -253,11 +253,11 @@ def test_a_recording_without_its_protocol_gives_the_same_table(squid):
 
 
 def test_continuous_firing_without_a_stimulus():
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.set_mode("CC")
-    bench.set_holding(120e-12)  # 12 uA/cm^2: repetitive firing
-    bench.settle()
-    signals = bench.advance(np.full(10000, 120e-12), 20e-6)  # 200 ms
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.set_mode("CC")
+    setup.set_holding(120e-12)  # 12 uA/cm^2: repetitive firing
+    setup.settle()
+    signals = setup.advance(np.full(10000, 120e-12), 20e-6)  # 200 ms
     recording = rig.files.recording.Recording(
         {"Vm": signals["Vm"][None, :], "command": np.full((1, 10000), 120e-12)},
         {"Vm": "V", "command": "A"}, np.array([10000]), 20e-6, {})

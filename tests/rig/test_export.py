@@ -116,7 +116,7 @@ def test_abf_pads_short_sweeps_with_their_last_value(tmp_path):
 
 
 def test_abf_refuses_too_many_channels(vc_recording, tmp_path):
-    from rig.files.recording import write_recording
+    from rig.files.formats import write_recording
 
     with pytest.raises(rig.VrigError, match="1 to 16 channels"):
         write_recording(vc_recording, tmp_path / "many.abf", list(vc_recording.signals) * 2)

@@ -254,8 +254,8 @@ def spike_width_ms(v, t):
 def test_warming_speeds_the_spike():
     widths, reference_widths = {}, {}
     for temperature in (6.3, 16.3):
-        bench = rig.Rig.from_presets("hh-squid", temperature_c=temperature)
-        v = cc_pulse(bench, 300.0, 1.0)
+        setup = rig.Rig.from_presets("hh-squid", temperature_c=temperature)
+        v = cc_pulse(setup, 300.0, 1.0)
         t = np.arange(1, v.size + 1) * SAMPLE_MS
         widths[temperature] = spike_width_ms(v, t)
         t_ref, v_ref = reference_cc(reference_parameters(temperature),

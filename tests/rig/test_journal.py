@@ -126,7 +126,7 @@ def test_a_zero_filled_tail_is_ignored(tmp_path):
     np.testing.assert_array_equal(recording.sweep_lengths, [len(v) for v in sweeps.values()])
 
 
-def test_value_range_and_to_recording(tmp_path):
+def test_value_range_and_target(tmp_path):
     path = tmp_path / "full.part"
     path.write_bytes(BYTES)
     sweeps, _ = expected_after_cut(WRITTEN, len(BYTES))

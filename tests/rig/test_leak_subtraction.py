@@ -39,9 +39,9 @@ PASSIVE = step_protocol([-45.0, -5.0, 35.0])
 
 
 def model_cell_recording(seed=3, **amplifier):
-    bench = rig.Rig.from_presets("model-cell", seed=seed)
-    bench.set_amplifier(**amplifier)
-    return bench.run(PASSIVE, leak_subtraction=SUBSWEEPS)
+    setup = rig.Rig.from_presets("model-cell", seed=seed)
+    setup.set_amplifier(**amplifier)
+    return setup.run(PASSIVE, leak_subtraction=SUBSWEEPS)
 
 
 @pytest.mark.parametrize("amplifier", [
@@ -110,16 +110,16 @@ def test_pn_cannot_subtract_a_clipped_sweep_and_the_overload_lamp_says_so():
     """A 100 mV step on the unfiltered model cell in the 500 MOhm range: the 4 pF pipette
     spike plus 10 nA through Rs exceed its +/-20 nA, so the sweep is clipped but its 1/4
     sub-sweeps are not; the subtraction leaves a transient and Rig.overloaded is set."""
-    bench = rig.Rig.from_presets("model-cell", seed=21)
-    bench.set_amplifier(digitizer=True, feedback_resistance=500e6)
+    setup = rig.Rig.from_presets("model-cell", seed=21)
+    setup.set_amplifier(digitizer=True, feedback_resistance=500e6)
     protocol = step_protocol([35.0])
-    rec = bench.run(protocol, leak_subtraction=SUBSWEEPS)
+    rec = setup.run(protocol, leak_subtraction=SUBSWEEPS)
     starts = render_sweep(protocol, 0).epoch_starts
     raw = rec.sweep("Im_raw", 0) * 1e12
     residual = (rec.sweep("Im", 0) - rec.sweep("Im_raw", 0)[: starts[1]].mean()) * 1e12
     print(f"raw peak {raw.max():.1f} pA (range 20000 pA), residual at the ON edge "
-          f"{residual[starts[1]]:.0f} pA, overloaded={bench.overloaded}")
-    assert bench.overloaded
+          f"{residual[starts[1]]:.0f} pA, overloaded={setup.overloaded}")
+    assert setup.overloaded
     assert raw.max() == pytest.approx(20000.0, rel=1e-3)
     assert abs(residual[starts[1]]) > 1000.0
 
@@ -129,10 +129,10 @@ def gating():
     """hh-squid, 1 uM TTX outside and 10 mM TEA inside, a 5 ms step to 0 mV with P/N 4
     from -120 mV, sampled at 100 kHz."""
     protocol = step_protocol([0.0], rate_khz=100, before_ms=2, step_ms=5, after_ms=5)
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.apply_drug("TTX", 1e-6, "outside", steady_state=True)
-    bench.apply_drug("TEA", 10e-3, "inside", steady_state=True)
-    rec = bench.run(protocol, leak_subtraction=SUBSWEEPS)
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.apply_drug("TTX", 1e-6, "outside", steady_state=True)
+    setup.apply_drug("TEA", 10e-3, "inside", steady_state=True)
+    rec = setup.run(protocol, leak_subtraction=SUBSWEEPS)
     starts = render_sweep(protocol, 0).epoch_starts
     return rec, starts
 
@@ -202,8 +202,8 @@ def test_pn_is_flat_at_the_holding_current_when_the_sweep_starts_with_the_step()
         "holding": -65, "sample_rate_khz": 50, "sweeps": 1,
         "epochs": [{"kind": "step", "duration_ms": 10, "level": -45},
                    {"kind": "step", "duration_ms": 10, "level": -65}]})
-    bench = rig.Rig.from_presets("model-cell")
-    rec = bench.run(protocol, leak_subtraction=SUBSWEEPS)
+    setup = rig.Rig.from_presets("model-cell")
+    rec = setup.run(protocol, leak_subtraction=SUBSWEEPS)
     im = rec.sweep("Im", 0) * 1e12
     raw = rec.sweep("Im_raw", 0) * 1e12
     holding = -65e-3 / 510e6 * 1e12

@@ -45,12 +45,12 @@ def cc_protocol(level_pa, name="big step"):
 def test_no_shipped_protocol_overloads_any_shipped_cell_at_gain_1(cell):
     worst = {}
     for name in preset_names("protocols"):
-        bench = rig.Rig.from_presets(cell)
-        recording = bench.run(rig.load_protocol(name))
+        setup = rig.Rig.from_presets(cell)
+        recording = setup.run(rig.load_protocol(name))
         im = recording.signals["Im"]
         worst[name] = np.nanmax(np.abs(im))
-        limit = input_range(bench.amplifier, recording.metadata["mode"])[1]
-        assert not bench.overloaded, (cell, name)
+        limit = input_range(setup.amplifier, recording.metadata["mode"])[1]
+        assert not setup.overloaded, (cell, name)
         assert worst[name] < limit
         assert "overload" not in recording.metadata
     rf = rig.Rig.from_presets(cell).amplifier.feedback_resistance
@@ -95,20 +95,20 @@ def test_the_current_range_is_ten_volts_over_rf_times_gain(rf, gain, expected_a)
 def test_the_ideal_clamp_capacitive_current_is_one_sample_of_cm_dv_over_dt():
     """Model cell clamped ideally (no Rs, no Cp): a 100 mV step moves 33 pF x 100 mV =
     3.3 pC within the first sample, i.e. 165 nA for one 20 us sample, and nothing after."""
-    bench = rig.Rig.from_presets("model-cell", series_resistance=0.0)
-    bench.set_amplifier(pipette_capacitance=0.0)
-    bench.set_mode("VC")
-    bench.set_holding(-0.050)
-    bench.settle()
+    setup = rig.Rig.from_presets("model-cell", series_resistance=0.0)
+    setup.set_amplifier(pipette_capacitance=0.0)
+    setup.set_mode("VC")
+    setup.set_holding(-0.050)
+    setup.settle()
     command = np.r_[np.full(10, -0.050), np.full(10, 0.050)]
-    im = bench.advance(command, SAMPLE_INTERVAL_S)["Im"]
+    im = setup.advance(command, SAMPLE_INTERVAL_S)["Im"]
     leak = im[11]  # the resistive current at +50 mV
     charge = (im[10] - leak) * SAMPLE_INTERVAL_S
     print(f"ideal clamp, 100 mV step on 33 pF: first sample {im[10] * 1e9:.3f} nA, then "
           f"{im[11] * 1e12:.3f} pA; capacitive charge {charge * 1e12:.6f} pC (Cm dV = 3.3 pC)")
     assert charge == pytest.approx(33e-12 * 0.100, rel=1e-9)
     np.testing.assert_allclose(im[12:], leak, rtol=1e-12)
-    assert not bench.overloaded  # 165 nA is inside the model cell's +/-200 nA
+    assert not setup.overloaded  # 165 nA is inside the model cell's +/-200 nA
 
 
 # --- impossible physics ------------------------------------------------------------------
@@ -119,25 +119,25 @@ def test_minus_100_na_breaks_the_squid_membrane_and_the_cell_is_lost():
     now breaks down at -400 mV; the cell stays lost until it is settled. (+100 nA
     opens the 360 nS of K channels: the membrane peaks at +393 mV before they open, just
     short of breakdown, and then settles near E_K + 100 nA / 360 nS, about +200 mV.)"""
-    bench = rig.Rig.from_presets("hh-squid")
-    positive = bench.run(cc_protocol(100_000.0)).signals["Vmem"][0]
+    setup = rig.Rig.from_presets("hh-squid")
+    positive = setup.run(cc_protocol(100_000.0)).signals["Vmem"][0]
     assert 0.35 < np.nanmax(positive) < 0.4
     plateau = positive[100 + 1000 - 1]  # the end of the 20 ms step
     assert 0.15 < plateau < 0.25
     with pytest.raises(VrigError, match=r"membrane broke down: it reached -4\d\d mV, beyond "
                                         r"the \+/-400 mV") as info:
-        bench.run(cc_protocol(-100_000.0))
+        setup.run(cc_protocol(-100_000.0))
     print(f"+100 nA: Vmem peaks at {np.nanmax(positive) * 1e3:.1f} mV; -100 nA: {info.value}")
-    assert bench.lost == str(info.value)
+    assert setup.lost == str(info.value)
     with pytest.raises(VrigError, match="broke down"):
-        bench.advance(np.zeros(10), SAMPLE_INTERVAL_S)
+        setup.advance(np.zeros(10), SAMPLE_INTERVAL_S)
     with pytest.raises(VrigError, match="broke down"):
-        bench.hold(0.01)
-    bench.set_mode("I0")
-    bench.settle()
-    assert bench.lost == ""
-    v = bench.advance(np.zeros(100), SAMPLE_INTERVAL_S)["Vm"]
-    np.testing.assert_allclose(v, bench.resting_potential(), atol=1e-6)
+        setup.hold(0.01)
+    setup.set_mode("I0")
+    setup.settle()
+    assert setup.lost == ""
+    v = setup.advance(np.zeros(100), SAMPLE_INTERVAL_S)["Vm"]
+    np.testing.assert_allclose(v, setup.resting_potential(), atol=1e-6)
 
 
 def test_the_command_line_says_the_membrane_broke_down_and_writes_nothing(tmp_path, capsys):
@@ -192,25 +192,25 @@ def test_a_voltage_clamp_beyond_breakdown_loses_a_cell_but_not_the_model_cell():
 
 @pytest.mark.parametrize("temperature", [0.0, 45.0])
 def test_the_temperature_edges_run_and_stay_finite(temperature):
-    bench = rig.Rig.from_presets("hh-squid", temperature_c=temperature)
-    rec = bench.run(rig.load_protocol("cc-threshold"))
+    setup = rig.Rig.from_presets("hh-squid", temperature_c=temperature)
+    rec = setup.run(rig.load_protocol("cc-threshold"))
     vm = rec.signals["Vm"][~np.isnan(rec.signals["Vm"])]
     print(f"{temperature:g} degC: Vm {vm.min() * 1e3:.1f} to {vm.max() * 1e3:.1f} mV")
     assert np.isfinite(vm).all() and np.abs(vm).max() < 0.2
 
 
 def test_a_molar_drug_and_a_huge_conductance_stay_finite():
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.apply_drug("TTX", 1.0, steady_state=True)
-    bench.apply_drug("TEA", 1.0, "inside", steady_state=True)
-    assert bench.perfusion.effects().conductance_scale["Na"] == pytest.approx(5.1e-9, rel=1e-3)
-    rec = bench.run(rig.load_protocol("vc-iv-family"))
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.apply_drug("TTX", 1.0, steady_state=True)
+    setup.apply_drug("TEA", 1.0, "inside", steady_state=True)
+    assert setup.perfusion.effects().conductance_scale["Na"] == pytest.approx(5.1e-9, rel=1e-3)
+    rec = setup.run(rig.load_protocol("vc-iv-family"))
     assert np.isfinite(rec.signals["Im"][~np.isnan(rec.signals["Im"])]).all()
     with pytest.raises(VrigError, match="use 0 to 1 M"):
-        bench.apply_drug("TTX", 1.5)
+        setup.apply_drug("TTX", 1.5)
     data = load_preset("cells", "hh-squid")
     data["channels_mS_per_cm2"] = {"hh-na": 10000, "hh-k": 10000}
-    huge = rig.Rig(cell_from_dict(data, "huge"), bench.bath, bench.pipette)
+    huge = rig.Rig(cell_from_dict(data, "huge"), setup.bath, setup.pipette)
     rec = huge.run(rig.load_protocol("cc-threshold"))
     vm = rec.signals["Vm"][~np.isnan(rec.signals["Vm"])]
     print(f"10 S/cm^2 of Na and K: Vm {vm.min() * 1e3:.2f} to {vm.max() * 1e3:.2f} mV")
@@ -218,9 +218,9 @@ def test_a_molar_drug_and_a_huge_conductance_stay_finite():
 
 
 def test_a_zero_capacitance_is_refused_with_the_range():
-    bench = rig.Rig.from_presets("hh-squid")
+    setup = rig.Rig.from_presets("hh-squid")
     with pytest.raises(VrigError, match="cell capacitance must be 1 to 100 pF"):
-        bench.set_capacitance(0.0)
+        setup.set_capacitance(0.0)
     data = load_preset("cells", "hh-squid")
     data["specific_capacitance_uF_per_cm2"] = 0
     with pytest.raises(VrigError, match="specific_capacitance_uF_per_cm2"):

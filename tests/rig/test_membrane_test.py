@@ -26,9 +26,9 @@ def model_cell(area_um2=3300.0, rm_ohm=500e6):
 
 def bench_for(cell, **amplifier):
     base = rig.Rig.from_presets("model-cell")
-    bench = rig.Rig(cell, base.bath, base.pipette, seed=11)
-    bench.set_amplifier(**amplifier)
-    return bench
+    setup = rig.Rig(cell, base.bath, base.pipette, seed=11)
+    setup.set_amplifier(**amplifier)
+    return setup
 
 
 def report(label, result, rs, rm, cm):

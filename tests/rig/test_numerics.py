@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import rig
+from rig.amplifier.circuit import Amplifier
 from rig.model import physics
 from rig.model.cell import Cell, load_cell
 from rig.model.channels import TABLE_STEP_MV
@@ -51,22 +52,22 @@ def sample_end_times_ms(n):
 
 
 def test_passive_membrane_parameters(passive_cell):
-    bench = passive_rig(passive_cell)
-    assert bench.cell.capacitance_pf == pytest.approx(CM_PF, rel=1e-12)
+    setup = passive_rig(passive_cell)
+    assert setup.cell.capacitance_pf == pytest.approx(CM_PF, rel=1e-12)
     e_k = physics.nernst(1, 20.0, 490.0, 6.3)
-    assert bench.resting_potential() == pytest.approx(e_k, abs=1e-9)
+    assert setup.resting_potential() == pytest.approx(e_k, abs=1e-9)
 
 
 def test_rc_charging_in_current_clamp_is_exact(passive_cell):
-    bench = passive_rig(passive_cell)
-    bench.set_mode("CC")
-    bench.set_holding(0.0)
-    bench.settle()
-    v0 = bench.membrane_potential
+    setup = passive_rig(passive_cell)
+    setup.set_mode("CC")
+    setup.set_holding(0.0)
+    setup.settle()
+    v0 = setup.membrane_potential
     i_a = 30e-12
     n_on, n_off = 1000, 1000  # 20 ms on, 20 ms off (6 time constants each)
     command = np.r_[np.full(n_on, i_a), np.zeros(n_off)]
-    v = bench.advance(command, SAMPLE_INTERVAL_S)["Vm"]
+    v = setup.advance(command, SAMPLE_INTERVAL_S)["Vm"]
     t = sample_end_times_ms(n_on + n_off)
     amplitude = i_a * R_M_OHM  # 10 mV
     on = v0 + amplitude * (1.0 - np.exp(-t[:n_on] / TAU_M_MS))
@@ -84,27 +85,27 @@ def test_rc_charging_does_not_depend_on_the_time_step(passive_cell):
     """Exact for a linear node: 1 us and 100 us steps agree at the sample times."""
     results = []
     for dt in (1e-6, 100e-6):
-        bench = passive_rig(passive_cell, dt=dt)
-        bench.set_mode("CC")
-        bench.settle()
-        results.append(bench.advance(np.full(200, -20e-12), 0.2e-3)["Vm"])
+        setup = passive_rig(passive_cell, dt=dt)
+        setup.set_mode("CC")
+        setup.settle()
+        results.append(setup.advance(np.full(200, -20e-12), 0.2e-3)["Vm"])
     np.testing.assert_allclose(results[0], results[1], rtol=0, atol=1e-12)
 
 
 def test_voltage_clamp_through_series_resistance(passive_cell):
     rs = 10e6
-    bench = passive_rig(passive_cell, series_resistance=rs)
-    bench.set_mode("VC")
-    bench.set_holding(-0.070)
-    bench.settle()
-    e_k = bench.resting_potential()
+    setup = passive_rig(passive_cell, series_resistance=rs)
+    setup.set_mode("VC")
+    setup.set_holding(-0.070)
+    setup.settle()
+    e_k = setup.resting_potential()
     g_s, g_m, c_m = 1.0 / rs, 1.0 / R_M_OHM, CM_PF * 1e-12
     v_hold = (g_s * -0.070 + g_m * e_k) / (g_s + g_m)
-    assert bench.membrane_potential == pytest.approx(v_hold, abs=1e-12)
+    assert setup.membrane_potential == pytest.approx(v_hold, abs=1e-12)
 
     command_v = -0.040
     n = 200  # 4 ms, about 40 time constants
-    sig = bench.advance(np.full(n, command_v), SAMPLE_INTERVAL_S)
+    sig = setup.advance(np.full(n, command_v), SAMPLE_INTERVAL_S)
     tau_s = rs * c_m * R_M_OHM / (rs + R_M_OHM)  # Rs Cm Rm / (Rs + Rm) = 97.1 us
     assert tau_s == pytest.approx(c_m / (g_s + g_m), rel=1e-12)
     v_ss = (g_s * command_v + g_m * e_k) / (g_s + g_m)
@@ -128,22 +129,22 @@ def test_voltage_clamp_through_series_resistance(passive_cell):
 def test_ideal_clamp_capacitive_charge(passive_cell):
     """In the ideal clamp the membrane is charged within the first step: the first
     sample carries Cm dV on top of the leak current."""
-    bench = passive_rig(passive_cell)
-    bench.set_mode("VC")
-    bench.set_holding(-0.080)
-    bench.settle()
-    e_k = bench.resting_potential()
-    sig = bench.advance(np.full(50, -0.030), SAMPLE_INTERVAL_S)
+    setup = passive_rig(passive_cell)
+    setup.set_mode("VC")
+    setup.set_holding(-0.080)
+    setup.settle()
+    e_k = setup.resting_potential()
+    sig = setup.advance(np.full(50, -0.030), SAMPLE_INTERVAL_S)
     leak = (-0.030 - e_k) / R_M_OHM
     np.testing.assert_allclose(sig["Im"][1:], leak, rtol=1e-12)
     charge = (sig["Im"][0] - leak) * SAMPLE_INTERVAL_S
     assert charge == pytest.approx(CM_PF * 1e-12 * 0.050, rel=1e-9)
 
 
-def hh_gates(bench):
+def hh_gates(setup):
     """{name: Gate} and the rate factor phi of the HH cell at its temperature."""
-    gates = {gate.name: gate for gate, _ in bench.membrane().gates}
-    return gates, physics.q10_factor(bench.temperature_c)
+    gates = {gate.name: gate for gate, _ in setup.membrane().gates}
+    return gates, physics.q10_factor(setup.temperature_c)
 
 
 def interpolation_error_bound(f, v_mv):
@@ -226,14 +227,14 @@ def test_same_seed_gives_identical_recordings():
     for name in first.signals:
         np.testing.assert_array_equal(first.signals[name], second.signals[name])
     # and a rig run twice repeats itself (each run starts from the settled state)
-    bench = rig.Rig.from_presets("hh-squid", seed=7)
-    again = [bench.run(protocol).signals["Vm"] for _ in range(2)]
+    setup = rig.Rig.from_presets("hh-squid", seed=7)
+    again = [setup.run(protocol).signals["Vm"] for _ in range(2)]
     np.testing.assert_array_equal(again[0], again[1])
     np.testing.assert_array_equal(again[0], first.signals["Vm"])
 
 
 def test_instrument_noise_is_reproducible_from_the_seed():
-    noisy = load_cell("hh-squid").electrode().changed(noise=True)
+    noisy = Amplifier.for_cell(load_cell("hh-squid")).changed(noise=True)
     protocol = rig.load_protocol("vc-iv-family")
 
     def im(seed):

@@ -31,31 +31,31 @@ ONE_MINUS_INV_E = 1 - math.exp(-1)
 
 def squid(*drugs):
     """hh-squid with drugs (name, M, side) at steady state."""
-    bench = rig.Rig.from_presets("hh-squid")
+    setup = rig.Rig.from_presets("hh-squid")
     for name, conc, side in drugs:
-        bench.apply_drug(name, conc, side, steady_state=True)
-    return bench
+        setup.apply_drug(name, conc, side, steady_state=True)
+    return setup
 
 
-def vc_step(bench, level_mv, step_ms=20.0, before_ms=2.0):
+def vc_step(setup, level_mv, step_ms=20.0, before_ms=2.0):
     """Signals (SI) of an ideal-clamp step from -65 mV, sampled at 50 kHz."""
-    bench.set_mode("VC")
-    bench.set_holding(-0.065)
-    bench.settle()
+    setup.set_mode("VC")
+    setup.set_holding(-0.065)
+    setup.settle()
     n0, n1 = int(round(before_ms / SAMPLE_MS)), int(round(step_ms / SAMPLE_MS))
     command = np.r_[np.full(n0, -0.065), np.full(n1, level_mv * 1e-3)]
-    return bench.advance(command, SAMPLE_INTERVAL_S), n0
+    return setup.advance(command, SAMPLE_INTERVAL_S), n0
 
 
-def cc_pulse_from(bench, holding_a, amplitude_a, pulse_ms=1.0, before_ms=2.0, after_ms=30.0):
+def cc_pulse_from(setup, holding_a, amplitude_a, pulse_ms=1.0, before_ms=2.0, after_ms=30.0):
     """Vm (mV) for a current pulse on top of a CC holding current (A), from steady state."""
-    bench.set_mode("CC")
-    bench.set_holding(holding_a)
-    bench.settle()
+    setup.set_mode("CC")
+    setup.set_holding(holding_a)
+    setup.settle()
     n = [int(round(d / SAMPLE_MS)) for d in (before_ms, pulse_ms, after_ms)]
     command = np.r_[np.full(n[0], holding_a), np.full(n[1], holding_a + amplitude_a),
                     np.full(n[2], holding_a)]
-    return bench.advance(command, SAMPLE_INTERVAL_S)["Vm"] * 1e3
+    return setup.advance(command, SAMPLE_INTERVAL_S)["Vm"] * 1e3
 
 
 def width_at_0_mv(v_mv):
@@ -230,26 +230,26 @@ def test_wash_in_on_the_rig_blocks_as_the_hill_equation_of_the_63_percent():
     """100 nM TTX perfused onto the clamped axon: after tau_in = 5 s the concentration
     is 63.2 nM and the peak Na conductance left is 1/(1 + 63.2/5.1) of control."""
     control, n0 = vc_step(squid(), -20.0, step_ms=3.0)
-    bench = squid()
-    bench.set_mode("VC")
-    bench.set_holding(-0.065)
-    bench.settle()
-    bench.apply_drug("TTX", 100e-9)
+    setup = squid()
+    setup.set_mode("VC")
+    setup.set_holding(-0.065)
+    setup.settle()
+    setup.apply_drug("TTX", 100e-9)
     tau = load_drug("TTX").wash_in_tau_s
-    bench.hold(tau)
-    present = bench.perfusion.present[("TTX", "outside")]
+    setup.hold(tau)
+    present = setup.perfusion.present[("TTX", "outside")]
     command = np.r_[np.full(n0, -0.065), np.full(150, -0.020)]
-    sig = bench.advance(command, SAMPLE_INTERVAL_S)  # 3.04 ms more: +0.04 % of the way
+    sig = setup.advance(command, SAMPLE_INTERVAL_S)  # 3.04 ms more: +0.04 % of the way
     ratio = sig["gNa"][n0:].max() / control["gNa"][n0:].max()
     c = 100e-9 * (1 - math.exp(-(tau + command.size * SAMPLE_INTERVAL_S) / tau))
     expected = 1 / (1 + c / 5.1e-9)  # the unblocked fraction, 1 - f
     print(f"after {tau:g} s: {present * 1e9:.3f} nM TTX (63.2 % = {ONE_MINUS_INV_E * 100:.3f} nM); "
           f"peak gNa {ratio * 100:.3f} % of control (Hill: {expected * 100:.3f} %); "
-          f"metadata drugs: {bench.metadata()['drugs']}")
+          f"metadata drugs: {setup.metadata()['drugs']}")
     assert present == pytest.approx(ONE_MINUS_INV_E * 100e-9, rel=1e-6)
-    assert bench.time_s == pytest.approx(tau + command.size * SAMPLE_INTERVAL_S, rel=1e-9)
+    assert setup.time_s == pytest.approx(tau + command.size * SAMPLE_INTERVAL_S, rel=1e-9)
     assert ratio == pytest.approx(expected, rel=2e-3)
-    assert "TTX" in bench.metadata()["drugs"]
+    assert "TTX" in setup.metadata()["drugs"]
 
 
 def test_a_drug_is_washed_out_at_the_stated_floor_and_perfusion_settles():
@@ -259,55 +259,55 @@ def test_a_drug_is_washed_out_at_the_stated_floor_and_perfusion_settles():
     5.1 nM x 0.001/0.999 = 5.105 pM, 30 s x ln(1 uM / 5.105 pM) = 365.56 s). Then the
     perfusion forgets it and is settled again, and the recording header no longer
     lists it (the issue's 'TEA=3.99e-16M')."""
-    bench = squid(("TTX", 1e-6, "outside"))
-    assert bench.perfusion.settled
-    bench.wash_drug("TTX")
-    assert not bench.perfusion.settled
+    setup = squid(("TTX", 1e-6, "outside"))
+    assert setup.perfusion.settled
+    setup.wash_drug("TTX")
+    assert not setup.perfusion.settled
     floor_m = 5.1e-9 * pharmacology.NO_EFFECT_FRACTION / (1 - pharmacology.NO_EFFECT_FRACTION)
     t_out = load_drug("TTX").wash_out_tau_s * math.log(1e-6 / floor_m)
-    bench.perfusion.advance(t_out - 0.05)
-    still = bench.perfusion.present[("TTX", "outside")]
-    assert bench.metadata()["drugs"] == f"TTX={still * 1e12:.3g}pM(outside)"
-    assert not bench.perfusion.settled
-    bench.perfusion.advance(0.1)
+    setup.perfusion.advance(t_out - 0.05)
+    still = setup.perfusion.present[("TTX", "outside")]
+    assert setup.metadata()["drugs"] == f"TTX={still * 1e12:.3g}pM(outside)"
+    assert not setup.perfusion.settled
+    setup.perfusion.advance(0.1)
     print(f"TTX 1 uM washed: {still * 1e12:.4f} pM left {t_out - 0.05:.2f} s after the wash "
           f"(floor {floor_m * 1e12:.4f} pM at {t_out:.2f} s); then present="
-          f"{bench.perfusion.present}, settled={bench.perfusion.settled}, drugs line "
-          f"{bench.metadata()['drugs']!r}")
+          f"{setup.perfusion.present}, settled={setup.perfusion.settled}, drugs line "
+          f"{setup.metadata()['drugs']!r}")
     assert t_out == pytest.approx(365.56, abs=0.01)
     assert still == pytest.approx(floor_m, rel=0.01) and still > floor_m
-    assert bench.perfusion.present == {} and bench.perfusion.targets == {}
-    assert bench.perfusion.settled
-    assert bench.perfusion.effects().conductance_scale == {}
-    assert bench.metadata()["drugs"] == "none"
+    assert setup.perfusion.present == {} and setup.perfusion.targets == {}
+    assert setup.perfusion.settled
+    assert setup.perfusion.effects().conductance_scale == {}
+    assert setup.metadata()["drugs"] == "none"
 
 
 def test_an_irreversible_drug_washes_out_but_its_effect_stays():
     """Internal pronase (10 mM, Hill fraction 10/10.5 = 95.2 %) cuts inactivation; the
     enzyme washes out, the cut channels stay cut (Armstrong, Bezanilla & Rojas 1973)."""
-    bench = squid(("pronase", 10e-3, "inside"))
-    removed = bench.perfusion.effects().inactivation_removed["Na"]
-    bench.wash_drug("pronase")
-    bench.perfusion.advance(1000.0)
-    after = bench.perfusion.effects().inactivation_removed["Na"]
-    meta = bench.metadata()
+    setup = squid(("pronase", 10e-3, "inside"))
+    removed = setup.perfusion.effects().inactivation_removed["Na"]
+    setup.wash_drug("pronase")
+    setup.perfusion.advance(1000.0)
+    after = setup.perfusion.effects().inactivation_removed["Na"]
+    meta = setup.metadata()
     print(f"pronase: {removed * 100:.2f} % of inactivation removed; 1000 s after washing "
           f"{after * 100:.2f} %; drugs {meta['drugs']!r}, {meta['irreversible_effects']!r}")
     assert removed == pytest.approx(10 / 10.5, rel=1e-12)
     assert after == removed
-    assert bench.perfusion.present == {} and bench.perfusion.settled
+    assert setup.perfusion.present == {} and setup.perfusion.settled
     assert meta["drugs"] == "none"
     assert meta["irreversible_effects"] == "pronase(inside): 95% of Na inactivation removed"
 
 
 def test_summary_concentrations_read_back_as_drug_options():
-    bench = squid(("TTX", 300e-9, "outside"), ("TEA", 10e-3, "inside"), ("Cs", 0.12, "inside"))
-    line = bench.metadata()["drugs"]
+    setup = squid(("TTX", 300e-9, "outside"), ("TEA", 10e-3, "inside"), ("Cs", 0.12, "inside"))
+    line = setup.metadata()["drugs"]
     assert line == "TTX=300nM(outside) TEA=10mM(inside) Cs=120mM(inside)"
     for part in line.split():
         name, conc = part.split("(")[0].split("=")
         assert parse_concentration(conc) == pytest.approx(
-            bench.perfusion.present[(load_drug(name).name, part.split("(")[1][:-1])], rel=1e-12)
+            setup.perfusion.present[(load_drug(name).name, part.split("(")[1][:-1])], rel=1e-12)
 
 
 # --- physiology ------------------------------------------------------------------------
@@ -317,10 +317,10 @@ def test_ttx_abolishes_the_spike_and_the_inward_current():
     v_control = cc_pulse_from(control, 0.0, 300e-12)
     v_ttx = cc_pulse_from(ttx, 0.0, 300e-12)
     inward = {}
-    for label, bench in (("control", control), ("TTX", ttx)):
+    for label, setup in (("control", control), ("TTX", ttx)):
         lowest = np.inf
         for level in range(-50, 41, 10):
-            sig, n0 = vc_step(bench, float(level), step_ms=10.0)
+            sig, n0 = vc_step(setup, float(level), step_ms=10.0)
             lowest = min(lowest, sig["Im"][n0 + 1:].min())  # after the capacitive sample
         inward[label] = lowest
     print(f"300 pA, 1 ms: peak {v_control.max():.1f} mV control, {v_ttx.max():.1f} mV in 1 uM TTX; "
@@ -339,12 +339,12 @@ def test_tea_removes_the_outward_current_and_prolongs_the_spike():
     held at -65 mV with a steady current before the pulse."""
     control, tea = squid(), squid(("TEA", 10e-3, "inside"))
     late = {}
-    for label, bench in (("control", control), ("TEA", tea)):
-        sig, _ = vc_step(bench, 20.0)
+    for label, setup in (("control", control), ("TEA", tea)):
+        sig, _ = vc_step(setup, 20.0)
         late[label] = (sig["Im"][-1], sig["IK"][-1], sig["Ileak"][-1])
     holding = {}
-    for label, bench in (("control", control), ("TEA", tea)):
-        sig, _ = vc_step(bench, -65.0, step_ms=1.0)
+    for label, setup in (("control", control), ("TEA", tea)):
+        sig, _ = vc_step(setup, -65.0, step_ms=1.0)
         holding[label] = sig["Im"][-1]  # the current that holds -65 mV
     v_control = cc_pulse_from(control, holding["control"], 300e-12)
     v_tea = cc_pulse_from(tea, holding["TEA"], 300e-12)
@@ -387,14 +387,14 @@ def test_pronase_inside_removes_na_inactivation_for_good():
 
 def test_washout_restores_the_spike_after_ttx():
     """1 uM TTX washes out with tau = 30 s: after 230 s, 0.47 nM is left (9 % block)."""
-    bench = squid(("TTX", 1e-6, "outside"))
-    assert spike_count(cc_pulse_from(bench, 0.0, 300e-12)) == 0
-    bench.wash_drug("TTX")
-    bench.set_mode("I0")
-    bench.settle()
-    bench.hold(230.0)
-    present = bench.perfusion.present[("TTX", "outside")]
-    v = cc_pulse_from(bench, 0.0, 300e-12)
+    setup = squid(("TTX", 1e-6, "outside"))
+    assert spike_count(cc_pulse_from(setup, 0.0, 300e-12)) == 0
+    setup.wash_drug("TTX")
+    setup.set_mode("I0")
+    setup.settle()
+    setup.hold(230.0)
+    present = setup.perfusion.present[("TTX", "outside")]
+    v = cc_pulse_from(setup, 0.0, 300e-12)
     print(f"230 s after washing 1 uM TTX: {present * 1e9:.3f} nM left "
           f"(expected {1e3 * math.exp(-230 / 30):.3f}); spike peak {v.max():.1f} mV")
     assert present == pytest.approx(1e-6 * math.exp(-230.0 / 30.0), rel=1e-3)
@@ -405,27 +405,27 @@ def test_washout_restores_the_spike_after_ttx():
 
 @pytest.mark.parametrize("concentration", [-1e-9, 2.0, 1e6, math.nan, math.inf, -math.inf])
 def test_bad_concentrations_are_refused_and_leave_the_rig_alone(concentration):
-    bench = squid(("TTX", 10e-9, "outside"))
-    before = (dict(bench.perfusion.targets), dict(bench.perfusion.present),
-              bench.perfusion.effects())
+    setup = squid(("TTX", 10e-9, "outside"))
+    before = (dict(setup.perfusion.targets), dict(setup.perfusion.present),
+              setup.perfusion.effects())
     with pytest.raises(VrigError, match="concentration"):
-        bench.apply_drug("TTX", concentration)
+        setup.apply_drug("TTX", concentration)
     with pytest.raises(VrigError, match="concentration"):
-        bench.apply_drug("TEA", concentration, side="inside", steady_state=True)
-    assert (dict(bench.perfusion.targets), dict(bench.perfusion.present),
-            bench.perfusion.effects()) == before
-    assert bench.metadata()["drugs"] == "TTX=10nM(outside)"
+        setup.apply_drug("TEA", concentration, side="inside", steady_state=True)
+    assert (dict(setup.perfusion.targets), dict(setup.perfusion.present),
+            setup.perfusion.effects()) == before
+    assert setup.metadata()["drugs"] == "TTX=10nM(outside)"
 
 
 def test_unknown_drugs_and_sides_are_refused():
-    bench = squid()
+    setup = squid()
     with pytest.raises(VrigError, match="unknown drug 'LSD'.*TTX"):
-        bench.apply_drug("LSD", 1e-6)
+        setup.apply_drug("LSD", 1e-6)
     with pytest.raises(VrigError, match="unknown drug"):
-        bench.wash_drug("LSD")
+        setup.wash_drug("LSD")
     with pytest.raises(VrigError, match="side"):
-        bench.apply_drug("TTX", 1e-6, side="both")
-    assert bench.perfusion.summary() == ""
+        setup.apply_drug("TTX", 1e-6, side="both")
+    assert setup.perfusion.summary() == ""
     assert sorted(d.lower() for d in drug_names()) == sorted(preset_names("drugs"))
     assert load_drug("ttx").name == "TTX"  # names ignore case
 

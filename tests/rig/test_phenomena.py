@@ -25,9 +25,9 @@ def gates(hh):
             physics.q10_factor(hh.temperature_c))
 
 
-def run_shipped(bench, name):
+def run_shipped(setup, name):
     protocol = rig.load_protocol(name)
-    return protocol, bench.run(protocol)
+    return protocol, setup.run(protocol)
 
 
 def epoch(protocol, rec, signal, sweep, index):

@@ -139,8 +139,8 @@ def test_a_sweep_gap_shorter_than_a_hold_sample_runs(runner):
     runner.send(c.RunProtocol(protocol, speed=None))
     items = wait_for(runner, "protocol_done")
     assert not [i for i in items if getattr(i, "kind", "") == "error"]
-    bench = rig.Rig.from_presets("hh-squid")
-    assert bench.run(protocol).n_sweeps == 3
+    setup = rig.Rig.from_presets("hh-squid")
+    assert setup.run(protocol).n_sweeps == 3
 
 
 def chunks_until(runner, predicate):

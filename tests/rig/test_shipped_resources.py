@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import rig
 from rig import resources
-from rig.model import shipped
+from rig.model import catalogue
 from rig.model.cell import cell_from_dict, scan_cells
 from rig.model.channels import channel_from_dict, scan_channels
 from rig.errors import VrigError
@@ -64,14 +64,14 @@ def test_a_broken_preset_is_named_and_the_others_load(copied, kind, name, scan, 
     assert sorted(good) == sorted(n for n in resources.preset_names(kind) if n != name)
     assert [p for p, _ in problems] == [str(path)]
     assert problems[0][1]  # says what is wrong
-    assert dict(shipped.problems())[str(path)] == problems[0][1]
+    assert dict(catalogue.problems())[str(path)] == problems[0][1]
     # every other kind is untouched, and a rig on another cell still runs
-    for other, other_scan in shipped.scanners().items():
+    for other, other_scan in catalogue.scanners().items():
         if other not in (kind, "cells"):
             assert not other_scan()[1]
     assert "cortical-neuron" in scan_cells()[0]
-    bench = rig.Rig.from_presets("model-cell")
-    assert bench.run(rig.load_protocol("vc-recovery")).n_sweeps == 12
+    setup = rig.Rig.from_presets("model-cell")
+    assert setup.run(rig.load_protocol("vc-recovery")).n_sweeps == 12
 
 
 def test_cells_whose_channel_or_solution_is_broken_are_left_out_with_the_reason(copied):
@@ -83,7 +83,7 @@ def test_cells_whose_channel_or_solution_is_broken_are_left_out_with_the_reason(
     assert sorted(good) == []  # hh-squid needs hh-na; the others bathe in ACSF
     assert "channel 'hh-na' cannot be used" in reasons[str(copied / "cells" / "hh-squid.json")]
     assert "bath solution 'acsf'" in reasons[str(copied / "cells" / "model-cell.json")]
-    everything = shipped.problems()
+    everything = catalogue.problems()
     assert str(copied / "channels" / "hh-na.json") in dict(everything)
     assert str(copied / "solutions" / "acsf.json") in dict(everything)
     assert len(everything) == len(set(everything)) == 5
@@ -117,8 +117,8 @@ def test_vrig_list_prints_the_good_ones_and_warns_once(copied, capsys):
 
 
 def test_every_shipped_preset_loads():
-    assert shipped.problems() == []
-    for kind, scan in shipped.scanners().items():
+    assert catalogue.problems() == []
+    for kind, scan in catalogue.scanners().items():
         good, problems = scan()
         assert sorted(good) == resources.preset_names(kind) and problems == []
 

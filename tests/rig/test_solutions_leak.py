@@ -51,15 +51,15 @@ def test_bath_k_depolarises_the_rest_sub_nernstian_and_monotonically(k_series):
 def test_resting_potential_is_where_the_membrane_settles(k_series):
     """Where the rest is stable, 100 ms in I=0 from the settled state keeps it there."""
     stable, firing = [], []
-    for k, bench in k_series.items():
-        bench.set_mode("I0")
-        bench.settle()
-        v = bench.advance(np.zeros(5000), SAMPLE_INTERVAL_S)["Vm"] * 1e3
-        drift = np.max(np.abs(v - bench.resting_potential() * 1e3))
+    for k, setup in k_series.items():
+        setup.set_mode("I0")
+        setup.settle()
+        v = setup.advance(np.zeros(5000), SAMPLE_INTERVAL_S)["Vm"] * 1e3
+        drift = np.max(np.abs(v - setup.resting_potential() * 1e3))
         (stable if drift < 1e-3 else firing).append(k)
         if spike_indices(v).size:
             print(f"bath K {k:g} mM: the steady state at "
-                  f"{bench.resting_potential() * 1e3:.2f} mV is unstable; "
+                  f"{setup.resting_potential() * 1e3:.2f} mV is unstable; "
                   f"{spike_indices(v).size} spikes in 100 ms")
     print("stable rest at bath K (mM):", stable)
     assert {2.5, 5.0, 10.0, 20.0, 80.0, 160.0, 320.0} <= set(stable)
@@ -70,14 +70,14 @@ def cortical():
     return rig.Rig.from_presets("cortical-neuron")
 
 
-def cc_step(bench, amplitude_pa, before_ms, duration_ms):
+def cc_step(setup, amplitude_pa, before_ms, duration_ms):
     """Signals (SI) for a current step from the settled rest."""
-    bench.set_mode("CC")
-    bench.set_holding(0.0)
-    bench.settle()
+    setup.set_mode("CC")
+    setup.set_holding(0.0)
+    setup.settle()
     n0, n1 = int(round(before_ms / SAMPLE_MS)), int(round(duration_ms / SAMPLE_MS))
     command = np.r_[np.zeros(n0), np.full(n1, amplitude_pa * 1e-12)]
-    return bench.advance(command, SAMPLE_INTERVAL_S)
+    return setup.advance(command, SAMPLE_INTERVAL_S)
 
 
 def test_cortical_neuron_passive_properties(cortical):
@@ -140,9 +140,9 @@ def iv_family(levels_mv):
                    {"kind": "step", "duration_ms": 5, "level": -65}]})
 
 
-def na_reversal(bench, protocol):
+def na_reversal(setup, protocol):
     """Interpolated zero of the peak I_Na (largest |I_Na| in the step) against level."""
-    rec = bench.run(protocol)
+    rec = setup.run(protocol)
     levels, peaks = [], []
     for k in range(rec.n_sweeps):
         starts = render_sweep(protocol, k).epoch_starts
@@ -182,14 +182,14 @@ def test_removing_an_ion_while_running_rebuilds_the_kernel_inputs():
     """Changing the solutions so that a leak component disappears changes the number
     of kernel channels; the next block must use the new arrays (a stale cache once
     made the kernel write past its output)."""
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.set_mode("I0")
-    before = bench.advance(np.zeros(100), 20e-6)
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.set_mode("I0")
+    before = setup.advance(np.zeros(100), 20e-6)
     for _ in range(20):  # new membranes, possibly at recycled addresses
-        no_cl = {ion: mm for ion, mm in bench.bath.concentrations_mm.items() if ion != "Cl"}
-        bench.set_solutions(bath=Solution("no Cl", no_cl))
-        after = bench.advance(np.zeros(100), 20e-6)
-        bench.set_solutions(bath=load_solution("squid-seawater"))
-        bench.advance(np.zeros(100), 20e-6)
-    assert len(bench.membrane().channel_labels) == 5
+        no_cl = {ion: mm for ion, mm in setup.bath.concentrations_mm.items() if ion != "Cl"}
+        setup.set_solutions(bath=Solution("no Cl", no_cl))
+        after = setup.advance(np.zeros(100), 20e-6)
+        setup.set_solutions(bath=load_solution("squid-seawater"))
+        setup.advance(np.zeros(100), 20e-6)
+    assert len(setup.membrane().channel_labels) == 5
     assert np.isfinite(after["Vm"]).all() and np.isfinite(before["Vm"]).all()

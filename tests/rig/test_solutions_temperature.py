@@ -43,10 +43,10 @@ HAND = {
 
 @pytest.mark.parametrize("cell, bath", list(HAND))
 def test_reversal_potentials_from_the_presets_match_hand_calculations(cell, bath):
-    bench = rig.Rig.from_presets(cell, bath=bath)
-    e_mv = {ion: v * 1e3 for ion, v in bench.reversal_potentials().items()}
-    metadata = dict(item.split("=") for item in bench.metadata()["E_rev_mV"].split())
-    print(f"{cell} in {bench.bath.name} at {bench.temperature_c:g} degC: "
+    setup = rig.Rig.from_presets(cell, bath=bath)
+    e_mv = {ion: v * 1e3 for ion, v in setup.reversal_potentials().items()}
+    metadata = dict(item.split("=") for item in setup.metadata()["E_rev_mV"].split())
+    print(f"{cell} in {setup.bath.name} at {setup.temperature_c:g} degC: "
           + ", ".join(f"E_{ion} {v:.3f}" for ion, v in e_mv.items()))
     for ion, hand in HAND[(cell, bath)].items():
         assert e_mv[ion] == pytest.approx(hand, abs=0.006)  # hand values to 0.01 mV
@@ -98,13 +98,13 @@ def test_raising_bath_k_depolarises_sub_nernstian_until_the_cell_stops_firing():
     under 5 %: a pulse gets no regenerative Na help (compare with TTX), no spike."""
     rest, e_k, na_boost, h_rest, spikes = {}, {}, {}, {}, {}
     for k in (20, 80, 160):
-        bench = rig.Rig.from_presets("hh-squid", ion_overrides=[f"out:K={k}"])
+        setup = rig.Rig.from_presets("hh-squid", ion_overrides=[f"out:K={k}"])
         blocked = rig.Rig.from_presets("hh-squid", ion_overrides=[f"out:K={k}"])
         blocked.apply_drug("TTX", 1e-6, steady_state=True)
-        rest[k] = bench.resting_potential() * 1e3
-        e_k[k] = bench.reversal_potentials()["K"] * 1e3
-        h_rest[k] = float(bench.membrane().steady_gates(rest[k])[1])
-        v = cc_pulse(bench, 1000.0, 1.0, before_ms=1.0, after_ms=20.0)
+        rest[k] = setup.resting_potential() * 1e3
+        e_k[k] = setup.reversal_potentials()["K"] * 1e3
+        h_rest[k] = float(setup.membrane().steady_gates(rest[k])[1])
+        v = cc_pulse(setup, 1000.0, 1.0, before_ms=1.0, after_ms=20.0)
         v_ttx = cc_pulse(blocked, 1000.0, 1.0, before_ms=1.0, after_ms=20.0)
         na_boost[k] = v.max() - v_ttx.max()
         spikes[k] = spike_count(v)
@@ -123,9 +123,9 @@ def test_raising_bath_k_depolarises_sub_nernstian_until_the_cell_stops_firing():
 def test_high_k_bath_preset_silences_the_cortical_neuron():
     counts, rests = {}, {}
     for bath in ("acsf", "high-k-bath"):
-        bench = rig.Rig.from_presets("cortical-neuron", bath=bath)
-        rests[bath] = bench.resting_potential() * 1e3
-        counts[bath] = spike_count(cc_pulse(bench, 100.0, 200.0, before_ms=5.0, after_ms=5.0))
+        setup = rig.Rig.from_presets("cortical-neuron", bath=bath)
+        rests[bath] = setup.resting_potential() * 1e3
+        counts[bath] = spike_count(cc_pulse(setup, 100.0, 200.0, before_ms=5.0, after_ms=5.0))
     e_k_shift = physics.thermal_voltage(35.0) * math.log(30 / 2.5) * 1e3
     print(f"cortical neuron, 100 pA for 200 ms: {counts} spikes; rest {rests} mV "
           f"(shift {rests['high-k-bath'] - rests['acsf']:.1f} mV, E_K shift {e_k_shift:.1f} mV)")
@@ -135,12 +135,12 @@ def test_high_k_bath_preset_silences_the_cortical_neuron():
 
 # --- temperature -----------------------------------------------------------------------
 
-def conductances(temperature_c, interval_s, n, bench=None):
-    bench = bench or rig.Rig.from_presets("hh-squid", temperature_c=temperature_c)
-    bench.set_mode("VC")
-    bench.set_holding(-0.065)
-    bench.settle()
-    return bench.advance(np.full(n, -0.020), interval_s)
+def conductances(temperature_c, interval_s, n, setup=None):
+    setup = setup or rig.Rig.from_presets("hh-squid", temperature_c=temperature_c)
+    setup.set_mode("VC")
+    setup.set_holding(-0.065)
+    setup.settle()
+    return setup.advance(np.full(n, -0.020), interval_s)
 
 
 def test_kinetics_scale_with_q10():
@@ -163,14 +163,14 @@ def test_kinetics_scale_with_q10():
 
 
 def test_set_temperature_on_a_running_rig_matches_a_new_rig():
-    bench = rig.Rig.from_presets("hh-squid")
-    conductances(6.3, 10e-6, 50, bench)  # compile and use the 6.3 degC membrane first
-    bench.set_temperature(16.3)
-    changed = conductances(None, 10e-6, 300, bench)
+    setup = rig.Rig.from_presets("hh-squid")
+    conductances(6.3, 10e-6, 50, setup)  # compile and use the 6.3 degC membrane first
+    setup.set_temperature(16.3)
+    changed = conductances(None, 10e-6, 300, setup)
     fresh = conductances(16.3, 10e-6, 300)
     for name in ("gNa", "gK", "Im", "INa"):
         np.testing.assert_allclose(changed[name], fresh[name], rtol=1e-12)
-    assert bench.reversal_potentials() == rig.Rig.from_presets(
+    assert setup.reversal_potentials() == rig.Rig.from_presets(
         "hh-squid", temperature_c=16.3).reversal_potentials()
 
 
@@ -220,10 +220,10 @@ def test_bad_ion_overrides_are_refused(text):
 
 @pytest.mark.parametrize("temperature", [-1.0, 46.0, math.nan, "warm", None])
 def test_bad_temperatures_are_refused_and_leave_the_rig_alone(temperature):
-    bench = rig.Rig.from_presets("hh-squid")
+    setup = rig.Rig.from_presets("hh-squid")
     with pytest.raises(VrigError, match="temperature"):
-        bench.set_temperature(temperature)
-    assert bench.temperature_c == 6.3
+        setup.set_temperature(temperature)
+    assert setup.temperature_c == 6.3
     if temperature is not None:  # None means "the cell's own" when building a rig
         with pytest.raises(VrigError, match="temperature"):
             rig.Rig.from_presets("hh-squid", temperature_c=temperature)

@@ -178,10 +178,10 @@ def test_axis_units_of_the_iv_plots(iv_recording):
 
 @pytest.mark.parametrize("noise", [False, True])
 def test_after_ttx_no_inward_current_is_fitted(noise):
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.set_amplifier(noise=noise)
-    bench.apply_drug("TTX", 300e-9, steady_state=True)
-    result = analyze(SweepFamily.from_recording(bench.run(rig.load_protocol("vc-iv-family"))))
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.set_amplifier(noise=noise)
+    setup.apply_drug("TTX", 300e-9, steady_state=True)
+    result = analyze(SweepFamily.from_recording(setup.run(rig.load_protocol("vc-iv-family"))))
     names = {f.name for f in result.facts}
     assert not names & {"E_rev", "GV_V_half", "GV_slope", "GV_Gmax"}
     assert any(n.startswith("no inward current to fit") for n in result.notes)
@@ -191,9 +191,9 @@ def test_after_ttx_no_inward_current_is_fitted(noise):
 
 
 def test_with_noise_the_fits_stay_where_they_were(iv_recording):
-    bench = rig.Rig.from_presets("hh-squid")
-    bench.set_amplifier(noise=True)
-    noisy = analyze(SweepFamily.from_recording(bench.run(rig.load_protocol("vc-iv-family"))))
+    setup = rig.Rig.from_presets("hh-squid")
+    setup.set_amplifier(noise=True)
+    noisy = analyze(SweepFamily.from_recording(setup.run(rig.load_protocol("vc-iv-family"))))
     clean = analyze(SweepFamily.from_recording(iv_recording))
     assert noisy.fact("E_rev") == pytest.approx(clean.fact("E_rev"), abs=0.3)
     assert noisy.fact("GV_V_half") == pytest.approx(clean.fact("GV_V_half"), abs=0.5)

@@ -81,16 +81,16 @@ def vrig_current_clamp(delay_ms, duration_ms, amplitude_pa, tstop_ms, dt_ms=DT_M
     The pulse is on for the steps whose middle lies in [delay, delay + duration), as
     NEURON's IClamp (evaluated at mid-step) is.
     """
-    bench = rig.Rig.from_presets(cell="hh-squid", dt=dt_ms * 1e-3)
-    bench.set_mode("CC")
-    bench.set_holding(0.0)
-    bench.settle()
+    setup = rig.Rig.from_presets(cell="hh-squid", dt=dt_ms * 1e-3)
+    setup.set_mode("CC")
+    setup.set_holding(0.0)
+    setup.settle()
     n = int(round(tstop_ms / dt_ms))
     mid = (np.arange(n) + 0.5) * dt_ms
     command = np.where((mid >= delay_ms) & (mid < delay_ms + duration_ms),
                        amplitude_pa * 1e-12, 0.0)
-    v0 = bench.membrane_potential
-    vm = bench.advance(command, dt_ms * 1e-3)["Vm"]
+    v0 = setup.membrane_potential
+    vm = setup.advance(command, dt_ms * 1e-3)["Vm"]
     return np.arange(n + 1) * dt_ms, np.concatenate(([v0], vm)) * 1e3
 
 

@@ -154,9 +154,9 @@ def test_inactivation_protocol_gives_h_infinity(panel):
 
 
 def test_after_ttx_the_tab_says_there_is_nothing_to_fit(panel):
-    bench = Rig.from_presets("hh-squid")
-    bench.apply_drug("TTX", 300e-9, steady_state=True)
-    feed(panel, load_protocol("vc-iv-family"), bench)
+    setup = Rig.from_presets("hh-squid")
+    setup.apply_drug("TTX", 300e-9, steady_state=True)
+    feed(panel, load_protocol("vc-iv-family"), setup)
     assert "no inward current to fit" in panel.summary_label.text()
     gv = panel.spec_plots[1]
     assert gv.empty.toPlainText().startswith("no inward current to fit")
@@ -196,8 +196,8 @@ def test_export_csv_writes_what_vrig_analyze_prints(panel, tmp_path, capsys, mon
 
 
 def test_a_recording_without_its_protocol_or_command(panel, tmp_path):
-    bench = Rig.from_presets("hh-squid")
-    recording = bench.run(load_protocol("cc-step-family"))
+    setup = Rig.from_presets("hh-squid")
+    recording = setup.run(load_protocol("cc-step-family"))
     recording.metadata.pop("protocol_json")
     assert panel.show_recording(recording, "steps.npz")
     assert panel.result.kind == "f-I" and panel.result.fact("rheobase") == 30.0

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from rig.acquisition import commands as c  # noqa: E402
-from rig.amplifier.circuit import RANGES  # noqa: E402
+from rig.amplifier.circuit import RANGES, Amplifier  # noqa: E402
 from rig.model.cell import load_cell  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.compensation_panel import CompensationPanel  # noqa: E402
@@ -25,7 +25,7 @@ WAIT_MS = 15_000
 @pytest.fixture
 def panel(qtbot):
     cell = load_cell("model-cell")
-    widget = CompensationPanel(cell.electrode(), cell.capacitance_pf * 1e-12)
+    widget = CompensationPanel(Amplifier.for_cell(cell), cell.capacitance_pf * 1e-12)
     qtbot.addWidget(widget)
     widget.show()
     sent = []

@@ -1,0 +1,44 @@
+"""What every recording file shares: the file units of each SI unit, column names,
+the block size writers stream in, and :class:`RecordingParts`, the plain value a
+reader returns (so that no reader needs the :class:`rig.files.recording.Recording`
+class, and the package has no import cycle)."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
+BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
+BLOCK_SAMPLES = 1 << 16  # samples per channel a writer handles at a time
+
+
+class RecordingParts(NamedTuple):
+    """A recording read from a file. signals: {name: (n_sweeps, n_samples) SI array,
+    NaN-padded}; units: {name: 'V' | 'A' | 'S' | ''}; sweep_lengths: samples per sweep;
+    sample_interval_s: s; metadata: {key: text}."""
+
+    signals: dict
+    units: dict
+    sweep_lengths: np.ndarray
+    sample_interval_s: float
+    metadata: dict
+
+
+def file_column(name, unit):
+    """The file's column name of a signal: 'Vm_mV', 'Im_pA', 'm'."""
+    file_unit = FILE_UNITS[unit][0]
+    return f"{name}_{file_unit}" if file_unit else name
+
+
+def signal_from_column(column):
+    """(signal name, SI unit, file units per SI unit) of a file column: 'Vm_mV' ->
+    ('Vm', 'V', 1000.0); a column without a known unit is dimensionless."""
+    for unit, (file_unit, scale) in FILE_UNITS.items():
+        if file_unit and column.endswith("_" + file_unit):
+            return column[: -len(file_unit) - 1], unit, scale
+    return column, "", 1.0
+
+
+def one_line(text):
+    """Metadata text with line breaks folded, so it cannot break the CSV layout."""
+    return " ".join(str(text).splitlines())

@@ -1,0 +1,23 @@
+"""Every shipped preset of every kind, scanned: what the window reports at start and
+``vrig list`` prints (each kind's scan is in its own module, built on
+:func:`rig.model.shipped.scan`)."""
+
+from rig.model.cell import scan_cells
+from rig.model.channels import scan_channels
+from rig.model.pharmacology import scan_drugs
+from rig.model.solutions import scan_solutions
+
+
+def scanners():
+    """{kind: scan function} for the kinds the rig loads."""
+    return {"cells": scan_cells, "channels": scan_channels, "drugs": scan_drugs,
+            "solutions": scan_solutions}
+
+
+def problems():
+    """[(path, problem)] for every broken preset of every kind (cells that name a
+    broken channel or solution included); [] when everything loads."""
+    found = []
+    for scan_kind in scanners().values():
+        found += [p for p in scan_kind()[1] if p not in found]
+    return found
