@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel,
 
 from rig.acquisition import commands as c
 from rig import units
+from rig.clamp import Mode
 
 # Per mode: the label, the level's unit, its range and default, and the default duration
 # (ms). 300 pA for 1 ms is about four times the hh-squid patch's threshold; a 20 ms step
@@ -95,7 +96,6 @@ class QuickStimulus(QWidget):
             return None
         self._remember()
         level, duration_ms = self.values[self.mode]
-        to_si = units.pa_to_a if self.mode == "CC" else units.mv_to_v
-        pulse = c.Pulse(self.mode, to_si(level), units.ms_to_s(duration_ms))
+        pulse = c.Pulse(self.mode, Mode(self.mode).to_si(level), units.ms_to_s(duration_ms))
         self.pulseRequested.emit(pulse)
         return pulse

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from rig import resources
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.protocols.protocol import (
-    FORMAT, LEVEL_UNITS, MAX_SWEEPS, MODES, VERSION, Protocol, protocol_from_dict,
+    FORMAT, MAX_SWEEPS, VERSION, Protocol, protocol_from_dict,
 )
 from ui.epoch_table import MAX_EPOCHS, EpochTable, format_number, parse_cell
 from ui.sweep_preview import SweepPreview
@@ -113,8 +114,8 @@ class StimulusDesigner(QWidget):
         self.description_edit.textChanged.connect(self._schedule_validation)
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("protocolMode")
-        for mode in MODES:
-            self.mode_combo.addItem(f"{mode} ({LEVEL_UNITS[mode]})", mode)
+        for mode in Mode:
+            self.mode_combo.addItem(f"{mode} ({mode.level_unit})", mode.value)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.holding_edit = self._line_edit("holdingEdit", width=70)
         self.holding_unit = QLabel("mV")
@@ -234,7 +235,7 @@ class StimulusDesigner(QWidget):
         try:
             self.name_edit.setText(protocol.name)
             self.description_edit.setPlainText(protocol.description)
-            self.mode_combo.setCurrentIndex(MODES.index(protocol.mode))
+            self.mode_combo.setCurrentIndex(list(Mode).index(protocol.mode))
             self.holding_edit.setText(format_number(protocol.holding))
             self.rate_edit.setText(format_number(protocol.sample_rate_khz))
             self.sweeps_spin.setValue(protocol.sweeps)
@@ -380,7 +381,7 @@ class StimulusDesigner(QWidget):
     # -- slots -----------------------------------------------------------------------------
 
     def _show_units(self):
-        unit = LEVEL_UNITS[self.mode_combo.currentData()]
+        unit = Mode(self.mode_combo.currentData()).level_unit
         self.holding_unit.setText(unit)
         self.table.set_level_unit(unit)
 

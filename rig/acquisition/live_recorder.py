@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.journal_finish import recover_journals
 from rig.files.journal_writer import (RESERVE_BYTES, ByteQueue, Data, JournalWriter, Note, Run,
@@ -42,7 +43,6 @@ from rig.files.journal_writer import (RESERVE_BYTES, ByteQueue, Data, JournalWri
 from rig.files.output_files import name_limit
 from rig.files.formats import FORMATS
 
-COMMAND_UNIT = {"VC": "V", "CC": "A", "I0": "A"}
 DEFAULT_SIGNALS = ("Vm", "Im", "command")
 QUEUE_BYTES = 64 * 1024 * 1024
 # samples of all channels in one file, so every format can hold it (ABF counts them in
@@ -218,7 +218,7 @@ class LiveRecorder:
         names = [n for n in self.signals if n in chunk.signals]
         if not names:
             return None
-        units = {n: COMMAND_UNIT[chunk.mode] if n == "command" else self._units.get(n, "")
+        units = {n: Mode(chunk.mode).command_unit if n == "command" else self._units.get(n, "")
                  for n in names}
         if "Im_raw" in units and not units["Im_raw"]:
             units["Im_raw"] = "A"
@@ -287,7 +287,7 @@ class _RunState:
     def __init__(self, chunk, names):
         self.names = names
         self.kind = chunk.kind
-        self.unit = COMMAND_UNIT[chunk.mode]
+        self.unit = Mode(chunk.mode).command_unit
         self.mode = chunk.mode
         self.interval = chunk.sample_interval_s
         self.source_sweep = chunk.sweep
@@ -303,7 +303,7 @@ class _RunState:
         if chunk.kind != self.kind or chunk.sample_interval_s != self.interval:
             return False
         if self.kind == "continuous":
-            if COMMAND_UNIT[chunk.mode] != self.unit or chunk.first_sample != self.source_next:
+            if Mode(chunk.mode).command_unit != self.unit or chunk.first_sample != self.source_next:
                 return False
             return max_frames is None or self.frames + chunk.n_samples <= max_frames
         if chunk.sweep == self.source_sweep:

@@ -36,6 +36,7 @@ import numpy as np
 from rig.acquisition import commands as c
 from rig.model import limits
 from rig.simulation.episodes import protocol_pieces
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.amplifier.membrane_test import square_wave
 from rig.acquisition.pacer import Pacer
@@ -213,9 +214,10 @@ class Runner:
         limit = (limits.VC_COMMAND_LIMIT_V if pulse.mode == "VC"
                  else rig.amplifier.current_range)
         if not abs(level) <= limit:
-            unit, scale = ("mV", 1e3) if pulse.mode == "VC" else ("pA", 1e12)
-            raise VrigError(f"a pulse to {level * scale:g} {unit} is beyond the "
-                            f"+/-{limit * scale:g} {unit} the amplifier can give")
+            mode = Mode(pulse.mode)
+            raise VrigError(f"a pulse to {mode.from_si(level):g} {mode.level_unit} is beyond "
+                            f"the +/-{mode.from_si(limit):g} {mode.level_unit} the amplifier "
+                            "can give")
         self._pulse = (level, max(1, int(round(pulse.duration_s * self._rate_hz))))
         if not self._running:
             self._running = True

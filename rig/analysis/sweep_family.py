@@ -11,13 +11,13 @@ import json
 
 import numpy as np
 
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.protocols.protocol import protocol_from_dict
 from rig.protocols.stimulus_epochs import epochs_from_command, epochs_from_protocol
 
 KEPT = ("Im", "Im_raw", "Vm", "command")
 MIN_SAMPLES = 10
-COMMAND_UNITS = {"VC": "V", "CC": "A"}
 
 
 class SweepFamily:
@@ -31,7 +31,7 @@ class SweepFamily:
 
     def __init__(self, mode, sample_interval_s, holding, commands, epoch_starts, name="",
                  signals=KEPT):
-        self.mode = "VC" if mode == "VC" else "CC"
+        self.mode = Mode.VC if mode == Mode.VC else Mode.CC
         self.interval = float(sample_interval_s)
         self.holding = float(holding)
         self.commands = [np.asarray(c, dtype=float) for c in commands]
@@ -49,8 +49,7 @@ class SweepFamily:
     def for_protocol(cls, protocol, signals=KEPT):
         """An empty family for a protocol about to run (filled by :meth:`add`)."""
         commands, starts = epochs_from_protocol(protocol)
-        scale = 1e-3 if protocol.mode == "VC" else 1e-12
-        return cls(protocol.mode, protocol.sample_interval_s, protocol.holding * scale,
+        return cls(protocol.mode, protocol.sample_interval_s, protocol.mode.to_si(protocol.holding),
                    commands, starts, protocol.name, signals)
 
     @classmethod
@@ -75,14 +74,13 @@ class SweepFamily:
         unit = recording.units.get("command")
         if unit not in ("V", "A"):
             raise VrigError(f"the recording's command is in {unit!r}; expected mV or pA")
-        mode = "VC" if unit == "V" else "CC"
+        mode = Mode.VC if unit == "V" else Mode.CC
         protocol = _matching_protocol(recording, mode)
         lengths = [int(n) for n in recording.sweep_lengths]
         commands = [recording.signals["command"][k, :n] for k, n in enumerate(lengths)]
         if protocol is not None:
             starts = epochs_from_protocol(protocol)[1]
-            scale = 1e-3 if mode == "VC" else 1e-12
-            holding, name = protocol.holding * scale, protocol.name
+            holding, name = mode.to_si(protocol.holding), protocol.name
         else:
             starts = epochs_from_command(recording.signals["command"], lengths)
             holding = float(commands[0][0])
@@ -126,7 +124,7 @@ class SweepFamily:
     @property
     def command_unit(self):
         """'V' (voltage clamp) or 'A' (current clamp)."""
-        return COMMAND_UNITS[self.mode]
+        return self.mode.command_unit
 
     def n_epochs(self):
         """Number of epochs every sweep has."""
@@ -171,7 +169,7 @@ class SweepFamily:
         n = self.n_epochs()
         varying = self.varying_epochs()
         test = varying[0] if varying else min(1, n - 1)
-        if (self.mode == "VC" and test + 1 < n and test + 1 not in varying
+        if (self.mode is Mode.VC and test + 1 < n and test + 1 not in varying
                 and self.epoch_levels(0, test + 1)[0] > self.holding + 0.02):
             test += 1
         return test
@@ -191,7 +189,7 @@ def _matching_protocol(recording, mode):
         protocol = protocol_from_dict(json.loads(text))
     except (json.JSONDecodeError, VrigError):
         return None
-    same_mode = (protocol.mode == "VC") == (mode == "VC")
+    same_mode = (protocol.mode == Mode.VC) == (mode == Mode.VC)
     same_rate = abs(protocol.sample_interval_s - recording.sample_interval_s) \
         <= 1e-6 * protocol.sample_interval_s
     same_sizes = protocol.sweeps == recording.n_sweeps and all(

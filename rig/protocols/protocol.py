@@ -21,13 +21,11 @@ import numpy as np
 
 from rig import resources, units
 from rig.protocols.epochs import EPOCH_KINDS, delta_name, render_epoch
+from rig.clamp import Mode
 from rig.errors import VrigError
 
 FORMAT = "vrig-protocol"
 VERSION = 1
-MODES = ("VC", "CC", "I0")
-LEVEL_LIMITS = {"VC": 500.0, "CC": 100_000.0, "I0": 100_000.0}  # |level| in mV or pA
-LEVEL_UNITS = {"VC": "mV", "CC": "pA", "I0": "pA"}
 MAX_SWEEPS = 10_000
 SAMPLE_RATE_KHZ_RANGE = (0.1, 500.0)
 MAX_TOTAL_SAMPLES = 5_000_000
@@ -103,7 +101,7 @@ class Protocol:
     """A validated stimulus protocol. Build it with :func:`protocol_from_dict`."""
 
     name: str
-    mode: str
+    mode: Mode
     holding: float
     sample_rate_khz: float
     sweeps: int
@@ -112,10 +110,14 @@ class Protocol:
     description: str = ""
     leak_subtraction: LeakSubtraction | None = None
 
+    def __post_init__(self):
+        # a mode given as text ('VC') becomes the Mode it names
+        object.__setattr__(self, "mode", Mode.parse(self.mode, "protocol: mode"))
+
     @property
     def units(self):
         """Unit of the levels: 'mV' in VC, 'pA' in CC and I0."""
-        return LEVEL_UNITS[self.mode]
+        return self.mode.level_unit
 
     @property
     def sample_interval_s(self):
@@ -170,7 +172,7 @@ def _check_epoch(raw, index, mode):
         if key not in allowed:
             raise VrigError(f"{what}: unknown field {key!r}; allowed: {', '.join(sorted(allowed))}",
                             epoch=index, field=key)
-    limit = LEVEL_LIMITS[mode]
+    limit = mode.level_limit
     values = {}
     for key in sorted(allowed - {"kind"}):
         if key in spec:
@@ -201,7 +203,7 @@ def _field_range(key, level_limit):
 
 def _check_resolved(protocol):
     """Every sweep's values must stay in range once the deltas are applied."""
-    limit = LEVEL_LIMITS[protocol.mode]
+    limit = protocol.mode.level_limit
     for sweep in range(protocol.sweeps):
         for i, epoch in enumerate(protocol.epochs):
             what = f"epoch {i + 1} ({epoch.kind}) in sweep {sweep + 1}"
@@ -240,10 +242,10 @@ def protocol_from_dict(data):
         if key not in TOP_LEVEL_FIELDS:
             raise VrigError(f"unknown protocol field {key!r:.40}; allowed: "
                             f"{', '.join(TOP_LEVEL_FIELDS)}", field=key)
-    mode = _require(data, "mode", "protocol")
-    if not isinstance(mode, str) or mode not in MODES:
-        raise VrigError(f"protocol: mode must be one of {', '.join(MODES)}, got {mode!r:.40}",
-                        field="mode")
+    try:
+        mode = Mode.parse(_require(data, "mode", "protocol"), "protocol: mode")
+    except VrigError as exc:
+        raise VrigError(str(exc), field="mode") from None
     name = data.get("name", "untitled")
     description = data.get("description", "")
     if not isinstance(name, str) or len(name) > 200 or not isinstance(description, str):
@@ -260,11 +262,11 @@ def protocol_from_dict(data):
     epochs_raw = _require(data, "epochs", "protocol")
     if not isinstance(epochs_raw, list) or not 1 <= len(epochs_raw) <= 100:
         raise VrigError("protocol: epochs must be a list of 1 to 100 epochs", field="epochs")
-    limit = LEVEL_LIMITS[mode]
+    limit = mode.level_limit
     protocol = Protocol(
         name=name, description=description, mode=mode,
         holding=resources.number(data, "holding", "protocol", -limit, limit,
-                                 default=-65.0 if mode == "VC" else 0.0),
+                                 default=-65.0 if mode is Mode.VC else 0.0),
         sample_rate_khz=resources.number(data, "sample_rate_khz", "protocol",
                                          *SAMPLE_RATE_KHZ_RANGE, default=50.0),
         sweeps=int(sweeps),
@@ -330,7 +332,7 @@ def render_sweep(protocol, sweep):
     Epoch boundaries are rounded from the cumulative time so that sweeps do not drift.
     """
     rate = protocol.sample_rate_khz
-    to_si = units.mv_to_v if protocol.mode == "VC" else units.pa_to_a
+    to_si = protocol.mode.to_si
     total = protocol.sweep_samples(sweep)
     command = np.empty(total)
     starts = []

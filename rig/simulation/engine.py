@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from rig import units
+from rig.clamp import Mode
 from rig.version import __version__
 
 from rig.simulation import kernel, layout
@@ -29,7 +30,6 @@ from rig.model.pharmacology import Perfusion, load_drug
 from rig.model.solutions import check_permeant, load_solution, parse_ion_override
 from rig.simulation.steady_state import is_stable, steady_voltage_mv
 
-MODES = ("VC", "CC", "I0")
 DEFAULT_DT_S = 10e-6
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
@@ -76,8 +76,8 @@ class Rig:
         self._inputs = None
         self.perfusion = Perfusion(cell.preparation)
         self.lost = ""  # why the cell was lost (membrane breakdown); "" while it is intact
-        self.mode = "CC"
-        self.holding = {"VC": units.mv_to_v(-65.0), "CC": 0.0, "I0": 0.0}
+        self.mode = Mode.CC
+        self.holding = {Mode.VC: units.mv_to_v(-65.0), Mode.CC: 0.0, Mode.I0: 0.0}
         self.state = np.zeros(1 + len(cell.gates()))
         self.electrode = np.zeros(layout.N_EL)
         self.time_s = 0.0
@@ -128,7 +128,7 @@ class Rig:
         A smaller range (a larger feedback resistor) is refused while the CC holding
         current is beyond it."""
         amplifier = self.amplifier.changed(**changes)
-        limits.check_holding("CC", self.holding["CC"], amplifier)
+        limits.check_holding(Mode.CC, self.holding[Mode.CC], amplifier)
         self.amplifier = amplifier
 
     def set_capacitance(self, capacitance_f):
@@ -150,9 +150,8 @@ class Rig:
         self._membranes.clear()
 
     def set_mode(self, mode):
-        """Switch clamp mode ('VC', 'CC', 'I0') without touching the cell's state."""
-        if mode not in MODES:
-            raise VrigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        """Switch clamp mode (a Mode, or 'VC', 'CC', 'I0') without touching the cell's state."""
+        mode = Mode.parse(mode)
         if mode != self.mode:
             # The pipette is where the membrane is at the switch, so nothing jumps.
             self.electrode[layout.EL_ILAG] = 0.0
@@ -161,9 +160,7 @@ class Rig:
 
     def set_holding(self, value, mode=None):
         """Holding level of a mode (V for VC, A for CC); each mode remembers its own."""
-        mode = mode or self.mode
-        if mode not in MODES:
-            raise VrigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = Mode.parse(mode or self.mode)
         self.holding[mode] = limits.check_holding(mode, value, self.amplifier)
 
     def apply_drug(self, drug, concentration_m, side="outside", steady_state=False):
@@ -199,7 +196,7 @@ class Rig:
     def resting_potential(self):
         """The membrane's steady-state potential (V) with no current applied (in a
         high-K bath this steady state can be unstable, and the cell fires instead)."""
-        return units.mv_to_v(self._steady_voltage_mv("I0"))
+        return units.mv_to_v(self._steady_voltage_mv(Mode.I0))
 
     @property
     def membrane_potential(self):
@@ -214,7 +211,7 @@ class Rig:
     def signal_names(self):
         """Names of the signals advance() returns, in order, with their SI units."""
         m = self.membrane()
-        names = [("Vm", "V"), ("Im", "A"), ("command", "V" if self.mode == "VC" else "A"),
+        names = [("Vm", "V"), ("Im", "A"), ("command", self.mode.command_unit),
                  ("Vmem", "V")]
         if m.gate_charge_fc.any():
             names.append(("Igating", "A"))
@@ -242,7 +239,7 @@ class Rig:
             # The holding level itself would destroy the cell: it is lost from the start.
             self.lost = limits.breakdown_message(v, self.cell.breakdown_mv,
                                                  " at this holding level")
-        elif self.mode != "VC" and not self._rest_is_stable(m):
+        elif self.mode != Mode.VC and not self._rest_is_stable(m):
             # Settling happens before the experiment: the clock does not move.
             clock, drugs = self.time_s, self.perfusion.snapshot()
             self.state[0] += 1.0
@@ -253,7 +250,7 @@ class Rig:
 
     def _rest_is_stable(self, m):
         chan_g, floor = self._kernel_inputs(m)[:2]
-        injected = units.a_to_pa(self.holding["CC"]) if self.mode == "CC" else 0.0
+        injected = units.a_to_pa(self.holding[Mode.CC]) if self.mode == Mode.CC else 0.0
         g_seal = units.ohm_to_ns(self.amplifier.seal_resistance)
         return is_stable(lambda y: m.derivatives(y, injected, chan_g, floor, g_seal), self.state)
 
@@ -261,26 +258,26 @@ class Rig:
         holding = self._holding_kernel()
         e = self.electrode
         e[:] = 0.0
-        e[layout.EL_VPRED] = holding if self.mode == "VC" else v
-        if self.mode == "VC":
+        e[layout.EL_VPRED] = holding if self.mode == Mode.VC else v
+        if self.mode == Mode.VC:
             current = self._steady_membrane_current_pa(v)
             e[layout.EL_ILAG] = current
             a = self.amplifier
             e[layout.EL_VP] = holding + units.ohmic_drop_mv(
                 a.rs_correction * a.whole_cell_resistance, current)
         else:
-            injected = holding if self.mode == "CC" else 0.0
+            injected = holding if self.mode == Mode.CC else 0.0
             e[layout.EL_VP] = v + units.ohmic_drop_mv(self.series_resistance, injected)
         e[layout.EL_VLAG] = e[layout.EL_VP]
 
     def _kernel_mode(self):
-        if self.mode == "VC":
+        if self.mode == Mode.VC:
             return layout.MODE_VC_IDEAL if self.series_resistance == 0 else layout.MODE_VC
-        return layout.MODE_CC if self.mode == "CC" else layout.MODE_I0
+        return layout.MODE_CC if self.mode == Mode.CC else layout.MODE_I0
 
     def _command_to_kernel(self, command_si):
         command = np.asarray(command_si, dtype=float)
-        return units.v_to_mv(command) if self.mode == "VC" else units.a_to_pa(command)
+        return self.mode.from_si(command)
 
     def _holding_kernel(self):
         return float(self._command_to_kernel(self.holding[self.mode]))
@@ -292,11 +289,11 @@ class Rig:
         return m.steady_state_current_pa(v_mv, chan_g, floor) + seal_ns * v_mv
 
     def _steady_voltage_mv(self, mode):
-        holding = (units.v_to_mv(self.holding["VC"]) if mode == "VC"
-                   else units.a_to_pa(self.holding["CC"]) if mode == "CC" else 0.0)
-        if mode == "VC" and self.series_resistance == 0:
+        holding = (units.v_to_mv(self.holding[Mode.VC]) if mode == Mode.VC
+                   else units.a_to_pa(self.holding[Mode.CC]) if mode == Mode.CC else 0.0)
+        if mode == Mode.VC and self.series_resistance == 0:
             return holding
-        if mode == "VC":
+        if mode == Mode.VC:
             # Rs correction shrinks the effective access resistance by its fraction.
             a = self.amplifier
             rs_ohm = max(a.series_resistance - a.rs_correction * a.whole_cell_resistance,
@@ -336,7 +333,7 @@ class Rig:
                                   for i in range(0, command.size, block)], axis=1)
         self.time_s += command.size * sample_interval_s
         # The command signal is the caller's own (copied), not a round trip through mV.
-        command_si = (np.array(command_si, dtype=float) if self.mode != "I0"
+        command_si = (np.array(command_si, dtype=float) if self.mode != Mode.I0
                       else np.zeros(command.size))
         return self._signals(m, out, command_si, sample_interval_s, t0)
 

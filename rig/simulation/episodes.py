@@ -123,7 +123,7 @@ def recording_info(rig, protocol, leak_subtraction=None):
 
 
 def _to_si(protocol, level):
-    return units.mv_to_v(level) if protocol.mode == "VC" else units.pa_to_a(level)
+    return protocol.mode.to_si(level)
 
 
 def _pn_leak(rig, protocol, pn, command):
