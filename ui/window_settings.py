@@ -104,6 +104,6 @@ def save(window):
     s.setValue("bath_settings", json.dumps({
         "cell": window.client.rig.cell.name, "temperature_C": shown.temperature_c,
         **{side: {"name": shown.solutions[side].name,
-                  "concentrations_mM": shown.solutions[side].concentrations_mm}
+                  "concentrations_mM": dict(shown.solutions[side].concentrations_mm)}
            for side in ("bath", "pipette")}}))
     s.sync()

@@ -1,12 +1,18 @@
 """Commands from the window to the runner, and the messages the runner sends back.
 
-All are small frozen dataclasses of plain data, so they could cross a process
-boundary unchanged. Values are SI (V, A, s) with temperature in degC.
+All are small frozen dataclasses of plain values (numbers, text, Mode, frozen
+Protocol and Solution values, read-only arrays), so they pickle and could cross a
+process boundary unchanged. Values are SI (V, A, s) with temperature in degC.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from rig.clamp import Mode
+from rig.frozen import FrozenMap
+from rig.model.solutions import Solution
+from rig.protocols.protocol import Protocol
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,14 @@ class Stop:
 class SetMode:
     """Switch the amplifier to 'VC', 'CC' or 'I0' (the cell's state is untouched)."""
 
-    mode: str
+    mode: Mode
 
 
 @dataclass(frozen=True)
 class SetHolding:
     """Holding level of a mode: V for 'VC', A for 'CC'."""
 
-    mode: str
+    mode: Mode
     value: float
 
 
@@ -57,7 +63,7 @@ class RunProtocol:
     (None = the protocol's own setting, 0 = off).
     """
 
-    protocol: object
+    protocol: Protocol
     speed: float | None = 1.0
     leak_subtraction: int | None = None
 
@@ -69,7 +75,7 @@ class Pulse:
     'VC' a step to the absolute potential ``level`` (V) for ``duration_s``. It starts
     at the next chunk (within 10 ms) and the holding level returns afterwards."""
 
-    mode: str
+    mode: Mode
     level: float
     duration_s: float
 
@@ -120,8 +126,8 @@ class SetTemperature:
 class SetSolutions:
     """New bath and/or pipette Solution (None keeps the present one)."""
 
-    bath: object = None
-    pipette: object = None
+    bath: Solution | None = None
+    pipette: Solution | None = None
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,8 @@ class Chunk:
     sweep: int
     first_sample: int
     sample_interval_s: float
-    mode: str
-    signals: dict = field(default_factory=dict)
+    mode: Mode
+    signals: FrozenMap = field(default_factory=FrozenMap)
     time_s: float = 0.0
     overload: bool = False
     saturated: bool = False

@@ -38,6 +38,7 @@ from rig.model import limits
 from rig.simulation.episodes import protocol_pieces
 from rig.clamp import Mode
 from rig.errors import VrigError
+from rig.frozen import FrozenMap
 from rig.amplifier.membrane_test import square_wave
 from rig.acquisition.pacer import Pacer
 
@@ -246,7 +247,9 @@ class Runner:
         perfusion = rig.perfusion
         drugs = tuple((name, side, present, perfusion.targets[(name, side)])
                       for (name, side), present in perfusion.present.items())
-        return c.Chunk(kind, sweep, first, interval, rig.mode, signals, rig.time_s,
+        for values in signals.values():
+            values.flags.writeable = False  # one chunk goes to several readers
+        return c.Chunk(kind, sweep, first, interval, rig.mode, FrozenMap(signals), rig.time_s,
                        rig.last_overload, rig.saturated, drugs)
 
     def _produce(self):

@@ -31,6 +31,7 @@ from rig.model import physics
 
 from rig.model import shipped
 from rig.errors import VrigError
+from rig.frozen import FrozenMap
 from rig.model.ions import CHARGE, PERMEANT_IONS, VALENCE
 
 # What a lab substitutes for what (any species of the same sign is accepted).
@@ -52,9 +53,13 @@ class Solution:
     """A named composition in mM, with where it comes from."""
 
     name: str
-    concentrations_mm: dict = field(default_factory=dict)
+    concentrations_mm: FrozenMap = field(default_factory=FrozenMap)
     description: str = ""
     source: str = ""
+
+    def __post_init__(self):
+        # read-only, so that a Solution sent to the engine cannot change on the way
+        object.__setattr__(self, "concentrations_mm", FrozenMap(self.concentrations_mm))
 
     def mm(self, ion):
         """Concentration of a species in mM (0 when absent)."""

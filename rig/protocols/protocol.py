@@ -15,13 +15,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
 from rig import resources, units
 from rig.protocols.epochs import EPOCH_KINDS, delta_name, render_epoch
 from rig.clamp import Mode
+from rig.frozen import FrozenMap
 from rig.errors import VrigError
 
 FORMAT = "vrig-protocol"
@@ -44,7 +44,7 @@ class Epoch:
     """One column of the epoch table: a kind and its numeric fields (file units)."""
 
     kind: str
-    values: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    values: FrozenMap = field(default_factory=FrozenMap)
 
     def value(self, name, sweep):
         """A field's value in a given sweep (0-based), with its delta applied."""
@@ -189,7 +189,7 @@ def _check_epoch(raw, index, mode):
             raise VrigError(str(exc), epoch=index, field=key) from None
     if kind == "train" and values["period_ms"] <= 0:
         raise VrigError(f"{what}: period_ms must be > 0", epoch=index, field="period_ms")
-    return Epoch(kind, MappingProxyType(values))
+    return Epoch(kind, FrozenMap(values))
 
 
 def _field_range(key, level_limit):
