@@ -5,7 +5,7 @@ left, it stacks its parts (``dockLocationChanged``).
 
 The dock only forwards: ``commandRequested(command)`` for the window to send through
 its RigClient, ``message(str)`` for the status bar, ``show_chunks(chunks)`` from the
-window's chunk handler, and ``set_rig(rig)`` when a new engine (cell) replaces the
+window's chunk handler, and ``set_engine_state(state)`` when a new engine (cell) replaces the
 old one (the panels then show its solutions and temperature, and no drugs).
 """
 
@@ -25,13 +25,13 @@ class BathDock(QDockWidget):
     commandRequested = Signal(object)
     message = Signal(str)
 
-    def __init__(self, rig, parent=None):
+    def __init__(self, state, parent=None):
         super().__init__("Bath && drugs", parent)
         self.setObjectName("BathDock")
         self.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
                          | QDockWidget.DockWidgetClosable)
-        self.perfusion = PerfusionPanel(preparation=rig.cell.preparation)
-        self.solutions = SolutionsPanel(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
+        self.perfusion = PerfusionPanel(preparation=state.cell.preparation)
+        self.solutions = SolutionsPanel(state.cell, state.bath, state.pipette, state.temperature_c)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("BathTabs")
         self.tabs.addTab(self.perfusion, "Drugs")
@@ -52,10 +52,9 @@ class BathDock(QDockWidget):
         self.perfusion.show_chunks(chunks)
         self.solutions.show_chunks(chunks)
 
-    def set_rig(self, rig):
-        """Show a new engine's cell, solutions and temperature; forget the drugs.
-        (Reads immutable settings only; the cell, solutions and temperature change
-        only through commands this dock sends.)"""
+    def set_engine_state(self, state):
+        """Show a new engine's cell, solutions and temperature (a RigState); forget the
+        drugs."""
         self.perfusion.reset()
-        self.perfusion.set_preparation(rig.cell.preparation)
-        self.solutions.set_state(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
+        self.perfusion.set_preparation(state.cell.preparation)
+        self.solutions.set_state(state.cell, state.bath, state.pipette, state.temperature_c)

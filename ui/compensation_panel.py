@@ -408,8 +408,8 @@ def install(window):
 
     from rig.acquisition import commands as c
 
-    rig = window.client.rig
-    panel = CompensationPanel(rig.amplifier, rig.cell.capacitance_pf * 1e-12, rig.cell)
+    state = window.client.state
+    panel = CompensationPanel(state.amplifier, state.cell.capacitance_pf * 1e-12, state.cell)
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.NoFrame)
@@ -427,20 +427,14 @@ def install(window):
     panel.settleRequested.connect(lambda: window.client.send(c.ResetCell()))
     panel.capacitanceRequested.connect(lambda farad: window.client.send(c.SetCapacitance(farad)))
     panel.message.connect(window.show_error)
-    shown = [rig]  # the engine whose electrode the panel shows
+    def replaced():
+        # A new cell (a new engine): show its electrode and carry the output chain over.
+        new = window.client.state
+        panel.set_cell(new.cell)
+        keep = panel.output_changes()
+        panel.set_amplifier(new.amplifier.changed(**dict(keep)), new.cell.capacitance_pf * 1e-12)
+        window.client.send(c.SetAmplifier(keep))
 
-    def chunks_arrived(chunks):
-        new = window.client.rig
-        if new is not shown[0]:
-            # A new cell (a new engine): show its electrode and carry the output chain
-            # over to it. Chunks only come from the new engine once it runs.
-            shown[0] = new
-            panel.set_cell(new.cell)
-            keep = panel.output_changes()
-            panel.set_amplifier(new.amplifier.changed(**dict(keep)),
-                                new.cell.capacitance_pf * 1e-12)
-            window.client.send(c.SetAmplifier(keep))
-        panel.show_chunks(chunks)
-
-    window.client.chunks.connect(chunks_arrived)
+    window.client.replaced.connect(replaced)
+    window.client.chunks.connect(panel.show_chunks)
     return panel

@@ -45,7 +45,7 @@ class HelpMenu(QObject):
         else:
             text = "It is at rest; the holding knob sets the injected current."
         dialog = help_dialogs.WelcomeDialog(
-            window.client.rig.cell, text, (self._try_rest, self._try_threshold, self._try_ttx),
+            window.client.state.cell, text, (self._try_rest, self._try_threshold, self._try_ttx),
             window)
         dialog.dont_show.setChecked(window.settings.value("welcome_at_start") == "false")
         dialog.dontShowAgain.connect(

@@ -153,10 +153,10 @@ class MainWindow(QMainWindow):
     def _add_bath_dock(self):
         """Dock 'Bath & drugs' (ui.bath_dock) under the scopes: at 1280x800 the sides
         have no room; the left dock keeps the full height."""
-        self.bath = BathDock(self.client.rig, self)
+        self.bath = BathDock(self.client.state, self)
         self.bath.commandRequested.connect(self.client.send)
         self.bath.message.connect(self.show_error)
-        self.cellChanged.connect(lambda _name: self.bath.set_rig(self.client.rig))
+        self.client.replaced.connect(lambda: self.bath.set_engine_state(self.client.state))
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.bath)

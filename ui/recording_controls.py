@@ -250,7 +250,9 @@ class RecordingController(QObject):
         """A new file's metadata (called by the recorder when a file starts)."""
         window, panel = self.window, self.window.panel
         protocol = window.protocol if chunk.kind == "sweep" else None
-        meta = window.client.rig.metadata(protocol)  # reads settings only
+        client = window.client
+        meta = dict(client.protocol_metadata if protocol is not None and client.protocol_metadata
+                    else client.state.metadata)
         if protocol is None:
             unit = "mV" if chunk.mode == "VC" else "pA"
             level = panel.holdings["VC" if chunk.mode == "VC" else "CC"]

@@ -16,9 +16,11 @@ Lifecycle:
 4. ``replace(rig)`` swaps the engine (a new cell): the old worker is stopped and
    joined, a new one started. ``close()`` stops and joins the worker.
 
-The client never reads or writes engine attributes while the worker runs; the only
-engine calls it makes are on a Rig the worker does not own yet (``signal_names``) or
-read-only (``metadata``, which reads settings and computes reversal potentials).
+The client never reads or writes engine attributes while the worker runs: it takes
+the engine's settings as a :class:`rig.acquisition.snapshot.RigState` (``state``),
+made from a Rig the worker does not own yet and then sent by the runner after every
+command; ``stateChanged(RigState)`` follows each new one. ``protocol_metadata`` is the
+file header of the protocol that runs (or ran last).
 """
 
 import queue
@@ -28,6 +30,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from rig.acquisition import commands as c
 from rig.acquisition.runner import Runner
+from rig.acquisition.snapshot import RigState
 
 DRAIN_HZ = 60.0
 MIN_FRAME_S = 0.0105  # one 60 Hz frame (16.7 ms) less the 4-6 ms a redraw takes
@@ -39,13 +42,17 @@ class RigClient(QObject):
 
     chunks = Signal(list)
     event = Signal(object)
+    stateChanged = Signal(object)
+    replaced = Signal()  # a new engine (a new cell) took over; state is its own
     tick = Signal()
     _arrived = Signal()  # emitted on the runner's thread, delivered on the GUI thread
 
     def __init__(self, rig, parent=None, runner_factory=Runner):
         super().__init__(parent)
         self._runner_factory = runner_factory
-        self.rig = rig
+        self._rig = rig
+        self.state = RigState.of(rig)
+        self.protocol_metadata = None
         self.names_units = rig.signal_names()
         self.running = False
         self.protocol_running = False
@@ -96,6 +103,13 @@ class RigClient(QObject):
         except queue.Empty:
             pass
         self.last_drain_time = time.perf_counter()
+        states = [item for item in items if isinstance(item, RigState)]
+        for state in states:
+            if state.protocol_metadata is not None:
+                self.protocol_metadata = state.protocol_metadata
+        if states:
+            self.state = states[-1]
+            self.stateChanged.emit(self.state)
         chunks = [item for item in items if isinstance(item, c.Chunk)]
         if chunks:
             self.newest = chunks[-1]
@@ -127,12 +141,15 @@ class RigClient(QObject):
         """Swap in a new engine: stop and join the old worker, start a new one."""
         self.runner.close()
         self.drain()
-        self.rig = rig
+        self._rig = rig
+        self.state = RigState.of(rig)
+        self.protocol_metadata = None
         self.names_units = rig.signal_names()
         self.runner = self._start_runner(rig)
         self.running = False
         self.protocol_running = False
         self.newest = None
+        self.replaced.emit()
 
     def close(self):
         """Stop the timers and the worker thread (joined). Safe to call twice."""

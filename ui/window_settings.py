@@ -53,9 +53,9 @@ def _restore_bath(window):
     """The last solutions and temperature, if they were saved for this same cell
     (a different cell starts in its own solutions). A bad saved value is ignored."""
     data = window.saved.json_object("bath_settings")
-    rig = window.client.rig
+    state = window.client.state
     try:
-        if data is None or data.get("cell") != rig.cell.name:
+        if data is None or data.get("cell") != state.cell.name:
             return
         bath = solution_from_dict(data["bath"], data["bath"].get("name", "bath"))
         pipette = solution_from_dict(data["pipette"], data["pipette"].get("name", "pipette"))
@@ -66,7 +66,7 @@ def _restore_bath(window):
         return
     window.client.send(c.SetSolutions(bath, pipette))
     window.client.send(c.SetTemperature(temperature))
-    window.bath.solutions.set_state(rig.cell, bath, pipette, temperature)
+    window.bath.solutions.set_state(state.cell, bath, pipette, temperature)
 
 
 def fit_on_screen(window):
@@ -102,7 +102,7 @@ def save(window):
     window.recording.save_settings()
     shown = window.bath.solutions
     s.setValue("bath_settings", json.dumps({
-        "cell": window.client.rig.cell.name, "temperature_C": shown.temperature_c,
+        "cell": window.client.state.cell.name, "temperature_C": shown.temperature_c,
         **{side: {"name": shown.solutions[side].name,
                   "concentrations_mM": dict(shown.solutions[side].concentrations_mm)}
            for side in ("bath", "pipette")}}))

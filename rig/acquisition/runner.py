@@ -41,9 +41,14 @@ from rig.errors import VrigError
 from rig.frozen import FrozenMap
 from rig.amplifier.membrane_test import square_wave
 from rig.acquisition.pacer import Pacer
+from rig.acquisition.snapshot import RigState
 
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
+
+# Commands after which the window's copy of the settings (a RigState) is renewed.
+SETTINGS_COMMANDS = (c.SetMode, c.SetHolding, c.SetAmplifier, c.SetCapacitance,
+                     c.SetTemperature, c.SetSolutions, c.ApplyDrug, c.WashDrug, c.ResetCell)
 
 
 class Runner:
@@ -138,6 +143,9 @@ class Runner:
                 self._apply(command)
             except Exception as exc:  # noqa: BLE001 -- a bad command must not end the thread
                 self._emit(c.Event("error", _describe(exc)))
+            else:
+                if isinstance(command, SETTINGS_COMMANDS):
+                    self._emit(RigState.of(self.rig))  # what the window shows of the settings
 
     def _apply(self, command):
         rig = self.rig
@@ -279,7 +287,12 @@ class Runner:
         """Generator: the protocol's pieces as chunks and events; yields simulated s."""
         self._emit(c.Event("protocol_started", protocol.name, 0, protocol.sweeps))
         interval = protocol.sample_interval_s
+        announced = False
         for piece in pieces:
+            if piece.kind == "sweep" and not announced:
+                # after the first piece: the protocol's mode and holding are set
+                self._emit(RigState.of(self.rig, protocol))
+                announced = True
             if piece.kind == "sweep":
                 self._emit(self._chunk("sweep", piece.sweep, piece.first_sample, interval,
                                        piece.signals))

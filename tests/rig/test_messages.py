@@ -11,6 +11,7 @@ import pytest
 
 from rig.acquisition import commands as c
 from rig.acquisition.runner import Runner
+from rig.acquisition.snapshot import RigState
 from rig.clamp import Mode
 from rig.frozen import FrozenMap
 from rig.model.solutions import load_solution
@@ -84,3 +85,15 @@ def test_the_runners_chunks_are_read_only():
         with pytest.raises(ValueError, match="read-only"):
             values[0] = 1.0
     pickle.loads(pickle.dumps(chunk))
+
+
+def test_the_state_the_window_reads_is_a_plain_value():
+    setup = Rig.from_presets("hh-squid")
+    state = RigState.of(setup, load_protocol("vc-iv-family"))
+    back = pickle.loads(pickle.dumps(state))
+    assert back == state and back.cell.name == "hh-squid"
+    assert back.holding[Mode.VC] == -0.065 and back.mode is Mode.CC
+    assert back.metadata["protocol"] == "continuous"
+    assert back.protocol_metadata["protocol"] == "VC I-V family"
+    with pytest.raises(TypeError):
+        state.metadata["cell"] = "other"

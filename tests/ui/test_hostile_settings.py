@@ -129,7 +129,7 @@ def test_a_broken_default_cell_and_stylesheet_do_not_stop_the_window(
     window = start_with(tmp_path, qtbot, "")
     try:
         window.report_problems(theme.problems(qapp) + window.startup_problems)
-        assert window.client.rig.cell.name != "hh-squid"  # the next cell that loads
+        assert window.client.state.cell.name != "hh-squid"  # the next cell that loads
         assert any("hh-squid" in p and "not valid JSON" in p for p in window.startup_problems)
         assert "rig.qss" in window.last_error and "Problems at start" in window.last_error
         assert window.help.problems_action.isVisible()

@@ -170,8 +170,8 @@ def test_solutions_and_temperature_survive_a_restart(make_window, qtbot, setting
     # the engine got them too: once its worker has applied the commands
     second.start()
     qtbot.waitUntil(lambda: second.client.running, timeout=WAIT_MS)
-    assert second.client.rig.bath.mm("Na") == 44.0
-    assert second.client.rig.temperature_c == 10.0
+    assert second.client.state.bath.mm("Na") == 44.0
+    assert second.client.state.temperature_c == 10.0
     second.close()
     settings.setValue("bath_settings", "{not json")  # a damaged file is ignored
     third = make_window()
@@ -186,7 +186,7 @@ def test_changing_cell_rebuilds_the_engine(window, qtbot):
     window.set_cell("cortical-neuron")
     assert not old._thread.is_alive()
     qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
-    assert window.client.rig.cell.name == "cortical-neuron"
+    assert window.client.state.cell.name == "cortical-neuron"
     n = len(got.chunks)
     qtbot.waitUntil(lambda: len(got.chunks) > n + 5, timeout=WAIT_MS)
     assert abs(got.chunks[-1].signals["Vm"][-1] + 0.070) < 0.005  # rests near -70 mV

@@ -66,7 +66,7 @@ def test_bad_window_options_are_one_line_before_any_window(capsys, argv, words):
 def test_options_choose_the_cell_protocol_and_speed(make_window):
     window = make_window(options=WindowOptions(cell="model-cell", protocol="cc-threshold",
                                                speed=10.0))
-    assert window.client.rig.cell.name == "model-cell"
+    assert window.client.state.cell.name == "model-cell"
     assert window.panel.cell_combo.currentText() == "model-cell"
     assert window.protocols.protocol().name == rig.load_protocol("cc-threshold").name
     assert window.panel.speed() == 10.0
