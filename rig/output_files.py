@@ -43,7 +43,7 @@ def check_target(path, protect=()):
     folder = path.parent
     try:
         if not folder.is_dir():
-            raise VrigError(f"cannot write {path}: folder {folder} does not exist")
+            raise VrigError(f"cannot write {path}: {_missing_folder(folder)}")
         size = len(os.fsencode(path.name))
         limit = name_limit(folder)
         if size > limit:
@@ -67,6 +67,20 @@ def check_target(path, protect=()):
                                 "is made from; choose another output name")
     except OSError as exc:
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _missing_folder(folder):
+    """Why folder cannot hold a file: it does not exist, or it (or a folder above it)
+    is a file, not a folder."""
+    for part in (folder, *folder.parents):
+        try:
+            info = os.stat(part)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            return (f"{part} is a file, not a folder; choose a folder for the output")
+        break
+    return f"folder {folder} does not exist"
 
 
 def _pid_alive(pid):

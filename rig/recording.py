@@ -26,6 +26,7 @@ import numpy as np
 
 from rig.errors import VrigError
 from rig.output_files import atomic_output, check_target
+from rig.resources import printable
 
 FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
 FORMATS = (".abf", ".nwb", ".npz", ".csv")
@@ -127,8 +128,10 @@ def check_output_path(path, protect=()):
 
 
 def one_line(text):
-    """Metadata text with line breaks folded, so it cannot break the CSV layout."""
-    return " ".join(str(text).splitlines())
+    """Metadata text on one line, so it cannot break the CSV layout: control characters
+    (newline, CR, tab, escape...), line separators and lone surrogates are written as
+    escapes (\\n, \\r, \\t, \\x1b), as :func:`rig.resources.printable` shows them."""
+    return printable(text)
 
 
 def _signal_from_column(column):
@@ -196,7 +199,8 @@ def _load_csv(path):
     header = None
     rows = []
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: a file saved again by a spreadsheet may start with a byte order mark
+        with open(path, encoding="utf-8-sig") as handle:
             for line in handle:
                 if header is None and line.startswith("# "):
                     key, _, value = line[2:].rstrip("\n").partition(": ")

@@ -7,8 +7,10 @@ streamed writers then turn into the output; the journal is removed whatever happ
 So neither the recording nor the file is ever built in memory: the largest accepted
 protocol with every signal takes a few tens of MB.
 
-A sweep is simulated in one piece unless it is longer than ``PIECE_SAMPLES``; then it
-comes in pieces of that length (memory and progress). The numbers are those of
+A sweep is simulated in one piece unless it is longer than ``PIECE_SAMPLES`` or needs
+more than ``PIECE_STEPS`` kernel steps; then it comes in pieces within both (memory, and
+a progress line and a SIGTERM that are never more than a fraction of a second away, even
+at the smallest time step). The numbers are those of
 :meth:`rig.engine.Rig.run` either way, except that with instrument noise on, the noise
 of a sweep that long is drawn piece by piece (still reproducible with the seed).
 """
@@ -27,6 +29,16 @@ from rig.protocol import total_duration_s
 from rig.recording import BASIC_SIGNALS, check_output_path, write_recording
 
 PIECE_SAMPLES = 1 << 17  # 2.6 s at 50 kHz; every shipped sweep is shorter
+# Kernel steps in one piece: about 0.05 s of computing (the kernel makes some 2e7 steps/s),
+# so progress shows four times a second and a signal is handled at once.
+PIECE_STEPS = 1_000_000
+
+
+def piece_samples(bench, protocol):
+    """Samples in one piece of a sweep: at most PIECE_SAMPLES and PIECE_STEPS kernel
+    steps (at least one sample)."""
+    steps = bench.steps_per_sample(protocol.sample_interval_s)
+    return max(1, min(PIECE_SAMPLES, PIECE_STEPS // steps))
 
 
 def run_to_file(bench, protocol, path, signals="basic", leak_subtraction=None,
@@ -65,7 +77,8 @@ def _record(bench, protocol, handle, path, signals, leak_subtraction, progress):
     total_s = total_duration_s(protocol)
     done_s = 0.0
     names = None
-    for piece in protocol_pieces(bench, protocol, leak_subtraction, PIECE_SAMPLES):
+    for piece in protocol_pieces(bench, protocol, leak_subtraction,
+                                 piece_samples(bench, protocol)):
         done_s += piece.simulated_s
         if piece.kind == "sweep":
             if names is None:
