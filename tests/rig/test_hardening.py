@@ -168,3 +168,17 @@ def test_distinct_adds_digits_only_when_needed():
     assert limits.distinct(0.0999, 0.1) == "0.0999"
     assert limits.distinct(0.09999999, 0.1) == "0.09999999"
     assert limits.distinct(150.0, 100.0) == "150"
+
+
+# --- siblings -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option, value", [("--leak-sub", "1e9"), ("--leak-sub", "2.5"),
+                                           ("--seed", "1.5")])
+def test_a_count_that_is_not_whole_says_so(option, value, tmp_path, capsys):
+    protocol = tmp_path / "p.json"
+    protocol.write_text(json.dumps(TINY))
+    status, out, err = run_cli(["run", protocol, "-o", tmp_path / "x.csv", option, value],
+                               capsys)
+    assert (status, err) == (2, f"vrig: error: {option} '{value}' is not a whole number "
+                                "(digits only)\n")
+    assert not (tmp_path / "x.csv").exists()
