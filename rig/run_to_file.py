@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from rig import journal as jn
-from rig.episodes import protocol_pieces, recording_info
+from rig.episodes import (PN_BASELINE_S, PN_SETTLE_S, leak_setting, protocol_pieces,
+                           recording_info)
 from rig.errors import VrigError
 from rig.output_files import NAME_PREFIX_CHARS, clear_stale_parts
 from rig.protocol import total_duration_s
@@ -72,9 +73,22 @@ def run_to_file(bench, protocol, path, signals="basic", leak_subtraction=None,
         journal.unlink(missing_ok=True)
 
 
+def simulated_duration_s(protocol, leak_subtraction=None):
+    """Simulated time (s) a run takes: the protocol's, plus its P/N sub-sweeps (each as
+    long as its sweep, after a baseline) and their settling (the progress line's 100%)."""
+    total_s = total_duration_s(protocol)
+    pn = leak_setting(protocol, leak_subtraction)
+    if pn:
+        sweeps_s = sum(protocol.sweep_samples(k) for k in range(protocol.sweeps)) \
+            * protocol.sample_interval_s
+        total_s += pn.subsweeps * (sweeps_s + protocol.sweeps * PN_BASELINE_S) \
+            + protocol.sweeps * 2 * PN_SETTLE_S
+    return total_s
+
+
 def _record(bench, protocol, handle, path, signals, leak_subtraction, progress):
     """Simulate the protocol into an open journal file; returns the signal names."""
-    total_s = total_duration_s(protocol)
+    total_s = simulated_duration_s(protocol, leak_subtraction)
     done_s = 0.0
     names = None
     for piece in protocol_pieces(bench, protocol, leak_subtraction,

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from rig import limits, run_to_file as rtf
 from rig.engine import Rig
+from rig.episodes import PN_BASELINE_S, PN_SETTLE_S
 from rig.errors import VrigError
 from rig.protocol import load_protocol, protocol_from_dict
 from rig.recording import load_recording
@@ -203,3 +204,30 @@ def test_reading_a_csv_recording_takes_about_twice_its_numbers(tmp_path, capsys)
     numbers = 200_000 * 5 * 8  # rows x (sweep, time, Vm, Im, command) x float64
     assert back.sweep_lengths.tolist() == [50_000] * 4
     assert peak < 3 * numbers, peak / numbers
+
+
+@pytest.mark.parametrize("leak_sub", [None, 3])
+def test_p_n_sub_sweeps_come_in_bounded_pieces_and_count_in_the_progress(leak_sub, tmp_path,
+                                                                         monkeypatch):
+    """With P/N the sub-sweeps (three sweeps' worth of simulating) come in the same
+    bounded pieces as the sweep, the progress reaches exactly 100% at the end (not
+    during the sub-sweeps), and the leak-subtracted current is the one Rig.run gives."""
+    protocol = protocol_from_dict(TINY)
+    monkeypatch.setattr(rtf, "PIECE_STEPS", 20_000)
+    bench = Rig.from_presets(cell="hh-squid", dt=1e-6)
+    bench.settle()
+    done = []
+    rtf.run_to_file(bench, protocol, tmp_path / "p.npz", leak_subtraction=leak_sub,
+                    progress=lambda done_s, total_s, sweep, sweeps: done.append((done_s,
+                                                                                 total_s)))
+    increments = np.diff([0.0] + [d for d, _ in done])
+    # 200 samples of 0.1 ms, plus a sub-sweep's settling and baseline at the P/N level
+    assert increments.max() <= 0.02 + PN_SETTLE_S + PN_BASELINE_S + 1e-12
+    assert done[-1][0] == pytest.approx(done[-1][1], rel=1e-9)
+    assert len(done) >= (1 + (leak_sub or 0)) * 3
+    whole = Rig.from_presets(cell="hh-squid", dt=1e-6)
+    whole.settle()
+    expected = whole.run(protocol, leak_subtraction=leak_sub)
+    back = load_recording(tmp_path / "p.npz")
+    np.testing.assert_allclose(back.sweep("Im", 0), expected.sweep("Im", 0), rtol=1e-9,
+                               atol=1e-15)
