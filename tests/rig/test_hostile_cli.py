@@ -211,12 +211,6 @@ def _large(folder):
     return path
 
 
-def _bom(folder):
-    path = folder / "bom.json"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(TINY).encode())
-    return path
-
-
 def _latin1(folder):
     path = folder / "latin.json"
     path.write_bytes(json.dumps({**TINY, "name": "Str\u00f6me"}, ensure_ascii=False).encode("latin-1"))
@@ -235,7 +229,7 @@ def _long_name(folder):
 
 PROTOCOL_FILES = {"fifo": _fifo, "dev-zero": lambda f: Path("/dev/zero"),
                   "dev-urandom": lambda f: Path("/dev/urandom"), "symlink-zero": _symlink_to_zero,
-                  "over-1MB": _large, "bom": _bom, "latin-1": _latin1, "folder": _folder,
+                  "over-1MB": _large, "latin-1": _latin1, "folder": _folder,
                   "name-too-long": _long_name, "shipped-name-too-long": lambda f: Path("q" * 300)}
 
 
