@@ -72,15 +72,22 @@ def check_target(path, protect=()):
 def _missing_folder(folder):
     """Why folder cannot hold a file: it does not exist, or it (or a folder above it)
     is a file, not a folder."""
-    for part in (folder, *folder.parents):
+    in_the_way = file_in_the_way(folder)
+    if in_the_way is not None:
+        return f"{in_the_way} is a file, not a folder; choose a folder for the output"
+    return f"folder {folder} does not exist"
+
+
+def file_in_the_way(folder):
+    """The nearest existing path at or above folder if it is not a folder (a file, a
+    device), which no folder can be created under; else None."""
+    for part in (Path(folder), *Path(folder).parents):
         try:
             info = os.stat(part)
         except OSError:
             continue
-        if not stat.S_ISDIR(info.st_mode):
-            return (f"{part} is a file, not a folder; choose a folder for the output")
-        break
-    return f"folder {folder} does not exist"
+        return None if stat.S_ISDIR(info.st_mode) else part
+    return None
 
 
 def _pid_alive(pid):
