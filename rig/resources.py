@@ -33,7 +33,8 @@ def read_json(path, what, max_bytes=MAX_PRESET_BYTES):
     """Parse a JSON file, turning every failure into a VrigError naming the file.
 
     Only a regular file is read (a FIFO, a device such as /dev/zero or a symlink to
-    one is refused before reading), and at most max_bytes of it."""
+    one is refused before reading), and at most max_bytes of it. A leading UTF-8 byte
+    order mark (as Windows editors write) is skipped: it is not part of the JSON."""
     path = Path(path)
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
@@ -55,7 +56,7 @@ def read_json(path, what, max_bytes=MAX_PRESET_BYTES):
     if len(data) > max_bytes:
         raise VrigError(f"{what} file {shown_path(path)} is larger than {max_bytes} bytes")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise VrigError(f"{what} file {shown_path(path)} is not UTF-8 text: {exc.reason} "
                         f"at byte {exc.start}") from None

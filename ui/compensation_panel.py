@@ -22,7 +22,7 @@ The OSC lamp shows the newest chunk's ``saturated`` flag (the headstage hit its 
 over-compensation); the amplifier panel's OVLD lamp shows a clipped output. 'Range'
 chooses the headstage feedback resistor, which sets the current range (10 V / Rf).
 
-Every box's limits come from :data:`rig.amplifier.RANGES` (and the Cm box's from
+Every box's limits come from :data:`rig.amplifier.circuit.RANGES` (and the Cm box's from
 :func:`rig.model.cell.capacitance_range_pf` for the cell shown), the same ranges the
 Amplifier validates with, so a box can never offer a value the engine refuses.
 """
@@ -115,7 +115,7 @@ class CompensationPanel(QWidget):
         self.setAttribute(Qt.WA_StyledBackground, True)
         self.amplifier = amplifier if amplifier is not None else Amplifier()
         self.cell_capacitance_f = float(cell_capacitance_f)
-        self.cell = cell  # the rig.cell.Cell shown, to check a new capacitance against
+        self.cell = cell  # the rig.model.cell.Cell shown, to check a new capacitance against
         self.spins = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

@@ -30,6 +30,7 @@ from rig.errors import VrigError
 from rig.files.journal_finish import recover_journals
 from rig.files.journal_writer import format_bytes
 from rig.acquisition.live_recorder import LiveRecorder, next_free_index, series_name
+from rig.files.output_files import file_in_the_way
 from ui.recording_settings import RecordingSettings, RecordingSettingsDialog
 
 POLL_MS = 250
@@ -168,8 +169,11 @@ class RecordingController(QObject):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
+                in_the_way = file_in_the_way(folder)
+                reason = (f"{in_the_way} is a file, not a folder; choose another folder in "
+                          "Recording settings" if in_the_way else exc.strerror or exc)
                 raise VrigError(f"cannot create the recording folder {folder}: "
-                                f"{exc.strerror or exc}") from None
+                                f"{reason}") from None
             self.recorder = LiveRecorder(folder, base, extension, settings.signals,
                                          window.client.names_units, self._metadata,
                                          **self.recorder_options)

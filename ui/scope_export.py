@@ -26,6 +26,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem
 
 from rig.errors import VrigError
+from rig.files.output_files import atomic_output, check_target
 from ui import theme
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -51,8 +52,7 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
         raise VrigError(f"export style must be one of {', '.join(STYLES)}, got {style!r}")
     if not 72 <= dpi <= 2400 or not 20 <= width_mm <= 1000:
         raise VrigError("export resolution must be 72-2400 dpi and the width 20-1000 mm")
-    if not path.parent.is_dir():
-        raise VrigError(f"cannot export {path}: folder {path.parent} does not exist")
+    check_target(path)  # a missing folder, a FIFO, a read-only file: said before drawing
     # Vector pages are laid out at the screen's resolution (a PDF or SVG needs none,
     # and the axes' fonts keep their size); a PNG has the requested one.
     device_dpi = dpi if suffix == ".png" else stack.logicalDpiX()
@@ -62,12 +62,18 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
         source = stack.ci.mapRectToScene(stack.ci.boundingRect())
         height_px = round(width_px * source.height() / max(source.width(), 1.0))
         background = QColor(theme.PRINT_BACKGROUND if style == "print" else theme.BACKGROUND)
-        if suffix == ".png":
-            _png(stack, path, source, (width_px, height_px), dpi, background)
-        elif suffix == ".pdf":
-            _pdf(stack, path, source, (width_mm, width_mm * height_px / width_px), background)
-        else:
-            _svg(stack, path, source, (width_px, height_px), background)
+        # written beside the target and renamed over it: complete or not at all
+        with atomic_output(path) as temp:
+            try:
+                if suffix == ".png":
+                    _png(stack, temp, source, (width_px, height_px), dpi, background)
+                elif suffix == ".pdf":
+                    _pdf(stack, temp, source, (width_mm, width_mm * height_px / width_px),
+                         background)
+                else:
+                    _svg(stack, temp, source, (width_px, height_px), background)
+            except VrigError as exc:
+                raise VrigError(str(exc).replace(str(temp), str(path))) from None
     return path
 
 

@@ -29,7 +29,8 @@ class SavedSettings:
     def _raw(self, key):
         return self.qsettings.value(key)
 
-    def _drop(self, key, value, why):
+    def drop(self, key, value, why):
+        """Log that a saved value is ignored (for checks made after reading it)."""
         log.warning("settings: ignoring %s=%.60r (%s)", key, value, why)
 
     def number(self, key, low, high, default=None):
@@ -40,10 +41,10 @@ class SavedSettings:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            self._drop(key, value, "not a number")
+            self.drop(key, value, "not a number")
             return default
         if not math.isfinite(number) or not low <= number <= high:
-            self._drop(key, value, f"must be a finite number from {low:g} to {high:g}")
+            self.drop(key, value, f"must be a finite number from {low:g} to {high:g}")
             return default
         return number
 
@@ -53,7 +54,7 @@ class SavedSettings:
         if value is None:
             return default
         if not isinstance(value, str) or value not in choices:
-            self._drop(key, value, f"must be one of {', '.join(map(str, choices))}")
+            self.drop(key, value, f"must be one of {', '.join(map(str, choices))}")
             return default
         return value
 
@@ -63,7 +64,7 @@ class SavedSettings:
         if value is None:
             return default
         if not isinstance(value, str) or len(value) > MAX_TEXT:
-            self._drop(key, value, "must be a single text value")
+            self.drop(key, value, "must be a single text value")
             return default
         return value
 
@@ -75,7 +76,7 @@ class SavedSettings:
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list) or not all(
                 isinstance(item, str) and len(item) <= 100 for item in items):
-            self._drop(key, value, "must be a list of names")
+            self.drop(key, value, "must be a list of names")
             return []
         return [item.strip() for item in items if item.strip()]
 
@@ -85,7 +86,7 @@ class SavedSettings:
         if value is None:
             return None
         if not isinstance(value, QByteArray) or value.size() > MAX_BYTES:
-            self._drop(key, value, "not a saved window layout")
+            self.drop(key, value, "not a saved window layout")
             return None
         return value
 
@@ -95,15 +96,15 @@ class SavedSettings:
         if value is None or value == "":
             return None
         if not isinstance(value, str) or len(value) > MAX_BYTES:
-            self._drop(key, value, "not a JSON text")
+            self.drop(key, value, "not a JSON text")
             return None
         try:
             data = json.loads(value)
         except (ValueError, RecursionError):
-            self._drop(key, value, "not valid JSON")
+            self.drop(key, value, "not valid JSON")
             return None
         if not isinstance(data, dict) or _depth(data) > MAX_JSON_DEPTH:
-            self._drop(key, value, f"not a JSON object nested at most {MAX_JSON_DEPTH} deep")
+            self.drop(key, value, f"not a JSON object nested at most {MAX_JSON_DEPTH} deep")
             return None
         return data
 

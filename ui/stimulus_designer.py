@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from rig import resources
 from rig.clamp import Mode
 from rig.errors import VrigError
+from rig.files.output_files import atomic_output, check_target
 from rig.protocols.protocol import (
     FORMAT, MAX_SWEEPS, VERSION, Protocol, protocol_from_dict,
 )
@@ -285,9 +286,13 @@ class StimulusDesigner(QWidget):
                              f"The protocol is not valid: {self.status_label.text()}")
             return False
         try:
-            Path(path).write_text(protocol.to_json(), encoding="utf-8")
-        except OSError as exc:
-            self._show_error("Cannot save protocol", f"cannot write {path}: {exc}")
+            # checked first (a FIFO would block, a read-only file is not replaced), then
+            # written beside the target and renamed: a full disk never leaves half a file
+            check_target(path)
+            with atomic_output(path) as temp:
+                temp.write_text(protocol.to_json(), encoding="utf-8")
+        except VrigError as exc:
+            self._show_error("Cannot save protocol", str(exc))
             return False
         self._path = Path(path)
         self.source_label.setText(str(self._path))

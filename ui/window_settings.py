@@ -62,7 +62,9 @@ def _restore_bath(window):
         temperature = check_temperature(data["temperature_C"])
         check_permeant(bath, "bath")
         check_permeant(pipette, "pipette")
-    except (VrigError, ValueError, KeyError, TypeError, AttributeError):
+    except (VrigError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        # logged like every other dropped value, so a hand edit that did nothing is explained
+        window.saved.drop("bath_settings", data, f"not usable solutions: {exc}")
         return
     window.client.send(c.SetSolutions(bath, pipette))
     window.client.send(c.SetTemperature(temperature))

@@ -7,8 +7,10 @@ streamed writers then turn into the output; the journal is removed whatever happ
 So neither the recording nor the file is ever built in memory: the largest accepted
 protocol with every signal takes a few tens of MB.
 
-A sweep is simulated in one piece unless it is longer than ``PIECE_SAMPLES``; then it
-comes in pieces of that length (memory and progress). The numbers are those of
+A sweep is simulated in one piece unless it is longer than ``PIECE_SAMPLES`` or needs
+more than ``PIECE_STEPS`` kernel steps; then it comes in pieces within both (memory, and
+a progress line and a SIGTERM that are never more than a fraction of a second away, even
+at the smallest time step). The numbers are those of
 :meth:`rig.simulation.engine.Rig.run` either way, except that with instrument noise on, the noise
 of a sweep that long is drawn piece by piece (still reproducible with the seed).
 """
@@ -20,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from rig.files import journal as jn
-from rig.simulation.episodes import protocol_pieces, recording_info
+from rig.simulation.episodes import (PN_BASELINE_S, PN_SETTLE_S, leak_setting, protocol_pieces,
+                           recording_info)
 from rig.errors import VrigError
 from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
 from rig.protocols.protocol import total_duration_s
@@ -28,6 +31,16 @@ from rig.files.formats import check_output_path, write_recording
 from rig.files.layout import BASIC_SIGNALS
 
 PIECE_SAMPLES = 1 << 17  # 2.6 s at 50 kHz; every shipped sweep is shorter
+# Kernel steps in one piece: about 0.05 s of computing (the kernel makes some 2e7 steps/s),
+# so progress shows four times a second and a signal is handled at once.
+PIECE_STEPS = 1_000_000
+
+
+def piece_samples(setup, protocol):
+    """Samples in one piece of a sweep: at most PIECE_SAMPLES and PIECE_STEPS kernel
+    steps (at least one sample)."""
+    steps = setup.steps_per_sample(protocol.sample_interval_s)
+    return max(1, min(PIECE_SAMPLES, PIECE_STEPS // steps))
 
 
 def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
@@ -61,12 +74,26 @@ def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
         journal.unlink(missing_ok=True)
 
 
+def simulated_duration_s(protocol, leak_subtraction=None):
+    """Simulated time (s) a run takes: the protocol's, plus its P/N sub-sweeps (each as
+    long as its sweep, after a baseline) and their settling (the progress line's 100%)."""
+    total_s = total_duration_s(protocol)
+    pn = leak_setting(protocol, leak_subtraction)
+    if pn:
+        sweeps_s = sum(protocol.sweep_samples(k) for k in range(protocol.sweeps)) \
+            * protocol.sample_interval_s
+        total_s += pn.subsweeps * (sweeps_s + protocol.sweeps * PN_BASELINE_S) \
+            + protocol.sweeps * 2 * PN_SETTLE_S
+    return total_s
+
+
 def _record(setup, protocol, handle, path, signals, leak_subtraction, progress):
     """Simulate the protocol into an open journal file; returns the signal names."""
-    total_s = total_duration_s(protocol)
+    total_s = simulated_duration_s(protocol, leak_subtraction)
     done_s = 0.0
     names = None
-    for piece in protocol_pieces(setup, protocol, leak_subtraction, PIECE_SAMPLES):
+    for piece in protocol_pieces(setup, protocol, leak_subtraction,
+                                 piece_samples(setup, protocol)):
         done_s += piece.simulated_s
         if piece.kind == "sweep":
             if names is None:

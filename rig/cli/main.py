@@ -183,7 +183,9 @@ def _number(text, option, cast=float):
     try:
         return cast(text)
     except ValueError:
-        raise VrigError(f"{option} {text!r} is not a valid number") from None
+        # '1e9' or '2.5' for a count is a number, just not a whole one written as such
+        kind = "a whole number (digits only)" if cast is int else "a valid number"
+        raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
 def build_rig(args):
@@ -302,7 +304,7 @@ def _describe_preset(kind, preset):
 
 def cmd_bench(args):
     """Print the benchmark figures."""
-    from rig.cli.setup import run_benchmarks
+    from rig.cli.bench import run_benchmarks
 
     for name, value, unit in run_benchmarks(quick=args.quick):
         print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)

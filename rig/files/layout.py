@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rig.resources import printable
+
 FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
 BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
 BLOCK_SAMPLES = 1 << 16  # samples per channel a writer handles at a time
@@ -40,5 +42,7 @@ def signal_from_column(column):
 
 
 def one_line(text):
-    """Metadata text with line breaks folded, so it cannot break the CSV layout."""
-    return " ".join(str(text).splitlines())
+    """Metadata text on one line, so it cannot break the CSV layout: control characters
+    (newline, CR, tab, escape...), line separators and lone surrogates are written as
+    escapes (\\n, \\r, \\t, \\x1b), as :func:`rig.resources.printable` shows them."""
+    return printable(text)

@@ -43,7 +43,7 @@ def check_target(path, protect=()):
     folder = path.parent
     try:
         if not folder.is_dir():
-            raise VrigError(f"cannot write {path}: folder {folder} does not exist")
+            raise VrigError(f"cannot write {path}: {_missing_folder(folder)}")
         size = len(os.fsencode(path.name))
         limit = name_limit(folder)
         if size > limit:
@@ -67,6 +67,27 @@ def check_target(path, protect=()):
                                 "is made from; choose another output name")
     except OSError as exc:
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _missing_folder(folder):
+    """Why folder cannot hold a file: it does not exist, or it (or a folder above it)
+    is a file, not a folder."""
+    in_the_way = file_in_the_way(folder)
+    if in_the_way is not None:
+        return f"{in_the_way} is a file, not a folder; choose a folder for the output"
+    return f"folder {folder} does not exist"
+
+
+def file_in_the_way(folder):
+    """The nearest existing path at or above folder if it is not a folder (a file, a
+    device), which no folder can be created under; else None."""
+    for part in (Path(folder), *Path(folder).parents):
+        try:
+            info = os.stat(part)
+        except OSError:
+            continue
+        return None if stat.S_ISDIR(info.st_mode) else part
+    return None
 
 
 def _pid_alive(pid):

@@ -87,6 +87,17 @@ def check_dt(dt):
         raise VrigError(f"time step must be a number of seconds, got {dt!r:.40}") from None
     low, high = DT_RANGE_S
     if not low <= value <= high:
-        raise VrigError(f"time step {value * 1e6:g} us is outside the allowed "
-                        f"{low * 1e6:g}-{high * 1e6:g} us")
+        nearest = low if not value > low else high  # (nan counts as below)
+        raise VrigError(f"time step {distinct(value * 1e6, nearest * 1e6)} us is outside "
+                        f"the allowed {low * 1e6:g} to {high * 1e6:g} us")
     return value
+
+
+def distinct(value, limit):
+    """value as text with the fewest significant digits (at least 6, as :g) that tell it from
+    limit: 0.09999999 against 0.1, not '0.1 is outside 0.1 to 100'."""
+    for digits in range(6, 18):
+        text = f"{value:.{digits}g}"
+        if text != f"{limit:.{digits}g}":
+            return text
+    return repr(value)

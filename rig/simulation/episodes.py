@@ -67,11 +67,9 @@ def protocol_pieces(rig, protocol, leak_subtraction=None, samples_per_piece=None
     interval = protocol.sample_interval_s
     for k in range(protocol.sweeps):
         command = render_sweep(protocol, k).command
-        if pn:
-            t0 = rig.time_s
-            leak = _pn_leak(rig, protocol, pn, command)
-            yield Piece("hold", k, rig.time_s - t0)
         step = samples_per_piece or command.size
+        if pn:
+            leak = yield from _pn_leak(rig, protocol, pn, command, k, step)
         for first in range(0, command.size, step):
             block = command[first: first + step]
             signals = rig.advance(block, interval)
@@ -126,10 +124,12 @@ def _to_si(protocol, level):
     return protocol.mode.to_si(level)
 
 
-def _pn_leak(rig, protocol, pn, command):
-    """Run the P/N sub-sweeps for one sweep's command (V) and return the leak
-    correction (A) to add to the sweep's current: minus the summed passive response,
-    each sub-sweep measured from the current at the P/N holding level just before it."""
+def _pn_leak(rig, protocol, pn, command, sweep, step):
+    """Generator running the P/N sub-sweeps for one sweep's command (V); yields a 'hold'
+    Piece after each stretch of at most `step` samples (so a long sweep's sub-sweeps show
+    progress and let a stop through too) and returns the leak correction (A) to add to
+    the sweep's current: minus the summed passive response, each sub-sweep measured from
+    the current at the P/N holding level just before it."""
     holding = _to_si(protocol, protocol.holding)
     sign = -1.0 if pn.polarity == "opposite" else 1.0
     scale = sign / pn.subsweeps
@@ -137,12 +137,18 @@ def _pn_leak(rig, protocol, pn, command):
     sub_command = pn_holding + (command - holding) * scale
     interval = protocol.sample_interval_s
     baseline_samples = np.full(max(1, int(round(PN_BASELINE_S / interval))), pn_holding)
+    t0 = rig.time_s
     rig.set_holding(pn_holding)
     rig.hold(PN_SETTLE_S)
     total = np.zeros(command.size)
     for _ in range(pn.subsweeps):
         baseline = rig.advance(baseline_samples, interval)["Im"].mean()
-        total += rig.advance(sub_command, interval)["Im"] - baseline
+        for first in range(0, command.size, step):
+            block = sub_command[first: first + step]
+            total[first: first + block.size] += rig.advance(block, interval)["Im"] - baseline
+            yield Piece("hold", sweep, rig.time_s - t0)
+            t0 = rig.time_s
     rig.set_holding(holding)
     rig.hold(PN_SETTLE_S)
+    yield Piece("hold", sweep, rig.time_s - t0)
     return -total / scale / pn.subsweeps

@@ -9,10 +9,11 @@ SIGTERM, kill -9, memory).
 
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -210,12 +211,6 @@ def _large(folder):
     return path
 
 
-def _bom(folder):
-    path = folder / "bom.json"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(TINY).encode())
-    return path
-
-
 def _latin1(folder):
     path = folder / "latin.json"
     path.write_bytes(json.dumps({**TINY, "name": "Str\u00f6me"}, ensure_ascii=False).encode("latin-1"))
@@ -234,7 +229,7 @@ def _long_name(folder):
 
 PROTOCOL_FILES = {"fifo": _fifo, "dev-zero": lambda f: Path("/dev/zero"),
                   "dev-urandom": lambda f: Path("/dev/urandom"), "symlink-zero": _symlink_to_zero,
-                  "over-1MB": _large, "bom": _bom, "latin-1": _latin1, "folder": _folder,
+                  "over-1MB": _large, "latin-1": _latin1, "folder": _folder,
                   "name-too-long": _long_name, "shipped-name-too-long": lambda f: Path("q" * 300)}
 
 
@@ -372,36 +367,65 @@ LONG = {**TINY, "name": "long", "sample_rate_khz": 50, "sweeps": 1,
         "epochs": [{"kind": "step", "duration_ms": 60_000, "level": -65}]}
 
 
+# 600 s at dt 0.1 us: minutes of computing, shown by a progress line on a terminal
+LONG_RUN = {**TINY, "name": "long", "sample_rate_khz": 1, "sweeps": 1,
+            "epochs": [{"kind": "step", "duration_ms": 600_000, "level": -65}]}
+HANG_GUARD_S = 120  # only against a hung process; nothing here is timed
+
+
+def _read_terminal(fd, until=None):
+    """Bytes the process writes on its terminal, up to a line containing `until` (or
+    to the end when None). Blocks in select (no sleeping)."""
+    seen = b""
+    while until is None or until not in seen:
+        ready, _, _ = select.select([fd], [], [], HANG_GUARD_S)
+        assert ready, f"the process hung; it printed {seen!r}"
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: every copy of the terminal is closed (the process ended)
+            chunk = b""
+        if not chunk:
+            assert until is None, f"the run ended before its progress line: {seen!r}"
+            return seen
+        seen += chunk
+    return seen
+
+
 def _start_long_run(tmp_path, output):
+    """The real command on a long run, its stderr on a pseudo-terminal as in a shell;
+    returns (process, terminal) once its first progress line shows it is writing (so its
+    temporary file exists)."""
     protocol = tmp_path / "long.json"
-    protocol.write_text(json.dumps(LONG))
+    protocol.write_text(json.dumps(LONG_RUN))
+    terminal, child_end = pty.openpty()
     process = subprocess.Popen(vrig_command() + ["run", str(protocol), "-o", str(output),
-                                                 "--signals", "all"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]:
-        assert process.poll() is None and time.monotonic() < deadline, "the run never started"
-        time.sleep(0.05)  # polling a real process's files (not a timed assertion)
-    return process
+                                                 "--signals", "all", "--dt-us", "0.1"],
+                               stdout=subprocess.PIPE, stderr=child_end)
+    os.close(child_end)
+    _read_terminal(terminal, until=b"% of 600 s simulated")
+    return process, terminal
 
 
 def test_sigterm_removes_the_temporary_files(tmp_path):
     output = tmp_path / "out.csv"
     output.write_bytes(SENTINEL)
-    process = _start_long_run(tmp_path, output)
+    process, terminal = _start_long_run(tmp_path, output)
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    err = _read_terminal(terminal).decode()
+    process.communicate(timeout=HANG_GUARD_S)
+    os.close(terminal)
     assert process.returncode == 128 + signal.SIGTERM
-    assert err.startswith("vrig: terminated by signal 15") and "Traceback" not in err
+    assert "vrig: terminated by signal 15" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.json", "out.csv"]
     assert output.read_bytes() == SENTINEL
 
 
 def test_kill_9_leaves_a_part_that_the_next_run_clears(tmp_path, capsys):
     output = tmp_path / "out.npz"
-    process = _start_long_run(tmp_path, output)
+    process, terminal = _start_long_run(tmp_path, output)
     process.kill()
-    process.communicate(timeout=60)
+    process.communicate(timeout=HANG_GUARD_S)
+    os.close(terminal)
     stale = [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
     assert stale and all(f".vrig-{process.pid}-" in name for name in stale)
     protocol = tmp_path / "tiny.json"

@@ -1,6 +1,6 @@
 """The compensation panel: values shown in ephys units, edits sent as SetAmplifier
 changes in SI, every box limited to the range the Amplifier validates with (one table,
-rig.amplifier.RANGES), what is left to refuse refused in place with the engine's
+rig.amplifier.circuit.RANGES), what is left to refuse refused in place with the engine's
 message, Auto, lock, Ideal, Comp off and the headstage range; and in the window,
 changes reach the engine."""
 

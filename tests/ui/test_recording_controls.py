@@ -224,6 +224,24 @@ def test_rec_while_stopped_starts_acquisition_and_closing_finishes(make_window, 
     assert load_recording(tmp_path / "closing.npz").sweep_lengths[0] >= 0.2 * 50_000
 
 
+@pytest.mark.parametrize("below", ["", "sub/folder"])
+def test_a_recording_folder_that_is_a_file_says_so(make_window, tmp_path, below):
+    """Rec with the folder set to a file (or under one) says which file is in the way,
+    not 'File exists' or 'Not a directory'; nothing starts and the file is untouched."""
+    window = make_window()
+    (tmp_path / "notes.txt").write_text("keep")
+    folder = tmp_path / "notes.txt" / below if below else tmp_path / "notes.txt"
+    window.recording.apply_settings(RecordingSettings(folder, "x", ".npz"))
+    errors = []
+    window.recording.error.connect(errors.append)
+    assert window.recording.start() is None
+    assert errors == [f"cannot record: cannot create the recording folder {folder}: "
+                      f"{tmp_path / 'notes.txt'} is a file, not a folder; choose another "
+                      "folder in Recording settings"]
+    assert not window.recording.is_recording
+    assert (tmp_path / "notes.txt").read_text() == "keep"
+
+
 def test_stopping_acquisition_ends_the_recording(make_window, qtbot, tmp_path):
     window = make_window()
     window.recording.apply_settings(RecordingSettings(tmp_path, "stop", ".csv"))

@@ -94,3 +94,53 @@ def test_export_restores_the_screen_look(area, tmp_path):
 def test_bad_export_paths_say_what_to_do(area, tmp_path, name, message):
     with pytest.raises(VrigError, match=message):
         area.export(tmp_path / name)
+
+
+def _fifo(folder):
+    os.mkfifo(folder / "pipe.png")
+    return folder / "pipe.png"
+
+
+def _read_only(folder):
+    (folder / "old.pdf").write_bytes(b"an earlier figure")
+    (folder / "old.pdf").chmod(0o444)
+    return folder / "old.pdf"
+
+
+def _under_a_file(folder):
+    (folder / "notes.txt").write_text("x")
+    return folder / "notes.txt" / "scopes.svg"
+
+
+@pytest.mark.parametrize("make, message", [(_fifo, "not a regular file"),
+                                           (_read_only, "read-only"),
+                                           (_under_a_file, "is a file, not a folder")])
+def test_an_export_target_that_must_not_be_written_is_refused_before_drawing(
+        area, tmp_path, make, message):
+    """A FIFO would block the window (it used to), a read-only figure is not replaced."""
+    target = make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(VrigError, match=message):
+        area.export(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if target.name == "old.pdf":
+        assert target.read_bytes() == b"an earlier figure"
+
+
+@pytest.mark.parametrize("name", ["a.png", "a.pdf", "a.svg"])
+def test_a_failed_export_leaves_the_earlier_figure_and_no_temporary_file(area, tmp_path,
+                                                                        monkeypatch, name):
+    from ui import scope_export
+
+    target = tmp_path / name
+    target.write_bytes(b"an earlier figure")
+
+    def fail(*args):  # a full disk half way through the figure
+        args[1].write_bytes(b"half a fig")
+        raise VrigError(f"cannot write {args[1]}")
+
+    monkeypatch.setattr(scope_export, f"_{name[2:]}", fail)
+    with pytest.raises(VrigError, match=f"cannot write {target}$"):
+        area.export(target)
+    assert target.read_bytes() == b"an earlier figure"
+    assert [p.name for p in tmp_path.iterdir()] == [name]

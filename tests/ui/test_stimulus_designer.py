@@ -363,6 +363,19 @@ def test_missing_file_and_unwritable_path_are_reported(tmp_path, designer):
     assert "cannot write" in designer.message_box.text()
 
 
+def test_saving_to_a_fifo_or_a_read_only_file_is_refused_at_once(tmp_path, designer):
+    """A FIFO used to block the window for ever; a read-only protocol is not replaced."""
+    os.mkfifo(tmp_path / "pipe.json")
+    assert not designer.save_file(tmp_path / "pipe.json")
+    assert "not a regular file" in designer.message_box.text()
+    (tmp_path / "ro.json").write_text("{}")
+    (tmp_path / "ro.json").chmod(0o444)
+    assert not designer.save_file(tmp_path / "ro.json")
+    assert "read-only" in designer.message_box.text()
+    assert (tmp_path / "ro.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.json", "ro.json"]
+
+
 def test_an_invalid_protocol_is_not_saved(tmp_path, designer):
     cell(designer, "level", 0).setText("oops")
     assert not designer.save_file(tmp_path / "p.json")
