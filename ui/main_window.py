@@ -24,7 +24,7 @@ from rig.cell import scan_cells
 from rig.engine import Rig
 from rig.errors import VrigError
 from ui import analysis_panel, compensation_panel, membrane_test_window
-from ui import window_settings
+from ui import theme, theme_menu, window_settings
 from ui.amplifier_panel import AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.help_menu import HelpMenu
@@ -58,6 +58,9 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings("vRig", "vrig")
         self.saved = SavedSettings(self.settings)
         options = options or WindowOptions()
+        look = theme_menu.startup_look(self.saved, options)
+        if look != theme.current():
+            theme.switch(look)  # before the widgets are made: they start in it
         self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
         # What the window starts without (broken presets), as messages.
         self.startup_problems = [f"{path}: {problem}" for path, problem in shipped.problems()]
@@ -95,6 +98,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._add_compensation()
         self._add_bath_dock()
+        self.looks = theme_menu.ThemeMenu(self, next(
+            a.menu() for a in self.menuBar().actions() if a.text() == "&View"))
         self.help = HelpMenu(self)
         self.first_start = not self.settings.contains("mode")
         window_settings.restore(self)
@@ -196,7 +201,7 @@ class MainWindow(QMainWindow):
     def _build_status(self):
         bar = self.statusBar()
         self.error_label = QLabel("")
-        self.error_label.setStyleSheet("color: #ff8080; font-weight: bold;")
+        theme.set_style(self.error_label, "color: #ff8080; font-weight: bold;")
         bar.addWidget(self.error_label, 1)
         self._error_timer = QTimer(self)
         self._error_timer.setSingleShot(True)

@@ -64,7 +64,7 @@ class ProtocolDock(QWidget):
         layout.addLayout(row)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet("color: #9aa5b4;")
+        theme.set_style(self.summary, "color: #9aa5b4;")
         layout.addWidget(self.summary)
         layout.addStretch(1)
 

@@ -159,13 +159,18 @@ class ScopeArea(QWidget):
         for name in self.scope.optional_signals():
             box = QCheckBox(name)
             box.setFocusPolicy(Qt.NoFocus)
-            box.setStyleSheet(f"QCheckBox {{ color: {theme.trace_color(name).name()}; "
-                              "font-weight: bold; }")
+            _color_box(box, theme.trace_color(name))
             box.setToolTip(f"Show {name} (a channel current I, conductance g or gate)")
             box.toggled.connect(lambda on, n=name: self._trace_toggled(n, on))
             self._checks[name] = box
             self._trace_row.addWidget(box)
         self._trace_row.addWidget(self.cursor_label, 1)
+
+    def apply_theme(self, look):
+        """Follow a new look: the trace ticks' colours, the side column's width."""
+        for name, box in self._checks.items():
+            _color_box(box, theme.trace_color(name, look=look))
+        self.side.apply_theme(look)
 
     def _trace_toggled(self, name, on):
         self.scope.set_visible(name, on)
@@ -292,3 +297,8 @@ class ScopeArea(QWidget):
         for k in range(self.window_combo.count()):
             if abs(self.window_combo.itemData(k) - float(window_s)) < 1e-9:
                 self.window_combo.setCurrentIndex(k)
+
+
+def _color_box(box, color):
+    """A trace's tick box, its text in the trace's colour."""
+    box.setStyleSheet(f"QCheckBox {{ color: {color.name()}; font-weight: bold; }}")

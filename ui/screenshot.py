@@ -13,6 +13,7 @@ import tempfile
 from rig.errors import VrigError
 from rig.output_files import atomic_output, check_target
 from rig.resources import printable
+from ui.window_options import WindowOptions, check_theme
 
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
@@ -34,12 +35,15 @@ def parse_size(text):
     return width, height
 
 
-def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, traces=()):
+def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, traces=(),
+           look=("dark", False), bath=None):
     """Run the window for `seconds` (s) and save it as a PNG at `out`.
 
     protocol: a shipped protocol's name or a .json path, run episodically;
     holding_pa: CC holding current in pA (e.g. 120 to show repetitive firing);
-    traces: optional traces to tick (e.g. ['INa', 'IK']).
+    traces: optional traces to tick (e.g. ['INa', 'IK']);
+    look: (theme name, large text) as `vrig --theme NAME --large-text`;
+    bath: 'show' or 'hide' the Bath & drugs dock (None: as the window's size decides).
     """
     from rig.protocol import load_protocol
 
@@ -49,6 +53,7 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     if not 0 <= seconds <= 600:
         raise VrigError(f"--seconds must be 0 to 600, got {seconds:g}")
     loaded = load_protocol(protocol) if protocol else None
+    options = WindowOptions(theme=check_theme(look[0]), large_text=bool(look[1]))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
 
@@ -60,10 +65,12 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
         app = make_app()
         with tempfile.TemporaryDirectory() as folder:
             settings = QSettings(os.path.join(folder, "shot.ini"), QSettings.IniFormat)
-            window = MainWindow(settings=settings)
+            window = MainWindow(settings=settings, options=options)
             try:
                 window.resize(*size)
                 window.show()
+                if bath is not None:
+                    window.bath.setVisible(bath == "show")
                 window.scopes.set_visible_traces(list(traces))
                 if holding_pa is not None:
                     window.set_mode("CC")
