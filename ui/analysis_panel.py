@@ -37,6 +37,7 @@ from rig.spike_analysis import SpikeCriteria
 from rig.sweep_family import KEPT, SweepFamily
 from ui import theme
 from ui.analysis_plots import CursorWindow, SpecPlot, set_axis, sweep_color, with_alpha
+from ui.scrolling import scrolling_contents
 
 MAX_CURVES = 40  # sweeps drawn in the overlay
 MAX_MARKS = 30  # more spikes than this are marked on the selected (or newest) sweep only
@@ -64,7 +65,7 @@ class AnalysisPanel(QWidget):
         self._names_units = [("Im", "A"), ("Vm", "V")]
         self._export_dir = str(Path.home())
         self._highlighted = set()
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(scrolling_contents(self))  # large text: it scrolls
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(self._build_bar())
         self.summary_label = QLabel("Run a protocol: each sweep is measured as it arrives.")

@@ -33,6 +33,7 @@ from ui.recording_opener import RecordingOpener
 from ui.recording_controls import RecordingController
 from ui.rig_client import RigClient
 from ui.scope_area import ScopeArea
+from ui.scrolling import scrolled
 from ui.settings_store import SavedSettings
 from ui.window_options import WindowOptions
 
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self):
         amp = QDockWidget("Amplifier", self)
         amp.setObjectName("AmplifierDock")
-        amp.setWidget(self.panel)
+        amp.setWidget(scrolled(self.panel))  # large text: the panel scrolls
         amp.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, amp)
 

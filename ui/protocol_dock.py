@@ -14,6 +14,7 @@ from rig import resources
 from rig.errors import VrigError
 from rig.protocol import load_protocol, total_duration_s
 from ui import theme
+from ui.scrolling import scrolling_contents
 
 
 def _designer_class():
@@ -37,7 +38,7 @@ class ProtocolDock(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._protocol = None
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(scrolling_contents(self))  # large text: the designer scrolls
         layout.setContentsMargins(8, 8, 8, 8)
         designer_class = _designer_class()
         self.designer = designer_class() if designer_class is not None else None

@@ -49,6 +49,7 @@ CC_RANGES = {"Im": (-250e-12, 250e-12), "command": (-250e-12, 250e-12)}
 UNIT_PANEL = {"V": "Vm", "A": "currents", "S": "conductances", "": "gates"}
 BASIC = ("Vm", "Im", "command")
 MAX_OVERLAY_SWEEPS = 64  # sweeps kept at full resolution; older ones are dropped
+MIN_PLOT_PX = 100  # a plot's least height with large text (x text scale)
 LEFT_AXIS_PX = 78  # room for the y axis' numbers and label (scaled for large text)
 
 
@@ -167,6 +168,7 @@ class ScopeStack(FrameView):
             curve.setPen(pg.mkPen(theme.trace_color(name, index, look), width=1))
         for plot in self.plots.values():
             plot.getAxis("left").setWidth(look.px(LEFT_AXIS_PX))
+        self._set_minimum_height(look)
         self.overlay.apply_theme(look)
         self.cursors.apply_theme(look)
         self.sweepsChanged.emit()  # the legend's swatches take the new colours
@@ -226,6 +228,13 @@ class ScopeStack(FrameView):
             # The three basic scopes get more height than the optional ones.
             self.ci.layout.setRowStretchFactor(row, 3 if panel in BASIC else 2)
         self.cursors.sync()
+        self._set_minimum_height(theme.current())
+
+    def _set_minimum_height(self, look):
+        """With large text every plot keeps room for its axis label (a bottom dock
+        then scrolls instead of squeezing the scopes); normal text as before."""
+        plots = len(self._visible_panels())
+        self.setMinimumHeight(plots * look.px(MIN_PLOT_PX) if look.large_text else 0)
 
     def _show_curves(self):
         for name, curve in self.continuous_curves.items():

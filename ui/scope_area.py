@@ -15,6 +15,7 @@ from ui import theme
 from ui.scope import ScopeStack
 from ui.scope_cursors import format_readout
 from ui.scope_export import export_scopes
+from ui.scrolling import ScrollStrip
 from ui.sweep_labels import sweep_labels
 from ui.sweep_legend import SideColumn
 
@@ -49,7 +50,9 @@ class ScopeArea(QWidget):
         rows.addLayout(self._build_controls())
         self._trace_row = QHBoxLayout()
         rows.addLayout(self._trace_row)
-        layout.addWidget(bar)
+        # At 1280x800 with large text the controls are wider than the scopes: they scroll.
+        self.bar_strip = ScrollStrip(bar)
+        layout.addWidget(self.bar_strip)
         self._body = QHBoxLayout()
         self._body.setSpacing(0)
         self.side = SideColumn()
@@ -171,6 +174,7 @@ class ScopeArea(QWidget):
         for name, box in self._checks.items():
             _color_box(box, theme.trace_color(name, look=look))
         self.side.apply_theme(look)
+        self.bar_strip.fit()
 
     def _trace_toggled(self, name, on):
         self.scope.set_visible(name, on)
