@@ -164,14 +164,14 @@ def dark_palette():
 
 
 def apply(app=None, look=None):
-    """Show a look (a Theme; None: the one shown, dark at first): the stylesheet, the
+    """Show a look (a Theme; None: dark with normal text): the stylesheet, the
     palette, the application font and pyqtgraph's colours for plots made from now on.
     Call once after QApplication, then again with :func:`restyle` to switch. Returns
     the problems met (a broken stylesheet is skipped, not fatal)."""
     import pyqtgraph as pg
 
     app = app or QApplication.instance()
-    look = look or current(app)
+    look = look or DARK
     app.setProperty(THEME_PROPERTY, look.name)
     app.setProperty(SCALE_PROPERTY, float(look.text_scale))
     # antialias off: antialiased 1 px lines cost several times more to draw and the

@@ -109,7 +109,8 @@ class Theme:
 DARK = Theme(
     name="dark", title="Dark", scope_background="#0b0d0f", foreground="#aab4c3",
     grid_alpha=0.18, traces=MappingProxyType(_DARK_TRACES),
-    fallback_traces=("#f78fb3", "#63cdda", "#e77f67", "#cf6a87", "#786fa6", "#f8a5c2"),
+    # The fifth was #786fa6 until 2026-12: 4.29:1, under the 4.5:1 every trace needs.
+    fallback_traces=("#f78fb3", "#63cdda", "#e77f67", "#cf6a87", "#8179b0", "#f8a5c2"),
     cursors=("#f2f4f8", "#ffb74d"), sweep_luminance=0.25, dimmed_alpha=110,
     palette=MappingProxyType({
         "Window": "#14171b", "WindowText": "#d8dee9", "Base": "#0f1215",
