@@ -122,7 +122,8 @@ class MembraneTestWindow(QDialog):
         self.period_spin.setValue(20.0)
         self.period_spin.setSuffix(" ms")
         self.period_spin.setToolTip("Period of the square wave (step for half of it)")
-        self.start_button = QPushButton(theme.icon("play"), " Start")
+        self.start_button = QPushButton(" Start")
+        theme.set_icon(self.start_button, "play")
         self.start_button.setObjectName("RunButton")
         self.start_button.setCheckable(True)
         self.start_button.clicked.connect(lambda on: self.start() if on else self.stop())
@@ -245,7 +246,7 @@ class MembraneTestWindow(QDialog):
         self.running = True
         self.start_button.setChecked(True)
         self.start_button.setText(" Stop")
-        self.start_button.setIcon(theme.icon("stop"))
+        theme.set_icon(self.start_button, "stop")
         self._t0 = None
         self.refresh_advice()
         self.command.emit(c.Start())
@@ -261,7 +262,7 @@ class MembraneTestWindow(QDialog):
         self.running = False
         self.start_button.setChecked(False)
         self.start_button.setText(" Start")
-        self.start_button.setIcon(theme.icon("play"))
+        theme.set_icon(self.start_button, "play")
         self.status.setText("Stopped")
 
     def showEvent(self, event):

@@ -49,7 +49,7 @@ CC_RANGES = {"Im": (-250e-12, 250e-12), "command": (-250e-12, 250e-12)}
 UNIT_PANEL = {"V": "Vm", "A": "currents", "S": "conductances", "": "gates"}
 BASIC = ("Vm", "Im", "command")
 MAX_OVERLAY_SWEEPS = 64  # sweeps kept at full resolution; older ones are dropped
-MIN_PLOT_PX = 100  # a plot's least height with large text (x text scale)
+MIN_PLOT_PX = 75  # a plot's least height with large text (x text scale)
 LEFT_AXIS_PX = 78  # room for the y axis' numbers and label (scaled for large text)
 
 

@@ -38,11 +38,12 @@ class ScrolledPanel(QScrollArea):
         self.setWidget(widget)
 
     def minimumSizeHint(self):
-        """The panel's own width (plus a scroll bar's) unless it scrolls sideways."""
+        """The width the panel asks for (plus a scroll bar's) unless it scrolls
+        sideways: at its bare minimum width labels such as the meters would be cut."""
         hint = super().minimumSizeHint()
         if self.horizontal:
             return hint
-        width = (self.widget().minimumSizeHint().width()
+        width = (self.widget().sizeHint().width()
                  + self.verticalScrollBar().sizeHint().width())
         return QSize(max(hint.width(), width), hint.height())
 

@@ -20,7 +20,9 @@ colour keeps a WCAG contrast of at least 3:1 on the scopes and on white paper
 import logging
 import math
 
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
 from rig.errors import VrigError
@@ -36,6 +38,8 @@ THEME_PROPERTY = "vrigTheme"  # on the QApplication: the look's name
 SCALE_PROPERTY = "vrigTextScale"  # on the QApplication: the text scale
 BASE_FONT_PROPERTY = "vrigBaseFontPt"  # the application font's size before scaling
 STYLE_PROPERTY = "vrigDarkStyle"  # on a widget: its own stylesheet, in dark colours
+ICON_PROPERTY = "vrigIcon"  # on a button: the name of its icon
+ICON_PX = 64  # a light-look icon is drawn at this size (Qt scales it down)
 
 # The dark look's figures, as they always were (exports and older code use them).
 BACKGROUND = DARK.scope_background
@@ -77,9 +81,30 @@ def style_dir():
     return resources_dir() / "style"
 
 
-def icon(name):
-    """A QIcon from resources/style/icons/<name>.svg."""
-    return QIcon(str(style_dir() / "icons" / f"{name}.svg"))
+def icon(name, look=None):
+    """A QIcon from resources/style/icons/<name>.svg (drawn in dark-look colours), in
+    a look (the one shown if None)."""
+    path = style_dir() / "icons" / f"{name}.svg"
+    look = look or current()
+    if not look.light:
+        return QIcon(str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return QIcon()  # a missing icon leaves the button its text, as QIcon(path) does
+    renderer = QSvgRenderer(QByteArray(restyle_qss(text, look).encode("utf-8")))
+    pixmap = QPixmap(ICON_PX, ICON_PX)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    renderer.render(painter)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def set_icon(button, name):
+    """Give a button an icon that follows every later switch of the look."""
+    button.setProperty(ICON_PROPERTY, name)
+    button.setIcon(icon(name))
 
 
 def trace_color(name, index=0, look=None):
@@ -227,6 +252,9 @@ def restyle(app=None):
         dark_style = widget.property(STYLE_PROPERTY)
         if isinstance(dark_style, str):
             widget.setStyleSheet(restyle_qss(dark_style, look))
+        icon_name = widget.property(ICON_PROPERTY)
+        if isinstance(icon_name, str):
+            widget.setIcon(icon(icon_name, look))
         if isinstance(widget, pg.GraphicsView):
             widget.setBackground(look.scope_background)
             for item in widget.scene().items():
