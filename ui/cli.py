@@ -84,6 +84,8 @@ def _extend(parser, sub):
     shot.add_argument("--holding-pa", type=_holding_pa, default=None,
                       help="CC holding current in pA (e.g. 120: repetitive firing)")
     shot.add_argument("--traces", default="", help="optional traces, e.g. INa,IK,m,h,n")
+    shot.add_argument("--tab", choices=("scopes", "protocol", "analysis"), default="scopes",
+                      help="the centre tab in the picture (default scopes)")
     shot.add_argument("--bath", choices=("show", "hide"),
                       help="show or hide the Bath & drugs dock (default: by the size)")
     _look_options(shot)
@@ -106,7 +108,7 @@ def _screenshot(args):
     traces = [t for t in args.traces.split(",") if t]
     out = render(args.output, args.protocol, args.seconds, parse_size(args.size),
                  args.holding_pa, traces, look=(args.theme or "dark", args.large_text),
-                 bath=args.bath)
+                 bath=args.bath, tab=args.tab)
     print(f"wrote {printable(out)}")
 
 

@@ -2,7 +2,7 @@
 inside a 1280x800 window instead of pushing the window past the screen or clipping.
 """
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 
@@ -36,6 +36,15 @@ class ScrolledPanel(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded if horizontal
                                           else Qt.ScrollBarAlwaysOff)
         self.setWidget(widget)
+        # A scroll area keeps its content's layout changes to itself; the window must
+        # hear of them (the panel's text grew when the stylesheet reached it).
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event):
+        """Pass the panel's layout requests on to the window's layout."""
+        if watched is self.widget() and event.type() == QEvent.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
 
     def minimumSizeHint(self):
         """The width the panel asks for (plus a scroll bar's) unless it scrolls
