@@ -30,6 +30,7 @@ class ScrolledPanel(QScrollArea):
     def __init__(self, widget, horizontal=False, parent=None):
         super().__init__(parent)
         self.horizontal = horizontal
+        self._scrolls_at = False
         self.setObjectName(f"{widget.objectName() or 'Panel'}Scroll")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
@@ -46,15 +47,27 @@ class ScrolledPanel(QScrollArea):
             self.updateGeometry()
         return super().eventFilter(watched, event)
 
+    def _scrolls(self):
+        """True if the panel is taller than the room it has (the scroll bar shows)."""
+        return self.widget().minimumSizeHint().height() > self.height()
+
     def minimumSizeHint(self):
-        """The width the panel asks for (plus a scroll bar's) unless it scrolls
-        sideways: at its bare minimum width labels such as the meters would be cut."""
+        """The panel's own least width, plus the scroll bar's while it scrolls, unless
+        it scrolls sideways (then it needs no width of its own)."""
         hint = super().minimumSizeHint()
         if self.horizontal:
             return hint
-        width = (self.widget().sizeHint().width()
-                 + self.verticalScrollBar().sizeHint().width())
+        width = self.widget().minimumSizeHint().width()
+        if self._scrolls():
+            width += self.verticalScrollBar().sizeHint().width()
         return QSize(max(hint.width(), width), hint.height())
+
+    def resizeEvent(self, event):
+        scrolled_before = self._scrolls_at
+        super().resizeEvent(event)
+        self._scrolls_at = self._scrolls()
+        if self._scrolls_at != scrolled_before:
+            self.updateGeometry()  # room for the scroll bar, or no more
 
     def apply_theme(self, _look):
         """The panel's text changed size: ask the layout for room again."""
