@@ -106,7 +106,8 @@ class ScopeArea(QWidget):
         self.export_button.setPopupMode(QToolButton.MenuButtonPopup)
         menu = QMenu(self.export_button)
         menu.addAction("For print (dark on white)...", lambda: self.export_dialog("print"))
-        menu.addAction("As on screen (light on dark)...", lambda: self.export_dialog("screen"))
+        menu.addAction("As on screen (the theme's colours)...",
+                       lambda: self.export_dialog("screen"))
         self.export_button.setMenu(menu)
         for button in (self.autoscale_button, self.clear_button, self.cursors_button,
                        self.export_button):
