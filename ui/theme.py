@@ -57,6 +57,7 @@ SWEEP_LUMINANCE = DARK.sweep_luminance  # WCAG luminance: 5.7:1 on BACKGROUND, 3
 SWEEP_HUES = (265.0, -15.0)  # OKLCH hue of the first and the last sweep, degrees
 SWEEP_CHROMA = 0.14  # OKLCH chroma, lowered where a hue leaves the sRGB gamut
 TICK_FONT_PX = 13  # axis numbers: pyqtgraph's default size, scaled for large text
+TITLE_PT = 9  # a plot title's size with large text, before scaling (pt)
 
 
 def current(app=None):
@@ -292,6 +293,9 @@ def style_plot(plot, look=None):
         if axis.grid is not False:
             axis.setGrid(int(look.grid_alpha * 255))
     title = plot.titleLabel
+    title.opts.pop("size", None)  # pyqtgraph's own size, unless text is enlarged
+    if look.large_text:
+        title.opts["size"] = f"{TITLE_PT * look.text_scale:.0f}pt"
     if title.text:
         title.setText(title.text, color=look.foreground)
     if plot.legend is not None:
