@@ -49,7 +49,8 @@ CC_RANGES = {"Im": (-250e-12, 250e-12), "command": (-250e-12, 250e-12)}
 UNIT_PANEL = {"V": "Vm", "A": "currents", "S": "conductances", "": "gates"}
 BASIC = ("Vm", "Im", "command")
 MAX_OVERLAY_SWEEPS = 64  # sweeps kept at full resolution; older ones are dropped
-MIN_PLOT_PX = 75  # a plot's least height with large text (x text scale)
+MIN_PLOT_PX = 70  # a plot's least height with large text (x text scale)...
+TIME_AXIS_PX = 45  # ...and the bottom one's time axis: each y label fits its plot
 LEFT_AXIS_PX = 78  # room for the y axis' numbers and label (scaled for large text)
 
 
@@ -234,7 +235,8 @@ class ScopeStack(FrameView):
         """With large text every plot keeps room for its axis label (a bottom dock
         then scrolls instead of squeezing the scopes); normal text as before."""
         plots = len(self._visible_panels())
-        self.setMinimumHeight(plots * look.px(MIN_PLOT_PX) if look.large_text else 0)
+        self.setMinimumHeight(look.px(plots * MIN_PLOT_PX + TIME_AXIS_PX) if look.large_text
+                              else 0)
 
     def _show_curves(self):
         for name, curve in self.continuous_curves.items():
