@@ -26,20 +26,20 @@ SURFACE_LUMINANCE = 0.12  # below this a dark-look colour is a surface (backgrou
 LARGE_TEXT_SCALE = 1.4  # "large text": every font this many times larger
 TEXT_SCALES = (1.0, LARGE_TEXT_SCALE)
 
-_DARK_TRACES = {
+_DARK_TRACES = MappingProxyType({
     "Vm": "#ffd54f", "Im": "#4dd0e1", "command": "#7ee081",
     "INa": "#ff6b6b", "IK": "#5b9cff", "Ileak": "#b0b0b0",
     "gNa": "#ff6b6b", "gK": "#5b9cff", "gleak": "#b0b0b0",
     "m": "#ff9f43", "h": "#c56cf0", "n": "#5b9cff",
-}
+})
 # Same hue families as the dark traces (Vm amber, Im teal, command green, Na red, K
 # blue), dark enough for at least 5:1 on the white scope: see tests/ui/test_theme.py.
-_LIGHT_TRACES = {
+_LIGHT_TRACES = MappingProxyType({
     "Vm": "#8a6300", "Im": "#00727f", "command": "#1b7a1f",
     "INa": "#c62828", "IK": "#1f5fd1", "Ileak": "#555555",
     "gNa": "#c62828", "gK": "#1f5fd1", "gleak": "#555555",
     "m": "#b04a00", "h": "#8e24aa", "n": "#1f5fd1",
-}
+})
 
 # Dark-look colours with a chosen light-look twin: the text, the panels, the accents.
 LIGHT_INKS = MappingProxyType({
@@ -108,7 +108,7 @@ class Theme:
 
 DARK = Theme(
     name="dark", title="Dark", scope_background="#0b0d0f", foreground="#aab4c3",
-    grid_alpha=0.18, traces=MappingProxyType(_DARK_TRACES),
+    grid_alpha=0.18, traces=_DARK_TRACES,
     # The fifth was #786fa6 until 2026-12: 4.29:1, under the 4.5:1 every trace needs.
     fallback_traces=("#f78fb3", "#63cdda", "#e77f67", "#cf6a87", "#8179b0", "#f8a5c2"),
     cursors=("#f2f4f8", "#ffb74d"), sweep_luminance=0.25, dimmed_alpha=110,
@@ -122,7 +122,7 @@ DARK = Theme(
 
 LIGHT = Theme(
     name="light", title="Light high contrast", scope_background="#ffffff",
-    foreground="#1c1f24", grid_alpha=0.30, traces=MappingProxyType(_LIGHT_TRACES),
+    foreground="#1c1f24", grid_alpha=0.30, traces=_LIGHT_TRACES,
     fallback_traces=("#ad1457", "#00707a", "#bf360c", "#880e4f", "#4527a0", "#c2185b"),
     cursors=("#101317", "#a84300"),
     # 0.15: 5.25:1 on the white scope, more than the 3:1 graphics need (a projector
