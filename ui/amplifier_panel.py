@@ -71,12 +71,12 @@ class _Bulb(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
         rect = QRectF(2, 2, 18, 18)
-        color = self._lamp._color if self._lamp.on else QColor("#2b3036")
+        color = theme.color(self._lamp._color) if self._lamp.on else theme.color("#2b3036")
         glow = QRadialGradient(rect.center(), 9)
         glow.setColorAt(0.0, color.lighter(160) if self._lamp.on else color)
         glow.setColorAt(1.0, color)
         painter.setBrush(glow)
-        painter.setPen(QPen(QColor("#0b0d0f"), 1.5))
+        painter.setPen(QPen(theme.color("#0b0d0f"), 1.5))
         painter.drawEllipse(rect)
         painter.end()
 
@@ -214,9 +214,11 @@ class AmplifierPanel(QWidget):
     def _build_controls(self, cells):
         frame, layout = _section("ACQUISITION")
         row = QHBoxLayout()
-        self.run_button = QPushButton(theme.icon("play"), " Run  [space]")
+        self.run_button = QPushButton(" Run  [space]")
+        theme.set_icon(self.run_button, "play")
         self.run_button.setObjectName("RunButton")
-        self.record_button = QPushButton(theme.icon("record"), " Rec  [R]")
+        self.record_button = QPushButton(" Rec  [R]")
+        theme.set_icon(self.record_button, "record")
         self.record_button.setObjectName("RecordButton")
         for button, signal in ((self.run_button, self.runClicked),
                                (self.record_button, self.recordClicked)):
@@ -237,7 +239,8 @@ class AmplifierPanel(QWidget):
         self.cell_combo.addItems(list(cells))
         self.cell_combo.activated.connect(
             lambda i: self.cellRequested.emit(self.cell_combo.itemText(i)))
-        self.reset_button = QPushButton(theme.icon("reset"), " Reset cell")
+        self.reset_button = QPushButton(" Reset cell")
+        theme.set_icon(self.reset_button, "reset")
         self.reset_button.setFocusPolicy(Qt.NoFocus)
         self.reset_button.setToolTip("Put the cell back at rest for this mode and holding")
         self.reset_button.clicked.connect(self.resetRequested)
@@ -320,7 +323,7 @@ class AmplifierPanel(QWidget):
         """Mirror acquisition state on the lamp and the Run button."""
         self.run_lamp.set_on(running)
         self.run_button.setChecked(running)
-        self.run_button.setIcon(theme.icon("stop" if running else "play"))
+        theme.set_icon(self.run_button, "stop" if running else "play")
         self.run_button.setText(" Stop  [space]" if running else " Run  [space]")
 
     def set_recording(self, recording):

@@ -37,10 +37,12 @@ from rig.analysis.spikes import SpikeCriteria
 from rig.analysis.sweep_family import KEPT, SweepFamily
 from ui import theme
 from ui.analysis_plots import CursorWindow, SpecPlot, set_axis, sweep_color, with_alpha
+from ui.scrolling import scrolling_contents
 
 MAX_CURVES = 40  # sweeps drawn in the overlay
 MAX_MARKS = 30  # more spikes than this are marked on the selected (or newest) sweep only
-WINDOW_COLORS = ("#ff9f43", "#5b9cff", "#7ee081")
+WINDOW_COLORS = ("#ff9f43", "#5b9cff", "#7ee081")  # dark look; theme.color() for the one shown
+RAW_COLOR, DIM_COLOR, MARK_COLOR = with_alpha("#9aa5b4", 70), with_alpha("#6c7683", 90), "#ffffff"
 PN_CHOICES = (("P/N as protocol", None), ("P/N off", 0), ("P/2", 2), ("P/4", 4),
               ("P/6", 6), ("P/8", 8))
 POLARITY_CHOICES = (("peak auto", "auto"), ("peak inward", "min"),
@@ -63,7 +65,7 @@ class AnalysisPanel(QWidget):
         self._names_units = [("Im", "A"), ("Vm", "V")]
         self._export_dir = str(Path.home())
         self._highlighted = set()
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(scrolling_contents(self))  # large text: it scrolls
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(self._build_bar())
         self.summary_label = QLabel("Run a protocol: each sweep is measured as it arrives.")
@@ -148,25 +150,25 @@ class AnalysisPanel(QWidget):
         self.overlay_view.ci.layout.setRowStretchFactor(1, 1)
         self.command_plot.setXLink(self.overlay)
         for plot in (self.overlay, self.command_plot):
-            plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+            plot.showGrid(x=True, y=True, alpha=theme.current().grid_alpha)
             plot.setMenuEnabled(False)
             set_axis(plot, "bottom", "time", "s")
         self.curves, self.raw_curves, self.command_curves = [], [], []
         for _ in range(MAX_CURVES):
-            raw = self.overlay.plot(pen=pg.mkPen(with_alpha("#9aa5b4", 70), width=1))
-            curve = self.overlay.plot(pen=pg.mkPen(theme.TRACE_COLORS["Im"], width=1))
-            command = self.command_plot.plot(pen=pg.mkPen(theme.TRACE_COLORS["command"]))
+            raw = self.overlay.plot(pen=pg.mkPen(theme.color(RAW_COLOR), width=1))
+            curve = self.overlay.plot(pen=pg.mkPen(theme.trace_color("Im"), width=1))
+            command = self.command_plot.plot(pen=pg.mkPen(theme.trace_color("command")))
             for item in (raw, curve, command):
                 item.setClipToView(True)
                 item.setDownsampling(auto=True, method="peak")
             self.raw_curves.append(raw)
             self.curves.append(curve)
             self.command_curves.append(command)
-        self.fit_curve = self.overlay.plot(pen=pg.mkPen("#ffffff", width=2))
-        self.threshold_marks = pg.ScatterPlotItem(symbol="o", size=8, pen=pg.mkPen("#ffffff"),
-                                                  brush=None)
+        self.fit_curve = self.overlay.plot(pen=pg.mkPen(theme.color(MARK_COLOR), width=2))
+        self.threshold_marks = pg.ScatterPlotItem(symbol="o", size=8, brush=None,
+                                                  pen=pg.mkPen(theme.color(MARK_COLOR)))
         self.peak_marks = pg.ScatterPlotItem(symbol="t1", size=8, pen=None,
-                                             brush=pg.mkBrush("#ffffff"))
+                                             brush=pg.mkBrush(theme.color(MARK_COLOR)))
         for item in (self.threshold_marks, self.peak_marks):
             item.setZValue(20)
             self.overlay.addItem(item)
@@ -175,6 +177,22 @@ class AnalysisPanel(QWidget):
                                            0.97 - 0.06 * n)
                               for n, color in enumerate(WINDOW_COLORS)]
         self.spec_plots = [SpecPlot(self.curves_view.addPlot(row=n, col=0)) for n in (0, 1)]
+
+    def apply_theme(self, look):
+        """Follow a new look (ui.theme.restyle has done the canvases, axes and grids)."""
+        mark = theme.color(MARK_COLOR, look)
+        self.fit_curve.setPen(pg.mkPen(mark, width=2))
+        self.threshold_marks.setPen(pg.mkPen(mark))
+        self.peak_marks.setBrush(pg.mkBrush(mark))
+        count = min(self.family.n_sweeps, MAX_CURVES) if self.family is not None else 0
+        for k, (raw, command) in enumerate(zip(self.raw_curves, self.command_curves)):
+            raw.setPen(pg.mkPen(theme.color(RAW_COLOR, look), width=1))
+            command.setPen(pg.mkPen(sweep_color(k, count) if k < count
+                                    else theme.trace_color("command", look=look), width=1))
+            if k < count:
+                self._set_pen(k, count)
+        for item in self.windows_items + self.spec_plots:
+            item.apply_theme(look)
 
     # --- the family and its data ----------------------------------------------------
 
@@ -324,7 +342,7 @@ class AnalysisPanel(QWidget):
 
     def _set_pen(self, sweep, count):
         bright = not self._highlighted or sweep in self._highlighted
-        color = sweep_color(sweep, count) if bright else with_alpha("#6c7683", 90)
+        color = sweep_color(sweep, count) if bright else theme.color(DIM_COLOR)
         self.curves[sweep].setPen(pg.mkPen(color, width=3 if sweep in self._highlighted else 1))
 
     # --- measurements -----------------------------------------------------------------

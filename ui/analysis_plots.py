@@ -15,16 +15,20 @@ from PySide6.QtCore import Qt
 
 from ui import theme
 
+# In the dark look's colours, as everywhere: theme.color() gives the look shown.
 SERIES_COLORS = ("#ff9f43", "#5b9cff", "#7ee081", "#c56cf0")
 MARKER_COLOR = "#ff6b6b"
 EMPTY_COLOR = "#e5e9f0"
+LEGEND_BRUSH = "#14171b"
+ZERO_LINE_COLOR = "#55606e"
 
 
 def sweep_color(index, count):
-    """A bright colour per sweep, red to violet along the family, readable on black."""
+    """A colour per sweep, red to violet along the family: bright on the dark look's
+    black, darkened to be read on the light look's white."""
     hue = 0.8 * index / max(1, count - 1)
     r, g, b = colorsys.hsv_to_rgb(hue, 0.7, 1.0)
-    return pg.mkColor(int(r * 255), int(g * 255), int(b * 255))
+    return theme.color(pg.mkColor(int(r * 255), int(g * 255), int(b * 255)))
 
 
 def with_alpha(color, alpha):
@@ -48,11 +52,11 @@ class SpecPlot:
 
     def __init__(self, plot):
         self.plot = plot
-        plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+        plot.showGrid(x=True, y=True, alpha=theme.current().grid_alpha)
         plot.setMenuEnabled(False)
-        self.legend = plot.addLegend(offset=(-10, -10), labelTextSize="9pt",
-                                     brush=with_alpha("#14171b", 200))
-        plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#55606e")), ignoreBounds=True)
+        self.legend = plot.addLegend(offset=(-10, -10), labelTextSize="9pt")
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0)
+        plot.addItem(self.zero_line, ignoreBounds=True)
         self.curves = [pg.PlotDataItem() for _ in SERIES_COLORS]
         for curve in self.curves:
             plot.addItem(curve)
@@ -61,6 +65,21 @@ class SpecPlot:
         plot.addItem(self.empty, ignoreBounds=True)
         self.spec = None
         self._frame = None
+        self.apply_theme(theme.current())
+
+    def apply_theme(self, look):
+        """Draw in a look's colours (ui.theme.restyle has done the axes and grid)."""
+        self.legend.setBrush(theme.color(with_alpha(LEGEND_BRUSH, 200), look))
+        self.legend.setLabelTextColor(look.foreground)
+        self.legend.setLabelTextSize(f"{9 * look.text_scale:.0f}pt")
+        self.zero_line.setPen(pg.mkPen(theme.color(ZERO_LINE_COLOR, look)))
+        self.empty.setColor(theme.color(EMPTY_COLOR, look))
+        for line in self.lines:
+            line.setPen(pg.mkPen(theme.color(MARKER_COLOR, look), style=Qt.DashLine))
+            line.label.setColor(theme.color(MARKER_COLOR, look))
+        if self.spec is not None:
+            self._frame = None  # the series take their new colours
+            self.show(self.spec)
 
     def show(self, spec):
         """Draw the spec (None clears the plot)."""
@@ -74,7 +93,7 @@ class SpecPlot:
             self.legend.clear()
         for n, curve in enumerate(self.curves):
             if n < len(series):
-                self._set_curve(curve, series[n], SERIES_COLORS[n], new_frame)
+                self._set_curve(curve, series[n], theme.color(SERIES_COLORS[n]), new_frame)
                 if new_frame and len(series) > 1:  # one series is named by the axis already
                     self.legend.addItem(curve, series[n].name)
             elif new_frame:
@@ -84,8 +103,9 @@ class SpecPlot:
             self.legend.setOffset(legend_offset(series))
         markers = spec.markers if spec is not None else ()
         while len(self.lines) < len(markers):
-            line = pg.InfiniteLine(angle=90, pen=pg.mkPen(MARKER_COLOR, style=Qt.DashLine),
-                                   label="", labelOpts={"color": MARKER_COLOR})
+            marker = theme.color(MARKER_COLOR)
+            line = pg.InfiniteLine(angle=90, pen=pg.mkPen(marker, style=Qt.DashLine),
+                                   label="", labelOpts={"color": marker})
             self.plot.addItem(line)  # a vertical line widens the x range only
             self.lines.append(line)
         for n, line in enumerate(self.lines):
@@ -144,13 +164,22 @@ class CursorWindow:
     """A draggable window on the sweep overlay with a numbered label."""
 
     def __init__(self, plot, color, on_moved, label_height=0.96):
-        self.region = pg.LinearRegionItem((0.0, 0.001), brush=with_alpha(color, 40),
-                                          pen=pg.mkPen(color, width=2))
+        self.color = color  # in the dark look's colours
+        self.region = pg.LinearRegionItem((0.0, 0.001))
         self.region.setZValue(10)
         self.label = pg.InfLineLabel(self.region.lines[0], text="", position=label_height,
-                                     anchors=[(0, 0), (0, 0)], color=color)
+                                     anchors=[(0, 0), (0, 0)])
+        self.apply_theme(theme.current())
         self.region.sigRegionChangeFinished.connect(lambda *_: on_moved())
         plot.addItem(self.region)
+
+    def apply_theme(self, look):
+        """Draw the window in a look's colours."""
+        color = theme.color(self.color, look)
+        self.region.setBrush(with_alpha(color, 40))
+        for line in self.region.lines:
+            line.setPen(pg.mkPen(color, width=2))
+        self.label.setColor(color)
 
     def set(self, window, text):
         """Move the window (s) without reporting a move, and name it."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QTabWidget
 
 from ui.perfusion_panel import PerfusionPanel
+from ui.scrolling import scrolled
 from ui.solutions_panel import SolutionsPanel
 
 
@@ -34,8 +35,9 @@ class BathDock(QDockWidget):
         self.solutions = SolutionsPanel(state.cell, state.bath, state.pipette, state.temperature_c)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("BathTabs")
-        self.tabs.addTab(self.perfusion, "Drugs")
-        self.tabs.addTab(self.solutions, "Solutions")
+        # At 1280x800 with large text the panels are larger than the dock: they scroll.
+        self.tabs.addTab(scrolled(self.perfusion, horizontal=True), "Drugs")
+        self.tabs.addTab(scrolled(self.solutions, horizontal=True), "Solutions")
         self.setWidget(self.tabs)
         for panel in (self.perfusion, self.solutions):
             panel.commandRequested.connect(self.commandRequested)

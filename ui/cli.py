@@ -10,6 +10,7 @@ import sys
 from rig.cli import main as rig_cli
 from rig.errors import VrigError
 from rig.resources import printable
+from ui.window_options import LARGE_TEXT_SCALE, THEME_NAMES
 
 QT_XCB_PACKAGES = ("libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 "
                    "libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0")
@@ -73,6 +74,7 @@ def _extend(parser, sub):
                         help="simulation speed (x real time; max for protocols)")
     window.add_argument("--record", metavar="FILE",
                         help="start recording to FILE (.abf, .nwb, .npz or .csv) at once")
+    _look_options(window)
     shot = sub.add_parser("screenshot", help="render the rig window to a PNG after running")
     shot.add_argument("output", help="the .png to write")
     shot.add_argument("--protocol", help="a shipped protocol's name or a .json to run")
@@ -82,9 +84,22 @@ def _extend(parser, sub):
     shot.add_argument("--holding-pa", type=_holding_pa, default=None,
                       help="CC holding current in pA (e.g. 120: repetitive firing)")
     shot.add_argument("--traces", default="", help="optional traces, e.g. INa,IK,m,h,n")
+    shot.add_argument("--tab", choices=("scopes", "protocol", "analysis"), default="scopes",
+                      help="the centre tab in the picture (default scopes)")
+    shot.add_argument("--bath", choices=("show", "hide"),
+                      help="show or hide the Bath & drugs dock (default: by the size)")
+    _look_options(shot)
     bench = sub.choices["bench"]
     bench.add_argument("--gui-only", action="store_true", help="only the window's figures")
     bench.add_argument("--no-gui", action="store_true", help="only the engine's figures")
+
+
+def _look_options(group):
+    """--theme and --large-text, for the window and for screenshots."""
+    group.add_argument("--theme", choices=THEME_NAMES,
+                       help="dark (default) or light: high contrast for projectors")
+    group.add_argument("--large-text", action="store_true",
+                       help=f"every font {LARGE_TEXT_SCALE:g} times larger (projectors)")
 
 
 def _screenshot(args):
@@ -92,7 +107,8 @@ def _screenshot(args):
 
     traces = [t for t in args.traces.split(",") if t]
     out = render(args.output, args.protocol, args.seconds, parse_size(args.size),
-                 args.holding_pa, traces)
+                 args.holding_pa, traces, look=(args.theme or "dark", args.large_text),
+                 bath=args.bath, tab=args.tab)
     print(f"wrote {printable(out)}")
 
 

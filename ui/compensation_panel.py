@@ -38,6 +38,7 @@ from rig.amplifier.circuit import FILTER_CORNERS_HZ, GAINS, RANGES, Amplifier
 from rig.model.limits import FEEDBACK_RESISTORS_OHM
 from rig.model.cell import capacitance_range_pf, specific_capacitance_for
 from rig.errors import VrigError
+from ui import theme
 from ui.amplifier_panel import Lamp
 
 # field: (label, decimals, step); the unit and the limits are RANGES[field]'s.
@@ -127,7 +128,7 @@ class CompensationPanel(QWidget):
         self.error_label = QLabel("")
         self.error_label.setObjectName("CompError")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #ff8080; font-weight: bold;")
+        theme.set_style(self.error_label, "color: #ff8080; font-weight: bold;")
         self.error_label.setVisible(False)
         layout.addWidget(self.error_label)
         layout.addStretch(1)

@@ -11,10 +11,11 @@ text, so switching a ramp to a step and back loses nothing.
 """
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem
 
 from rig.protocols.epochs import EPOCH_KINDS, delta_name
+from ui import theme
 
 KIND_ROW = 0
 FIELD_LABELS = (  # field -> what the row header says; unknown future fields show their key
@@ -265,8 +266,8 @@ class EpochTable(QTableWidget):
                 applies = base in spec
                 flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                 item.setFlags(flags | Qt.ItemFlag.ItemIsEditable if applies else flags)
-                item.setForeground(QBrush() if applies else QColor(INAPPLICABLE_FOREGROUND))
-                item.setBackground(QBrush() if applies else QColor(INAPPLICABLE_BACKGROUND))
+                item.setForeground(QBrush() if applies else theme.color(INAPPLICABLE_FOREGROUND))
+                item.setBackground(QBrush() if applies else theme.color(INAPPLICABLE_BACKGROUND))
                 item.setToolTip("" if applies else f"not used by a {self.kind(col)} epoch")
         finally:
             self.blockSignals(was_blocked)
@@ -300,8 +301,8 @@ class EpochTable(QTableWidget):
         item = self.item(row, epoch) if row is not None else self.horizontalHeaderItem(epoch)
         was_blocked = self.blockSignals(True)
         try:
-            item.setBackground(QColor(ERROR_BACKGROUND))
-            item.setForeground(QColor(ERROR_FOREGROUND))
+            item.setBackground(theme.color(ERROR_BACKGROUND))
+            item.setForeground(theme.color(ERROR_FOREGROUND))
             item.setToolTip(message)
         finally:
             self.blockSignals(was_blocked)

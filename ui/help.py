@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout
                                QPushButton, QTextBrowser, QVBoxLayout)
 
 import rig
+from ui import theme
 
 WELCOME_TEXT = (
     "<h2>Welcome to vRig</h2>"
@@ -78,8 +79,9 @@ class WelcomeDialog(QDialog):
         self.setModal(False)
         layout = QVBoxLayout(self)
         description = cell.description.split(":")[0].split(". ")[0] or "a cell preset"
-        intro = QLabel(WELCOME_TEXT.format(cell=cell.name, description=description,
-                                           holding=holding_text))
+        # The trace colours it names, as the theme shown draws them.
+        intro = QLabel(theme.restyle_qss(WELCOME_TEXT.format(
+            cell=cell.name, description=description, holding=holding_text), theme.current()))
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.RichText)
         layout.addWidget(intro)

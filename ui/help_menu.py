@@ -71,7 +71,7 @@ class HelpMenu(QObject):
     def _try_ttx(self):
         window = self.window
         window.bath.show()
-        window.bath.tabs.setCurrentWidget(window.bath.perfusion)
+        window.bath.tabs.setCurrentIndex(0)  # Drugs
         window.tabs.setCurrentWidget(window.scopes)
         window.start()
         window.bath.perfusion.apply("TTX", "300nM", "outside")

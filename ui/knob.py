@@ -14,8 +14,10 @@ command boundary. Ways to turn it, as on a real front panel:
 import math
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QLineEdit, QSizePolicy, QVBoxLayout, QWidget
+
+from ui import theme
 
 PIXELS_PER_STEP = 4
 SWEEP_DEGREES = 270  # the dial's travel from minimum to maximum
@@ -39,17 +41,17 @@ class _Dial(QWidget):
         rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
-        ring = QColor("#ffd54f") if knob.isEnabled() else QColor("#4c535c")
+        ring = theme.color("#ffd54f") if knob.isEnabled() else theme.color("#4c535c")
         # The track, then the arc from minimum to the present value.
-        painter.setPen(QPen(QColor("#2c323a"), 6, Qt.SolidLine, Qt.RoundCap))
+        painter.setPen(QPen(theme.color("#2c323a"), 6, Qt.SolidLine, Qt.RoundCap))
         start = 225 * 16
         painter.drawArc(rect, start, -SWEEP_DEGREES * 16)
         painter.setPen(QPen(ring, 6, Qt.SolidLine, Qt.RoundCap))
         painter.drawArc(rect, start, int(-SWEEP_DEGREES * 16 * knob.fraction()))
         inner = rect.adjusted(10, 10, -10, -10)
-        focus = QColor("#81a1c1") if self.hasFocus() else QColor("#414955")
+        focus = theme.color("#81a1c1") if self.hasFocus() else theme.color("#414955")
         painter.setPen(QPen(focus, 2))
-        painter.setBrush(QColor("#2a3038"))
+        painter.setBrush(theme.color("#2a3038"))
         painter.drawEllipse(inner)
         angle = math.radians(225 - SWEEP_DEGREES * knob.fraction())
         c = inner.center()

@@ -25,7 +25,7 @@ from rig.model.cell import scan_cells
 from rig.simulation.engine import Rig
 from rig.errors import VrigError
 from ui import analysis_panel, compensation_panel, membrane_test_window
-from ui import window_settings
+from ui import theme, theme_menu, window_settings
 from ui.amplifier_panel import AmplifierPanel
 from ui.bath_dock import BathDock
 from ui.help_menu import HelpMenu
@@ -34,6 +34,7 @@ from ui.recording_opener import RecordingOpener
 from ui.recording_controls import RecordingController
 from ui.rig_client import RigClient
 from ui.scope_area import ScopeArea
+from ui.scrolling import scrolled
 from ui.settings_store import SavedSettings
 from ui.window_options import WindowOptions
 
@@ -59,6 +60,9 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings("vRig", "vrig")
         self.saved = SavedSettings(self.settings)
         options = options or WindowOptions()
+        look = theme_menu.startup_look(self.saved, options)
+        if look != theme.current():
+            theme.switch(look)  # before the widgets are made: they start in it
         self.confirm_close = True  # ask before closing while recording (not on SIGTERM)
         # What the window starts without (broken presets), as messages.
         self.startup_problems = [f"{path}: {problem}" for path, problem in catalogue.problems()]
@@ -96,6 +100,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._add_compensation()
         self._add_bath_dock()
+        self.looks = theme_menu.ThemeMenu(self, next(
+            a.menu() for a in self.menuBar().actions() if a.text() == "&View"))
         self.help = HelpMenu(self)
         self.first_start = not self.settings.contains("mode")
         window_settings.restore(self)
@@ -146,7 +152,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self):
         amp = QDockWidget("Amplifier", self)
         amp.setObjectName("AmplifierDock")
-        amp.setWidget(self.panel)
+        amp.setWidget(scrolled(self.panel))  # large text: the panel scrolls
         amp.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, amp)
 
@@ -197,7 +203,7 @@ class MainWindow(QMainWindow):
     def _build_status(self):
         bar = self.statusBar()
         self.error_label = QLabel("")
-        self.error_label.setStyleSheet("color: #ff8080; font-weight: bold;")
+        theme.set_style(self.error_label, "color: #ff8080; font-weight: bold;")
         bar.addWidget(self.error_label, 1)
         self._error_timer = QTimer(self)
         self._error_timer.setSingleShot(True)

@@ -94,7 +94,7 @@ class MembraneTestWindow(QDialog):
         self.warning = QLabel("")
         self.warning.setObjectName("OscillationWarning")
         self.warning.setAlignment(Qt.AlignCenter)
-        self.warning.setStyleSheet("QLabel { color: #ffffff; background: #a01c22; "
+        theme.set_style(self.warning, "QLabel { color: #ffffff; background: #a01c22; "
                                    "font-size: 22px; font-weight: bold; padding: 6px; "
                                    "border-radius: 6px; }")
         self.warning.setWordWrap(True)
@@ -105,7 +105,7 @@ class MembraneTestWindow(QDialog):
         self._build_plots()
         layout.addWidget(self.plots, 1)
         self.status = QLabel("Stopped")
-        self.status.setStyleSheet("color: #9aa5b4;")
+        theme.set_style(self.status, "color: #9aa5b4;")
         layout.addWidget(self.status)
         self.resize(900, 700)
 
@@ -122,7 +122,8 @@ class MembraneTestWindow(QDialog):
         self.period_spin.setValue(20.0)
         self.period_spin.setSuffix(" ms")
         self.period_spin.setToolTip("Period of the square wave (step for half of it)")
-        self.start_button = QPushButton(theme.icon("play"), " Start")
+        self.start_button = QPushButton(" Start")
+        theme.set_icon(self.start_button, "play")
         self.start_button.setObjectName("RunButton")
         self.start_button.setCheckable(True)
         self.start_button.clicked.connect(lambda on: self.start() if on else self.stop())
@@ -138,7 +139,7 @@ class MembraneTestWindow(QDialog):
         """Why nothing can be measured on an ideally clamped cell, and the two fixes."""
         self.advice = QFrame()
         self.advice.setObjectName("Advice")
-        self.advice.setStyleSheet("QFrame#Advice { background: #2a2f1a; border: 1px solid "
+        theme.set_style(self.advice, "QFrame#Advice { background: #2a2f1a; border: 1px solid "
                                   "#8a7a2a; border-radius: 6px; }")
         box = QVBoxLayout(self.advice)
         text = QLabel(IDEAL_CLAMP_ADVICE)
@@ -204,13 +205,19 @@ class MembraneTestWindow(QDialog):
                                             "follows the step (Rs compensation shortens it)")
         return grid
 
+    def apply_theme(self, look):
+        """Follow a new look: the current trace and the trends' colours."""
+        self.trace_curve.setPen(pg.mkPen(theme.trace_color("Im", look=look), width=1))
+        for name, curve in self.trend_curves.items():
+            curve.setPen(pg.mkPen(theme.color(TREND_COLORS[name], look), width=2))
+
     def _build_plots(self):
         trace = self.plots.addPlot(row=0, col=0)
         trace.setLabel("left", "Im", units="A")
         trace.setLabel("bottom", "Time", units="s")
-        trace.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+        trace.showGrid(x=True, y=True, alpha=theme.current().grid_alpha)
         trace.setMenuEnabled(False)
-        self.trace_curve = trace.plot(pen=pg.mkPen(theme.TRACE_COLORS["Im"], width=1))
+        self.trace_curve = trace.plot(pen=pg.mkPen(theme.trace_color("Im"), width=1))
         self.trace_plot = trace
         self.trend_plots = {}
         self.trend_curves = {}
@@ -218,12 +225,13 @@ class MembraneTestWindow(QDialog):
             plot = self.plots.addPlot(row=1 + i, col=0)
             plot.setLabel("left", f"{name} ({unit})")
             plot.enableAutoRange(y=False)
-            plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+            plot.showGrid(x=True, y=True, alpha=theme.current().grid_alpha)
             plot.setMenuEnabled(False)
             if i:
                 plot.setXLink(self.trend_plots["Ra"])
             plot.setLabel("bottom", "Test time", units="s") if i == 2 else None
-            self.trend_curves[name] = plot.plot(pen=pg.mkPen(TREND_COLORS[name], width=2))
+            self.trend_curves[name] = plot.plot(pen=pg.mkPen(theme.color(TREND_COLORS[name]),
+                                                             width=2))
             self.trend_plots[name] = plot
         self.plots.ci.layout.setRowStretchFactor(0, 3)
 
@@ -238,7 +246,7 @@ class MembraneTestWindow(QDialog):
         self.running = True
         self.start_button.setChecked(True)
         self.start_button.setText(" Stop")
-        self.start_button.setIcon(theme.icon("stop"))
+        theme.set_icon(self.start_button, "stop")
         self._t0 = None
         self.refresh_advice()
         self.command.emit(c.Start())
@@ -254,7 +262,7 @@ class MembraneTestWindow(QDialog):
         self.running = False
         self.start_button.setChecked(False)
         self.start_button.setText(" Start")
-        self.start_button.setIcon(theme.icon("play"))
+        theme.set_icon(self.start_button, "play")
         self.status.setText("Stopped")
 
     def showEvent(self, event):

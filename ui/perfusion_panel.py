@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QFrame, QGridLayout, QHBox
 from rig.acquisition import commands as c
 from rig.errors import VrigError
 from rig.model.pharmacology import CONCENTRATION_UNITS, parse_concentration, scan_drugs
+from ui import theme
 from ui.perfusion_timeline import LANE_COLORS, TimelineStrip, Valve
 
 UNITS = ("nM", "uM", "mM")
@@ -158,7 +159,7 @@ class PerfusionPanel(QWidget):
     def __init__(self, names=None, preparation=None, parent=None):
         super().__init__(parent)
         self.setObjectName("PerfusionPanel")
-        self.setStyleSheet(PANEL_QSS)
+        theme.set_style(self, PANEL_QSS)
         self.lines = {}
         self._last_target = {}  # (name, side) -> last non-zero target (M), for the % readout
         self._held = {}  # (name, side) -> largest effect of an irreversible drug (fraction)
@@ -312,7 +313,7 @@ class PerfusionPanel(QWidget):
         if line.readout.text() == text:
             return  # restyling a label every frame costs more than drawing the scopes
         line.readout.setText(text)
-        line.readout.setStyleSheet(f"color: {QColor(line.valve.color).name()};"
+        theme.set_style(line.readout, f"color: {QColor(line.valve.color).name()};"
                                    if text != "closed" else "")
 
     def readout_text(self, line, entries):

@@ -15,6 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QRadialGradient
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ui import theme
+
 LANE_COLORS = ("#ff6b6b", "#5b9cff", "#7ee081", "#ffb74d", "#c56cf0", "#4dd0e1")
 MIN_SPAN_S = 30.0  # the strip shows at least this much simulated time
 MAX_SPAN_S = 1800.0  # and at most the last half hour
@@ -49,14 +51,14 @@ class Valve(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
         rect = QRectF(3, 3, 24, 24)
-        body = self.color if self.open else QColor("#2b3036")
+        body = theme.color(self.color) if self.open else theme.color("#2b3036")
         glow = QRadialGradient(rect.center(), 12)
         glow.setColorAt(0.0, body.lighter(150) if self.open else body)
         glow.setColorAt(1.0, body.darker(130) if self.open else body)
         painter.setBrush(glow)
-        painter.setPen(QPen(QColor("#8a95a5") if self.open else QColor("#4a525c"), 2))
+        painter.setPen(QPen(theme.color("#8a95a5") if self.open else theme.color("#4a525c"), 2))
         painter.drawEllipse(rect)
-        painter.setPen(QPen(QColor("#0b0d0f") if self.open else QColor("#8a95a5"), 3,
+        painter.setPen(QPen(theme.color("#0b0d0f") if self.open else theme.color("#8a95a5"), 3,
                             Qt.SolidLine, Qt.RoundCap))
         c = rect.center()
         if self.open:  # handle along the pipe
@@ -156,10 +158,10 @@ class TimelineStrip(QWidget):
     def paintEvent(self, event):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
-        painter.fillRect(self.rect(), QColor("#0b0d0f"))
+        painter.fillRect(self.rect(), theme.color("#0b0d0f"))
         t0, t1 = self.span()
         font = QFont(painter.font())
-        font.setPixelSize(13)
+        font.setPixelSize(theme.current().px(13))
         font.setBold(True)
         painter.setFont(font)
         label_w = LABEL_PAD + max((painter.fontMetrics().horizontalAdvance(n)
@@ -175,15 +177,15 @@ class TimelineStrip(QWidget):
         painter.setFont(font)
         for i, name in enumerate(self.names):
             lane = QRectF(plot.left(), plot.top() + i * lane_h, plot.width(), lane_h)
-            color = self.colors[name]
-            painter.setPen(QPen(QColor("#262c33"), 1))
+            color = theme.color(self.colors[name])
+            painter.setPen(QPen(theme.color("#262c33"), 1))
             painter.drawLine(lane.bottomLeft(), lane.bottomRight())
             painter.setPen(color)
             painter.drawText(QRectF(LABEL_PAD / 2, lane.top(), label_w, lane_h),
                              Qt.AlignVCenter | Qt.AlignLeft, name)
             self._paint_trace(painter, lane, name, color, t0, x_of)
         font.setBold(False)
-        font.setPixelSize(12)
+        font.setPixelSize(theme.current().px(12))
         painter.setFont(font)
         metrics = painter.fontMetrics()
         text_end = {}  # lane -> x where the last label drawn in it ends
@@ -193,12 +195,12 @@ class TimelineStrip(QWidget):
             i = self.names.index(name)
             top = plot.top() + i * lane_h
             x = x_of(t)
-            painter.setPen(QPen(self.colors[name] if opened else QColor("#e5e9f0"), 2))
+            painter.setPen(QPen(theme.color(self.colors[name]) if opened else theme.color("#e5e9f0"), 2))
             painter.drawLine(QPointF(x, top + 1), QPointF(x, top + lane_h - 1))
             width = metrics.horizontalAdvance(label)
             if x + 3 < text_end.get(i, -math.inf) or x + 3 + width > plot.right():
                 continue  # the tick says it; the label would overlap
-            painter.setPen(QColor("#e5e9f0"))
+            painter.setPen(theme.color("#e5e9f0"))
             painter.drawText(QRectF(x + 3, top, width + 2, lane_h),
                              Qt.AlignVCenter | Qt.AlignLeft, label)
             text_end[i] = x + 3 + width + 4
@@ -222,13 +224,13 @@ class TimelineStrip(QWidget):
 
     def _paint_axis(self, painter, plot, t0, t1, x_of):
         font = QFont(painter.font())
-        font.setPixelSize(12)
+        font.setPixelSize(theme.current().px(12))
         painter.setFont(font)
         for x, left, width, label in self.axis_labels(painter.fontMetrics(), plot.left(),
                                                       plot.width(), t0, t1):
-            painter.setPen(QPen(QColor("#20262d"), 1))
+            painter.setPen(QPen(theme.color("#20262d"), 1))
             painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-            painter.setPen(QColor("#8a95a5"))
+            painter.setPen(theme.color("#8a95a5"))
             painter.drawText(QRectF(left, plot.bottom() + 2, width + 2, AXIS_H - 2),
                              Qt.AlignLeft | Qt.AlignTop, label)
 

@@ -14,6 +14,7 @@ from rig import resources
 from rig.errors import VrigError
 from rig.protocols.protocol import load_protocol, total_duration_s
 from ui import theme
+from ui.scrolling import scrolling_contents
 
 
 def _designer_class():
@@ -37,7 +38,7 @@ class ProtocolDock(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._protocol = None
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(scrolling_contents(self))  # large text: the designer scrolls
         layout.setContentsMargins(8, 8, 8, 8)
         designer_class = _designer_class()
         self.designer = designer_class() if designer_class is not None else None
@@ -54,7 +55,8 @@ class ProtocolDock(QWidget):
         self.open_button = QPushButton("Open...")
         self.open_button.setFocusPolicy(Qt.NoFocus)
         self.open_button.clicked.connect(self._open_file)
-        self.run_button = QPushButton(theme.icon("play"), " Run protocol")
+        self.run_button = QPushButton(" Run protocol")
+        theme.set_icon(self.run_button, "play")
         self.run_button.setFocusPolicy(Qt.NoFocus)
         self.run_button.clicked.connect(self.run_current)
         row.addWidget(QLabel("Protocol"))
@@ -64,7 +66,7 @@ class ProtocolDock(QWidget):
         layout.addLayout(row)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet("color: #9aa5b4;")
+        theme.set_style(self.summary, "color: #9aa5b4;")
         layout.addWidget(self.summary)
         layout.addStretch(1)
 

@@ -31,6 +31,7 @@ from rig.files.journal_finish import recover_journals
 from rig.files.journal_writer import format_bytes
 from rig.acquisition.live_recorder import LiveRecorder, next_free_index, series_name
 from rig.files.output_files import file_in_the_way
+from ui import theme
 from ui.recording_settings import RecordingSettings, RecordingSettingsDialog
 
 POLL_MS = 250
@@ -71,7 +72,7 @@ class RecordingStatus(QFrame):
         except OSError:
             index = 1
         name = series_name(base, settings.extension, index)
-        self.file_label.setStyleSheet("")
+        theme.set_style(self.file_label, "")
         self.file_label.setText(f"next: {name}")
         self.file_label.setToolTip(f"Rec (R) records to {settings.folder / name}; "
                                    "File > Recording settings... to change")
@@ -83,10 +84,10 @@ class RecordingStatus(QFrame):
         if status.state == "recording":
             name = current.name if current else "..."
             self.file_label.setText(f"\u25cf REC {name}")
-            self.file_label.setStyleSheet(RECORDING_STYLE)
+            theme.set_style(self.file_label, RECORDING_STYLE)
         else:
             self.file_label.setText(f"finishing {current.name if current else ''}".strip())
-            self.file_label.setStyleSheet("")
+            theme.set_style(self.file_label, "")
         saved = "\n".join(p.name for p in status.files)
         self.file_label.setToolTip(f"in {current.parent if current else folder}"
                                    + (f"\nsaved so far:\n{saved}" if saved else ""))

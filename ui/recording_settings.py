@@ -21,6 +21,7 @@ from rig.files.journal_writer import format_bytes
 from rig.acquisition.live_recorder import DEFAULT_SIGNALS, check_base_name, default_base_name
 from rig.files.formats import FORMATS
 from rig.files.layout import FILE_UNITS
+from ui import theme
 
 log = logging.getLogger("vrig.settings")
 
@@ -166,7 +167,7 @@ class RecordingSettingsDialog(QDialog):
         form.addRow("Rate (continuous)", self.rate_combo)
         self.signal_list = QListWidget()
         self.signal_list.setObjectName("RecordSignals")
-        self.signal_list.setStyleSheet(UNCHECKED_STYLE)
+        theme.set_style(self.signal_list, UNCHECKED_STYLE)
         units = dict(available)
         names = [n for n, _ in available]
         for name in [n for n in settings.signals if n not in names] + names:
@@ -185,7 +186,7 @@ class RecordingSettingsDialog(QDialog):
         self.rate_combo.currentIndexChanged.connect(self._show_size)
         self._show_size()
         self.error_label = QLabel("")
-        self.error_label.setStyleSheet("color: #ff8080;")
+        theme.set_style(self.error_label, "color: #ff8080;")
         self.error_label.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)

@@ -49,6 +49,9 @@ CC_RANGES = {"Im": (-250e-12, 250e-12), "command": (-250e-12, 250e-12)}
 UNIT_PANEL = {"V": "Vm", "A": "currents", "S": "conductances", "": "gates"}
 BASIC = ("Vm", "Im", "command")
 MAX_OVERLAY_SWEEPS = 64  # sweeps kept at full resolution; older ones are dropped
+MIN_PLOT_PX = 70  # a plot's least height with large text (x text scale)...
+TIME_AXIS_PX = 45  # ...and the bottom one's time axis: each y label fits its plot
+LEFT_AXIS_PX = 78  # room for the y axis' numbers and label (scaled for large text)
 
 
 def panel_of(name, unit):
@@ -120,10 +123,11 @@ class ScopeStack(FrameView):
             plot = pg.PlotItem()
             plot.setLabel("left", label, units=self._panel_unit(panel))
             plot.setLabel("bottom", "Time", units="s")
-            plot.showGrid(x=True, y=True, alpha=theme.GRID_ALPHA)
+            plot.showGrid(x=True, y=True, alpha=theme.current().grid_alpha)
+            theme.style_plot(plot)
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            plot.getAxis("left").setWidth(78)
+            plot.getAxis("left").setWidth(theme.current().px(LEFT_AXIS_PX))
             for side in ("left", "bottom"):
                 # The grid belongs to the axes and spans the whole plot, so every
                 # setData would repaint it (replaying thousands of QPicture ops).
@@ -157,6 +161,18 @@ class ScopeStack(FrameView):
         curve.setClipToView(True)
         curve.setDownsampling(auto=True, method="peak")
         self.continuous_curves[name] = curve
+
+    def apply_theme(self, look):
+        """Follow a new look (ui.theme.restyle has done the canvas, axes and grid):
+        the traces' pens, the overlay's sweep colours, the cursors, the axis width."""
+        for index, (name, curve) in enumerate(self.continuous_curves.items()):
+            curve.setPen(pg.mkPen(theme.trace_color(name, index, look), width=1))
+        for plot in self.plots.values():
+            plot.getAxis("left").setWidth(look.px(LEFT_AXIS_PX))
+        self._set_minimum_height(look)
+        self.overlay.apply_theme(look)
+        self.cursors.apply_theme(look)
+        self.sweepsChanged.emit()  # the legend's swatches take the new colours
 
     @property
     def sweep_curves(self):
@@ -213,6 +229,14 @@ class ScopeStack(FrameView):
             # The three basic scopes get more height than the optional ones.
             self.ci.layout.setRowStretchFactor(row, 3 if panel in BASIC else 2)
         self.cursors.sync()
+        self._set_minimum_height(theme.current())
+
+    def _set_minimum_height(self, look):
+        """With large text every plot keeps room for its axis label (a bottom dock
+        then scrolls instead of squeezing the scopes); normal text as before."""
+        plots = len(self._visible_panels())
+        self.setMinimumHeight(look.px(plots * MIN_PLOT_PX + TIME_AXIS_PX) if look.large_text
+                              else 0)
 
     def _show_curves(self):
         for name, curve in self.continuous_curves.items():

@@ -15,6 +15,7 @@ from ui import theme
 from ui.scope import ScopeStack
 from ui.scope_cursors import format_readout
 from ui.scope_export import export_scopes
+from ui.scrolling import ScrollStrip
 from ui.sweep_labels import sweep_labels
 from ui.sweep_legend import SideColumn
 
@@ -49,7 +50,9 @@ class ScopeArea(QWidget):
         rows.addLayout(self._build_controls())
         self._trace_row = QHBoxLayout()
         rows.addLayout(self._trace_row)
-        layout.addWidget(bar)
+        # At 1280x800 with large text the controls are wider than the scopes: they scroll.
+        self.bar_strip = ScrollStrip(bar)
+        layout.addWidget(self.bar_strip)
         self._body = QHBoxLayout()
         self._body.setSpacing(0)
         self.side = SideColumn()
@@ -92,8 +95,10 @@ class ScopeArea(QWidget):
         self.display_combo.currentIndexChanged.connect(self._display_changed)
         self.window_combo.currentIndexChanged.connect(self._display_changed)
         row.addSpacing(8)
-        self.autoscale_button = QPushButton(theme.icon("autoscale"), " Autoscale")
-        self.clear_button = QPushButton(theme.icon("clear"), " Clear")
+        self.autoscale_button = QPushButton(" Autoscale")
+        theme.set_icon(self.autoscale_button, "autoscale")
+        self.clear_button = QPushButton(" Clear")
+        theme.set_icon(self.clear_button, "clear")
         self.cursors_button = QPushButton("Cursors")
         self.cursors_button.setCheckable(True)
         self.export_button = QToolButton()
@@ -101,7 +106,8 @@ class ScopeArea(QWidget):
         self.export_button.setPopupMode(QToolButton.MenuButtonPopup)
         menu = QMenu(self.export_button)
         menu.addAction("For print (dark on white)...", lambda: self.export_dialog("print"))
-        menu.addAction("As on screen (light on dark)...", lambda: self.export_dialog("screen"))
+        menu.addAction("As on screen (the theme's colours)...",
+                       lambda: self.export_dialog("screen"))
         self.export_button.setMenu(menu)
         for button in (self.autoscale_button, self.clear_button, self.cursors_button,
                        self.export_button):
@@ -159,13 +165,19 @@ class ScopeArea(QWidget):
         for name in self.scope.optional_signals():
             box = QCheckBox(name)
             box.setFocusPolicy(Qt.NoFocus)
-            box.setStyleSheet(f"QCheckBox {{ color: {theme.trace_color(name).name()}; "
-                              "font-weight: bold; }")
+            _color_box(box, theme.trace_color(name))
             box.setToolTip(f"Show {name} (a channel current I, conductance g or gate)")
             box.toggled.connect(lambda on, n=name: self._trace_toggled(n, on))
             self._checks[name] = box
             self._trace_row.addWidget(box)
         self._trace_row.addWidget(self.cursor_label, 1)
+
+    def apply_theme(self, look):
+        """Follow a new look: the trace ticks' colours, the side column's width."""
+        for name, box in self._checks.items():
+            _color_box(box, theme.trace_color(name, look=look))
+        self.side.apply_theme(look)
+        self.bar_strip.fit()
 
     def _trace_toggled(self, name, on):
         self.scope.set_visible(name, on)
@@ -292,3 +304,8 @@ class ScopeArea(QWidget):
         for k in range(self.window_combo.count()):
             if abs(self.window_combo.itemData(k) - float(window_s)) < 1e-9:
                 self.window_combo.setCurrentIndex(k)
+
+
+def _color_box(box, color):
+    """A trace's tick box, its text in the trace's colour."""
+    box.setStyleSheet(f"QCheckBox {{ color: {color.name()}; font-weight: bold; }}")

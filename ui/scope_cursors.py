@@ -71,7 +71,7 @@ class CursorPair(QObject):
                 line.setVisible(self.enabled)
 
     def _make_line(self, plot, k):
-        color = theme.CURSOR_COLORS[k]
+        color = theme.cursor_colors()[k]
         line = pg.InfiniteLine(self.positions[k], angle=90, movable=True,
                                pen=pg.mkPen(color, width=1, style=Qt.DashLine),
                                hoverPen=pg.mkPen(color, width=3),
@@ -81,6 +81,15 @@ class CursorPair(QObject):
         line.sigPositionChanged.connect(lambda moved, k=k: self._dragged(k, moved.value()))
         plot.addItem(line, ignoreBounds=True)
         return line
+
+    def apply_theme(self, look):
+        """Draw every line in a look's cursor colours."""
+        for lines in self._lines.values():
+            for k, line in enumerate(lines):
+                color = theme.cursor_colors(look)[k]
+                line.setPen(pg.mkPen(color, width=1, style=Qt.DashLine))
+                line.setHoverPen(pg.mkPen(color, width=3))
+                line.label.setColor(color)
 
     def _dragged(self, k, value):
         self.positions[k] = float(value)

@@ -61,7 +61,8 @@ def export_scopes(stack, path, legend=(), style="print", dpi=300, width_mm=180.0
     with _figure_look(stack, style, legend, line_px, clip_data=suffix == ".svg"):
         source = stack.ci.mapRectToScene(stack.ci.boundingRect())
         height_px = round(width_px * source.height() / max(source.width(), 1.0))
-        background = QColor(theme.PRINT_BACKGROUND if style == "print" else theme.BACKGROUND)
+        background = QColor(theme.PRINT_BACKGROUND if style == "print"
+                            else theme.current().scope_background)
         # written beside the target and renamed over it: complete or not at all
         with atomic_output(path) as temp:
             try:
@@ -183,7 +184,7 @@ def _figure_look(stack, style, legend, line_px, clip_data=False):
     clip_data: limit each trace to its plot's y range (for a format without clipping)."""
     printing = style == "print"
     ink = QColor(theme.PRINT_FOREGROUND)
-    background = theme.PRINT_BACKGROUND if printing else theme.BACKGROUND
+    background = theme.PRINT_BACKGROUND if printing else theme.current().scope_background
     saved_pens = []
     saved_labels = []  # the cursors' "1" and "2"
     saved_data = []
@@ -223,7 +224,7 @@ def _figure_look(stack, style, legend, line_px, clip_data=False):
                     saved_labels.append((item.label, QColor(item.label.color)))
                     item.label.setColor(color)
         if legend:
-            label = pg.LabelItem(_legend_html(legend, ink if printing else theme.FOREGROUND),
+            label = pg.LabelItem(_legend_html(legend, ink if printing else theme.current().foreground),
                                  justify="left")
             rows = max(1, stack.ci.layout.rowCount())
             stack.ci.addItem(label, row=0, col=1, rowspan=rows)

@@ -13,7 +13,9 @@ import tempfile
 from rig.errors import VrigError
 from rig.files.output_files import atomic_output, check_target
 from rig.resources import printable
+from ui.window_options import WindowOptions, check_theme
 
+TABS = ("scopes", "protocol", "analysis")  # the window's centre tabs, in order
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
 
@@ -34,12 +36,16 @@ def parse_size(text):
     return width, height
 
 
-def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, traces=()):
+def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, traces=(),
+           look=("dark", False), bath=None, tab="scopes"):
     """Run the window for `seconds` (s) and save it as a PNG at `out`.
 
     protocol: a shipped protocol's name or a .json path, run episodically;
     holding_pa: CC holding current in pA (e.g. 120 to show repetitive firing);
-    traces: optional traces to tick (e.g. ['INa', 'IK']).
+    traces: optional traces to tick (e.g. ['INa', 'IK']);
+    look: (theme name, large text) as `vrig --theme NAME --large-text`;
+    bath: 'show' or 'hide' the Bath & drugs dock (None: as the window's size decides);
+    tab: the centre tab shown in the picture (one of TABS).
     """
     from rig.protocols.protocol import load_protocol
 
@@ -48,7 +54,10 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     check_target(out)
     if not 0 <= seconds <= 600:
         raise VrigError(f"--seconds must be 0 to 600, got {seconds:g}")
+    if tab not in TABS:
+        raise VrigError(f"--tab must be one of {', '.join(TABS)}, got {printable(tab)[:40]}")
     loaded = load_protocol(protocol) if protocol else None
+    options = WindowOptions(theme=check_theme(look[0]), large_text=bool(look[1]))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
 
@@ -60,10 +69,12 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
         app = make_app()
         with tempfile.TemporaryDirectory() as folder:
             settings = QSettings(os.path.join(folder, "shot.ini"), QSettings.IniFormat)
-            window = MainWindow(settings=settings)
+            window = MainWindow(settings=settings, options=options)
             try:
                 window.resize(*size)
                 window.show()
+                if bath is not None:
+                    window.bath.setVisible(bath == "show")
                 window.scopes.set_visible_traces(list(traces))
                 if holding_pa is not None:
                     window.set_mode("CC")
@@ -76,6 +87,8 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
                 loop = QEventLoop()
                 QTimer.singleShot(int(seconds * 1000), loop.quit)
                 loop.exec()
+                window.tabs.setCurrentIndex(TABS.index(tab))
+                app.processEvents()
                 picture = window.grab()
                 with atomic_output(out) as temp:
                     if not picture.save(str(temp), "PNG"):

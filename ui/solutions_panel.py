@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QComboBox, QDoubleSpinBox,
                                QGridLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -45,6 +45,7 @@ from rig.model.ions import CHARGE, PERMEANT_IONS, VALENCE
 from rig.model.solutions import (OSMOTIC_COEFFICIENT, Solution, charge_balance_mm, charge_problem,
                                  check_concentration, check_permeant, osmolarity_mosm,
                                  reversal_potentials, scan_solutions, substitute)
+from ui import theme
 from ui.substitute_box import SubstituteBox, compact
 
 SIDES = ("bath", "pipette")
@@ -53,7 +54,7 @@ TITLES = MappingProxyType({"bath": "Bath", "pipette": "Pipette"})
 E_COLUMN = 2
 EDITED = " (edited)"
 ROW_PX = 24
-BAD_BRUSH = QColor("#5a1d22")
+BAD_BRUSH = "#5a1d22"  # the dark look's; theme.color() gives the one shown
 PANEL_QSS = """
 QLabel#PotentialName { color: #9aa5b4; font-size: 14px; font-weight: bold; }
 QLabel#Potential { background: #0b0d0f; color: #ffd54f; border: 1px solid #323943;
@@ -110,7 +111,7 @@ class SolutionsPanel(QWidget):
     def __init__(self, cell, bath, pipette, temperature_c, parent=None):
         super().__init__(parent)
         self.setObjectName("SolutionsPanel")
-        self.setStyleSheet(PANEL_QSS)
+        theme.set_style(self, PANEL_QSS)
         self.cell = cell
         self.solutions = {"bath": bath, "pipette": pipette}
         self.temperature_c = float(temperature_c)
@@ -375,7 +376,7 @@ class SolutionsPanel(QWidget):
     def _mark(self, item, error):
         self._filling = True
         try:
-            item.setBackground(QBrush(BAD_BRUSH) if error else QBrush())
+            item.setBackground(QBrush(theme.color(BAD_BRUSH)) if error else QBrush())
             item.setToolTip(error)
         finally:
             self._filling = False
@@ -430,7 +431,7 @@ class SolutionsPanel(QWidget):
                 item = self.table.item(row, E_COLUMN)
                 e = values.get(f"E_{ion}")
                 item.setText(format_mv(e) if ion in PERMEANT_IONS else "")
-                item.setForeground(QBrush(QColor("#ffd54f")))
+                item.setForeground(QBrush(theme.color("#ffd54f")))
                 item.setToolTip(f"Nernst potential of {ion} (z = {VALENCE[ion]:+d})"
                                 if e is not None else
                                 f"{ion} needs to be on both sides for a Nernst potential"

@@ -28,6 +28,7 @@ from rig.files.output_files import atomic_output, check_target
 from rig.protocols.protocol import (
     FORMAT, MAX_SWEEPS, VERSION, Protocol, protocol_from_dict,
 )
+from ui import theme
 from ui.epoch_table import MAX_EPOCHS, EpochTable, format_number, parse_cell
 from ui.sweep_preview import SweepPreview
 
@@ -62,7 +63,7 @@ class StimulusDesigner(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("stimulusDesigner")
-        self.setStyleSheet(DESIGNER_STYLE)
+        theme.set_style(self, DESIGNER_STYLE)
         self._protocol = None  # the last valid protocol (what the preview shows)
         self._valid = False
         self._path = None  # the file Save writes to

@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget
 
+from ui import theme
+
 COLUMN_WIDTH = 230  # px: room for "12  interval 26 ms (newest)" and a 5-column readout
 SWATCH = (26, 12)  # px
 
@@ -78,7 +80,7 @@ class SideColumn(QWidget):
         super().__init__(parent)
         self.setObjectName("ScopeSide")
         self.setAttribute(Qt.WA_StyledBackground, True)
-        self.setFixedWidth(COLUMN_WIDTH)
+        self.setFixedWidth(theme.current().px(COLUMN_WIDTH))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
@@ -97,6 +99,10 @@ class SideColumn(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.legend, 1)
         layout.addWidget(self.readout)
+
+    def apply_theme(self, look):
+        """Widen the column with the text (large text)."""
+        self.setFixedWidth(look.px(COLUMN_WIDTH))
 
     def set_note(self, text):
         """A line under the heading (e.g. that old sweeps were dropped); '' hides it."""

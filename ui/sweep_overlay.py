@@ -108,6 +108,14 @@ class SweepOverlay:
         """A sweep's colour (QColor)."""
         return QColor(self._colors[sweep % len(self._colors)]) if self._colors else QColor()
 
+    def apply_theme(self, look):
+        """Take a look's sweep and trace colours (see ui.theme.restyle)."""
+        self._colors = theme.sweep_colors(self.count, look) if self._colors else []
+        for name, pool in self.curves.items():
+            for curve in pool:  # the pens of curves no sweep uses yet
+                curve.setPen(pg.mkPen(theme.trace_color(name, look=look), width=1))
+        self.restyle()
+
     def current(self):
         """The sweep the cursors read: the highlighted one, else the newest."""
         return self.highlight if self.highlight is not None else (
@@ -181,7 +189,7 @@ class SweepOverlay:
                         width, z = HIGHLIGHT_WIDTH, len(sweeps) + 1
                     else:
                         color = QColor(color)
-                        color.setAlpha(theme.DIMMED_ALPHA)
+                        color.setAlpha(theme.current().dimmed_alpha)
                 elif self.live and sweep == newest:
                     width, z = NEWEST_WIDTH, len(sweeps) + 1
                 pool[index].setPen(pg.mkPen(color, width=width))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 
 from rig import units
 from rig.protocols.protocol import render_sweep
+from ui import theme
 from ui.epoch_table import column_letter
 
 MAX_PREVIEW_CURVES = 200  # sweeps drawn in the background of the preview
@@ -15,6 +16,8 @@ BACKGROUND = "#1e1f22"
 SWEEP_PEN = (110, 150, 190, 120)
 HIGHLIGHT_PEN = "#ffc94d"
 BOUNDARY_PEN = (150, 150, 160, 90)
+LETTER_COLOR = (190, 190, 200)
+# (All in the dark look's colours: theme.color() gives the look shown.)
 
 
 def _si_to_display(protocol, command):
@@ -31,13 +34,13 @@ class SweepPreview(QWidget):
         self._protocol = None
         self._info = ""
         self._stale = False
-        self.plot = pg.PlotWidget(background=BACKGROUND)
+        self.plot = pg.PlotWidget(background=theme.color(BACKGROUND))
         self.plot.setObjectName("previewPlot")
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("bottom", "Time (ms)")
         self.plot.setMenuEnabled(False)
         self.sweep_curves = []
-        self.highlight_curve = self.plot.plot(pen=pg.mkPen(HIGHLIGHT_PEN, width=2))
+        self.highlight_curve = self.plot.plot(pen=pg.mkPen(theme.color(HIGHLIGHT_PEN), width=2))
         self.highlight_curve.setZValue(10)
         self._boundaries = []
         self.sweep_spin = QSpinBox()
@@ -56,6 +59,16 @@ class SweepPreview(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+
+    def apply_theme(self, look):
+        """Follow a new look: the canvas, the sweeps, the highlight and the epoch marks."""
+        self.plot.setBackground(theme.color(BACKGROUND, look))
+        self.highlight_curve.setPen(pg.mkPen(theme.color(HIGHLIGHT_PEN, look), width=2))
+        for curve in self.sweep_curves:
+            curve.setPen(_pen(SWEEP_PEN, look))
+        for line in self._boundaries:
+            line.setPen(_pen(BOUNDARY_PEN, look))
+            line.label.setColor(theme.color(pg.mkColor(LETTER_COLOR), look))
 
     def highlighted_sweep(self):
         """0-based index of the highlighted sweep."""
@@ -96,7 +109,7 @@ class SweepPreview(QWidget):
         while len(self.sweep_curves) > count:
             self.plot.removeItem(self.sweep_curves.pop())
         while len(self.sweep_curves) < count:
-            curve = self.plot.plot(pen=pg.mkPen(SWEEP_PEN, width=1))
+            curve = self.plot.plot(pen=_pen(SWEEP_PEN))
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             curve.setCurveClickable(True)
@@ -118,9 +131,10 @@ class SweepPreview(QWidget):
         while len(self._boundaries) > len(starts):
             self.plot.removeItem(self._boundaries.pop())
         while len(self._boundaries) < len(starts):
-            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(BOUNDARY_PEN, width=1),
+            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(BOUNDARY_PEN),
                                    label=column_letter(len(self._boundaries)),
-                                   labelOpts={"position": 0.96, "color": (190, 190, 200)})
+                                   labelOpts={"position": 0.96,
+                                              "color": theme.color(pg.mkColor(LETTER_COLOR))})
             self.plot.addItem(line)
             self._boundaries.append(line)
         for line, first in zip(self._boundaries, starts):
@@ -129,3 +143,8 @@ class SweepPreview(QWidget):
     def _on_curve_clicked(self, curve):
         shown = self._shown_sweeps(self._protocol.sweeps)
         self.sweep_spin.setValue(shown[self.sweep_curves.index(curve)] + 1)
+
+
+def _pen(rgba, look=None):
+    """A 1 px pen of a dark-look (r, g, b, alpha) colour in the look shown (or look)."""
+    return pg.mkPen(theme.color(pg.mkColor(rgba), look), width=1)

@@ -9,6 +9,7 @@ from rig.acquisition import commands as c
 from rig.errors import VrigError
 from rig.model.physics import check_temperature
 from rig.model.solutions import check_permeant, solution_from_dict
+from ui import theme_menu
 from ui.amplifier_panel import KNOB_RANGES, SPEEDS
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
@@ -102,6 +103,7 @@ def save(window):
     s.setValue("display", display)
     s.setValue("window_s", window_s)
     window.recording.save_settings()
+    theme_menu.save(s)
     shown = window.bath.solutions
     s.setValue("bath_settings", json.dumps({
         "cell": window.client.state.cell.name, "temperature_C": shown.temperature_c,
