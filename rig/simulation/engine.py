@@ -266,21 +266,19 @@ class Rig:
         ``last_overload`` for this call's last block) when the output exceeded the
         digitiser's range.
         """
-        command_si = np.asarray(command_si, dtype=float)
+        # The command signal is the caller's own (copied), not a round trip through mV;
+        # the kernel scales it and refuses it whole if it is beyond the amplifier.
         if self.mode == Mode.I0:
-            command = np.zeros(command_si.size)
+            command_si = np.zeros(np.size(command_si))
         else:
-            command = self.mode.from_si(command_si)
-            limits.check_command(self.mode, command, self.amplifier)
+            command_si = np.array(command_si, dtype=float)
         self._check_intact()
         steps = self.steps_per_sample(sample_interval_s)
         m = self.membrane(units.s_to_ms(sample_interval_s) / steps)
         t0 = self.time_s
-        out = stepping.run_blocks(self, m, command, steps, sample_interval_s)
-        self.time_s += command.size * sample_interval_s
-        # The command signal is the caller's own (copied), not a round trip through mV.
-        command_si = command_si.copy() if self.mode != Mode.I0 else command
-        return stepping.signals(self, m, out, command_si, sample_interval_s, t0)
+        out, peaks = stepping.run_blocks(self, m, command_si, steps, sample_interval_s)
+        self.time_s += command_si.size * sample_interval_s
+        return stepping.signals(self, m, out, peaks, command_si, sample_interval_s, t0)
 
     def hold(self, duration_s):
         """Advance at the holding level without recording (e.g. between sweeps)."""

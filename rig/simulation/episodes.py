@@ -12,8 +12,8 @@ import numpy as np
 
 from rig import units
 from rig.errors import VrigError
-from rig.protocols.protocol import LeakSubtraction, render_sweep
 from rig.files.recording import Recording
+from rig.protocols.protocol import LeakSubtraction, render_sweep
 
 PN_SETTLE_S = 0.01  # time at a new holding level before P/N sub-sweeps or the sweep
 PN_BASELINE_S = 0.002  # stretch at the P/N holding level that gives each sub-sweep's baseline

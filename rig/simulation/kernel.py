@@ -5,14 +5,19 @@ One call advances a whole block of samples so that the interpreter (and its lock
 touched once per block, not once per step. There is one advance function per clamp
 configuration (layout.CLAMP_*), chosen once per block by the engine, each taking
 
-    advance(model, amp, state, command, steps_per_sample, out)
+    ok, vm_peak, im_peak = advance(record, amp, state, command, steps_per_sample, out)
 
-model: a :class:`rig.simulation.layout.KernelModel`; amp: the amplifier array (AMP_*);
+record: a :class:`rig.simulation.layout.KernelModel` as a plain tuple (``tuple(model)``;
+numba types a plain tuple's items at each call much faster than a named tuple's, and
+the kernel names the fields again at once); amp: the amplifier array (AMP_*);
 state: (v_mv (n_compartments,), gates (n_gates, n_compartments), electrode (EL_*)),
-updated in place; command: per-sample command (mV in VC, pA in CC; zeros in I=0);
-out: (layout.output_rows(n_labels, n_gates), n_samples) filled in SI (each row scaled
+updated in place; command: per-sample command in SI (V in VC, A in CC; zeros in I=0),
+scaled by amp[AMP_COMMAND_SCALE] and refused as a whole (ok False, nothing stepped)
+if any sample is beyond amp[AMP_COMMAND_LIMIT] or not finite; out: (layout.output_rows(n_labels, n_gates), n_samples) filled in SI (each row scaled
 by model.out_scale): the OUT_* rows, then each label's current (A, outward positive),
-each label's conductance (S) and each gate's value at the sample's end.
+each label's conductance (S) and each gate's value at the sample's end. vm_peak,
+im_peak: the largest |value| of the OUT_VM and OUT_IM rows (SI; nan if any is nan), so
+that the output chain need not search them again.
 
 Each step:
 
@@ -47,6 +52,8 @@ from rig.simulation.layout import (
     AMP_BREAKDOWN,
     AMP_BRIDGE,
     AMP_CM_COMP,
+    AMP_COMMAND_LIMIT,
+    AMP_COMMAND_SCALE,
     AMP_CORRECTION,
     AMP_CP,
     AMP_CP_COMP,
@@ -72,7 +79,37 @@ from rig.simulation.layout import (
     OUT_IM,
     OUT_VM,
     OUT_VMEM,
+    KernelModel,
 )
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _model(record):
+    """The KernelModel whose fields the plain tuple record holds, in order."""
+    return KernelModel(record[0], record[1], record[2], record[3], record[4], record[5],
+                       record[6], record[7], record[8], record[9], record[10], record[11],
+                       record[12], record[13], record[14], record[15])
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _command_in_range(command, amp):
+    """True if every sample of command (SI) is within the amplifier's limit (NaN is not)."""
+    scale = amp[AMP_COMMAND_SCALE]
+    limit = amp[AMP_COMMAND_LIMIT]
+    for s in range(command.size):
+        c = command[s] * scale
+        if not -limit <= c <= limit:
+            return False
+    return True
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _peak(peak, x):
+    """The larger of peak and |x|; nan once either is nan."""
+    if math.isnan(peak):
+        return peak
+    x = abs(x)
+    return x if math.isnan(x) or x > peak else peak
 
 
 @njit(nogil=True, cache=True)
@@ -81,7 +118,7 @@ def _keep(dt_ms, tau_ms):
     return math.exp(-dt_ms / tau_ms) if tau_ms > 0.0 else 0.0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _gates_step(model, gates, v_mv, track_charge):
     """Advance every gate of compartment 0 by one step at v_mv (mV), Rush-Larsen from
     the tables; returns the gating current (pA) when track_charge, else 0."""
@@ -108,7 +145,7 @@ def _gates_step(model, gates, v_mv, track_charge):
     return i_gate
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _conductance(model, gates, open_fraction, g_seal):
     """Fill open_fraction (per channel) from the gates of compartment 0 and return
     (A, B): the membrane current is B V - A (pA), B in nS (with the seal), A in pA."""
@@ -131,7 +168,7 @@ def _conductance(model, gates, open_fraction, g_seal):
     return a, b
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _record(model, out, s, vm, im, v, i_gate, open_fraction, gates):
     """Write sample s: the amplifier's outputs vm (mV), im (pA), the membrane v (mV),
     the gating current (pA), per-label currents and conductances and the gates, in SI."""
@@ -155,7 +192,7 @@ def _record(model, out, s, vm, im, v, i_gate, open_fraction, gates):
         out[first_gate_row + g, s] = gates[g, 0] * scale[first_gate_row + g]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _past_breakdown(v, breakdown, broken_at):
     """broken_at, or v (mV) if this is the first potential beyond +/-breakdown."""
     if (v > breakdown or v < -breakdown) and broken_at == 0.0:
@@ -164,9 +201,15 @@ def _past_breakdown(v, breakdown, broken_at):
 
 
 @njit(nogil=True, cache=True)
-def advance_vc_ideal(model, amp, state, command, steps_per_sample, out):
+def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
     """Ideal voltage clamp: the membrane follows the command at once (no access
     resistance), so the gates see the new command in the same step."""
+    model = _model(record)
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
     v_arr, gates, electrode = state
     open_fraction = np.empty(model.chan_g_ns.size)
     dt, cm = model.dt_ms, model.cm_pf
@@ -177,7 +220,7 @@ def advance_vc_ideal(model, amp, state, command, steps_per_sample, out):
     v = v_arr[0]
     vp = electrode[EL_VP]
     for s in range(command.size):
-        c = command[s]
+        c = command[s] * scale
         charge = 0.0
         gating = 0.0
         for _ in range(steps_per_sample):
@@ -190,15 +233,24 @@ def advance_vc_ideal(model, amp, state, command, steps_per_sample, out):
             broken_at = _past_breakdown(v, breakdown, broken_at)
         _record(model, out, s, v, charge / steps_per_sample, v, gating / steps_per_sample,
                 open_fraction, gates)
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
     electrode[EL_VP] = vp
     electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
 
 
 @njit(nogil=True, cache=True)
-def advance_vc(model, amp, state, command, steps_per_sample, out):
+def advance_vc(record, amp, state, command, steps_per_sample, out):
     """Voltage clamp through the access resistance, with Rs prediction / correction,
     fast and whole-cell capacitance compensation and the headstage rails."""
+    model = _model(record)
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
     v_arr, gates, electrode = state
     open_fraction = np.empty(model.chan_g_ns.size)
     dt, cm = model.dt_ms, model.cm_pf
@@ -220,7 +272,7 @@ def advance_vc(model, amp, state, command, steps_per_sample, out):
     v_pred = electrode[EL_VPRED]
     rail_hits = electrode[EL_RAIL_HITS]
     for s in range(command.size):
-        c = command[s]
+        c = command[s] * scale
         charge = 0.0
         gating = 0.0
         for _ in range(steps_per_sample):
@@ -250,18 +302,27 @@ def advance_vc(model, amp, state, command, steps_per_sample, out):
             gating += i_gate
         _record(model, out, s, v, charge / steps_per_sample, v, gating / steps_per_sample,
                 open_fraction, gates)
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
     electrode[EL_VP] = vp
     electrode[EL_ILAG] = i_lag
     electrode[EL_VPRED] = v_pred
     electrode[EL_RAIL_HITS] = rail_hits
     electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
 
 
 @njit(nogil=True, cache=True)
-def advance_cc(model, amp, state, command, steps_per_sample, out):
+def advance_cc(record, amp, state, command, steps_per_sample, out):
     """Current clamp (or I=0 with a zero command) with no pipette capacitance: the
     injected current reaches the membrane directly; the pipette sits I*Rs above it."""
+    model = _model(record)
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
     v_arr, gates, electrode = state
     open_fraction = np.empty(model.chan_g_ns.size)
     dt, cm = model.dt_ms, model.cm_pf
@@ -273,7 +334,7 @@ def advance_cc(model, amp, state, command, steps_per_sample, out):
     v = v_arr[0]
     vp = electrode[EL_VP]
     for s in range(command.size):
-        c = command[s]
+        c = command[s] * scale
         for _ in range(steps_per_sample):
             _gates_step(model, gates, v, False)
             a, b = _conductance(model, gates, open_fraction, g_seal)
@@ -287,15 +348,24 @@ def advance_cc(model, amp, state, command, steps_per_sample, out):
             broken_at = _past_breakdown(v, breakdown, broken_at)
         vp = v + c / g_series if g_series > 0.0 else v
         _record(model, out, s, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
     electrode[EL_VP] = vp
     electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
 
 
 @njit(nogil=True, cache=True)
-def advance_cc_pipette(model, amp, state, command, steps_per_sample, out):
+def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
     """Current clamp (or I=0) with the pipette capacitance as a second node behind the
     access resistance, capacitance neutralisation and the headstage rails."""
+    model = _model(record)
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
     v_arr, gates, electrode = state
     open_fraction = np.empty(model.chan_g_ns.size)
     dt, cm = model.dt_ms, model.cm_pf
@@ -316,7 +386,7 @@ def advance_cc_pipette(model, amp, state, command, steps_per_sample, out):
     pb = cm / dt
     m11 = pa + g_series
     for s in range(command.size):
-        c = command[s]
+        c = command[s] * scale
         for _ in range(steps_per_sample):
             _gates_step(model, gates, v, False)
             a, b = _conductance(model, gates, open_fraction, g_seal)
@@ -334,11 +404,14 @@ def advance_cc_pipette(model, amp, state, command, steps_per_sample, out):
                 rail_hits += 1.0
             broken_at = _past_breakdown(v, breakdown, broken_at)
         _record(model, out, s, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
     electrode[EL_VP] = vp
     electrode[EL_VLAG] = v_lag
     electrode[EL_RAIL_HITS] = rail_hits
     electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
 
 
 # The advance function for each clamp configuration (layout.CLAMP_*).

@@ -39,7 +39,9 @@ AMP_BRIDGE = 9  # MOhm, bridge balance (CC)
 AMP_NEUTRALIZATION = 10  # pF, capacitance neutralisation (CC)
 AMP_RAIL = 11  # mV, largest pipette potential the headstage can drive
 AMP_BREAKDOWN = 12  # mV, membrane potential beyond which the membrane breaks down
-N_AMP = 13
+AMP_COMMAND_SCALE = 13  # kernel units per SI unit of the command (mV/V, pA/A; 0 in I=0)
+AMP_COMMAND_LIMIT = 14  # largest |command| (kernel units) the amplifier can apply
+N_AMP = 15
 
 # electrode state
 EL_VP = 0  # mV, pipette potential

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rig import units
+from rig.model import limits
 from rig.simulation import layout
 from rig.simulation.membrane import compile_membrane
 from rig.simulation.registry import advance_function
@@ -18,13 +20,15 @@ from rig.simulation.registry import advance_function
 class KernelInputs:
     """Everything the kernel needs besides the state and the command.
 
-    model: layout.KernelModel (drugs applied); amp: the amplifier array (AMP_*);
+    model: layout.KernelModel (drugs applied); record: the same as a plain tuple (what
+    the kernel takes); amp: the amplifier array (AMP_*);
     advance: the compiled advance function (from the kernel registry) for the model
     and the clamp configuration of the kernel mode it was built for; names: signal names of the output rows after the OUT_* rows; n_rows: number
     of output rows.
     """
 
     model: layout.KernelModel
+    record: tuple
     amp: np.ndarray
     advance: object
     names: tuple
@@ -70,12 +74,26 @@ class ModelCache:
             chan_g, floor = m.drug_arrays(perfusion.effects())
             amp = layout.amplifier_parameters(amplifier)
             amp[layout.AMP_BREAKDOWN] = breakdown_mv
+            amp[layout.AMP_COMMAND_SCALE], amp[layout.AMP_COMMAND_LIMIT] = _command_scale(
+                kernel_mode, amplifier)
             names = tuple(name for name, _, _ in m.output_names())
+            model = m.kernel_model(chan_g, floor)
             self._inputs = KernelInputs(
-                model=m.kernel_model(chan_g, floor), amp=amp,
+                model=model, record=tuple(model), amp=amp,
                 advance=advance_function(m.kind, m.n_compartments,
                                          layout.clamp_kind(kernel_mode, amp)),
                 names=names,
                 n_rows=layout.output_rows(len(m.labels), m.gate_channel.size))
             self._inputs_membrane, self._inputs_key = m, key
         return self._inputs
+
+
+def _command_scale(kernel_mode, amplifier):
+    """(kernel units per SI unit, largest |command| in kernel units) of the command in a
+    kernel mode: mV/V and the VC command limit; pA/A and the headstage's current range
+    in CC; 0 and no limit in I=0, where there is no command."""
+    if kernel_mode in (layout.MODE_VC, layout.MODE_VC_IDEAL):
+        return units.MV_PER_V, units.v_to_mv(limits.VC_COMMAND_LIMIT_V)
+    if kernel_mode == layout.MODE_CC:
+        return units.PA_PER_A, units.a_to_pa(amplifier.current_range)
+    return 0.0, np.inf
