@@ -56,8 +56,12 @@ def ionic_current_pa(m, v_mv, gate_values, chan_g_ns=None, gate_floor=None):
     (without the seal)."""
     chan_g, floor = _in_force(m, chan_g_ns, gate_floor)
     v = np.asarray(v_mv, dtype=float)
-    shape = (-1,) + (1,) * v.ndim
-    g = chan_g.reshape(shape) * open_fractions(m, gate_values, floor)
+    fractions = open_fractions(m, gate_values, floor)
+    # V and the gates broadcast against each other (a V sweep, or a time course of gates)
+    ndim = max(v.ndim, fractions.ndim - 1)
+    fractions = fractions.reshape(fractions.shape + (1,) * (ndim + 1 - fractions.ndim))
+    shape = (-1,) + (1,) * ndim
+    g = chan_g.reshape(shape) * fractions
     return np.sum(g * (v - m.chan_e_mv.reshape(shape)), axis=0)
 
 
