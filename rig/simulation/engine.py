@@ -10,6 +10,7 @@ The parts: :mod:`rig.simulation.model_cache` (compiled membranes and kernel inpu
 headers), :mod:`rig.simulation.state` (the arrays the kernel advances).
 """
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -254,8 +255,7 @@ class Rig:
 
     def steps_per_sample(self, sample_interval_s):
         """Kernel steps per sample: the fewest that keep the step at or below dt."""
-        steps = int(np.ceil(sample_interval_s / self.dt - 1e-9))
-        return max(1, steps)
+        return max(1, math.ceil(sample_interval_s / self.dt - 1e-9))
 
     def advance(self, command_si, sample_interval_s):
         """Step through a block of samples; returns {signal: SI array}.

@@ -184,10 +184,10 @@ def _record(model, out, s, vm, im, v, i_gate, open_fraction, gates):
         out[row, s] = 0.0
     for ch in range(open_fraction.size):
         gc = model.chan_g_ns[ch] * open_fraction[ch]
-        out[FIRST_LABEL_ROW + model.chan_label[ch], s] += gc * (v - model.chan_e_mv[ch])
-        out[first_g_row + model.chan_label[ch], s] += gc
-    for row in range(FIRST_LABEL_ROW, first_gate_row):
-        out[row, s] *= scale[row]
+        i_row = FIRST_LABEL_ROW + model.chan_label[ch]
+        g_row = first_g_row + model.chan_label[ch]
+        out[i_row, s] += gc * (v - model.chan_e_mv[ch]) * scale[i_row]
+        out[g_row, s] += gc * scale[g_row]
     for g in range(gates.shape[0]):
         out[first_gate_row + g, s] = gates[g, 0] * scale[first_gate_row + g]
 
