@@ -79,16 +79,7 @@ from rig.simulation.layout import (
     OUT_IM,
     OUT_VM,
     OUT_VMEM,
-    KernelModel,
 )
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _model(record):
-    """The KernelModel whose fields the plain tuple record holds, in order."""
-    return KernelModel(record[0], record[1], record[2], record[3], record[4], record[5],
-                       record[6], record[7], record[8], record[9], record[10], record[11],
-                       record[12], record[13], record[14], record[15])
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -119,60 +110,66 @@ def _keep(dt_ms, tau_ms):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _gates_step(model, gates, v_mv, track_charge):
-    """Advance every gate of compartment 0 by one step at v_mv (mV), Rush-Larsen from
-    the tables; returns the gating current (pA) when track_charge, else 0."""
-    last_index = model.x_inf.shape[1] - 1
-    f = (v_mv - model.v_min_mv) * model.inv_dv_mv
+def _table_position(v_mv, v_min_mv, inv_dv_mv, n_v):
+    """(index, weight) of v_mv (mV) on a table of n_v voltages from v_min_mv in steps
+    of 1/inv_dv_mv, held at the edges; NaN goes to the first entry."""
+    last_index = n_v - 1
+    f = (v_mv - v_min_mv) * inv_dv_mv
     if not f >= 0.0:  # also catches NaN, which must never index the tables
         f = 0.0
     elif f >= last_index:
         f = last_index - 1e-9
     i = int(f)
-    w = f - i
-    x_inf = model.x_inf
-    decay = model.decay
-    i_gate = 0.0
+    return i, f - i
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _gates_step(x_inf, decay, position, gates, charge_fc, track_charge):
+    """Advance every gate of compartment 0 by one step, Rush-Larsen from the tables at
+    position ((index, weight) from _table_position); returns the charge the gates
+    moved (fC) when track_charge, else 0."""
+    i, w = position
+    moved = 0.0
     for g in range(gates.shape[0]):
         xi = x_inf[g, i] + w * (x_inf[g, i + 1] - x_inf[g, i])
         dc = decay[g, i] + w * (decay[g, i + 1] - decay[g, i])
         new = xi + (gates[g, 0] - xi) * dc
         if track_charge:
-            i_gate += model.gate_charge_fc[g] * (new - gates[g, 0])
+            moved += charge_fc[g] * (new - gates[g, 0])
         gates[g, 0] = new
-    if track_charge:
-        i_gate /= model.dt_ms
-    return i_gate
+    return moved
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _conductance(model, gates, open_fraction, g_seal):
+def _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                 open_fraction, g_seal):
     """Fill open_fraction (per channel) from the gates of compartment 0 and return
     (A, B): the membrane current is B V - A (pA), B in nS (with the seal), A in pA."""
     for ch in range(open_fraction.size):
         open_fraction[ch] = 1.0
     for g in range(gates.shape[0]):
         x = gates[g, 0]
-        if model.has_floor:
-            x = model.gate_floor[g] + (1.0 - model.gate_floor[g]) * x
+        if has_floor:
+            x = gate_floor[g] + (1.0 - gate_floor[g]) * x
         p = x
-        for _k in range(model.gate_power[g] - 1):
+        for _k in range(gate_power[g] - 1):
             p *= x
-        open_fraction[model.gate_channel[g]] *= p
+        open_fraction[gate_channel[g]] *= p
     b = g_seal
     a = 0.0
     for ch in range(open_fraction.size):
-        gc = model.chan_g_ns[ch] * open_fraction[ch]
+        gc = chan_g[ch] * open_fraction[ch]
         b += gc
-        a += gc * model.chan_e_mv[ch]
+        a += gc * chan_e[ch]
     return a, b
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _record(model, out, s, vm, im, v, i_gate, open_fraction, gates):
+def _record(out, s, scale, chan_g, chan_e, chan_label, vm, im, v, i_gate, open_fraction,
+            gates):
     """Write sample s: the amplifier's outputs vm (mV), im (pA), the membrane v (mV),
-    the gating current (pA), per-label currents and conductances and the gates, in SI."""
-    scale = model.out_scale
+    the gating current (pA), per-label currents and conductances and the gates, each
+    times its row's scale (to SI)."""
     n_labels = (out.shape[0] - FIRST_LABEL_ROW - gates.shape[0]) // 2
     first_g_row = FIRST_LABEL_ROW + n_labels
     first_gate_row = first_g_row + n_labels
@@ -183,10 +180,10 @@ def _record(model, out, s, vm, im, v, i_gate, open_fraction, gates):
     for row in range(FIRST_LABEL_ROW, first_gate_row):
         out[row, s] = 0.0
     for ch in range(open_fraction.size):
-        gc = model.chan_g_ns[ch] * open_fraction[ch]
-        i_row = FIRST_LABEL_ROW + model.chan_label[ch]
-        g_row = first_g_row + model.chan_label[ch]
-        out[i_row, s] += gc * (v - model.chan_e_mv[ch]) * scale[i_row]
+        gc = chan_g[ch] * open_fraction[ch]
+        i_row = FIRST_LABEL_ROW + chan_label[ch]
+        g_row = first_g_row + chan_label[ch]
+        out[i_row, s] += gc * (v - chan_e[ch]) * scale[i_row]
         out[g_row, s] += gc * scale[g_row]
     for g in range(gates.shape[0]):
         out[first_gate_row + g, s] = gates[g, 0] * scale[first_gate_row + g]
@@ -204,15 +201,16 @@ def _past_breakdown(v, breakdown, broken_at):
 def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
     """Ideal voltage clamp: the membrane follows the command at once (no access
     resistance), so the gates see the new command in the same step."""
-    model = _model(record)
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, charge_fc,
+     chan_g, chan_e, chan_label, out_scale, has_charge, has_floor) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
     vm_peak = 0.0
     im_peak = 0.0
     v_arr, gates, electrode = state
-    open_fraction = np.empty(model.chan_g_ns.size)
-    dt, cm = model.dt_ms, model.cm_pf
+    open_fraction = np.empty(chan_g.size)
+    n_v = x_inf.shape[1]
     g_seal = amp[AMP_G_SEAL]
     cp_residual = amp[AMP_CP] - amp[AMP_CP_COMP]
     breakdown = amp[AMP_BREAKDOWN]
@@ -224,14 +222,16 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
         charge = 0.0
         gating = 0.0
         for _ in range(steps_per_sample):
-            i_gate = _gates_step(model, gates, c, model.has_charge)
-            a, b = _conductance(model, gates, open_fraction, g_seal)
+            position = _table_position(c, v_min, inv_dv, n_v)
+            i_gate = _gates_step(x_inf, decay, position, gates, charge_fc, has_charge) / dt
+            a, b = _conductance(gates, gate_channel, gate_power, gate_floor, has_floor,
+                                chan_g, chan_e, open_fraction, g_seal)
             charge += (cm * (c - v) + cp_residual * (c - vp)) / dt + b * c - a + i_gate
             gating += i_gate
             v = c
             vp = c
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(model, out, s, v, charge / steps_per_sample, v, gating / steps_per_sample,
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v, gating / steps_per_sample,
                 open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
@@ -245,15 +245,16 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
 def advance_vc(record, amp, state, command, steps_per_sample, out):
     """Voltage clamp through the access resistance, with Rs prediction / correction,
     fast and whole-cell capacitance compensation and the headstage rails."""
-    model = _model(record)
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, charge_fc,
+     chan_g, chan_e, chan_label, out_scale, has_charge, has_floor) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
     vm_peak = 0.0
     im_peak = 0.0
     v_arr, gates, electrode = state
-    open_fraction = np.empty(model.chan_g_ns.size)
-    dt, cm = model.dt_ms, model.cm_pf
+    open_fraction = np.empty(chan_g.size)
+    n_v = x_inf.shape[1]
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     cp_residual = amp[AMP_CP] - amp[AMP_CP_COMP]
@@ -276,8 +277,10 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
         charge = 0.0
         gating = 0.0
         for _ in range(steps_per_sample):
-            i_gate = _gates_step(model, gates, v, model.has_charge)
-            a, b = _conductance(model, gates, open_fraction, g_seal)
+            position = _table_position(v, v_min, inv_dv, n_v)
+            i_gate = _gates_step(x_inf, decay, position, gates, charge_fc, has_charge) / dt
+            a, b = _conductance(gates, gate_channel, gate_power, gate_floor, has_floor,
+                                chan_g, chan_e, open_fraction, g_seal)
             i_pred = 0.0
             if cm_comp > 0.0:
                 new_pred = c + (v_pred - c) * pred_keep
@@ -300,7 +303,7 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
             broken_at = _past_breakdown(v, breakdown, broken_at)
             charge += current
             gating += i_gate
-        _record(model, out, s, v, charge / steps_per_sample, v, gating / steps_per_sample,
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v, gating / steps_per_sample,
                 open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
@@ -317,15 +320,16 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
 def advance_cc(record, amp, state, command, steps_per_sample, out):
     """Current clamp (or I=0 with a zero command) with no pipette capacitance: the
     injected current reaches the membrane directly; the pipette sits I*Rs above it."""
-    model = _model(record)
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, charge_fc,
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
     vm_peak = 0.0
     im_peak = 0.0
     v_arr, gates, electrode = state
-    open_fraction = np.empty(model.chan_g_ns.size)
-    dt, cm = model.dt_ms, model.cm_pf
+    open_fraction = np.empty(chan_g.size)
+    n_v = x_inf.shape[1]
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     bridge = amp[AMP_BRIDGE]
@@ -336,8 +340,10 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
     for s in range(command.size):
         c = command[s] * scale
         for _ in range(steps_per_sample):
-            _gates_step(model, gates, v, False)
-            a, b = _conductance(model, gates, open_fraction, g_seal)
+            _gates_step(x_inf, decay, _table_position(v, v_min, inv_dv, n_v), gates,
+                        charge_fc, False)
+            a, b = _conductance(gates, gate_channel, gate_power, gate_floor, has_floor,
+                                chan_g, chan_e, open_fraction, g_seal)
             a += c
             rate = b * dt / cm
             if rate > 1e-12:
@@ -347,7 +353,7 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
                 v = v + a * dt / cm
             broken_at = _past_breakdown(v, breakdown, broken_at)
         vp = v + c / g_series if g_series > 0.0 else v
-        _record(model, out, s, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
@@ -360,15 +366,16 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
 def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
     """Current clamp (or I=0) with the pipette capacitance as a second node behind the
     access resistance, capacitance neutralisation and the headstage rails."""
-    model = _model(record)
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, charge_fc,
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
     vm_peak = 0.0
     im_peak = 0.0
     v_arr, gates, electrode = state
-    open_fraction = np.empty(model.chan_g_ns.size)
-    dt, cm = model.dt_ms, model.cm_pf
+    open_fraction = np.empty(chan_g.size)
+    n_v = x_inf.shape[1]
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     cp = amp[AMP_CP]
@@ -388,8 +395,10 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
     for s in range(command.size):
         c = command[s] * scale
         for _ in range(steps_per_sample):
-            _gates_step(model, gates, v, False)
-            a, b = _conductance(model, gates, open_fraction, g_seal)
+            _gates_step(x_inf, decay, _table_position(v, v_min, inv_dv, n_v), gates,
+                        charge_fc, False)
+            a, b = _conductance(gates, gate_channel, gate_power, gate_floor, has_floor,
+                                chan_g, chan_e, open_fraction, g_seal)
             new_lag = vp + (v_lag - vp) * lag_keep
             i_neutral = neutralization * (new_lag - v_lag) / dt
             v_lag = new_lag
@@ -403,7 +412,7 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
                 vp = math.copysign(rail, vp)
                 rail_hits += 1.0
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(model, out, s, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
