@@ -31,7 +31,6 @@ from rig.simulation.model_cache import ModelCache
 from rig.simulation.state import SimulationState
 
 DEFAULT_DT_S = 10e-6
-UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 
 
 class Rig:
@@ -45,9 +44,8 @@ class Rig:
     seed: for every random number the rig draws (instrument noise).
 
     A membrane driven past its breakdown voltage (+/-400 mV; see :mod:`rig.model.limits`)
-    is lost: advance()
-    and hold() then raise a VrigError, and keep raising it (``lost`` says why) until
-    settle() puts a fresh cell in place.
+    is lost: advance() and hold() then raise a VrigError, and keep raising it (``lost``
+    says why) until settle() puts a fresh cell in place.
     """
 
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
@@ -222,25 +220,10 @@ class Rig:
 
         In current clamp the steady state can be unstable (a held current in the
         repetitive-firing range, a high-K bath): then the cell is nudged off it and
-        run for UNSTABLE_SETTLE_S, so that it is found firing, as a real cell would be.
+        run for steady_state.UNSTABLE_SETTLE_S, so that it is found firing, as a real
+        cell would be.
         """
-        self.lost = ""
-        v = steady_state.clamped_voltage_mv(self, self.mode)
-        steady_state.settle_state(self, v)
-        self.output_chain.reset()
-        self.overloaded = False
-        if abs(v) > self.cell.breakdown_mv:
-            # The holding level itself would destroy the cell: it is lost from the start.
-            self.lost = limits.breakdown_message(v, self.cell.breakdown_mv,
-                                                 " at this holding level")
-        elif self.mode != Mode.VC and not steady_state.rest_is_stable(self):
-            # Settling happens before the experiment: the clock does not move.
-            clock, drugs = self.time_s, self.perfusion.snapshot()
-            self.sim.v_mv += 1.0
-            self.hold(UNSTABLE_SETTLE_S)
-            self.time_s = clock
-            self.perfusion.restore(drugs)
-            self.output_chain.reset()
+        steady_state.settle(self)
 
     def kernel_mode(self):
         """The kernel's mode (layout.MODE_*): the clamp mode, VC split by whether an

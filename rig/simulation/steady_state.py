@@ -6,9 +6,11 @@ from scipy.optimize import brentq
 
 from rig import units
 from rig.clamp import Mode
+from rig.model import limits
 from rig.simulation import layout, reference
 
 SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
+UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 
 
 def steady_voltage_mv(membrane_current_pa, external_current_pa):
@@ -109,3 +111,26 @@ def rest_is_stable(rig):
     g_seal = units.ohm_to_ns(rig.amplifier.seal_resistance)
     return is_stable(lambda y: reference.derivatives(m, y, injected, chan_g, floor, g_seal),
                      rig.sim.vector())
+
+
+def settle(rig):
+    """Put rig's cell and electrode at their steady state for the present mode and
+    holding level, clear the output filters and the overload flag, and mark the cell
+    lost if that steady state is beyond breakdown. An unstable rest (CC, I=0) is left
+    by a 1 mV nudge and UNSTABLE_SETTLE_S of running, without moving the clock."""
+    rig.lost = ""
+    v = clamped_voltage_mv(rig, rig.mode)
+    settle_state(rig, v)
+    rig.output_chain.reset()
+    rig.overloaded = False
+    if abs(v) > rig.cell.breakdown_mv:
+        # The holding level itself would destroy the cell: it is lost from the start.
+        rig.lost = limits.breakdown_message(v, rig.cell.breakdown_mv, " at this holding level")
+    elif rig.mode != Mode.VC and not rest_is_stable(rig):
+        # Settling happens before the experiment: the clock does not move.
+        clock, drugs = rig.time_s, rig.perfusion.snapshot()
+        rig.sim.v_mv += 1.0
+        rig.hold(UNSTABLE_SETTLE_S)
+        rig.time_s = clock
+        rig.perfusion.restore(drugs)
+        rig.output_chain.reset()
