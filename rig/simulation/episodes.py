@@ -136,7 +136,7 @@ def _pn_leak(rig, protocol, pn, command):
     pn_holding = units.mv_to_v(pn.holding)
     sub_command = pn_holding + (command - holding) * scale
     interval = protocol.sample_interval_s
-    baseline_samples = np.full(max(1, int(round(PN_BASELINE_S / interval))), pn_holding)
+    baseline_samples = np.full(max(1, round(PN_BASELINE_S / interval)), pn_holding)
     rig.set_holding(pn_holding)
     rig.hold(PN_SETTLE_S)
     total = np.zeros(command.size)
