@@ -207,7 +207,7 @@ class Rig:
         m = self.membrane()
         names = [("Vm", "V"), ("Im", "A"), ("command", self.mode.command_unit),
                  ("Vmem", "V")]
-        if self.kernel_inputs(m).model.has_charge:
+        if m.gate_charge_fc.any():  # as the kernel record's has_charge
             names.append(("Igating", "A"))
         names += [(name, unit) for name, unit, _ in m.output_names()]
         return names

@@ -44,9 +44,7 @@ class ModelCache:
     def __init__(self, settings):
         self._settings = settings
         self._membranes = {}
-        self._inputs = None
-        self._inputs_key = None
-        self._inputs_membrane = None
+        self._entry = (None, None, None)  # (membrane, key, KernelInputs), swapped whole
 
     def clear(self):
         """Forget everything (a setting of the cell, solutions or temperature changed)."""
@@ -68,8 +66,10 @@ class ModelCache:
         # The membrane and the amplifier (frozen) are compared by identity, and held, so
         # a new one can never be mistaken for an old one that lived at the same address.
         key = (amplifier, breakdown_mv, kernel_mode, tuple(perfusion.present.items()))
-        cached = self._inputs_key
-        if (self._inputs_membrane is not m or cached is None or cached[0] is not amplifier
+        # One read and one write of the entry, so that another thread (the window asking
+        # for signal names) can never pair one membrane with another's inputs.
+        cached_m, cached, inputs = self._entry
+        if (cached_m is not m or cached is None or cached[0] is not amplifier
                 or cached[1:] != key[1:]):
             chan_g, floor = m.drug_arrays(perfusion.effects())
             amp = layout.amplifier_parameters(amplifier)
@@ -78,14 +78,14 @@ class ModelCache:
                 kernel_mode, amplifier)
             names = tuple(name for name, _, _ in m.output_names())
             model = m.kernel_model(chan_g, floor)
-            self._inputs = KernelInputs(
+            inputs = KernelInputs(
                 model=model, record=tuple(model), amp=amp,
                 advance=advance_function(m.kind, m.n_compartments,
                                          layout.clamp_kind(kernel_mode, amp)),
                 names=names,
                 n_rows=layout.output_rows(len(m.labels), m.gate_channel.size))
-            self._inputs_membrane, self._inputs_key = m, key
-        return self._inputs
+            self._entry = (m, key, inputs)
+        return inputs
 
 
 def _command_scale(kernel_mode, amplifier):
