@@ -19,6 +19,11 @@ each label's conductance (S) and each gate's value at the sample's end. vm_peak,
 im_peak: the largest |value| of the OUT_VM and OUT_IM rows (SI; nan if any is nan), so
 that the output chain need not search them again.
 
+Sample k of a block holds the state at the sample's end, t0 + (k + 1) x the sample
+interval, and Im the mean current over the sample; files and analysis label it
+t0 + k x the interval (one sample early: a known convention the ground-truth tests
+allow for).
+
 Each step:
 
 1. gates: exact exponential (Rush-Larsen) update at the step's starting voltage, from
