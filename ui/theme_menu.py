@@ -11,8 +11,7 @@ from PySide6.QtGui import QAction, QActionGroup
 
 from ui import theme, window_settings
 
-THEME_KEY = "theme"
-LARGE_TEXT_KEY = "large_text"
+THEME_KEY, LARGE_TEXT_KEY = window_settings.THEME_KEY, window_settings.LARGE_TEXT_KEY
 
 
 def startup_look(saved, options):
@@ -23,13 +22,6 @@ def startup_look(saved, options):
     if large is None:
         large = saved.choice(LARGE_TEXT_KEY, ("true", "false"), "false") == "true"
     return theme.look_for(name, large)
-
-
-def save(settings, look=None):
-    """Write the look shown (or look) to a QSettings."""
-    look = look or theme.current()
-    settings.setValue(THEME_KEY, look.name)
-    settings.setValue(LARGE_TEXT_KEY, "true" if look.large_text else "false")
 
 
 class ThemeMenu(QObject):
@@ -68,7 +60,7 @@ class ThemeMenu(QObject):
             theme.switch(look)
             # Large text may ask for more room than the screen has: panels scroll instead.
             window_settings.fit_on_screen(self.window)
-        save(self.window.settings, look)
+        window_settings.save_look(self.window.settings, look)
         self._show_checks()
         return look
 

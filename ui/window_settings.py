@@ -9,11 +9,21 @@ from rig.acquisition import commands as c
 from rig.errors import VrigError
 from rig.model.physics import check_temperature
 from rig.model.solutions import check_permeant, solution_from_dict
-from ui import theme_menu
+from ui import theme
 from ui.amplifier_panel import KNOB_RANGES, SPEEDS
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
 DEFAULT_SIZE = (1280, 800)  # px: the smallest screen a practical room has
+
+THEME_KEY = "theme"
+LARGE_TEXT_KEY = "large_text"
+
+
+def save_look(settings, look=None):
+    """Write the look shown (or look, a Theme) to a QSettings."""
+    look = look or theme.current()
+    settings.setValue(THEME_KEY, look.name)
+    settings.setValue(LARGE_TEXT_KEY, "true" if look.large_text else "false")
 
 
 def restore(window):
@@ -103,7 +113,7 @@ def save(window):
     s.setValue("display", display)
     s.setValue("window_s", window_s)
     window.recording.save_settings()
-    theme_menu.save(s)
+    save_look(s)
     shown = window.bath.solutions
     s.setValue("bath_settings", json.dumps({
         "cell": window.client.state.cell.name, "temperature_C": shown.temperature_c,

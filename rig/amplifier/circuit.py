@@ -200,16 +200,21 @@ class OutputChain:
         """Forget the filter state (after a discontinuity such as a new protocol)."""
         self._filters.clear()
 
-    def process(self, amplifier, mode, voltage_v, current_a, sample_interval_s, t0_s):
+    def process(self, amplifier, mode, voltage_v, current_a, sample_interval_s, t0_s,
+                peaks=None):
         """Return (voltage, current, overloaded) as the digitiser records them, each
         clipped at the output's range; overloaded is True when a sample was clipped.
 
         voltage_v, current_a: the headstage outputs (SI arrays); t0_s: time of the
-        first sample (s), which sets the hum's phase.
+        first sample (s), which sets the hum's phase; peaks: (largest |voltage_v|,
+        largest |current_a|) when the caller knows them (nan if any is nan), which
+        spares searching the arrays when nothing else changes them.
         """
         fs = 1.0 / sample_interval_s
         voltage = voltage_v
         current = current_a
+        if amplifier.noise or amplifier.hum_hz or amplifier.filter_hz:
+            peaks = None  # the outputs change before they reach the range
         if amplifier.noise:
             half_band = math.sqrt(fs / 2.0)
             voltage = voltage + self.rng.normal(0.0, VOLTAGE_NOISE_V_PER_RTHZ * half_band,
@@ -230,8 +235,9 @@ class OutputChain:
             voltage, v_clipped = _digitize(voltage, DIGITIZER_RANGE_V / v_range)
             current, i_clipped = _digitize(current, DIGITIZER_RANGE_V / i_range)
         else:
-            voltage, v_clipped = _saturate(voltage, v_range)
-            current, i_clipped = _saturate(current, i_range)
+            v_peak, i_peak = (None, None) if peaks is None else peaks
+            voltage, v_clipped = _saturate(voltage, v_range, v_peak)
+            current, i_clipped = _saturate(current, i_range, i_peak)
         return voltage, current, v_clipped or i_clipped
 
     def _filter(self, key, values, corner_hz, fs):
@@ -261,9 +267,14 @@ def filter_delay_s(amplifier, sample_interval_s):
     return float(delay[0]) / fs
 
 
-def _saturate(values, limit):
-    """The output's swing: values clipped to +/-limit; returns (values, clipped)."""
-    if not values.size or max(values.max(), -values.min()) <= limit:
+def _saturate(values, limit, peak=None):
+    """The output's swing: values clipped to +/-limit; returns (values, clipped).
+    peak: the largest |value| if known (nan if any value is nan)."""
+    if not values.size:
+        return values, False
+    if peak is None:
+        peak = max(values.max(), -values.min())
+    if peak <= limit:
         return values, False
     return np.clip(values, -limit, limit), True
 

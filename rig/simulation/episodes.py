@@ -12,8 +12,8 @@ import numpy as np
 
 from rig import units
 from rig.errors import VrigError
-from rig.protocols.protocol import LeakSubtraction, render_sweep
 from rig.files.recording import Recording
+from rig.protocols.protocol import LeakSubtraction, render_sweep
 
 PN_SETTLE_S = 0.01  # time at a new holding level before P/N sub-sweeps or the sweep
 PN_BASELINE_S = 0.002  # stretch at the P/N holding level that gives each sub-sweep's baseline
@@ -136,7 +136,7 @@ def _pn_leak(rig, protocol, pn, command, sweep, step):
     pn_holding = units.mv_to_v(pn.holding)
     sub_command = pn_holding + (command - holding) * scale
     interval = protocol.sample_interval_s
-    baseline_samples = np.full(max(1, int(round(PN_BASELINE_S / interval))), pn_holding)
+    baseline_samples = np.full(max(1, round(PN_BASELINE_S / interval)), pn_holding)
     t0 = rig.time_s
     rig.set_holding(pn_holding)
     rig.hold(PN_SETTLE_S)

@@ -1,7 +1,10 @@
 """How the compiled kernel's arrays are laid out: clamp modes, the amplifier
 parameter array (AMP_*), the electrode state (EL_*) and the output rows (OUT_*), and
 the packing of an :class:`rig.amplifier.circuit.Amplifier` into its array. Units as
-in the kernel: mV, ms, pA, nS, pF, MOhm."""
+in the kernel: mV, ms, pA, nS, pF, MOhm; plus :class:`KernelModel`, the compiled
+model record a kernel takes as one argument."""
+
+from collections import namedtuple
 
 import numpy as np
 
@@ -12,6 +15,15 @@ MODE_VC = 0  # voltage clamp through the electrode
 MODE_VC_IDEAL = 1  # the membrane follows the command exactly (no access resistance)
 MODE_CC = 2  # current clamp: the command is injected current
 MODE_I0 = 3  # no current at all
+
+HH_DETERMINISTIC = "hh-deterministic"  # model kind: HH gates, deterministic (Rush-Larsen)
+
+# How the node equations are stepped: one compiled step function each (the clamp mode
+# and whether a pipette capacitance makes the electrode a second node in CC / I=0).
+CLAMP_VC_IDEAL = "vc_ideal"
+CLAMP_VC = "vc"
+CLAMP_CC = "cc"  # CC and I=0 (a zero command) with no pipette node
+CLAMP_CC_PIPETTE = "cc_pipette"  # CC and I=0 with the pipette capacitance as a node
 
 # amplifier parameters, in kernel units
 AMP_G_SERIES = 0  # nS, 1/Rs (0 with MODE_VC_IDEAL or no electrode in CC)
@@ -27,7 +39,9 @@ AMP_BRIDGE = 9  # MOhm, bridge balance (CC)
 AMP_NEUTRALIZATION = 10  # pF, capacitance neutralisation (CC)
 AMP_RAIL = 11  # mV, largest pipette potential the headstage can drive
 AMP_BREAKDOWN = 12  # mV, membrane potential beyond which the membrane breaks down
-N_AMP = 13
+AMP_COMMAND_SCALE = 13  # kernel units per SI unit of the command (mV/V, pA/A; 0 in I=0)
+AMP_COMMAND_LIMIT = 14  # largest |command| (kernel units) the amplifier can apply
+N_AMP = 15
 
 # electrode state
 EL_VP = 0  # mV, pipette potential
@@ -46,6 +60,37 @@ OUT_IM = 1  # pA, the amplifier's current output (mean over the sample)
 OUT_VMEM = 2  # mV, the true membrane potential
 OUT_IGATE = 3  # pA, gating current (mean over the sample)
 FIRST_LABEL_ROW = 4  # then per label: its current (pA); per label: conductance (nS); gates
+
+# The compiled model as the kernel sees it (one record instead of a dozen arguments):
+# cm_pf (pF) and dt_ms (ms, the step); v_min_mv (mV) and inv_dv_mv (1/mV) place a
+# voltage on the gate tables x_inf and decay (n_gates, n_v: steady state and
+# exp(-dt/tau)); per gate: gate_channel (kernel channel index), gate_power, gate_floor
+# (fraction held open by a drug; the gate acts as floor + (1 - floor) x) and
+# gate_charge_fc (fC moved from 0 to 1); per channel: chan_g_ns (nS, after drugs),
+# chan_e_mv (mV) and chan_label (index of its signal label); out_scale: per output row,
+# the factor from kernel units to SI; has_charge / has_floor: whether any gate carries
+# charge / has a floor (so the kernel skips that work when it cannot matter).
+KernelModel = namedtuple("KernelModel", (
+    "cm_pf", "dt_ms", "v_min_mv", "inv_dv_mv", "x_inf", "decay", "gate_channel",
+    "gate_power", "gate_floor", "gate_charge_fc", "chan_g_ns", "chan_e_mv", "chan_label",
+    "out_scale", "has_charge", "has_floor"))
+
+
+def clamp_kind(kernel_mode, amp):
+    """Which step function (CLAMP_*) advances a kernel mode (MODE_*) with the amplifier
+    array amp."""
+    if kernel_mode == MODE_VC_IDEAL:
+        return CLAMP_VC_IDEAL
+    if kernel_mode == MODE_VC:
+        return CLAMP_VC
+    if amp[AMP_CP] > 0.0 and amp[AMP_G_SERIES] > 0.0:
+        return CLAMP_CC_PIPETTE
+    return CLAMP_CC
+
+
+def output_rows(n_labels, n_gates):
+    """Number of kernel output rows: the OUT_* rows, two per label, one per gate."""
+    return FIRST_LABEL_ROW + 2 * n_labels + n_gates
 
 
 

@@ -1,7 +1,9 @@
 """The cell in its solutions at a temperature, compiled to the arrays the kernel steps.
 
 Everything here is derived: change a solution, the temperature or the step and build
-a new CompiledMembrane. Units: mV, nS, pF, ms (kernel units).
+a new CompiledMembrane. Units: mV, nS, pF, ms (kernel units). The equations these
+arrays stand for are in :mod:`rig.simulation.reference` (Python) and
+:mod:`rig.simulation.kernel` (compiled).
 """
 
 from dataclasses import dataclass
@@ -9,10 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from rig import units
-
 from rig.model import channels
 from rig.model.cell import NONSELECTIVE
+from rig.model.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
 from rig.model.solutions import reversal_potentials
+from rig.simulation.layout import HH_DETERMINISTIC, KernelModel
+
+# SI factors of the kernel's OUT_* rows: Vm (mV), Im (pA), Vmem (mV), Igating (pA)
+OUT_TO_SI = (1 / units.MV_PER_V, 1 / units.PA_PER_A, 1 / units.MV_PER_V, 1 / units.PA_PER_A)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class CompiledMembrane:
     gate_phi: np.ndarray  # temperature factor of each gate's rates
     cm_pf: float
     dt_ms: float
+    kind: str = HH_DETERMINISTIC  # what kernel it needs (see rig.simulation.registry)
+    n_compartments: int = 1
 
     @property
     def labels(self):
@@ -51,47 +59,21 @@ class CompiledMembrane:
                 + [(f"g{label}", "S", 1 / units.NS_PER_S) for label in self.labels]
                 + [(name, "", 1.0) for name in self.gate_names])
 
-    def steady_state_current_pa(self, v_mv, chan_g_ns=None, gate_floor=None):
-        """Membrane current (pA, outward +) with every gate at steady state, at v_mv (mV).
-
-        chan_g_ns, gate_floor: the conductances and gate floors in force (after drugs);
-        by default the drug-free ones.
-        """
-        v = np.asarray(v_mv, dtype=float)
-        chan_g_ns = self.chan_g_ns if chan_g_ns is None else chan_g_ns
-        floors = np.zeros(len(self.gates)) if gate_floor is None else gate_floor
-        open_fraction = np.ones((len(self.channel_labels),) + v.shape)
-        for (gate, ch), floor in zip(self.gates, floors):
-            x = floor + (1.0 - floor) * gate.steady_state(v)
-            open_fraction[ch] = open_fraction[ch] * x ** gate.power
-        g = chan_g_ns.reshape((-1,) + (1,) * v.ndim) * open_fraction
-        return np.sum(g * (v - self.chan_e_mv.reshape((-1,) + (1,) * v.ndim)), axis=0)
-
-    def steady_gates(self, v_mv):
-        """Gate values (kernel order) at steady state at v_mv (mV)."""
-        return np.array([gate.steady_state(v_mv) for gate, _ in self.gates], dtype=float)
-
-    def derivatives(self, state, injected_pa, chan_g_ns, gate_floor, g_seal_ns):
-        """d/dt of [Vm (mV), gates...] in mV/ms and 1/ms for a cell receiving
-        injected_pa (pA) directly: the current-clamp ODE the kernel integrates."""
-        v, gates = state[0], state[1:]
-        open_fraction = np.ones(len(self.channel_labels))
-        rates = np.empty(len(self.gates))
-        for i, ((gate, ch), floor, phi) in enumerate(zip(self.gates, gate_floor, self.gate_phi)):
-            x = floor + (1.0 - floor) * gates[i]
-            open_fraction[ch] *= x ** gate.power
-            rates[i] = phi * (gate.alpha(v) * (1.0 - gates[i]) - gate.beta(v) * gates[i])
-        ionic = np.sum(chan_g_ns * open_fraction * (v - self.chan_e_mv)) + g_seal_ns * v
-        return np.concatenate(([(injected_pa - ionic) / self.cm_pf], rates))
-
-    def relax_gates(self, gate_values, v_mv, duration_ms):
-        """Gate values after duration_ms at a fixed voltage (exact first-order relaxation)."""
-        result = np.array(gate_values, dtype=float)
-        for i, ((gate, _), phi) in enumerate(zip(self.gates, self.gate_phi)):
-            x_inf = gate.steady_state(v_mv)
-            result[i] = x_inf + (result[i] - x_inf) * np.exp(
-                -duration_ms / gate.time_constant_ms(v_mv, phi))
-        return result
+    def kernel_model(self, chan_g_ns, gate_floor):
+        """The :class:`rig.simulation.layout.KernelModel` record of this membrane with
+        the conductances (nS) and gate floors in force (see drug_arrays)."""
+        gate_floor = np.asarray(gate_floor, dtype=float)
+        scale = np.array(OUT_TO_SI + tuple(factor for _, _, factor in self.output_names()))
+        n_v = self.x_inf.shape[1]
+        return KernelModel(
+            cm_pf=float(self.cm_pf), dt_ms=float(self.dt_ms), v_min_mv=TABLE_V_MIN_MV,
+            inv_dv_mv=(n_v - 1) / (TABLE_V_MAX_MV - TABLE_V_MIN_MV),
+            x_inf=self.x_inf, decay=self.decay, gate_channel=self.gate_channel,
+            gate_power=self.gate_power, gate_floor=gate_floor,
+            gate_charge_fc=self.gate_charge_fc, chan_g_ns=np.asarray(chan_g_ns, float),
+            chan_e_mv=self.chan_e_mv, chan_label=self.channel_label_index,
+            out_scale=scale, has_charge=bool(self.gate_charge_fc.any()),
+            has_floor=bool(gate_floor.any()))
 
     def drug_arrays(self, effects):
         """(chan_g_ns, gate_floor) with a pharmacology.Effects applied."""

@@ -1,9 +1,16 @@
-"""The steady state a clamped cell settles to (used to start and reset runs)."""
+"""The steady state a clamped cell settles to (used to start and reset runs), from
+the reference right-hand side. Units: mV, pA, nS."""
 
 import numpy as np
 from scipy.optimize import brentq
 
+from rig import units
+from rig.clamp import Mode
+from rig.model import limits
+from rig.simulation import layout, reference
+
 SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
+UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 
 
 def steady_voltage_mv(membrane_current_pa, external_current_pa):
@@ -41,3 +48,89 @@ def is_stable(derivatives, state):
         down[j] -= h
         jacobian[:, j] = (derivatives(up) - derivatives(down)) / (2 * h)
     return bool(np.all(np.linalg.eigvals(jacobian).real < 0))
+
+
+# --- the steady state of a Rig ---------------------------------------------------------
+# Functions of a rig.simulation.engine.Rig: its membrane from the reference right-hand
+# side (rig.simulation.reference) with the drugs and the seal in force.
+
+def membrane_current_pa(rig, v_mv):
+    """Steady-state membrane current (pA, outward +) at v_mv (mV), seal included."""
+    m = rig.membrane()
+    chan_g, floor = m.drug_arrays(rig.perfusion.effects())
+    seal_ns = units.ohm_to_ns(rig.amplifier.seal_resistance)
+    return reference.steady_current_pa(m, v_mv, chan_g, floor) + seal_ns * v_mv
+
+
+def clamped_voltage_mv(rig, mode):
+    """The membrane potential (mV) rig settles to in a mode at that mode's holding."""
+    if mode == Mode.I0:
+        holding = 0.0
+    else:
+        holding = mode.from_si(rig.holding[mode])
+    if mode == Mode.VC and rig.series_resistance == 0:
+        return holding
+    if mode == Mode.VC:
+        # Rs correction shrinks the effective access resistance by its fraction.
+        a = rig.amplifier
+        rs_ohm = max(a.series_resistance - a.rs_correction * a.whole_cell_resistance,
+                     0.01 * a.series_resistance)
+        g_eff = units.ohm_to_ns(rs_ohm)
+        return steady_voltage_mv(lambda v: membrane_current_pa(rig, v),
+                                 lambda v: g_eff * (holding - v))
+    return steady_voltage_mv(lambda v: membrane_current_pa(rig, v),
+                             lambda v: np.full_like(np.asarray(v, dtype=float), holding))
+
+
+def settle_state(rig, v_mv):
+    """Put rig's compartments at v_mv (mV) with the gates at steady state, and the
+    electrode (pipette node, amplifier filters) at rest for the present mode."""
+    m = rig.membrane()
+    rig.sim.set_uniform(v_mv, reference.steady_gates(m, v_mv))
+    holding = rig.holding_kernel()
+    e = rig.sim.electrode
+    e[:] = 0.0
+    e[layout.EL_VPRED] = holding if rig.mode == Mode.VC else v_mv
+    if rig.mode == Mode.VC:
+        current = membrane_current_pa(rig, v_mv)
+        e[layout.EL_ILAG] = current
+        a = rig.amplifier
+        e[layout.EL_VP] = holding + units.ohmic_drop_mv(
+            a.rs_correction * a.whole_cell_resistance, current)
+    else:
+        injected = holding if rig.mode == Mode.CC else 0.0
+        e[layout.EL_VP] = v_mv + units.ohmic_drop_mv(rig.series_resistance, injected)
+    e[layout.EL_VLAG] = e[layout.EL_VP]
+
+
+def rest_is_stable(rig):
+    """True if rig's present state (a fixed point in CC or I=0) is stable."""
+    m = rig.membrane()
+    chan_g, floor = m.drug_arrays(rig.perfusion.effects())
+    injected = units.a_to_pa(rig.holding[Mode.CC]) if rig.mode == Mode.CC else 0.0
+    g_seal = units.ohm_to_ns(rig.amplifier.seal_resistance)
+    return is_stable(lambda y: reference.derivatives(m, y, injected, chan_g, floor, g_seal),
+                     rig.sim.vector())
+
+
+def settle(rig):
+    """Put rig's cell and electrode at their steady state for the present mode and
+    holding level, clear the output filters and the overload flag, and mark the cell
+    lost if that steady state is beyond breakdown. An unstable rest (CC, I=0) is left
+    by a 1 mV nudge and UNSTABLE_SETTLE_S of running, without moving the clock."""
+    rig.lost = ""
+    v = clamped_voltage_mv(rig, rig.mode)
+    settle_state(rig, v)
+    rig.output_chain.reset()
+    rig.overloaded = False
+    if abs(v) > rig.cell.breakdown_mv:
+        # The holding level itself would destroy the cell: it is lost from the start.
+        rig.lost = limits.breakdown_message(v, rig.cell.breakdown_mv, " at this holding level")
+    elif rig.mode != Mode.VC and not rest_is_stable(rig):
+        # Settling happens before the experiment: the clock does not move.
+        clock, drugs = rig.time_s, rig.perfusion.snapshot()
+        rig.sim.v_mv += 1.0
+        rig.hold(UNSTABLE_SETTLE_S)
+        rig.time_s = clock
+        rig.perfusion.restore(drugs)
+        rig.output_chain.reset()

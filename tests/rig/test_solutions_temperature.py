@@ -19,6 +19,7 @@ from rig.model import physics
 from rig.errors import VrigError
 from rig.protocols.protocol import protocol_from_dict, render_sweep
 from rig.model.solutions import Solution, check_concentration, load_solution, parse_ion_override
+from rig.simulation import reference
 
 from helpers import SAMPLE_MS, cc_pulse, spike_count, zero_crossing
 
@@ -103,7 +104,7 @@ def test_raising_bath_k_depolarises_sub_nernstian_until_the_cell_stops_firing():
         blocked.apply_drug("TTX", 1e-6, steady_state=True)
         rest[k] = setup.resting_potential() * 1e3
         e_k[k] = setup.reversal_potentials()["K"] * 1e3
-        h_rest[k] = float(setup.membrane().steady_gates(rest[k])[1])
+        h_rest[k] = float(reference.steady_gates(setup.membrane(), rest[k])[1])
         v = cc_pulse(setup, 1000.0, 1.0, before_ms=1.0, after_ms=20.0)
         v_ttx = cc_pulse(blocked, 1000.0, 1.0, before_ms=1.0, after_ms=20.0)
         na_boost[k] = v.max() - v_ttx.max()

@@ -1,0 +1,52 @@
+"""What a recording's file header says about the Rig that made it: everything needed
+to reproduce it, as text. Values in the units their keys name (mV, pF, um^2, degC,
+kHz, us, MOhm, mM)."""
+
+import json
+
+from rig import units
+from rig.amplifier.circuit import input_range
+from rig.version import __version__
+
+
+def recording_metadata(rig, protocol=None, dt_s=None):
+    """{key: text} for a recording by rig (a rig.simulation.engine.Rig) of a protocol
+    (None: continuous acquisition) with the kernel step dt_s (s; default rig.dt).
+
+    It only reads immutable settings (cell, solutions, amplifier) and copies of the
+    drug table, so the window may call it while the runner owns the engine."""
+    bath, pipette, temperature = rig.bath, rig.pipette, rig.temperature_c
+    e_rev = rig.reversal_potentials()
+    meta = {
+        "vrig_version": __version__,
+        "protocol": protocol.name if protocol else "continuous",
+        "mode": rig.mode,
+        "cell": rig.cell.name,
+        "membrane_area_um2": f"{rig.cell.area_um2:g}",
+        "membrane_capacitance_pF": f"{rig.cell.capacitance_pf:g}",
+        "temperature_C": f"{temperature:g}",
+        "sample_rate_kHz": f"{protocol.sample_rate_khz:g}" if protocol else "",
+        "dt_us": f"{(dt_s or rig.dt) * 1e6:g}",
+        "seed": str(rig.seed),
+        "series_resistance_MOhm": f"{units.ohm_to_mohm(rig.series_resistance):g}",
+        "amplifier": rig.amplifier.describe(),
+        "bath": bath.name,
+        "bath_mM": bath.summary(),
+        "pipette": pipette.name,
+        "pipette_mM": pipette.summary(),
+        "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
+        "drugs": rig.perfusion.summary() or "none",
+    }
+    held = rig.perfusion.held_summary()
+    if held:
+        meta["irreversible_effects"] = held
+    if rig.overloaded:
+        v_range, i_range = input_range(rig.amplifier, rig.mode)
+        meta["overload"] = (f"the recorded output clipped at +/-{i_range * 1e9:g} nA or "
+                            f"+/-{v_range * 1e3:g} mV (see the amplifier's range and gain)")
+    if protocol is not None:
+        meta["holding"] = f"{protocol.holding:g} {protocol.units}"
+        meta["sweeps"] = str(protocol.sweeps)
+        meta["sweep_interval_ms"] = f"{protocol.sweep_interval_ms:g}"
+        meta["protocol_json"] = json.dumps(protocol.to_dict())
+    return meta

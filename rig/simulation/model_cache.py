@@ -1,0 +1,99 @@
+"""What the engine derives from its settings and keeps until a setting changes: the
+compiled membrane for each time step, and the kernel's inputs (the compiled-model
+record with the drugs in force, the amplifier array, the signal names).
+
+Units: dt in ms (kernel units); see :mod:`rig.simulation.layout` for the arrays.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig import units
+from rig.model import limits
+from rig.simulation import layout
+from rig.simulation.membrane import compile_membrane
+from rig.simulation.registry import advance_function
+
+
+@dataclass(frozen=True)
+class KernelInputs:
+    """Everything the kernel needs besides the state and the command.
+
+    model: layout.KernelModel (drugs applied); record: the same as a plain tuple (what
+    the kernel takes); amp: the amplifier array (AMP_*);
+    advance: the compiled advance function (from the kernel registry) for the model
+    and the clamp configuration of the kernel mode it was built for; names: signal names of the output rows after the OUT_* rows; n_rows: number
+    of output rows.
+    """
+
+    model: layout.KernelModel
+    record: tuple
+    amp: np.ndarray
+    advance: object
+    names: tuple
+    n_rows: int
+
+
+class ModelCache:
+    """Compiled membranes by time step and the kernel inputs of the latest one.
+
+    settings: a callable returning (cell, bath, pipette, temperature_c) as now set.
+    """
+
+    def __init__(self, settings):
+        self._settings = settings
+        self._membranes = {}
+        self._entry = (None, None, None)  # (membrane, key, KernelInputs), swapped whole
+
+    def clear(self):
+        """Forget everything (a setting of the cell, solutions or temperature changed)."""
+        self._membranes.clear()
+
+    def membrane(self, dt_ms):
+        """The CompiledMembrane for a time step (ms)."""
+        key = round(dt_ms, 12)
+        if key not in self._membranes:
+            cell, bath, pipette, temperature_c = self._settings()
+            self._membranes[key] = compile_membrane(cell, bath, pipette, temperature_c,
+                                                    dt_ms)
+        return self._membranes[key]
+
+    def kernel_inputs(self, m, perfusion, amplifier, breakdown_mv, kernel_mode):
+        """KernelInputs for membrane m with the drugs of perfusion (a Perfusion), an
+        Amplifier, the breakdown potential (mV) and the kernel mode (layout.MODE_*),
+        rebuilt only when one of them changed."""
+        # The membrane and the amplifier (frozen) are compared by identity, and held, so
+        # a new one can never be mistaken for an old one that lived at the same address.
+        key = (amplifier, breakdown_mv, kernel_mode, tuple(perfusion.present.items()))
+        # One read and one write of the entry, so that another thread (the window asking
+        # for signal names) can never pair one membrane with another's inputs.
+        cached_m, cached, inputs = self._entry
+        if (cached_m is not m or cached is None or cached[0] is not amplifier
+                or cached[1:] != key[1:]):
+            chan_g, floor = m.drug_arrays(perfusion.effects())
+            amp = layout.amplifier_parameters(amplifier)
+            amp[layout.AMP_BREAKDOWN] = breakdown_mv
+            amp[layout.AMP_COMMAND_SCALE], amp[layout.AMP_COMMAND_LIMIT] = _command_scale(
+                kernel_mode, amplifier)
+            names = tuple(name for name, _, _ in m.output_names())
+            model = m.kernel_model(chan_g, floor)
+            inputs = KernelInputs(
+                model=model, record=tuple(model), amp=amp,
+                advance=advance_function(m.kind, m.n_compartments,
+                                         layout.clamp_kind(kernel_mode, amp)),
+                names=names,
+                n_rows=layout.output_rows(len(m.labels), m.gate_channel.size))
+            self._entry = (m, key, inputs)
+        return inputs
+
+
+def _command_scale(kernel_mode, amplifier):
+    """(kernel units per SI unit, largest |command| in kernel units) of the command in a
+    kernel mode: mV/V and the VC command limit; pA/A and the headstage's current range
+    in CC; 0 and no limit in I=0, where there is no command."""
+    if kernel_mode in (layout.MODE_VC, layout.MODE_VC_IDEAL):
+        return units.MV_PER_V, units.v_to_mv(limits.VC_COMMAND_LIMIT_V)
+    if kernel_mode == layout.MODE_CC:
+        return units.PA_PER_A, units.a_to_pa(amplifier.current_range)
+    return 0.0, np.inf
