@@ -6,7 +6,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from ui import theme
+from ui.look import theme
 
 CLOSING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
 
@@ -37,8 +37,8 @@ def close_on_signals(window):
 
 def main(options=None):
     """Open the rig window, running, and return the exit status when it closes.
-    options: a :class:`ui.window_options.WindowOptions` from the command line."""
-    from ui.main_window import MainWindow
+    options: a :class:`ui.window.window_options.WindowOptions` from the command line."""
+    from ui.window.main_window import MainWindow
 
     app = make_app(["vrig"])
     window = MainWindow(autostart=True, options=options)

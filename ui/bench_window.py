@@ -51,7 +51,7 @@ def run_window_bench(seconds=5.0, size=(1280, 800), holding_pa=120.0):
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
     from ui.app import make_app
-    from ui.main_window import MainWindow
+    from ui.window.main_window import MainWindow
 
     app = make_app()
     with tempfile.TemporaryDirectory() as folder:
@@ -119,7 +119,7 @@ def _wait(QEventLoop, QTimer, seconds):
 
 def _measure_recording(window, seconds, folder, QEventLoop, QTimer):
     """Frame gaps at 10x without and with recording (see the module docstring)."""
-    from ui.recording_settings import RecordingSettings
+    from ui.panels.recording_settings import RecordingSettings
 
     window.recording.apply_settings(RecordingSettings(Path(folder), "bench", ".abf"))
     combo = window.panel.speed_combo

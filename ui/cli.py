@@ -10,7 +10,7 @@ import sys
 from rig.cli import main as rig_cli
 from rig.errors import VrigError
 from rig.resources import printable
-from ui.window_options import LARGE_TEXT_SCALE, THEME_NAMES
+from ui.window.window_options import LARGE_TEXT_SCALE, THEME_NAMES
 
 QT_XCB_PACKAGES = ("libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 "
                    "libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0")
@@ -39,7 +39,7 @@ SPEED_CHOICES = ("0.1", "0.25", "1", "2", "10", "max")
 
 
 def _open_window(args):
-    from ui.window_options import WindowOptions
+    from ui.window.window_options import WindowOptions
 
     options = WindowOptions.from_args(args)
     check_display()

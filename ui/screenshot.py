@@ -13,7 +13,7 @@ import tempfile
 from rig.errors import VrigError
 from rig.files.output_files import atomic_output, check_target
 from rig.resources import printable
-from ui.window_options import WindowOptions, check_theme
+from ui.window.window_options import WindowOptions, check_theme
 
 TABS = ("scopes", "protocol", "analysis")  # the window's centre tabs, in order
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
@@ -62,7 +62,7 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
 
     from ui.app import make_app
-    from ui.main_window import MainWindow
+    from ui.window.main_window import MainWindow
 
     previous = qInstallMessageHandler(_qt_messages)
     try:

@@ -37,11 +37,19 @@ import numpy as np
 
 from rig.clamp import Mode
 from rig.errors import VrigError
-from rig.files.journal_finish import recover_journals
-from rig.files.journal_writer import (RESERVE_BYTES, ByteQueue, Data, JournalWriter, Note, Run,
-                                Stop, format_bytes)
-from rig.files.output_files import name_limit
 from rig.files.formats import FORMATS
+from rig.files.journal_finish import recover_journals
+from rig.files.journal_writer import (
+    RESERVE_BYTES,
+    ByteQueue,
+    Data,
+    JournalWriter,
+    Note,
+    Run,
+    Stop,
+    format_bytes,
+)
+from rig.files.output_files import name_limit
 
 DEFAULT_SIGNALS = ("Vm", "Im", "command")
 QUEUE_BYTES = 64 * 1024 * 1024
@@ -50,8 +58,14 @@ QUEUE_BYTES = 64 * 1024 * 1024
 MAX_FILE_SAMPLES = {".abf": 2 ** 31 - 1}
 STATES = ("recording", "finishing", "done", "failed")
 
-__all__ = ["LiveRecorder", "RecorderStatus", "recover_journals", "default_base_name",
-           "next_free_index", "series_name"]
+__all__ = [
+    "LiveRecorder",
+    "RecorderStatus",
+    "default_base_name",
+    "next_free_index",
+    "recover_journals",
+    "series_name",
+]
 
 
 @dataclass(frozen=True)
@@ -247,7 +261,7 @@ class LiveRecorder:
             return {str(k): str(v) for k, v in dict(source or {}).items()}
         try:
             return {str(k): str(v) for k, v in dict(source(chunk)).items()}
-        except Exception as exc:  # noqa: BLE001 - a metadata problem must not stop acquisition
+        except Exception as exc:
             return {"metadata_error": f"{type(exc).__name__}: {exc}"}
 
     def note(self, text, time_s=None):

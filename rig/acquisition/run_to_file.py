@@ -21,14 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.files import journal as jn
-from rig.simulation.episodes import (PN_BASELINE_S, PN_SETTLE_S, leak_setting, protocol_pieces,
-                           recording_info)
 from rig.errors import VrigError
-from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
-from rig.protocols.protocol import total_duration_s
+from rig.files import journal as jn
 from rig.files.formats import check_output_path, write_recording
 from rig.files.layout import BASIC_SIGNALS
+from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
+from rig.protocols.protocol import total_duration_s
+from rig.simulation.episodes import (
+    PN_BASELINE_S,
+    PN_SETTLE_S,
+    leak_setting,
+    protocol_pieces,
+    recording_info,
+)
 
 PIECE_SAMPLES = 1 << 17  # 2.6 s at 50 kHz; every shipped sweep is shorter
 # Kernel steps in one piece: about 0.05 s of computing (the kernel makes some 2e7 steps/s),

@@ -34,14 +34,14 @@ import threading
 import numpy as np
 
 from rig.acquisition import commands as c
-from rig.model import limits
-from rig.simulation.episodes import protocol_pieces
+from rig.acquisition.pacer import Pacer
+from rig.acquisition.snapshot import RigState
+from rig.amplifier.membrane_test import square_wave
 from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.frozen import FrozenMap
-from rig.amplifier.membrane_test import square_wave
-from rig.acquisition.pacer import Pacer
-from rig.acquisition.snapshot import RigState
+from rig.model import limits
+from rig.simulation.episodes import protocol_pieces
 
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
@@ -125,7 +125,7 @@ class Runner:
                 continue
             try:
                 produced_s = self._produce()
-            except Exception as exc:  # noqa: BLE001 -- the thread must outlive any failure
+            except Exception as exc:
                 self._running = False
                 self._episode = None
                 self._emit(c.Event("error", _describe(exc)))
@@ -141,7 +141,7 @@ class Runner:
                 return
             try:
                 self._apply(command)
-            except Exception as exc:  # noqa: BLE001 -- a bad command must not end the thread
+            except Exception as exc:
                 self._emit(c.Event("error", _describe(exc)))
             else:
                 if isinstance(command, SETTINGS_COMMANDS):

@@ -36,7 +36,6 @@ from types import MappingProxyType
 import numpy as np
 
 from rig import units
-
 from rig.errors import VrigError
 from rig.model.limits import FEEDBACK_RESISTORS_OHM
 

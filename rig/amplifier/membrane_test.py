@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rig.amplifier.circuit import filter_delay_s
-from rig.errors import VrigError
 from rig.analysis.fits import checked_curve_fit
+from rig.errors import VrigError
 
 DEFAULT_STEP_V = 0.010
 DEFAULT_HALF_PERIOD_S = 0.010

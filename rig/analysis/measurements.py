@@ -18,11 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rig.errors import VrigError
-from rig.analysis.fits import (BoltzmannFit, ExponentialFit, boltzmann, fit_boltzmann,
-                      fit_exponential)
-from rig.protocols.protocol import protocol_from_dict, render_sweep
+from rig.analysis.fits import (
+    BoltzmannFit,
+    ExponentialFit,
+    boltzmann,
+    fit_boltzmann,
+    fit_exponential,
+)
 from rig.analysis.spikes import Spike, SpikeCriteria, find_spikes, firing_rate
+from rig.errors import VrigError
+from rig.protocols.protocol import protocol_from_dict, render_sweep
 
 __all__ = ["BoltzmannFit", "ExponentialFit", "IVCurve", "Spike", "SpikeCriteria",
            "WindowMeasurement", "boltzmann", "conductance", "epoch_start_s", "find_spikes",

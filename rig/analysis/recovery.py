@@ -8,10 +8,10 @@ holding potential for an HH sodium current). SI inside; rows in ephys units.
 
 import numpy as np
 
+from rig.analysis.fits import fit_exponential
 from rig.analysis.measurements import window_measure
 from rig.analysis.result import Fact, Plot, Series
 from rig.errors import VrigError
-from rig.analysis.fits import fit_exponential
 
 COLUMNS = ("sweep", "interval_ms", "peak1_pA", "peak2_pA", "ratio")
 SAME_LEVEL_V = 1e-4

@@ -11,14 +11,14 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rig.analysis.result import result_csv
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
-from rig.errors import VrigError
-from rig.files.output_files import atomic_output, check_target
-from rig.files.recording import load_recording
+from rig.analysis.result import result_csv
 from rig.analysis.spikes import SpikeCriteria
 from rig.analysis.sweep_family import SweepFamily
 from rig.analysis.voltage_clamp import analyze_vc, resolve_polarity, vc_kind
+from rig.errors import VrigError
+from rig.files.output_files import atomic_output, check_target
+from rig.files.recording import load_recording
 
 WINDOW_NAMES = {"VC": ("peak", "steady state", "exponential fit"),
                 "CC": ("spikes", "baseline", "firing rate")}

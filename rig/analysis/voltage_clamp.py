@@ -23,13 +23,17 @@ the rows hold ephys units with the unit in the column name.
 
 import numpy as np
 
+from rig.analysis.fits import fit_boltzmann, fit_exponential
 from rig.analysis.measurements import conductance, reversal_by_interpolation, window_measure
+from rig.analysis.recovery import COLUMNS as RECOVERY_COLUMNS
+from rig.analysis.recovery import (
+    measure_recovery,
+    recovery_plots,
+    recovery_pulses,
+    recovery_summary,
+)
 from rig.analysis.result import AnalysisResult, Fact, Plot, Series
 from rig.errors import VrigError
-from rig.analysis.fits import fit_boltzmann, fit_exponential
-from rig.analysis.recovery import COLUMNS as RECOVERY_COLUMNS
-from rig.analysis.recovery import (measure_recovery, recovery_plots, recovery_pulses,
-                             recovery_summary)
 
 COLUMNS = {
     "I-V": ("sweep", "V_mV", "peak_pA", "t_peak_ms", "mean_pA", "Vss_mV", "steady_pA", "G_nS",

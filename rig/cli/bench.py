@@ -45,9 +45,9 @@ import time
 import numpy as np
 
 import rig
-from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
 from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
 from rig.acquisition.runner import DEFAULT_RATE_HZ
+from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
 
 SAMPLE_INTERVAL_S = 1.0 / DEFAULT_RATE_HZ  # 50 kHz, the runner's default rate
 CC_CURRENT_A = 100e-12  # 10 uA/cm^2 on hh-squid: repetitive firing (~68 Hz)

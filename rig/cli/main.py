@@ -19,12 +19,13 @@ import time
 from contextlib import contextmanager
 
 from rig import resources
-from rig.version import __version__
+from rig.analysis.report import add_parser as add_analyze_parser
+from rig.analysis.report import cmd_analyze
 from rig.errors import VrigError
-from rig.model.pharmacology import parse_drug_option
 from rig.files.formats import check_output_path
-from rig.analysis.report import add_parser as add_analyze_parser, cmd_analyze
+from rig.model.pharmacology import parse_drug_option
 from rig.resources import printable
+from rig.version import __version__
 
 EXIT_USAGE = 2
 PROGRESS_AFTER_S = 2.0  # runs shorter than this print no progress
@@ -219,8 +220,8 @@ def build_rig(args):
 
 def cmd_run(args):
     """Run a protocol and save the recording (streamed; complete or not at all)."""
-    from rig.protocols.protocol import load_protocol
     from rig.acquisition.run_to_file import run_to_file
+    from rig.protocols.protocol import load_protocol
 
     protect = (args.protocol,)  # `vrig run p.npz -o p.npz` must not replace the protocol
     check_output_path(args.output, protect)

@@ -28,10 +28,10 @@ import time
 
 import numpy as np
 
-from rig.version import __version__
 from rig.errors import VrigError
 from rig.files import output_files
 from rig.files.layout import BLOCK_SAMPLES, FILE_UNITS, RecordingParts
+from rig.version import __version__
 
 BLOCK = 512
 HEADER_BYTES = 6144
@@ -301,7 +301,7 @@ def read_abf(path):
     try:
         abf = pyabf.ABF(str(path))
         signals, units = _read_channels(abf)
-    except Exception as exc:  # noqa: BLE001 - a hostile file can break pyABF in any way
+    except Exception as exc:
         raise VrigError(f"{path} is not a readable ABF file: "
                         f"{type(exc).__name__}: {exc}") from None
     n = abf.sweepPointCount

@@ -6,10 +6,16 @@ import itertools
 
 import numpy as np
 
-from rig.files import output_files
 from rig.errors import VrigError
-from rig.files.layout import (BLOCK_SAMPLES, FILE_UNITS, RecordingParts, file_column, one_line,
-                               signal_from_column)
+from rig.files import output_files
+from rig.files.layout import (
+    BLOCK_SAMPLES,
+    FILE_UNITS,
+    RecordingParts,
+    file_column,
+    one_line,
+    signal_from_column,
+)
 
 CSV_BLOCK_ROWS = 65536  # rows parsed at a time when reading a CSV recording
 

@@ -9,8 +9,8 @@ a live one, even another window's recording into the same folder.
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.files import journal as jn
 from rig.errors import VrigError
+from rig.files import journal as jn
 from rig.files.formats import write_recording
 
 try:  # advisory locks: a journal being written is never "recovered" by another window

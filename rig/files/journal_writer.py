@@ -203,7 +203,7 @@ class JournalWriter:
                     self._handle(item)
                 except OSError as exc:
                     self._disk_failed(exc)
-        except Exception as exc:  # noqa: BLE001 - report, keep the journal, never die silently
+        except Exception as exc:
             self._set(message=f"recording stopped by an internal error: "
                               f"{type(exc).__name__}: {exc}")
             self._failed = True

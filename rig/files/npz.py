@@ -11,10 +11,15 @@ import zipfile
 
 import numpy as np
 
-from rig.files import output_files
 from rig.errors import VrigError
-from rig.files.layout import (BLOCK_SAMPLES, FILE_UNITS, RecordingParts, file_column,
-                               signal_from_column)
+from rig.files import output_files
+from rig.files.layout import (
+    BLOCK_SAMPLES,
+    FILE_UNITS,
+    RecordingParts,
+    file_column,
+    signal_from_column,
+)
 
 
 def _entry(archive, name, shape, blocks, dtype="<f8"):

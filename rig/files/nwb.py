@@ -21,9 +21,9 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from rig.version import __version__
 from rig.errors import VrigError
 from rig.files.layout import RecordingParts
+from rig.version import __version__
 
 INSTALL_HINT = "install with pip install 'vrig[nwb]'"
 SI_UNITS = {"V": "volts", "A": "amperes", "S": "siemens", "": "dimensionless"}
@@ -183,7 +183,7 @@ def read_nwb(path):
                      for signal, by in series.items()}
     except VrigError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a hostile file can break h5py/pynwb in any way
+    except Exception as exc:
         raise VrigError(f"{path} is not a readable NWB file: "
                         f"{type(exc).__name__}: {exc}") from None
     signals = {}

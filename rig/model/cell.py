@@ -10,15 +10,12 @@ import re
 from dataclasses import dataclass, field
 
 from rig import resources, units
-
-from rig.model import physics
-
-from rig.model import shipped
-from rig.model.channels import load_channel
 from rig.errors import VrigError
+from rig.model import physics, shipped
+from rig.model.channels import load_channel
+from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
-from rig.model.ions import PERMEANT_IONS
 from rig.model.solutions import check_permeant, load_solution
 
 NONSELECTIVE = "nonselective"  # a leak component reversing at 0 mV (a resistor to ground)

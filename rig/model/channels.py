@@ -20,11 +20,8 @@ import numpy as np
 from scipy.special import exprel
 
 from rig import resources
-
-from rig.model import physics
-
-from rig.model import shipped
 from rig.errors import VrigError
+from rig.model import physics, shipped
 from rig.model.ions import PERMEANT_IONS
 
 RATE_FORMS = ("exp", "sigmoid", "linoid")

@@ -73,7 +73,7 @@ def breakdown_message(v_mv, breakdown_mv, where=""):
 
 def check_seed(seed):
     """A random seed: a whole number from 0 to 2**63 - 1."""
-    if (isinstance(seed, bool) or not isinstance(seed, int) and not hasattr(seed, "__index__")
+    if (isinstance(seed, bool) or (not isinstance(seed, int) and not hasattr(seed, "__index__"))
             or not 0 <= int(seed) < 2 ** 63):
         raise VrigError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r:.40}")
     return int(seed)

@@ -29,9 +29,8 @@ import re
 from dataclasses import dataclass, field
 
 from rig import resources
-
-from rig.model import shipped
 from rig.errors import VrigError
+from rig.model import shipped
 
 SIDES = ("outside", "inside")
 EFFECTS = ("block", "remove_inactivation")

@@ -26,12 +26,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from rig import resources
-
-from rig.model import physics
-
-from rig.model import shipped
 from rig.errors import VrigError
 from rig.frozen import FrozenMap
+from rig.model import physics, shipped
 from rig.model.ions import CHARGE, PERMEANT_IONS, VALENCE
 
 # What a lab substitutes for what (any species of the same sign is accepted).

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rig import resources, units
-from rig.protocols.epochs import EPOCH_KINDS, delta_name, render_epoch
+from rig import resources
 from rig.clamp import Mode
-from rig.frozen import FrozenMap
 from rig.errors import VrigError
+from rig.frozen import FrozenMap
+from rig.protocols.epochs import EPOCH_KINDS, delta_name, render_epoch
 
 FORMAT = "vrig-protocol"
 VERSION = 1

@@ -15,12 +15,12 @@ against tau_h(0 mV) = 1.0273 ms.
 
 import numpy as np
 import pytest
+from helpers import spike_count
 from scipy.optimize import brentq
 
 import rig
 from rig.analysis import measurements as an
 from rig.model.channels import load_channel
-from helpers import spike_count
 
 MV = 1e-3
 

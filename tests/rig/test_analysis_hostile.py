@@ -4,12 +4,13 @@ clamp modes and with any windows; never another exception."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rig
-from rig.files.recording import Recording
 from rig.analysis.report import AnalysisSettings, analysis_csv
 from rig.analysis.sweep_family import SweepFamily
+from rig.files.recording import Recording
 
 values = st.one_of(st.floats(min_value=-0.2, max_value=0.2), st.just(float("nan")))
 

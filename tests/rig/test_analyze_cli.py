@@ -7,13 +7,14 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_cli import run_inprocess, run_subprocess
 
 import rig
-from rig.files.recording import load_recording
 from rig.analysis.report import AnalysisSettings, analysis_csv
 from rig.analysis.sweep_family import SweepFamily
-from test_cli import run_inprocess, run_subprocess
+from rig.files.recording import load_recording
 
 FORMATS = (".csv", ".npz", ".abf")
 

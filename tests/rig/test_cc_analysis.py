@@ -18,15 +18,15 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SAMPLE_MS, spike_count
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
+from test_hh_published import HH_RATES, reference_parameters, reference_rest
 
 import rig
 from rig.analysis.current_clamp import family_kind
 from rig.analysis.report import AnalysisSettings, analyze
 from rig.analysis.sweep_family import SweepFamily
-from helpers import SAMPLE_MS, spike_count
-from test_hh_published import HH_RATES, reference_parameters, reference_rest
 
 PA_PER_UA_CM2 = 10.0  # the 1000 um^2 patch
 

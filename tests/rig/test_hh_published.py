@@ -12,15 +12,21 @@ import math
 
 import numpy as np
 import pytest
+from helpers import (
+    SAMPLE_INTERVAL_S,
+    SAMPLE_MS,
+    bisect,
+    cc_pulse,
+    crossing_time_ms,
+    spike_indices,
+    zero_crossing,
+)
 from scipy.integrate import solve_ivp
 
 import rig
 from rig.model.cell import load_cell
-from rig.protocols.protocol import render_sweep
 from rig.model.solutions import load_solution
-
-from helpers import (SAMPLE_INTERVAL_S, SAMPLE_MS, bisect, cc_pulse, crossing_time_ms,
-                     spike_indices, zero_crossing)
+from rig.protocols.protocol import render_sweep
 
 PA_PER_UA_CM2 = 10.0  # 1000 um^2 patch
 

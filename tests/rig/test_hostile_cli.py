@@ -48,7 +48,7 @@ def run_inprocess(args, capsys):
         status = ui_cli.main([str(a) for a in args])
     except SystemExit as exc:
         status = exc.code
-    except BaseException as exc:  # noqa: BLE001 - whatever escapes is a bug
+    except BaseException as exc:
         pytest.fail(f"vrig {args!r} raised {type(exc).__name__}: {exc}\n"
                     + "".join(traceback.format_exception(exc)))
     out, err = capsys.readouterr()

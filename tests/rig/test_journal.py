@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rig.files import journal as jn
 from rig.errors import VrigError
+from rig.files import journal as jn
 from rig.files.recording import load_recording
 
 NAMES = ("Vm", "Im", "command")

@@ -16,18 +16,17 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SAMPLE_INTERVAL_S
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rig
 from rig.amplifier import circuit as amp_mod
 from rig.amplifier.circuit import RANGES, Amplifier, input_range
-from rig.model.cell import cell_from_dict
 from rig.errors import VrigError
+from rig.model.cell import cell_from_dict
 from rig.resources import load_preset, preset_names
 from ui import cli as ui_cli
-
-from helpers import SAMPLE_INTERVAL_S
 
 
 def cc_protocol(level_pa, name="big step"):

@@ -11,11 +11,11 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from rig.files import journal as jn
 from rig.acquisition.commands import Chunk
-from rig.errors import VrigError
-from rig.files.journal_finish import recover_journals
 from rig.acquisition.live_recorder import LiveRecorder
+from rig.errors import VrigError
+from rig.files import journal as jn
+from rig.files.journal_finish import recover_journals
 from rig.files.recording import load_recording
 
 DT = 20e-6

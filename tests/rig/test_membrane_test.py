@@ -8,8 +8,8 @@ import re
 import pytest
 
 import rig
-from rig.model.cell import cell_from_dict
 from rig.amplifier.membrane_test import run_membrane_test
+from rig.model.cell import cell_from_dict
 from rig.resources import load_preset
 from ui import cli as ui_cli
 

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SAMPLE_INTERVAL_S, SAMPLE_MS, cc_pulse, crossing_time_ms
 
 import rig
 from rig.amplifier.circuit import Amplifier
@@ -19,8 +20,6 @@ from rig.model import physics
 from rig.model.cell import Cell, load_cell
 from rig.model.channels import TABLE_STEP_MV
 from rig.model.solutions import load_solution
-
-from helpers import SAMPLE_INTERVAL_S, SAMPLE_MS, cc_pulse, crossing_time_ms
 
 AREA_UM2 = 1000.0
 CM_PF = 10.0  # 1 uF/cm^2 over 1000 um^2

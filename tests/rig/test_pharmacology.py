@@ -14,17 +14,23 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SAMPLE_INTERVAL_S, SAMPLE_MS, crossing_time_ms, spike_count
 
 import rig
-from rig.model import pharmacology
 from rig.errors import VrigError
-from rig.model.pharmacology import (Perfusion, drug_effects, drug_from_dict, drug_names, load_drug,
-                              parse_concentration, parse_drug_option)
 from rig.files.recording import load_recording
+from rig.model import pharmacology
+from rig.model.pharmacology import (
+    Perfusion,
+    drug_effects,
+    drug_from_dict,
+    drug_names,
+    load_drug,
+    parse_concentration,
+    parse_drug_option,
+)
 from rig.resources import load_preset, preset_names
 from ui import cli as ui_cli
-
-from helpers import SAMPLE_INTERVAL_S, SAMPLE_MS, crossing_time_ms, spike_count
 
 ONE_MINUS_INV_E = 1 - math.exp(-1)
 

@@ -3,14 +3,21 @@
 
 import numpy as np
 import pytest
+from helpers import (
+    SAMPLE_INTERVAL_S,
+    SAMPLE_MS,
+    bisect,
+    cc_pulse,
+    crossing_time_ms,
+    spike_count,
+    spike_indices,
+    zero_crossing,
+)
 from scipy.optimize import brentq, curve_fit
 
 import rig
 from rig.model import physics
 from rig.protocols.protocol import render_sweep
-
-from helpers import (SAMPLE_INTERVAL_S, SAMPLE_MS, bisect, cc_pulse, crossing_time_ms,
-                     spike_count, spike_indices, zero_crossing)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rig.protocols.protocol import (Protocol, load_protocol, parse_protocol, protocol_from_dict,
-                          render, render_sweep)
+from rig.protocols.protocol import (
+    Protocol,
+    load_protocol,
+    parse_protocol,
+    protocol_from_dict,
+    render,
+    render_sweep,
+)
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "protocols"
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rig.errors import VrigError
-from rig.protocols.protocol import protocol_from_dict
 from rig.files.recording import Recording, load_recording
+from rig.protocols.protocol import protocol_from_dict
 
 OLD = b"# an earlier recording\nsweep,time_ms,Vm_mV\n0,0.00000,-65\n"
 

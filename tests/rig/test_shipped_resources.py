@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 import rig
 from rig import resources
+from rig.errors import VrigError
 from rig.model import catalogue
 from rig.model.cell import cell_from_dict, scan_cells
 from rig.model.channels import channel_from_dict, scan_channels
-from rig.errors import VrigError
 from rig.model.pharmacology import drug_from_dict, drug_names, load_drug, scan_drugs
 from rig.model.solutions import scan_solutions, solution_from_dict
 from ui import cli as ui_cli

@@ -18,11 +18,19 @@ import math
 import pytest
 
 import rig
-from rig.model import physics
 from rig.errors import VrigError
-from rig.model.solutions import (OSMOTIC_COEFFICIENT, Solution, charge_balance_mm, charge_problem,
-                           check_concentration, load_solution, osmolarity_mosm,
-                           parse_ion_override, substitute)
+from rig.model import physics
+from rig.model.solutions import (
+    OSMOTIC_COEFFICIENT,
+    Solution,
+    charge_balance_mm,
+    charge_problem,
+    check_concentration,
+    load_solution,
+    osmolarity_mosm,
+    parse_ion_override,
+    substitute,
+)
 
 BY_HAND = {  # name: (net charge mEq/L, ideal mOsm, estimated mOsm)
     "acsf": (0.0, 343.5, 0.93 * 318.5 + 25),

@@ -6,14 +6,19 @@ import math
 
 import numpy as np
 import pytest
+from helpers import (
+    SAMPLE_INTERVAL_S,
+    SAMPLE_MS,
+    cc_pulse,
+    crossing_time_ms,
+    spike_indices,
+    zero_crossing,
+)
 
 import rig
 from rig.model import physics
-from rig.protocols.protocol import protocol_from_dict, render_sweep
 from rig.model.solutions import Solution, load_solution
-
-from helpers import (SAMPLE_INTERVAL_S, SAMPLE_MS, cc_pulse, crossing_time_ms, spike_indices,
-                     zero_crossing)
+from rig.protocols.protocol import protocol_from_dict, render_sweep
 
 BATH_K_MM = (2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0)
 

@@ -13,15 +13,14 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SAMPLE_MS, cc_pulse, spike_count, zero_crossing
 
 import rig
-from rig.model import physics
 from rig.errors import VrigError
-from rig.protocols.protocol import protocol_from_dict, render_sweep
+from rig.model import physics
 from rig.model.solutions import Solution, check_concentration, load_solution, parse_ion_override
+from rig.protocols.protocol import protocol_from_dict, render_sweep
 from rig.simulation import reference
-
-from helpers import SAMPLE_MS, cc_pulse, spike_count, zero_crossing
 
 # (cell, bath) -> {ion: mV}, worked by hand from the preset concentrations (mM):
 HAND = {

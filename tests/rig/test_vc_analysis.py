@@ -17,15 +17,15 @@ import math
 
 import numpy as np
 import pytest
+from helpers import SAMPLE_MS
 from scipy.optimize import brentq, curve_fit
+from test_hh_published import HH_RATES, reference_parameters
 
 import rig
 from rig import resources
-from rig.protocols.protocol import render_sweep
 from rig.analysis.report import AnalysisSettings, analyze
 from rig.analysis.sweep_family import SweepFamily
-from helpers import SAMPLE_MS
-from test_hh_published import HH_RATES, reference_parameters
+from rig.protocols.protocol import render_sweep
 
 AREA_CM2 = 1e-5  # 1000 um^2
 PA = 10.0  # pA per uA/cm^2 on this patch

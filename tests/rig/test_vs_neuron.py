@@ -50,8 +50,8 @@ import pytest
 
 pytest.importorskip("neuron")
 
-import rig  # noqa: E402
-from rig.protocols.protocol import load_protocol  # noqa: E402
+import rig
+from rig.protocols.protocol import load_protocol
 
 pytestmark = pytest.mark.neuron
 

@@ -4,15 +4,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QWheelEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
-from rig.acquisition.commands import Chunk  # noqa: E402
-from ui.amplifier_panel import AmplifierPanel, format_current  # noqa: E402
-from ui.knob import Knob  # noqa: E402
+from rig.acquisition.commands import Chunk
+from ui.panels.amplifier_panel import AmplifierPanel, format_current
+from ui.widgets.knob import Knob
 
 
 def wheel(widget, notches, modifiers=Qt.NoModifier):

@@ -7,22 +7,23 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QFileDialog
 
-from rig.acquisition import commands as c  # noqa: E402
-from rig.analysis.result import result_tsv  # noqa: E402
-from rig.simulation.engine import Rig  # noqa: E402
-from rig.simulation.episodes import protocol_pieces  # noqa: E402
-from rig.protocols.protocol import LeakSubtraction, load_protocol  # noqa: E402
-from rig.files.recording import load_recording  # noqa: E402
-from rig.analysis.report import analysis_csv, analyze  # noqa: E402
-from rig.analysis.sweep_family import SweepFamily  # noqa: E402
-from ui import cli, theme  # noqa: E402
-from ui.analysis_panel import AnalysisPanel  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from rig.acquisition import commands as c
+from rig.analysis.report import analysis_csv, analyze
+from rig.analysis.result import result_tsv
+from rig.analysis.sweep_family import SweepFamily
+from rig.files.recording import load_recording
+from rig.protocols.protocol import LeakSubtraction, load_protocol
+from rig.simulation.engine import Rig
+from rig.simulation.episodes import protocol_pieces
+from ui import cli
+from ui.look import theme
+from ui.panels.analysis_panel import AnalysisPanel
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 30_000
 

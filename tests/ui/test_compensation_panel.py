@@ -9,15 +9,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings
 
-from rig.acquisition import commands as c  # noqa: E402
-from rig.amplifier.circuit import RANGES, Amplifier  # noqa: E402
-from rig.model.cell import load_cell  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.compensation_panel import CompensationPanel  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from rig.acquisition import commands as c
+from rig.amplifier.circuit import RANGES, Amplifier
+from rig.model.cell import load_cell
+from ui.look import theme
+from ui.panels.compensation_panel import CompensationPanel
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 15_000
 

@@ -7,9 +7,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from ui.protocol_dock import ProtocolDock  # noqa: E402
+from ui.panels.protocol_dock import ProtocolDock
 
 GOOD = {"format": "vrig-protocol", "version": 1, "name": "good", "mode": "VC",
         "epochs": [{"kind": "step", "duration_ms": 1, "level": -65}]}

@@ -7,14 +7,16 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from PySide6.QtCore import QSettings
 
-from ui import theme  # noqa: E402
-from ui.knob import Knob  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.settings_store import SavedSettings  # noqa: E402
+from ui.look import theme
+from ui.widgets.knob import Knob
+from ui.window.main_window import MainWindow
+from ui.window.settings_store import SavedSettings
 
 BAD_FILES = {
     "non-finite holdings": "holding_VC_mV=nan\nholding_CC_pA=inf\n",

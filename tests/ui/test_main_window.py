@@ -5,13 +5,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings, Qt
 
-from rig.acquisition import commands as c  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from rig.acquisition import commands as c
+from ui.look import theme
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 15_000
 

@@ -7,14 +7,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, QTimer
 
-from rig.acquisition import commands as c  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.membrane_test_window import MembraneTestWindow, clamp_time_constant  # noqa: E402
+from rig.acquisition import commands as c
+from ui.look import theme
+from ui.panels.membrane_test_window import MembraneTestWindow, clamp_time_constant
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
 TRUE_RA, TRUE_RM, TRUE_CM = 10e6, 500e6, 33e-12

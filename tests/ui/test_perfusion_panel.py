@@ -6,16 +6,16 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import math  # noqa: E402
+import math
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings, Qt
 
-from rig.acquisition import commands as c  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.perfusion_panel import PerfusionPanel, format_molar  # noqa: E402
-from ui.perfusion_timeline import TICK_GAP_PX, TimelineStrip  # noqa: E402
+from rig.acquisition import commands as c
+from ui.look import theme
+from ui.panels.perfusion_panel import PerfusionPanel, format_molar
+from ui.panels.perfusion_timeline import TICK_GAP_PX, TimelineStrip
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
 FAST = 200.0  # simulated s per wall s asked of the runner (it gives what it can)

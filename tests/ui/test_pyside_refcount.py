@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 
-
 STRESS = textwrap.dedent("""
     import gc, json, os, sys
     os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -9,10 +9,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings
 
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from ui.look import theme
+from ui.window.main_window import MainWindow
 
 SIMULATED_S = 3.0
 HANG_GUARD_MS = 120_000  # only against a hung engine; the run takes about SIMULATED_S

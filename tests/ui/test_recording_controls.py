@@ -9,16 +9,16 @@ import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
 
-from rig.files import journal as jn  # noqa: E402
-from rig.analysis.measurements import epoch_start_s  # noqa: E402
-from rig.files.recording import load_recording  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.recording_settings import RecordingSettings, RecordingSettingsDialog  # noqa: E402
+from rig.analysis.measurements import epoch_start_s
+from rig.files import journal as jn
+from rig.files.recording import load_recording
+from ui.look import theme
+from ui.panels.recording_settings import RecordingSettings, RecordingSettingsDialog
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 TEN_X = 4  # index of 10x in the speed combo

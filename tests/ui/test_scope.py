@@ -5,15 +5,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from rig.acquisition.commands import Chunk  # noqa: E402
-from rig.protocols.protocol import load_protocol, render_sweep  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.scope import MAX_OVERLAY_SWEEPS, ScopeStack  # noqa: E402
-from ui.scope_buffers import PeakRing, SweepStore  # noqa: E402
-from ui.scope_ranges import MIN_SPAN, fit_range  # noqa: E402
+from rig.acquisition.commands import Chunk
+from rig.protocols.protocol import load_protocol, render_sweep
+from ui.look import theme
+from ui.scopes.scope import MAX_OVERLAY_SWEEPS, ScopeStack
+from ui.scopes.scope_buffers import PeakRing, SweepStore
+from ui.scopes.scope_ranges import MIN_SPAN, fit_range
 
 NAMES = [("Vm", "V"), ("Im", "A"), ("command", "A"), ("INa", "A"), ("IK", "A"),
          ("gNa", "S"), ("m", ""), ("h", "")]

@@ -6,18 +6,18 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QPointF, Qt
 
-from rig.acquisition.commands import Chunk  # noqa: E402
-from rig.errors import VrigError  # noqa: E402
-from rig.protocols.protocol import load_protocol, render_sweep  # noqa: E402
-from rig.files.recording import Recording  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.scope_area import ScopeArea  # noqa: E402
+from rig.acquisition.commands import Chunk
+from rig.errors import VrigError
+from rig.files.recording import Recording
+from rig.protocols.protocol import load_protocol, render_sweep
+from ui.look import theme
+from ui.scopes.scope_area import ScopeArea
 
 NAMES = [("Vm", "V"), ("Im", "A"), ("command", "A"), ("INa", "A"), ("IK", "A"), ("m", "")]
 SLOPE_V_PER_S = 0.1  # the synthetic Vm ramps 0.1 mV per ms within each sweep

@@ -7,13 +7,13 @@ import xml.etree.ElementTree as ET
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtGui import QColor, QImage  # noqa: E402
+import pytest
+from PySide6.QtGui import QColor, QImage
 
-from rig.errors import VrigError  # noqa: E402
-from tests.ui.test_scope_area import NAMES, synthetic_recording  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.scope_area import ScopeArea  # noqa: E402
+from rig.errors import VrigError
+from tests.ui.test_scope_area import NAMES, synthetic_recording
+from ui.look import theme
+from ui.scopes.scope_area import ScopeArea
 
 MM_PER_INCH = 25.4
 
@@ -130,7 +130,7 @@ def test_an_export_target_that_must_not_be_written_is_refused_before_drawing(
 @pytest.mark.parametrize("name", ["a.png", "a.pdf", "a.svg"])
 def test_a_failed_export_leaves_the_earlier_figure_and_no_temporary_file(area, tmp_path,
                                                                         monkeypatch, name):
-    from ui import scope_export
+    from ui.scopes import scope_export
 
     target = tmp_path / name
     target.write_bytes(b"an earlier figure")

@@ -6,12 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, QSettings  # noqa: E402
+import pytest
+from PySide6.QtCore import QPoint, QSettings
 
-from tests.ui.test_scope_area import synthetic_recording  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from tests.ui.test_scope_area import synthetic_recording
+from ui.look import theme
+from ui.window.main_window import MainWindow
 
 
 @pytest.fixture

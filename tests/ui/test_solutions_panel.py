@@ -7,18 +7,18 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import math  # noqa: E402
+import math
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings
 
-from rig.acquisition import commands as c  # noqa: E402
-from rig.simulation.engine import Rig  # noqa: E402
-from rig.model.physics import FARADAY, GAS_CONSTANT, ZERO_CELSIUS_K  # noqa: E402
-from rig.model.solutions import PERMEANT_IONS  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.solutions_panel import SolutionsPanel  # noqa: E402
+from rig.acquisition import commands as c
+from rig.model.physics import FARADAY, GAS_CONSTANT, ZERO_CELSIUS_K
+from rig.model.solutions import PERMEANT_IONS
+from rig.simulation.engine import Rig
+from ui.look import theme
+from ui.panels.solutions_panel import SolutionsPanel
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 15_000
 

@@ -4,20 +4,21 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import json  # noqa: E402
+import json
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, strategies as st  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QComboBox  # noqa: E402
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
 
-from rig import units  # noqa: E402
-from rig.protocols.epochs import EPOCH_KINDS  # noqa: E402
-from rig.protocols.protocol import load_protocol, protocol_from_dict, render_sweep  # noqa: E402
-from rig.resources import preset_names  # noqa: E402
-from ui.epoch_table import column_letter, format_number, parse_cell  # noqa: E402
-from ui.stimulus_designer import StimulusDesigner  # noqa: E402
+from rig import units
+from rig.protocols.epochs import EPOCH_KINDS
+from rig.protocols.protocol import load_protocol, protocol_from_dict, render_sweep
+from rig.resources import preset_names
+from ui.panels.epoch_table import column_letter, format_number, parse_cell
+from ui.panels.stimulus_designer import StimulusDesigner
 
 SHIPPED = preset_names("protocols")
 

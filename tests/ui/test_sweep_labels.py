@@ -4,7 +4,7 @@ sweep, computed from the protocol (no Qt needed)."""
 import pytest
 
 from rig.protocols.protocol import load_protocol, protocol_from_dict
-from ui.sweep_labels import sweep_labels
+from ui.scopes.sweep_labels import sweep_labels
 
 
 def test_iv_family_labels_are_the_step_potentials():

@@ -7,20 +7,25 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QColor, QImage  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QColor, QImage
 
-from rig.errors import VrigError  # noqa: E402
-from ui import cli, theme, theme_palettes, window_options  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.theme_palettes import DARK, LARGE_TEXT_SCALE, LIGHT, THEMES  # noqa: E402
-from ui.window_options import WindowOptions  # noqa: E402
+from rig.errors import VrigError
+from ui import cli
+from ui.look import (
+    theme,
+    theme_palettes,
+)
+from ui.look.theme_palettes import DARK, LARGE_TEXT_SCALE, LIGHT, THEMES
+from ui.window import window_options
+from ui.window.main_window import MainWindow
+from ui.window.window_options import WindowOptions
 
 
 def wcag(first, second):
     """The WCAG 2 contrast ratio from the definition (sRGB 8-bit channels), written out
-    here independently of ui.theme_palettes."""
+    here independently of ui.look.theme_palettes."""
     def luminance(name):
         channels = [int(name[i:i + 2], 16) / 255 for i in (1, 3, 5)]
         linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -235,7 +240,7 @@ def test_the_command_line_knows_the_looks(monkeypatch):
     cli.main(["--theme", "light", "--large-text"])
     cli.main([])
     assert opened == [WindowOptions(theme="light", large_text=True), WindowOptions()]
-    assert window_options.THEME_NAMES == tuple(THEMES)
+    assert tuple(THEMES) == window_options.THEME_NAMES
     assert window_options.LARGE_TEXT_SCALE == LARGE_TEXT_SCALE
 
 

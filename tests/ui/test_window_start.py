@@ -8,18 +8,19 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
-from PySide6.QtWidgets import QLabel, QTextBrowser  # noqa: E402
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel, QTextBrowser
 
-import rig  # noqa: E402
-from rig.files.recording import load_recording  # noqa: E402
-from ui import cli, theme  # noqa: E402
-from ui.app import close_on_signals  # noqa: E402
-from ui.help import about_text  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.window_options import WindowOptions  # noqa: E402
+import rig
+from rig.files.recording import load_recording
+from ui import cli
+from ui.app import close_on_signals
+from ui.look import theme
+from ui.window.help import about_text
+from ui.window.main_window import MainWindow
+from ui.window.window_options import WindowOptions
 
 WAIT_MS = 15_000
 

@@ -1,0 +1,1 @@
+"""The look: themes (dark, light high contrast), large text, trace colours."""

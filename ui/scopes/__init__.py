@@ -1,0 +1,1 @@
+"""The scopes: traces, sweep overlays and their legend, cursors, ranges, export."""

@@ -1,0 +1,1 @@
+"""Small widgets of the instrument: the holding knob, scrolling pages."""

@@ -1,0 +1,97 @@
+"""The Help menu of the rig window: the welcome card with its three things to try,
+the quick guide (F1), About, and the problems met at start. F5 (run the protocol) is
+bound here too, with the other keys a newcomer reads about in the guide."""
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMessageBox
+
+from ui.window import help as help_dialogs
+
+
+class HelpMenu(QObject):
+    """Builds the Help menu on a MainWindow and opens its dialogs. The dialogs' "try
+    this" buttons act through the window's own actions (mode, holding, protocols,
+    perfusion), never on the engine."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.welcome = None
+        self.guide = None
+        self.problems = []
+        menu = window.menuBar().addMenu("&Help")
+        for text, key, slot in (("&Welcome...", None, self.show_welcome),
+                                ("&Quick guide", QKeySequence.HelpContents, self.show_guide),
+                                ("&About vRig", None, self.show_about)):
+            action = QAction(text, window)
+            if key is not None:
+                action.setShortcut(key)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        self.problems_action = QAction("&Problems at start...", window)
+        self.problems_action.triggered.connect(self.show_problems)
+        self.problems_action.setVisible(False)
+        menu.addAction(self.problems_action)
+        QShortcut(QKeySequence(Qt.Key_F5), window, window.protocols.run_current)
+
+    def show_welcome(self):
+        """The welcome card with three things to try; returns the dialog."""
+        window = self.window
+        holding = window.panel.holdings["CC"]
+        if window.panel.mode == "CC" and holding > 0:
+            text = (f"{holding:g} pA is injected through the electrode (the holding knob), "
+                    "so it fires action potentials over and over.")
+        else:
+            text = "It is at rest; the holding knob sets the injected current."
+        dialog = help_dialogs.WelcomeDialog(
+            window.client.state.cell, text, (self._try_rest, self._try_threshold, self._try_ttx),
+            window)
+        dialog.dont_show.setChecked(window.settings.value("welcome_at_start") == "false")
+        dialog.dontShowAgain.connect(
+            lambda off: window.settings.setValue("welcome_at_start", "false" if off else "true"))
+        dialog.show()
+        # Bottom right, over the current and command scopes: the Vm trace stays in view.
+        corner = window.geometry().bottomRight()
+        dialog.move(max(window.x(), corner.x() - dialog.width() - 24),
+                    max(window.y(), corner.y() - dialog.height() - 48))
+        self.welcome = dialog
+        return dialog
+
+    def _try_rest(self):
+        self.window.set_mode("CC")
+        self.window.set_holding("CC", 0.0)
+        self.window.start()
+
+    def _try_threshold(self):
+        protocol = self.window.protocols.load_shipped("cc-threshold")
+        if protocol is not None:
+            self.window.run_protocol(protocol)
+
+    def _try_ttx(self):
+        window = self.window
+        window.bath.show()
+        window.bath.tabs.setCurrentIndex(0)  # Drugs
+        window.tabs.setCurrentWidget(window.scopes)
+        window.start()
+        window.bath.perfusion.apply("TTX", "300nM", "outside")
+
+    def show_guide(self):
+        """The quick guide (F1); returns the dialog."""
+        self.guide = help_dialogs.guide_dialog(self.window)
+        self.guide.show()
+        return self.guide
+
+    def show_about(self):
+        """Version, libraries, licence and sources."""
+        QMessageBox.about(self.window, "About vRig", help_dialogs.about_text())
+
+    def set_problems(self, problems):
+        """Offer Help > Problems at start when there are any."""
+        self.problems = list(problems)
+        self.problems_action.setVisible(bool(self.problems))
+
+    def show_problems(self):
+        """The problems met at start, one per line, in a message box."""
+        QMessageBox.warning(self.window, "Problems at start",
+                            "\n\n".join(self.problems) or "none")
