@@ -11,7 +11,7 @@ MAX_LAG_S = 0.25  # beyond this behind the clock, pacing restarts rather than ca
 
 
 class Pacer:
-    """Keeps simulated time equal to wall time × speed, from the last reset.
+    """Keeps simulated time equal to wall time x speed, from the last reset.
 
     clock: a callable returning seconds (monotonic)."""
 

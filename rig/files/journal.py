@@ -106,7 +106,7 @@ class Journal:
     def __init__(self, path):
         self.path = path
         try:
-            self._file = open(path, "rb")
+            self._file = open(path, "rb")  # noqa: SIM115 - the reader keeps it open
             size = os.fstat(self._file.fileno()).st_size
         except OSError as exc:
             raise VrigError(f"cannot read journal {path}: {exc.strerror or exc}") from None

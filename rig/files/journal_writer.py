@@ -19,6 +19,7 @@ Lifecycle (driven by :class:`rig.acquisition.live_recorder.LiveRecorder`, which 
 Finishing a journal and recovering those a crash left are in :mod:`rig.files.journal_finish`.
 """
 
+import contextlib
 import errno
 import os
 import queue
@@ -160,7 +161,8 @@ class JournalWriter:
         self.name_for = name_for
         self.next_index = next_index
         self.extension = extension
-        self.opener = opener or (lambda path: open(path, "xb"))
+        # the writer keeps each journal open until it finishes it
+        self.opener = opener or (lambda path: open(path, "xb"))  # noqa: SIM115
         self.disk_usage = disk_usage
         self.clock = clock
         self.reserve_bytes = reserve_bytes
@@ -248,10 +250,8 @@ class JournalWriter:
         self._journal = journal
         self._journal_bytes = 0
         if fcntl is not None and hasattr(self._file, "fileno"):
-            try:
+            with contextlib.suppress(OSError):
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                pass
         with self.lock:
             self.progress.current_file = target
         self._append(header)
@@ -268,10 +268,8 @@ class JournalWriter:
             os.fsync(handle.fileno())
         except (OSError, AttributeError, ValueError):
             pass
-        try:
+        with contextlib.suppress(OSError):
             handle.close()
-        except OSError:
-            pass
         with self.lock:
             self._pending_bytes += self._journal_bytes
         self._finish.put((journal, self._journal_bytes))

@@ -49,7 +49,7 @@ def test_any_recording_gives_a_table_or_a_reason(recording, window):
     except rig.VrigError as exc:
         assert str(exc)
         return
-    header = [line for line in text.splitlines() if not line.startswith("#")][0]
+    header = next(line for line in text.splitlines() if not line.startswith("#"))
     assert header.startswith("sweep,")
 
 

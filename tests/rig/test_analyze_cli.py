@@ -96,7 +96,7 @@ def test_output_file_holds_what_is_printed(recordings, capsys, tmp_path):
 
 
 def test_windows_and_criteria_from_the_command_line(recordings, capsys):
-    folder, made = recordings
+    folder, _made = recordings
     source = folder / "cc-threshold.csv"
     # a spike window that ends before the 70 pA spike starts (9.5 ms) misses it
     _, out, _ = run_inprocess(["analyze", source, "--window1", "5,9"], capsys)

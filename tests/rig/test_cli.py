@@ -192,7 +192,7 @@ def test_run_shipped_protocol_writes_csv(tmp_path):
 
 def test_signals_all_adds_the_channel_columns(tmp_path, capsys):
     out = tmp_path / "all.csv"
-    status, stdout, err = run_inprocess(
+    status, _stdout, err = run_inprocess(
         ["run", "vc-iv-family", "-o", out, "--signals", "all"], capsys)
     assert status == 0, err
     assert err == ""
@@ -212,7 +212,7 @@ def test_signals_all_adds_the_channel_columns(tmp_path, capsys):
 
 def test_npz_output(tmp_path, capsys):
     out = tmp_path / "out.npz"
-    status, stdout, err = run_inprocess(["run", "vc-iv-family", "-o", out], capsys)
+    status, _stdout, err = run_inprocess(["run", "vc-iv-family", "-o", out], capsys)
     assert status == 0, err
     with np.load(out, allow_pickle=False) as data:
         names = set(data.files)

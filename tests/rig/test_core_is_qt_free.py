@@ -38,7 +38,7 @@ def _loaded_modules(script):
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    line = [l for l in result.stdout.splitlines() if l.startswith("LOADED=")][-1]
+    line = [text for text in result.stdout.splitlines() if text.startswith("LOADED=")][-1]
     return json.loads(line[len("LOADED="):])
 
 

@@ -106,7 +106,7 @@ def test_control_characters_in_a_name_are_escaped_in_the_csv(name, tmp_path, cap
     protocol = tmp_path / "p.json"
     protocol.write_text(json.dumps({**TINY, "name": name}))
     output = tmp_path / "x.csv"
-    status, out, err = run_cli(["run", protocol, "-o", output], capsys)
+    status, _out, err = run_cli(["run", protocol, "-o", output], capsys)
     if status != 0:  # a name the protocol refuses (blank, too long)
         assert status == 2 and err.startswith("vrig: error: ") and err.count("\n") == 1
         return
@@ -114,7 +114,7 @@ def test_control_characters_in_a_name_are_escaped_in_the_csv(name, tmp_path, cap
     header = lines[: lines.index(next(line for line in lines if not line.startswith("# ")))]
     assert lines[len(header)] == "sweep,time_ms,Vm_mV,Im_pA,command_mV"
     assert not any(ch in line for line in header for ch in "\r\t\x00\x1b\x85\u2028")
-    protocol_line = [line for line in header if line.startswith("# protocol: ")][0]
+    protocol_line = next(line for line in header if line.startswith("# protocol: "))
     assert "\n" not in protocol_line and len(header) == len(load_recording(output).metadata)
     assert load_recording(output).sweep_lengths[0] == 500
 
@@ -132,7 +132,7 @@ def test_a_newline_in_a_name_is_written_as_an_escape(tmp_path, capsys):
 def test_an_output_under_a_file_says_the_file_is_not_a_folder(below, tmp_path, capsys):
     protocol = tmp_path / "p.json"
     protocol.write_text(json.dumps(TINY))
-    status, out, err = run_cli(["run", protocol, "-o", protocol / below], capsys)
+    status, _out, err = run_cli(["run", protocol, "-o", protocol / below], capsys)
     assert status == 2 and err.count("\n") == 1
     assert err == (f"vrig: error: cannot write {protocol / below}: {protocol} is a file, not a "
                    "folder; choose a folder for the output\n")
@@ -142,7 +142,7 @@ def test_an_output_under_a_file_says_the_file_is_not_a_folder(below, tmp_path, c
 def test_a_missing_folder_is_still_called_missing(tmp_path, capsys):
     protocol = tmp_path / "p.json"
     protocol.write_text(json.dumps(TINY))
-    status, out, err = run_cli(["run", protocol, "-o", tmp_path / "no" / "x.csv"], capsys)
+    status, _out, err = run_cli(["run", protocol, "-o", tmp_path / "no" / "x.csv"], capsys)
     assert (status, err) == (2, f"vrig: error: cannot write {tmp_path / 'no' / 'x.csv'}: "
                                 f"folder {tmp_path / 'no'} does not exist\n")
 
@@ -156,8 +156,8 @@ def test_a_time_step_outside_the_limits_shows_the_digits_that_matter(dt_us, show
                                                                      capsys):
     protocol = tmp_path / "p.json"
     protocol.write_text(json.dumps(TINY))
-    status, out, err = run_cli(["run", protocol, "-o", tmp_path / "x.csv", "--dt-us", dt_us],
-                               capsys)
+    status, _out, err = run_cli(["run", protocol, "-o", tmp_path / "x.csv", "--dt-us", dt_us],
+                                capsys)
     assert (status, err) == (2, f"vrig: error: time step {shown} us is outside the allowed "
                                 "0.1 to 100 us\n")
 
@@ -180,8 +180,8 @@ def test_distinct_adds_digits_only_when_needed():
 def test_a_count_that_is_not_whole_says_so(option, value, tmp_path, capsys):
     protocol = tmp_path / "p.json"
     protocol.write_text(json.dumps(TINY))
-    status, out, err = run_cli(["run", protocol, "-o", tmp_path / "x.csv", option, value],
-                               capsys)
+    status, _out, err = run_cli(["run", protocol, "-o", tmp_path / "x.csv", option, value],
+                                capsys)
     assert (status, err) == (2, f"vrig: error: {option} '{value}' is not a whole number "
                                 "(digits only)\n")
     assert not (tmp_path / "x.csv").exists()

@@ -430,7 +430,7 @@ def test_kill_9_leaves_a_part_that_the_next_run_clears(tmp_path, capsys):
     assert stale and all(f".vrig-{process.pid}-" in name for name in stale)
     protocol = tmp_path / "tiny.json"
     protocol.write_text(json.dumps(TINY))
-    status, out, err = run_inprocess(["run", protocol, "-o", output], capsys)
+    status, _out, _err = run_inprocess(["run", protocol, "-o", output], capsys)
     assert status == 0
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 

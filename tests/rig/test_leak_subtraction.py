@@ -181,7 +181,7 @@ def test_pn_with_ttx_and_tea_leaves_the_gating_current(gating):
 def test_pn_removes_the_capacitive_transient_of_the_gating_sweep(gating):
     """Without P/N the raw current's capacitive spike is tens of nA (10 pF x 65 mV in
     one 10 us step); after subtraction the largest current is the ~1 nA gating peak."""
-    rec, (_, on, off) = gating
+    rec, (_, on, _off) = gating
     raw = rec.sweep("Im_raw", 0) * 1e12
     sub = (rec.sweep("Im", 0) - rec.sweep("Im", 0)[:on].mean()) * 1e12
     gate = rec.sweep("Igating", 0) * 1e12

@@ -202,7 +202,7 @@ class StalledDisk:
 
         class Handle:
             def __init__(self):
-                self._file = open(path, "xb")
+                self._file = open(path, "xb")  # noqa: SIM115 - the Handle owns it
 
             def write(self, data):
                 disk.blocked.set()
@@ -262,7 +262,7 @@ class FullDisk:
 
         class Handle:
             def __init__(self):
-                self._file = open(path, "xb")
+                self._file = open(path, "xb")  # noqa: SIM115 - the Handle owns it
 
             def write(self, data):
                 if len(data) > disk.room:
@@ -308,7 +308,7 @@ def _journal_header_size(folder, chunks):
     sizes = []
 
     def opener(path):
-        handle = open(path, "xb")
+        handle = open(path, "xb")  # noqa: SIM115 - the recorder closes it
         real_write = handle.write
 
         def write(data):

@@ -185,7 +185,7 @@ def test_gates_relax_exponentially_in_ideal_voltage_clamp(hh, v_mv):
             # decay accumulates to at most |x0 - x_inf| e tau / (e dt) (max of k d^k-1 e)
             d_x = interpolation_error_bound(gate.steady_state, v_mv)
             d_decay = interpolation_error_bound(
-                lambda v: np.exp(-dt_ms * phi * (gate.alpha(v) + gate.beta(v))), v_mv)
+                lambda v, gate=gate: np.exp(-dt_ms * phi * (gate.alpha(v) + gate.beta(v))), v_mv)
             tolerance = 2 * d_x + abs(x0 - x_inf) * d_decay * tau / (math.e * dt_ms) + 1e-12
         error = np.max(np.abs(x - expected))
         print(f"{name} at {v_mv} mV: tau = {tau:.4f} ms, x_inf = {x_inf:.6f}, "
@@ -195,7 +195,7 @@ def test_gates_relax_exponentially_in_ideal_voltage_clamp(hh, v_mv):
 
 def test_gate_tables_equal_the_rate_functions_on_the_grid(hh):
     m = hh.membrane()
-    gates, phi = hh_gates(hh)
+    _gates, phi = hh_gates(hh)
     v = np.linspace(-250.0, 250.0, m.x_inf.shape[1])
     assert v[1] - v[0] == pytest.approx(TABLE_STEP_MV, rel=1e-12)
     for row, (gate, _) in enumerate(m.gates):

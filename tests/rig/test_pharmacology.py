@@ -128,7 +128,7 @@ def test_external_tea_leaves_the_squid_axon_alone_and_blocks_the_cortical_neuron
     """The issue's case: 10 mM TEA outside blocked 56 % of the squid axon's I_K with a
     frog-node IC50. On the squid axon it now does nothing; on the cortical neuron
     (Kv2, IC50 5 mM) it leaves 1/(1 + 10/5) = 1/3 of the conductance."""
-    control, n0 = vc_step(squid(), 20.0)
+    control, _n0 = vc_step(squid(), 20.0)
     tea, _ = vc_step(squid(("TEA", 10e-3, "outside")), 20.0)
     np.testing.assert_array_equal(tea["gK"], control["gK"])
     ideal = {"series_resistance": 0.0}
@@ -183,7 +183,7 @@ def test_half_block_at_the_ic50_on_the_rig(drug, side, ic50, level_mv, signal, p
 
 
 def test_ttx_inside_the_pipette_does_nothing():
-    control, n0 = vc_step(squid(), -20.0)
+    control, _n0 = vc_step(squid(), -20.0)
     inside, _ = vc_step(squid(("TTX", 1e-6, "inside")), -20.0)
     outside, _ = vc_step(squid(("TTX", 1e-6, "outside")), -20.0)
     print(f"peak INa at -20 mV: control {control['INa'].min() * 1e9:.3f} nA, 1 uM TTX inside "
@@ -530,7 +530,7 @@ def test_vrig_run_refuses_bad_drugs_with_one_error_line(option, tmp_path, capsys
     protocol = tmp_path / "tiny.json"
     protocol.write_text(json.dumps(TINY), encoding="utf-8")
     output = tmp_path / "out.csv"
-    status, out, err = run_cli(["run", protocol, "-o", output, "--drug", option], capsys)
+    status, _out, err = run_cli(["run", protocol, "-o", output, "--drug", option], capsys)
     print(f"--drug {option}: status {status}, stderr {err.strip()!r}")
     assert status == 2
     lines = err.splitlines()

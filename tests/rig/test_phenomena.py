@@ -127,7 +127,7 @@ def test_anode_break_excitation(hh):
     troughs = np.array([row[1] for row in rows])
     assert np.all(np.diff(troughs) < 0)
     silent, firing = rows[:2], rows[2:]
-    for amplitude, trough, peak, latency in silent:
+    for amplitude, _trough, peak, _latency in silent:
         assert amplitude > -28.0 and peak < -55.0
     for amplitude, trough, peak, latency in firing:
         assert amplitude < -28.0 and trough < -70.0
@@ -229,7 +229,7 @@ def test_recovery_from_inactivation_has_the_time_constant_of_h(hh, gates):
     def recovery(t, full, amplitude, tau):
         return full - amplitude * np.exp(-t / tau)
 
-    (full, amplitude, tau), _ = curve_fit(recovery, intervals, ratio, p0=(1.0, 1.0, 5.0))
+    (full, _amplitude, tau), _ = curve_fit(recovery, intervals, ratio, p0=(1.0, 1.0, 5.0))
     tau_h = gate_h.time_constant_ms(-65.0, phi)
     print(f"recovery: fitted tau {tau:.3f} ms (tau_h(-65) = {tau_h:.3f} ms), "
           f"plateau {full:.4f}; ratios {ratio.round(3).tolist()}")

@@ -78,7 +78,7 @@ def test_csv_basic_signals_only(tmp_path):
     original.save(path)
     loaded = load_recording(path)
     assert set(loaded.signals) == {"Vm", "Im", "command"}
-    header = [line for line in path.read_text().splitlines() if not line.startswith("#")][0]
+    header = next(line for line in path.read_text().splitlines() if not line.startswith("#"))
     assert header == "sweep,time_ms,Vm_mV,Im_pA,command_mV"
 
 

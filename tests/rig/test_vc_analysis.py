@@ -13,6 +13,7 @@ k 12.87 mV, 389 nS; the peak I_Na alone reverses within 0.1 mV of E_Na. h-infini
 I_Na: V1/2 -61.78 mV, k -7.25 mV (HH's h_inf is half-maximal at -62.31 mV).
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -71,7 +72,7 @@ def analytic_sweep(protocol, sweep, only_na=False):
     q = gating_charge_fc()
     current = np.full(v_cmd.size, np.nan)
     bounds = list(render.epoch_starts) + [v_cmd.size]
-    for first, last in zip(bounds[:-1], bounds[1:]):
+    for first, last in itertools.pairwise(bounds):
         v = v_cmd[first]
         n_samples = last - first
         ends = (np.arange(n_samples * STEPS) + 1) * SAMPLE_MS / STEPS  # each step's end

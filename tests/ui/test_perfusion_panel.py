@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import itertools
 import math
 
 import pytest
@@ -226,6 +227,6 @@ def test_timeline_axis_labels_never_overlap(qtbot, span_s, plot_px):
         labels = strip.axis_labels(metrics, 90.0, float(plot_px), now - span_s, now)
         print(span_s, plot_px, now, [text for *_, text in labels])
         assert labels  # at least one tick
-        for (_, left, width, text), (_, nxt, _, _) in zip(labels, labels[1:]):
+        for (_, left, width, text), (_, nxt, _, _) in itertools.pairwise(labels):
             assert left + width + TICK_GAP_PX / 2 <= nxt, (text, labels)
         assert all("0000" not in text for *_, text in labels)  # round labels

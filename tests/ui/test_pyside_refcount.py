@@ -97,7 +97,7 @@ def test_signals_and_paints_keep_refcounts_of_singletons():
     assert result.returncode == 0, (
         f"the stress process died with status {result.returncode} "
         f"(a negative status is a signal, e.g. SIGABRT)\n{result.stderr[-3000:]}")
-    lines = [l for l in result.stdout.splitlines() if l.startswith("RESULT=")]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT=")]
     assert lines, result.stdout + result.stderr
     data = json.loads(lines[-1][len("RESULT="):])
     assert data["received"] == [EMITS, EMITS]

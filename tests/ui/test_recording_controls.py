@@ -126,7 +126,7 @@ class StalledDisk:
 
     def open(self, path):
         disk = self
-        handle = open(path, "xb")
+        handle = open(path, "xb")  # noqa: SIM115 - the recorder closes it
 
         class Handle:
             def write(self, data):
@@ -263,7 +263,7 @@ def test_a_full_disk_is_reported_and_the_data_kept(make_window, qtbot, tmp_path)
     room = {"bytes": 200_000}
 
     def opener(path):
-        handle = open(path, "xb")
+        handle = open(path, "xb")  # noqa: SIM115 - the recorder closes it
 
         class Handle:
             def write(self, data):

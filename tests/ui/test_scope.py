@@ -107,7 +107,7 @@ def test_continuous_and_optional_panels(scope, qtbot):
     assert list(scope._visible_panels()) == ["Vm", "Im", "command"]
     scope.add_chunks([_chunk("continuous", k * 250) for k in range(20)])
     scope.refresh()
-    x, y = scope.continuous_curves["Vm"].getData()
+    _x, y = scope.continuous_curves["Vm"].getData()
     assert y is not None and np.nanmax(y) == pytest.approx(-0.065)
     scope.set_visible("INa", True)
     scope.set_visible("m", True)

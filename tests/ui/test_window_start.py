@@ -1,6 +1,7 @@
 """Starting the window for a prepared desktop: `vrig --version`, `--cell`, `--protocol`,
 `--speed`, `--record`; SIGTERM closing it cleanly; the one-click stimulus."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -120,10 +121,8 @@ def test_sigterm_to_a_recording_window_finishes_its_file(tmp_path):
                 if journal.exists() and journal.stat().st_size > 200_000:
                     break
                 assert process.poll() is None, log.read_text()
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=0.01)
-                except subprocess.TimeoutExpired:
-                    pass
             else:
                 raise AssertionError("the recording did not start")
             process.send_signal(signal.SIGTERM)

@@ -184,9 +184,9 @@ class Knob(QWidget):
 
     def eventFilter(self, watched, event):
         # Up/Down/Page keys in the entry turn the knob (Left/Right still move the caret).
-        if watched is self.entry and event.type() == QEvent.KeyPress:
-            if event.key() in (Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown):
-                return self.handle_key(event)
+        if (watched is self.entry and event.type() == QEvent.KeyPress
+                and event.key() in (Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown)):
+            return self.handle_key(event)
         return super().eventFilter(watched, event)
 
     def _commit_text(self):

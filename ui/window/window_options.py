@@ -25,7 +25,7 @@ class WindowOptions:
 
     cell: str | None = None
     protocol: str | None = None
-    speed: float | None | str = None
+    speed: float | str | None = None
     record: Path | None = None
     theme: str | None = None
     large_text: bool | None = None

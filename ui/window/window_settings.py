@@ -34,10 +34,10 @@ def restore(window):
         window.resize(*DEFAULT_SIZE)
     fit_on_screen(window)
     state = s.blob("window_state")
-    if state is None or not window.restoreState(state):
-        if window.height() < BATH_DOCK_MIN_WINDOW_HEIGHT:
-            # On a small screen the scopes need the height; the button brings the dock.
-            window.bath.hide()
+    if ((state is None or not window.restoreState(state))
+            and window.height() < BATH_DOCK_MIN_WINDOW_HEIGHT):
+        # On a small screen the scopes need the height; the button brings the dock.
+        window.bath.hide()
     panel = window.panel
     for mode, key in (("VC", "holding_VC_mV"), ("CC", "holding_CC_pA")):
         low, high = KNOB_RANGES[mode][1:3]
