@@ -28,6 +28,7 @@ protocol's holding level, the membrane test) are refused with an 'error' event. 
 unexpected exception stops acquisition with an 'error' event; the worker lives on.
 """
 
+import functools
 import queue
 import threading
 
@@ -148,67 +149,109 @@ class Runner:
                     self._emit(RigState.of(self.rig))  # what the window shows of the settings
 
     def _apply(self, command):
-        rig = self.rig
         refused = self._episode is not None and _changes_the_protocol(command,
                                                                       self._protocol_mode)
         if refused:
             raise VrigError(f"{refused} is not possible while a protocol runs; stop it first")
-        if isinstance(command, c.Start):
-            if not self._running:
-                self._running = True
-                self.pacer.reset()
-                self._emit(c.Event("started"))
-        elif isinstance(command, c.Stop):
-            if self._running:
-                self._running = False
-                self._episode = None
-                self._emit(c.Event("stopped"))
-        elif isinstance(command, c.SetMode):
-            rig.set_mode(command.mode)
-        elif isinstance(command, c.SetHolding):
-            rig.set_holding(command.value, command.mode)
-        elif isinstance(command, c.SetSpeed):
-            self._speed = _check_speed(command.factor)
-            self.pacer.reset()
-        elif isinstance(command, c.SetSampleRate):
-            if not 1_000 <= command.rate_hz <= 500_000:
-                raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
-            self._rate_hz = float(command.rate_hz)
-        elif isinstance(command, c.RunProtocol):
-            self._episode_speed = _check_speed(command.speed)
-            pieces = protocol_pieces(rig, command.protocol, command.leak_subtraction,
-                                     max(1, int(round(self.chunk_s / command.protocol.sample_interval_s))))
-            self._episode = self._episode_chunks(command.protocol, pieces)
-            self._protocol_mode = command.protocol.mode
-            self._membrane_test = None
+        self._handle(command)
+
+    # --- one handler per command type --------------------------------------------------
+
+    @functools.singledispatchmethod
+    def _handle(self, command):
+        raise TypeError(f"the runner has no handler for {type(command).__name__}")
+
+    @_handle.register
+    def _(self, command: c.Start):
+        self._begin()
+
+    @_handle.register
+    def _(self, command: c.Stop):
+        if self._running:
+            self._running = False
+            self._episode = None
+            self._emit(c.Event("stopped"))
+
+    @_handle.register
+    def _(self, command: c.SetMode):
+        self.rig.set_mode(command.mode)
+
+    @_handle.register
+    def _(self, command: c.SetHolding):
+        self.rig.set_holding(command.value, command.mode)
+
+    @_handle.register
+    def _(self, command: c.SetSpeed):
+        self._speed = _check_speed(command.factor)
+        self.pacer.reset()
+
+    @_handle.register
+    def _(self, command: c.SetSampleRate):
+        if not 1_000 <= command.rate_hz <= 500_000:
+            raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
+        self._rate_hz = float(command.rate_hz)
+
+    @_handle.register
+    def _(self, command: c.RunProtocol):
+        protocol = command.protocol
+        self._episode_speed = _check_speed(command.speed)
+        per_chunk = max(1, round(self.chunk_s / protocol.sample_interval_s))
+        pieces = protocol_pieces(self.rig, protocol, command.leak_subtraction, per_chunk)
+        self._episode = self._episode_chunks(protocol, pieces)
+        self._protocol_mode = protocol.mode
+        self._membrane_test = None
+        self._running = True
+        self.pacer.reset()
+
+    @_handle.register
+    def _(self, command: c.Pulse):
+        self._start_pulse(command)
+
+    @_handle.register
+    def _(self, command: c.SetAmplifier):
+        self.rig.set_amplifier(**dict(command.changes))
+
+    @_handle.register
+    def _(self, command: c.SetCapacitance):
+        self.rig.set_capacitance(command.capacitance_f)
+
+    @_handle.register
+    def _(self, command: c.StartMembraneTest):
+        _check_membrane_test(command)
+        self.rig.set_mode(Mode.VC)
+        self._membrane_test = command
+        self._begin()
+
+    @_handle.register
+    def _(self, command: c.StopMembraneTest):
+        self._membrane_test = None
+
+    @_handle.register
+    def _(self, command: c.ResetCell):
+        self.rig.settle()
+
+    @_handle.register
+    def _(self, command: c.SetTemperature):
+        self.rig.set_temperature(command.temperature_c)
+
+    @_handle.register
+    def _(self, command: c.SetSolutions):
+        self.rig.set_solutions(command.bath, command.pipette)
+
+    @_handle.register
+    def _(self, command: c.ApplyDrug):
+        self.rig.apply_drug(command.name, command.concentration_m, command.side)
+
+    @_handle.register
+    def _(self, command: c.WashDrug):
+        self.rig.wash_drug(command.name)
+
+    def _begin(self):
+        """Start continuous acquisition if it is not running."""
+        if not self._running:
             self._running = True
             self.pacer.reset()
-        elif isinstance(command, c.Pulse):
-            self._start_pulse(command)
-        elif isinstance(command, c.SetAmplifier):
-            rig.set_amplifier(**dict(command.changes))
-        elif isinstance(command, c.SetCapacitance):
-            rig.set_capacitance(command.capacitance_f)
-        elif isinstance(command, c.StartMembraneTest):
-            _check_membrane_test(command)
-            rig.set_mode("VC")
-            self._membrane_test = command
-            if not self._running:
-                self._running = True
-                self.pacer.reset()
-                self._emit(c.Event("started"))
-        elif isinstance(command, c.StopMembraneTest):
-            self._membrane_test = None
-        elif isinstance(command, c.ResetCell):
-            rig.settle()
-        elif isinstance(command, c.SetTemperature):
-            rig.set_temperature(command.temperature_c)
-        elif isinstance(command, c.SetSolutions):
-            rig.set_solutions(command.bath, command.pipette)
-        elif isinstance(command, c.ApplyDrug):
-            rig.apply_drug(command.name, command.concentration_m, command.side)
-        elif isinstance(command, c.WashDrug):
-            rig.wash_drug(command.name)
+            self._emit(c.Event("started"))
 
     def _start_pulse(self, pulse):
         rig = self.rig
@@ -330,7 +373,9 @@ def _check_membrane_test(test):
 
 def _describe(exc):
     """An exception as one line for the window (a VrigError already says it all)."""
-    return str(exc) if isinstance(exc, VrigError) else f"internal error: {type(exc).__name__}: {exc}"
+    if isinstance(exc, VrigError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _check_speed(factor):

@@ -8,8 +8,10 @@ from rig import units
 from rig.clamp import Mode
 from rig.model import limits
 from rig.simulation import layout, reference
+from rig.simulation.membrane import compile_membrane
 
 SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
+PREVIEW_DT_S = 10e-6  # any step: a steady state does not depend on it
 UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 
 
@@ -50,6 +52,17 @@ def is_stable(derivatives, state):
     return bool(np.all(np.linalg.eigvals(jacobian).real < 0))
 
 
+def resting_potential_mv(cell, bath, pipette, temperature_c):
+    """The membrane potential (mV) a cell rests at with no current applied, in these
+    solutions (Solution values, mM) at temperature_c (degC), with its electrode's seal
+    in parallel and no drugs: what a Rig with these settings would settle to in I=0,
+    computed without one (for previews of solutions not yet applied)."""
+    m = compile_membrane(cell, bath, pipette, temperature_c, units.s_to_ms(PREVIEW_DT_S))
+    seal_ns = units.ohm_to_ns(units.gohm_to_ohm(cell.seal_resistance_gohm))
+    return steady_voltage_mv(lambda v: reference.steady_current_pa(m, v) + seal_ns * v,
+                             lambda v: np.zeros_like(np.asarray(v, dtype=float)))
+
+
 # --- the steady state of a Rig ---------------------------------------------------------
 # Functions of a rig.simulation.engine.Rig: its membrane from the reference right-hand
 # side (rig.simulation.reference) with the drugs and the seal in force.
@@ -64,10 +77,7 @@ def membrane_current_pa(rig, v_mv):
 
 def clamped_voltage_mv(rig, mode):
     """The membrane potential (mV) rig settles to in a mode at that mode's holding."""
-    if mode == Mode.I0:
-        holding = 0.0
-    else:
-        holding = mode.from_si(rig.holding[mode])
+    holding = 0.0 if mode == Mode.I0 else mode.from_si(rig.holding[mode])
     if mode == Mode.VC and rig.series_resistance == 0:
         return holding
     if mode == Mode.VC:

@@ -17,10 +17,10 @@ the cell's actual rest.
 
 Numbers are not computed here: reversal potentials come from
 :func:`rig.model.solutions.reversal_potentials`, charge and osmolarity from
-:mod:`rig.model.solutions`, the GHK voltage from :func:`rig.model.physics.ghk_voltage`, and the
-rest from a throwaway :class:`rig.simulation.engine.Rig` built with the same cell, solutions and
-temperature (its ``resting_potential()``, a few ms). In I=0 the measured Vm of the
-live cell is shown too.
+:mod:`rig.model.solutions`, the GHK voltage from :func:`rig.model.physics.ghk_voltage`,
+and the rest from :func:`rig.simulation.steady_state.resting_potential_mv` (the steady
+state a cell with these settings reaches; no engine is built or read). In I=0 the
+measured Vm of the live cell is shown too.
 
 Valid edits emit ``commandRequested(SetSolutions | SetTemperature)``; a bad number or
 a solution without a permeant ion marks the cell red (tooltip says why), emits
@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rig import units
 from rig.acquisition import commands as c
 from rig.errors import VrigError
 from rig.model import physics
@@ -63,7 +64,7 @@ from rig.model.solutions import (
     scan_solutions,
     substitute,
 )
-from rig.simulation.engine import Rig
+from rig.simulation.steady_state import resting_potential_mv
 from ui.look import theme
 from ui.panels.substitute_box import SubstituteBox, compact
 
@@ -436,7 +437,7 @@ class SolutionsPanel(QWidget):
         except VrigError:
             result["GHK"] = None
         try:
-            result["rest"] = Rig(self.cell, bath, pipette, t).resting_potential()
+            result["rest"] = units.mv_to_v(resting_potential_mv(self.cell, bath, pipette, t))
         except VrigError:
             result["rest"] = None
         return result
