@@ -151,13 +151,12 @@ class WashDrug:
 class Chunk:
     """A block of samples from the runner.
 
-    kind: 'continuous', 'sweep' or 'membrane_test'; sweep: sweep index (0 for
-    continuous); first_sample: index of the first sample within the sweep or the
-    continuous stream; sample_interval_s: s; mode: the clamp mode the samples were
-    taken in; signals: {name: SI array}; time_s: simulated time at the chunk's end;
-    overload: the output exceeded the digitiser's range in this chunk; saturated: the headstage hit its rails (e.g.
-    over-compensation) since the last settle; drugs: (name, side, present M,
-    target M) for every drug applied so far.
+    kind: 'continuous', 'sweep' or 'membrane_test'; sweep: sweep index (0 for continuous);
+    first_sample: index of the first sample within the sweep or the continuous stream;
+    sample_interval_s: s; mode: the clamp mode the samples were taken in; signals: {name: SI array};
+    time_s: simulated time at the chunk's end; overload: the output exceeded the digitiser's range
+    in this chunk; saturated: the headstage hit its rails (e.g. over-compensation) since the last
+    settle; drugs: (name, side, present M, target M) for every drug applied so far.
     """
 
     kind: str

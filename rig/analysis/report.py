@@ -1,7 +1,7 @@
-"""The analysis the window's Analysis tab shows, for a family of sweeps: chosen by the
-clamp mode (:mod:`rig.analysis.voltage_clamp` or :mod:`rig.analysis.current_clamp`), with default cursor
-windows from the stimulus; and ``vrig analyze``, which prints the same table for a
-recording file. One implementation for both, Qt-free.
+"""The analysis the window's Analysis tab shows, for a family of sweeps: chosen by the clamp mode
+(:mod:`rig.analysis.voltage_clamp` or :mod:`rig.analysis.current_clamp`), with default cursor
+windows from the stimulus; and ``vrig analyze``, which prints the same table for a recording file.
+One implementation for both, Qt-free.
 
 Windows are (t0, t1) in s from the sweep start. VC: 1 peak, 2 steady state,
 3 exponential fit. CC: 1 spikes, 2 baseline, 3 firing rate.
@@ -60,9 +60,9 @@ SIGNAL_UNIT = {"VC": "A", "CC": "V"}
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """windows: three (t0, t1) in s, or None for the default of that window (or for
-    all three); signal: the trace to measure (None: Im in VC, Vm in CC); polarity:
-    'auto', 'min', 'max' or 'abs' (VC peaks, see :mod:`rig.analysis.voltage_clamp`); criteria: spike detection (CC);
+    """windows: three (t0, t1) in s, or None for the default of that window (or for all three);
+    signal: the trace to measure (None: Im in VC, Vm in CC); polarity: 'auto', 'min', 'max' or 'abs'
+    (VC peaks, see :mod:`rig.analysis.voltage_clamp`); criteria: spike detection (CC);
     recovery_fraction: paired pulses count as recovered from this fraction (CC)."""
 
     windows: tuple | None = None

@@ -62,13 +62,12 @@ class Plot:
 
 @dataclass(frozen=True)
 class AnalysisResult:
-    """mode: 'VC' or 'CC'; kind: what the family is ('I-V', 'h-inf', 'threshold',
-    'f-I', 'paired', 'ramp', 'spikes'); title: the kind for people; columns and rows:
-    the per-sweep table; facts: the family's results; notes: what could not be
-    measured and why, in plain words; plots: up to two Plot; marks: points to draw on
-    the sweeps ((name, sweep indices, t array, y array), SI); fit_curve: (t, y) to draw on the sweeps
-    or None; windows_used: the cursor windows (1, 2, 3) this kind measures with;
-    extra: details for the caller (e.g. the polarity used)."""
+    """mode: 'VC' or 'CC'; kind: what the family is ('I-V', 'h-inf', 'threshold', 'f-I', 'paired',
+    'ramp', 'spikes'); title: the kind for people; columns and rows: the per-sweep table; facts: the
+    family's results; notes: what could not be measured and why, in plain words; plots: up to two
+    Plot; marks: points to draw on the sweeps ((name, sweep indices, t array, y array), SI);
+    fit_curve: (t, y) to draw on the sweeps or None; windows_used: the cursor windows (1, 2, 3) this
+    kind measures with; extra: details for the caller (e.g. the polarity used)."""
 
     mode: str
     kind: str

@@ -3,8 +3,9 @@ protocol runs, or all at once from a loaded recording), each sweep's command and
 where its epochs start, and the default cursor windows.
 
 The measurements are made by :mod:`rig.analysis.voltage_clamp` (voltage clamp) and
-:mod:`rig.analysis.current_clamp` (current clamp); :mod:`rig.analysis.report` chooses between
-them and gives the default cursor windows. Times are s from the start of the sweep, SI throughout (s, V, A).
+:mod:`rig.analysis.current_clamp` (current clamp); :mod:`rig.analysis.report` chooses between them
+and gives the default cursor windows. Times are s from the start of the sweep, SI throughout
+(s, V, A).
 """
 
 import json

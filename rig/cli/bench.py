@@ -15,9 +15,9 @@ Figures
 -------
 * ``us_per_step``: wall time of one kernel step (10 us, hh-squid, CC, firing), from a
   Rig.advance block with 100 steps per sample so the per-call costs vanish.
-* ``cc_realtime_factor``: simulated s per wall s of a 10 s CC run on hh-squid at
-  10 us, firing repetitively at 100 pA, stepped as the runner steps it: chunks of
-  the runner's size (10 ms) at 50 kHz through Rig.advance. ``cc_chunk_us`` is the wall time of one such chunk;
+* ``cc_realtime_factor``: simulated s per wall s of a 10 s CC run on hh-squid at 10 us, firing
+  repetitively at 100 pA, stepped as the runner steps it: chunks of the runner's size (10 ms) at
+  50 kHz through Rig.advance. ``cc_chunk_us`` is the wall time of one such chunk;
   ``cc_realtime_factor_cpu`` the same run per CPU second.
   ``cc_realtime_factor_block``: the same 10 s as one Rig.advance call.
 * ``iv_family_ms``: Rig.run of the shipped 'vc-iv-family' (15 sweeps, with the holding

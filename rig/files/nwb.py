@@ -10,9 +10,9 @@ are SI float64 (conversion 1), so values and sweep lengths come back exactly.
 Sweeps are streamed from the sweep source (a Recording or a recording journal) into
 chunked HDF5 datasets, so memory stays bounded whatever the recording's length.
 
-Metadata: the protocol's JSON in NWBFile.protocol, the pipette solution in the
-electrode's description, the bath and drugs in NWBFile.pharmacology, and every vRig metadata entry as
-JSON in NWBFile.notes (read back into Recording.metadata).
+Metadata: the protocol's JSON in NWBFile.protocol, the pipette solution in the electrode's
+description, the bath and drugs in NWBFile.pharmacology, and every vRig metadata entry as JSON in
+NWBFile.notes (read back into Recording.metadata).
 """
 
 import json

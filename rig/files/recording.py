@@ -5,14 +5,13 @@ In memory every signal is SI (V, A; gates dimensionless) in an array of shape
 columns are ``<name>_<unit>`` in ephys units (Vm_mV, Im_pA, command_mV or command_pA,
 INa_pA, ..., gNa_nS, ..., and the gates m, h, n without a unit).
 
-Files are written completely or not at all (:func:`rig.files.output_files.atomic_output`),
-and streamed: the writers (:func:`rig.files.formats.write_recording`) read a *sweep source* a block at a
-time, so a file of any length takes bounded memory beyond the source itself. A sweep
-source has ``units``, ``sample_interval_s`` (s), ``metadata``, ``sweep_lengths``,
-``n_sweeps``, ``read(sweep, start, stop, names)`` (SI float64 arrays) and
-``value_range(name)``; a :class:`Recording` is one, and so is a recording journal
-(:class:`rig.files.journal.Journal`), which is how live and command-line recordings reach
-their files without being held in memory.
+Files are written completely or not at all (:func:`rig.files.output_files.atomic_output`), and
+streamed: the writers (:func:`rig.files.formats.write_recording`) read a *sweep source* a block at a
+time, so a file of any length takes bounded memory beyond the source itself. A sweep source has
+``units``, ``sample_interval_s`` (s), ``metadata``, ``sweep_lengths``, ``n_sweeps``,
+``read(sweep, start, stop, names)`` (SI float64 arrays) and ``value_range(name)``; a
+:class:`Recording` is one, and so is a recording journal (:class:`rig.files.journal.Journal`),
+which is how live and command-line recordings reach their files without being held in memory.
 """
 
 from dataclasses import dataclass, field

@@ -1,8 +1,9 @@
 """The membrane: area, capacitance, voltage-gated channel densities and an ionic leak.
 
-The leak is a sum of ohmic components, one per ion, each reversing at that ion's
-Nernst potential (or at 0 mV for a 'nonselective' component, as in a model cell); its reversal is therefore the chord-conductance average and moves
-when a solution changes (raise bath K and the rest depolarises, sub-Nernstian).
+The leak is a sum of ohmic components, one per ion, each reversing at that ion's Nernst potential
+(or at 0 mV for a 'nonselective' component, as in a model cell); its reversal is therefore the
+chord-conductance average and moves when a solution changes (raise bath K and the rest depolarises,
+sub-Nernstian).
 """
 
 import math

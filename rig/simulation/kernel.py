@@ -7,17 +7,17 @@ configuration (layout.CLAMP_*), chosen once per block by the engine, each taking
 
     ok, vm_peak, im_peak = advance(record, amp, state, command, steps_per_sample, out)
 
-record: a :class:`rig.simulation.layout.KernelModel` as a plain tuple (``tuple(model)``;
-numba types a plain tuple's items at each call much faster than a named tuple's, and
-the kernel names the fields again at once); amp: the amplifier array (AMP_*);
-state: (v_mv (n_compartments,), gates (n_gates, n_compartments), electrode (EL_*)),
-updated in place; command: per-sample command in SI (V in VC, A in CC; zeros in I=0),
-scaled by amp[AMP_COMMAND_SCALE] and refused as a whole (ok False, nothing stepped)
-if any sample is beyond amp[AMP_COMMAND_LIMIT] or not finite; out: (layout.output_rows(n_labels, n_gates), n_samples) filled in SI (each row scaled
-by model.out_scale): the OUT_* rows, then each label's current (A, outward positive),
-each label's conductance (S) and each gate's value at the sample's end. vm_peak,
-im_peak: the largest |value| of the OUT_VM and OUT_IM rows (SI; nan if any is nan), so
-that the output chain need not search them again.
+record: a :class:`rig.simulation.layout.KernelModel` as a plain tuple (``tuple(model)``; numba types
+a plain tuple's items at each call much faster than a named tuple's, and the kernel names the fields
+again at once); amp: the amplifier array (AMP_*); state: (v_mv (n_compartments,),
+gates (n_gates, n_compartments), electrode (EL_*)), updated in place; command: per-sample
+command in SI (V in VC, A in CC; zeros in I=0), scaled by amp[AMP_COMMAND_SCALE] and refused as
+a whole (ok False, nothing stepped) if any sample is beyond amp[AMP_COMMAND_LIMIT] or not finite;
+out: (layout.output_rows(n_labels, n_gates), n_samples) filled in SI (each row scaled by
+model.out_scale): the OUT_* rows, then each label's current (A, outward positive), each label's
+conductance (S) and each gate's value at the sample's end. vm_peak, im_peak: the largest |value|
+of the OUT_VM and OUT_IM rows (SI; nan if any is nan), so that the output chain need not search
+them again.
 
 Sample k of a block holds the state at the sample's end, t0 + (k + 1) x the sample
 interval, and Im the mean current over the sample; files and analysis label it

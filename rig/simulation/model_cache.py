@@ -20,11 +20,10 @@ from rig.simulation.registry import advance_function
 class KernelInputs:
     """Everything the kernel needs besides the state and the command.
 
-    model: layout.KernelModel (drugs applied); record: the same as a plain tuple (what
-    the kernel takes); amp: the amplifier array (AMP_*);
-    advance: the compiled advance function (from the kernel registry) for the model
-    and the clamp configuration of the kernel mode it was built for; names: signal names of the output rows after the OUT_* rows; n_rows: number
-    of output rows.
+    model: layout.KernelModel (drugs applied); record: the same as a plain tuple (what the kernel
+    takes); amp: the amplifier array (AMP_*); advance: the compiled advance function (from the
+    kernel registry) for the model and the clamp configuration of the kernel mode it was built for;
+    names: signal names of the output rows after the OUT_* rows; n_rows: number of output rows.
     """
 
     model: layout.KernelModel

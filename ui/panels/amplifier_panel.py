@@ -3,10 +3,10 @@
 The panel only shows state and turns clicks into requests (signals); the main window
 sends the commands. Values in signals are SI (V, A); the knob shows mV or pA.
 
-The overload lamp shows the engine's flag (rig.amplifier.circuit): the output exceeds the
-+/-10 V digitiser at the present gain, i.e. +/-20 nA / gain in VC (0.5 mV/pA) and
-+/-1 V / gain in CC and I=0 (10 mV/mV). The lamp stays lit for OVERLOAD_HOLD_S after the last clipped sample, so that a
-clip of one capacitive transient is still visible to the eye.
+The overload lamp shows the engine's flag (rig.amplifier.circuit): the output exceeds the +/-10 V
+digitiser at the present gain, i.e. +/-20 nA / gain in VC (0.5 mV/pA) and +/-1 V / gain in CC and
+I=0 (10 mV/mV). The lamp stays lit for OVERLOAD_HOLD_S after the last clipped sample, so that a clip
+of one capacitive transient is still visible to the eye.
 """
 
 import math

@@ -1,5 +1,5 @@
-"""What `vrig` was asked to open the window with (`--cell`, `--protocol`, `--speed`,
-`--record`, `--theme`, `--large-text`), checked before any window appears, so that a prepared desktop shortcut
+"""What `vrig` was asked to open the window with (`--cell`, `--protocol`, `--speed`, `--record`,
+`--theme`, `--large-text`), checked before any window appears, so that a prepared desktop shortcut
 with a typo fails with one `vrig: error:` line instead of a half-started window."""
 
 from dataclasses import dataclass
