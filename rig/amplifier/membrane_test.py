@@ -101,3 +101,23 @@ def run_membrane_test(rig, holding_v=None, step_v=DEFAULT_STEP_V,
     t = np.arange(n) * sample_interval_s
     return analyse_step(t, current[start:], step_v, n // 2, n,
                         filter_delay_s(rig.amplifier, sample_interval_s))
+
+
+def clamp_time_constant(vmem, onset, dt):
+    """Time (s) the membrane potential vmem (V) takes after sample `onset` to cover
+    1 - 1/e of its step (linear interpolation between samples); NaN if it never does."""
+    v = np.asarray(vmem, dtype=float)
+    start = v[onset - 1]
+    rise = v[onset:] - start
+    final = np.mean(rise[-max(1, rise.size // 5):])
+    if not np.isfinite(final) or final == 0:
+        return float("nan")
+    frac = rise / final
+    above = np.nonzero(frac >= 1 - np.exp(-1))[0]
+    if above.size == 0:
+        return float("nan")
+    k = int(above[0])
+    before = frac[k - 1] if k > 0 else 0.0
+    part = (1 - np.exp(-1) - before) / (frac[k] - before) if frac[k] != before else 1.0
+    # Sample k is the mean over (k, k+1] steps after onset: its time is (k + 1) dt.
+    return float((k + part) * dt)

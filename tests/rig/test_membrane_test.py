@@ -3,12 +3,14 @@ Rs, Rm and Cm (the MultiClamp MCB-1 'CELL' position: 10 MOhm, 500 MOhm, 33 pF, w
 4 pF of pipette capacitance) must be read back within 5 %, through the filter, the
 noise and the digitiser too, and `vrig membrane-test` must print the same figures."""
 
+import math
 import re
 
+import numpy as np
 import pytest
 
 import rig
-from rig.amplifier.membrane_test import run_membrane_test
+from rig.amplifier.membrane_test import clamp_time_constant, run_membrane_test
 from rig.model.cell import cell_from_dict
 from rig.resources import load_preset
 from ui import cli as ui_cli
@@ -99,3 +101,18 @@ def test_vrig_membrane_test_prints_the_model_cell(capsys):
     assert values["membrane_resistance"] == pytest.approx(500.0, rel=TOLERANCE)
     assert values["capacitance"] == pytest.approx(33.0, rel=TOLERANCE)  # pF
     assert values["time_constant"] == pytest.approx(323.5, rel=TOLERANCE)  # us
+
+
+@pytest.mark.parametrize(("tau_s", "rel"), [(2e-4, 1e-9), (2.05e-4, 1e-3), (4.3e-5, 1e-2)])
+def test_clamp_time_constant_of_an_exact_exponential(tau_s, rel):
+    """Sample k after the onset holds the potential at (k + 1) dt; the 1 - 1/e crossing
+    is interpolated linearly (exact when it falls on a sample; the chord error of an
+    exponential, about (dt/tau)^2 / 8, between samples)."""
+    dt = 1e-5
+    t = np.arange(1, 1001) * dt
+    v = np.concatenate([np.full(1000, -0.065), -0.065 + 0.01 * (1 - np.exp(-t / tau_s))])
+    assert clamp_time_constant(v, 1000, dt) == pytest.approx(tau_s, rel=rel)
+
+
+def test_clamp_time_constant_without_a_step_is_nan():
+    assert math.isnan(clamp_time_constant(np.full(100, -0.065), 50, 1e-5))

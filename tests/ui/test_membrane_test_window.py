@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, QTimer
 
 from rig.acquisition import commands as c
 from ui.look import theme
-from ui.panels.membrane_test_window import MembraneTestWindow, clamp_time_constant
+from ui.panels.membrane_test_window import MembraneTestWindow
 from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
@@ -48,13 +48,6 @@ def fresh_cycles(test, qtbot, n=3, counter="cycles"):
     new settings."""
     start = getattr(test, counter)
     qtbot.waitUntil(lambda: getattr(test, counter) >= start + n, timeout=WAIT_MS)
-
-
-def test_clamp_time_constant_of_an_exact_exponential():
-    dt, tau = 1e-5, 2e-4
-    t = np.arange(1, 1001) * dt
-    v = np.concatenate([np.zeros(1000), 0.01 * (1 - np.exp(-t / tau))])
-    assert clamp_time_constant(v, 1000, dt) == pytest.approx(tau, rel=0.03)
 
 
 def test_readouts_agree_with_the_model_cell(window, qtbot):

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from rig.acquisition import commands as c
 from rig.amplifier.circuit import filter_delay_s
-from rig.amplifier.membrane_test import analyse_step
+from rig.amplifier.membrane_test import analyse_step, clamp_time_constant
 from rig.errors import VrigError
 from ui.look import theme
 
@@ -50,26 +50,6 @@ READOUTS = (("Rt", "MΩ"), ("Ra", "MΩ"), ("Rm", "MΩ"), ("Cm", "pF"), ("Ihold",
 TREND_UNITS = {"Ra": "MΩ", "Rm": "MΩ", "Cm": "pF"}  # plotted in these (no SI prefixes)
 TREND_SCALE = {"Ra": 1e-6, "Rm": 1e-6, "Cm": 1e12}
 TREND_COLORS = {"Ra": "#ff9f43", "Rm": "#5b9cff", "Cm": "#7ee081"}
-
-
-def clamp_time_constant(vmem, onset, dt):
-    """Time (s) the membrane potential vmem (V) takes after sample `onset` to cover
-    1 - 1/e of its step (linear interpolation between samples); NaN if it never does."""
-    v = np.asarray(vmem, dtype=float)
-    start = v[onset - 1]
-    rise = v[onset:] - start
-    final = np.mean(rise[-max(1, rise.size // 5):])
-    if not np.isfinite(final) or final == 0:
-        return float("nan")
-    frac = rise / final
-    above = np.nonzero(frac >= 1 - np.exp(-1))[0]
-    if above.size == 0:
-        return float("nan")
-    k = int(above[0])
-    before = frac[k - 1] if k > 0 else 0.0
-    part = (1 - np.exp(-1) - before) / (frac[k] - before) if frac[k] != before else 1.0
-    # Sample k is the mean over (k, k+1] steps after onset: its time is (k + 1) dt.
-    return float((k + part) * dt)
 
 
 class MembraneTestWindow(QDialog):
