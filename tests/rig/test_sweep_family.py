@@ -23,7 +23,7 @@ def facts(result):
 
 
 def test_a_recorded_family_knows_its_stimulus(iv):
-    protocol, recording = iv
+    _, recording = iv
     family = SweepFamily.from_recording(recording)
     assert (family.mode, family.n_sweeps, family.holding) == (Mode.VC, 15, -0.065)
     assert family.n_epochs() == 3 and family.varying_epochs() == [1]
