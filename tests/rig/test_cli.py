@@ -172,9 +172,11 @@ def test_run_shipped_protocol_writes_csv(tmp_path):
     assert metadata["cell"] == "hh-squid"
     assert float(metadata["sample_rate_kHz"]) == 50
     assert metadata["seed"] == "0"
-    assert float(metadata["membrane_area_um2"]) > 0
-    assert float(metadata["membrane_capacitance_pF"]) > 0
-    assert "Na" in e_rev(metadata) and "K" in e_rev(metadata)
+    # the hh-squid patch: 1000 um2 at 1 uF/cm2, HH's reversals in squid solutions at 6.3 degC
+    assert float(metadata["membrane_area_um2"]) == 1000.0
+    assert float(metadata["membrane_capacitance_pF"]) == 10.0
+    assert e_rev(metadata)["Na"] == pytest.approx(50.1, abs=0.05)
+    assert e_rev(metadata)["K"] == pytest.approx(-77.0, abs=0.05)
     assert header == ["sweep", "time_ms", "Vm_mV", "Im_pA", "command_mV"]
     assert table.shape == (15 * 2500, 5)
     assert np.isfinite(table).all()
