@@ -174,8 +174,9 @@ class LiveRecorder:
         except OSError as exc:
             raise VrigError(f"cannot record to {self.folder}: {exc.strerror or exc}") from None
         if free < reserve_bytes + queue_bytes:
+            needed = format_bytes(reserve_bytes + queue_bytes)
             raise VrigError(f"only {format_bytes(free)} free on the disk of {self.folder}; "
-                            f"recording needs more than {format_bytes(reserve_bytes + queue_bytes)}. "
+                            f"recording needs more than {needed}. "
                             "Free some space or choose another folder")
         self._units = dict(units)
         self._metadata = metadata

@@ -145,7 +145,8 @@ class Amplifier:
                 continue
             allowed.check(value)
         if self.gain not in GAINS:
-            raise VrigError(f"gain must be one of {', '.join(map(str, GAINS))}, got {self.gain!r:.20}")
+            raise VrigError(f"gain must be one of {', '.join(map(str, GAINS))}, "
+                            f"got {self.gain!r:.20}")
         if self.hum_hz not in (0, 50, 60):
             raise VrigError(f"hum must be off (0), 50 or 60 Hz, got {self.hum_hz!r:.20}")
         if self.feedback_resistance not in FEEDBACK_RESISTORS_OHM:
@@ -175,10 +176,14 @@ class Amplifier:
     def describe(self):
         """One line for recording metadata."""
         filt = f"{self.filter_hz / 1e3:g}kHz" if self.filter_hz else "off"
-        return (f"Rs={self.series_resistance / 1e6:g}MOhm Cp={self.pipette_capacitance * 1e12:g}pF "
-                f"Rseal={self.seal_resistance / 1e9:g}GOhm fast={self.fast_compensation * 1e12:g}pF "
-                f"wholecell={self.whole_cell_capacitance * 1e12:g}pF/{self.whole_cell_resistance / 1e6:g}MOhm "
-                f"correction={self.rs_correction * 100:g}% prediction={self.rs_prediction * 100:g}% "
+        return (f"Rs={self.series_resistance / 1e6:g}MOhm "
+                f"Cp={self.pipette_capacitance * 1e12:g}pF "
+                f"Rseal={self.seal_resistance / 1e9:g}GOhm "
+                f"fast={self.fast_compensation * 1e12:g}pF "
+                f"wholecell={self.whole_cell_capacitance * 1e12:g}pF/"
+                f"{self.whole_cell_resistance / 1e6:g}MOhm "
+                f"correction={self.rs_correction * 100:g}% "
+                f"prediction={self.rs_prediction * 100:g}% "
                 f"lag={self.lag * 1e6:g}us bridge={self.bridge / 1e6:g}MOhm "
                 f"neutralization={self.neutralization * 1e12:g}pF filter={filt} gain={self.gain:g} "
                 f"noise={'on' if self.noise else 'off'} hum={self.hum_hz:g}Hz "

@@ -298,7 +298,8 @@ def _plots(kind, rows, facts):
                         (("absolute_refractory", "absolute"), ("relative_refractory", "relative"))
                         if name in fact)
         return (Plot("Recovery: 2nd spike / 1st spike", "interval between pulses", "s",
-                     "amplitude ratio", "", (Series("2nd / 1st", interval, _column(rows, "ratio")),),
+                     "amplitude ratio", "",
+                     (Series("2nd / 1st", interval, _column(rows, "ratio")),),
                      markers, "the first pulse never fired"),
                 Plot("Delay of the 2nd spike's peak", "interval between pulses", "s",
                      "delay", "s", (Series("delay", interval, _column(rows, "delay2_ms", 1e-3)),),

@@ -171,7 +171,8 @@ def build_parser():
     add_amplifier_options(test)
     test.add_argument("--holding", default="-65", help="holding potential in mV (default -65)")
 
-    lister = sub.add_parser("list", help="list what ships: protocols, cells, solutions, channels or drugs")
+    lister = sub.add_parser(
+        "list", help="list what ships: protocols, cells, solutions, channels or drugs")
     lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")

@@ -273,7 +273,8 @@ def read_vrig_blocks(path):
         with open(path, "rb") as handle:
             head = handle.read(HEADER_BYTES + BLOCK)
             data_block = struct.unpack_from("<i", head, 40)[0] if len(head) >= 44 else 0
-            if len(head) < HEADER_BYTES + 12 or head[HEADER_BYTES: HEADER_BYTES + 8] != METADATA_MAGIC:
+            if (len(head) < HEADER_BYTES + 12
+                    or head[HEADER_BYTES: HEADER_BYTES + 8] != METADATA_MAGIC):
                 return None
             length = struct.unpack_from("<I", head, HEADER_BYTES + 8)[0]
             if HEADER_BYTES + 12 + length > data_block * BLOCK:

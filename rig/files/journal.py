@@ -250,7 +250,8 @@ class Journal:
             begin = int(self._first[r] - self._starts[sweep])
             lo, hi = max(start, begin), min(stop, begin + k * n)
             for array, column in zip(out, columns):
-                array[lo - start: hi - start] = frames[:, :, column].reshape(-1)[lo - begin: hi - begin]
+                samples = frames[:, :, column].reshape(-1)
+                array[lo - start: hi - start] = samples[lo - begin: hi - begin]
         return out
 
     def value_range(self, name):

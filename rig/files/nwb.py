@@ -114,13 +114,13 @@ def _build(recording, names):
         stimulus = response = None
         if stimulus_cls is not None and "command" in names:
             stimulus = stimulus_cls(name=_series_name("command", k), electrode=electrode,
-                                    data=_sweep_data(recording, "command", k), sweep_number=np.uint32(k),
-                                    starting_time=start, **common)
+                                    data=_sweep_data(recording, "command", k),
+                                    sweep_number=np.uint32(k), starting_time=start, **common)
             nwb.add_stimulus(stimulus)
         if response_name in names:
             response = response_cls(name=_series_name(response_name, k), electrode=electrode,
-                                    data=_sweep_data(recording, response_name, k), sweep_number=np.uint32(k),
-                                    starting_time=start, **common)
+                                    data=_sweep_data(recording, response_name, k),
+                                    sweep_number=np.uint32(k), starting_time=start, **common)
             nwb.add_acquisition(response)
         if stimulus is not None or response is not None:
             rows.append(nwb.add_intracellular_recording(electrode=electrode, stimulus=stimulus,

@@ -201,7 +201,8 @@ def _amount(present, ion, amount_mm, percent):
     if percent is not None:
         if isinstance(percent, bool) or not (isinstance(percent, (int, float))
                                              and 0 < percent <= 100):
-            raise VrigError(f"percentage to replace must be above 0 and at most 100, got {percent!r:.20}")
+            raise VrigError("percentage to replace must be above 0 and at most 100, "
+                            f"got {percent!r:.20}")
         return present * percent / 100.0
     if isinstance(amount_mm, bool) or not (isinstance(amount_mm, (int, float))
                                            and 0 < amount_mm <= present * (1 + 1e-12)):

@@ -18,7 +18,8 @@ _UNIT_SUFFIXES = ("_ms", "_hz")
 
 
 def delta_name(field):
-    """The per-sweep increment of a field: level -> level_delta, duration_ms -> duration_delta_ms."""
+    """The per-sweep increment of a field: level -> level_delta,
+    duration_ms -> duration_delta_ms."""
     for suffix in _UNIT_SUFFIXES:
         if field.endswith(suffix):
             return field[: -len(suffix)] + "_delta" + suffix
@@ -33,7 +34,9 @@ def render_epoch(epoch, sweep, t_ms):
     if epoch.kind == "ramp":
         duration = epoch.duration_ms(sweep)
         end = epoch.value("end_level", sweep)
-        return level + (end - level) * t_ms / duration if duration > 0 else np.full(t_ms.size, level)
+        if duration > 0:
+            return level + (end - level) * t_ms / duration
+        return np.full(t_ms.size, level)
     if epoch.kind == "train":
         width = epoch.value("pulse_width_ms", sweep)
         period = epoch.value("period_ms", sweep)

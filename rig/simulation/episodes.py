@@ -99,7 +99,8 @@ def run_protocol(rig, protocol, progress=None, leak_subtraction=None):
             for name, values in piece.signals.items():
                 if name not in buffers:
                     buffers[name] = np.full((protocol.sweeps, lengths.max()), np.nan)
-                buffers[name][piece.sweep, piece.first_sample: piece.first_sample + values.size] = values
+                first = piece.first_sample
+                buffers[name][piece.sweep, first: first + values.size] = values
         elif piece.kind == "sweep_done" and progress is not None:
             progress(piece.sweep, protocol.sweeps)
     units_by_name, metadata = recording_info(rig, protocol, leak_subtraction)

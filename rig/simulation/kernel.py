@@ -236,8 +236,8 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
             v = c
             vp = c
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v, gating / steps_per_sample,
-                open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v,
+                gating / steps_per_sample, open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
@@ -308,8 +308,8 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
             broken_at = _past_breakdown(v, breakdown, broken_at)
             charge += current
             gating += i_gate
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v, gating / steps_per_sample,
-                open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v,
+                gating / steps_per_sample, open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
@@ -358,7 +358,8 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
                 v = v + a * dt / cm
             broken_at = _past_breakdown(v, breakdown, broken_at)
         vp = v + c / g_series if g_series > 0.0 else v
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0,
+                open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
@@ -417,7 +418,8 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
                 vp = math.copysign(rail, vp)
                 rail_hits += 1.0
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0, open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0,
+                open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v

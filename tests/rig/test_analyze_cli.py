@@ -176,7 +176,8 @@ def test_bad_files_give_one_line(recordings, capsys, tmp_path):
     assert load_recording(source).n_sweeps == 12
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=20))
 def test_any_window_text_is_handled(recordings, capsys, text):
     folder, _ = recordings

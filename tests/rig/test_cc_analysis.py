@@ -130,7 +130,8 @@ def test_threshold_family_first_firing_sweep_and_its_spike(squid):
 def test_strong_pulse_spike_against_the_reference(squid):
     """130 pA, far from threshold, where the timing is not sensitive."""
     row = analysed(run(squid, "cc-threshold")).rows[11]
-    t_thr, v_thr, _t_peak, v_peak, width, _ahp = Reference(pulses((5.0, 6.0, 130.0)), 31.0).spike(5.0)
+    ref = Reference(pulses((5.0, 6.0, 130.0)), 31.0)
+    t_thr, v_thr, _t_peak, v_peak, width, _ahp = ref.spike(5.0)
     print(f"130 pA: threshold {row['threshold_mV']:.3f} mV (reference {v_thr:.3f}), latency "
           f"{row['latency_ms']:.4f} ms (reference {t_thr - 5.0 - SAMPLE_MS:.4f})")
     assert row["latency_ms"] == pytest.approx(t_thr - 5.0 - SAMPLE_MS, abs=0.005)

@@ -13,7 +13,8 @@ FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "PySide2", "
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    import rig, rig.simulation.engine, rig.acquisition.runner, rig.cli.main, rig.protocols.protocol, rig.files.recording
+    import rig, rig.simulation.engine, rig.acquisition.runner, rig.cli.main
+    import rig.protocols.protocol, rig.files.recording
     from rig.simulation.engine import Rig
     from rig.protocols.protocol import protocol_from_dict, render
 
@@ -88,7 +89,8 @@ def test_no_rig_source_imports_qt_or_ui():
 
 def test_headless_commands_of_the_console_script_load_no_qt():
     # ui.cli is the console script; it may import Qt only to open a window
-    script = SCRIPT.replace("import rig, rig.simulation.engine", "import ui.cli, rig, rig.simulation.engine")
+    script = SCRIPT.replace("import rig, rig.simulation.engine",
+                            "import ui.cli, rig, rig.simulation.engine")
     script = script.replace('status = rig.cli.main.main(["list", "protocols"])',
                             'status = ui.cli.main(["list", "cells"])')
     loaded = _loaded_modules(script)

@@ -213,7 +213,8 @@ def _large(folder):
 
 def _latin1(folder):
     path = folder / "latin.json"
-    path.write_bytes(json.dumps({**TINY, "name": "Str\u00f6me"}, ensure_ascii=False).encode("latin-1"))
+    text = json.dumps({**TINY, "name": "Str\u00f6me"}, ensure_ascii=False)
+    path.write_bytes(text.encode("latin-1"))
     return path
 
 
@@ -289,7 +290,8 @@ def test_user_text_is_printed_on_one_line(place, capsys):
     output = folder / "new\nline.npz"
     status, out, err = run_inprocess(["run", protocol, "-o", output], capsys)
     assert status == 0
-    assert out == f"wrote {folder}/new\\nline.npz: evil\\nwrote fake.csv\\x1b[2J, 2 sweep(s), 120 samples\n"
+    assert out == (f"wrote {folder}/new\\nline.npz: evil\\nwrote fake.csv\\x1b[2J, "
+                   "2 sweep(s), 120 samples\n")
     status, out, err = run_inprocess(["run", protocol, "--cell", "bad\ncell", "-o", output], capsys)
     assert status == 2 and len(err.splitlines()) == 1 and "bad" in err and "cell" in err
 
@@ -346,8 +348,9 @@ def test_progress_waits_a_few_seconds_then_updates_four_times_a_second():
     progress(160.0, 600.0, 0, 1)  # too soon after the last line
     now["t"] = 62.5
     progress(600.0, 600.0, 0, 1)
-    assert Stream.text == ("\rvrig: long: sweep 1 of 1, 25% of 600 s simulated, 0:02 elapsed\x1b[K"
-                           "\rvrig: long: sweep 1 of 1, 100% of 600 s simulated, 1:02 elapsed\x1b[K")
+    assert Stream.text == (
+        "\rvrig: long: sweep 1 of 1, 25% of 600 s simulated, 0:02 elapsed\x1b[K"
+        "\rvrig: long: sweep 1 of 1, 100% of 600 s simulated, 1:02 elapsed\x1b[K")
     progress.close()
     assert Stream.text.endswith("\r\x1b[K")
 

@@ -67,7 +67,8 @@ RECORDS = [("data", 0, 7), ("event", "protocol x started"), ("data", 0, 5), ("da
 BYTES, HEADER_END, WRITTEN = build(RECORDS)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(0, len(BYTES)))
 def test_a_journal_cut_anywhere_loads_up_to_its_last_whole_sample(cut, tmp_path):
     path = tmp_path / "cut.abf.part"
@@ -89,7 +90,8 @@ def test_a_journal_cut_anywhere_loads_up_to_its_last_whole_sample(cut, tmp_path)
     assert recording.metadata["cell"] == "x"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sizes=st.lists(st.tuples(st.booleans(), st.integers(1, 50)), min_size=1, max_size=12),
        cut_fraction=st.floats(0, 1), dtype=st.sampled_from(["<f4", "<f8"]))
 def test_any_layout_cut_anywhere(sizes, cut_fraction, dtype, tmp_path):

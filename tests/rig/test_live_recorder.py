@@ -158,12 +158,14 @@ def test_one_file_per_run_like_clampex(tmp_path):
                                               joined(mine, "Vm").astype(np.float32))
         else:
             assert "protocol_json" not in back.metadata
-            np.testing.assert_array_equal(back.sweep("Vm", 0), joined(chunks, "Vm").astype(np.float32))
+            np.testing.assert_array_equal(back.sweep("Vm", 0),
+                                          joined(chunks, "Vm").astype(np.float32))
     first = load_recording(tmp_path / "cell.npz")
     events = [e["text"] for e in json.loads(first.metadata["events"])]
     assert events == ["mode CC -> I0", "drug TTX (outside) target 3e-07 M"]
     # the command's unit follows the mode of each file
-    assert first.units["command"] == "A" and load_recording(tmp_path / names[1]).units["command"] == "V"
+    assert first.units["command"] == "A"
+    assert load_recording(tmp_path / names[1]).units["command"] == "V"
     # the membrane test was not recorded: the last file holds only `after`
     assert load_recording(tmp_path / names[-1]).sweep_lengths[0] == 2 * 250
 
@@ -392,8 +394,10 @@ def test_recover_journals_finishes_what_a_crash_left(tmp_path):
     journal = tmp_path / "cell.abf.part"
     header = jn.encode_header(("Vm", "Im", "command"), {"Vm": "V", "Im": "A", "command": "A"},
                               DT, "continuous", {"cell": "hh-squid"}, "cell.abf")
-    body = b"".join(jn.encode_data(0, 250 * i, np.column_stack(
-        [c.signals[n] for n in ("Vm", "Im", "command")]).astype("<f4")) for i, c in enumerate(chunks))
+    body = b"".join(
+        jn.encode_data(0, 250 * i, np.column_stack(
+            [c.signals[n] for n in ("Vm", "Im", "command")]).astype("<f4"))
+        for i, c in enumerate(chunks))
     journal.write_bytes(header + body[: len(body) - 1000])
     (tmp_path / "notes.part").write_text("not ours: left alone")
     (tmp_path / "empty.abf.part").write_bytes(header)  # no samples: removed

@@ -52,7 +52,8 @@ def test_a_message_pickles_and_cannot_be_changed(message):
     for f in dataclasses.fields(message):
         original, copy = getattr(message, f.name), getattr(back, f.name)
         if isinstance(original, FrozenMap) and f.name == "signals":
-            assert {k: list(v) for k, v in copy.items()} == {k: list(v) for k, v in original.items()}
+            assert ({k: list(v) for k, v in copy.items()}
+                    == {k: list(v) for k, v in original.items()})
         else:
             assert copy == original
     if dataclasses.fields(message):

@@ -27,8 +27,8 @@ BAD_FILES = {
     "huge numbers": "holding_VC_mV=1e308\nwindow_s=1e308\nspeed=1e308\n",
     "odd traces": "traces=@ByteArray(\\0\\x1)\n",
     "impossible bath": 'bath_settings="{\\"cell\\": \\"hh-squid\\", \\"temperature_C\\": 1e308, '
-                       '\\"bath\\": {\\"name\\": \\"x\\", \\"concentrations_mM\\": {\\"Na\\": -5}}, '
-                       '\\"pipette\\": 3}"\n',
+                       '\\"bath\\": {\\"name\\": \\"x\\", '
+                       '\\"concentrations_mM\\": {\\"Na\\": -5}}, \\"pipette\\": 3}"\n',
     "bath without its solutions": 'bath_settings="{\\"cell\\": \\"hh-squid\\"}"\n',
 }
 

@@ -107,8 +107,9 @@ def test_shipped_protocol_runs_episodically(window, qtbot):
     assert window.scopes.scope.style == "episodic"
     sweeps = {ch.sweep for ch in got.chunks if ch.kind == "sweep"}
     assert sweeps == set(range(protocol.sweeps))
-    qtbot.waitUntil(lambda: sum(cv.isVisible() for cv in window.scopes.scope.sweep_curves["Im"]) >= 8,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: sum(cv.isVisible() for cv in window.scopes.scope.sweep_curves["Im"]) >= 8,
+        timeout=WAIT_MS)
     inward = min(ch.signals["Im"].min() for ch in got.chunks if ch.kind == "sweep")
     assert inward < -1e-9  # the sodium current of the family, in nA
     qtbot.mouseClick(window.scopes.clear_button, Qt.LeftButton)

@@ -188,7 +188,8 @@ def test_protocol_runs_get_their_own_files_with_the_protocol(make_window, qtbot,
     qtbot.waitUntil(lambda: len(got.chunks) > done + 20, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key_R)
     settled(window, qtbot)
-    before, run, after = (load_recording(tmp_path / n) for n in ("cell.abf", "cell-2.abf", "cell-3.abf"))
+    before, run, after = (load_recording(tmp_path / n)
+                          for n in ("cell.abf", "cell-2.abf", "cell-3.abf"))
     assert before.metadata["acquisition"] == "continuous" and before.metadata["mode"] == "CC"
     assert before.metadata["sample_rate_kHz"] == "50"
     assert run.metadata["acquisition"] == "episodic" and run.n_sweeps == protocol.sweeps
@@ -326,7 +327,8 @@ def test_settings_survive_a_restart_and_the_rate_reaches_the_runner(make_window,
 
 def test_the_dialog_edits_and_validates(qtbot, tmp_path):
     start = RecordingSettings(tmp_path, "", ".abf")
-    dialog = RecordingSettingsDialog(start, [("Vm", "V"), ("Im", "A"), ("INa", "A"), ("command", "")])
+    dialog = RecordingSettingsDialog(start,
+                                     [("Vm", "V"), ("Im", "A"), ("INa", "A"), ("command", "")])
     qtbot.addWidget(dialog)
     dialog.name_edit.setText("cell 7")
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData(".npz"))

@@ -497,5 +497,6 @@ def install(window):
     panel.message.connect(window.show_error)
     window.panel.cellRequested.connect(lambda _: panel.set_signals(window.client.names_units))
     window.client.event.connect(
-        lambda e: panel.set_signals(window.client.names_units) if e.kind == "protocol_started" else None)
+        lambda e: (panel.set_signals(window.client.names_units)
+                   if e.kind == "protocol_started" else None))
     return panel

@@ -354,6 +354,6 @@ class PerfusionPanel(QWidget):
             prefix = "" if len(shown) + len(gone) == 1 else ("out " if side == "outside" else "in ")
             parts.append(prefix + text)
         effect = 1.0 - unaffected
-        second = (f"{drug.target} {100.0 * effect:.0f}% {EFFECT_WORDS.get(drug.effect, drug.effect)}"
-                  if effect > 0 or shown else "")
+        words = EFFECT_WORDS.get(drug.effect, drug.effect)
+        second = f"{drug.target} {100.0 * effect:.0f}% {words}" if effect > 0 or shown else ""
         return "\n".join(filter(None, (" ".join(parts), second)))

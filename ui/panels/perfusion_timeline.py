@@ -195,7 +195,8 @@ class TimelineStrip(QWidget):
             i = self.names.index(name)
             top = plot.top() + i * lane_h
             x = x_of(t)
-            painter.setPen(QPen(theme.color(self.colors[name]) if opened else theme.color("#e5e9f0"), 2))
+            color = theme.color(self.colors[name]) if opened else theme.color("#e5e9f0")
+            painter.setPen(QPen(color, 2))
             painter.drawLine(QPointF(x, top + 1), QPointF(x, top + lane_h - 1))
             width = metrics.horizontalAdvance(label)
             if x + 3 < text_end.get(i, -math.inf) or x + 3 + width > plot.right():

@@ -277,7 +277,8 @@ class RecordingController(QObject):
             self.recorder = None
             self.window.panel.set_recording(False)
             self.finishing.append(recorder)
-        shown = recorder if recorder is not None else (self.finishing[-1] if self.finishing else None)
+        latest = self.finishing[-1] if self.finishing else None
+        shown = recorder if recorder is not None else latest
         if shown is not None:
             self.status_widget.show_status(shown.status(), shown.folder)
         for old in list(self.finishing):

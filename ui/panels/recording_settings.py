@@ -39,7 +39,8 @@ log = logging.getLogger("vrig.settings")
 
 RATES_KHZ = (5.0, 10.0, 20.0, 50.0, 100.0)
 DEFAULT_RATE_KHZ = 50.0
-FORMAT_NAMES = {".abf": "ABF (Axon, pyABF, Clampfit, neo)", ".nwb": "NWB (Neurodata Without Borders)",
+FORMAT_NAMES = {".abf": "ABF (Axon, pyABF, Clampfit, neo)",
+                ".nwb": "NWB (Neurodata Without Borders)",
                 ".npz": "NPZ (numpy arrays)", ".csv": "CSV (text; large)"}
 BYTES_PER_VALUE = {".abf": 2, ".nwb": 8, ".npz": 8, ".csv": 11}  # about, in the final file
 UNCHECKED_STYLE = ("QListWidget::indicator:unchecked { border: 1px solid #8a94a3; "

@@ -245,7 +245,8 @@ class StimulusDesigner(QWidget):
     def set_protocol(self, protocol):
         """Show a validated rig.protocols.protocol.Protocol in the header and the table."""
         if not isinstance(protocol, Protocol):
-            raise TypeError(f"set_protocol needs a rig.protocols.protocol.Protocol, got {type(protocol).__name__}")
+            raise TypeError("set_protocol needs a rig.protocols.protocol.Protocol, "
+                            f"got {type(protocol).__name__}")
         widgets = list(self._header_fields.values())
         for widget in widgets:
             widget.blockSignals(True)

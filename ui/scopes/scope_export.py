@@ -224,8 +224,8 @@ def _figure_look(stack, style, legend, line_px, clip_data=False):
                     saved_labels.append((item.label, QColor(item.label.color)))
                     item.label.setColor(color)
         if legend:
-            label = pg.LabelItem(_legend_html(legend, ink if printing else theme.current().foreground),
-                                 justify="left")
+            legend_ink = ink if printing else theme.current().foreground
+            label = pg.LabelItem(_legend_html(legend, legend_ink), justify="left")
             rows = max(1, stack.ci.layout.rowCount())
             stack.ci.addItem(label, row=0, col=1, rowspan=rows)
         stack.ci.layout.activate()

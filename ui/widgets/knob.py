@@ -57,8 +57,9 @@ class _Dial(QWidget):
         c = inner.center()
         r = inner.width() / 2 - 5
         painter.setPen(QPen(ring, 4, Qt.SolidLine, Qt.RoundCap))
-        painter.drawLine(QPointF(c.x() + 0.35 * r * math.cos(angle), c.y() - 0.35 * r * math.sin(angle)),
-                         QPointF(c.x() + r * math.cos(angle), c.y() - r * math.sin(angle)))
+        cos, sin = math.cos(angle), math.sin(angle)
+        painter.drawLine(QPointF(c.x() + 0.35 * r * cos, c.y() - 0.35 * r * sin),
+                         QPointF(c.x() + r * cos, c.y() - r * sin))
         painter.end()
 
     def wheelEvent(self, event):
