@@ -19,7 +19,8 @@ data section (``METADATA_MAGIC``, a u32 length, the JSON); ``lDataSectionPtr`` p
 past them, so pyABF, neo and Clampfit skip them, and :func:`read_abf` reads them back.
 ABF pads shorter sweeps with their last sample; read_abf trims them again.
 
-pyABF is needed only to read files back (:func:`read_abf`); writing needs numpy only.
+Writing and reading back vRig's own files need numpy only; pyABF reads any other ABF
+(:func:`read_abf`).
 """
 
 import json
@@ -294,10 +295,14 @@ def read_abf(path):
     other ABF with its channels named as in the file, values in SI where the unit is
     known (mV, pA, nS), else as stored.
     """
+    info = read_vrig_blocks(path)
+    if info is not None:
+        return _read_own(path, info)  # numpy alone: no pyABF needed for vRig's files
     try:
         import pyabf
     except ImportError:
-        raise VrigError(f"reading ABF files needs pyABF: {INSTALL_HINT}") from None
+        raise VrigError(f"{path} was not written by vRig; reading other ABF files needs "
+                        f"pyABF: {INSTALL_HINT}") from None
 
     try:
         abf = pyabf.ABF(str(path))
@@ -309,22 +314,39 @@ def read_abf(path):
     interval = round(1.0 / abf.dataRate, 9) if abf.dataRate else 0.0
     metadata = {"source": str(path), "comment": abf.abfFileComment.strip()}
     lengths = np.full(abf.sweepCount, n)
-    info = read_vrig_blocks(path)
+    return RecordingParts(signals, units, lengths, interval, metadata)
+
+
+def _read_own(path, info):
+    """The parts of an ABF file vRig wrote, read with numpy from its header's scaling
+    and its metadata blocks (names, units, interval, sweep lengths, metadata)."""
     try:
-        if info is not None:
-            names = [str(name) for name in info["names"]]
-            if len(names) != len(signals):
-                raise ValueError("channel count differs from the header")
-            signals = dict(zip(names, signals.values()))
-            units = {name: str(info["units"][name]) for name in names}
-            interval = float(info["sample_interval_s"])
-            lengths = np.array(info["sweep_lengths"], dtype=np.int64)
-            if lengths.shape != (abf.sweepCount,) or (lengths > n).any() or (lengths < 0).any():
-                raise ValueError("sweep lengths do not match the data")
-            for values in signals.values():
-                for k, length in enumerate(lengths):
-                    values[k, length:] = np.nan
-            metadata = {str(k): str(v) for k, v in dict(info["metadata"]).items()}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise VrigError(f"{path} has damaged vRig metadata blocks: {exc}") from None
+        with open(path, "rb") as handle:
+            header = handle.read(HEADER_BYTES)
+        data_block, n_channels = struct.unpack_from("<i", header, 40)[0], \
+            struct.unpack_from("<h", header, 120)[0]
+        scales = struct.unpack_from(f"<{n_channels}f", header, 922)
+        offsets = struct.unpack_from(f"<{n_channels}f", header, 986)
+        names = [str(name) for name in info["names"]]
+        units = {name: str(info["units"][name]) for name in names}
+        lengths = np.array(info["sweep_lengths"], dtype=np.int64)
+        interval = float(info["sample_interval_s"])
+        metadata = {str(k): str(v) for k, v in dict(info["metadata"]).items()}
+        if len(names) != n_channels or lengths.ndim != 1 or (lengths < 0).any():
+            raise ValueError("the channels or sweep lengths do not match the header")
+        longest = int(lengths.max(initial=0))
+        expected = longest * n_channels * lengths.size
+        counts = np.fromfile(path, dtype="<i2", count=expected, offset=data_block * BLOCK)
+        if counts.size != expected:
+            raise ValueError(f"the data holds {counts.size} of {expected} samples")
+        counts = counts.reshape(lengths.size, longest, n_channels)
+        signals = {}
+        for c, name in enumerate(names):
+            lsb = ADC_RANGE_V / (ADC_RESOLUTION * scales[c])
+            values = (counts[:, :, c] * lsb + offsets[c]) / FILE_UNITS[units[name]][1]
+            for k, length in enumerate(lengths):
+                values[k, length:] = np.nan
+            signals[name] = values
+    except (OSError, KeyError, TypeError, ValueError, struct.error, ZeroDivisionError) as exc:
+        raise VrigError(f"{path} has damaged vRig metadata blocks or data: {exc}") from None
     return RecordingParts(signals, units, lengths, interval, metadata)

@@ -184,6 +184,48 @@ def test_nwb_not_a_vrig_file(tmp_path):
         load_recording(path)
 
 
+@pytest.mark.parametrize("which", ["vc_recording", "cc_recording", "continuous"])
+def test_own_abf_files_read_back_without_pyabf(which, request, tmp_path, monkeypatch):
+    """A plain install (no pyABF) reopens the ABF files it records: numpy reads vRig's own
+    layout, to within half a count of what pyABF reads (float32) and of the original."""
+    import sys
+
+    pyabf = pytest.importorskip("pyabf")
+    if which == "continuous":
+        rec = request.getfixturevalue("vc_recording")
+        rec = Recording({k: v[:1] for k, v in rec.signals.items()}, rec.units,
+                        rec.sweep_lengths[:1], rec.sample_interval_s,
+                        {**rec.metadata, "acquisition": "continuous"})
+    else:
+        rec = request.getfixturevalue(which)
+    path = tmp_path / "own.abf"
+    rec.save(path)
+    by_pyabf = pyabf.ABF(str(path))
+    monkeypatch.setitem(sys.modules, "pyabf", None)
+    back = load_recording(path)
+    assert list(back.sweep_lengths) == list(rec.sweep_lengths)
+    assert back.metadata == {k: str(v) for k, v in rec.metadata.items()}
+    for c, name in enumerate(rec.selected()):
+        tolerance = _abf_tolerance(rec.signals[name])
+        for k in range(rec.n_sweeps):
+            n = rec.sweep_lengths[k]
+            np.testing.assert_allclose(back.signals[name][k, :n], rec.sweep(name, k),
+                                       atol=tolerance, rtol=0)
+            by_pyabf.setSweep(k, channel=c)
+            scale = 1e3 if back.units[name] == "V" else 1e12
+            np.testing.assert_allclose(back.signals[name][k, :n] * scale, by_pyabf.sweepY[:n],
+                                       atol=tolerance * scale, rtol=0)
+            assert np.isnan(back.signals[name][k, n:]).all()
+
+
+def test_own_abf_with_missing_data_is_refused(vc_recording, tmp_path):
+    path = tmp_path / "cut.abf"
+    vc_recording.save(path)
+    path.write_bytes(path.read_bytes()[:-40000])
+    with pytest.raises(rig.VrigError, match="damaged vRig metadata blocks or data"):
+        load_recording(path)
+
+
 def test_missing_library_gives_an_install_hint(vc_recording, tmp_path, monkeypatch):
     import sys
 
@@ -193,5 +235,5 @@ def test_missing_library_gives_an_install_hint(vc_recording, tmp_path, monkeypat
     assert not (tmp_path / "x.nwb").exists()
     monkeypatch.setitem(sys.modules, "pyabf", None)
     (tmp_path / "y.abf").write_bytes(b"ABF ")
-    with pytest.raises(rig.VrigError, match=r"pip install 'vrig\[abf\]'"):
+    with pytest.raises(rig.VrigError, match=r"not written by vRig; .*pip install 'vrig\[abf\]'"):
         load_recording(tmp_path / "y.abf")
