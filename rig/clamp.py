@@ -17,8 +17,11 @@ class Mode(str, Enum):
     I0 = "I0"
 
     # str's own formatting, so that f"{mode}" is 'VC' on every Python version
-    __str__ = str.__str__
-    __format__ = str.__format__
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
 
     @classmethod
     def parse(cls, value: Any, what: str = "mode") -> "Mode":

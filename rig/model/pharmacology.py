@@ -89,7 +89,7 @@ class Drug:
         """The Site in force from a side for a preparation (its own entry, else the
         side's default)."""
         table = self.potency.get(side, {})
-        return table.get(preparation) or table[DEFAULT_PREPARATION]
+        return table.get(preparation or DEFAULT_PREPARATION) or table[DEFAULT_PREPARATION]
 
     def acts_from(self, side: str, preparation: str | None = None) -> bool:
         """True if the drug does anything from this side in this preparation."""
