@@ -2,6 +2,7 @@
 conversion between the files' units (mV, pA) and SI (V, A)."""
 
 from enum import Enum
+from typing import Any
 
 from rig import units
 from rig.errors import VrigError
@@ -16,11 +17,14 @@ class Mode(str, Enum):
     I0 = "I0"
 
     # str's own formatting, so that f"{mode}" is 'VC' on every Python version
-    __str__ = str.__str__
-    __format__ = str.__format__
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
 
     @classmethod
-    def parse(cls, value, what="mode"):
+    def parse(cls, value: Any, what: str = "mode") -> "Mode":
         """The Mode named by value ('VC', 'CC' or 'I0'), else a VrigError naming `what`."""
         if isinstance(value, str) and value in cls._value2member_map_:
             return cls(value)
@@ -28,39 +32,39 @@ class Mode(str, Enum):
                         f"got {value!r:.40}")
 
     @property
-    def label(self):
+    def label(self) -> str:
         """The mode as an amplifier's switch names it: 'VC', 'I=0', 'CC'."""
         return "I=0" if self is Mode.I0 else self.value
 
     @property
-    def is_voltage_clamp(self):
+    def is_voltage_clamp(self) -> bool:
         """True in VC: the command is a voltage and the current is measured."""
         return self is Mode.VC
 
     @property
-    def command_unit(self):
+    def command_unit(self) -> str:
         """SI unit of the command: 'V' in VC, 'A' in CC and I=0."""
         return "V" if self is Mode.VC else "A"
 
     @property
-    def level_unit(self):
+    def level_unit(self) -> str:
         """Unit of levels in protocols and on screen: 'mV' in VC, 'pA' otherwise."""
         return "mV" if self is Mode.VC else "pA"
 
     @property
-    def level_limit(self):
+    def level_limit(self) -> float:
         """Largest |level| a protocol may ask for, in level_unit (500 mV, 100 nA)."""
         return 500.0 if self is Mode.VC else 100_000.0
 
     @property
-    def measured(self):
+    def measured(self) -> str:
         """The signal the mode measures: 'Im' in VC, 'Vm' in CC and I=0."""
         return "Im" if self is Mode.VC else "Vm"
 
-    def to_si(self, level):
+    def to_si(self, level: units.Q) -> units.Q:
         """A level in level_unit (mV or pA; a number or an array) in SI (V or A)."""
         return units.mv_to_v(level) if self is Mode.VC else units.pa_to_a(level)
 
-    def from_si(self, value):
+    def from_si(self, value: units.Q) -> units.Q:
         """A value in SI (V or A) in level_unit (mV or pA)."""
         return units.v_to_mv(value) if self is Mode.VC else units.a_to_pa(value)

@@ -9,7 +9,8 @@ class VrigError(ValueError):
     field name), when it is in an epoch, so an editor can mark the cell.
     """
 
-    def __init__(self, message, epoch=None, field=None):
+    def __init__(self, message: str, epoch: int | None = None,
+                 field: str | None = None) -> None:
         super().__init__(message)
         self.epoch = epoch
         self.field = field

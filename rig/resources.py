@@ -5,14 +5,16 @@ import json
 import math
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, NoReturn
 
 from rig.errors import VrigError
 
 MAX_PRESET_BYTES = 1_000_000
 
 
-def resources_dir():
+def resources_dir() -> Path:
     """The folder of the shipped presets: the package data ``rig.presets`` of an
     installed vRig (the project's ``resources/`` folder, mapped by pyproject.toml), or
     ``resources/`` beside the ``rig`` package in a source tree that is not installed."""
@@ -24,12 +26,13 @@ def resources_dir():
     return Path(__file__).resolve().parent.parent / "resources"
 
 
-def preset_names(kind):
+def preset_names(kind: str) -> list[str]:
     """Sorted names of the presets of a kind ('cells', 'solutions', 'protocols', ...)."""
     return sorted(p.stem for p in (resources_dir() / kind).glob("*.json"))
 
 
-def read_json(path, what, max_bytes=MAX_PRESET_BYTES):
+def read_json(path: str | os.PathLike[str], what: str,
+              max_bytes: int = MAX_PRESET_BYTES) -> Any:
     """Parse a JSON file, turning every failure into a VrigError naming the file.
 
     Only a regular file is read (a FIFO, a device such as /dev/zero or a symlink to
@@ -63,13 +66,13 @@ def read_json(path, what, max_bytes=MAX_PRESET_BYTES):
     return parse_json(text, f"{what} file {shown_path(path)}")
 
 
-def shown_path(path, limit=120):
+def shown_path(path: object, limit: int = 120) -> str:
     """A path for a message: escaped as by :func:`printable`, a very long one shortened."""
     text = printable(str(path))
     return text if len(text) <= limit else text[: limit // 2] + "..." + text[-limit // 2:]
 
 
-def printable(text):
+def printable(text: object) -> str:
     """Text safe to print on one line of a terminal: control characters, line
     separators and lone surrogates are shown as escapes (\\n, \\x1b, \\udcff)."""
     out = []
@@ -84,7 +87,7 @@ def printable(text):
     return "".join(out)
 
 
-def parse_json(text, source):
+def parse_json(text: str, source: str) -> Any:
     """Parse JSON text; any failure (syntax, NaN/Infinity, absurd numbers, nesting,
     duplicate keys, text that is not valid Unicode) becomes a VrigError naming the
     source and, where there is one, the key."""
@@ -99,9 +102,9 @@ def parse_json(text, source):
         raise VrigError(f"{source} is not valid JSON: {exc}") from None
 
 
-def _object(pairs, source):
+def _object(pairs: list[tuple[str, Any]], source: str) -> dict[str, Any]:
     """A JSON object as a dict, refusing duplicate keys and lone surrogates."""
-    result = {}
+    result: dict[str, Any] = {}
     for key, value in pairs:
         if not valid_text(key):
             raise VrigError(f"{source}: a key ({printable(key)[:40]}) is not valid Unicode "
@@ -121,7 +124,7 @@ def _object(pairs, source):
     return result
 
 
-def valid_text(text):
+def valid_text(text: str) -> bool:
     """True if text is valid Unicode (no lone surrogates), so it can be written out."""
     try:
         text.encode("utf-8")
@@ -130,11 +133,11 @@ def valid_text(text):
     return True
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> NoReturn:
     raise VrigError(f"{name} is not allowed in a vRig file; use a finite number")
 
 
-def load_preset(kind, name):
+def load_preset(kind: str, name: str) -> Any:
     """The parsed JSON of a shipped preset, or a VrigError listing what exists."""
     names = preset_names(kind)
     if name not in names:
@@ -144,7 +147,8 @@ def load_preset(kind, name):
     return read_json(resources_dir() / kind / f"{name}.json", kind[:-1])
 
 
-def number(data, key, what, low=-math.inf, high=math.inf, default=None):
+def number(data: Mapping[str, Any], key: str, what: str, low: float = -math.inf,
+           high: float = math.inf, default: float | None = None) -> float:
     """A finite float from a dict, within [low, high], or a VrigError naming the field."""
     if key not in data:
         if default is not None:

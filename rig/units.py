@@ -1,5 +1,14 @@
 """The only place where electrophysiology units (files, screen, kernel) and SI (the
-Python API) meet. Each function names both units."""
+Python API) meet. Each function names both units.
+
+Every conversion takes a number or a numpy array and returns the same kind."""
+
+from typing import TypeVar
+
+import numpy as np
+
+# A quantity: a float (an int is accepted as one) or an array of floats.
+Q = TypeVar("Q", float, np.ndarray)
 
 MV_PER_V = 1e3
 PA_PER_A = 1e12
@@ -10,81 +19,81 @@ UM2_PER_M2 = 1e12
 CM2_PER_UM2 = 1e-8
 
 
-def mv_to_v(value_mv):
+def mv_to_v(value_mv: Q) -> Q:
     """Millivolts to volts."""
     return value_mv / MV_PER_V
 
 
-def v_to_mv(value_v):
+def v_to_mv(value_v: Q) -> Q:
     """Volts to millivolts."""
     return value_v * MV_PER_V
 
 
-def pa_to_a(value_pa):
+def pa_to_a(value_pa: Q) -> Q:
     """Picoamperes to amperes."""
     return value_pa / PA_PER_A
 
 
-def a_to_pa(value_a):
+def a_to_pa(value_a: Q) -> Q:
     """Amperes to picoamperes."""
     return value_a * PA_PER_A
 
 
-def ms_to_s(value_ms):
+def ms_to_s(value_ms: Q) -> Q:
     """Milliseconds to seconds."""
     return value_ms / MS_PER_S
 
 
-def s_to_ms(value_s):
+def s_to_ms(value_s: Q) -> Q:
     """Seconds to milliseconds."""
     return value_s * MS_PER_S
 
 
-def mohm_to_ohm(value_mohm):
+def mohm_to_ohm(value_mohm: Q) -> Q:
     """Megaohms to ohms."""
     return value_mohm * 1e6
 
 
-def ohm_to_mohm(value_ohm):
+def ohm_to_mohm(value_ohm: Q) -> Q:
     """Ohms to megaohms."""
     return value_ohm / 1e6
 
 
-def ohm_to_ns(resistance_ohm):
+def ohm_to_ns(resistance_ohm: float) -> float:
     """A resistance (ohm) as a conductance in nS; an infinite resistance conducts 0 nS."""
     return 0.0 if resistance_ohm == float("inf") else NS_PER_S / resistance_ohm
 
 
-def gohm_to_ohm(value_gohm):
+def gohm_to_ohm(value_gohm: Q) -> Q:
     """Gigaohms to ohms."""
     return value_gohm * 1e9
 
 
-def pf_to_f(value_pf):
+def pf_to_f(value_pf: Q) -> Q:
     """Picofarads to farads."""
     return value_pf / PF_PER_F
 
 
-def f_to_pf(value_f):
+def f_to_pf(value_f: Q) -> Q:
     """Farads to picofarads."""
     return value_f * PF_PER_F
 
 
-def density_to_ns(g_ms_per_cm2, area_um2):
+def density_to_ns(g_ms_per_cm2: float, area_um2: float) -> float:
     """A conductance density (mS/cm^2) over an area (um^2) as a conductance in nS."""
     return g_ms_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
 
 
-def capacitance_pf(c_uf_per_cm2, area_um2):
+def capacitance_pf(c_uf_per_cm2: float, area_um2: float) -> float:
     """A specific capacitance (uF/cm^2) over an area (um^2) as a capacitance in pF."""
     return c_uf_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
 
 
-def specific_capacitance_uf_per_cm2(capacitance_pf, area_um2):
+def specific_capacitance_uf_per_cm2(capacitance_pf: float, area_um2: float) -> float:
     """A capacitance (pF) over an area (um^2) as a specific capacitance in uF/cm^2."""
     return capacitance_pf * 1e-6 / (area_um2 * CM2_PER_UM2)
 
 
-def ohmic_drop_mv(resistance_ohm, current_pa):
+def ohmic_drop_mv(resistance_ohm: float, current_pa: Q) -> Q:
     """The voltage (mV) a current (pA) drops across a resistance (ohm)."""
     return resistance_ohm * current_pa * 1e-9

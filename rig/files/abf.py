@@ -26,12 +26,21 @@ Writing and reading back vRig's own files need numpy only; pyABF reads any other
 import json
 import struct
 import time
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from rig.errors import VrigError
 from rig.files import output_files
-from rig.files.layout import BLOCK_SAMPLES, FILE_UNITS, RecordingParts
+from rig.files.layout import (
+    BLOCK_SAMPLES,
+    FILE_UNITS,
+    FloatArray,
+    RecordingParts,
+    StrPath,
+    SweepSource,
+)
 from rig.version import __version__
 
 BLOCK = 512
@@ -48,17 +57,17 @@ MAX_SAMPLES = 2 ** 31 - 1  # lActualAcqLength (all channels) is a signed 32-bit 
 INSTALL_HINT = "install with pip install 'vrig[abf]'"
 
 
-def _pack(header, offset, fmt, *values):
+def _pack(header: bytearray, offset: int, fmt: str, *values: Any) -> None:
     struct.pack_into("<" + fmt, header, offset, *values)
 
 
-def _text(value, size):
+def _text(value: str, size: int) -> bytes:
     """ASCII, space padded to size bytes (the ABF convention for names and units)."""
     raw = value.encode("ascii", errors="replace")[:size]
     return raw + b" " * (size - len(raw))
 
 
-def _channel_scaling(value_range):
+def _channel_scaling(value_range: tuple[float, float] | None) -> tuple[float, float]:
     """(instrument scale factor, offset) for one channel's (low, high) in file units.
 
     One count is the channel's half span / MAX_COUNTS, centred on the middle of its
@@ -74,7 +83,7 @@ def _channel_scaling(value_range):
     return scale, offset
 
 
-def _sample_interval_field(interval_s, n_channels):
+def _sample_interval_field(interval_s: float, n_channels: int) -> float:
     """fADCSampleInterval (us, float32): the per-channel interval / channel count,
     rounded so that readers computing int(1e6 / field / channels) (pyABF) get the
     exact rate."""
@@ -87,13 +96,15 @@ def _sample_interval_field(interval_s, n_channels):
     return float(value)
 
 
-def _counts(values, scale, offset):
+def _counts(values: FloatArray, scale: float, offset: float) -> np.ndarray:
     lsb = ADC_RANGE_V / (ADC_RESOLUTION * scale)
     counts = np.rint((values - offset) / lsb)
     return np.clip(counts, -ADC_RESOLUTION, ADC_RESOLUTION - 1).astype("<i2")
 
 
-def _header(source, names, units, scales, offsets, longest, gap_free, data_block):
+def _header(source: SweepSource, names: Sequence[str], units: Sequence[str],
+            scales: Sequence[float], offsets: Sequence[float], longest: int, gap_free: bool,
+            data_block: int) -> bytearray:
     """The 6144-byte ABF1 header; data_block: lDataSectionPtr (512-byte blocks)."""
     n_channels = len(names)
     n_sweeps = source.n_sweeps
@@ -154,14 +165,14 @@ def _header(source, names, units, scales, offsets, longest, gap_free, data_block
     return h
 
 
-def _number(text):
+def _number(text: Any) -> float:
     try:
         return float(text or 0)
     except (TypeError, ValueError):
         return 0.0
 
 
-def _metadata_blocks(source, names):
+def _metadata_blocks(source: SweepSource, names: Sequence[str]) -> bytes:
     """The extra blocks holding what the header cannot: vRig's metadata and more."""
     info = {"metadata": dict(source.metadata), "names": list(names),
             "units": {n: source.units[n] for n in names},
@@ -171,7 +182,8 @@ def _metadata_blocks(source, names):
     return _blocks(METADATA_MAGIC + struct.pack("<I", len(text)) + text)
 
 
-def _sweep_counts(source, name_scales, sweep, longest):
+def _sweep_counts(source: SweepSource, name_scales: Sequence[tuple[str, float, float, float]],
+                  sweep: int, longest: int) -> Iterator[np.ndarray]:
     """Blocks of one sweep as multiplexed int16 counts (samples, channels); the
     sweep is padded to `longest` with its last sample."""
     length = int(source.sweep_lengths[sweep])
@@ -190,7 +202,7 @@ def _sweep_counts(source, name_scales, sweep, longest):
         yield np.repeat(last, min(BLOCK_SAMPLES, longest - start), axis=0)
 
 
-def write_abf(source, names, path):
+def write_abf(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
     """Write the signals `names` of a sweep source to an ABF file at path, streaming.
 
     A continuous source (metadata 'acquisition' = 'continuous', one sweep) becomes a
@@ -204,7 +216,10 @@ def write_abf(source, names, path):
         raise VrigError(f"an ABF file holds at most {MAX_SAMPLES:,} samples (all channels); "
                         "record fewer signals or a shorter stretch, or choose another format")
     gap_free = source.metadata.get("acquisition") == "continuous" and source.n_sweeps == 1
-    units, scales, offsets, name_scales = [], [], [], []
+    units: list[str] = []
+    scales: list[float] = []
+    offsets: list[float] = []
+    name_scales: list[tuple[str, float, float, float]] = []
     for name in names:
         unit, factor = FILE_UNITS[source.units[name]]
         span = source.value_range(name)
@@ -233,12 +248,12 @@ def write_abf(source, names, path):
             handle.write(_blocks(_synch_array(source, longest * len(names))))
 
 
-def _blocks(data):
+def _blocks(data: bytes) -> bytes:
     """data padded with zeros to whole 512-byte blocks."""
     return data + b"\0" * (-len(data) % BLOCK)
 
 
-def _synch_array(source, per_episode):
+def _synch_array(source: SweepSource, per_episode: int) -> bytes:
     """The synch section: each sweep's start (in sample intervals) and length (all channels).
 
     Episodic readers (Clampfit, neo) find the sweeps here; the start counts the sweep
@@ -252,10 +267,11 @@ def _synch_array(source, per_episode):
     return table.astype("<i4").tobytes()
 
 
-def _read_channels(abf):
+def _read_channels(abf: Any) -> tuple[dict[str, FloatArray], dict[str, str]]:
     """({name: (sweeps, samples) SI array}, {name: SI unit}) from an open pyabf.ABF."""
     to_si = {unit: (si, factor) for si, (unit, factor) in FILE_UNITS.items()}
-    signals, units = {}, {}
+    signals: dict[str, FloatArray] = {}
+    units: dict[str, str] = {}
     for channel in abf.channelList:
         name = abf.adcNames[channel].strip() or f"channel{channel}"
         si_unit, factor = to_si.get(abf.adcUnits[channel].strip(), ("", 1.0))
@@ -268,7 +284,7 @@ def _read_channels(abf):
     return signals, units
 
 
-def read_vrig_blocks(path):
+def read_vrig_blocks(path: StrPath) -> dict[str, Any] | None:
     """The JSON vRig keeps between an ABF's header and its data, or None."""
     try:
         with open(path, "rb") as handle:
@@ -287,7 +303,7 @@ def read_vrig_blocks(path):
     return info if isinstance(info, dict) else None
 
 
-def read_abf(path):
+def read_abf(path: StrPath) -> RecordingParts:
     """A Recording from an ABF file (any ABF pyABF reads).
 
     A file vRig wrote comes back with its signal names, units, sample interval, sweep

@@ -3,6 +3,8 @@
 """
 
 import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +13,10 @@ from rig.files import output_files
 from rig.files.layout import (
     BLOCK_SAMPLES,
     FILE_UNITS,
+    FloatArray,
     RecordingParts,
+    StrPath,
+    SweepSource,
     file_column,
     one_line,
     signal_from_column,
@@ -20,7 +25,7 @@ from rig.files.layout import (
 CSV_BLOCK_ROWS = 65536  # rows parsed at a time when reading a CSV recording
 
 
-def write_csv(source, names, path):
+def write_csv(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
     """Write the signals `names` of a sweep source to a CSV file at path."""
     scales = [FILE_UNITS[source.units[n]][1] for n in names]
     columns = [file_column(n, source.units[n]) for n in names]
@@ -39,13 +44,13 @@ def write_csv(source, names, path):
                 np.savetxt(handle, block, fmt=fmt)
 
 
-def read_csv(path):
+def read_csv(path: StrPath) -> RecordingParts:
     """The parts of a CSV recording written by :func:`write_csv`. The rows are parsed
     CSV_BLOCK_ROWS at a time into floats, so reading takes about twice the memory of the
     numbers, not ten times (as a list of every line of text would)."""
-    metadata = {}
-    header = None
-    blocks = []
+    metadata: dict[str, Any] = {}
+    header: list[str] | None = None
+    blocks: list[FloatArray] = []
     try:
         # utf-8-sig: a file saved again by a spreadsheet may start with a byte order mark
         with open(path, encoding="utf-8-sig") as handle:
@@ -73,7 +78,8 @@ def read_csv(path):
         raise VrigError(f"{path}: the sweep column must hold sweep numbers 0, 1, 2, ...")
     sweep_ids = sweep_ids.astype(int)
     lengths = np.bincount(sweep_ids)
-    signals, units = {}, {}
+    signals: dict[str, FloatArray] = {}
+    units: dict[str, str] = {}
     for j, column in enumerate(header[2:], start=2):
         name, unit, scale = signal_from_column(column)
         values = np.full((lengths.size, lengths.max()), np.nan)

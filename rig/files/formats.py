@@ -7,20 +7,24 @@ completely or not at all (:func:`rig.files.output_files.atomic_output`).
 
 import os
 import stat
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from rig.errors import VrigError
 from rig.files import abf, csv_file, journal, npz, nwb
+from rig.files.layout import RecordingParts, StrPath, SweepSource
 from rig.files.output_files import atomic_output, check_target
 
-WRITERS = {".abf": abf.write_abf, ".nwb": nwb.write_nwb, ".npz": npz.write_npz,
-           ".csv": csv_file.write_csv}
-READERS = {".abf": abf.read_abf, ".nwb": nwb.read_nwb, ".npz": npz.read_npz,
-           ".csv": csv_file.read_csv}
+WRITERS: dict[str, Callable[[SweepSource, Sequence[str], Path], None]] = {
+    ".abf": abf.write_abf, ".nwb": nwb.write_nwb, ".npz": npz.write_npz,
+    ".csv": csv_file.write_csv}
+READERS: dict[str, Callable[[StrPath], RecordingParts]] = {
+    ".abf": abf.read_abf, ".nwb": nwb.read_nwb, ".npz": npz.read_npz,
+    ".csv": csv_file.read_csv}
 FORMATS = tuple(WRITERS)
 
 
-def check_output_path(path, protect=()):
+def check_output_path(path: StrPath, protect: Iterable[StrPath] = ()) -> Path:
     """The path as a Path if a recording can be written there, else a VrigError
     (see :func:`rig.files.output_files.check_target`; protect: files not to overwrite)."""
     path = Path(path)
@@ -31,7 +35,7 @@ def check_output_path(path, protect=()):
     return path
 
 
-def write_recording(source, path, names):
+def write_recording(source: SweepSource, path: StrPath, names: Sequence[str]) -> None:
     """Stream the signals `names` of a sweep source (a Recording or a Journal) to a
     .csv, .npz, .abf or .nwb file chosen by the extension; complete or not at all."""
     path = check_output_path(path)
@@ -41,7 +45,7 @@ def write_recording(source, path, names):
         WRITERS[path.suffix.lower()](source, names, temp)
 
 
-def read_parts(path):
+def read_parts(path: StrPath) -> RecordingParts:
     """The parts of a recording file (.csv, .npz, .abf, .nwb) or of a recording journal
     (a ``.part`` file), as :class:`rig.files.layout.RecordingParts`."""
     path = Path(path)

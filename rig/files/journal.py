@@ -30,11 +30,14 @@ import json
 import os
 import socket
 import struct
+from collections.abc import Mapping, Sequence
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from rig.errors import VrigError
-from rig.files.layout import RecordingParts
+from rig.files.layout import FloatArray, RecordingParts, StrPath
 
 MAGIC = b"vRigJrnl"
 VERSION = 1
@@ -49,8 +52,9 @@ MAX_EVENT_BYTES = 1024 * 1024
 BLOCK_SAMPLES = 1 << 18  # samples per channel read at a time when streaming
 
 
-def encode_header(names, units, sample_interval_s, acquisition, metadata, target,
-                  dtype="<f4"):
+def encode_header(names: Sequence[str], units: Mapping[str, str], sample_interval_s: float,
+                  acquisition: str, metadata: Mapping[str, Any], target: StrPath,
+                  dtype: npt.DTypeLike = "<f4") -> bytes:
     """The header bytes of a new journal (see the module docstring for the fields).
 
     sample_interval_s: s; target: the final file's name (no folder)."""
@@ -63,27 +67,27 @@ def encode_header(names, units, sample_interval_s, acquisition, metadata, target
     return _HEAD.pack(MAGIC, VERSION, 0, len(text)) + text
 
 
-def data_head(sweep, first_sample, frames):
+def data_head(sweep: int, first_sample: int, frames: np.ndarray) -> bytes:
     """The bytes before a data record's frames (an (n, channels) C-contiguous array in
     the journal's dtype); write them, then the frames themselves (no copy)."""
     return (_RECORD.pack(DATA, _DATA.size + frames.nbytes)
             + _DATA.pack(sweep, frames.shape[0], first_sample))
 
 
-def encode_data(sweep, first_sample, frames):
+def encode_data(sweep: int, first_sample: int, frames: npt.ArrayLike) -> bytes:
     """A whole data record as bytes (see :func:`data_head`)."""
-    frames = np.ascontiguousarray(frames)
-    return data_head(sweep, first_sample, frames) + frames.tobytes()
+    block = np.ascontiguousarray(frames)
+    return data_head(sweep, first_sample, block) + block.tobytes()
 
 
-def encode_event(time_s, sweep, sample, text):
+def encode_event(time_s: float, sweep: int, sample: int, text: str) -> bytes:
     """An event record: something that happened at a simulated time (s) and sample."""
     body = json.dumps({"time_s": float(time_s), "sweep": int(sweep), "sample": int(sample),
                        "text": str(text)}).encode("utf-8", "backslashreplace")
     return _RECORD.pack(EVENT, len(body)) + body
 
 
-def is_journal(path):
+def is_journal(path: StrPath) -> bool:
     """True if the file at path starts with the journal's magic bytes."""
     try:
         with open(path, "rb") as handle:
@@ -103,7 +107,9 @@ class Journal:
     (False if the file ended inside a record or in bytes that are not a record).
     """
 
-    def __init__(self, path):
+    _file: BinaryIO | None  # None once closed
+
+    def __init__(self, path: StrPath) -> None:
         self.path = path
         try:
             self._file = open(path, "rb")  # noqa: SIM115 - the reader keeps it open
@@ -117,7 +123,7 @@ class Journal:
             self.close()
             raise
 
-    def _parse_header(self, size):
+    def _parse_header(self, size: int) -> None:
         head = self._pread(_HEAD.size, 0)
         if size < _HEAD.size or head[: len(MAGIC)] != MAGIC:
             raise VrigError(f"{self.path} is not a vRig recording journal, or it was cut "
@@ -144,22 +150,25 @@ class Journal:
                 or not self.sample_interval_s > 0:
             raise VrigError(f"{self.path} has a damaged journal header")
         self._frame_bytes = self.dtype.itemsize * len(self.names)
-        self._value_ranges = None
+        self._value_ranges: dict[str, tuple[float, float] | None] | None = None
         self._data_start = _HEAD.size + length
 
-    def _scan(self, size):
+    def _scan(self, size: int) -> None:
         """Index the data records (sweep, first, frames, byte offset) and read events."""
-        sweeps, firsts, counts, offsets = [], [], [], []
-        self.events = []
+        sweeps: list[int] = []
+        firsts: list[int] = []
+        counts: list[int] = []
+        offsets: list[int] = []
+        self.events: list[dict[str, Any]] = []
         self.complete = True
         position = self._data_start
-        expected = {}  # sweep -> next first sample
+        expected: dict[int, int] = {}  # sweep -> next first sample
         while position < size:
             if position + _RECORD.size > size:
                 self.complete = False
                 break
-            self._file.seek(position)  # buffered: cheap for the small reads of the scan
-            heads = self._file.read(_RECORD.size + _DATA.size)
+            self._open_file().seek(position)  # buffered: cheap for the small reads of the scan
+            heads = self._open_file().read(_RECORD.size + _DATA.size)
             kind, length = _RECORD.unpack_from(heads, 0)
             body = position + _RECORD.size
             available = min(length, size - body)
@@ -212,20 +221,21 @@ class Journal:
             self.metadata["events"] = json.dumps(self.events)
 
     @property
-    def n_sweeps(self):
+    def n_sweeps(self) -> int:
         """Number of sweeps holding at least one whole sample."""
         return int(self.sweep_lengths.size)
 
     @property
-    def n_samples(self):
+    def n_samples(self) -> int:
         """Whole samples (per channel) in all sweeps."""
         return int(self.sweep_lengths.sum())
 
-    def read(self, sweep, start, stop, names):
+    def read(self, sweep: int, start: int, stop: int,
+             names: Sequence[str]) -> list[FloatArray]:
         """Samples start..stop (within the sweep) of some signals, as SI float64 arrays."""
         columns = [self.names.index(n) for n in names]
         stop = min(stop, int(self.sweep_lengths[sweep]))
-        out = [np.empty(max(stop - start, 0)) for _ in names]
+        out: list[FloatArray] = [np.empty(max(stop - start, 0)) for _ in names]
         if stop <= start:
             return out
         b, e = int(self._ranges[sweep]), int(self._ranges[sweep + 1])
@@ -254,7 +264,7 @@ class Journal:
                 array[lo - start: hi - start] = samples[lo - begin: hi - begin]
         return out
 
-    def value_range(self, name):
+    def value_range(self, name: str) -> tuple[float, float] | None:
         """(lowest, highest) finite value of a signal (SI), or None if it has none.
         The first call reads every channel's range in one pass."""
         if self._value_ranges is None:
@@ -272,7 +282,7 @@ class Journal:
                                   for n, lo, hi in zip(self.names, low, high)}
         return self._value_ranges[name]
 
-    def read_parts(self):
+    def read_parts(self) -> RecordingParts:
         """The whole journal in memory, as :class:`rig.files.layout.RecordingParts`."""
         longest = int(self.sweep_lengths.max(initial=0))
         signals = {n: np.full((self.n_sweeps, longest), np.nan) for n in self.names}
@@ -282,17 +292,24 @@ class Journal:
         return RecordingParts(signals, dict(self.units), self.sweep_lengths.copy(),
                          self.sample_interval_s, dict(self.metadata))
 
-    def close(self):
+    def close(self) -> None:
         """Close the file (safe to call twice)."""
-        if getattr(self, "_file", None) is not None:
-            self._file.close()
+        handle = getattr(self, "_file", None)
+        if handle is not None:
+            handle.close()
             self._file = None
 
-    def _pread(self, n, offset):
+    def _open_file(self) -> BinaryIO:
+        """The journal's file, or ValueError (as a closed file raises) once closed."""
+        if self._file is None:
+            raise ValueError(f"journal {self.path} is closed")
+        return self._file
+
+    def _pread(self, n: int, offset: int) -> bytes:
         """Up to n bytes at offset (fewer at the end of the file)."""
-        chunks = []
+        chunks: list[bytes] = []
         while n > 0:
-            data = os.pread(self._file.fileno(), n, offset)
+            data = os.pread(self._open_file().fileno(), n, offset)
             if not data:
                 break
             chunks.append(data)
@@ -300,15 +317,15 @@ class Journal:
             offset += len(data)
         return b"".join(chunks)
 
-    def __enter__(self):
+    def __enter__(self) -> "Journal":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.close()
         return False
 
 
-def load_journal(path):
+def load_journal(path: StrPath) -> RecordingParts:
     """The parts of everything in a journal up to its last whole sample."""
     with Journal(path) as journal:
         if journal.n_samples == 0:
@@ -316,7 +333,8 @@ def load_journal(path):
         return journal.read_parts()
 
 
-def _uniform_groups(offsets, counts, width):
+def _uniform_groups(offsets: np.ndarray, counts: np.ndarray,
+                    width: int) -> list[tuple[int, int]]:
     """(first index, length) of runs of records with equal frame counts that follow
     each other directly (no event record between), so that they can be read as one
     strided array."""

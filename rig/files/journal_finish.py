@@ -8,11 +8,14 @@ a live one, even another window's recording into the same folder.
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from rig.errors import VrigError
 from rig.files import journal as jn
 from rig.files.formats import write_recording
+from rig.files.layout import StrPath
 
+fcntl: ModuleType | None
 try:  # advisory locks: a journal being written is never "recovered" by another window
     import fcntl
 except ImportError:  # pragma: no cover - not on Linux/macOS
@@ -31,7 +34,7 @@ class Finished:
     message: str = ""
 
 
-def finish_journal(journal):
+def finish_journal(journal: StrPath) -> Finished:
     """Convert a journal to its final file beside it (named in its header; another
     name of the series if that exists) and remove it. Never raises: a journal that
     cannot be converted is kept, and the message says where."""
@@ -60,7 +63,7 @@ def finish_journal(journal):
     return Finished(journal, target, None, samples)
 
 
-def _free_name(target):
+def _free_name(target: Path) -> Path:
     """target, or target with '-recovered', '-recovered-2', ... if it exists."""
     if not target.exists():
         return target
@@ -73,7 +76,7 @@ def _free_name(target):
         k += 1
 
 
-def _in_use(path):
+def _in_use(path: Path) -> bool:
     """True if another writer holds the journal's lock (it is being recorded)."""
     if fcntl is None:
         return False
@@ -89,11 +92,11 @@ def _in_use(path):
     return False
 
 
-def recover_journals(folder):
+def recover_journals(folder: StrPath) -> list[Finished]:
     """Finish the recording journals in a folder that no running recorder holds
     (left by a crash or kill -9); only files with the journal's magic are touched.
     Returns a Finished for each journal found (empty ones are removed)."""
-    results = []
+    results: list[Finished] = []
     try:
         candidates = sorted(Path(folder).glob("*" + jn.SUFFIX))
     except OSError:

@@ -26,13 +26,16 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from rig.files import journal as jn
 from rig.files.journal_finish import fcntl, finish_journal
+from rig.files.layout import StrPath
 
 RESERVE_BYTES = 256 * 1024 * 1024  # kept free for the system, beyond the conversion room
 CHECK_EVERY_S = 1.0
@@ -46,11 +49,11 @@ class Run:
     """Start a new file: names, units ({name: SI unit}), sample interval (s),
     acquisition ('continuous' or 'episodic') and metadata ({key: text})."""
 
-    names: tuple
-    units: dict
+    names: tuple[str, ...]
+    units: dict[str, str]
     sample_interval_s: float
     acquisition: str
-    metadata: dict
+    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Data:
     sweep: int
     first: int
     n: int
-    signals: dict
+    signals: dict[str, Any]
     time_s: float
 
 
@@ -84,13 +87,13 @@ class Stop:
 class ByteQueue:
     """A FIFO bounded by the bytes it holds: put never blocks, it refuses instead."""
 
-    def __init__(self, limit_bytes):
+    def __init__(self, limit_bytes: int) -> None:
         self.limit = limit_bytes
-        self._items = queue.SimpleQueue()
+        self._items: queue.SimpleQueue[tuple[object, int]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self.bytes = 0
 
-    def offer(self, item, nbytes):
+    def offer(self, item: object, nbytes: int) -> bool:
         """Queue item if it fits; returns False (and queues nothing) if it does not."""
         with self._lock:
             if self.bytes + nbytes > self.limit:
@@ -99,11 +102,11 @@ class ByteQueue:
         self._items.put((item, nbytes))
         return True
 
-    def put(self, item):
+    def put(self, item: object) -> None:
         """Queue a small control item (not counted against the limit)."""
         self._items.put((item, 0))
 
-    def get(self, timeout):
+    def get(self, timeout: float | None) -> object | None:
         """The next item, or None after timeout s."""
         try:
             item, nbytes = self._items.get(timeout=timeout)
@@ -120,21 +123,21 @@ class Progress:
 
     state: str = "recording"
     current_file: Path | None = None
-    files: list = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
     simulated_s: float = 0.0
     bytes_written: int = 0
     free_bytes: int | None = None
     message: str = ""
 
 
-def _free_bytes(disk_usage, folder):
+def _free_bytes(disk_usage: Callable[[StrPath], Any], folder: StrPath) -> int | None:
     try:
         return int(disk_usage(folder).free)
     except OSError:
         return None
 
 
-def format_bytes(n):
+def format_bytes(n: float) -> str:
     """A byte count for people: '812 kB', '41.2 MB', '3.1 GB'."""
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
@@ -153,30 +156,34 @@ class JournalWriter:
     reserve_bytes: free space never to go below.
     """
 
-    def __init__(self, items, folder, name_for, next_index, extension, opener=None,
-                 disk_usage=shutil.disk_usage, clock=time.monotonic,
-                 reserve_bytes=RESERVE_BYTES):
+    def __init__(self, items: ByteQueue, folder: StrPath, name_for: Callable[[int], str],
+                 next_index: Callable[[int], int], extension: str,
+                 opener: Callable[[Path], BinaryIO] | None = None,
+                 disk_usage: Callable[[StrPath], Any] = shutil.disk_usage,
+                 clock: Callable[[], float] = time.monotonic,
+                 reserve_bytes: int = RESERVE_BYTES) -> None:
         self.items = items
         self.folder = Path(folder)
         self.name_for = name_for
         self.next_index = next_index
         self.extension = extension
         # the writer keeps each journal open until it finishes it
-        self.opener = opener or (lambda path: open(path, "xb"))  # noqa: SIM115
+        self.opener: Callable[[Path], BinaryIO] = (
+            opener or (lambda path: open(path, "xb")))  # noqa: SIM115
         self.disk_usage = disk_usage
         self.clock = clock
         self.reserve_bytes = reserve_bytes
         self.lock = threading.Lock()
         self.progress = Progress(free_bytes=_free_bytes(disk_usage, folder))
         self._index = 0
-        self._file = None  # journal being written
-        self._journal = None  # its Path
+        self._file: BinaryIO | None = None  # journal being written
+        self._journal: Path | None = None  # its Path
         self._journal_bytes = 0
         self._dtype = np.dtype("<f4")
-        self._names = ()
+        self._names: tuple[str, ...] = ()
         self._interval = 0.0
         self._pending_bytes = 0  # journals waiting for conversion
-        self._finish = queue.SimpleQueue()
+        self._finish: queue.SimpleQueue[tuple[Path, int] | None] = queue.SimpleQueue()
         self._failed = False
         self._kept_journal = False
         self._last_check = clock()
@@ -189,7 +196,7 @@ class JournalWriter:
 
     # --- the writer thread ----------------------------------------------------------
 
-    def _write_loop(self):
+    def _write_loop(self) -> None:
         try:
             # A failure (disk full, the guard) ends the loop: the recorder takes no more.
             while not self._failed:
@@ -213,7 +220,7 @@ class JournalWriter:
         finally:
             self._finish.put(None)
 
-    def _handle(self, item):
+    def _handle(self, item: object) -> None:
         if isinstance(item, Run):
             self._end_run()
             self._start_run(item)
@@ -222,7 +229,7 @@ class JournalWriter:
             for c, name in enumerate(self._names):
                 frames[:, c] = item.signals.get(name, np.nan)
             self._append(jn.data_head(item.sweep, item.first, frames))
-            self._append(memoryview(frames).cast("B"))
+            self._append(frames.data.cast("B"))
             with self.lock:
                 self.progress.simulated_s += item.n * self._interval
             if self.items.bytes == 0:
@@ -231,13 +238,19 @@ class JournalWriter:
         elif isinstance(item, Note) and self._file is not None:
             self._append(jn.encode_event(item.time_s, 0, 0, item.text))
 
-    def _append(self, data):
-        self._file.write(data)
+    def _open_file(self) -> BinaryIO:
+        """The journal being written; only called while a run is open."""
+        if self._file is None:
+            raise ValueError("no journal is open")
+        return self._file
+
+    def _append(self, data: bytes | memoryview) -> None:
+        self._open_file().write(data)
         self._journal_bytes += len(data)
         with self.lock:
             self.progress.bytes_written += len(data)
 
-    def _start_run(self, run):
+    def _start_run(self, run: Run) -> None:
         self._index = self.next_index(self._index + 1)
         name = self.name_for(self._index)
         target = self.folder / name
@@ -257,9 +270,9 @@ class JournalWriter:
         self._append(header)
         self._file.flush()
 
-    def _end_run(self):
+    def _end_run(self) -> None:
         """Close the present journal and hand it to the finisher."""
-        if self._file is None:
+        if self._file is None or self._journal is None:  # (both are set together)
             return
         handle, journal = self._file, self._journal
         self._file = None
@@ -274,7 +287,7 @@ class JournalWriter:
             self._pending_bytes += self._journal_bytes
         self._finish.put((journal, self._journal_bytes))
 
-    def _check(self, time_s):
+    def _check(self, time_s: float) -> None:
         """About once a second (or every few MB): fsync, and stop before the disk fills."""
         now = self.clock()
         written = self.progress.bytes_written
@@ -282,9 +295,10 @@ class JournalWriter:
                 written - self._bytes_at_check < CHECK_EVERY_BYTES:
             return
         self._last_check, self._bytes_at_check = now, written
-        self._file.flush()
-        if hasattr(self._file, "fileno"):
-            os.fsync(self._file.fileno())
+        handle = self._open_file()
+        handle.flush()
+        if hasattr(handle, "fileno"):
+            os.fsync(handle.fileno())
         free = _free_bytes(self.disk_usage, self.folder)
         with self.lock:
             self.progress.free_bytes = free
@@ -301,7 +315,7 @@ class JournalWriter:
                 f"{self._kept()}"))
             self._end_run()
 
-    def _kept(self):
+    def _kept(self) -> str:
         with self.lock:
             names = [p.name for p in self.progress.files]
             current = self.progress.current_file
@@ -309,7 +323,7 @@ class JournalWriter:
             names.append(current.name)
         return ", ".join(names) + f" in {self.folder}"
 
-    def _disk_failed(self, exc):
+    def _disk_failed(self, exc: OSError) -> None:
         """ENOSPC, EIO, ... while writing: stop; what is on disk stays loadable."""
         self._failed = True
         reason = errno.errorcode.get(exc.errno, "") if exc.errno else ""
@@ -320,7 +334,7 @@ class JournalWriter:
             f"to the last whole sample is kept: {self._kept()}"))
         self._end_run()
 
-    def _set(self, **values):
+    def _set(self, **values: Any) -> None:
         with self.lock:
             for key, value in values.items():
                 if key == "message" and self.progress.message:
@@ -329,7 +343,7 @@ class JournalWriter:
 
     # --- the finisher thread --------------------------------------------------------
 
-    def _finish_loop(self):
+    def _finish_loop(self) -> None:
         while True:
             item = self._finish.get()
             if item is None:
@@ -353,7 +367,7 @@ class JournalWriter:
 
     # --- called from the recorder ---------------------------------------------------
 
-    def join(self, timeout=None):
+    def join(self, timeout: float | None = None) -> bool:
         """Wait for both threads; True when both have finished."""
         deadline = None if timeout is None else time.monotonic() + timeout
         for thread in (self._writer, self._finisher):
@@ -361,6 +375,6 @@ class JournalWriter:
         return not (self._writer.is_alive() or self._finisher.is_alive())
 
     @property
-    def stopping(self):
+    def stopping(self) -> bool:
         """True once the writer will take no more data (a failure or the guard)."""
         return self._failed

@@ -3,9 +3,12 @@ the block size writers stream in, and :class:`RecordingParts`, the plain value a
 reader returns (so that no reader needs the :class:`rig.files.recording.Recording`
 class, and the package has no import cycle)."""
 
-from typing import NamedTuple
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from rig.resources import printable
 
@@ -13,26 +16,54 @@ FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.
 BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
 BLOCK_SAMPLES = 1 << 16  # samples per channel a writer handles at a time
 
+FloatArray = npt.NDArray[np.floating[Any]]  # SI values (float64 in memory)
+StrPath = str | os.PathLike[str]  # a path given as text or as a Path
+
+
+class SweepSource(Protocol):
+    """What a writer streams from (see :mod:`rig.files.recording`): a Recording or a
+    Journal. Values are SI; sample_interval_s in s; sweep_lengths in samples."""
+
+    @property
+    def units(self) -> Mapping[str, str]: ...
+
+    @property
+    def sample_interval_s(self) -> float: ...
+
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...
+
+    @property
+    def sweep_lengths(self) -> np.ndarray: ...
+
+    @property
+    def n_sweeps(self) -> int: ...
+
+    def read(self, sweep: int, start: int, stop: int,
+             names: Sequence[str]) -> list[FloatArray]: ...
+
+    def value_range(self, name: str) -> tuple[float, float] | None: ...
+
 
 class RecordingParts(NamedTuple):
     """A recording read from a file. signals: {name: (n_sweeps, n_samples) SI array,
     NaN-padded}; units: {name: 'V' | 'A' | 'S' | ''}; sweep_lengths: samples per sweep;
     sample_interval_s: s; metadata: {key: text}."""
 
-    signals: dict
-    units: dict
+    signals: dict[str, FloatArray]
+    units: dict[str, str]
     sweep_lengths: np.ndarray
     sample_interval_s: float
-    metadata: dict
+    metadata: dict[str, Any]
 
 
-def file_column(name, unit):
+def file_column(name: str, unit: str) -> str:
     """The file's column name of a signal: 'Vm_mV', 'Im_pA', 'm'."""
     file_unit = FILE_UNITS[unit][0]
     return f"{name}_{file_unit}" if file_unit else name
 
 
-def signal_from_column(column):
+def signal_from_column(column: str) -> tuple[str, str, float]:
     """(signal name, SI unit, file units per SI unit) of a file column: 'Vm_mV' ->
     ('Vm', 'V', 1000.0); a column without a known unit is dimensionless."""
     for unit, (file_unit, scale) in FILE_UNITS.items():
@@ -41,7 +72,7 @@ def signal_from_column(column):
     return column, "", 1.0
 
 
-def one_line(text):
+def one_line(text: object) -> str:
     """Metadata text on one line, so it cannot break the CSV layout: control characters
     (newline, CR, tab, escape...), line separators and lone surrogates are written as
     escapes (\\n, \\r, \\t, \\x1b), as :func:`rig.resources.printable` shows them."""

@@ -8,6 +8,7 @@ reads it, and so does :func:`rig.files.recording.load_recording`.
 
 import json
 import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -16,13 +17,17 @@ from rig.files import output_files
 from rig.files.layout import (
     BLOCK_SAMPLES,
     FILE_UNITS,
+    FloatArray,
     RecordingParts,
+    StrPath,
+    SweepSource,
     file_column,
     signal_from_column,
 )
 
 
-def _entry(archive, name, shape, blocks, dtype="<f8"):
+def _entry(archive: zipfile.ZipFile, name: str, shape: tuple[int, ...],
+           blocks: Iterable[np.ndarray | np.generic], dtype: str = "<f8") -> None:
     """One .npy member of known shape, written from an iterable of arrays."""
     with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
         header = {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape}
@@ -31,7 +36,8 @@ def _entry(archive, name, shape, blocks, dtype="<f8"):
             member.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
 
 
-def _signal_blocks(source, name, scale, longest):
+def _signal_blocks(source: SweepSource, name: str, scale: float,
+                   longest: int) -> Iterator[FloatArray]:
     for k, length in enumerate(source.sweep_lengths):
         for start in range(0, int(length), BLOCK_SAMPLES):
             yield source.read(k, start, start + BLOCK_SAMPLES, [name])[0] * scale
@@ -39,7 +45,7 @@ def _signal_blocks(source, name, scale, longest):
             yield np.full(min(BLOCK_SAMPLES, longest - start), np.nan)
 
 
-def write_npz(source, names, path):
+def write_npz(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
     """Write the signals `names` of a sweep source to an .npz file at path."""
     lengths = np.asarray(source.sweep_lengths, dtype=np.int64)
     longest = int(lengths.max(initial=0))
@@ -59,7 +65,7 @@ def write_npz(source, names, path):
         _entry(archive, "metadata_json", (), [text], dtype=text.dtype.str)
 
 
-def read_npz(path):
+def read_npz(path: StrPath) -> RecordingParts:
     """The parts of an NPZ recording written by :func:`write_npz`."""
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -73,7 +79,8 @@ def read_npz(path):
                                     "sample_interval_s")}
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise VrigError(f"{path} is not a vRig recording: {exc}") from None
-    signals, units = {}, {}
+    signals: dict[str, FloatArray] = {}
+    units: dict[str, str] = {}
     for column, values in columns.items():
         name, unit, scale = signal_from_column(column)
         signals[name] = values / scale

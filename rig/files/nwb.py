@@ -17,12 +17,15 @@ NWBFile.notes (read back into Recording.metadata).
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 from rig.errors import VrigError
-from rig.files.layout import RecordingParts
+from rig.files.layout import FloatArray, RecordingParts, StrPath, SweepSource
 from rig.version import __version__
 
 INSTALL_HINT = "install with pip install 'vrig[nwb]'"
@@ -30,7 +33,7 @@ SI_UNITS = {"V": "volts", "A": "amperes", "S": "siemens", "": "dimensionless"}
 ELECTRODE = "electrode"
 
 
-def _pynwb():
+def _pynwb() -> ModuleType:
     try:
         import pynwb
     except ImportError:
@@ -42,35 +45,35 @@ CHUNK_SAMPLES = 1 << 16
 BUFFER_CHUNKS = 16
 
 
-def _sweep_data(source, name, sweep):
+def _sweep_data(source: SweepSource, name: str, sweep: int) -> Any:
     """One sweep of one signal as an HDF5-ready iterator over the source (SI float64)."""
     from hdmf.data_utils import GenericDataChunkIterator
 
     class SweepData(GenericDataChunkIterator):
-        def __init__(self):
+        def __init__(self) -> None:
             self._length = int(source.sweep_lengths[sweep])
             chunk = min(self._length, CHUNK_SAMPLES)
             super().__init__(chunk_shape=(chunk,),
                              buffer_shape=(min(self._length, chunk * BUFFER_CHUNKS),))
 
-        def _get_data(self, selection):
+        def _get_data(self, selection: tuple[slice, ...]) -> FloatArray:
             part = selection[0]
             return source.read(sweep, part.start or 0, part.stop or self._length, [name])[0]
 
-        def _get_maxshape(self):
+        def _get_maxshape(self) -> tuple[int]:
             return (self._length,)
 
-        def _get_dtype(self):
+        def _get_dtype(self) -> np.dtype:
             return np.dtype("float64")
 
     return SweepData()
 
 
-def _series_name(signal, sweep):
+def _series_name(signal: str, sweep: int) -> str:
     return f"{signal}_sweep{sweep:04d}"
 
 
-def _clamp_series(icephys, mode):
+def _clamp_series(icephys: ModuleType, mode: str) -> tuple[str, Any, Any]:
     """(response signal, response class, stimulus class) for a clamp mode."""
     if mode == "VC":
         return "Im", icephys.VoltageClampSeries, icephys.VoltageClampStimulusSeries
@@ -79,7 +82,7 @@ def _clamp_series(icephys, mode):
     return "Vm", icephys.IZeroClampSeries, None
 
 
-def _build(recording, names):
+def _build(recording: SweepSource, names: Sequence[str]) -> Any:
     """The NWBFile of a sweep source's signals `names` (data still to be streamed)."""
     pynwb = _pynwb()
     from pynwb import icephys
@@ -108,7 +111,7 @@ def _build(recording, names):
     interval_s = float(meta.get("sweep_interval_ms", 0) or 0) / 1e3
     common = {"rate": rate, "gain": 1.0, "stimulus_description": meta.get("protocol", "N/A")}
     stored = {response_name} | ({"command"} if stimulus_cls else set())
-    rows = []
+    rows: list[Any] = []
     for k in range(recording.n_sweeps):
         start = k * interval_s
         stimulus = response = None
@@ -136,7 +139,7 @@ def _build(recording, names):
     return nwb
 
 
-def write_nwb(source, names, path):
+def write_nwb(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
     """Write the signals `names` of a sweep source to an NWB (HDF5) file at path."""
     pynwb = _pynwb()
     import h5py
@@ -148,9 +151,9 @@ def write_nwb(source, names, path):
         writer.write(nwb)
 
 
-def _signal_series(nwb):
+def _signal_series(nwb: Any) -> dict[str, dict[int, Any]]:
     """{signal: {sweep: series}} from the acquisition and stimulus groups."""
-    found = {}
+    found: dict[str, dict[int, Any]] = {}
     for group in (nwb.acquisition, nwb.stimulus):
         for key, series in group.items():
             signal, _, sweep = key.rpartition("_sweep")
@@ -159,7 +162,7 @@ def _signal_series(nwb):
     return found
 
 
-def read_nwb(path):
+def read_nwb(path: StrPath) -> RecordingParts:
     """The parts of a recording from an NWB file written by :func:`write_nwb` (vRig's layout)."""
     pynwb = _pynwb()
 
@@ -173,7 +176,8 @@ def read_nwb(path):
                 raise VrigError(f"{path} holds no vRig sweeps (series named <signal>_sweepNNNN)")
             n_sweeps = 1 + max(max(by_sweep) for by_sweep in series.values())
             lengths = np.zeros(n_sweeps, dtype=int)
-            arrays, rates = {}, set()
+            arrays: dict[tuple[str, int], FloatArray] = {}
+            rates: set[float] = set()
             for signal, by_sweep in series.items():
                 for k, s in by_sweep.items():
                     arrays[(signal, k)] = np.asarray(s.data[:], dtype=float)
@@ -186,7 +190,7 @@ def read_nwb(path):
     except Exception as exc:
         raise VrigError(f"{path} is not a readable NWB file: "
                         f"{type(exc).__name__}: {exc}") from None
-    signals = {}
+    signals: dict[str, FloatArray] = {}
     for signal in series:
         values = np.full((n_sweeps, lengths.max()), np.nan)
         for k in range(n_sweeps):

@@ -18,16 +18,20 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from rig.errors import VrigError
+
+StrPath = str | os.PathLike[str]  # a path given as text or as a Path
 
 TEMP_PATTERN = re.compile(r"^\..*\.vrig-(\d+)-[A-Za-z0-9_]+\.part$")
 NAME_PREFIX_CHARS = 60  # of the target's name in a temporary name (room for the rest)
 
 
-def name_limit(folder):
+def name_limit(folder: StrPath) -> int:
     """Longest file name (bytes) the file system of a folder accepts."""
     try:
         return os.pathconf(folder, "PC_NAME_MAX")
@@ -35,7 +39,7 @@ def name_limit(folder):
         return 255
 
 
-def check_target(path, protect=()):
+def check_target(path: StrPath, protect: Iterable[StrPath] = ()) -> None:
     """Raise VrigError if a file cannot or should not be written at path.
 
     protect: paths that must not be overwritten (e.g. the protocol being run)."""
@@ -69,7 +73,7 @@ def check_target(path, protect=()):
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _missing_folder(folder):
+def _missing_folder(folder: Path) -> str:
     """Why folder cannot hold a file: it does not exist, or it (or a folder above it)
     is a file, not a folder."""
     in_the_way = file_in_the_way(folder)
@@ -78,7 +82,7 @@ def _missing_folder(folder):
     return f"folder {folder} does not exist"
 
 
-def file_in_the_way(folder):
+def file_in_the_way(folder: StrPath) -> Path | None:
     """The nearest existing path at or above folder if it is not a folder (a file, a
     device), which no folder can be created under; else None."""
     for part in (Path(folder), *Path(folder).parents):
@@ -90,7 +94,7 @@ def file_in_the_way(folder):
     return None
 
 
-def _pid_alive(pid):
+def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -102,10 +106,10 @@ def _pid_alive(pid):
     return True
 
 
-def clear_stale_parts(folder):
+def clear_stale_parts(folder: StrPath) -> list[str]:
     """Remove temporary files of ours in folder whose writing process has died;
     returns their names."""
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -122,7 +126,7 @@ def clear_stale_parts(folder):
 
 
 @contextmanager
-def atomic_output(path):
+def atomic_output(path: StrPath) -> Iterator[Path]:
     """Context manager yielding a temporary Path beside path (an empty file); when the
     block ends without an exception it is renamed over path with ordinary permissions.
     Any failure removes it; OSErrors become VrigErrors naming the target."""
@@ -130,11 +134,11 @@ def atomic_output(path):
     clear_stale_parts(path.parent)
     prefix = f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-"
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".part")
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".part")
         os.close(fd)
     except OSError as exc:
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    temp = Path(temp)
+    temp = Path(temp_name)
     done = False
     try:
         yield temp
@@ -150,7 +154,7 @@ def atomic_output(path):
             temp.unlink(missing_ok=True)
 
 
-def open_for_writing(path):
+def open_for_writing(path: StrPath) -> BinaryIO:
     """The binary file object the writers write through (tests replace it to
     simulate a full disk)."""
     return open(path, "wb")

@@ -9,11 +9,12 @@ sub-Nernstian).
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rig import resources, units
 from rig.errors import VrigError
 from rig.model import physics, shipped
-from rig.model.channels import load_channel
+from rig.model.channels import Channel, Gate, load_channel
 from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
@@ -29,15 +30,15 @@ class Cell:
     name: str
     area_um2: float
     specific_capacitance_uf_per_cm2: float
-    channels: tuple  # of (Channel, g_mS_per_cm2)
-    leak_ms_per_cm2: dict = field(default_factory=dict)
+    channels: tuple[tuple[Channel, float], ...]  # of (Channel, g_mS_per_cm2)
+    leak_ms_per_cm2: dict[str, float] = field(default_factory=dict)
     temperature_c: float = physics.HH_REFERENCE_TEMPERATURE_C
     bath: str = "squid-seawater"
     pipette: str = "squid-axoplasm"
     series_resistance_mohm: float = 0.0
     pipette_capacitance_pf: float = 0.0
     seal_resistance_gohm: float = math.inf
-    ghk_permeability: dict = field(default_factory=dict)
+    ghk_permeability: dict[str, float] = field(default_factory=dict)
     preparation: str = DEFAULT_PREPARATION
     feedback_resistor_mohm: float = 500.0
     breakdown_mv: float = units.v_to_mv(MEMBRANE_BREAKDOWN_V)
@@ -45,11 +46,11 @@ class Cell:
     source: str = ""
 
     @property
-    def capacitance_pf(self):
+    def capacitance_pf(self) -> float:
         """Membrane capacitance in pF."""
         return units.capacitance_pf(self.specific_capacitance_uf_per_cm2, self.area_um2)
 
-    def gates(self):
+    def gates(self) -> list[tuple[int, Gate]]:
         """(channel index, Gate) for every gate, in the order the kernel stores them."""
         return [(i, gate) for i, (channel, _) in enumerate(self.channels)
                 for gate in channel.gates]
@@ -58,13 +59,14 @@ class Cell:
 SPECIFIC_CAPACITANCE_RANGE = (0.1, 10.0)  # uF/cm^2
 
 
-def capacitance_range_pf(cell):
+def capacitance_range_pf(cell: Cell) -> tuple[float, float]:
     """(lowest, highest) membrane capacitance in pF the cell can be given: 0.1-10
     uF/cm^2 over its area (the compensation panel's Cm box reads this too)."""
-    return tuple(units.capacitance_pf(c, cell.area_um2) for c in SPECIFIC_CAPACITANCE_RANGE)
+    low, high = SPECIFIC_CAPACITANCE_RANGE
+    return units.capacitance_pf(low, cell.area_um2), units.capacitance_pf(high, cell.area_um2)
 
 
-def specific_capacitance_for(cell, capacitance_f):
+def specific_capacitance_for(cell: Cell, capacitance_f: float) -> float:
     """The specific capacitance (uF/cm^2) that gives a cell a capacitance (F) over its
     area, if it is within 0.1-10 uF/cm^2; else a VrigError giving the range in pF.
     The value is compared in pF rounded to 12 digits, so a limit typed in is accepted."""
@@ -76,7 +78,7 @@ def specific_capacitance_for(cell, capacitance_f):
     return units.specific_capacitance_uf_per_cm2(capacitance_pf, cell.area_um2)
 
 
-def cell_from_dict(data, name):
+def cell_from_dict(data: Any, name: str) -> Cell:
     """Build a Cell from its preset JSON, validating each field."""
     what = f"cell {name!r}"
     if not isinstance(data, dict):
@@ -96,20 +98,20 @@ def cell_from_dict(data, name):
     if units.mohm_to_ohm(feedback) not in FEEDBACK_RESISTORS_OHM:
         raise VrigError(f"{what}: feedback_resistor_MOhm must be one of "
                         + ", ".join(f"{units.ohm_to_mohm(r):g}" for r in FEEDBACK_RESISTORS_OHM))
-    channels = []
+    channels: list[tuple[Channel, float]] = []
     for channel_name, density in dict(data.get("channels_mS_per_cm2", {})).items():
         g = resources.number({"g": density}, "g", f"{what} channel {channel_name}", 0, 10000)
         try:
             channels.append((load_channel(channel_name), g))
         except VrigError as exc:
             raise VrigError(f"{what}: its channel {channel_name!r} cannot be used: {exc}") from None
-    leak = {}
+    leak: dict[str, float] = {}
     for ion, density in dict(data.get("leak_mS_per_cm2", {})).items():
         if ion not in PERMEANT_IONS + (NONSELECTIVE,):
             raise VrigError(f"{what}: leak ion must be one of "
                             f"{', '.join(PERMEANT_IONS + (NONSELECTIVE,))}")
         leak[ion] = resources.number({"g": density}, "g", f"{what} leak {ion}", 0, 1000)
-    ghk = {}
+    ghk: dict[str, float] = {}
     for ion, p in dict(data.get("ghk_relative_permeability", {})).items():
         if ion not in ("Na", "K", "Cl"):
             raise VrigError(f"{what}: GHK permeabilities are for Na, K and Cl, not {ion!r}")
@@ -140,12 +142,12 @@ def cell_from_dict(data, name):
     )
 
 
-def load_cell(name):
+def load_cell(name: str) -> Cell:
     """A shipped cell preset by name (see ``vrig list cells``)."""
     return cell_from_dict(resources.load_preset("cells", name), name)
 
 
-def _usable_cell(data, name):
+def _usable_cell(data: Any, name: str) -> Cell:
     """A Cell whose own solutions load too (a cell is only usable with them)."""
     cell = cell_from_dict(data, name)
     for side, solution in (("bath", cell.bath), ("pipette", cell.pipette)):
@@ -157,7 +159,7 @@ def _usable_cell(data, name):
     return cell
 
 
-def scan_cells():
+def scan_cells() -> tuple[dict[str, Cell], list[tuple[str, str]]]:
     """({name: Cell}, [(path, problem)]) for every shipped cell that can be used,
     with its channels and its own bath and pipette solutions."""
     return shipped.scan("cells", _usable_cell)

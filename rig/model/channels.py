@@ -14,9 +14,12 @@ three forms, with A in 1/ms (per mV for 'linoid'), V and Vh in mV, s in mV:
 New channels need a JSON file, never new stepping code.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import exprel
 
 from rig import resources
@@ -44,7 +47,7 @@ class Rate:
     v_half_mv: float
     slope_mv: float
 
-    def __call__(self, v_mv):
+    def __call__(self, v_mv: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """The rate (1/ms) at membrane potentials v_mv (mV), at the reference temperature."""
         x = (np.asarray(v_mv, dtype=float) - self.v_half_mv) / self.slope_mv
         if self.form == "exp":
@@ -71,12 +74,12 @@ class Gate:
     inactivating: bool = False
     charge_nc_per_cm2: float = 0.0
 
-    def steady_state(self, v_mv):
+    def steady_state(self, v_mv: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """x_inf at v_mv (mV)."""
         a, b = self.alpha(v_mv), self.beta(v_mv)
         return a / (a + b)
 
-    def time_constant_ms(self, v_mv, phi=1.0):
+    def time_constant_ms(self, v_mv: npt.ArrayLike, phi: float = 1.0) -> npt.NDArray[np.float64]:
         """tau_x (ms) at v_mv (mV) with the temperature factor phi."""
         return 1.0 / (phi * (self.alpha(v_mv) + self.beta(v_mv)))
 
@@ -88,18 +91,18 @@ class Channel:
     name: str
     label: str
     ion: str
-    gates: tuple
+    gates: tuple[Gate, ...]
     q10: float
     reference_temperature_c: float
     source: str = ""
     description: str = ""
 
-    def phi(self, temperature_c):
+    def phi(self, temperature_c: float) -> float:
         """Rate multiplier at a temperature (degC)."""
         return physics.q10_factor(temperature_c, self.q10, self.reference_temperature_c)
 
 
-def _rate_from_dict(data, what):
+def _rate_from_dict(data: Any, what: str) -> Rate:
     if not isinstance(data, dict):
         raise VrigError(f"{what} must be an object with form, rate_per_ms, v_half_mV, slope_mV")
     form = data.get("form")
@@ -117,12 +120,12 @@ def _rate_from_dict(data, what):
     return Rate(form, rate, v_half, slope)
 
 
-def channel_from_dict(data, name):
+def channel_from_dict(data: Any, name: str) -> Channel:
     """Build a Channel from its preset JSON, validating each field."""
     what = f"channel {name!r}"
     if not isinstance(data, dict) or not isinstance(data.get("gates"), list):
         raise VrigError(f"{what} needs a list of gates")
-    gates = []
+    gates: list[Gate] = []
     for i, g in enumerate(data["gates"]):
         gwhat = f"{what} gate {i}"
         if not isinstance(g, dict) or not isinstance(g.get("name"), str):
@@ -149,23 +152,24 @@ def channel_from_dict(data, name):
                    str(data.get("source", "")), str(data.get("description", "")))
 
 
-def load_channel(name):
+def load_channel(name: str) -> Channel:
     """A shipped channel preset by name."""
     return channel_from_dict(resources.load_preset("channels", name), name)
 
 
-def scan_channels():
+def scan_channels() -> tuple[dict[str, Channel], list[tuple[str, str]]]:
     """({name: Channel}, [(path, problem)]) for every shipped channel."""
     return shipped.scan("channels", channel_from_dict)
 
 
-def table_voltages_mv():
+def table_voltages_mv() -> npt.NDArray[np.float64]:
     """The voltage grid (mV) of the gate tables."""
     n = int(round((TABLE_V_MAX_MV - TABLE_V_MIN_MV) / TABLE_STEP_MV)) + 1
     return np.linspace(TABLE_V_MIN_MV, TABLE_V_MAX_MV, n)
 
 
-def gate_tables(gates_with_phi, dt_ms):
+def gate_tables(gates_with_phi: Sequence[tuple[Gate, float]], dt_ms: float
+                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Tables for the exact (Rush-Larsen) gate update at a fixed step.
 
     gates_with_phi: sequence of (Gate, phi). Returns (x_inf, decay), each of shape

@@ -17,6 +17,9 @@ would otherwise report a membrane at tens of volts.
 """
 
 import math
+from typing import Any
+
+import numpy as np
 
 from rig import units
 from rig.errors import VrigError
@@ -28,7 +31,7 @@ VC_HOLDING_LIMIT_V = 0.5
 DT_RANGE_S = (0.1e-6, 100e-6)
 
 
-def check_holding(mode, value, amplifier):
+def check_holding(mode: str, value: float, amplifier: Any) -> float:
     """A holding level (V in VC, A in CC) within what the amplifier can apply."""
     value = float(value)
     if mode == "VC":
@@ -41,7 +44,7 @@ def check_holding(mode, value, amplifier):
     return value
 
 
-def check_command(mode, command, amplifier):
+def check_command(mode: str, command: np.ndarray, amplifier: Any) -> None:
     """Refuse a block of commands (kernel units: mV in VC, pA in CC) that is not
     finite or beyond what the amplifier can apply."""
     if mode == "I0" or not command.size:
@@ -56,14 +59,14 @@ def check_command(mode, command, amplifier):
                         f"+/-{limit:g} {unit}" + _range_note(mode, amplifier))
 
 
-def _range_note(mode, amplifier):
+def _range_note(mode: str, amplifier: Any) -> str:
     if mode == "VC":
         return ""
     return (f" (the headstage's range with its {units.ohm_to_mohm(amplifier.feedback_resistance):g}"
             " MOhm feedback resistor)")
 
 
-def breakdown_message(v_mv, breakdown_mv, where=""):
+def breakdown_message(v_mv: float, breakdown_mv: float, where: str = "") -> str:
     """The VrigError text for a membrane that broke down at v_mv (mV) beyond its
     breakdown_mv (mV)."""
     return (f"the membrane broke down{where}: it reached {v_mv:+.0f} mV, beyond the "
@@ -71,7 +74,7 @@ def breakdown_message(v_mv, breakdown_mv, where=""):
             "cell would be lost. Use a smaller current or command, then reset the cell")
 
 
-def check_seed(seed):
+def check_seed(seed: Any) -> int:
     """A random seed: a whole number from 0 to 2**63 - 1."""
     if (isinstance(seed, bool) or (not isinstance(seed, int) and not hasattr(seed, "__index__"))
             or not 0 <= int(seed) < 2 ** 63):
@@ -79,7 +82,7 @@ def check_seed(seed):
     return int(seed)
 
 
-def check_dt(dt):
+def check_dt(dt: Any) -> float:
     """The largest time step (s), within DT_RANGE_S."""
     try:
         value = float(dt)
@@ -93,7 +96,7 @@ def check_dt(dt):
     return value
 
 
-def distinct(value, limit):
+def distinct(value: float, limit: float) -> str:
     """value as text with the fewest significant digits (at least 6, as :g) that tell it from
     limit: 0.09999999 against 0.1, not '0.1 is outside 0.1 to 100'."""
     for digits in range(6, 18):

@@ -26,7 +26,9 @@ Concentrations are in mol/L (M) in the API; the command line and files take nM, 
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rig import resources
 from rig.errors import VrigError
@@ -42,6 +44,9 @@ SETTLED_FRACTION = 1e-6  # a concentration this close (relative) to its target h
 WASHED_OUT_FRACTION = 1e-3  # below 0.1 % of the last dose ...
 NO_EFFECT_FRACTION = 1e-3  # ... acting on fewer than 0.1 % of its targets: washed out
 
+# A perfusion's key: (drug name, side).
+Key = tuple[str, str]
+
 
 @dataclass(frozen=True)
 class Site:
@@ -53,11 +58,11 @@ class Site:
     source: str = ""
 
     @property
-    def inert(self):
+    def inert(self) -> bool:
         """True when the drug does nothing from here."""
         return math.isinf(self.ic50_m)
 
-    def fraction(self, concentration_m):
+    def fraction(self, concentration_m: float) -> float:
         """Hill fraction of targets acted on at a concentration (M)."""
         if self.inert or concentration_m <= 0:
             return 0.0
@@ -73,30 +78,31 @@ class Drug:
     name: str
     effect: str
     target: str
-    potency: dict
+    potency: dict[str, dict[str, Site]]
     wash_in_tau_s: float
     wash_out_tau_s: float
     irreversible: bool = False
     description: str = ""
     source: str = ""
 
-    def site(self, side, preparation=None):
+    def site(self, side: str, preparation: str | None = None) -> Site:
         """The Site in force from a side for a preparation (its own entry, else the
         side's default)."""
         table = self.potency.get(side, {})
-        return table.get(preparation) or table[DEFAULT_PREPARATION]
+        return table.get(preparation or DEFAULT_PREPARATION) or table[DEFAULT_PREPARATION]
 
-    def acts_from(self, side, preparation=None):
+    def acts_from(self, side: str, preparation: str | None = None) -> bool:
         """True if the drug does anything from this side in this preparation."""
         return side in self.potency and not self.site(side, preparation).inert
 
-    def fraction(self, concentration_m, side, preparation=None):
+    def fraction(self, concentration_m: float, side: str,
+                 preparation: str | None = None) -> float:
         """Fraction of targets affected at a concentration (M) on a side (0 if inert)."""
         if side not in self.potency:
             return 0.0
         return self.site(side, preparation).fraction(concentration_m)
 
-    def describe_site(self, side, preparation=None):
+    def describe_site(self, side: str, preparation: str | None = None) -> str:
         """One line for a tooltip: the potency in force and where it comes from."""
         site = self.site(side, preparation)
         which = preparation if preparation in self.potency[side] else "default"
@@ -105,7 +111,7 @@ class Drug:
         return f"{side}, {which}: {what} -- {site.source}"
 
 
-def _format_m(value_m):
+def _format_m(value_m: float) -> str:
     for unit in ("M", "mM", "uM", "nM", "pM"):
         scaled = value_m / CONCENTRATION_UNITS[unit]
         if scaled >= 1 or unit == "pM":
@@ -113,7 +119,7 @@ def _format_m(value_m):
     return f"{value_m:g} M"
 
 
-def _site_from_dict(data, what):
+def _site_from_dict(data: Any, what: str) -> Site:
     if not isinstance(data, dict):
         raise VrigError(f"{what} must be an object with ic50_M, hill and source, "
                         "or inert and source")
@@ -126,7 +132,7 @@ def _site_from_dict(data, what):
                 resources.number(data, "hill", what, 0.1, 10), source)
 
 
-def drug_from_dict(data, name):
+def drug_from_dict(data: Any, name: str) -> Drug:
     """Build a Drug from its preset JSON (version 2), validating each field."""
     what = f"drug {name!r}"
     if not isinstance(data, dict):
@@ -137,7 +143,7 @@ def drug_from_dict(data, name):
     if not isinstance(sides, dict) or set(sides) != set(SIDES):
         raise VrigError(f"{what}: sides must give both 'outside' and 'inside' (an "
                         "inert side says so, with its source)")
-    potency = {}
+    potency: dict[str, dict[str, Site]] = {}
     for side, table in sides.items():
         if not isinstance(table, dict) or DEFAULT_PREPARATION not in table:
             raise VrigError(f"{what} {side}: give a 'default' entry and any "
@@ -161,19 +167,19 @@ def drug_from_dict(data, name):
                 data.get("source", ""))
 
 
-def scan_drugs():
+def scan_drugs() -> tuple[dict[str, Drug], list[tuple[str, str]]]:
     """({file name: Drug}, [(path, problem)]) for every shipped drug: a broken preset
     is reported, never raised, so the others stay usable."""
     return shipped.scan("drugs", drug_from_dict)
 
 
-def drug_names():
+def drug_names() -> list[str]:
     """Display names of the shipped drugs that load (broken ones are left out; see
     scan_drugs for why)."""
     return [drug.name for drug in scan_drugs()[0].values()]
 
 
-def load_drug(name):
+def load_drug(name: str) -> Drug:
     """A shipped drug by file or display name, ignoring case ('TTX', 'ttx')."""
     key = str(name).lower()
     files = {n.lower(): n for n in resources.preset_names("drugs")}
@@ -187,7 +193,7 @@ def load_drug(name):
     return match
 
 
-def parse_concentration(text):
+def parse_concentration(text: str) -> float:
     """'300nM', '1 mM', '0.5uM' -> mol/L. Raises VrigError naming the allowed units."""
     match = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([a-zA-Zµ]+)\s*", str(text))
     units = ", ".join(CONCENTRATION_UNITS)
@@ -200,7 +206,7 @@ def parse_concentration(text):
     return check_concentration_m(value)
 
 
-def check_concentration_m(value):
+def check_concentration_m(value: float) -> float:
     """A drug concentration (M) if it is finite and within 0 to 1 M."""
     if not (math.isfinite(value) and 0 <= value <= MAX_CONCENTRATION_M):
         raise VrigError(f"drug concentration {value:g} M is not allowed; use 0 to 1 M "
@@ -208,7 +214,7 @@ def check_concentration_m(value):
     return value
 
 
-def format_concentration(value_m):
+def format_concentration(value_m: float) -> str:
     """A concentration (M) as compact text that parse_concentration reads back:
     '300nM', '1.5mM' (3 significant digits)."""
     if value_m <= 0:
@@ -219,7 +225,7 @@ def format_concentration(value_m):
     return f"{value_m:.3g}M"
 
 
-def parse_drug_option(text):
+def parse_drug_option(text: str) -> tuple[Drug, str, float]:
     """'TTX=300nM' or 'in:TEA=1mM' -> (Drug, side, M) for the --drug option."""
     side = "outside"
     if text.startswith(("in:", "out:")):
@@ -236,14 +242,15 @@ class Effects:
     """What the drugs present do: conductance factors and inactivation removed, by
     channel label ({'Na': 0.1} means 90 % of Na conductance blocked)."""
 
-    conductance_scale: dict = field(default_factory=dict)
-    inactivation_removed: dict = field(default_factory=dict)
+    conductance_scale: dict[str, float] = field(default_factory=dict)
+    inactivation_removed: dict[str, float] = field(default_factory=dict)
 
 
-def combine_effects(fractions):
+def combine_effects(fractions: Iterable[tuple[Drug, float]]) -> Effects:
     """Effects of an iterable of (Drug, fraction of its targets acted on). Independent
     sites: the fractions left unaffected multiply."""
-    scale, kept_inactivation = {}, {}
+    scale: dict[str, float] = {}
+    kept_inactivation: dict[str, float] = {}
     for drug, f in fractions:
         if drug.effect == "block":
             scale[drug.target] = scale.get(drug.target, 1.0) * (1.0 - f)
@@ -252,7 +259,8 @@ def combine_effects(fractions):
     return Effects(scale, {label: 1.0 - kept for label, kept in kept_inactivation.items()})
 
 
-def drug_effects(concentrations, preparation=None):
+def drug_effects(concentrations: Iterable[tuple[Drug, str, float]],
+                 preparation: str | None = None) -> Effects:
     """Effects of an iterable of (Drug, side, concentration in M) in a preparation."""
     return combine_effects((drug, drug.fraction(conc, side, preparation))
                            for drug, side, conc in concentrations)
@@ -269,15 +277,16 @@ class Perfusion:
     irreversible drug has had (it outlives the drug).
     """
 
-    def __init__(self, preparation=None):
+    def __init__(self, preparation: str | None = None) -> None:
         self.preparation = preparation
-        self.drugs = {}
-        self.targets = {}
-        self.present = {}
-        self.doses = {}
-        self.held = {}
+        self.drugs: dict[str, Drug] = {}
+        self.targets: dict[Key, float] = {}
+        self.present: dict[Key, float] = {}
+        self.doses: dict[Key, float] = {}
+        self.held: dict[Key, float] = {}
 
-    def apply(self, drug, concentration_m, side="outside", steady_state=False):
+    def apply(self, drug: Drug, concentration_m: float, side: str = "outside",
+              steady_state: bool = False) -> None:
         """Start perfusing a Drug at a concentration (M) on a side."""
         if side not in SIDES:
             raise VrigError(f"side must be 'outside' or 'inside', got {side!r}")
@@ -293,25 +302,25 @@ class Perfusion:
         self._hold_irreversible()
         self._forget_washed_out()
 
-    def wash(self, name=None):
+    def wash(self, name: str | None = None) -> None:
         """Wash a drug (all drugs when None) out: its targets become 0."""
         for key in self.targets:
             if name is None or key[0] == name:
                 self.targets[key] = 0.0
 
     @property
-    def settled(self):
+    def settled(self) -> bool:
         """True when every concentration has reached its target, to a millionth of the
         larger of the two or of the drug's IC50 (below that it no longer matters)."""
         return all(abs(self.present[k] - t) <= SETTLED_FRACTION * max(
                        t, self.present[k], self._smallest_ic50(k[0]))
                    for k, t in self.targets.items())
 
-    def _smallest_ic50(self, name):
+    def _smallest_ic50(self, name: str) -> float:
         return min(site.ic50_m for table in self.drugs[name].potency.values()
                    for site in table.values())
 
-    def advance(self, dt_s):
+    def advance(self, dt_s: float) -> None:
         """Move concentrations toward their targets over dt_s seconds."""
         for key, target in self.targets.items():
             drug = self.drugs[key[0]]
@@ -321,19 +330,19 @@ class Perfusion:
         self._hold_irreversible()
         self._forget_washed_out()
 
-    def fraction(self, key):
+    def fraction(self, key: Key) -> float:
         """Fraction of its targets the drug of a (name, side) key acts on now,
         including a held irreversible effect."""
         name, side = key
         now = self.drugs[name].fraction(self.present.get(key, 0.0), side, self.preparation)
         return max(now, self.held.get(key, 0.0))
 
-    def _hold_irreversible(self):
+    def _hold_irreversible(self) -> None:
         for key in self.present:
             if self.drugs[key[0]].irreversible:
                 self.held[key] = self.fraction(key)
 
-    def _forget_washed_out(self):
+    def _forget_washed_out(self) -> None:
         gone = [key for key, target in self.targets.items()
                 if target == 0 and self.present[key] <= WASHED_OUT_FRACTION * self.doses.get(key, 0)
                 and self.drugs[key[0]].fraction(self.present[key], key[1],
@@ -342,27 +351,29 @@ class Perfusion:
             del self.targets[key], self.present[key]
             self.doses.pop(key, None)
 
-    def effects(self):
+    def effects(self) -> Effects:
         """Effects of the present concentrations and of held irreversible effects."""
         keys = set(self.present) | set(self.held)
         return combine_effects((self.drugs[key[0]], self.fraction(key)) for key in sorted(keys))
 
-    def snapshot(self):
+    def snapshot(self) -> tuple[dict[Key, float], dict[Key, float], dict[Key, float],
+                              dict[Key, float]]:
         """Copies of the concentration tables, for restore()."""
         return (dict(self.targets), dict(self.present), dict(self.doses), dict(self.held))
 
-    def restore(self, saved):
+    def restore(self, saved: tuple[dict[Key, float], dict[Key, float], dict[Key, float],
+                                    dict[Key, float]]) -> None:
         """Put back what snapshot() returned."""
         self.targets, self.present, self.doses, self.held = (dict(t) for t in saved)
 
-    def summary(self):
+    def summary(self) -> str:
         """'TTX=300nM(outside) ...' for recording metadata, each concentration in a form
         --drug reads back; '' with no drugs. Washed-out drugs are not listed."""
         present = dict(self.present)  # a copy: other threads read it
         return " ".join(f"{name}={format_concentration(c)}({side})"
                         for (name, side), c in present.items())
 
-    def held_summary(self):
+    def held_summary(self) -> str:
         """'pronase(inside): 98% of Na inactivation removed' for each irreversible
         effect that outlived its drug; '' when there is none."""
         present, held = dict(self.present), dict(self.held)

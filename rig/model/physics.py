@@ -5,8 +5,11 @@ permeabilities in m/s (only their ratios matter for the GHK voltage equation).
 """
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rig.errors import VrigError
 from rig.model.ions import VALENCE
@@ -22,7 +25,7 @@ HH_Q10 = 3.0
 HH_REFERENCE_TEMPERATURE_C = 6.3
 
 
-def check_temperature(temperature_c):
+def check_temperature(temperature_c: Any) -> float:
     """Return the temperature (degC) if it is a number in the rig's 0-45 degC range."""
     try:
         value = float(temperature_c)
@@ -36,12 +39,12 @@ def check_temperature(temperature_c):
     return value
 
 
-def thermal_voltage(temperature_c):
+def thermal_voltage(temperature_c: float) -> float:
     """RT/F in volts at a temperature in degC."""
     return GAS_CONSTANT * (temperature_c + ZERO_CELSIUS_K) / FARADAY
 
 
-def nernst(valence, c_out_mm, c_in_mm, temperature_c):
+def nernst(valence: float, c_out_mm: float, c_in_mm: float, temperature_c: float) -> float:
     """Equilibrium potential (V) of an ion of the given valence.
 
     c_out_mm, c_in_mm: concentrations outside and inside in mM (must be > 0).
@@ -55,7 +58,8 @@ def nernst(valence, c_out_mm, c_in_mm, temperature_c):
     return thermal_voltage(temperature_c) / valence * math.log(c_out_mm / c_in_mm)
 
 
-def ghk_voltage(permeabilities, c_out_mm, c_in_mm, temperature_c):
+def ghk_voltage(permeabilities: Mapping[str, float], c_out_mm: Mapping[str, float],
+                c_in_mm: Mapping[str, float], temperature_c: float) -> float:
     """Goldman-Hodgkin-Katz resting potential (V) for monovalent ions.
 
     permeabilities: {ion: relative permeability}; ions with valence +1 (Na, K, Cs,
@@ -86,8 +90,9 @@ def ghk_voltage(permeabilities, c_out_mm, c_in_mm, temperature_c):
     return thermal_voltage(temperature_c) * math.log(numerator / denominator)
 
 
-def ghk_current_density(permeability_m_per_s, valence, c_out_mm, c_in_mm, voltage_v,
-                        temperature_c):
+def ghk_current_density(permeability_m_per_s: float, valence: float, c_out_mm: float,
+                        c_in_mm: float, voltage_v: npt.ArrayLike,
+                        temperature_c: float) -> npt.NDArray[np.float64]:
     """GHK current density (A/m^2, outward positive) of one ion at a membrane voltage (V).
 
     Works on numpy arrays of voltages; the removable singularity at 0 V is handled
@@ -107,6 +112,7 @@ def ghk_current_density(permeability_m_per_s, valence, c_out_mm, c_in_mm, voltag
     return valence * FARADAY * flux
 
 
-def q10_factor(temperature_c, q10=HH_Q10, reference_c=HH_REFERENCE_TEMPERATURE_C):
+def q10_factor(temperature_c: float, q10: float = HH_Q10,
+               reference_c: float = HH_REFERENCE_TEMPERATURE_C) -> float:
     """Rate multiplier q10 ** ((T - T_ref) / 10 degC)."""
     return q10 ** ((temperature_c - reference_c) / 10.0)

@@ -5,14 +5,21 @@ a cell whose channel or solution is broken). The window shows the problems at st
 ``vrig list`` prints the good ones and warns on stderr.
 """
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from rig import resources
 from rig.errors import VrigError
 
+T = TypeVar("T")
 
-def scan(kind, build):
+
+def scan(kind: str, build: Callable[[Any, str], T]
+         ) -> tuple[dict[str, T], list[tuple[str, str]]]:
     """({name: object}, [(path, problem)]) for every preset of a kind, where
     build(data, name) validates the parsed JSON and raises VrigError if it is wrong."""
-    good, problems = {}, []
+    good: dict[str, T] = {}
+    problems: list[tuple[str, str]] = []
     for name in resources.preset_names(kind):
         path = resources.resources_dir() / kind / f"{name}.json"
         try:

@@ -22,8 +22,10 @@ NMDG-Cl, KCl by NaCl, or NaCl by Na-gluconate: charge balance is kept, and for t
 same valence the ideal osmolarity too.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from rig import resources
 from rig.errors import VrigError
@@ -50,19 +52,19 @@ class Solution:
     """A named composition in mM, with where it comes from."""
 
     name: str
-    concentrations_mm: FrozenMap = field(default_factory=FrozenMap)
+    concentrations_mm: Mapping[str, float] = field(default_factory=FrozenMap)
     description: str = ""
     source: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # read-only, so that a Solution sent to the engine cannot change on the way
         object.__setattr__(self, "concentrations_mm", FrozenMap(self.concentrations_mm))
 
-    def mm(self, ion):
+    def mm(self, ion: str) -> float:
         """Concentration of a species in mM (0 when absent)."""
         return self.concentrations_mm.get(ion, 0.0)
 
-    def with_ion(self, ion, mm):
+    def with_ion(self, ion: str, mm: float) -> "Solution":
         """A copy with one species set to a new concentration (mM); the others stay,
         so the charge balance may change (see charge_problem and substitute)."""
         check_concentration(ion, mm)
@@ -70,17 +72,17 @@ class Solution:
         changed[ion] = float(mm)
         return replace(self, name=f"{self.name} ({ion}={mm:g} mM)", concentrations_mm=changed)
 
-    def summary(self):
+    def summary(self) -> str:
         """'Na=440 K=20 ...' as written in recording metadata."""
         return " ".join(f"{ion}={mm:g}" for ion, mm in self.concentrations_mm.items())
 
 
-def concentration_range_mm(ion):
+def concentration_range_mm(ion: str) -> tuple[float, float]:
     """(lowest, highest) concentration of a species allowed, in mM."""
     return (MIN_CALCIUM_MM if ion == "Ca" else MIN_CONCENTRATION_MM), MAX_CONCENTRATION_MM
 
 
-def check_concentration(ion, mm):
+def check_concentration(ion: str, mm: Any) -> None:
     """Validate one concentration (mM) against the species the rig knows and its range."""
     if ion not in CHARGE:
         raise VrigError(f"unknown ion {ion!r:.40}; known: {', '.join(CHARGE)}")
@@ -93,11 +95,11 @@ def check_concentration(ion, mm):
             "(leave a species out of a solution instead of 0)")
 
 
-def solution_from_dict(data, name):
+def solution_from_dict(data: Any, name: str) -> Solution:
     """Build a Solution from preset JSON, validating every concentration."""
     if not isinstance(data, dict) or not isinstance(data.get("concentrations_mM"), dict):
         raise VrigError(f"solution {name!r} needs a 'concentrations_mM' object")
-    concentrations = {}
+    concentrations: dict[str, float] = {}
     for ion, mm in data["concentrations_mM"].items():
         check_concentration(ion, mm)
         concentrations[ion] = float(mm)
@@ -107,17 +109,17 @@ def solution_from_dict(data, name):
     return Solution(name, concentrations, data.get("description", ""), data.get("source", ""))
 
 
-def load_solution(name):
+def load_solution(name: str) -> Solution:
     """A shipped solution preset by name (see ``vrig list solutions``)."""
     return solution_from_dict(resources.load_preset("solutions", name), name)
 
 
-def scan_solutions():
+def scan_solutions() -> tuple[dict[str, Solution], list[tuple[str, str]]]:
     """({name: Solution}, [(path, problem)]) for every shipped solution."""
     return shipped.scan("solutions", solution_from_dict)
 
 
-def check_permeant(solution, side):
+def check_permeant(solution: Solution, side: str) -> Solution:
     """A solution must hold at least one ion a channel conducts."""
     if not any(solution.mm(ion) > 0 for ion in PERMEANT_IONS):
         raise VrigError(f"the {side} solution {solution.name!r} has no permeant ion; "
@@ -125,9 +127,10 @@ def check_permeant(solution, side):
     return solution
 
 
-def reversal_potentials(bath, pipette, temperature_c):
+def reversal_potentials(bath: Solution, pipette: Solution,
+                        temperature_c: float) -> dict[str, float]:
     """Nernst potential (V) of every permeant ion present on both sides."""
-    result = {}
+    result: dict[str, float] = {}
     for ion in PERMEANT_IONS:
         out, inside = bath.mm(ion), pipette.mm(ion)
         if out > 0 and inside > 0:
@@ -135,12 +138,12 @@ def reversal_potentials(bath, pipette, temperature_c):
     return result
 
 
-def charge_balance_mm(solution):
+def charge_balance_mm(solution: Solution) -> float:
     """Net charge of a solution in mM of elementary charge (mEq/L): sum of z c."""
     return sum(CHARGE[ion] * mm for ion, mm in solution.concentrations_mm.items())
 
 
-def charge_problem(solution):
+def charge_problem(solution: Solution) -> str:
     """'' if the solution is electroneutral (within ELECTRONEUTRAL_TOLERANCE_MM), else
     a sentence giving the excess charge and what to do about it."""
     excess = charge_balance_mm(solution)
@@ -152,7 +155,7 @@ def charge_problem(solution):
             "changing one alone")
 
 
-def osmolarity_mosm(solution):
+def osmolarity_mosm(solution: Solution) -> tuple[float, float]:
     """(ideal, estimated) osmolarity in mOsm/L: the sum of concentrations, and the sum
     with charged species weighted by OSMOTIC_COEFFICIENT (an osmometer's reading)."""
     ideal = sum(solution.concentrations_mm.values())
@@ -161,7 +164,8 @@ def osmolarity_mosm(solution):
     return ideal, estimate
 
 
-def substitute(solution, ion, replacement, amount_mm=None, percent=None):
+def substitute(solution: Solution, ion: str, replacement: str, amount_mm: float | None = None,
+               percent: float | None = None) -> Solution:
     """Replace part of one species by an equal charge of another of the same sign.
 
     amount_mm: mM of ``ion`` to replace, or percent: 0-100 % of what is there (give
@@ -195,7 +199,7 @@ def substitute(solution, ion, replacement, amount_mm=None, percent=None):
                     solution.description, solution.source)
 
 
-def _amount(present, ion, amount_mm, percent):
+def _amount(present: float, ion: str, amount_mm: Any, percent: Any) -> float:
     if (amount_mm is None) == (percent is None):
         raise VrigError("give either an amount in mM or a percentage to replace")
     if percent is not None:
@@ -211,7 +215,7 @@ def _amount(present, ion, amount_mm, percent):
     return min(float(amount_mm), present)
 
 
-def parse_ion_override(text):
+def parse_ion_override(text: str) -> tuple[str, str, float]:
     """'out:Na=44' -> ('out', 'Na', 44.0); raises VrigError with the expected form."""
     side, sep, rest = text.partition(":")
     ion, eq, value = rest.partition("=")

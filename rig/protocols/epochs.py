@@ -4,7 +4,10 @@ Fields with a default of None are required. Levels are in the protocol's units (
 VC, pA in CC); times in ms; frequencies in Hz.
 """
 
+from typing import Protocol
+
 import numpy as np
+import numpy.typing as npt
 
 EPOCH_KINDS = {
     "step": {"duration_ms": None, "level": None},
@@ -17,7 +20,19 @@ EPOCH_KINDS = {
 _UNIT_SUFFIXES = ("_ms", "_hz")
 
 
-def delta_name(field):
+class EpochLike(Protocol):
+    """What rendering needs of an epoch (rig.protocols.protocol.Epoch, which imports
+    this module, so it is named here by its shape)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def value(self, name: str, sweep: int) -> float: ...
+
+    def duration_ms(self, sweep: int) -> float: ...
+
+
+def delta_name(field: str) -> str:
     """The per-sweep increment of a field: level -> level_delta,
     duration_ms -> duration_delta_ms."""
     for suffix in _UNIT_SUFFIXES:
@@ -26,7 +41,8 @@ def delta_name(field):
     return field + "_delta"
 
 
-def render_epoch(epoch, sweep, t_ms):
+def render_epoch(epoch: EpochLike, sweep: int, t_ms: npt.NDArray[np.float64]
+                 ) -> npt.NDArray[np.float64]:
     """The command (file units) of one epoch in one sweep at times t_ms from its start."""
     level = epoch.value("level", sweep)
     if epoch.kind == "step":

@@ -15,8 +15,10 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rig import resources
 from rig.clamp import Mode
@@ -46,16 +48,16 @@ class Epoch:
     kind: str
     values: FrozenMap = field(default_factory=FrozenMap)
 
-    def value(self, name, sweep):
+    def value(self, name: str, sweep: int) -> float:
         """A field's value in a given sweep (0-based), with its delta applied."""
         base = self.values.get(name, EPOCH_KINDS[self.kind][name])
         return base + sweep * self.values.get(delta_name(name), 0.0)
 
-    def duration_ms(self, sweep):
+    def duration_ms(self, sweep: int) -> float:
         """The epoch's duration in ms in a given sweep."""
         return self.value("duration_ms", sweep)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The epoch as written in a protocol file."""
         return {"kind": self.kind, **dict(self.values)}
 
@@ -70,12 +72,12 @@ class LeakSubtraction:
     holding: float
     polarity: str = "opposite"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {"subsweeps": self.subsweeps, "holding": self.holding, "polarity": self.polarity}
 
 
-def leak_subtraction_from_dict(data, mode):
+def leak_subtraction_from_dict(data: Any, mode: str) -> LeakSubtraction:
     """Validate the optional 'leak_subtraction' object of a VC protocol."""
     what = "protocol leak_subtraction"
     if mode != "VC":
@@ -106,31 +108,31 @@ class Protocol:
     sample_rate_khz: float
     sweeps: int
     sweep_interval_ms: float
-    epochs: tuple
+    epochs: tuple[Epoch, ...]
     description: str = ""
     leak_subtraction: LeakSubtraction | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # a mode given as text ('VC') becomes the Mode it names
         object.__setattr__(self, "mode", Mode.parse(self.mode, "protocol: mode"))
 
     @property
-    def units(self):
+    def units(self) -> str:
         """Unit of the levels: 'mV' in VC, 'pA' in CC and I0."""
         return self.mode.level_unit
 
     @property
-    def sample_interval_s(self):
+    def sample_interval_s(self) -> float:
         """Time between samples in s."""
         return 1.0 / (self.sample_rate_khz * 1e3)
 
-    def sweep_samples(self, sweep):
+    def sweep_samples(self, sweep: int) -> int:
         """Number of samples in a sweep (0-based index)."""
         return _sample_count(sum(e.duration_ms(sweep) for e in self.epochs), self.sample_rate_khz)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The protocol as a JSON-ready dict in the version-1 file format."""
-        data = {"format": FORMAT, "version": VERSION, "name": self.name}
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}
         if self.description:
             data["description"] = self.description
         data.update({"mode": self.mode, "holding": self.holding,
@@ -141,22 +143,22 @@ class Protocol:
             data["leak_subtraction"] = self.leak_subtraction.to_dict()
         return data
 
-    def to_json(self):
+    def to_json(self) -> str:
         """The protocol file's text."""
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
 
-def _sample_count(duration_ms, rate_khz):
+def _sample_count(duration_ms: float, rate_khz: float) -> int:
     return int(round(duration_ms * rate_khz))
 
 
-def _require(data, key, what):
+def _require(data: dict[str, Any], key: str, what: str) -> Any:
     if key not in data:
         raise VrigError(f"{what}: missing field {key!r}", field=key)
     return data[key]
 
 
-def _check_epoch(raw, index, mode):
+def _check_epoch(raw: Any, index: int, mode: Mode) -> Epoch:
     what = f"epoch {index + 1}"
     if not isinstance(raw, dict):
         raise VrigError(f"{what} must be an object with a 'kind', got {type(raw).__name__}",
@@ -173,7 +175,7 @@ def _check_epoch(raw, index, mode):
             raise VrigError(f"{what}: unknown field {key!r}; allowed: {', '.join(sorted(allowed))}",
                             epoch=index, field=key)
     limit = mode.level_limit
-    values = {}
+    values: dict[str, float] = {}
     for key in sorted(allowed - {"kind"}):
         if key in spec:
             low, high = _field_range(key, limit)
@@ -192,7 +194,7 @@ def _check_epoch(raw, index, mode):
     return Epoch(kind, FrozenMap(values))
 
 
-def _field_range(key, level_limit):
+def _field_range(key: str, level_limit: float) -> tuple[float, float]:
     """Allowed range of an epoch field: times and frequencies >= 0, levels within the limit."""
     if key == "frequency_hz":
         return 0.0, 1e6
@@ -201,7 +203,7 @@ def _field_range(key, level_limit):
     return -level_limit, level_limit
 
 
-def _check_resolved(protocol):
+def _check_resolved(protocol: Protocol) -> None:
     """Every sweep's values must stay in range once the deltas are applied."""
     limit = protocol.mode.level_limit
     for sweep in range(protocol.sweeps):
@@ -226,7 +228,7 @@ def _check_resolved(protocol):
             raise VrigError(f"sweep {sweep + 1} has no samples; give the epochs a duration")
 
 
-def protocol_from_dict(data):
+def protocol_from_dict(data: Any) -> Protocol:
     """Validate a parsed protocol file and return a Protocol.
 
     Raises VrigError naming the field and the allowed range on the first problem.
@@ -281,7 +283,7 @@ def protocol_from_dict(data):
     return protocol
 
 
-def _check_size(protocol):
+def _check_size(protocol: Protocol) -> None:
     """Refuse protocols that would need too much memory or time before rendering them."""
     if protocol.sweeps * len(protocol.epochs) > MAX_EPOCH_SWEEPS:
         raise VrigError(f"protocol has {protocol.sweeps} sweeps of {len(protocol.epochs)} epochs; "
@@ -301,12 +303,12 @@ def _check_size(protocol):
                         f"{MAX_TOTAL_TIME_S:g} s. Use fewer sweeps or a shorter interval")
 
 
-def parse_protocol(text, source="protocol"):
+def parse_protocol(text: str, source: str = "protocol") -> Protocol:
     """A Protocol from the text of a protocol file."""
     return protocol_from_dict(resources.parse_json(text, source))
 
 
-def load_protocol(name_or_path):
+def load_protocol(name_or_path: str | os.PathLike[str]) -> Protocol:
     """A Protocol from a file path or the name of a shipped protocol."""
     path = Path(name_or_path)
     try:
@@ -322,11 +324,11 @@ def load_protocol(name_or_path):
 class RenderedSweep:
     """The command of one sweep in SI (V in VC, A in CC/I0) and its epoch boundaries."""
 
-    command: np.ndarray
-    epoch_starts: tuple  # first sample index of each epoch
+    command: npt.NDArray[np.float64]
+    epoch_starts: tuple[int, ...]  # first sample index of each epoch
 
 
-def render_sweep(protocol, sweep):
+def render_sweep(protocol: Protocol, sweep: int) -> RenderedSweep:
     """Render one sweep (0-based) to a command array in SI units.
 
     Epoch boundaries are rounded from the cumulative time so that sweeps do not drift.
@@ -335,7 +337,7 @@ def render_sweep(protocol, sweep):
     to_si = protocol.mode.to_si
     total = protocol.sweep_samples(sweep)
     command = np.empty(total)
-    starts = []
+    starts: list[int] = []
     elapsed_ms = 0.0
     for epoch in protocol.epochs:
         first = _sample_count(elapsed_ms, rate)
@@ -347,12 +349,12 @@ def render_sweep(protocol, sweep):
     return RenderedSweep(to_si(command), tuple(starts))
 
 
-def render(protocol):
+def render(protocol: Protocol) -> list[npt.NDArray[np.float64]]:
     """Every sweep's command (list of SI arrays); the engine and the preview call this."""
     return [render_sweep(protocol, k).command for k in range(protocol.sweeps)]
 
 
-def total_duration_s(protocol):
+def total_duration_s(protocol: Protocol) -> float:
     """Simulated time the whole protocol takes (s), sweep intervals included."""
     durations = [protocol.sweep_samples(k) / (protocol.sample_rate_khz * 1e3)
                  for k in range(protocol.sweeps)]

@@ -7,22 +7,26 @@ or changes slope. Samples and SI throughout (V for a voltage command, A for a cu
 command).
 """
 
-import numpy as np
+from collections.abc import Sequence
 
-from rig.protocols.protocol import render_sweep
+import numpy as np
+import numpy.typing as npt
+
+from rig.protocols.protocol import Protocol, render_sweep
 
 MAX_EPOCHS = 64  # more pieces than this is a waveform (a sine, noise), not an epoch table
 RELATIVE_TOLERANCE = 1e-4  # of the command's largest magnitude: file rounding is ~1e-7
 
 
-def epochs_from_protocol(protocol):
+def epochs_from_protocol(protocol: Protocol
+                         ) -> tuple[list[npt.NDArray[np.float64]], list[tuple[int, ...]]]:
     """(commands, epoch starts) of every sweep of a protocol: SI arrays and tuples of
     first-sample indices, as :func:`rig.protocols.protocol.render_sweep` gives them."""
     renders = [render_sweep(protocol, k) for k in range(protocol.sweeps)]
     return [r.command for r in renders], [tuple(r.epoch_starts) for r in renders]
 
 
-def epoch_starts(command, tolerance):
+def epoch_starts(command: npt.ArrayLike, tolerance: float) -> tuple[int, ...]:
     """First-sample indices of the linear pieces (steps and ramps) of one command.
 
     command: SI array (V or A), finite; tolerance: the largest change of the per-sample
@@ -51,7 +55,8 @@ def epoch_starts(command, tolerance):
     return tuple(starts)
 
 
-def epochs_from_command(commands, lengths):
+def epochs_from_command(commands: npt.ArrayLike, lengths: Sequence[int]
+                        ) -> list[tuple[int, ...]]:
     """Epoch starts of every sweep of a recorded command.
 
     commands: (sweeps, samples) SI array padded with NaN; lengths: samples per sweep.
@@ -66,7 +71,7 @@ def epochs_from_command(commands, lengths):
     starts = [epoch_starts(commands[k, : lengths[k]], tolerance) for k in range(len(lengths))]
     most = max(len(s) for s in starts)
     full = [k for k, s in enumerate(starts) if len(s) == most]
-    aligned = []
+    aligned: list[tuple[int, ...]] = []
     for k, own in enumerate(starts):
         if len(own) < most:
             donor = min(full, key=lambda j: abs(j - k))
