@@ -333,7 +333,7 @@ def read_abf(path: StrPath) -> RecordingParts:
     return RecordingParts(signals, units, lengths, interval, metadata)
 
 
-def _read_own(path, info):
+def _read_own(path: StrPath, info: dict[str, Any]) -> RecordingParts:
     """The parts of an ABF file vRig wrote, read with numpy from its header's scaling
     and its metadata blocks (names, units, interval, sweep lengths, metadata)."""
     try:
