@@ -137,3 +137,13 @@ def siemens_to_ns(value_siemens):
 def ns_to_siemens(value_ns):
     """Nanosiemens to siemens."""
     return value_ns / NS_PER_S
+
+
+def charge_fc(q_nc_per_cm2, area_um2):
+    """A charge density (nC/cm^2) over an area (um^2) as a charge in fC."""
+    return q_nc_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
+
+
+# the kernel's (numba) products of its units, as constants it can read
+MS_PER_MOHM_PF = 1e-3  # MOhm x pF = us
+MV_PER_MOHM_PA = 1e-3  # MOhm x pA = uV
