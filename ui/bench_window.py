@@ -114,7 +114,7 @@ def _measure(app, window, seconds, QEventLoop, QTimer):
 
 def _wait(QEventLoop, QTimer, seconds):
     loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    QTimer.singleShot(int(units.s_to_ms(seconds)), loop.quit)
     loop.exec()
 
 

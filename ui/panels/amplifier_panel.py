@@ -109,7 +109,7 @@ def format_current(amperes):
         return "  ---  pA"
     if abs(pa) < 1000:
         return f"{pa:8.1f} pA"
-    return f"{pa / 1000:8.3f} nA"
+    return f"{units.a_to_na(amperes):8.3f} nA"
 
 
 MODE_TIPS = {"VC": "Voltage clamp: hold the membrane potential",
