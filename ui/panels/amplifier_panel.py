@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from rig import units
+from rig.clamp import Mode
 from rig.errors import VrigError
 from ui.look import theme
 from ui.panels.quick_stimulus import QuickStimulus
@@ -285,7 +286,7 @@ class AmplifierPanel(QWidget):
     def holding_si(self, mode):
         """A mode's remembered holding in SI (V for VC, A for CC)."""
         value = self.holdings[mode]
-        return units.mv_to_v(value) if mode == "VC" else units.pa_to_a(value)
+        return Mode(mode).to_si(value)
 
     def set_mode(self, mode):
         """Show a mode: light its button and put its remembered holding on the knob."""

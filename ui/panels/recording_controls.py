@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QDialog, QFrame, QLabel, QVBoxLayout
 from rig import units
 from rig.acquisition import commands as c
 from rig.acquisition.live_recorder import LiveRecorder, next_free_index, series_name
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.journal_finish import recover_journals
 from rig.files.journal_writer import format_bytes
@@ -260,7 +261,7 @@ class RecordingController(QObject):
         meta = dict(client.protocol_metadata if protocol is not None and client.protocol_metadata
                     else client.state.metadata)
         if protocol is None:
-            unit = "mV" if chunk.mode == "VC" else "pA"
+            unit = Mode(chunk.mode).level_unit
             level = panel.holdings["VC" if chunk.mode == "VC" else "CC"]
             meta["holding"] = "none (I=0)" if chunk.mode == "I0" else f"{level:g} {unit}"
         meta["holding_VC_mV"] = f"{panel.holdings['VC']:g}"
