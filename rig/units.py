@@ -97,3 +97,62 @@ def specific_capacitance_uf_per_cm2(capacitance_pf: float, area_um2: float) -> f
 def ohmic_drop_mv(resistance_ohm: float, current_pa: Q) -> Q:
     """The voltage (mV) a current (pA) drops across a resistance (ohm)."""
     return resistance_ohm * current_pa * 1e-9
+
+
+US_PER_S = 1e6
+HZ_PER_KHZ = 1e3
+NA_PER_A = 1e9
+OHM_PER_MOHM = 1e6
+OHM_PER_GOHM = 1e9
+F_PER_PF = 1e-12
+S_PER_US = 1e-6
+
+
+def s_to_us(value_s):
+    """Seconds to microseconds."""
+    return value_s * US_PER_S
+
+
+def us_to_s(value_us):
+    """Microseconds to seconds."""
+    return value_us / US_PER_S
+
+
+def khz_to_hz(value_khz):
+    """Kilohertz to hertz."""
+    return value_khz * HZ_PER_KHZ
+
+
+def hz_to_khz(value_hz):
+    """Hertz to kilohertz."""
+    return value_hz / HZ_PER_KHZ
+
+
+def a_to_na(value_a):
+    """Amperes to nanoamperes."""
+    return value_a * NA_PER_A
+
+
+def ohm_to_gohm(value_ohm):
+    """Ohms to gigaohms."""
+    return value_ohm / OHM_PER_GOHM
+
+
+def siemens_to_ns(value_siemens):
+    """Siemens to nanosiemens."""
+    return value_siemens * NS_PER_S
+
+
+def ns_to_siemens(value_ns):
+    """Nanosiemens to siemens."""
+    return value_ns / NS_PER_S
+
+
+def charge_fc(q_nc_per_cm2, area_um2):
+    """A charge density (nC/cm^2) over an area (um^2) as a charge in fC."""
+    return q_nc_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
+
+
+# the kernel's (numba) products of its units, as constants it can read
+MS_PER_MOHM_PF = 1e-3  # MOhm x pF = us
+MV_PER_MOHM_PA = 1e-3  # MOhm x pA = uV

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rig import units
 from rig.acquisition.commands import Chunk
 from rig.acquisition.runner import Runner
 
@@ -97,11 +98,11 @@ def _measure(app, window, seconds, QEventLoop, QTimer):
     wall = time.perf_counter() - wall0
     scope.frame_hook = None
     sim = client.newest.time_s - first["sim"]
-    lat = np.array(latencies) * 1e3
+    lat = units.s_to_ms(np.array(latencies))
     lat = lat[np.isfinite(lat)]
     return [
         ("gui_fps", frames / wall, "frames/s"),
-        ("gui_cpu_per_frame", cpu / max(frames, 1) * 1e3, "ms"),
+        ("gui_cpu_per_frame", units.s_to_ms(cpu / max(frames, 1)), "ms"),
         ("chunk_to_screen_latency_p50", float(np.percentile(lat, 50)), "ms"),
         ("chunk_to_screen_latency_p99", float(np.percentile(lat, 99)), "ms"),
         ("chunk_to_screen_latency_p99_frames", float(np.percentile(lat, 99)) / DISPLAY_FRAME_MS,
@@ -113,7 +114,7 @@ def _measure(app, window, seconds, QEventLoop, QTimer):
 
 def _wait(QEventLoop, QTimer, seconds):
     loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    QTimer.singleShot(int(units.s_to_ms(seconds)), loop.quit)
     loop.exec()
 
 
@@ -152,5 +153,5 @@ def _frame_gaps(window, seconds, QEventLoop, QTimer):
     _wait(QEventLoop, QTimer, seconds)
     ratio = (client.newest.time_s - sim0) / (time.perf_counter() - wall0)
     scope.frame_hook = None
-    gaps = np.diff(frame_times) * 1e3 if len(frame_times) > 1 else np.array([np.nan])
+    gaps = units.s_to_ms(np.diff(frame_times)) if len(frame_times) > 1 else np.array([np.nan])
     return float(np.max(gaps)), float(np.percentile(gaps, 99)), ratio

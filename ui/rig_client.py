@@ -28,6 +28,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from rig import units
 from rig.acquisition import commands as c
 from rig.acquisition.runner import Runner
 from rig.acquisition.snapshot import RigState
@@ -85,7 +86,7 @@ class RigClient(QObject):
         if wait <= 0:
             self.drain()
         else:
-            self._frame_timer.start(max(1, round(wait * 1000)))
+            self._frame_timer.start(max(1, round(units.s_to_ms(wait))))
 
     def send(self, command):
         """Queue a command for the engine (applied before its next chunk)."""

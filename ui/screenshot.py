@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 
+from rig import units
 from rig.errors import VrigError
 from rig.files.output_files import atomic_output, check_target
 from rig.resources import printable
@@ -85,7 +86,7 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
                 else:
                     window.start()
                 loop = QEventLoop()
-                QTimer.singleShot(int(seconds * 1000), loop.quit)
+                QTimer.singleShot(int(units.s_to_ms(seconds)), loop.quit)
                 loop.exec()
                 window.tabs.setCurrentIndex(TABS.index(tab))
                 app.processEvents()

@@ -50,6 +50,7 @@ from rig.files.journal_writer import (
     format_bytes,
 )
 from rig.files.output_files import name_limit
+from rig.units import hz_to_khz
 
 DEFAULT_SIGNALS = ("Vm", "Im", "command")
 QUEUE_BYTES = 64 * 1024 * 1024
@@ -243,7 +244,7 @@ class LiveRecorder:
         meta.update({
             "acquisition": "episodic" if episodic else "continuous",
             "mode": chunk.mode,
-            "sample_rate_kHz": f"{1e-3 / chunk.sample_interval_s:g}",
+            "sample_rate_kHz": f"{hz_to_khz(1.0 / chunk.sample_interval_s):g}",
             "signals": ",".join(names),
             "recorded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "start_time_s": f"{start_s:.6f}",

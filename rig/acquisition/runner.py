@@ -34,6 +34,7 @@ import threading
 
 import numpy as np
 
+from rig import units
 from rig.acquisition import commands as c
 from rig.acquisition.pacer import Pacer
 from rig.acquisition.snapshot import RigState
@@ -188,7 +189,8 @@ class Runner:
     @_handle.register
     def _(self, command: c.SetSampleRate):
         if not 1_000 <= command.rate_hz <= 500_000:
-            raise VrigError(f"sample rate must be 1-500 kHz, got {command.rate_hz / 1e3:g} kHz")
+            raise VrigError("sample rate must be 1-500 kHz, "
+                            f"got {units.hz_to_khz(command.rate_hz):g} kHz")
         self._rate_hz = float(command.rate_hz)
 
     @_handle.register
@@ -261,7 +263,8 @@ class Runner:
             raise VrigError(f"a {pulse.mode} pulse needs the amplifier in {pulse.mode}; "
                             f"it is in {rig.mode}")
         if not 1e-5 <= pulse.duration_s <= 1.0:
-            raise VrigError(f"a pulse lasts 0.01 to 1000 ms, got {pulse.duration_s * 1e3:g} ms")
+            raise VrigError("a pulse lasts 0.01 to 1000 ms, "
+                            f"got {units.s_to_ms(pulse.duration_s):g} ms")
         level = pulse.level + (rig.holding["CC"] if pulse.mode == "CC" else 0.0)
         limit = (limits.VC_COMMAND_LIMIT_V if pulse.mode == "VC"
                  else rig.amplifier.current_range)

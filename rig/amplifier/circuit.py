@@ -86,18 +86,19 @@ class Range:
 
 
 RANGES = MappingProxyType({
-    "series_resistance": Range("series resistance", 0.0, 1000.0, "MOhm", 1e6),
-    "pipette_capacitance": Range("pipette capacitance", 0.0, 100.0, "pF", 1e-12),
-    "seal_resistance": Range("seal resistance", 0.01, math.inf, "GOhm", 1e9),
-    "fast_compensation": Range("fast capacitance compensation", 0.0, 100.0, "pF", 1e-12),
-    "whole_cell_capacitance": Range("whole-cell capacitance", 0.0, 1000.0, "pF", 1e-12),
-    "whole_cell_resistance": Range("whole-cell Rs setting", 0.0, 1000.0, "MOhm", 1e6),
+    "series_resistance": Range("series resistance", 0.0, 1000.0, "MOhm", units.OHM_PER_MOHM),
+    "pipette_capacitance": Range("pipette capacitance", 0.0, 100.0, "pF", units.F_PER_PF),
+    "seal_resistance": Range("seal resistance", 0.01, math.inf, "GOhm", units.OHM_PER_GOHM),
+    "fast_compensation": Range("fast capacitance compensation", 0.0, 100.0, "pF", units.F_PER_PF),
+    "whole_cell_capacitance": Range("whole-cell capacitance", 0.0, 1000.0, "pF", units.F_PER_PF),
+    "whole_cell_resistance": Range("whole-cell Rs setting", 0.0, 1000.0, "MOhm",
+                                   units.OHM_PER_MOHM),
     "rs_correction": Range("Rs correction", 0.0, 100.0, "%", 0.01),
     "rs_prediction": Range("Rs prediction", 0.0, 98.0, "%", 0.01),
-    "lag": Range("lag", 0.0, 1000.0, "us", 1e-6),
-    "bridge": Range("bridge balance", 0.0, 1000.0, "MOhm", 1e6),
-    "neutralization": Range("capacitance neutralisation", 0.0, 100.0, "pF", 1e-12),
-    "filter_hz": Range("filter corner", 0.1, 100.0, "kHz", 1e3),
+    "lag": Range("lag", 0.0, 1000.0, "us", units.S_PER_US),
+    "bridge": Range("bridge balance", 0.0, 1000.0, "MOhm", units.OHM_PER_MOHM),
+    "neutralization": Range("capacitance neutralisation", 0.0, 100.0, "pF", units.F_PER_PF),
+    "filter_hz": Range("filter corner", 0.1, 100.0, "kHz", units.HZ_PER_KHZ),
 })
 
 
@@ -150,8 +151,8 @@ class Amplifier:
         if self.hum_hz not in (0, 50, 60):
             raise VrigError(f"hum must be off (0), 50 or 60 Hz, got {self.hum_hz!r:.20}")
         if self.feedback_resistance not in FEEDBACK_RESISTORS_OHM:
-            raise VrigError("feedback resistor must be one of "
-                            + ", ".join(f"{r / 1e6:g} MOhm" for r in FEEDBACK_RESISTORS_OHM)
+            allowed = ", ".join(f"{units.ohm_to_mohm(r):g} MOhm" for r in FEEDBACK_RESISTORS_OHM)
+            raise VrigError(f"feedback resistor must be one of {allowed}"
                             + f", got {self.feedback_resistance!r:.20} ohm")
 
     @property
@@ -175,21 +176,22 @@ class Amplifier:
 
     def describe(self):
         """One line for recording metadata."""
-        filt = f"{self.filter_hz / 1e3:g}kHz" if self.filter_hz else "off"
-        return (f"Rs={self.series_resistance / 1e6:g}MOhm "
-                f"Cp={self.pipette_capacitance * 1e12:g}pF "
-                f"Rseal={self.seal_resistance / 1e9:g}GOhm "
-                f"fast={self.fast_compensation * 1e12:g}pF "
-                f"wholecell={self.whole_cell_capacitance * 1e12:g}pF/"
-                f"{self.whole_cell_resistance / 1e6:g}MOhm "
+        filt = f"{units.hz_to_khz(self.filter_hz):g}kHz" if self.filter_hz else "off"
+        return (f"Rs={units.ohm_to_mohm(self.series_resistance):g}MOhm "
+                f"Cp={units.f_to_pf(self.pipette_capacitance):g}pF "
+                f"Rseal={units.ohm_to_gohm(self.seal_resistance):g}GOhm "
+                f"fast={units.f_to_pf(self.fast_compensation):g}pF "
+                f"wholecell={units.f_to_pf(self.whole_cell_capacitance):g}pF/"
+                f"{units.ohm_to_mohm(self.whole_cell_resistance):g}MOhm "
                 f"correction={self.rs_correction * 100:g}% "
                 f"prediction={self.rs_prediction * 100:g}% "
-                f"lag={self.lag * 1e6:g}us bridge={self.bridge / 1e6:g}MOhm "
-                f"neutralization={self.neutralization * 1e12:g}pF filter={filt} gain={self.gain:g} "
+                f"lag={units.s_to_us(self.lag):g}us bridge={units.ohm_to_mohm(self.bridge):g}MOhm "
+                f"neutralization={units.f_to_pf(self.neutralization):g}pF "
+                f"filter={filt} gain={self.gain:g} "
                 f"noise={'on' if self.noise else 'off'} hum={self.hum_hz:g}Hz "
                 f"digitizer={'on' if self.digitizer else 'off'} "
-                f"Rf={self.feedback_resistance / 1e6:g}MOhm "
-                f"range=+/-{self.current_range / self.gain * 1e9:g}nA")
+                f"Rf={units.ohm_to_mohm(self.feedback_resistance):g}MOhm "
+                f"range=+/-{units.a_to_na(self.current_range / self.gain):g}nA")
 
 
 class OutputChain:

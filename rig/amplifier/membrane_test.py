@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rig import units
 from rig.amplifier.circuit import filter_delay_s
 from rig.analysis.fits import checked_curve_fit
 from rig.errors import VrigError
@@ -34,12 +35,12 @@ class MembraneTestResult:
 
     def lines(self):
         """'name: value unit' lines in ephys units, as `vrig membrane-test` prints them."""
-        return [f"total_resistance: {self.total_resistance / 1e6:.4g} MOhm",
-                f"access_resistance: {self.access_resistance / 1e6:.4g} MOhm",
-                f"membrane_resistance: {self.membrane_resistance / 1e6:.4g} MOhm",
-                f"capacitance: {self.capacitance * 1e12:.4g} pF",
-                f"holding_current: {self.holding_current * 1e12:.4g} pA",
-                f"time_constant: {self.time_constant * 1e6:.4g} us"]
+        return [f"total_resistance: {units.ohm_to_mohm(self.total_resistance):.4g} MOhm",
+                f"access_resistance: {units.ohm_to_mohm(self.access_resistance):.4g} MOhm",
+                f"membrane_resistance: {units.ohm_to_mohm(self.membrane_resistance):.4g} MOhm",
+                f"capacitance: {units.f_to_pf(self.capacitance):.4g} pF",
+                f"holding_current: {units.a_to_pa(self.holding_current):.4g} pA",
+                f"time_constant: {units.s_to_us(self.time_constant):.4g} us"]
 
 
 def square_wave(holding_v, step_v, half_period_s, sample_interval_s, cycles=1):

@@ -25,6 +25,7 @@ Latencies and intervals are from the onset of a stimulus epoch to a spike's thre
 
 import numpy as np
 
+from rig import units
 from rig.analysis.result import AnalysisResult, Fact, Plot, Series
 from rig.analysis.spikes import SpikeCriteria, find_spikes
 
@@ -101,10 +102,12 @@ def _max_in(t, y, window):
 
 def _spike_columns(row, spike, onset):
     """Latency, threshold, peak, height, width and AHP of a spike (ms, mV)."""
-    row.update({"latency_ms": (spike.threshold_t - onset) * 1e3,
-                "threshold_mV": spike.threshold_v * 1e3, "peak_mV": spike.peak_v * 1e3,
-                "height_mV": spike.height * 1e3, "half_width_ms": spike.half_width * 1e3,
-                "ahp_mV": spike.trough_v * 1e3})
+    row.update({"latency_ms": units.s_to_ms(spike.threshold_t - onset),
+                "threshold_mV": units.v_to_mv(spike.threshold_v),
+                "peak_mV": units.v_to_mv(spike.peak_v),
+                "height_mV": units.v_to_mv(spike.height),
+                "half_width_ms": units.s_to_ms(spike.half_width),
+                "ahp_mV": units.v_to_mv(spike.trough_v)})
 
 
 def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm"):
@@ -114,17 +117,18 @@ def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm")
     spikes = find_spikes(t, v, criteria, min(w1[0], w3[0]), max(w1[1], w3[1]))
     measured = [s for s in spikes if w1[0] <= s.threshold_t <= w1[1]]
     row = {"sweep": sweep + 1, "spikes": len(measured),
-           "baseline_mV": _mean_in(t, v, w2) * 1e3, "max_mV": _max_in(t, v, w1) * 1e3}
+           "baseline_mV": units.v_to_mv(_mean_in(t, v, w2)),
+           "max_mV": units.v_to_mv(_max_in(t, v, w1))}
     test = stimulus[0] if stimulus else None
     onset = family.epoch_span(sweep, test)[0] if test is not None else w1[0]
     if test is not None:
         first, last = family.epoch_levels(sweep, test)
-        row["stimulus_pA"] = (last if kind == "ramp" else first) * 1e12
+        row["stimulus_pA"] = units.a_to_pa(last if kind == "ramp" else first)
     if measured:
         _spike_columns(row, measured[0], onset)
     if len(measured) >= 2:
         isi = measured[1].threshold_t - measured[0].threshold_t
-        row.update({"first_isi_ms": isi * 1e3, "inst_rate_Hz": 1.0 / isi})
+        row.update({"first_isi_ms": units.s_to_ms(isi), "inst_rate_Hz": 1.0 / isi})
     onsets = np.array([s.threshold_t for s in spikes])
     row["rate_Hz"] = float(np.count_nonzero((onsets >= w3[0]) & (onsets < w3[1]))
                            / (w3[1] - w3[0]))
@@ -133,12 +137,12 @@ def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm")
     if kind == "ramp":
         start, end = family.epoch_span(sweep, test)
         first, last = family.epoch_levels(sweep, test)
-        row.update({"ramp_ms": round((end - start) * 1e3, 9),
-                    "slope_pA_per_ms": (last - first) * 1e12 / ((end - start) * 1e3)})
+        row.update({"ramp_ms": round(units.s_to_ms(end - start), 9),
+                    "slope_pA_per_ms": units.a_to_pa(last - first) / units.s_to_ms(end - start)})
         if measured:
             command = family.commands[sweep]
-            row["current_at_spike_pA"] = float(np.interp(
-                measured[0].threshold_t, t[: command.size], command)) * 1e12
+            row["current_at_spike_pA"] = units.a_to_pa(float(np.interp(
+                measured[0].threshold_t, t[: command.size], command)))
     if kind == "paired":
         _paired_columns(row, family, sweep, stimulus, measured)
     return row, measured
@@ -149,15 +153,18 @@ def _paired_columns(row, family, sweep, stimulus, spikes):
     above the baseline (window 2)."""
     on1 = family.epoch_span(sweep, stimulus[0])[0]
     on2 = family.epoch_span(sweep, stimulus[1])[0]
-    row["interval_ms"] = round((on2 - on1) * 1e3, 9)  # whole samples: 6, not 6.000000000000001
+    # rounded to whole samples: 6, not 6.000000000000001
+    row["interval_ms"] = round(units.s_to_ms(on2 - on1), 9)
     first = next((s for s in spikes if on1 <= s.peak_t < on2), None)
     second = next((s for s in spikes if s.peak_t >= on2), None)
     base = row["baseline_mV"]
     if first is not None:
-        row.update({"peak1_mV": first.peak_v * 1e3, "amp1_mV": first.peak_v * 1e3 - base})
+        row.update({"peak1_mV": units.v_to_mv(first.peak_v),
+                    "amp1_mV": units.v_to_mv(first.peak_v) - base})
     if second is not None:
-        row.update({"peak2_mV": second.peak_v * 1e3, "amp2_mV": second.peak_v * 1e3 - base,
-                    "delay2_ms": (second.peak_t - on2) * 1e3})
+        row.update({"peak2_mV": units.v_to_mv(second.peak_v),
+                    "amp2_mV": units.v_to_mv(second.peak_v) - base,
+                    "delay2_ms": units.s_to_ms(second.peak_t - on2)})
     if first is not None:
         row["ratio"] = row["amp2_mV"] / row["amp1_mV"] if second is not None else 0.0
 
@@ -267,21 +274,24 @@ def _ramp_facts(rows):
     return facts, notes
 
 
-def _column(rows, key, scale=1.0):
-    return np.array([r.get(key, NAN) for r in rows], dtype=float) * scale
+def _column(rows, key, to_si=None):
+    """The rows' values of key (NaN where missing), through to_si (a rig.units function,
+    e.g. pa_to_a) when given."""
+    column = np.array([r.get(key, NAN) for r in rows], dtype=float)
+    return column if to_si is None else to_si(column)
 
 
 def _plots(kind, rows, facts):
     """Two plots a teacher would draw for this kind of family (SI units)."""
     fact = {f.name: f.value for f in facts}
     if kind in ("threshold", "f-I"):
-        current = _column(rows, "stimulus_pA", 1e-12)
+        current = _column(rows, "stimulus_pA", units.pa_to_a)
         marker = fact.get("rheobase", fact.get("break_threshold"))
-        markers = ((marker * 1e-12, "threshold"),) if marker is not None else ()
+        markers = ((units.pa_to_a(marker), "threshold"),) if marker is not None else ()
         if kind == "threshold":
+            largest = _column(rows, "max_mV", units.mv_to_v)
             first = Plot("All or none: largest Vm against stimulus", "stimulus", "A",
-                         "largest Vm", "V",
-                         (Series("largest Vm (window 1)", current, _column(rows, "max_mV", 1e-3)),),
+                         "largest Vm", "V", (Series("largest Vm (window 1)", current, largest),),
                          markers)
         else:
             first = Plot("f-I curve", "stimulus", "A", "firing rate", "Hz",
@@ -289,12 +299,12 @@ def _plots(kind, rows, facts):
                           Series("1 / first ISI", current, _column(rows, "inst_rate_Hz"))),
                          markers, "no sweep fired")
         second = Plot("Latency of the first spike", "stimulus", "A", "latency", "s",
-                      (Series("latency", current, _column(rows, "latency_ms", 1e-3)),),
+                      (Series("latency", current, _column(rows, "latency_ms", units.ms_to_s)),),
                       markers, "no sweep fired")
         return first, second
     if kind == "paired":
-        interval = _column(rows, "interval_ms", 1e-3)
-        markers = tuple((fact[name] * 1e-3, label) for name, label in
+        interval = _column(rows, "interval_ms", units.ms_to_s)
+        markers = tuple((units.ms_to_s(fact[name]), label) for name, label in
                         (("absolute_refractory", "absolute"), ("relative_refractory", "relative"))
                         if name in fact)
         return (Plot("Recovery: 2nd spike / 1st spike", "interval between pulses", "s",
@@ -302,16 +312,18 @@ def _plots(kind, rows, facts):
                      (Series("2nd / 1st", interval, _column(rows, "ratio")),),
                      markers, "the first pulse never fired"),
                 Plot("Delay of the 2nd spike's peak", "interval between pulses", "s",
-                     "delay", "s", (Series("delay", interval, _column(rows, "delay2_ms", 1e-3)),),
+                     "delay", "s",
+                     (Series("delay", interval, _column(rows, "delay2_ms", units.ms_to_s)),),
                      markers, "the second pulse never fired"))
     if kind == "ramp":
-        duration = _column(rows, "ramp_ms", 1e-3)
+        duration = _column(rows, "ramp_ms", units.ms_to_s)
         return (Plot("Accommodation: current at the first spike", "ramp duration", "s",
                      "current at first spike", "A",
-                     (Series("current", duration, _column(rows, "current_at_spike_pA", 1e-12)),),
+                     (Series("current", duration,
+                             _column(rows, "current_at_spike_pA", units.pa_to_a)),),
                      (), "no ramp fired"),
                 Plot("Threshold Vm of the first spike", "ramp duration", "s", "threshold", "V",
-                     (Series("threshold", duration, _column(rows, "threshold_mV", 1e-3)),),
+                     (Series("threshold", duration, _column(rows, "threshold_mV", units.mv_to_v)),),
                      (), "no ramp fired"))
     sweep = _column(rows, "sweep")
     return (Plot("Spikes per sweep", "sweep", "", "spikes", "",
@@ -337,7 +349,7 @@ def analyze_cc(family, windows, criteria=None, signal="Vm",
         row, spikes = measure_sweep(family, k, kind, stimulus, windows, criteria, signal)
         rows.append(row)
         found += [(k, s) for s in spikes]
-    holding_pa = family.holding * 1e12
+    holding_pa = units.a_to_pa(family.holding)
     facts, notes = [], []
     if not rows:
         notes.append("no sweep measured yet")

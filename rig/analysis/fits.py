@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 from scipy.special import expit
 
+from rig import units
 from rig.errors import VrigError
 
 MIN_SLOPE_MV = 0.05  # |k| below this is a step, not a Boltzmann
@@ -113,7 +114,7 @@ def fit_boltzmann(v, y, amplitude=None, slope_sign=None):
     there are too few points or the fit does not converge.
     """
     n_params = 2 if amplitude is not None else 3
-    x, y = _finite_pairs(np.asarray(v, dtype=float) * 1e3, y, n_params, "Boltzmann fit")
+    x, y = _finite_pairs(units.v_to_mv(np.asarray(v, dtype=float)), y, n_params, "Boltzmann fit")
     a_guess = float(amplitude) if amplitude is not None else float(y[np.argmax(np.abs(y))])
     if a_guess == 0:
         raise VrigError("Boltzmann fit failed: the data are all zero")
@@ -140,8 +141,9 @@ def fit_boltzmann(v, y, amplitude=None, slope_sign=None):
     params, rms = checked_curve_fit(model, x, y_norm, np.array(guess), "Boltzmann fit",
                                     (lower, upper))
     a = params[2] * a_guess if amplitude is None else a_guess
-    return BoltzmannFit(v_half=float(params[0] * 1e-3), slope=float(params[1] * 1e-3),
-                        amplitude=float(a), rms_residual=rms * abs(a_guess))
+    return BoltzmannFit(v_half=float(units.mv_to_v(params[0])),
+                        slope=float(units.mv_to_v(params[1])), amplitude=float(a),
+                        rms_residual=rms * abs(a_guess))
 
 
 def fit_exponential(t, y, t0=None, t1=None):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rig import units
 from rig.analysis.fits import (
     BoltzmannFit,
     ExponentialFit,
@@ -69,7 +70,7 @@ def window_measure(t, y, t0, t1, polarity="abs"):
     y = np.asarray(y, dtype=float)
     inside = (t >= t0) & (t <= t1) & np.isfinite(y)
     if not inside.any():
-        raise VrigError(f"no samples between {t0 * 1e3:g} ms and {t1 * 1e3:g} ms")
+        raise VrigError(f"no samples between {units.s_to_ms(t0):g} ms and {units.s_to_ms(t1):g} ms")
     tw, yw = t[inside], y[inside]
     if polarity == "abs":
         k = int(np.argmax(np.abs(yw)))

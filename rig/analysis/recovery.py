@@ -8,6 +8,7 @@ holding potential for an HH sodium current). SI inside; rows in ephys units.
 
 import numpy as np
 
+from rig import units
 from rig.analysis.fits import fit_exponential
 from rig.analysis.measurements import window_measure
 from rig.analysis.result import Fact, Plot, Series
@@ -44,14 +45,14 @@ def measure_recovery(family, window1, signal, polarity, pulses):
         y = family.data[signal][k]
         on1, end1 = family.epoch_span(k, first)
         on2 = family.epoch_span(k, second)[0]
-        row = {"sweep": k + 1, "interval_ms": round((on2 - end1) * 1e3, 9)}
+        row = {"sweep": k + 1, "interval_ms": round(units.s_to_ms(on2 - end1), 9)}
         try:
             peak1 = window_measure(family.time, y, on1 + offset, on1 + offset + width, polarity)
             peak2 = window_measure(family.time, y, on2 + offset, on2 + offset + width, polarity)
         except VrigError:
             rows.append(row)
             continue
-        row.update({"peak1_pA": peak1.peak * 1e12, "peak2_pA": peak2.peak * 1e12,
+        row.update({"peak1_pA": units.a_to_pa(peak1.peak), "peak2_pA": units.a_to_pa(peak2.peak),
                     "ratio": peak2.peak / peak1.peak if peak1.peak else float("nan")})
         rows.append(row)
     return rows
@@ -61,10 +62,10 @@ def recovery_summary(rows, sign, floor, notes):
     """(facts, the fit or None) of the recovery curve."""
     full = [r for r in rows if "ratio" in r]
     word = "inward" if sign < 0 else "outward"
-    if not full or not max(sign * r["peak1_pA"] * 1e-12 for r in full) > floor:
+    if not full or not max(sign * units.pa_to_a(r["peak1_pA"]) for r in full) > floor:
         notes.append(f"no {word} current to fit: the first pulse's peak is within the noise")
         return [], None
-    t = np.array([r["interval_ms"] for r in full]) * 1e-3
+    t = units.ms_to_s(np.array([r["interval_ms"] for r in full]))
     ratio = np.array([r["ratio"] for r in full])
     if np.min(ratio) < -0.05:
         other = "outward" if sign < 0 else "inward"
@@ -81,13 +82,13 @@ def recovery_summary(rows, sign, floor, notes):
         notes.append("recovery: the second peak does not recover along the intervals tested, "
                      "so no time constant is given")
         return [], None
-    return [Fact("tau_recovery", fit.tau * 1e3, "ms", "recovery tau"),
+    return [Fact("tau_recovery", units.s_to_ms(fit.tau), "ms", "recovery tau"),
             Fact("recovered_fraction", fit.offset, "", "recovers to")], fit
 
 
 def recovery_plots(rows, fit, notes):
     """The recovery curve with its fit, and both peaks against the interval."""
-    t = np.array([r["interval_ms"] for r in rows], dtype=float) * 1e-3
+    t = units.ms_to_s(np.array([r["interval_ms"] for r in rows], dtype=float))
     column = {c: np.array([r.get(c, np.nan) for r in rows], dtype=float)
               for c in ("ratio", "peak1_pA", "peak2_pA")}
     series = [Series("I2 / I1", t, column["ratio"], "points")]
@@ -97,5 +98,5 @@ def recovery_plots(rows, fit, notes):
     return (Plot("Recovery from inactivation: I2 / I1", "interval at holding", "s",
                  "I2 / I1", "", tuple(series), (), notes[0] if notes else ""),
             Plot("Peak currents", "interval at holding", "s", "current", "A",
-                 (Series("first pulse", t, column["peak1_pA"] * 1e-12),
-                  Series("second pulse", t, column["peak2_pA"] * 1e-12))))
+                 (Series("first pulse", t, units.pa_to_a(column["peak1_pA"])),
+                  Series("second pulse", t, units.pa_to_a(column["peak2_pA"])))))

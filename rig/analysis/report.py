@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rig import units
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
 from rig.analysis.result import result_csv
 from rig.analysis.spikes import SpikeCriteria
@@ -114,12 +115,13 @@ def resolve_windows(family, windows):
         if window is None:  # a default on an epoch shorter than a sample: one sample
             result.append((t0, max(t1, t0 + family.interval)))
             continue
+        span_ms = f"{units.s_to_ms(t0):g} to {units.s_to_ms(t1):g} ms"
         if not t1 > t0:
             raise VrigError(f"window {n + 1} ({names[n]}) must end after it starts, got "
-                            f"{t0 * 1e3:g} to {t1 * 1e3:g} ms")
+                            f"{span_ms}")
         if t1 < 0 or t0 > end:
-            raise VrigError(f"window {n + 1} ({names[n]}), {t0 * 1e3:g} to {t1 * 1e3:g} ms, "
-                            f"is outside the sweeps (0 to {end * 1e3:g} ms)")
+            raise VrigError(f"window {n + 1} ({names[n]}), {span_ms}, "
+                            f"is outside the sweeps (0 to {units.s_to_ms(end):g} ms)")
         result.append((t0, t1))
     return tuple(result)
 
@@ -156,14 +158,15 @@ def header_items(family, settings, source=""):
     items += [("protocol", family.name), ("mode", family.mode),
               ("signal", check_signal(family, settings.signal))]
     for n, (name, (t0, t1)) in enumerate(zip(WINDOW_NAMES[family.mode], windows)):
-        items.append((f"window{n + 1}", f"{t0 * 1e3:.6g} to {t1 * 1e3:.6g} ms ({name})"))
+        items.append((f"window{n + 1}",
+                      f"{units.s_to_ms(t0):.6g} to {units.s_to_ms(t1):.6g} ms ({name})"))
     if family.mode == "VC":
         kind = vc_kind(family, windows[0])
         polarity = resolve_polarity(settings.polarity, kind)
         auto = " (auto)" if settings.polarity == "auto" else ""
         items.append(("polarity", f"{polarity}{auto}"))
     else:
-        items += [("spike_detection", f"{settings.criteria.detect_level * 1e3:g} mV"),
+        items += [("spike_detection", f"{units.v_to_mv(settings.criteria.detect_level):g} mV"),
                   ("threshold_criterion", f"dV/dt = {settings.criteria.dvdt:g} mV/ms")]
     return items
 
@@ -229,7 +232,7 @@ def parse_window(text, option):
     parts = text.split(",")
     if len(parts) != 2:
         raise VrigError(f"{option} must be two times in ms like 5,25, got {text!r}")
-    return tuple(_number(p.strip(), option) * 1e-3 for p in parts)
+    return tuple(units.ms_to_s(_number(p.strip(), option)) for p in parts)
 
 
 def settings_from_args(args):
@@ -241,7 +244,7 @@ def settings_from_args(args):
         raise VrigError(f"--recovery must be 1 to 100 %, got {args.recovery}")
     return AnalysisSettings(
         windows=windows, signal=args.signal, polarity=args.polarity,
-        criteria=SpikeCriteria(_number(args.detect, "--detect") * 1e-3,
+        criteria=SpikeCriteria(units.mv_to_v(_number(args.detect, "--detect")),
                                _number(args.dvdt, "--dvdt")),
         recovery_fraction=recovery / 100)
 

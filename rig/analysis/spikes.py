@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rig import units
 from rig.errors import VrigError
 
 DETECT_LEVEL_V = -0.020
@@ -41,7 +42,7 @@ class SpikeCriteria:
     def __post_init__(self):
         if not np.isfinite(self.detect_level) or not -0.2 <= self.detect_level <= 0.1:
             raise VrigError(f"the spike detection level must be -200 to 100 mV, got "
-                            f"{self.detect_level * 1e3:g} mV")
+                            f"{units.v_to_mv(self.detect_level):g} mV")
         if not np.isfinite(self.dvdt) or not 0.1 <= self.dvdt <= 1000.0:
             raise VrigError(f"the dV/dt threshold criterion must be 0.1 to 1000 mV/ms, "
                             f"got {self.dvdt:g} mV/ms")

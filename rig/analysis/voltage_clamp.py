@@ -23,6 +23,7 @@ the rows hold ephys units with the unit in the column name.
 
 import numpy as np
 
+from rig import units
 from rig.analysis.fits import fit_boltzmann, fit_exponential
 from rig.analysis.measurements import conductance, reversal_by_interpolation, window_measure
 from rig.analysis.recovery import COLUMNS as RECOVERY_COLUMNS
@@ -74,10 +75,12 @@ def measure_vc(family, windows, signal="Im", polarity="min"):
             rows.append(row)
             continue
         prepulse = _prepulse(family, k, w1[0])
-        row.update({"V_mV": family.level(k, *w1) * 1e3, "Vss_mV": family.level(k, *w2) * 1e3,
-                    "prepulse_mV": prepulse * 1e3, "peak_pA": peak.peak * 1e12,
-                    "mean_pA": peak.mean * 1e12, "t_peak_ms": peak.time_to_peak * 1e3,
-                    "steady_pA": steady.mean * 1e12})
+        row.update({"V_mV": units.v_to_mv(family.level(k, *w1)),
+                    "Vss_mV": units.v_to_mv(family.level(k, *w2)),
+                    "prepulse_mV": units.v_to_mv(prepulse), "peak_pA": units.a_to_pa(peak.peak),
+                    "mean_pA": units.a_to_pa(peak.mean),
+                    "t_peak_ms": units.s_to_ms(peak.time_to_peak),
+                    "steady_pA": units.a_to_pa(steady.mean)})
         rows.append(row)
     return rows
 
@@ -186,10 +189,10 @@ def _reverses(v, peak, reversal, sign, floor):
 def _iv_summary(family, full, sign, floor, holding_current, notes, facts):
     """Reversal and G-V of an I-V family; adds G_nS to the rows; returns the fit."""
     word = SIGN_WORDS[sign]
-    v = np.array([r["V_mV"] for r in full]) * 1e-3
-    peak = np.array([r["peak_pA"] for r in full]) * 1e-12
-    holding_mv = family.holding * 1e3
-    active = (peak - _leak_line(full, holding_mv, holding_current * 1e12) * 1e-12)
+    v = units.mv_to_v(np.array([r["V_mV"] for r in full]))
+    peak = units.pa_to_a(np.array([r["peak_pA"] for r in full]))
+    holding_mv = units.v_to_mv(family.holding)
+    active = peak - units.pa_to_a(_leak_line(full, holding_mv, units.a_to_pa(holding_current)))
     depolarised = v > family.holding + 1e-3
     present = depolarised & (sign * active > floor)
     if not present.any():
@@ -199,13 +202,14 @@ def _iv_summary(family, full, sign, floor, holding_current, notes, facts):
         return None
     reversal = reversal_by_interpolation(v, peak)
     if not _reverses(v, peak, reversal, sign, floor):
-        notes.append(f"the peak {word} current does not reverse between {v.min() * 1e3:.0f} "
-                     f"and {v.max() * 1e3:.0f} mV, so there is no reversal potential or G-V")
+        notes.append(f"the peak {word} current does not reverse between "
+                     f"{units.v_to_mv(v.min()):.0f} and {units.v_to_mv(v.max()):.0f} mV, "
+                     "so there is no reversal potential or G-V")
         return None
-    facts.append(Fact("E_rev", reversal * 1e3, "mV", "E_rev"))
+    facts.append(Fact("E_rev", units.v_to_mv(reversal), "mV", "E_rev"))
     g = conductance(peak, v, reversal)
     for r, gk in zip(full, g):
-        r["G_nS"] = gk * 1e9
+        r["G_nS"] = units.siemens_to_ns(gk)
     side = (v < reversal) if sign < 0 else (v > reversal)
     usable = side & np.isfinite(g) & (g > 0)
     if np.count_nonzero(usable & present) < MIN_FIT_POINTS - 1 or \
@@ -217,32 +221,32 @@ def _iv_summary(family, full, sign, floor, holding_current, notes, facts):
     if fit is None:
         notes.append(why)
         return None
-    facts += [Fact("GV_V_half", fit.v_half * 1e3, "mV", "G-V V1/2"),
-              Fact("GV_slope", fit.slope * 1e3, "mV", "k"),
-              Fact("GV_Gmax", fit.amplitude * 1e9, "nS", "Gmax")]
+    facts += [Fact("GV_V_half", units.v_to_mv(fit.v_half), "mV", "G-V V1/2"),
+              Fact("GV_slope", units.v_to_mv(fit.slope), "mV", "k"),
+              Fact("GV_Gmax", units.siemens_to_ns(fit.amplitude), "nS", "Gmax")]
     return fit
 
 
 def _tails_summary(full, floor, notes, facts):
     """Reversal of the tail currents (instantaneous I-V of the opened channels)."""
-    v = np.array([r["V_mV"] for r in full]) * 1e-3
-    peak = np.array([r["peak_pA"] for r in full]) * 1e-12
+    v = units.mv_to_v(np.array([r["V_mV"] for r in full]))
+    peak = units.pa_to_a(np.array([r["peak_pA"] for r in full]))
     if not np.max(np.abs(peak)) > floor:
         notes.append("no tail current above the noise")
         return
     reversal = reversal_by_interpolation(v, peak)
     if np.isfinite(reversal):
-        facts.append(Fact("E_rev", reversal * 1e3, "mV", "tail E_rev"))
+        facts.append(Fact("E_rev", units.v_to_mv(reversal), "mV", "tail E_rev"))
     else:
-        notes.append(f"the tail currents do not reverse between {v.min() * 1e3:.0f} and "
-                     f"{v.max() * 1e3:.0f} mV")
+        notes.append(f"the tail currents do not reverse between {units.v_to_mv(v.min()):.0f} and "
+                     f"{units.v_to_mv(v.max()):.0f} mV")
 
 
 def _hinf_summary(full, sign, floor, notes, facts):
     """h-infinity of a prepulse family; adds h to the rows; returns the fit."""
     word = SIGN_WORDS[sign]
-    pre = np.array([r["prepulse_mV"] for r in full]) * 1e-3
-    peak = np.array([r["peak_pA"] for r in full]) * 1e-12
+    pre = units.mv_to_v(np.array([r["prepulse_mV"] for r in full]))
+    peak = units.pa_to_a(np.array([r["peak_pA"] for r in full]))
     biggest = peak[np.argmax(sign * peak)]
     if not sign * biggest > floor:
         notes.append(f"no {word} current to fit: the test-pulse current is within the noise "
@@ -260,8 +264,8 @@ def _hinf_summary(full, sign, floor, notes, facts):
     if fit is None:
         notes.append(why)
         return None
-    facts += [Fact("hinf_V_half", fit.v_half * 1e3, "mV", "h-inf V1/2"),
-              Fact("hinf_slope", fit.slope * 1e3, "mV", "k")]
+    facts += [Fact("hinf_V_half", units.v_to_mv(fit.v_half), "mV", "h-inf V1/2"),
+              Fact("hinf_slope", units.v_to_mv(fit.slope), "mV", "k")]
     return fit
 
 
@@ -284,7 +288,7 @@ def _time_constants(family, rows, window, signal, noise, notes):
         good = (fit is not None and fit.tau <= 2 * span
                 and abs(fit.amplitude) > NOISE_FACTOR * noise)
         if good:
-            row["tau_ms"] = fit.tau * 1e3
+            row["tau_ms"] = units.s_to_ms(fit.tau)
         if row is rows[-1]:
             newest = fit if good else None
     if rows and newest is None:
@@ -311,7 +315,7 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
     holding_current, noise = baseline(family, signal)
     fit = None
     if len(full) >= 2 and kind != "sweeps":
-        peaks = np.array([r["peak_pA"] for r in full]) * 1e-12
+        peaks = units.pa_to_a(np.array([r["peak_pA"] for r in full]))
         sign = _sign_of_interest(polarity, peaks)
         floor = max(NOISE_FACTOR * noise, RELATIVE_FLOOR * float(np.max(np.abs(peaks))))
         if kind == "I-V":
@@ -327,7 +331,8 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
     tau_fit = _time_constants(family, rows, windows[2], signal, noise, notes) \
         if signal in family.data else None
     if tau_fit is not None:
-        facts.append(Fact("tau_last", tau_fit.tau * 1e3, "ms", f"tau (sweep {rows[-1]['sweep']})"))
+        facts.append(Fact("tau_last", units.s_to_ms(tau_fit.tau), "ms",
+                          f"tau (sweep {rows[-1]['sweep']})"))
         # from the first sample fitted: before it the exponential is an extrapolation
         inside = (family.time >= tau_fit.t_start) & (family.time <= windows[2][1])
         curve = (family.time[inside], tau_fit(family.time[inside]))
@@ -346,7 +351,7 @@ def _analyze_recovery(family, windows, signal, polarity):
     facts, fit = [], None
     full = [r for r in rows if "ratio" in r]
     if len(full) >= 2:
-        peaks = np.array([r["peak1_pA"] for r in full]) * 1e-12
+        peaks = units.pa_to_a(np.array([r["peak1_pA"] for r in full]))
         sign = _sign_of_interest(polarity, peaks)
         noise = baseline(family, signal)[1]
         floor = max(NOISE_FACTOR * noise, 1e-15)
@@ -364,23 +369,24 @@ def _plots(kind, full, facts, fit, notes):
     order, order_ss = np.argsort(col["V_mV"]), np.argsort(col["Vss_mV"])
     e_rev = next((f.value for f in facts if f.name == "E_rev"), None)
     iv = Plot("I-V", "command V", "V", "current", "A",
-              (Series("peak (window 1)", col["V_mV"][order] * 1e-3, col["peak_pA"][order] * 1e-12),
-               Series("steady (window 2)", col["Vss_mV"][order_ss] * 1e-3,
-                      col["steady_pA"][order_ss] * 1e-12)),
-              ((e_rev * 1e-3, "E_rev"),) if e_rev is not None else ())
+              (Series("peak (window 1)", units.mv_to_v(col["V_mV"][order]),
+                      units.pa_to_a(col["peak_pA"][order])),
+               Series("steady (window 2)", units.mv_to_v(col["Vss_mV"][order_ss]),
+                      units.pa_to_a(col["steady_pA"][order_ss]))),
+              ((units.mv_to_v(e_rev), "E_rev"),) if e_rev is not None else ())
     reason = notes[0] if notes else ""
     if kind == "h-inf":
-        x, y = col["prepulse_mV"] * 1e-3, col["h"]
+        x, y = units.mv_to_v(col["prepulse_mV"]), col["h"]
         order = np.argsort(x)
         hinf = Plot("h-infinity: I / I_max against the prepulse", "prepulse V", "V",
                     "I / I_max", "", _with_fit(Series("I / I_max", x, y, "points"), fit), (),
                     reason)
         raw = Plot("Test-pulse current against the prepulse", "prepulse V", "V", "current", "A",
-                   (Series("peak (window 1)", x[order], col["peak_pA"][order] * 1e-12),
-                    Series("steady (window 2)", x[order], col["steady_pA"][order] * 1e-12)))
+                   (Series("peak (window 1)", x[order], units.pa_to_a(col["peak_pA"][order])),
+                    Series("steady (window 2)", x[order], units.pa_to_a(col["steady_pA"][order]))))
         return hinf, raw
     if kind == "I-V":
-        x, y = col["V_mV"] * 1e-3, col["G_nS"] * 1e-9
+        x, y = units.mv_to_v(col["V_mV"]), units.ns_to_siemens(col["G_nS"])
         second = Plot("G-V: G = I / (V - E_rev)", "command V", "V", "conductance", "S",
                       _with_fit(Series("G", x, y, "points"), fit), (), reason)
         return iv, second

@@ -45,6 +45,7 @@ import time
 import numpy as np
 
 import rig
+from rig import units
 from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
 from rig.acquisition.runner import DEFAULT_RATE_HZ
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
@@ -126,7 +127,7 @@ def kernel_section(quick, figures):
     command = np.full(int(round(0.5 / interval)), CC_CURRENT_A)  # 0.5 s, 50 000 steps
     setup.advance(command[:10], interval)  # compile / load the cache
     wall = _best_of(lambda: setup.advance(command, interval), 3 if quick else 7)
-    yield "us_per_step", wall / (command.size * 100) * 1e6, "us"
+    yield "us_per_step", units.s_to_us(wall / (command.size * 100)), "us"
 
 
 def cc_section(quick, figures):
@@ -162,7 +163,7 @@ def cc_section(quick, figures):
     if spikes["chunked"] != spikes["block"]:
         raise RuntimeError(f"chunked and block runs differ: {spikes} spikes")
     yield "cc_realtime_factor", simulated / wall_chunked, "x"
-    yield "cc_chunk_us", wall_chunked / n_chunks * 1e6, "us"
+    yield "cc_chunk_us", units.s_to_us(wall_chunked / n_chunks), "us"
     yield "cc_realtime_factor_cpu", simulated / cpu_chunked, "x"
     yield "cc_realtime_factor_block", simulated / wall_block, "x"
     yield "cc_firing_rate_hz", spikes["chunked"] / simulated, "Hz"
@@ -175,7 +176,7 @@ def iv_section(quick, figures):
     setup = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
     setup.run(protocol)  # warm-up
     wall = _best_of(lambda: setup.run(protocol), 5 if quick else 15)
-    yield "iv_family_ms", wall * 1e3, "ms"
+    yield "iv_family_ms", units.s_to_ms(wall), "ms"
 
 
 def neuron_section(quick, figures):
@@ -187,34 +188,34 @@ def neuron_section(quick, figures):
 
     setup = _cc_rig()  # for vRig's own rest and reversal potentials
     e_rev = setup.reversal_potentials()
-    v_init = setup.resting_potential() * 1e3
+    v_init = units.v_to_mv(setup.resting_potential())
     simulated = CC_SIMULATED_S_QUICK if quick else CC_SIMULATED_S
     area_um2 = setup.cell.area_um2
     sec = h.Section(name="vrig_bench_hh")
     try:
         sec.L = sec.diam = math.sqrt(area_um2 / math.pi)
         sec.nseg = 1
-        sec.cm = setup.cell.capacitance_pf / (area_um2 * 1e-2)  # pF / (um^2 1e-8 cm^2 1e6)
+        sec.cm = units.specific_capacitance_uf_per_cm2(setup.cell.capacitance_pf, area_um2)
         sec.insert("hh")  # its default gnabar, gkbar, gl are hh-squid's 120, 36, 0.3 mS/cm^2
-        sec.ena, sec.ek = e_rev["Na"] * 1e3, e_rev["K"] * 1e3
-        sec(0.5).hh.el = e_rev["leak"] * 1e3
+        sec.ena, sec.ek = units.v_to_mv(e_rev["Na"]), units.v_to_mv(e_rev["K"])
+        sec(0.5).hh.el = units.v_to_mv(e_rev["leak"])
         stim = h.IClamp(sec(0.5))
-        stim.delay, stim.dur, stim.amp = 0.0, 1e9, CC_CURRENT_A * 1e9  # nA
+        stim.delay, stim.dur, stim.amp = 0.0, 1e9, units.a_to_na(CC_CURRENT_A)  # dur: ms, for ever
         h.celsius = setup.temperature_c
         h.CVode().active(0)
         h.secondorder = 0
         h.usetable_hh = 1  # NEURON's default (1 mV rate tables): its fast path
-        h.dt = DT_S * 1e3
+        h.dt = units.s_to_ms(DT_S)
         pc = h.ParallelContext()
         pc.set_maxstep(10)
         counts = []
 
         def run():
             vec = h.Vector()
-            vec.record(sec(0.5)._ref_v, SAMPLE_INTERVAL_S * 1e3)  # v at 50 kHz
+            vec.record(sec(0.5)._ref_v, units.s_to_ms(SAMPLE_INTERVAL_S))  # v at 50 kHz
             h.finitialize(v_init)
-            pc.psolve(simulated * 1e3)
-            counts.append(_spikes(vec.as_numpy() * 1e-3))
+            pc.psolve(units.s_to_ms(simulated))
+            counts.append(_spikes(units.mv_to_v(vec.as_numpy())))
 
         wall, cpu = _best_wall_and_cpu(run, 2 if quick else 3)
     finally:

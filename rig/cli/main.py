@@ -18,7 +18,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from rig import resources
+from rig import resources, units
 from rig.analysis.report import add_parser as add_analyze_parser
 from rig.analysis.report import cmd_analyze
 from rig.errors import VrigError
@@ -197,22 +197,22 @@ def build_rig(args):
     setup = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=args.temperature, ion_overrides=args.ion,
-        dt=_number(args.dt_us, "--dt-us") * 1e-6, seed=_number(args.seed, "--seed", int))
+        dt=units.us_to_s(_number(args.dt_us, "--dt-us")), seed=_number(args.seed, "--seed", int))
     changes = {}
     if args.rs is not None:
-        changes["series_resistance"] = _number(args.rs, "--rs") * 1e6
+        changes["series_resistance"] = units.mohm_to_ohm(_number(args.rs, "--rs"))
     amplifier = setup.amplifier.changed(**changes)
     rs_comp = _number(args.rs_comp, "--rs-comp") / 100
     if args.cm_comp or rs_comp > 0:
         # As on the amplifier: pipette and whole-cell capacitance are compensated before
         # Rs compensation (with the pipette uncompensated, prediction makes it ring).
         changes["fast_compensation"] = amplifier.pipette_capacitance
-        changes["whole_cell_capacitance"] = setup.cell.capacitance_pf * 1e-12
+        changes["whole_cell_capacitance"] = units.pf_to_f(setup.cell.capacitance_pf)
         changes["whole_cell_resistance"] = amplifier.series_resistance
     filter_khz = _number(args.filter_khz, "--filter-khz")
     setup.set_amplifier(
         rs_correction=rs_comp, rs_prediction=rs_comp,
-        filter_hz=filter_khz * 1e3 if filter_khz else None, noise=args.noise,
+        filter_hz=units.khz_to_hz(filter_khz) if filter_khz else None, noise=args.noise,
         hum_hz=0 if args.hum == "off" else int(args.hum), digitizer=args.digitizer,
         gain=_number(args.gain, "--gain"), **changes)
     setup.settle()
@@ -233,8 +233,8 @@ def cmd_run(args):
         drug, side, concentration = parse_drug_option(text)
         setup.apply_drug(drug, concentration, side, steady_state=True)
     corner = setup.amplifier.filter_hz
-    if corner and corner >= 0.45 * protocol.sample_rate_khz * 1e3:
-        raise VrigError(f"--filter-khz {corner / 1e3:g} is too close to the protocol's "
+    if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
+        raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "
                         f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
                         f"use at most {0.45 * protocol.sample_rate_khz:g} kHz or 0 (bypass)")
     progress = TerminalProgress(sys.stderr, protocol.name) if _is_terminal(sys.stderr) else None
@@ -264,7 +264,7 @@ def cmd_membrane_test(args):
     if setup.series_resistance == 0:
         raise VrigError(f"cell {args.cell!r} is clamped ideally (no access resistance), so "
                         "there is no transient to measure; give --rs MOHM or use --cell model-cell")
-    result = run_membrane_test(setup, holding_v=_number(args.holding, "--holding") * 1e-3)
+    result = run_membrane_test(setup, holding_v=units.mv_to_v(_number(args.holding, "--holding")))
     print("\n".join(result.lines()))
 
 

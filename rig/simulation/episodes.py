@@ -79,7 +79,7 @@ def protocol_pieces(rig, protocol, leak_subtraction=None, samples_per_piece=None
             yield Piece("sweep", k, block.size * interval, first, signals)
         yield Piece("sweep_done", k, 0.0)
         if k + 1 < protocol.sweeps:
-            gap = protocol.sweep_interval_ms / 1e3 - command.size * interval
+            gap = units.ms_to_s(protocol.sweep_interval_ms) - command.size * interval
             while gap > 1e-12:
                 piece = min(gap, HOLD_PIECE_S) if samples_per_piece else gap
                 rig.hold(piece)

@@ -85,6 +85,7 @@ from rig.simulation.layout import (
     OUT_VM,
     OUT_VMEM,
 )
+from rig.units import MS_PER_MOHM_PF, MV_PER_MOHM_PA
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -270,7 +271,7 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
     rail = amp[AMP_RAIL]
     breakdown = amp[AMP_BREAKDOWN]
     lag_keep = _keep(dt, amp[AMP_LAG])
-    pred_keep = _keep(dt, rs_comp * cm_comp * (1.0 - prediction) * 1e-3)
+    pred_keep = _keep(dt, rs_comp * cm_comp * (1.0 - prediction) * MS_PER_MOHM_PF)
     broken_at = electrode[EL_BREAKDOWN]
     v = v_arr[0]
     vp = electrode[EL_VP]
@@ -291,7 +292,7 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
                 new_pred = c + (v_pred - c) * pred_keep
                 i_pred = cm_comp * (new_pred - v_pred) / dt
                 v_pred = new_pred
-            vp_new = c + (prediction * i_pred + correction * i_lag) * rs_comp * 1e-3
+            vp_new = c + (prediction * i_pred + correction * i_lag) * rs_comp * MV_PER_MOHM_PA
             if abs(vp_new) > rail:
                 vp_new = math.copysign(rail, vp_new)
                 rail_hits += 1.0
@@ -358,8 +359,8 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
                 v = v + a * dt / cm
             broken_at = _past_breakdown(v, breakdown, broken_at)
         vp = v + c / g_series if g_series > 0.0 else v
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0,
-                open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label,
+                vp - bridge * c * MV_PER_MOHM_PA, c, v, 0.0, open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v
@@ -418,8 +419,8 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
                 vp = math.copysign(rail, vp)
                 rail_hits += 1.0
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, vp - bridge * c * 1e-3, c, v, 0.0,
-                open_fraction, gates)
+        _record(out, s, out_scale, chan_g, chan_e, chan_label,
+                vp - bridge * c * MV_PER_MOHM_PA, c, v, 0.0, open_fraction, gates)
         vm_peak = _peak(vm_peak, out[OUT_VM, s])
         im_peak = _peak(im_peak, out[OUT_IM, s])
     v_arr[0] = v

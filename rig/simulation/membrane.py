@@ -131,7 +131,7 @@ def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
             gate_channel.append(index)
             gate_power.append(gate.power)
             gates_phi.append((gate, phi))
-            charge.append(gate.charge_nc_per_cm2 * cell.area_um2 * units.CM2_PER_UM2 * 1e6)
+            charge.append(units.charge_fc(gate.charge_nc_per_cm2, cell.area_um2))
     for density, reversal in leak_components(cell, e_mv):
         labels.append("leak")
         g_ns.append(units.density_to_ns(density, cell.area_um2))

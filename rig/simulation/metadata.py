@@ -26,7 +26,7 @@ def recording_metadata(rig, protocol=None, dt_s=None):
         "membrane_capacitance_pF": f"{rig.cell.capacitance_pf:g}",
         "temperature_C": f"{temperature:g}",
         "sample_rate_kHz": f"{protocol.sample_rate_khz:g}" if protocol else "",
-        "dt_us": f"{(dt_s or rig.dt) * 1e6:g}",
+        "dt_us": f"{units.s_to_us(dt_s or rig.dt):g}",
         "seed": str(rig.seed),
         "series_resistance_MOhm": f"{units.ohm_to_mohm(rig.series_resistance):g}",
         "amplifier": rig.amplifier.describe(),
@@ -42,8 +42,9 @@ def recording_metadata(rig, protocol=None, dt_s=None):
         meta["irreversible_effects"] = held
     if rig.overloaded:
         v_range, i_range = input_range(rig.amplifier, rig.mode)
-        meta["overload"] = (f"the recorded output clipped at +/-{i_range * 1e9:g} nA or "
-                            f"+/-{v_range * 1e3:g} mV (see the amplifier's range and gain)")
+        meta["overload"] = (f"the recorded output clipped at +/-{units.a_to_na(i_range):g} nA "
+                            f"or +/-{units.v_to_mv(v_range):g} mV "
+                            "(see the amplifier's range and gain)")
     if protocol is not None:
         meta["holding"] = f"{protocol.holding:g} {protocol.units}"
         meta["sweeps"] = str(protocol.sweeps)

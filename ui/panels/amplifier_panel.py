@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from rig import units
+from rig.clamp import Mode
 from rig.errors import VrigError
 from ui.look import theme
 from ui.panels.quick_stimulus import QuickStimulus
@@ -109,7 +110,7 @@ def format_current(amperes):
         return "  ---  pA"
     if abs(pa) < 1000:
         return f"{pa:8.1f} pA"
-    return f"{pa / 1000:8.3f} nA"
+    return f"{units.a_to_na(amperes):8.3f} nA"
 
 
 MODE_TIPS = {"VC": "Voltage clamp: hold the membrane potential",
@@ -285,7 +286,7 @@ class AmplifierPanel(QWidget):
     def holding_si(self, mode):
         """A mode's remembered holding in SI (V for VC, A for CC)."""
         value = self.holdings[mode]
-        return units.mv_to_v(value) if mode == "VC" else units.pa_to_a(value)
+        return Mode(mode).to_si(value)
 
     def set_mode(self, mode):
         """Show a mode: light its button and put its remembered holding on the knob."""

@@ -192,7 +192,7 @@ class CompensationPanel(QWidget):
         self.cm_spin.setAlignment(Qt.AlignRight)
         self.cm_spin.setMinimumWidth(120)
         self.cm_spin.setToolTip("The cell's membrane capacitance (its area and channels stay)")
-        self.cm_spin.setValue(self.cell_capacitance_f * 1e12)
+        self.cm_spin.setValue(units.f_to_pf(self.cell_capacitance_f))
         self.cm_spin.valueChanged.connect(self._capacitance_edited)
         grid.addWidget(self.cm_spin, 4, 1)
         return frame
@@ -255,7 +255,7 @@ class CompensationPanel(QWidget):
         self.filter_combo = QComboBox()
         self.filter_combo.addItem("Bypass", None)
         for corner in FILTER_CORNERS_HZ:
-            self.filter_combo.addItem(f"{corner / 1e3:g} kHz", corner)
+            self.filter_combo.addItem(f"{units.hz_to_khz(corner):g} kHz", corner)
         self.filter_combo.setToolTip("4-pole Bessel low-pass corner")
         self.gain_combo = QComboBox()
         for gain in GAINS:
@@ -265,7 +265,7 @@ class CompensationPanel(QWidget):
             self.hum_combo.addItem(text, hz)
         self.range_combo = QComboBox()
         for rf in FEEDBACK_RESISTORS_OHM:
-            self.range_combo.addItem(f"{rf / 1e6:g} MΩ  ±{self._range_text(rf)}", rf)
+            self.range_combo.addItem(f"{units.ohm_to_mohm(rf):g} MΩ  ±{self._range_text(rf)}", rf)
         self.range_combo.setToolTip("headstage feedback resistor: the current range at "
                                     "gain 1 is 10 V / Rf; beyond it the output clips and "
                                     "OVLD lights")
@@ -311,7 +311,7 @@ class CompensationPanel(QWidget):
     @staticmethod
     def _range_text(rf):
         amps = 10.0 / rf
-        return f"{amps * 1e9:g} nA" if amps >= 1e-9 else f"{amps * 1e12:g} pA"
+        return f"{units.a_to_na(amps):g} nA" if amps >= 1e-9 else f"{units.a_to_pa(amps):g} pA"
 
     # --- edits ------------------------------------------------------------------------
 
@@ -379,7 +379,7 @@ class CompensationPanel(QWidget):
         if cell_capacitance_f is not None:
             self.cell_capacitance_f = float(cell_capacitance_f)
             self.cm_spin.blockSignals(True)
-            self.cm_spin.setValue(self.cell_capacitance_f * 1e12)
+            self.cm_spin.setValue(units.f_to_pf(self.cell_capacitance_f))
             self.cm_spin.blockSignals(False)
         for field, spin in self.spins.items():
             spin.blockSignals(True)
@@ -420,7 +420,7 @@ def install(window):
     from rig.acquisition import commands as c
 
     state = window.client.state
-    panel = CompensationPanel(state.amplifier, state.cell.capacitance_pf * 1e-12, state.cell)
+    panel = CompensationPanel(state.amplifier, units.pf_to_f(state.cell.capacitance_pf), state.cell)
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.NoFrame)
@@ -443,7 +443,8 @@ def install(window):
         new = window.client.state
         panel.set_cell(new.cell)
         keep = panel.output_changes()
-        panel.set_amplifier(new.amplifier.changed(**dict(keep)), new.cell.capacitance_pf * 1e-12)
+        panel.set_amplifier(new.amplifier.changed(**dict(keep)),
+                            units.pf_to_f(new.cell.capacitance_pf))
         window.client.send(c.SetAmplifier(keep))
 
     window.client.replaced.connect(replaced)

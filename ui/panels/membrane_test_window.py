@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from rig import units
 from rig.acquisition import commands as c
 from rig.amplifier.circuit import filter_delay_s
 from rig.amplifier.membrane_test import analyse_step, clamp_time_constant
@@ -48,7 +49,7 @@ TREND_POINTS = 3000  # 5 minutes at 10 Hz
 READOUTS = (("Rt", "MΩ"), ("Ra", "MΩ"), ("Rm", "MΩ"), ("Cm", "pF"), ("Ihold", "pA"),
             ("τ", "µs"), ("clamp τ", "µs"))
 TREND_UNITS = {"Ra": "MΩ", "Rm": "MΩ", "Cm": "pF"}  # plotted in these (no SI prefixes)
-TREND_SCALE = {"Ra": 1e-6, "Rm": 1e-6, "Cm": 1e12}
+TREND_SHOWN = {"Ra": units.ohm_to_mohm, "Rm": units.ohm_to_mohm, "Cm": units.f_to_pf}  # SI to those
 TREND_COLORS = {"Ra": "#ff9f43", "Rm": "#5b9cff", "Cm": "#7ee081"}
 
 
@@ -134,7 +135,7 @@ class MembraneTestWindow(QDialog):
         text.setWordWrap(True)
         box.addWidget(text)
         row = QHBoxLayout()
-        self.add_rs_button = QPushButton(f"Add Rs = {ADVICE_RS_OHM / 1e6:g} MΩ")
+        self.add_rs_button = QPushButton(f"Add Rs = {units.ohm_to_mohm(ADVICE_RS_OHM):g} MΩ")
         self.add_rs_button.setToolTip("set the electrode's access resistance on the "
                                       "Compensation tab")
         self.add_rs_button.clicked.connect(lambda: self.rsRequested.emit(ADVICE_RS_OHM))
@@ -227,7 +228,7 @@ class MembraneTestWindow(QDialog):
 
     def step_v(self):
         """The step in V."""
-        return self.step_spin.value() * 1e-3
+        return units.mv_to_v(self.step_spin.value())
 
     def start(self):
         """Start the test (VC, the square wave replaces continuous acquisition)."""
@@ -238,8 +239,8 @@ class MembraneTestWindow(QDialog):
         self._t0 = None
         self.refresh_advice()
         self.command.emit(c.Start())
-        self.command.emit(c.StartMembraneTest(step_v=self.step_v(),
-                                              half_period_s=self.period_spin.value() * 5e-4))
+        half_period_s = units.ms_to_s(self.period_spin.value()) / 2
+        self.command.emit(c.StartMembraneTest(step_v=self.step_v(), half_period_s=half_period_s))
         self.status.setText("Running")
         self.started.emit()
 
@@ -301,7 +302,7 @@ class MembraneTestWindow(QDialog):
         n = im.size
         if "Vmem" in chunk.signals:
             self.clamp_tau = clamp_time_constant(chunk.signals["Vmem"], n // 2, dt)
-            self.readouts["clamp τ"].setText(f"{self.clamp_tau * 1e6:8.1f}"
+            self.readouts["clamp τ"].setText(f"{units.s_to_us(self.clamp_tau):8.1f}"
                                              if np.isfinite(self.clamp_tau) else "---")
         self.cycles += 1
         if self.oscillating:
@@ -316,10 +317,11 @@ class MembraneTestWindow(QDialog):
         self.analysed += 1
         self.status.setText(f"Running: {self.analysed} cycles analysed")
         r = self.result
-        shown = {"Rt": r.total_resistance / 1e6, "Ra": r.access_resistance / 1e6,
-                 "Rm": r.membrane_resistance / 1e6, "Cm": r.capacitance * 1e12,
-                 "Ihold": r.holding_current * 1e12, "τ": r.time_constant * 1e6,
-                 "clamp τ": self.clamp_tau * 1e6}
+        shown = {"Rt": units.ohm_to_mohm(r.total_resistance),
+                 "Ra": units.ohm_to_mohm(r.access_resistance),
+                 "Rm": units.ohm_to_mohm(r.membrane_resistance), "Cm": units.f_to_pf(r.capacitance),
+                 "Ihold": units.a_to_pa(r.holding_current), "τ": units.s_to_us(r.time_constant),
+                 "clamp τ": units.s_to_us(self.clamp_tau)}
         for name, value in shown.items():
             self.readouts[name].setText(f"{value:8.1f}" if np.isfinite(value) else "---")
         self._add_trend(chunk.time_s, r)
@@ -338,7 +340,7 @@ class MembraneTestWindow(QDialog):
         self._trend_n += 1
         x = self._trend[0, :self._trend_n]
         for row, name in enumerate(("Ra", "Rm", "Cm"), start=1):
-            y = self._trend[row, :self._trend_n] * TREND_SCALE[name]
+            y = TREND_SHOWN[name](self._trend[row, :self._trend_n])
             self.trend_curves[name].setData(x, y)
             # From zero to well above the largest value: a drifting seal or a losing
             # access shows as a slope, and noise in the 7th digit stays invisible.

@@ -25,8 +25,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFrame, QLabel, QVBoxLayout
 
+from rig import units
 from rig.acquisition import commands as c
 from rig.acquisition.live_recorder import LiveRecorder, next_free_index, series_name
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.journal_finish import recover_journals
 from rig.files.journal_writer import format_bytes
@@ -133,7 +135,7 @@ class RecordingController(QObject):
 
     def restore(self):
         """Send the chosen continuous sample rate, and recover journals in the folder."""
-        self.window.client.send(c.SetSampleRate(self.settings.rate_khz * 1e3))
+        self.window.client.send(c.SetSampleRate(units.khz_to_hz(self.settings.rate_khz)))
         self.recover()
 
     def save_settings(self):
@@ -232,7 +234,7 @@ class RecordingController(QObject):
         """Use new settings (from the next recording on; the rate at once)."""
         old, self.settings = self.settings, settings
         if settings.rate_khz != old.rate_khz:
-            self.window.client.send(c.SetSampleRate(settings.rate_khz * 1e3))
+            self.window.client.send(c.SetSampleRate(units.khz_to_hz(settings.rate_khz)))
         self.save_settings()
         if not self.is_recording:
             self.status_widget.show_idle(settings)
@@ -259,7 +261,7 @@ class RecordingController(QObject):
         meta = dict(client.protocol_metadata if protocol is not None and client.protocol_metadata
                     else client.state.metadata)
         if protocol is None:
-            unit = "mV" if chunk.mode == "VC" else "pA"
+            unit = Mode(chunk.mode).level_unit
             level = panel.holdings["VC" if chunk.mode == "VC" else "CC"]
             meta["holding"] = "none (I=0)" if chunk.mode == "I0" else f"{level:g} {unit}"
         meta["holding_VC_mV"] = f"{panel.holdings['VC']:g}"

@@ -33,6 +33,7 @@ from rig.errors import VrigError
 from rig.files.formats import FORMATS
 from rig.files.journal_writer import format_bytes
 from rig.files.layout import FILE_UNITS
+from rig.units import khz_to_hz
 from ui.look import theme
 
 log = logging.getLogger("vrig.settings")
@@ -216,7 +217,7 @@ class RecordingSettingsDialog(QDialog):
 
     def _show_size(self, *_):
         """About how much a simulated hour of continuous recording takes on disk."""
-        per_s = (len(self._checked()) * self.rate_combo.currentData() * 1e3
+        per_s = (len(self._checked()) * khz_to_hz(self.rate_combo.currentData())
                  * BYTES_PER_VALUE[self.format_combo.currentData()])
         self.size_label.setText(f"about {format_bytes(per_s * 3600)} per hour recorded "
                                 "(continuous; at 10x that hour takes 6 minutes)")

@@ -94,7 +94,9 @@ OSMOLARITY_HELP = (f"osmolarity: ideal = the sum of all solutes (mOsm/L); est. =
 
 def format_mv(volts):
     """A potential (V) as '+50.1 mV' ('---' when unknown)."""
-    return f"{volts * 1e3:+6.1f} mV" if volts is not None and math.isfinite(volts) else "  ---"
+    if volts is None or not math.isfinite(volts):
+        return "  ---"
+    return f"{units.v_to_mv(volts):+6.1f} mV"
 
 
 def parse_mm(ion, text):

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from rig import units
+from rig.clamp import Mode
 from rig.protocols.protocol import render_sweep
 from ui.look import theme
 from ui.panels.epoch_table import column_letter
@@ -22,7 +22,7 @@ LETTER_COLOR = (190, 190, 200)
 
 def _si_to_display(protocol, command):
     """A command array in SI (V or A) to the protocol's display unit (mV or pA)."""
-    return units.v_to_mv(command) if protocol.mode == "VC" else units.a_to_pa(command)
+    return Mode(protocol.mode).from_si(command)
 
 
 class SweepPreview(QWidget):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 
+from rig import units
 from rig.files.layout import FILE_UNITS
 from ui.look import theme
 
@@ -123,8 +124,9 @@ def format_readout(readout, names=None):
     names = names or {}
     dt = readout.dt
     rate = f"{1 / abs(dt):.4g} Hz" if dt else "---"
-    head = (f"<b>t1</b> {readout.t1 * 1e3:.3f} ms &nbsp; <b>t2</b> {readout.t2 * 1e3:.3f} ms<br>"
-            f"<b>dt</b> {dt * 1e3:.3f} ms &nbsp; <b>1/dt</b> {rate}")
+    head = (f"<b>t1</b> {units.s_to_ms(readout.t1):.3f} ms &nbsp; "
+            f"<b>t2</b> {units.s_to_ms(readout.t2):.3f} ms<br>"
+            f"<b>dt</b> {units.s_to_ms(dt):.3f} ms &nbsp; <b>1/dt</b> {rate}")
     cells = "".join(
         f"<tr><td><b>{names.get(name, name)}</b> {unit}</td><td align='right'>{_number(v1)}</td>"
         f"<td align='right'>{_number(v2)}</td><td align='right'>{_number(v2 - v1)}</td></tr>"
