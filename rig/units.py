@@ -108,47 +108,47 @@ F_PER_PF = 1e-12
 S_PER_US = 1e-6
 
 
-def s_to_us(value_s):
+def s_to_us(value_s: Q) -> Q:
     """Seconds to microseconds."""
     return value_s * US_PER_S
 
 
-def us_to_s(value_us):
+def us_to_s(value_us: Q) -> Q:
     """Microseconds to seconds."""
     return value_us / US_PER_S
 
 
-def khz_to_hz(value_khz):
+def khz_to_hz(value_khz: Q) -> Q:
     """Kilohertz to hertz."""
     return value_khz * HZ_PER_KHZ
 
 
-def hz_to_khz(value_hz):
+def hz_to_khz(value_hz: Q) -> Q:
     """Hertz to kilohertz."""
     return value_hz / HZ_PER_KHZ
 
 
-def a_to_na(value_a):
+def a_to_na(value_a: Q) -> Q:
     """Amperes to nanoamperes."""
     return value_a * NA_PER_A
 
 
-def ohm_to_gohm(value_ohm):
+def ohm_to_gohm(value_ohm: Q) -> Q:
     """Ohms to gigaohms."""
     return value_ohm / OHM_PER_GOHM
 
 
-def siemens_to_ns(value_siemens):
+def siemens_to_ns(value_siemens: Q) -> Q:
     """Siemens to nanosiemens."""
     return value_siemens * NS_PER_S
 
 
-def ns_to_siemens(value_ns):
+def ns_to_siemens(value_ns: Q) -> Q:
     """Nanosiemens to siemens."""
     return value_ns / NS_PER_S
 
 
-def charge_fc(q_nc_per_cm2, area_um2):
+def charge_fc(q_nc_per_cm2: float, area_um2: float) -> float:
     """A charge density (nC/cm^2) over an area (um^2) as a charge in fC."""
     return q_nc_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
 
