@@ -117,6 +117,14 @@ def _pen(curve):
     return curve.opts["pen"].color().name()
 
 
+def test_the_welcome_card_names_the_colours_it_shows(make_window):
+    window = make_window()
+    assert "<b>yellow</b>" in window.help.show_welcome().intro.text()
+    window.looks.actions["light"].trigger()
+    text = window.help.show_welcome().intro.text()
+    assert "<b>amber</b>" in text and "<b>teal</b>" in text and "yellow" not in text
+
+
 def test_switching_restyles_the_open_window(make_window, qapp):
     window = make_window()
     stack = window.scopes.scope

@@ -91,6 +91,7 @@ class Theme:
     disabled_text: str
     light: bool = False
     text_scale: float = 1.0
+    colour_words: tuple = ("yellow", "cyan", "green")  # Vm, Im, command, for people
 
     def with_text_scale(self, scale):
         """The same look with every font `scale` times its size."""
@@ -122,6 +123,7 @@ DARK = Theme(
 
 LIGHT = Theme(
     name="light", title="Light high contrast", scope_background="#ffffff",
+    colour_words=("amber", "teal", "green"),
     foreground="#1c1f24", grid_alpha=0.30, traces=_LIGHT_TRACES,
     fallback_traces=("#ad1457", "#00707a", "#bf360c", "#880e4f", "#4527a0", "#c2185b"),
     cursors=("#101317", "#a84300"),

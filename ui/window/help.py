@@ -24,9 +24,9 @@ WELCOME_TEXT = (
     "<p>This is a patch-clamp rig. On the left is the amplifier: the mode switch "
     "(<b>VC</b> voltage clamp, <b>I=0</b>, <b>CC</b> current clamp), the holding knob, "
     "the meters and Run/Rec. On the right are the scopes: <span style='color:#ffd54f'>"
-    "<b>yellow</b></span> is the membrane potential Vm, <span style='color:#4dd0e1'>"
-    "<b>cyan</b></span> the membrane current Im, <span style='color:#7ee081'><b>green"
-    "</b></span> the command.</p>"
+    "<b>{vm_colour}</b></span> is the membrane potential Vm, <span style='color:#4dd0e1'>"
+    "<b>{im_colour}</b></span> the membrane current Im, <span style='color:#7ee081'><b>"
+    "{command_colour}</b></span> the command.</p>"
     "<p>The cell is <b>{cell}</b>: {description}. <b>{holding}</b></p>"
     "<p><b>Three things to try:</b></p>")
 TRIES = (
@@ -88,9 +88,13 @@ class WelcomeDialog(QDialog):
         layout = QVBoxLayout(self)
         description = cell.description.split(":")[0].split(". ")[0] or "a cell preset"
         # The trace colours it names, as the theme shown draws them.
+        look = theme.current()
+        vm, im, command = look.colour_words
         intro = QLabel(theme.restyle_qss(WELCOME_TEXT.format(
-            cell=cell.name, description=description, holding=holding_text), theme.current()))
+            cell=cell.name, description=description, holding=holding_text, vm_colour=vm,
+            im_colour=im, command_colour=command), look))
         intro.setWordWrap(True)
+        self.intro = intro
         intro.setTextFormat(Qt.RichText)
         layout.addWidget(intro)
         self.try_buttons = []
