@@ -9,6 +9,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from rig.acquisition import commands as c
+from ui.look import theme
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 15_000
 
@@ -19,8 +21,22 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def make_window(shown_windows, settings):
-    return lambda **kwargs: shown_windows(settings, **kwargs)
+def make_window(qtbot, qapp, settings):
+    theme.apply(qapp)
+    windows = []
+
+    def make(**kwargs):
+        window = MainWindow(settings=settings, **kwargs)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.client.runner._thread.is_alive()
 
 
 @pytest.fixture

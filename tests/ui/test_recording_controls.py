@@ -16,7 +16,9 @@ from PySide6.QtCore import QSettings, Qt
 from rig.analysis.measurements import epoch_start_s
 from rig.files import journal as jn
 from rig.files.recording import load_recording
+from ui.look import theme
 from ui.panels.recording_settings import RecordingSettings, RecordingSettingsDialog
+from ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 TEN_X = 4  # index of 10x in the speed combo
@@ -28,8 +30,24 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def make_window(shown_windows, settings):
-    return lambda: shown_windows(settings)
+def make_window(qtbot, qapp, settings):
+    theme.apply(qapp)
+    windows = []
+
+    def make():
+        window = MainWindow(settings=settings)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.confirm_close = False
+        window.close()
+        assert not window.client.runner._thread.is_alive()
+        assert not window.recording.finishing
 
 
 class Collector:

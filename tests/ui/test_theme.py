@@ -19,6 +19,7 @@ from ui.look import (
 )
 from ui.look.theme_palettes import DARK, LARGE_TEXT_SCALE, LIGHT, THEMES
 from ui.window import window_options
+from ui.window.main_window import MainWindow
 from ui.window.window_options import WindowOptions
 
 
@@ -44,12 +45,21 @@ def dark_again(qapp):
 
 
 @pytest.fixture
-def make_window(shown_windows, dark_again, tmp_path):
-    def make(settings=None, **kwargs):
-        return shown_windows(settings or QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat),
-                             **kwargs)
+def make_window(qtbot, dark_again, tmp_path):
+    windows = []
 
-    return make
+    def make(settings=None, **kwargs):
+        settings = settings or QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings, **kwargs)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
 
 
 # --- contrast -------------------------------------------------------------------------
