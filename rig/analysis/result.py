@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rig.files.layout import FloatArray
+
+Row = dict[str, float]  # one sweep's row: column name (ephys unit in it) -> value
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,11 @@ class AnalysisResult:
     kind: str
     title: str
     columns: tuple[str, ...]
-    rows: tuple[dict[str, Any], ...]
+    rows: tuple[Row, ...]
     facts: tuple[Fact, ...] = ()
     notes: tuple[str, ...] = ()
     plots: tuple[Plot, ...] = ()
-    marks: tuple[tuple[str, tuple[int, ...], FloatArray, FloatArray], ...] = ()
+    marks: tuple[tuple[str, npt.NDArray[np.int_], FloatArray, FloatArray], ...] = ()
     fit_curve: tuple[FloatArray, FloatArray] | None = None
     windows_used: tuple[int, ...] = (1, 2, 3)
     extra: dict[str, Any] = field(default_factory=dict)
