@@ -18,6 +18,7 @@ import numpy.typing as npt
 from rig.files.layout import FloatArray
 
 Row = dict[str, float]  # one sweep's row: column name (ephys unit in it) -> value
+Window = tuple[float, float]  # a cursor window (t0, t1), s from the sweep start
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Fact:
     unit, or text), unit (ephys: mV, pA, ms, nS, Hz; '' when none), label (for people)."""
 
     name: str
-    value: object
+    value: Any  # a number in the unit, or text
     unit: str = ""
     label: str = ""
 
@@ -89,7 +90,7 @@ class AnalysisResult:
     windows_used: tuple[int, ...] = (1, 2, 3)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def fact(self, name: str) -> object:
+    def fact(self, name: str) -> Any:
         """The value of a fact, or None."""
         return next((f.value for f in self.facts if f.name == name), None)
 
