@@ -32,11 +32,14 @@ in exactly (1000 pF) is never refused by floating-point rounding.
 import math
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
 from rig import units
 from rig.errors import VrigError
+from rig.files.layout import FloatArray
+from rig.model.cell import Cell
 from rig.model.limits import FEEDBACK_RESISTORS_OHM
 
 FILTER_CORNERS_HZ = (1_000.0, 2_000.0, 4_000.0, 10_000.0, 20_000.0)
@@ -67,11 +70,11 @@ class Range:
     unit: str
     si_per_unit: float
 
-    def shown(self, value_si):
+    def shown(self, value_si: float) -> float:
         """An SI value in the unit shown, rounded to SIGNIFICANT_DIGITS."""
         return float(f"{value_si / self.si_per_unit:.{SIGNIFICANT_DIGITS}g}")
 
-    def check(self, value_si):
+    def check(self, value_si: Any) -> float:  # Any: whatever was given is checked here
         """Return value_si (a float) if it is within the range, else a VrigError that
         gives the range."""
         try:
@@ -139,12 +142,12 @@ class Amplifier:
     digitizer: bool = False
     feedback_resistance: float = 500e6
 
-    def __post_init__(self):
-        for name, allowed in RANGES.items():
+    def __post_init__(self) -> None:
+        for name, setting in RANGES.items():
             value = getattr(self, name)
             if name == "filter_hz" and value is None:
                 continue
-            allowed.check(value)
+            setting.check(value)
         if self.gain not in GAINS:
             raise VrigError(f"gain must be one of {', '.join(map(str, GAINS))}, "
                             f"got {self.gain!r:.20}")
@@ -156,12 +159,12 @@ class Amplifier:
                             + f", got {self.feedback_resistance!r:.20} ohm")
 
     @property
-    def current_range(self):
+    def current_range(self) -> float:
         """Largest current (A, +/-) the headstage passes and its output shows at gain 1."""
         return OUTPUT_RANGE_V / self.feedback_resistance
 
     @classmethod
-    def for_cell(cls, cell):
+    def for_cell(cls, cell: Cell) -> "Amplifier":
         """The amplifier (SI) of a :class:`rig.model.cell.Cell`'s electrode: its series
         resistance, pipette capacitance, seal and headstage feedback resistor; no
         compensation or artefacts."""
@@ -170,11 +173,11 @@ class Amplifier:
                    seal_resistance=units.gohm_to_ohm(cell.seal_resistance_gohm),
                    feedback_resistance=units.mohm_to_ohm(cell.feedback_resistor_mohm))
 
-    def changed(self, **changes):
+    def changed(self, **changes: Any) -> "Amplifier":
         """A copy with some settings changed (validated)."""
         return replace(self, **changes)
 
-    def describe(self):
+    def describe(self) -> str:
         """One line for recording metadata."""
         filt = f"{units.hz_to_khz(self.filter_hz):g}kHz" if self.filter_hz else "off"
         return (f"Rs={units.ohm_to_mohm(self.series_resistance):g}MOhm "
@@ -198,16 +201,19 @@ class OutputChain:
     """Noise, hum, Bessel filter, gain and digitiser on the two outputs, with the
     filter state carried from one block to the next so that chunks join seamlessly."""
 
-    def __init__(self, rng):
+    def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
-        self._filters = {}
+        # output ('V' or 'I') -> ((corner Hz, sampling Hz), Bessel sections, filter state)
+        self._filters: dict[str, tuple[tuple[float, float], FloatArray, FloatArray]] = {}
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the filter state (after a discontinuity such as a new protocol)."""
         self._filters.clear()
 
-    def process(self, amplifier, mode, voltage_v, current_a, sample_interval_s, t0_s,
-                peaks=None):
+    def process(self, amplifier: Amplifier, mode: str, voltage_v: FloatArray,
+                current_a: FloatArray, sample_interval_s: float, t0_s: float,
+                peaks: tuple[float, float] | None = None
+                ) -> tuple[FloatArray, FloatArray, bool]:
         """Return (voltage, current, overloaded) as the digitiser records them, each
         clipped at the output's range; overloaded is True when a sample was clipped.
 
@@ -246,7 +252,8 @@ class OutputChain:
             current, i_clipped = _saturate(current, i_range, i_peak)
         return voltage, current, v_clipped or i_clipped
 
-    def _filter(self, key, values, corner_hz, fs):
+    def _filter(self, key: str, values: FloatArray, corner_hz: float,
+                fs: float) -> FloatArray:
         from scipy import signal  # imported on first use: it costs ~0.8 s at start-up
 
         design = (corner_hz, fs)
@@ -261,7 +268,7 @@ class OutputChain:
         return filtered
 
 
-def filter_delay_s(amplifier, sample_interval_s):
+def filter_delay_s(amplifier: Amplifier, sample_interval_s: float) -> float:
     """Low-frequency group delay (s) of the Bessel filter in use (0 when bypassed)."""
     from scipy import signal
 
@@ -273,7 +280,8 @@ def filter_delay_s(amplifier, sample_interval_s):
     return float(delay[0]) / fs
 
 
-def _saturate(values, limit, peak=None):
+def _saturate(values: FloatArray, limit: float,
+              peak: float | None = None) -> tuple[FloatArray, bool]:
     """The output's swing: values clipped to +/-limit; returns (values, clipped).
     peak: the largest |value| if known (nan if any value is nan)."""
     if not values.size:
@@ -285,7 +293,7 @@ def _saturate(values, limit, peak=None):
     return np.clip(values, -limit, limit), True
 
 
-def _digitize(values, volts_per_unit):
+def _digitize(values: FloatArray, volts_per_unit: float) -> tuple[FloatArray, bool]:
     """Quantise to the digitiser's 16 bits over +/-10 V; returns (values, clipped)."""
     lsb = 2 * DIGITIZER_RANGE_V / 2 ** DIGITIZER_BITS
     counts = np.round(values * volts_per_unit / lsb)
@@ -294,7 +302,7 @@ def _digitize(values, volts_per_unit):
     return np.clip(counts, low, high) * lsb / volts_per_unit, clipped
 
 
-def input_range(amplifier, mode):
+def input_range(amplifier: Amplifier, mode: str) -> tuple[float, float]:
     """(voltage range in V, current range in A) the outputs show before they clip, +/-.
     The gain applies to the current in VC and to the voltage in CC and I=0."""
     v_gain = amplifier.gain if mode != "VC" else 1.0

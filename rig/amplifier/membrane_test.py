@@ -7,18 +7,36 @@ tau = Ra Rm Cm / (Ra + Rm). Fitting the decay and extrapolating it to the step's
 gives dI_0, so Ra = dV/dI_0, Rt = dV/dI_ss, Rm = Rt - Ra and Cm = tau (Ra + Rm)/(Ra Rm).
 """
 
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from rig import units
-from rig.amplifier.circuit import filter_delay_s
+from rig.amplifier.circuit import Amplifier, filter_delay_s
 from rig.analysis.fits import checked_curve_fit
 from rig.errors import VrigError
+from rig.files.layout import FloatArray
 
 DEFAULT_STEP_V = 0.010
 DEFAULT_HALF_PERIOD_S = 0.010
 DEFAULT_SAMPLE_INTERVAL_S = 5e-6
+
+
+class ClampedRig(typing.Protocol):
+    """What the membrane test uses of a rig (rig.simulation's Rig sits above this
+    package, so it is not imported): holding levels by mode (V in VC, A in CC)."""
+
+    amplifier: Amplifier
+    holding: Mapping[str, float]
+
+    def set_mode(self, mode: str) -> None: ...
+    def set_holding(self, value: float) -> None: ...
+    def settle(self) -> None: ...
+    def advance(self, command_si: FloatArray,
+                sample_interval_s: float) -> Mapping[str, FloatArray]: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +51,7 @@ class MembraneTestResult:
     holding_current: float
     time_constant: float
 
-    def lines(self):
+    def lines(self) -> list[str]:
         """'name: value unit' lines in ephys units, as `vrig membrane-test` prints them."""
         return [f"total_resistance: {units.ohm_to_mohm(self.total_resistance):.4g} MOhm",
                 f"access_resistance: {units.ohm_to_mohm(self.access_resistance):.4g} MOhm",
@@ -43,14 +61,16 @@ class MembraneTestResult:
                 f"time_constant: {units.s_to_us(self.time_constant):.4g} us"]
 
 
-def square_wave(holding_v, step_v, half_period_s, sample_interval_s, cycles=1):
+def square_wave(holding_v: float, step_v: float, half_period_s: float,
+                sample_interval_s: float, cycles: int = 1) -> FloatArray:
     """The membrane-test command (V): holding, then holding + step, per cycle."""
     n = int(round(half_period_s / sample_interval_s))
     one = np.concatenate([np.full(n, holding_v), np.full(n, holding_v + step_v)])
     return np.tile(one, cycles)
 
 
-def analyse_step(time_s, current_a, step_v, onset_index, end_index, delay_s=0.0):
+def analyse_step(time_s: FloatArray, current_a: FloatArray, step_v: float, onset_index: int,
+                 end_index: int, delay_s: float = 0.0) -> MembraneTestResult:
     """Fit one step's current (A) and return a MembraneTestResult.
 
     onset_index: first sample at the new level; end_index: one past its last sample.
@@ -87,9 +107,10 @@ def analyse_step(time_s, current_a, step_v, onset_index, end_index, delay_s=0.0)
     return MembraneTestResult(total, access, membrane, capacitance, baseline, tau)
 
 
-def run_membrane_test(rig, holding_v=None, step_v=DEFAULT_STEP_V,
-                      half_period_s=DEFAULT_HALF_PERIOD_S,
-                      sample_interval_s=DEFAULT_SAMPLE_INTERVAL_S, cycles=3):
+def run_membrane_test(rig: ClampedRig, holding_v: float | None = None,
+                      step_v: float = DEFAULT_STEP_V, half_period_s: float = DEFAULT_HALF_PERIOD_S,
+                      sample_interval_s: float = DEFAULT_SAMPLE_INTERVAL_S,
+                      cycles: int = 3) -> MembraneTestResult:
     """Run the test on a Rig in VC and analyse its last cycle."""
     rig.set_mode("VC")
     if holding_v is not None:
@@ -104,7 +125,7 @@ def run_membrane_test(rig, holding_v=None, step_v=DEFAULT_STEP_V,
                         filter_delay_s(rig.amplifier, sample_interval_s))
 
 
-def clamp_time_constant(vmem, onset, dt):
+def clamp_time_constant(vmem: ArrayLike, onset: int, dt: float) -> float:
     """Time (s) the membrane potential vmem (V) takes after sample `onset` to cover
     1 - 1/e of its step (linear interpolation between samples); NaN if it never does."""
     v = np.asarray(vmem, dtype=float)

@@ -23,11 +23,15 @@ Latencies and intervals are from the onset of a stimulus epoch to a spike's thre
 (or, for the paired-pulse delay, its peak).
 """
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from rig import units
-from rig.analysis.result import AnalysisResult, Fact, Plot, Series
-from rig.analysis.spikes import SpikeCriteria, find_spikes
+from rig.analysis.result import AnalysisResult, Fact, Plot, Row, Series, Window
+from rig.analysis.spikes import Spike, SpikeCriteria, find_spikes
+from rig.analysis.sweep_family import SweepFamily
+from rig.files.layout import FloatArray
 
 LONG_STEP_S = 0.020  # a depolarising step at least this long is an f-I step
 SUSTAINED_FRACTION = 0.25  # firing in the last quarter of window 3 is sustained
@@ -55,7 +59,7 @@ NAN = float("nan")
 SAME_LEVEL_A = 1e-14  # command differences below 0.01 pA are the same level
 
 
-def stimulus_epochs(family):
+def stimulus_epochs(family: SweepFamily) -> list[int]:
     """Epochs whose command leaves the holding level in some sweep, or changes
     between sweeps (a 0 pA first step of a family is still the stimulus epoch)."""
     varying = set(family.varying_epochs())
@@ -67,7 +71,7 @@ def stimulus_epochs(family):
     return result
 
 
-def family_kind(family):
+def family_kind(family: SweepFamily) -> tuple[str, list[int]]:
     """(kind, stimulus epochs): see the module docstring for the kinds."""
     stimulus = stimulus_epochs(family)
     if not stimulus:
@@ -90,17 +94,17 @@ def family_kind(family):
     return "spikes", stimulus
 
 
-def _mean_in(t, y, window):
+def _mean_in(t: FloatArray, y: FloatArray, window: Window) -> float:
     inside = (t >= window[0]) & (t <= window[1]) & np.isfinite(y)
     return float(np.mean(y[inside])) if inside.any() else NAN
 
 
-def _max_in(t, y, window):
+def _max_in(t: FloatArray, y: FloatArray, window: Window) -> float:
     inside = (t >= window[0]) & (t <= window[1]) & np.isfinite(y)
     return float(np.max(y[inside])) if inside.any() else NAN
 
 
-def _spike_columns(row, spike, onset):
+def _spike_columns(row: Row, spike: Spike, onset: float) -> None:
     """Latency, threshold, peak, height, width and AHP of a spike (ms, mV)."""
     row.update({"latency_ms": units.s_to_ms(spike.threshold_t - onset),
                 "threshold_mV": units.v_to_mv(spike.threshold_v),
@@ -110,13 +114,15 @@ def _spike_columns(row, spike, onset):
                 "ahp_mV": units.v_to_mv(spike.trough_v)})
 
 
-def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm"):
+def measure_sweep(family: SweepFamily, sweep: int, kind: str, stimulus: Sequence[int],
+                  windows: Sequence[Window], criteria: SpikeCriteria,
+                  signal: str = "Vm") -> tuple[Row, list[Spike]]:
     """The row of one sweep (ephys units) and its spikes (for drawing)."""
     w1, w2, w3 = windows
     t, v = family.time, family.data[signal][sweep]
     spikes = find_spikes(t, v, criteria, min(w1[0], w3[0]), max(w1[1], w3[1]))
     measured = [s for s in spikes if w1[0] <= s.threshold_t <= w1[1]]
-    row = {"sweep": sweep + 1, "spikes": len(measured),
+    row: Row = {"sweep": sweep + 1, "spikes": len(measured),
            "baseline_mV": units.v_to_mv(_mean_in(t, v, w2)),
            "max_mV": units.v_to_mv(_max_in(t, v, w1))}
     test = stimulus[0] if stimulus else None
@@ -134,7 +140,7 @@ def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm")
                            / (w3[1] - w3[0]))
     row["late_spikes"] = int(np.count_nonzero(
         (onsets >= w3[1] - SUSTAINED_FRACTION * (w3[1] - w3[0])) & (onsets < w3[1])))
-    if kind == "ramp":
+    if kind == "ramp" and test is not None:  # a ramp is a stimulus epoch: test is set
         start, end = family.epoch_span(sweep, test)
         first, last = family.epoch_levels(sweep, test)
         row.update({"ramp_ms": round(units.s_to_ms(end - start), 9),
@@ -148,7 +154,8 @@ def measure_sweep(family, sweep, kind, stimulus, windows, criteria, signal="Vm")
     return row, measured
 
 
-def _paired_columns(row, family, sweep, stimulus, spikes):
+def _paired_columns(row: Row, family: SweepFamily, sweep: int, stimulus: Sequence[int],
+                    spikes: Sequence[Spike]) -> None:
     """Which spike each pulse evoked, by the time of its peak, and their amplitudes
     above the baseline (window 2)."""
     on1 = family.epoch_span(sweep, stimulus[0])[0]
@@ -171,9 +178,10 @@ def _paired_columns(row, family, sweep, stimulus, spikes):
 
 # --- the family ---------------------------------------------------------------------------
 
-def _threshold_facts(rows, holding_pa):
+def _threshold_facts(rows: Sequence[Row], holding_pa: float) -> tuple[list[Fact], list[str]]:
     """The weakest stimulus that fires, and the strongest weaker one that does not."""
-    facts, notes = [], []
+    facts: list[Fact] = []
+    notes: list[str] = []
     usable = [r for r in rows if np.isfinite(r.get("stimulus_pA", NAN))]
     if not usable:
         return facts, notes
@@ -206,8 +214,9 @@ def _threshold_facts(rows, holding_pa):
     return facts, notes
 
 
-def _fi_facts(rows):
-    facts, notes = [], []
+def _fi_facts(rows: Sequence[Row]) -> tuple[list[Fact], list[str]]:
+    facts: list[Fact] = []
+    notes: list[str] = []
     sustained = [r for r in sorted(rows, key=lambda r: r.get("stimulus_pA", NAN))
                  if r["late_spikes"] > 0]
     if sustained:
@@ -221,8 +230,9 @@ def _fi_facts(rows):
     return facts, notes
 
 
-def _paired_facts(rows, fraction):
-    facts, notes = [], []
+def _paired_facts(rows: Sequence[Row], fraction: float) -> tuple[list[Fact], list[str]]:
+    facts: list[Fact] = []
+    notes: list[str] = []
     evoked = [r for r in rows if "peak1_mV" in r]
     if len(evoked) < len(rows):
         notes.append(f"the first pulse did not fire in {len(rows) - len(evoked)} sweep(s): "
@@ -251,8 +261,9 @@ def _paired_facts(rows, fraction):
     return facts, notes
 
 
-def _ramp_facts(rows):
-    facts, notes = [], []
+def _ramp_facts(rows: Sequence[Row]) -> tuple[list[Fact], list[str]]:
+    facts: list[Fact] = []
+    notes: list[str] = []
     firing = [r for r in rows if r["spikes"] > 0]
     silent = [r for r in rows if r["spikes"] == 0]
     if firing:
@@ -274,20 +285,22 @@ def _ramp_facts(rows):
     return facts, notes
 
 
-def _column(rows, key, to_si=None):
+def _column(rows: Sequence[Row], key: str,
+            to_si: Callable[[FloatArray], FloatArray] | None = None) -> FloatArray:
     """The rows' values of key (NaN where missing), through to_si (a rig.units function,
     e.g. pa_to_a) when given."""
     column = np.array([r.get(key, NAN) for r in rows], dtype=float)
     return column if to_si is None else to_si(column)
 
 
-def _plots(kind, rows, facts):
+def _plots(kind: str, rows: Sequence[Row], facts: Sequence[Fact]) -> tuple[Plot, Plot]:
     """Two plots a teacher would draw for this kind of family (SI units)."""
     fact = {f.name: f.value for f in facts}
     if kind in ("threshold", "f-I"):
         current = _column(rows, "stimulus_pA", units.pa_to_a)
         marker = fact.get("rheobase", fact.get("break_threshold"))
-        markers = ((units.pa_to_a(marker), "threshold"),) if marker is not None else ()
+        markers: tuple[tuple[float, str], ...] = \
+            ((units.pa_to_a(marker), "threshold"),) if marker is not None else ()
         if kind == "threshold":
             largest = _column(rows, "max_mV", units.mv_to_v)
             first = Plot("All or none: largest Vm against stimulus", "stimulus", "A",
@@ -332,8 +345,9 @@ def _plots(kind, rows, facts):
                  (Series("rate", sweep, _column(rows, "rate_Hz")),)))
 
 
-def analyze_cc(family, windows, criteria=None, signal="Vm",
-               recovery_fraction=RECOVERY_FRACTION):
+def analyze_cc(family: SweepFamily, windows: Sequence[Window],
+               criteria: SpikeCriteria | None = None, signal: str = "Vm",
+               recovery_fraction: float = RECOVERY_FRACTION) -> AnalysisResult:
     """The current-clamp analysis of a family's completed sweeps.
 
     windows: three (t0, t1) in s (1 spikes, 2 baseline, 3 firing rate); criteria: a
@@ -344,13 +358,15 @@ def analyze_cc(family, windows, criteria=None, signal="Vm",
     """
     criteria = criteria or SpikeCriteria()
     kind, stimulus = family_kind(family)
-    rows, found = [], []
+    rows: list[Row] = []
+    found: list[tuple[int, Spike]] = []
     for k in sorted(family.done):
         row, spikes = measure_sweep(family, k, kind, stimulus, windows, criteria, signal)
         rows.append(row)
         found += [(k, s) for s in spikes]
     holding_pa = units.a_to_pa(family.holding)
-    facts, notes = [], []
+    facts: list[Fact] = []
+    notes: list[str] = []
     if not rows:
         notes.append("no sweep measured yet")
     elif kind == "spikes":

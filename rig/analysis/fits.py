@@ -7,14 +7,17 @@ the guessed time constant, so that the optimiser sees numbers near 1.
 """
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import OptimizeWarning, curve_fit
 from scipy.special import expit
 
 from rig import units
 from rig.errors import VrigError
+from rig.files.layout import FloatArray
 
 MIN_SLOPE_MV = 0.05  # |k| below this is a step, not a Boltzmann
 
@@ -32,7 +35,7 @@ class BoltzmannFit:
     amplitude: float
     rms_residual: float
 
-    def __call__(self, v):
+    def __call__(self, v: ArrayLike) -> FloatArray:
         """The fitted curve at voltages v (V)."""
         return boltzmann(v, self.v_half, self.slope, self.amplitude)
 
@@ -51,31 +54,36 @@ class ExponentialFit:
     t_start: float
     rms_residual: float
 
-    def __call__(self, t):
+    def __call__(self, t: ArrayLike) -> FloatArray:
         """The fitted curve at times t (s)."""
         return self.amplitude * np.exp(-(np.asarray(t) - self.t_start) / self.tau) + self.offset
 
 
-def boltzmann(v, v_half, slope, amplitude=1.0):
+def boltzmann(v: ArrayLike, v_half: float, slope: float, amplitude: float = 1.0) -> FloatArray:
     """amplitude / (1 + exp(-(v - v_half) / slope)); v, v_half, slope in the same unit (V)."""
     return amplitude * expit((np.asarray(v, dtype=float) - v_half) / slope)
 
 
-def _finite_pairs(x, y, n_params, what):
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise VrigError(f"{what}: x and y must have the same length, got {x.size} and {y.size}")
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    if x.size < n_params + 1:
+def _finite_pairs(x: ArrayLike, y: ArrayLike, n_params: int,
+                  what: str) -> tuple[FloatArray, FloatArray]:
+    xx = np.asarray(x, dtype=float).ravel()
+    yy = np.asarray(y, dtype=float).ravel()
+    if xx.shape != yy.shape:
+        raise VrigError(f"{what}: x and y must have the same length, got {xx.size} and {yy.size}")
+    keep = np.isfinite(xx) & np.isfinite(yy)
+    xx = xx[keep]
+    yy = yy[keep]
+    if xx.size < n_params + 1:
         raise VrigError(f"{what} needs at least {n_params + 1} finite points for "
-                        f"{n_params} parameters, got {x.size}")
-    order = np.argsort(x)
-    return x[order], y[order]
+                        f"{n_params} parameters, got {xx.size}")
+    order = np.argsort(xx)
+    return xx[order], yy[order]
 
 
-def checked_curve_fit(model, x, y, guess, what, bounds=(-np.inf, np.inf)):
+def checked_curve_fit(model: Callable[..., FloatArray], x: FloatArray, y: FloatArray,
+                      guess: FloatArray, what: str,
+                      bounds: tuple[ArrayLike, ArrayLike] = (-np.inf, np.inf)
+                      ) -> tuple[FloatArray, float]:
     """scipy's curve_fit, with its failures (including a covariance it cannot
     estimate) turned into a VrigError that says why; returns (parameters, rms)."""
     guess = np.clip(guess, bounds[0], bounds[1])
@@ -91,7 +99,7 @@ def checked_curve_fit(model, x, y, guess, what, bounds=(-np.inf, np.inf)):
     return params, rms
 
 
-def _half_crossing(x, y_norm):
+def _half_crossing(x: FloatArray, y_norm: FloatArray) -> float:
     """x (sorted) where y_norm first crosses 0.5, by linear interpolation; else the median."""
     above = y_norm >= 0.5
     k = np.nonzero(above[1:] != above[:-1])[0]
@@ -102,7 +110,8 @@ def _half_crossing(x, y_norm):
     return float(x[k] + (0.5 - y_norm[k]) * (x[k + 1] - x[k]) / dy)
 
 
-def fit_boltzmann(v, y, amplitude=None, slope_sign=None):
+def fit_boltzmann(v: ArrayLike, y: ArrayLike, amplitude: float | None = None,
+                  slope_sign: float | None = None) -> BoltzmannFit:
     """Fit y = A / (1 + exp(-(V - V1/2) / k)) by least squares.
 
     v: voltages (V); y: the measured quantity (conductance in S, current in A, or a
@@ -127,15 +136,13 @@ def fit_boltzmann(v, y, amplitude=None, slope_sign=None):
     k_lo, k_hi = sorted((sign * MIN_SLOPE_MV, sign * 10.0 * span))
     guess = [_half_crossing(x, y_norm), sign * max(span / 15.0, 2 * MIN_SLOPE_MV)]
     lower, upper = [v_lo, k_lo], [v_hi, k_hi]
+    model: Callable[..., FloatArray] = boltzmann  # the amplitude fitted, as the 4th argument
     if amplitude is None:  # fitted as a multiple of a_guess, so it is near 1
         guess.append(1.0)
         lower.append(0.0)
         upper.append(np.inf)
-
-        def model(xv, v_half, k, a):
-            return boltzmann(xv, v_half, k, a)
     else:
-        def model(xv, v_half, k):
+        def model(xv: FloatArray, v_half: float, k: float) -> FloatArray:
             return boltzmann(xv, v_half, k)
 
     params, rms = checked_curve_fit(model, x, y_norm, np.array(guess), "Boltzmann fit",
@@ -146,7 +153,8 @@ def fit_boltzmann(v, y, amplitude=None, slope_sign=None):
                         rms_residual=rms * abs(a_guess))
 
 
-def fit_exponential(t, y, t0=None, t1=None):
+def fit_exponential(t: ArrayLike, y: ArrayLike, t0: float | None = None,
+                    t1: float | None = None) -> ExponentialFit:
     """Fit y = A exp(-(t - t_start) / tau) + C, a single exponential with an offset.
 
     t: times (s); y: the signal (any unit: A, V, S); t0, t1: optional window (s) to fit
@@ -180,7 +188,7 @@ def fit_exponential(t, y, t0=None, t1=None):
     scale_y = max(float(np.max(np.abs(y))), np.finfo(float).tiny)
     xs = (x - t_start) / tau_guess
 
-    def model(xv, a, tau, c):
+    def model(xv: FloatArray, a: float, tau: float, c: float) -> FloatArray:
         return a * np.exp(-xv / tau) + c
 
     bounds = ([-np.inf, 1e-4 * span / tau_guess, -np.inf], [np.inf, 1e3 * span / tau_guess, np.inf])

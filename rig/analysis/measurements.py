@@ -14,9 +14,11 @@ of the sweep when the epoch index is None.
 
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from rig import units
 from rig.analysis.fits import (
@@ -28,7 +30,9 @@ from rig.analysis.fits import (
 )
 from rig.analysis.spikes import Spike, SpikeCriteria, find_spikes, firing_rate
 from rig.errors import VrigError
-from rig.protocols.protocol import protocol_from_dict, render_sweep
+from rig.files.layout import FloatArray
+from rig.files.recording import Recording
+from rig.protocols.protocol import Protocol, protocol_from_dict, render_sweep
 
 __all__ = ["BoltzmannFit", "ExponentialFit", "IVCurve", "Spike", "SpikeCriteria",
            "WindowMeasurement", "boltzmann", "conductance", "epoch_start_s", "find_spikes",
@@ -55,7 +59,8 @@ class WindowMeasurement:
     time_to_peak: float
 
 
-def window_measure(t, y, t0, t1, polarity="abs"):
+def window_measure(t: ArrayLike, y: ArrayLike, t0: float, t1: float,
+                   polarity: str = "abs") -> WindowMeasurement:
     """Peak, mean and time to peak of y between the cursors t0 and t1 (s, inclusive).
 
     t: sample times (s); y: the trace (any unit, e.g. A or V). polarity: 'abs' for the
@@ -82,7 +87,7 @@ def window_measure(t, y, t0, t1, polarity="abs"):
 
 # --- a family of sweeps --------------------------------------------------------------------
 
-def _protocol(recording):
+def _protocol(recording: Recording) -> Protocol:
     text = recording.metadata.get("protocol_json")
     if not text:
         raise VrigError("the recording does not say which protocol made it "
@@ -93,7 +98,7 @@ def _protocol(recording):
         raise VrigError(f"the recording's protocol_json is not valid JSON: {exc}") from None
 
 
-def epoch_start_s(recording, sweep, epoch_index):
+def epoch_start_s(recording: Recording, sweep: int, epoch_index: int | None) -> float:
     """Start of an epoch (0-based) in a sweep (0-based), in s from the sweep's start.
 
     epoch_index None means the start of the sweep (0 s).
@@ -107,14 +112,16 @@ def epoch_start_s(recording, sweep, epoch_index):
     return starts[epoch_index] * recording.sample_interval_s
 
 
-def _signal(recording, name):
+def _signal(recording: Recording, name: str) -> FloatArray:
     if name not in recording.signals:
         raise VrigError(f"the recording has no signal {name!r}; it has "
                         f"{', '.join(recording.signals)}")
     return recording.signals[name]
 
 
-def sweep_measurements(recording, signal, window_s, epoch_index=None, polarity="abs"):
+def sweep_measurements(recording: Recording, signal: str, window_s: tuple[float, float],
+                       epoch_index: int | None = None,
+                       polarity: str = "abs") -> list[WindowMeasurement]:
     """Cursor measurements of one signal in every sweep.
 
     signal: a signal name ('Im', 'INa', 'Vm', ...); window_s: (t0, t1) in s from the
@@ -131,7 +138,8 @@ def sweep_measurements(recording, signal, window_s, epoch_index=None, polarity="
     return result
 
 
-def _levels(recording, window_s, epoch_index):
+def _levels(recording: Recording, window_s: tuple[float, float],
+            epoch_index: int | None) -> FloatArray:
     """Mean voltage command (V) in a window of every sweep."""
     if recording.units.get("command") != "V":
         raise VrigError("I-V and inactivation curves need a voltage-clamp recording "
@@ -140,7 +148,8 @@ def _levels(recording, window_s, epoch_index):
                      sweep_measurements(recording, "command", window_s, epoch_index)])
 
 
-def _measured(recording, signal, window_s, epoch_index, kind, polarity):
+def _measured(recording: Recording, signal: str, window_s: tuple[float, float],
+              epoch_index: int | None, kind: str, polarity: str) -> FloatArray:
     if kind not in KINDS:
         raise VrigError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     found = sweep_measurements(recording, signal, window_s, epoch_index, polarity)
@@ -151,12 +160,13 @@ def _measured(recording, signal, window_s, epoch_index, kind, polarity):
 class IVCurve:
     """voltages: the command in the window (V); currents: the measurement (A)."""
 
-    voltages: np.ndarray
-    currents: np.ndarray
+    voltages: FloatArray
+    currents: FloatArray
 
 
-def iv_curve(recording, window_s, test_epoch_index, kind="peak", signal="Im",
-             polarity="abs"):
+def iv_curve(recording: Recording, window_s: tuple[float, float],
+             test_epoch_index: int | None, kind: str = "peak", signal: str = "Im",
+             polarity: str = "abs") -> IVCurve:
     """Current-voltage relation of a voltage-clamp family.
 
     window_s: (t0, t1) in s from the start of the test epoch (0-based index; None for
@@ -171,8 +181,10 @@ def iv_curve(recording, window_s, test_epoch_index, kind="peak", signal="Im",
     return IVCurve(voltages=voltages, currents=currents)
 
 
-def steady_state_inactivation(recording, prepulse_epoch_index, test_epoch_index, window_s,
-                              signal="Im", polarity="abs"):
+def steady_state_inactivation(recording: Recording, prepulse_epoch_index: int,
+                              test_epoch_index: int | None, window_s: tuple[float, float],
+                              signal: str = "Im",
+                              polarity: str = "abs") -> tuple[FloatArray, FloatArray]:
     """h-infinity: peak test current against prepulse voltage, normalised to its largest.
 
     prepulse_epoch_index, test_epoch_index: 0-based epochs; window_s: (t0, t1) in s from
@@ -182,7 +194,7 @@ def steady_state_inactivation(recording, prepulse_epoch_index, test_epoch_index,
     if recording.units.get("command") != "V":
         raise VrigError("inactivation curves need a voltage-clamp recording (a command in V)")
     found = _measured(recording, signal, window_s, test_epoch_index, "peak", polarity)
-    voltages = []
+    voltages: list[float] = []
     for k in range(recording.n_sweeps):  # the prepulse's level over its second half
         start = epoch_start_s(recording, k, prepulse_epoch_index)
         end = epoch_start_s(recording, k, prepulse_epoch_index + 1)
@@ -195,7 +207,7 @@ def steady_state_inactivation(recording, prepulse_epoch_index, test_epoch_index,
     return np.array(voltages), found / biggest
 
 
-def reversal_by_interpolation(v, i):
+def reversal_by_interpolation(v: ArrayLike, i: ArrayLike) -> float:
     """Reversal potential (V): where the current i (A) changes sign along v (V).
 
     Points are sorted by voltage and the crossing is interpolated linearly between the
@@ -204,23 +216,24 @@ def reversal_by_interpolation(v, i):
     returned, which is the reversal of a family's peak current. NaN if i never changes
     sign.
     """
-    v = np.asarray(v, dtype=float)
-    i = np.asarray(i, dtype=float)
-    keep = np.isfinite(v) & np.isfinite(i)
-    order = np.argsort(v[keep])
-    v, i = v[keep][order], i[keep][order]
-    zeros = np.nonzero(i == 0)[0]
-    changes = np.nonzero(i[:-1] * i[1:] < 0)[0]
+    v_all = np.asarray(v, dtype=float)
+    i_all = np.asarray(i, dtype=float)
+    keep = np.isfinite(v_all) & np.isfinite(i_all)
+    order = np.argsort(v_all[keep])
+    vs, cs = v_all[keep][order], i_all[keep][order]  # sorted by voltage
+    zeros = np.nonzero(cs == 0)[0]
+    changes = np.nonzero(cs[:-1] * cs[1:] < 0)[0]
     best = float("nan")
     if changes.size:
         k = changes[-1]
-        best = float(v[k] - i[k] * (v[k + 1] - v[k]) / (i[k + 1] - i[k]))
-    if zeros.size and not v[zeros[-1]] < best:
-        best = float(v[zeros[-1]])
+        best = float(vs[k] - cs[k] * (vs[k + 1] - vs[k]) / (cs[k + 1] - cs[k]))
+    if zeros.size and not vs[zeros[-1]] < best:
+        best = float(vs[zeros[-1]])
     return best
 
 
-def conductance(i, v, e_rev, min_driving_force=1e-3):
+def conductance(i: ArrayLike, v: ArrayLike, e_rev: float,
+                min_driving_force: float = 1e-3) -> FloatArray:
     """Chord conductance G = I / (V - E) in S.
 
     i: currents (A); v: voltages (V); e_rev: reversal potential (V).
@@ -235,13 +248,14 @@ def conductance(i, v, e_rev, min_driving_force=1e-3):
 
 # --- results for the clipboard ---------------------------------------------------------
 
-def _cell(value):
+def _cell(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         return "NaN" if math.isnan(value) else f"{value:.6g}"
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
-def results_table(rows, columns=None):
+def results_table(rows: Iterable[Mapping[str, object]],
+                  columns: Sequence[str] | None = None) -> str:
     """Tab-separated text (header line, then one line per row) for the clipboard.
 
     rows: a list of dicts; columns: the keys to write, in order (default: the keys of

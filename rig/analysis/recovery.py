@@ -9,16 +9,17 @@ holding potential for an HH sodium current). SI inside; rows in ephys units.
 import numpy as np
 
 from rig import units
-from rig.analysis.fits import fit_exponential
+from rig.analysis.fits import ExponentialFit, fit_exponential
 from rig.analysis.measurements import window_measure
-from rig.analysis.result import Fact, Plot, Series
+from rig.analysis.result import Fact, Plot, Row, Series
+from rig.analysis.sweep_family import SweepFamily
 from rig.errors import VrigError
 
 COLUMNS = ("sweep", "interval_ms", "peak1_pA", "peak2_pA", "ratio")
 SAME_LEVEL_V = 1e-4
 
 
-def recovery_pulses(family):
+def recovery_pulses(family: SweepFamily) -> tuple[int, int] | None:
     """(first, second) epoch index of a two-pulse recovery protocol, or None: the first
     two epochs away from holding, at the same level in every sweep, whose separation
     changes between sweeps."""
@@ -34,13 +35,14 @@ def recovery_pulses(family):
     return (first, second) if same and np.ptp(gaps) > family.interval / 2 else None
 
 
-def measure_recovery(family, window1, signal, polarity, pulses):
+def measure_recovery(family: SweepFamily, window1: tuple[float, float], signal: str,
+                     polarity: str, pulses: tuple[int, int]) -> list[Row]:
     """One row per completed sweep: the interval at holding (ms), both peaks (pA) and
     their ratio."""
     first, second = pulses
     offset = window1[0] - family.epoch_span(0, first)[0]
     width = window1[1] - window1[0]
-    rows = []
+    rows: list[Row] = []
     for k in sorted(family.done):
         y = family.data[signal][k]
         on1, end1 = family.epoch_span(k, first)
@@ -58,7 +60,8 @@ def measure_recovery(family, window1, signal, polarity, pulses):
     return rows
 
 
-def recovery_summary(rows, sign, floor, notes):
+def recovery_summary(rows: list[Row], sign: int, floor: float,
+                     notes: list[str]) -> tuple[list[Fact], ExponentialFit | None]:
     """(facts, the fit or None) of the recovery curve."""
     full = [r for r in rows if "ratio" in r]
     word = "inward" if sign < 0 else "outward"
@@ -86,7 +89,8 @@ def recovery_summary(rows, sign, floor, notes):
             Fact("recovered_fraction", fit.offset, "", "recovers to")], fit
 
 
-def recovery_plots(rows, fit, notes):
+def recovery_plots(rows: list[Row], fit: ExponentialFit | None,
+                   notes: list[str]) -> tuple[Plot, Plot]:
     """The recovery curve with its fit, and both peaks against the interval."""
     t = units.ms_to_s(np.array([r["interval_ms"] for r in rows], dtype=float))
     column = {c: np.array([r.get(c, np.nan) for r in rows], dtype=float)

@@ -7,17 +7,20 @@ Windows are (t0, t1) in s from the sweep start. VC: 1 peak, 2 steady state,
 3 exponential fit. CC: 1 spikes, 2 baseline, 3 firing rate.
 """
 
+import argparse
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rig import units
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
-from rig.analysis.result import result_csv
+from rig.analysis.result import AnalysisResult, Window, result_csv
 from rig.analysis.spikes import SpikeCriteria
 from rig.analysis.sweep_family import SweepFamily
 from rig.analysis.voltage_clamp import analyze_vc, resolve_polarity, vc_kind
 from rig.errors import VrigError
+from rig.files.layout import StrPath
 from rig.files.output_files import atomic_output, check_target
 from rig.files.recording import load_recording
 
@@ -66,14 +69,14 @@ class AnalysisSettings:
     (VC peaks, see :mod:`rig.analysis.voltage_clamp`); criteria: spike detection (CC);
     recovery_fraction: paired pulses count as recovered from this fraction (CC)."""
 
-    windows: tuple | None = None
+    windows: Sequence[Sequence[float] | None] | None = None
     signal: str | None = None
     polarity: str = "auto"
     criteria: SpikeCriteria = field(default_factory=SpikeCriteria)
     recovery_fraction: float = RECOVERY_FRACTION
 
 
-def default_windows(family):
+def default_windows(family: SweepFamily) -> tuple[Window, Window, Window]:
     """(window 1, window 2, window 3) in s from the sweep start.
 
     VC, around the test epoch: 1 the peak (from 0.2 ms to 5 ms into the step), 2 the
@@ -96,7 +99,8 @@ def default_windows(family):
     return (on, end), (max(0.0, on - 0.05), on - dt), (on, off)
 
 
-def resolve_windows(family, windows):
+def resolve_windows(family: SweepFamily,
+                    windows: Sequence[Sequence[float] | None] | None) -> tuple[Window, ...]:
     """The three windows with None replaced by the defaults, checked (each must end
     after it starts and overlap the sweeps), their edges moved to the nearest sample
     (so that 9 ms typed and 9 ms dragged select the same samples)."""
@@ -104,7 +108,7 @@ def resolve_windows(family, windows):
     given = tuple(windows) if windows is not None else (None, None, None)
     if len(given) != 3:
         raise VrigError(f"give three windows (or None for a default), got {len(given)}")
-    result = []
+    result: list[Window] = []
     names = WINDOW_NAMES[family.mode]
     end = float(family.time[-1])
     for n, (window, default) in enumerate(zip(given, defaults)):
@@ -126,7 +130,7 @@ def resolve_windows(family, windows):
     return tuple(result)
 
 
-def check_signal(family, signal):
+def check_signal(family: SweepFamily, signal: str | None) -> str:
     """The signal to measure (the mode's default for None), or a VrigError that says
     which signals the family has."""
     name = signal or DEFAULT_SIGNAL[family.mode]
@@ -140,7 +144,7 @@ def check_signal(family, signal):
     return name
 
 
-def analyze(family, settings=None):
+def analyze(family: SweepFamily, settings: AnalysisSettings | None = None) -> AnalysisResult:
     """The analysis of a family's completed sweeps: an
     :class:`rig.analysis.result.AnalysisResult` (VC or CC by the family's mode)."""
     settings = settings or AnalysisSettings()
@@ -151,7 +155,8 @@ def analyze(family, settings=None):
     return analyze_cc(family, windows, settings.criteria, signal, settings.recovery_fraction)
 
 
-def header_items(family, settings, source=""):
+def header_items(family: SweepFamily, settings: AnalysisSettings,
+                 source: str = "") -> list[tuple[str, str]]:
     """(name, text) pairs that say what was analysed and how, for the CSV header."""
     windows = resolve_windows(family, settings.windows)
     items = [("recording", source)] if source else []
@@ -171,7 +176,7 @@ def header_items(family, settings, source=""):
     return items
 
 
-def analysis_csv(family, settings, source=""):
+def analysis_csv(family: SweepFamily, settings: AnalysisSettings, source: str = "") -> str:
     """The CSV text of a family's analysis: what `vrig analyze` prints and the tab's
     Export CSV writes."""
     result = analyze(family, settings)
@@ -179,7 +184,8 @@ def analysis_csv(family, settings, source=""):
     return result_csv(result, header)
 
 
-def write_analysis_csv(path, family, settings, source=""):
+def write_analysis_csv(path: StrPath, family: SweepFamily, settings: AnalysisSettings,
+                       source: str = "") -> None:
     """Write :func:`analysis_csv` to a .csv file, completely or not at all."""
     path = Path(path)
     if path.suffix.lower() != ".csv":
@@ -192,7 +198,7 @@ def write_analysis_csv(path, family, settings, source=""):
 
 # --- vrig analyze -------------------------------------------------------------------------
 
-def add_parser(sub):
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Register `vrig analyze` on the argparse subparsers."""
     p = sub.add_parser(
         "analyze", help="print the Analysis tab's table of a recording as CSV",
@@ -217,7 +223,7 @@ def add_parser(sub):
                    help="CC paired pulses: recovered from this %% of the first spike (default 95)")
 
 
-def _number(text, option):
+def _number(text: str, option: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -227,7 +233,7 @@ def _number(text, option):
     return value
 
 
-def parse_window(text, option):
+def parse_window(text: str, option: str) -> tuple[float, ...]:
     """'T0,T1' in ms -> (t0, t1) in s."""
     parts = text.split(",")
     if len(parts) != 2:
@@ -235,7 +241,7 @@ def parse_window(text, option):
     return tuple(units.ms_to_s(_number(p.strip(), option)) for p in parts)
 
 
-def settings_from_args(args):
+def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
     """AnalysisSettings from the `vrig analyze` options."""
     windows = tuple(parse_window(w, f"--window{n}") if w else None
                     for n, w in enumerate((args.window1, args.window2, args.window3), start=1))
@@ -249,7 +255,7 @@ def settings_from_args(args):
         recovery_fraction=recovery / 100)
 
 
-def cmd_analyze(args):
+def cmd_analyze(args: argparse.Namespace) -> None:
     """`vrig analyze`: print (or write) the analysis table of a recording."""
     settings = settings_from_args(args)
     if args.output and Path(args.output).resolve() == Path(args.recording).resolve():

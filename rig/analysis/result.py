@@ -8,9 +8,17 @@ its own prefixes on them.
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+from rig.files.layout import FloatArray
+
+Row = dict[str, float]  # one sweep's row: column name (ephys unit in it) -> value
+Window = tuple[float, float]  # a cursor window (t0, t1), s from the sweep start
 
 
 @dataclass(frozen=True)
@@ -19,11 +27,11 @@ class Fact:
     unit, or text), unit (ephys: mV, pA, ms, nS, Hz; '' when none), label (for people)."""
 
     name: str
-    value: object
+    value: Any  # a number in the unit, or text
     unit: str = ""
     label: str = ""
 
-    def text(self):
+    def text(self) -> str:
         """'label = value unit' for a summary line."""
         value = _number(self.value, 4) if isinstance(self.value, (float, int)) else self.value
         return f"{self.label or self.name} = {value} {self.unit}".rstrip()
@@ -34,8 +42,8 @@ class Series:
     """A curve: name (legend), x and y (SI arrays), style 'points', 'line' or 'both'."""
 
     name: str
-    x: np.ndarray
-    y: np.ndarray
+    x: FloatArray
+    y: FloatArray
     style: str = "both"
 
 
@@ -49,12 +57,12 @@ class Plot:
     x_unit: str
     y_label: str
     y_unit: str
-    series: tuple = ()
-    markers: tuple = ()
+    series: tuple[Series, ...] = ()
+    markers: tuple[tuple[float, str], ...] = ()
     empty_text: str = ""
 
     @property
-    def has_data(self):
+    def has_data(self) -> bool:
         """True when some series has a finite point."""
         return any(np.isfinite(s.x).any() and np.isfinite(s.y).any() for s in self.series
                    if len(s.x))
@@ -72,26 +80,26 @@ class AnalysisResult:
     mode: str
     kind: str
     title: str
-    columns: tuple
-    rows: tuple
-    facts: tuple = ()
-    notes: tuple = ()
-    plots: tuple = ()
-    marks: tuple = ()
-    fit_curve: tuple | None = None
-    windows_used: tuple = (1, 2, 3)
-    extra: dict = field(default_factory=dict)
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    facts: tuple[Fact, ...] = ()
+    notes: tuple[str, ...] = ()
+    plots: tuple[Plot, ...] = ()
+    marks: tuple[tuple[str, npt.NDArray[np.int_], FloatArray, FloatArray], ...] = ()
+    fit_curve: tuple[FloatArray, FloatArray] | None = None
+    windows_used: tuple[int, ...] = (1, 2, 3)
+    extra: dict[str, Any] = field(default_factory=dict)
 
-    def fact(self, name):
+    def fact(self, name: str) -> Any:
         """The value of a fact, or None."""
         return next((f.value for f in self.facts if f.name == name), None)
 
-    def summary(self):
+    def summary(self) -> str:
         """One line for people: the facts, then the notes."""
         return "    ".join([f.text() for f in self.facts if f.label] + list(self.notes))
 
 
-def _number(value, digits=6):
+def _number(value: object, digits: int = 6) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(int(value))
     if isinstance(value, (int, np.integer)):
@@ -101,13 +109,14 @@ def _number(value, digits=6):
     return str(value)
 
 
-def cell_text(value):
+def cell_text(value: object) -> str:
     """A table cell as text: 6 significant digits, integers as they are, NaN as NaN."""
     text = _number(value)
     return text.replace("\t", " ").replace("\n", " ").replace(",", ";")
 
 
-def result_lines(result, separator=",", header=()):
+def result_lines(result: AnalysisResult, separator: str = ",",
+                 header: Iterable[tuple[str, object]] = ()) -> list[str]:
     """The result as text lines: '# name: value unit' for the header items (pairs of
     name and text) and the facts, '# note: ...' for the notes, then the table."""
     lines = [f"# {name}: {' '.join(str(text).split())}" for name, text in header]
@@ -120,12 +129,12 @@ def result_lines(result, separator=",", header=()):
     return lines
 
 
-def result_csv(result, header=()):
+def result_csv(result: AnalysisResult, header: Iterable[tuple[str, object]] = ()) -> str:
     """The CSV text `vrig analyze` prints and the tab exports."""
     return "\n".join(result_lines(result, ",", header)) + "\n"
 
 
-def result_tsv(result):
+def result_tsv(result: AnalysisResult) -> str:
     """Tab-separated text for the clipboard (pastes into a spreadsheet): the table,
     a blank line, then the facts as name, value, unit."""
     lines = ["\t".join(result.columns)]

@@ -23,9 +23,11 @@ strong current pulse the injected current alone can drive dV/dt past the criteri
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from rig import units
 from rig.errors import VrigError
+from rig.files.layout import FloatArray
 
 DETECT_LEVEL_V = -0.020
 DVDT_CRITERION_V_PER_S = 20.0  # 20 mV/ms
@@ -39,7 +41,7 @@ class SpikeCriteria:
     detect_level: float = DETECT_LEVEL_V
     dvdt: float = DVDT_CRITERION_V_PER_S
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not np.isfinite(self.detect_level) or not -0.2 <= self.detect_level <= 0.1:
             raise VrigError(f"the spike detection level must be -200 to 100 mV, got "
                             f"{units.v_to_mv(self.detect_level):g} mV")
@@ -62,19 +64,20 @@ class Spike:
     trough_v: float
 
     @property
-    def height(self):
+    def height(self) -> float:
         """Peak minus threshold (V)."""
         return self.peak_v - self.threshold_v
 
 
-def _interpolate(t, y, k, level):
+def _interpolate(t: FloatArray, y: FloatArray, k: int, level: float) -> tuple[float, float]:
     """Time where y crosses level between samples k and k + 1."""
     dy = y[k + 1] - y[k]
     frac = 0.0 if dy == 0 else (level - y[k]) / dy
     return float(t[k] + frac * (t[k + 1] - t[k])), frac
 
 
-def _onset(t, v, dvdt, lo, steepest, criterion):
+def _onset(t: FloatArray, v: FloatArray, dvdt: FloatArray, lo: int, steepest: int,
+           criterion: float) -> tuple[float, float]:
     """(time, Vm) where dV/dt last rises through the criterion before `steepest`,
     searching back no further than sample lo."""
     k = steepest
@@ -86,7 +89,8 @@ def _onset(t, v, dvdt, lo, steepest, criterion):
     return when, float(v[k - 1] + frac * (v[k] - v[k - 1]))
 
 
-def _half_width(t, v, lo, peak, hi, level):
+def _half_width(t: FloatArray, v: FloatArray, lo: int, peak: int, hi: int,
+                level: float) -> float:
     """Width (s) of the spike at level, between its rising and falling crossings."""
     rising = np.nonzero(v[lo:peak] < level)[0]
     falling = np.nonzero(v[peak:hi] < level)[0]
@@ -97,7 +101,8 @@ def _half_width(t, v, lo, peak, hi, level):
     return _interpolate(t, v, k_down, level)[0] - _interpolate(t, v, k_up, level)[0]
 
 
-def find_spikes(t, v, criteria=None, t0=None, t1=None):
+def find_spikes(t: ArrayLike, v: ArrayLike, criteria: SpikeCriteria | None = None,
+                t0: float | None = None, t1: float | None = None) -> tuple[Spike, ...]:
     """The spikes of a trace between t0 and t1 (s; default the whole trace).
 
     t: sample times (s); v: membrane potential (V), NaN samples (sweep padding) are
@@ -106,56 +111,57 @@ def find_spikes(t, v, criteria=None, t0=None, t1=None):
     detection level when the window opens is not counted.
     """
     criteria = criteria or SpikeCriteria()
-    t = np.asarray(t, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if t.shape != v.shape:
+    tt = np.asarray(t, dtype=float)
+    vv = np.asarray(v, dtype=float)
+    if tt.shape != vv.shape:
         raise VrigError(f"spike detection: t and v must have the same length, "
-                        f"got {t.size} and {v.size}")
-    keep = np.isfinite(t) & np.isfinite(v)
+                        f"got {tt.size} and {vv.size}")
+    keep = np.isfinite(tt) & np.isfinite(vv)
     if t0 is not None:
-        keep &= t >= t0
+        keep &= tt >= t0
     if t1 is not None:
-        keep &= t <= t1
-    t, v = t[keep], v[keep]
-    if v.size < 3:
+        keep &= tt <= t1
+    tt = tt[keep]
+    vv = vv[keep]
+    if vv.size < 3:
         return ()
-    dvdt = np.gradient(v, t)
+    dvdt = np.gradient(vv, tt)
     level = criteria.detect_level
-    above = v > level
+    above = vv > level
     ups = np.nonzero(above[1:] & ~above[:-1])[0] + 1
     candidates = []
     searched_from = 0
     for up in ups:
         downs = np.nonzero(~above[up:])[0]
-        down = up + int(downs[0]) if downs.size else v.size
-        peak = up + int(np.argmax(v[up:down]))
+        down = up + int(downs[0]) if downs.size else vv.size
+        peak = up + int(np.argmax(vv[up:down]))
         steepest = searched_from + int(np.argmax(dvdt[searched_from: peak + 1]))
         if dvdt[steepest] >= criteria.dvdt:
             candidates.append((steepest, peak, down))
-        searched_from = down if down < v.size else v.size - 1
+        searched_from = down if down < vv.size else vv.size - 1
     spikes = []
     for n, (steepest, peak, down) in enumerate(candidates):
         lo = candidates[n - 1][2] if n else 0
-        onset_t, onset_v = _onset(t, v, dvdt, lo, steepest, criteria.dvdt)
-        hi = candidates[n + 1][0] if n + 1 < len(candidates) else v.size
+        onset_t, onset_v = _onset(tt, vv, dvdt, lo, steepest, criteria.dvdt)
+        hi = candidates[n + 1][0] if n + 1 < len(candidates) else vv.size
         if n + 1 < len(candidates):  # the trough ends where the next upstroke begins
             next_lo = down
             k = candidates[n + 1][0]
             while k > next_lo and dvdt[k - 1] >= criteria.dvdt:
                 k -= 1
             hi = max(k, peak + 1)
-        width = _half_width(t, v, lo, peak, hi, onset_v + (v[peak] - onset_v) / 2)
-        complete = down < v.size
-        trough = peak + int(np.argmin(v[peak:hi])) if complete else None
+        width = _half_width(tt, vv, lo, peak, hi, onset_v + (vv[peak] - onset_v) / 2)
+        complete = down < vv.size
+        trough = peak + int(np.argmin(vv[peak:hi])) if complete else None
         spikes.append(Spike(
-            threshold_t=onset_t, threshold_v=onset_v, peak_t=float(t[peak]),
-            peak_v=float(v[peak]), half_width=width if complete else float("nan"),
-            trough_t=float(t[trough]) if trough is not None else float("nan"),
-            trough_v=float(v[trough]) if trough is not None else float("nan")))
+            threshold_t=onset_t, threshold_v=onset_v, peak_t=float(tt[peak]),
+            peak_v=float(vv[peak]), half_width=width if complete else float("nan"),
+            trough_t=float(tt[trough]) if trough is not None else float("nan"),
+            trough_v=float(vv[trough]) if trough is not None else float("nan")))
     return tuple(spikes)
 
 
-def firing_rate(spike_times, t0, t1):
+def firing_rate(spike_times: ArrayLike, t0: float, t1: float) -> float:
     """Mean firing rate (Hz): spikes with t0 <= time < t1 (s) divided by t1 - t0."""
     if not t1 > t0:
         raise VrigError(f"the window must end after it starts, got {t0:g} s to {t1:g} s")

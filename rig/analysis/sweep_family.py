@@ -9,16 +9,34 @@ and gives the default cursor windows. Times are s from the start of the sweep, S
 """
 
 import json
+import typing
+from collections.abc import Iterable, Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from rig.analysis.fits import ExponentialFit
 from rig.clamp import Mode
 from rig.errors import VrigError
-from rig.protocols.protocol import protocol_from_dict
+from rig.files.layout import FloatArray
+from rig.files.recording import Recording
+from rig.protocols.protocol import Protocol, protocol_from_dict
 from rig.protocols.stimulus_epochs import epochs_from_command, epochs_from_protocol
 
 KEPT = ("Im", "Im_raw", "Vm", "command")
 MIN_SAMPLES = 10
+
+
+class SweepChunk(typing.Protocol):
+    """What :meth:`SweepFamily.add` reads of a runner's 'sweep' Chunk (rig.acquisition
+    sits above this package, so the Chunk class itself is not imported)."""
+
+    @property
+    def sweep(self) -> int: ...
+    @property
+    def first_sample(self) -> int: ...
+    @property
+    def signals(self) -> Mapping[str, FloatArray]: ...
 
 
 class SweepFamily:
@@ -30,8 +48,9 @@ class SweepFamily:
     signals: the names stored from chunks (others are ignored).
     """
 
-    def __init__(self, mode, sample_interval_s, holding, commands, epoch_starts, name="",
-                 signals=KEPT):
+    def __init__(self, mode: str, sample_interval_s: float, holding: float,
+                 commands: Iterable[ArrayLike], epoch_starts: Iterable[Iterable[int]],
+                 name: str = "", signals: Iterable[str] = KEPT) -> None:
         self.mode = Mode.VC if mode == Mode.VC else Mode.CC
         self.interval = float(sample_interval_s)
         self.holding = float(holding)
@@ -41,20 +60,21 @@ class SweepFamily:
         self.n_sweeps = len(self.commands)
         self.time = np.arange(max(c.size for c in self.commands)) * self.interval
         self.signals = tuple(signals)
-        self.data = {}
-        self.units = {}
-        self.done = []  # sweeps completed, in order
-        self.fits = {}  # (signal, window, sweep) -> a completed sweep's fit, made once
+        self.data: dict[str, FloatArray] = {}
+        self.units: dict[str, str] = {}
+        self.done: list[int] = []  # sweeps completed, in order
+        # (signal, window, sweep) -> a completed sweep's fit, made once
+        self.fits: dict[tuple[str, tuple[float, float], int], ExponentialFit | None] = {}
 
     @classmethod
-    def for_protocol(cls, protocol, signals=KEPT):
+    def for_protocol(cls, protocol: Protocol, signals: Iterable[str] = KEPT) -> "SweepFamily":
         """An empty family for a protocol about to run (filled by :meth:`add`)."""
         commands, starts = epochs_from_protocol(protocol)
         return cls(protocol.mode, protocol.sample_interval_s, protocol.mode.to_si(protocol.holding),
                    commands, starts, protocol.name, signals)
 
     @classmethod
-    def from_recording(cls, recording):
+    def from_recording(cls, recording: Recording) -> "SweepFamily":
         """A complete family from a loaded :class:`rig.files.recording.Recording`.
 
         The epochs come from the protocol in its metadata ('protocol_json') when that
@@ -97,7 +117,7 @@ class SweepFamily:
 
     # --- filling from a running protocol ----------------------------------------------
 
-    def add(self, chunk):
+    def add(self, chunk: SweepChunk) -> None:
         """Store a 'sweep' Chunk's samples (of the signals this family keeps)."""
         if not 0 <= chunk.sweep < self.n_sweeps:
             return
@@ -109,12 +129,12 @@ class SweepFamily:
             first = chunk.first_sample
             self.data[name][chunk.sweep, first: first + len(values)] = values
 
-    def sweep_done(self, sweep):
+    def sweep_done(self, sweep: int) -> None:
         """Mark a sweep complete (its measurements are now made)."""
         if sweep not in self.done:
             self.done.append(sweep)
 
-    def trace(self, name, sweep):
+    def trace(self, name: str, sweep: int) -> tuple[FloatArray, FloatArray] | None:
         """(t in s, values) of one signal in one sweep (None when not recorded)."""
         if name not in self.data:
             return None
@@ -123,38 +143,38 @@ class SweepFamily:
     # --- the stimulus -----------------------------------------------------------------
 
     @property
-    def command_unit(self):
+    def command_unit(self) -> str:
         """'V' (voltage clamp) or 'A' (current clamp)."""
         return self.mode.command_unit
 
-    def n_epochs(self):
+    def n_epochs(self) -> int:
         """Number of epochs every sweep has."""
         return min(len(s) for s in self.epoch_starts)
 
-    def epoch_span(self, sweep, index):
+    def epoch_span(self, sweep: int, index: int) -> tuple[float, float]:
         """(start, end) of an epoch in s from the sweep start."""
         starts = list(self.epoch_starts[sweep]) + [self.commands[sweep].size]
         return starts[index] * self.interval, starts[index + 1] * self.interval
 
-    def epoch_levels(self, sweep, index):
+    def epoch_levels(self, sweep: int, index: int) -> tuple[float, float]:
         """(first, last) command of an epoch (V or A): equal for a step."""
         starts = list(self.epoch_starts[sweep]) + [self.commands[sweep].size]
         piece = self.commands[sweep][starts[index]: starts[index + 1]]
         return float(piece[0]), float(piece[-1])
 
-    def level(self, sweep, t0, t1):
+    def level(self, sweep: int, t0: float, t1: float) -> float:
         """Mean command (V or A) between t0 and t1 (s) of a sweep; NaN outside it."""
         command = self.commands[sweep]
         t = self.time[: command.size]
         inside = (t >= t0) & (t <= t1)
         return float(np.mean(command[inside])) if inside.any() else float("nan")
 
-    def epoch_containing(self, sweep, t):
+    def epoch_containing(self, sweep: int, t: float) -> int:
         """Index of the epoch that time t (s) falls in."""
         starts = np.asarray(self.epoch_starts[sweep])
         return max(0, int(np.searchsorted(starts, t / self.interval, side="right")) - 1)
 
-    def varying_epochs(self):
+    def varying_epochs(self) -> list[int]:
         """Epochs whose level (first or last command) changes between sweeps."""
         result = []
         for e in range(self.n_epochs()):
@@ -163,7 +183,7 @@ class SweepFamily:
                 result.append(e)
         return result
 
-    def test_epoch(self):
+    def test_epoch(self) -> int:
         """The epoch a family is about: the first whose level changes between sweeps,
         or, when that one is a conditioning prepulse (the next epoch is a fixed step
         20 mV or more above holding, as for h-infinity), the step after it."""
@@ -176,12 +196,12 @@ class SweepFamily:
         return test
 
 
-def _tiny(family):
+def _tiny(family: SweepFamily) -> float:
     """Command differences below this are the same level (1 uV or 0.01 pA)."""
     return 1e-6 if family.mode == "VC" else 1e-14
 
 
-def _matching_protocol(recording, mode):
+def _matching_protocol(recording: Recording, mode: Mode) -> Protocol | None:
     """The recording's protocol when it made these sweeps, else None."""
     text = recording.metadata.get("protocol_json")
     if not text:

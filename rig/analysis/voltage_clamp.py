@@ -21,10 +21,12 @@ largest (abs) for tails, whose sign changes at the reversal. SI inside (s, V, A,
 the rows hold ephys units with the unit in the column name.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from rig import units
-from rig.analysis.fits import fit_boltzmann, fit_exponential
+from rig.analysis.fits import BoltzmannFit, ExponentialFit, fit_boltzmann, fit_exponential
 from rig.analysis.measurements import conductance, reversal_by_interpolation, window_measure
 from rig.analysis.recovery import COLUMNS as RECOVERY_COLUMNS
 from rig.analysis.recovery import (
@@ -33,8 +35,10 @@ from rig.analysis.recovery import (
     recovery_pulses,
     recovery_summary,
 )
-from rig.analysis.result import AnalysisResult, Fact, Plot, Series
+from rig.analysis.result import AnalysisResult, Fact, Plot, Row, Series, Window
+from rig.analysis.sweep_family import SweepFamily
 from rig.errors import VrigError
+from rig.files.layout import FloatArray
 
 COLUMNS = {
     "I-V": ("sweep", "V_mV", "peak_pA", "t_peak_ms", "mean_pA", "Vss_mV", "steady_pA", "G_nS",
@@ -60,14 +64,15 @@ NAN = float("nan")
 SIGN_WORDS = {-1: "inward", 1: "outward"}
 
 
-def measure_vc(family, windows, signal="Im", polarity="min"):
+def measure_vc(family: SweepFamily, windows: Sequence[Window], signal: str = "Im",
+               polarity: str = "min") -> list[Row]:
     """One row per completed sweep (ephys units in the column names); polarity 'min',
     'max' or 'abs'."""
     w1, w2 = windows[0], windows[1]
-    rows = []
+    rows: list[Row] = []
     for k in sorted(family.done):
         y = family.data[signal][k]
-        row = {"sweep": k + 1}
+        row: Row = {"sweep": k + 1}
         try:
             peak = window_measure(family.time, y, *w1, polarity)
             steady = window_measure(family.time, y, *w2, polarity)
@@ -85,7 +90,7 @@ def measure_vc(family, windows, signal="Im", polarity="min"):
     return rows
 
 
-def vc_kind(family, window1):
+def vc_kind(family: SweepFamily, window1: Window) -> str:
     """'I-V', 'tails', 'h-inf', 'recovery' or 'sweeps' (see the module docstring)."""
     if recovery_pulses(family) is not None:
         return "recovery"
@@ -104,7 +109,7 @@ def vc_kind(family, window1):
     return "sweeps"
 
 
-def resolve_polarity(polarity, kind):
+def resolve_polarity(polarity: str, kind: str) -> str:
     """The polarity to measure with: 'auto' becomes 'abs' for tails, else 'min'."""
     if polarity not in POLARITIES:
         raise VrigError(f"polarity must be one of {', '.join(POLARITIES)}, got {polarity!r}")
@@ -113,7 +118,7 @@ def resolve_polarity(polarity, kind):
     return "abs" if kind == "tails" else "min"
 
 
-def _prepulse(family, sweep, t0):
+def _prepulse(family: SweepFamily, sweep: int, t0: float) -> float:
     """Mean command (V) over the second half of the epoch before the one t0 is in."""
     index = family.epoch_containing(sweep, t0)
     if index == 0:
@@ -122,7 +127,7 @@ def _prepulse(family, sweep, t0):
     return family.level(sweep, (start + end) / 2, end - family.interval / 2)
 
 
-def baseline(family, signal):
+def baseline(family: SweepFamily, signal: str) -> tuple[float, float]:
     """(holding current, noise rms) in A: medians over sweeps of the signal's mean and
     rms in the first epoch when it is at holding; (0, 0) when there is no such stretch."""
     end = family.epoch_span(0, 0)[1]
@@ -138,7 +143,7 @@ def baseline(family, signal):
             float(np.median([np.std(u) for u in usable])))
 
 
-def _sign_of_interest(polarity, peaks):
+def _sign_of_interest(polarity: str, peaks: FloatArray) -> int:
     """-1 (inward) or +1 (outward): the current the analysis is after."""
     if polarity == "min":
         return -1
@@ -147,7 +152,7 @@ def _sign_of_interest(polarity, peaks):
     return -1 if peaks[np.argmax(np.abs(peaks))] < 0 else 1
 
 
-def _leak_line(rows, holding_mv, holding_pa):
+def _leak_line(rows: Sequence[Row], holding_mv: float, holding_pa: float) -> FloatArray:
     """Current (pA) of the passive leak at each row's voltage: a line through the holding
     current at holding and the steady currents of the steps below holding (where
     nothing voltage-gated opens); the holding current alone when no step goes below."""
@@ -159,7 +164,8 @@ def _leak_line(rows, holding_mv, holding_pa):
     return holding_pa + g * (v - holding_mv)
 
 
-def _checked_boltzmann(v, y, what, **kwargs):
+def _checked_boltzmann(v: FloatArray, y: FloatArray, what: str,
+                       **kwargs: float) -> tuple[BoltzmannFit | None, str]:
     """A Boltzmann fit, or (None, plain reason) when it fails or does not describe the
     points (rms residual over 10 % of the amplitude, or V1/2 outside the data)."""
     try:
@@ -175,7 +181,7 @@ def _checked_boltzmann(v, y, what, **kwargs):
     return fit, ""
 
 
-def _reverses(v, peak, reversal, sign, floor):
+def _reverses(v: FloatArray, peak: FloatArray, reversal: float, sign: int, floor: float) -> bool:
     """True when the current really reverses at `reversal` (V): beyond it the current
     has the opposite sign and exceeds the floor (A). A sign change where the current of
     interest merely switches on (outward K current taking over from the leak) is not a
@@ -186,7 +192,9 @@ def _reverses(v, peak, reversal, sign, floor):
     return bool(beyond.size) and float(np.max(-sign * beyond)) > floor
 
 
-def _iv_summary(family, full, sign, floor, holding_current, notes, facts):
+def _iv_summary(family: SweepFamily, full: list[Row], sign: int, floor: float,
+                holding_current: float, notes: list[str],
+                facts: list[Fact]) -> BoltzmannFit | None:
     """Reversal and G-V of an I-V family; adds G_nS to the rows; returns the fit."""
     word = SIGN_WORDS[sign]
     v = units.mv_to_v(np.array([r["V_mV"] for r in full]))
@@ -227,7 +235,7 @@ def _iv_summary(family, full, sign, floor, holding_current, notes, facts):
     return fit
 
 
-def _tails_summary(full, floor, notes, facts):
+def _tails_summary(full: list[Row], floor: float, notes: list[str], facts: list[Fact]) -> None:
     """Reversal of the tail currents (instantaneous I-V of the opened channels)."""
     v = units.mv_to_v(np.array([r["V_mV"] for r in full]))
     peak = units.pa_to_a(np.array([r["peak_pA"] for r in full]))
@@ -242,7 +250,8 @@ def _tails_summary(full, floor, notes, facts):
                      f"{units.v_to_mv(v.max()):.0f} mV")
 
 
-def _hinf_summary(full, sign, floor, notes, facts):
+def _hinf_summary(full: list[Row], sign: int, floor: float, notes: list[str],
+                  facts: list[Fact]) -> BoltzmannFit | None:
     """h-infinity of a prepulse family; adds h to the rows; returns the fit."""
     word = SIGN_WORDS[sign]
     pre = units.mv_to_v(np.array([r["prepulse_mV"] for r in full]))
@@ -269,13 +278,14 @@ def _hinf_summary(full, sign, floor, notes, facts):
     return fit
 
 
-def _time_constants(family, rows, window, signal, noise, notes):
+def _time_constants(family: SweepFamily, rows: list[Row], window: Window, signal: str, noise: float,
+                    notes: list[str]) -> ExponentialFit | None:
     """tau_ms of every sweep whose window-3 current is one exponential above the noise;
     returns the newest sweep's fit (drawn) or None."""
     newest = None
     span = window[1] - window[0]
     for row in rows:
-        key = (signal, window, row["sweep"] - 1)
+        key = (signal, window, int(row["sweep"]) - 1)  # the row holds the sweep from 1
         if len(family.fits) > MAX_CACHED_FITS:  # windows dragged many times
             family.fits.clear()
         if key not in family.fits:  # a completed sweep never changes: fit it once
@@ -287,7 +297,7 @@ def _time_constants(family, rows, window, signal, noise, notes):
         fit = family.fits[key]
         good = (fit is not None and fit.tau <= 2 * span
                 and abs(fit.amplitude) > NOISE_FACTOR * noise)
-        if good:
+        if good and fit is not None:
             row["tau_ms"] = units.s_to_ms(fit.tau)
         if row is rows[-1]:
             newest = fit if good else None
@@ -297,7 +307,8 @@ def _time_constants(family, rows, window, signal, noise, notes):
     return newest
 
 
-def analyze_vc(family, windows, signal="Im", polarity="auto"):
+def analyze_vc(family: SweepFamily, windows: Sequence[Window], signal: str = "Im",
+               polarity: str = "auto") -> AnalysisResult:
     """The voltage-clamp analysis of a family's completed sweeps.
 
     windows: three (t0, t1) in s (1 peak, 2 steady state, 3 exponential fit);
@@ -311,7 +322,8 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
         return _analyze_recovery(family, windows, signal, polarity)
     rows = measure_vc(family, windows, signal, polarity) if signal in family.data else []
     full = [r for r in rows if "peak_pA" in r]
-    facts, notes = [], []
+    facts: list[Fact] = []
+    notes: list[str] = []
     holding_current, noise = baseline(family, signal)
     fit = None
     if len(full) >= 2 and kind != "sweeps":
@@ -343,12 +355,15 @@ def analyze_vc(family, windows, signal="Im", polarity="auto"):
                           extra={"polarity": polarity})
 
 
-def _analyze_recovery(family, windows, signal, polarity):
+def _analyze_recovery(family: SweepFamily, windows: Sequence[Window], signal: str,
+                      polarity: str) -> AnalysisResult:
     """A two-pulse recovery family: both peaks per sweep and the recovery curve."""
-    rows = measure_recovery(family, windows[0], signal, polarity, recovery_pulses(family)) \
-        if signal in family.data else []
+    pulses = recovery_pulses(family)  # not None: the family's kind is 'recovery'
+    rows = measure_recovery(family, windows[0], signal, polarity, pulses) \
+        if signal in family.data and pulses is not None else []
     notes = [] if family.done else ["no sweep measured yet"]
-    facts, fit = [], None
+    facts: list[Fact] = []
+    fit: ExponentialFit | None = None
     full = [r for r in rows if "ratio" in r]
     if len(full) >= 2:
         peaks = units.pa_to_a(np.array([r["peak1_pA"] for r in full]))
@@ -362,7 +377,8 @@ def _analyze_recovery(family, windows, signal, polarity):
                           extra={"polarity": polarity})
 
 
-def _plots(kind, full, facts, fit, notes):
+def _plots(kind: str, full: Sequence[Row], facts: Sequence[Fact], fit: BoltzmannFit | None,
+           notes: Sequence[str]) -> tuple[Plot, ...]:
     """The I-V curve and, below it, the G-V or h-infinity points with their fit."""
     col = {c: np.array([r.get(c, NAN) for r in full], dtype=float)
            for c in ("V_mV", "peak_pA", "Vss_mV", "steady_pA", "G_nS", "prepulse_mV", "h")}
@@ -393,7 +409,7 @@ def _plots(kind, full, facts, fit, notes):
     return (iv,)
 
 
-def _with_fit(points, fit):
+def _with_fit(points: Series, fit: BoltzmannFit | None) -> tuple[Series, ...]:
     finite = np.isfinite(points.x) & np.isfinite(points.y)
     if fit is None or not finite.any():
         return (points,)
