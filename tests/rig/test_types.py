@@ -1,4 +1,4 @@
-"""The Qt-free lower layers of rig/ (model, protocols, files and the top modules) are
+"""rig's model, protocols, files, analysis and amplifier and its top modules are
 annotated and type-check: mypy, configured by [tool.mypy] in pyproject.toml, finds
 nothing."""
 
