@@ -15,12 +15,9 @@ alone) is shown in red with its excess charge in mM. Beside them: the temperatur
 (degC, 0-45), the GHK resting potential for the cell's resting permeabilities, and
 the cell's actual rest.
 
-Numbers are not computed here: reversal potentials come from
-:func:`rig.model.solutions.reversal_potentials`, charge and osmolarity from
-:mod:`rig.model.solutions`, the GHK voltage from :func:`rig.model.physics.ghk_voltage`,
-and the rest from :func:`rig.simulation.steady_state.resting_potential_mv` (the steady
-state a cell with these settings reaches; no engine is built or read). In I=0 the
-measured Vm of the live cell is shown too.
+Numbers come from rig.model.solutions (reversals, charge, osmolarity),
+rig.model.physics.ghk_voltage and rig.simulation.steady_state.resting_potential_mv (no
+engine is built or read); in I=0 the live cell's measured Vm is shown too.
 
 Valid edits emit ``commandRequested(SetSolutions | SetTemperature)``; a bad number or
 a solution without a permeant ion marks the cell red (tooltip says why), emits
