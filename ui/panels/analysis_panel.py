@@ -8,10 +8,8 @@ CC: 1 where spikes are measured (thresholds and peaks are marked), 2 the baselin
 3 the firing-rate window. Right: two plots chosen by the family (I-V and G-V or
 h-infinity; the all-or-none curve, the f-I curve, the refractory recovery curve or the
 accommodation curve, each with the first-spike latency or delay), and the results
-table, the same rows as ``vrig analyze``. Copy puts the table on the clipboard; Export
-CSV writes what ``vrig analyze`` prints. Selecting table rows highlights their sweeps.
-
-The numbers come from :mod:`rig.analysis.report`; this module only draws.
+table, the same rows as ``vrig analyze`` (Copy; Export CSV). Selecting table rows
+highlights their sweeps. The numbers come from :mod:`rig.analysis.report`; this only draws.
 Lifecycle: the window calls :meth:`AnalysisPanel.prepare` with each protocol it runs
 (which also applies the P/N choice), then feeds chunks and events; File > Open
 recording calls :meth:`AnalysisPanel.show_recording`. Measurements are remade when a

@@ -12,8 +12,7 @@ Cl by gluconate, ...), so the solution stays electroneutral. Under the table, ea
 solution's osmolarity (ideal and with the osmotic coefficient, see rig.model.solutions)
 and its charge balance; a solution that is not electroneutral (one ion changed
 alone) is shown in red with its excess charge in mM. Beside them: the temperature
-(degC, 0-45), the GHK resting potential for the cell's resting permeabilities, and
-the cell's actual rest.
+(degC, 0-45), the GHK resting potential for the cell's permeabilities, and its rest.
 
 Numbers come from rig.model.solutions (reversals, charge, osmolarity),
 rig.model.physics.ghk_voltage and rig.simulation.steady_state.resting_potential_mv (no
