@@ -123,8 +123,7 @@ def _measure_recording(window, seconds, folder, QEventLoop, QTimer):
     from ui.panels.recording_settings import RecordingSettings
 
     window.recording.apply_settings(RecordingSettings(Path(folder), "bench", ".abf"))
-    combo = window.panel.speed_combo
-    combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemData(i) == 10.0))
+    window.session.speed = 10.0
     _wait(QEventLoop, QTimer, 1.0)  # warm-up at the new speed
     plain = _frame_gaps(window, seconds, QEventLoop, QTimer)
     window.recording.start()

@@ -16,11 +16,12 @@ Lifecycle:
 4. ``replace(rig)`` swaps the engine (a new cell): the old worker is stopped and
    joined, a new one started. ``close()`` stops and joins the worker.
 
-The client never reads or writes engine attributes while the worker runs: it takes
-the engine's settings as a :class:`rig.acquisition.snapshot.RigState` (``state``),
-made from a Rig the worker does not own yet and then sent by the runner after every
-command; ``stateChanged(RigState)`` follows each new one. ``protocol_metadata`` is the
-file header of the protocol that runs (or ran last).
+The client never reads or writes engine attributes while the worker runs: what the
+window may know of the engine (its settings as a :class:`rig.acquisition.snapshot.RigState`,
+whether it runs or runs a protocol) goes into the window's Qt-free
+:class:`rig.session.session.Session`, which emits an event for each change: the client
+gives the session the RigState of a Rig the worker does not own yet, then every
+RigState and acquisition Event the runner sends.
 """
 
 import queue
@@ -32,6 +33,7 @@ from rig import units
 from rig.acquisition import commands as c
 from rig.acquisition.runner import Runner
 from rig.acquisition.snapshot import RigState
+from rig.session.session import Session
 
 DRAIN_HZ = 60.0
 MIN_FRAME_S = 0.0105  # one 60 Hz frame (16.7 ms) less the 4-6 ms a redraw takes
@@ -39,24 +41,20 @@ MAX_ITEMS_PER_TICK = 4000  # bounds one tick's work if the GUI was held up for l
 
 
 class RigClient(QObject):
-    """Owns the runner; emits chunks(list), event(Event), tick() on the GUI thread."""
+    """Owns the runner; emits chunks(list), event(Event), tick() on the GUI thread and
+    keeps session (a Session, made here when none is given) up to date."""
 
     chunks = Signal(list)
     event = Signal(object)
-    stateChanged = Signal(object)
-    replaced = Signal()  # a new engine (a new cell) took over; state is its own
     tick = Signal()
     _arrived = Signal()  # emitted on the runner's thread, delivered on the GUI thread
 
-    def __init__(self, rig, parent=None, runner_factory=Runner):
+    def __init__(self, rig, parent=None, runner_factory=Runner, session=None):
         super().__init__(parent)
         self._runner_factory = runner_factory
         self._rig = rig
-        self.state = RigState.of(rig)
-        self.protocol_metadata = None
+        self.session = session if session is not None else Session(RigState.of(rig))
         self.names_units = rig.signal_names()
-        self.running = False
-        self.protocol_running = False
         self.newest = None  # the newest Chunk received
         self.received_chunks = 0
         self.last_drain_time = 0.0  # perf_counter of the last drain (for the benchmark)
@@ -90,8 +88,6 @@ class RigClient(QObject):
 
     def send(self, command):
         """Queue a command for the engine (applied before its next chunk)."""
-        if isinstance(command, c.RunProtocol):
-            self.protocol_running = True
         self.runner.send(command)
 
     def drain(self):
@@ -104,13 +100,9 @@ class RigClient(QObject):
         except queue.Empty:
             pass
         self.last_drain_time = time.perf_counter()
-        states = [item for item in items if isinstance(item, RigState)]
-        for state in states:
-            if state.protocol_metadata is not None:
-                self.protocol_metadata = state.protocol_metadata
-        if states:
-            self.state = states[-1]
-            self.stateChanged.emit(self.state)
+        for item in items:
+            if isinstance(item, RigState):
+                self.session.take(item)
         chunks = [item for item in items if isinstance(item, c.Chunk)]
         if chunks:
             self.newest = chunks[-1]
@@ -118,20 +110,9 @@ class RigClient(QObject):
             self.chunks.emit(chunks)
         for item in items:
             if isinstance(item, c.Event):
-                self._track(item)
+                self.session.take(item)
                 self.event.emit(item)
         self.tick.emit()
-
-    def _track(self, event):
-        if event.kind == "started":
-            self.running = True
-        elif event.kind == "stopped":
-            self.running = False
-            self.protocol_running = False
-        elif event.kind == "protocol_started":
-            self.running = True
-        elif event.kind == "protocol_done":
-            self.protocol_running = False
 
     @property
     def dropped_chunks(self):
@@ -139,18 +120,16 @@ class RigClient(QObject):
         return self.runner.dropped_chunks
 
     def replace(self, rig):
-        """Swap in a new engine: stop and join the old worker, start a new one."""
+        """Swap in a new engine: stop and join the old worker, start a new one; the
+        session then takes the new engine's settings (its 'cell' event follows)."""
         self.runner.close()
         self.drain()
         self._rig = rig
-        self.state = RigState.of(rig)
-        self.protocol_metadata = None
+        state = RigState.of(rig)  # before the new worker owns the engine
         self.names_units = rig.signal_names()
         self.runner = self._start_runner(rig)
-        self.running = False
-        self.protocol_running = False
         self.newest = None
-        self.replaced.emit()
+        self.session.take_engine(state)
 
     def close(self):
         """Stop the timers and the worker thread (joined). Safe to call twice."""

@@ -76,6 +76,11 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
                 window.show()
                 if bath is not None:
                     window.bath.setVisible(bath == "show")
+                unknown = [name for name in traces
+                           if name not in window.scopes.optional_traces()]
+                if unknown:
+                    raise VrigError(f"unknown trace {unknown[0]!r} for --traces; this cell "
+                                    "has " + ", ".join(window.scopes.optional_traces()))
                 window.scopes.set_visible_traces(list(traces))
                 if holding_pa is not None:
                     window.set_mode("CC")

@@ -10,7 +10,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from rig.acquisition.commands import Chunk
+from rig.acquisition.commands import Chunk, Event
+from rig.acquisition.snapshot import RigState
+from rig.session.session import Session
+from rig.simulation.engine import Rig
 from ui.panels.amplifier_panel import AmplifierPanel, format_current
 from ui.widgets.knob import Knob
 
@@ -22,6 +25,19 @@ def wheel(widget, notches, modifiers=Qt.NoModifier):
                         QPoint(0, int(120 * notches)), Qt.NoButton, modifiers,
                         Qt.NoScrollPhase, False)
     QApplication.sendEvent(widget, event)
+
+
+@pytest.fixture(scope="module")
+def squid_state():
+    return RigState.of(Rig.from_presets("hh-squid"))
+
+
+@pytest.fixture
+def panel(qtbot, squid_state):
+    """A front panel on a session of its own (no engine behind it)."""
+    widget = AmplifierPanel(Session(squid_state), ["hh-squid"])
+    qtbot.addWidget(widget)
+    return widget
 
 
 @pytest.fixture
@@ -66,26 +82,44 @@ def test_typed_values_and_limits(knob, qtbot):
     assert knob.entry.property("invalid") is False
 
 
-def test_panel_remembers_holding_per_mode(qtbot):
-    panel = AmplifierPanel(["hh-squid"])
-    qtbot.addWidget(panel)
-    requests = []
-    panel.holdingRequested.connect(lambda mode, value: requests.append((mode, value)))
-    modes = []
-    panel.modeRequested.connect(modes.append)
+def test_panel_writes_the_session_and_remembers_holding_per_mode(panel, qtbot):
+    session = panel.session
+    holdings, modes = [], []
+    session.events.holding.connect(lambda change: holdings.append((change.mode, change.level)))
+    session.events.mode.connect(modes.append)
     qtbot.mouseClick(panel.mode_buttons["VC"], Qt.LeftButton)
     assert modes == ["VC"] and panel.knob.unit == "mV"
     wheel(panel.knob.dial, 5)
-    assert requests[-1] == ("VC", pytest.approx(-0.060))
+    assert holdings[-1] == ("VC", -60.0) and session.holding_si("VC") == pytest.approx(-0.060)
     qtbot.mouseClick(panel.mode_buttons["CC"], Qt.LeftButton)
     assert panel.knob.unit == "pA" and panel.knob.value() == 0.0
     wheel(panel.knob.dial, 2)
-    assert requests[-1] == ("CC", pytest.approx(10e-12))
+    assert holdings[-1] == ("CC", 10.0) and session.holding_si("CC") == pytest.approx(10e-12)
     qtbot.mouseClick(panel.mode_buttons["I0"], Qt.LeftButton)
     assert not panel.knob.isEnabled()
     qtbot.mouseClick(panel.mode_buttons["VC"], Qt.LeftButton)
     assert panel.knob.value() == -60.0
     assert modes == ["VC", "CC", "I0", "VC"]
+
+
+def test_panel_shows_what_the_session_says_whoever_changed_it(panel):
+    """A lesson or a script drives the session; the panel follows without a click."""
+    session = panel.session
+    session.mode = "VC"
+    session.set_holding("VC", -90.0)
+    assert panel.mode_buttons["VC"].isChecked() and panel.knob.value() == -90.0
+    session.set_holding("CC", 250.0)  # another mode's holding: the knob stays
+    assert panel.knob.value() == -90.0
+    session.speed = 10.0
+    assert panel.speed_combo.currentData() == 10.0
+    session.speed = None
+    assert panel.speed_combo.currentData() is None
+    session.take(Event("started"))
+    assert panel.run_lamp.on and panel.run_button.text().strip().startswith("Stop")
+    session.recording = True
+    assert panel.record_lamp.on and panel.record_button.isChecked()
+    session.take(Event("stopped"))
+    assert not panel.run_lamp.on
 
 
 def _chunk(mode, vm, im, overload=False):
@@ -95,9 +129,7 @@ def _chunk(mode, vm, im, overload=False):
                  overload=overload)
 
 
-def test_meters_and_overload_lamp(qtbot):
-    panel = AmplifierPanel()
-    qtbot.addWidget(panel)
+def test_meters_and_overload_lamp(panel):
     panel.show_chunks([_chunk("VC", -0.065, 5e-9)], now=100.0)
     assert "-65.0 mV" in panel.vm_readout.text()
     assert "5.000 nA" in panel.im_readout.text()
@@ -115,13 +147,11 @@ def test_meters_and_overload_lamp(qtbot):
     assert "---" in format_current(float("nan"))
 
 
-def test_a_running_protocol_locks_mode_and_holding(qtbot):
-    panel = AmplifierPanel()
-    qtbot.addWidget(panel)
-    panel.set_mode("VC")
-    panel.set_protocol_running(True)
+def test_a_running_protocol_locks_mode_and_holding(panel):
+    panel.session.mode = "VC"
+    panel.session.take(Event("protocol_started"))
     assert not any(b.isEnabled() for b in panel.mode_buttons.values())
     assert not panel.knob.isEnabled()
     assert "fixed while a protocol runs" in panel.mode_buttons["CC"].toolTip()
-    panel.set_protocol_running(False)
+    panel.session.take(Event("protocol_done"))
     assert all(b.isEnabled() for b in panel.mode_buttons.values()) and panel.knob.isEnabled()

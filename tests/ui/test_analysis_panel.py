@@ -258,7 +258,7 @@ def test_in_the_window_a_pn_run_fills_the_tab(qtbot, qapp, tmp_path):
         sent = []
         send = window.client.send
         window.client.send = lambda command: (sent.append(command), send(command))
-        window.panel.set_speed(None)
+        window.session.speed = None
         analysis = window.analysis
         window.tabs.setCurrentWidget(analysis)
         cc = load_protocol("cc-threshold")

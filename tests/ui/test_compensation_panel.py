@@ -153,17 +153,18 @@ def test_in_the_window_changes_reach_the_engine(qtbot, qapp, tmp_path):
         # The panel shows the new cell's electrode once its engine runs.
         qtbot.waitUntil(lambda: panel.amplifier.series_resistance == 10e6, timeout=WAIT_MS)
         panel.filter_combo.setCurrentIndex(panel.filter_combo.findData(2000.0))
-        qtbot.waitUntil(lambda: window.client.state.amplifier.filter_hz == 2000.0, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.session.engine.amplifier.filter_hz == 2000.0,
+                        timeout=WAIT_MS)
         # 500 MOhm at gain x500 with the digitiser: +/-40 pA, and the cell holds -127 pA.
         panel.range_combo.setCurrentIndex(panel.range_combo.findData(500e6))
         panel.gain_combo.setCurrentIndex(panel.gain_combo.findData(500))
         panel.digitizer_box.setChecked(True)
         qtbot.waitUntil(lambda: window.panel.overload_lamp.on, timeout=WAIT_MS)
         panel.ideal_button.click()
-        qtbot.waitUntil(lambda: not window.client.state.amplifier.digitizer, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: not window.session.engine.amplifier.digitizer, timeout=WAIT_MS)
         panel.spins["seal_resistance"].setValue(0.005)  # 5 MOhm: refused, nothing sent
         assert "seal resistance" in window.last_error
-        assert math.isinf(window.client.state.amplifier.seal_resistance)
+        assert math.isinf(window.session.engine.amplifier.seal_resistance)
     finally:
         window.close()
     assert not window.client.runner._thread.is_alive()

@@ -51,9 +51,9 @@ def test_the_window_starts_with_defaults_and_says_what_it_dropped(tmp_path, qtbo
         window = start_with(tmp_path, qtbot, BAD_FILES[name])
     try:
         for mode, default in (("VC", -65.0), ("CC", 0.0)):
-            assert window.panel.holdings[mode] == default or abs(
-                window.panel.holdings[mode]) <= 5000
-        assert window.panel.mode in ("VC", "CC", "I0")
+            assert window.session.holding(mode) == default or abs(
+                window.session.holding(mode)) <= 5000
+        assert window.session.mode in ("VC", "CC", "I0")
         assert window.grab().width() == 1280  # painting works (a NaN knob used to raise)
         dropped = [r.getMessage() for r in caplog.records if r.name == "vrig.settings"]
         assert dropped, "a bad value must be reported in the log"
@@ -66,7 +66,7 @@ def test_non_finite_holdings_are_dropped_and_the_defaults_kept(tmp_path, qtbot, 
     theme.apply(qapp)
     window = start_with(tmp_path, qtbot, BAD_FILES["non-finite holdings"])
     try:
-        assert window.panel.holdings == {"VC": -65.0, "CC": 0.0}
+        assert window.session.holdings == {"VC": -65.0, "CC": 0.0}
         assert window.panel.knob.value() == 0.0  # CC is the default mode
     finally:
         window.close()
@@ -107,7 +107,7 @@ def test_a_fresh_settings_file_starts_in_real_time(tmp_path, qtbot, qapp):
     theme.apply(qapp)
     window = start_with(tmp_path, qtbot, "")
     try:
-        assert window.panel.speed() == 1.0
+        assert window.session.speed == 1.0
     finally:
         window.close()
 
@@ -135,7 +135,7 @@ def test_a_broken_default_cell_and_stylesheet_do_not_stop_the_window(
     window = start_with(tmp_path, qtbot, "")
     try:
         window.report_problems(theme.problems(qapp) + window.startup_problems)
-        assert window.client.state.cell.name != "hh-squid"  # the next cell that loads
+        assert window.session.engine.cell.name != "hh-squid"  # the next cell that loads
         assert any("hh-squid" in p and "not valid JSON" in p for p in window.startup_problems)
         assert "rig.qss" in window.last_error and "Problems at start" in window.last_error
         assert window.help.problems_action.isVisible()

@@ -79,31 +79,31 @@ def test_switching_mode_while_running_keeps_the_cell(window, qtbot):
 def test_turning_the_knob_until_the_cell_fires(window, qtbot):
     got = Collector(window)
     qtbot.keyClick(window, Qt.Key_Space)  # space starts
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     assert window.panel.run_lamp.on
     dial = window.panel.knob.dial
     dial.setFocus()
     for _ in range(24):  # 5 pA per step, to 120 pA: above the HH rheobase
         qtbot.keyClick(dial, Qt.Key_Up)
-    assert window.panel.holdings["CC"] == 120.0
+    assert window.session.holding("CC") == 120.0
     qtbot.waitUntil(lambda: any(ch.signals["Vm"].max() > 0 for ch in got.chunks[-200:]),
                     timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "-" in window.panel.vm_readout.text()
                     or "mV" in window.panel.vm_readout.text(), timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key_Space)  # and stops
-    qtbot.waitUntil(lambda: not window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.running, timeout=WAIT_MS)
     assert not window.panel.run_lamp.on
 
 
 def test_shipped_protocol_runs_episodically(window, qtbot):
     got = Collector(window)
-    window.panel.set_speed(None)  # as fast as possible for the family
+    window.session.speed = None  # as fast as possible for the family
     protocol = window.protocols.load_shipped("vc-iv-family")
     assert protocol is not None and protocol.mode == "VC"
     with qtbot.waitSignal(window.protocols.runRequested):
         window.protocols.run_current()
     qtbot.waitUntil(lambda: "protocol_done" in got.kinds(), timeout=WAIT_MS)
-    assert window.panel.mode == "VC"
+    assert window.session.mode == "VC"
     assert window.scopes.scope.style == "episodic"
     sweeps = {ch.sweep for ch in got.chunks if ch.kind == "sweep"}
     assert sweeps == set(range(protocol.sweeps))
@@ -119,7 +119,7 @@ def test_shipped_protocol_runs_episodically(window, qtbot):
 def test_bad_values_are_reported_and_the_rig_keeps_running(window, qtbot, tmp_path):
     got = Collector(window)
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     window.panel.knob.entry.setText("lots")
     window.panel.knob.entry.editingFinished.emit()
     assert "not a number" in window.last_error
@@ -140,7 +140,7 @@ def test_bad_values_are_reported_and_the_rig_keeps_running(window, qtbot, tmp_pa
         assert window.protocols.load_file(bad) is None and "mode" in window.last_error
     n = len(got.chunks)
     qtbot.waitUntil(lambda: len(got.chunks) > n + 5, timeout=WAIT_MS)
-    assert window.client.running
+    assert window.session.running
 
 
 def test_settings_survive_a_restart(make_window, qtbot):
@@ -152,9 +152,9 @@ def test_settings_survive_a_restart(make_window, qtbot):
     first.panel.speed_combo.setCurrentIndex(0)  # 0.1x
     first.close()
     second = make_window()
-    assert second.panel.mode == "VC"
-    assert second.panel.holdings == {"VC": -80.0, "CC": 35.0}
-    assert second.panel.speed() == 0.1
+    assert second.session.mode == "VC"
+    assert second.session.holdings == {"VC": -80.0, "CC": 35.0}
+    assert second.session.speed == 0.1
     assert second.scopes.visible_traces() == ["INa", "n"]
     assert "currents" in second.scopes.scope._visible_panels()
 
@@ -169,9 +169,9 @@ def test_solutions_and_temperature_survive_a_restart(make_window, qtbot, setting
     assert shown.solutions["bath"].mm("Na") == 44.0 and shown.temperature_c == 10.0
     # the engine got them too: once its worker has applied the commands
     second.start()
-    qtbot.waitUntil(lambda: second.client.running, timeout=WAIT_MS)
-    assert second.client.state.bath.mm("Na") == 44.0
-    assert second.client.state.temperature_c == 10.0
+    qtbot.waitUntil(lambda: second.session.running, timeout=WAIT_MS)
+    assert second.session.engine.bath.mm("Na") == 44.0
+    assert second.session.engine.temperature_c == 10.0
     second.close()
     settings.setValue("bath_settings", "{not json")  # a damaged file is ignored
     third = make_window()
@@ -181,12 +181,12 @@ def test_solutions_and_temperature_survive_a_restart(make_window, qtbot, setting
 def test_changing_cell_rebuilds_the_engine(window, qtbot):
     got = Collector(window)
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     old = window.client.runner
     window.set_cell("cortical-neuron")
     assert not old._thread.is_alive()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
-    assert window.client.state.cell.name == "cortical-neuron"
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
+    assert window.session.engine.cell.name == "cortical-neuron"
     n = len(got.chunks)
     qtbot.waitUntil(lambda: len(got.chunks) > n + 5, timeout=WAIT_MS)
     assert abs(got.chunks[-1].signals["Vm"][-1] + 0.070) < 0.005  # rests near -70 mV

@@ -37,7 +37,7 @@ def start_test(window, qtbot):
     test = window.membrane_test
     test.show()
     test.start_button.click()
-    assert test.running and window.panel.mode == "VC"
+    assert test.running and window.session.mode == "VC"
     qtbot.waitUntil(lambda: window.compensation.amplifier.series_resistance == TRUE_RA,
                     timeout=WAIT_MS)
     return test
@@ -143,7 +143,7 @@ def test_on_an_ideal_clamp_the_test_explains_and_each_fix_works(squid_window, qt
     window = squid_window
     test = window.membrane_test
     test.show()
-    assert window.client.state.cell.name == "hh-squid"
+    assert window.session.engine.cell.name == "hh-squid"
     assert test.advice.isVisible()  # said at once, before any measurement
     test.start_button.click()
     qtbot.waitUntil(lambda: "clamped ideally" in test.status.text(), timeout=WAIT_MS)
@@ -160,7 +160,7 @@ def test_on_an_ideal_clamp_the_test_explains_and_each_fix_works(squid_window, qt
     assert test.result.capacitance == pytest.approx(10e-12, rel=0.15)  # the 1000 um^2 patch
 
     test.model_cell_button.click()  # the second fix, and the test follows the new cell
-    assert window.client.state.cell.name == "model-cell"
+    assert window.session.engine.cell.name == "model-cell"
     assert test.running
     qtbot.waitUntil(lambda: test.result is not None
                     and abs(test.result.capacitance - TRUE_CM) < 0.05 * TRUE_CM,

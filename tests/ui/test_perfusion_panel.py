@@ -91,7 +91,7 @@ def test_ttx_from_the_panel_stops_spikes_and_washout_brings_them_back(window, qt
     qtbot.waitUntil(lambda: spikes.fired_after(t_wash), timeout=3 * WAIT_MS)
     assert spikes.after(t_wash)[-1][0] > t_wash + 30  # tens of seconds, not at once
     assert [m[2] for m in manifold.timeline.marks] == ["300 nM", "wash"]
-    assert window.client.running
+    assert window.session.running
 
 
 BAD = [("-1", "nM", "not allowed"), ("10", "M", "not allowed"), ("abc", "nM", "number"),
@@ -101,7 +101,7 @@ BAD = [("-1", "nM", "not allowed"), ("10", "M", "not allowed"), ("abc", "nM", "n
 def test_bad_concentrations_are_refused_in_place_and_the_rig_runs_on(window, qtbot):
     manifold = window.bath.perfusion
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     sent = []
     manifold.commandRequested.connect(sent.append)
     line = manifold.lines["TTX"]
@@ -126,7 +126,7 @@ def test_bad_concentrations_are_refused_in_place_and_the_rig_runs_on(window, qtb
     assert sent == []
     n = window.client.received_chunks
     qtbot.waitUntil(lambda: window.client.received_chunks > n + 20, timeout=WAIT_MS)
-    assert window.client.running
+    assert window.session.running
     line.entry.setText("30")
     line.unit.setCurrentText("nM")
     assert manifold.apply("ttx") == c.ApplyDrug("TTX", pytest.approx(30e-9), "outside")

@@ -148,7 +148,7 @@ def test_a_stalled_disk_never_freezes_the_window(make_window, qtbot, tmp_path):
     window.panel.speed_combo.setCurrentIndex(TEN_X)
     got = Collector(window)
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key_R)
     first = len(got.chunks)
     qtbot.waitUntil(disk.blocked.is_set, timeout=WAIT_MS)  # the writer is stuck from now on
@@ -162,7 +162,7 @@ def test_a_stalled_disk_never_freezes_the_window(make_window, qtbot, tmp_path):
     assert window.recording.finishing[0].status().state == "finishing"
     assert not disk.release.is_set()
     qtbot.keyClick(window, Qt.Key_Space)  # and so does Stop
-    qtbot.waitUntil(lambda: not window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.running, timeout=WAIT_MS)
     assert not window.panel.run_lamp.on
     disk.release.set()
     settled(window, qtbot)
@@ -175,10 +175,10 @@ def test_a_stalled_disk_never_freezes_the_window(make_window, qtbot, tmp_path):
 def test_protocol_runs_get_their_own_files_with_the_protocol(make_window, qtbot, tmp_path):
     window = make_window()
     window.recording.apply_settings(RecordingSettings(tmp_path, "cell", ".abf"))
-    window.panel.set_speed(None)
+    window.session.speed = None
     got = Collector(window)
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key_R)
     qtbot.waitUntil(lambda: len(got.chunks) > 20, timeout=WAIT_MS)
     protocol = window.protocols.load_shipped("vc-iv-family")
@@ -206,9 +206,9 @@ def test_protocol_runs_get_their_own_files_with_the_protocol(make_window, qtbot,
 def test_rec_while_stopped_starts_acquisition_and_closing_finishes(make_window, qtbot, tmp_path):
     window = make_window()
     window.recording.apply_settings(RecordingSettings(tmp_path, "closing", ".npz"))
-    assert not window.client.running
+    assert not window.session.running
     qtbot.mouseClick(window.panel.record_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.recording.recorder.status().simulated_s > 0.2, timeout=WAIT_MS)
     window.close()  # while recording, the user is asked first; the window stays
     assert window.isVisible() and window.recording.is_recording
@@ -247,7 +247,7 @@ def test_stopping_acquisition_ends_the_recording(make_window, qtbot, tmp_path):
     window = make_window()
     window.recording.apply_settings(RecordingSettings(tmp_path, "stop", ".csv"))
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     assert window.recording.start() == tmp_path
     qtbot.waitUntil(lambda: window.recording.recorder.status().simulated_s > 0.1, timeout=WAIT_MS)
     window.stop()
@@ -282,7 +282,7 @@ def test_a_full_disk_is_reported_and_the_data_kept(make_window, qtbot, tmp_path)
 
     window.recording.recorder_options = {"opener": opener}
     window.start()
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key_R)
     assert window.recording.is_recording, window.last_error
     settled(window, qtbot)  # the recorder stopped by itself; the window saw it

@@ -111,20 +111,20 @@ def test_bad_entries_in_the_window_leave_the_rig_running(qtbot, qapp, tmp_path):
         sent = []
         solutions.commandRequested.connect(sent.append)
         window.start()
-        qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
         for text in ("abc", "-1", "nan"):
             assert not solutions.set_ion("bath", "Na", text)
             assert "Na" in window.last_error and solutions.table.item(0, 0).toolTip()
         assert sent == []
         n = window.client.received_chunks
         qtbot.waitUntil(lambda: window.client.received_chunks > n + 20, timeout=WAIT_MS)
-        assert window.client.running
+        assert window.session.running
         assert solutions.set_ion("bath", "Na", 44)
         assert sent[-1].bath.mm("Na") == 44.0 and not solutions.table.item(0, 0).toolTip()
         window.set_mode("I0")
         qtbot.waitUntil(lambda: solutions.measured is not None, timeout=WAIT_MS)
         assert "measured now in I=0" in solutions.rest_note.text()
-        assert window.client.running
+        assert window.session.running
     finally:
         window.close()
     assert not window.client.runner._thread.is_alive()

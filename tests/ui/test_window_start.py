@@ -65,13 +65,21 @@ def test_bad_window_options_are_one_line_before_any_window(capsys, argv, words):
     assert err.count("\n") == 1 and err.startswith("vrig: error: ") and words in err
 
 
+def test_an_unknown_screenshot_trace_is_one_line_and_writes_nothing(capsys, qapp, tmp_path):
+    out = tmp_path / "x.png"
+    assert cli.main(["screenshot", str(out), "--seconds", "0.1", "--traces", "INa,bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown trace 'bogus' for --traces" in err
+    assert "INa" in err and not out.exists()
+
+
 def test_options_choose_the_cell_protocol_and_speed(make_window):
     window = make_window(options=WindowOptions(cell="model-cell", protocol="cc-threshold",
                                                speed=10.0))
-    assert window.client.state.cell.name == "model-cell"
+    assert window.session.engine.cell.name == "model-cell"
     assert window.panel.cell_combo.currentText() == "model-cell"
     assert window.protocols.protocol().name == rig.load_protocol("cc-threshold").name
-    assert window.panel.speed() == 10.0
+    assert window.session.speed == 10.0
 
 
 def test_the_pulse_button_gives_its_pulse_in_the_trace(make_window, qtbot):
@@ -147,12 +155,13 @@ def test_the_welcome_card_tries_each_thing_it_offers(make_window, qtbot):
     window.client.chunks.connect(chunks.extend)
     dialog = window.help.show_welcome()
     assert "hh-squid" in dialog.findChild(QLabel).text()
+    assert any("the cell rests at -65 mV" in label.text() for label in dialog.findChildren(QLabel))
     assert [b.text() for b in dialog.try_buttons] == [
         "1. Let it rest, then kick it", "2. Find the threshold", "3. Block the Na channels"]
     dialog.try_buttons[0].click()
     assert not dialog.isVisible()
-    assert window.panel.holdings["CC"] == 0.0 and window.panel.mode == "CC"
-    qtbot.waitUntil(lambda: window.client.running, timeout=WAIT_MS)
+    assert window.session.holding("CC") == 0.0 and window.session.mode == "CC"
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
 
     window.help.show_welcome().try_buttons[2].click()
     assert window.bath.isVisible()
@@ -162,7 +171,7 @@ def test_the_welcome_card_tries_each_thing_it_offers(make_window, qtbot):
 
     window.help.show_welcome().try_buttons[1].click()
     qtbot.waitUntil(lambda: any(ch.kind == "sweep" for ch in chunks), timeout=WAIT_MS)
-    assert window.protocol.name == rig.load_protocol("cc-threshold").name
+    assert window.session.protocol.name == rig.load_protocol("cc-threshold").name
 
 
 def test_dont_show_again_is_remembered_and_help_has_a_guide_and_about(make_window):

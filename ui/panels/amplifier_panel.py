@@ -1,7 +1,10 @@
 """The amplifier's front panel: mode switch, holding knob, readouts, lamps, controls.
 
-The panel only shows state and turns clicks into requests (signals); the main window
-sends the commands. Values in signals are SI (V, A); the knob shows mV or pA.
+The panel is a view of the window's Qt-free :class:`rig.session.session.Session`: the
+mode buttons, the knob and the speed write the user's choice into the session, and the
+panel shows whatever the session says (its events), whoever changed it. Actions that
+are not settings (Run, Rec, a new cell, reset, a pulse) are requests (signals) that the
+main window carries out. The knob shows mV or pA, the session's level units.
 
 The overload lamp shows the engine's flag (rig.amplifier.circuit): the output exceeds the +/-10 V
 digitiser at the present gain, i.e. +/-20 nA / gain in VC (0.5 mV/pA) and +/-1 V / gain in CC and
@@ -9,7 +12,6 @@ I=0 (10 mV/mV). The lamp stays lit for OVERLOAD_HOLD_S after the last clipped sa
 of one capacitive transient is still visible to the eye.
 """
 
-import math
 import time
 
 import numpy as np
@@ -28,20 +30,16 @@ from PySide6.QtWidgets import (
 )
 
 from rig import units
-from rig.clamp import Mode
-from rig.errors import VrigError
+from rig.session.session import HOLDING_RANGES
 from ui.look import theme
 from ui.panels.quick_stimulus import QuickStimulus
 from ui.widgets.knob import Knob
 
 MODES = (("VC", "VC"), ("I0", "I=0"), ("CC", "CC"))
 OVERLOAD_HOLD_S = 0.5
-# (unit shown, min, max, step) of the knob in each mode; the engine allows more
-# (+/-500 mV, +/-100 nA) but these cover every experiment a class does.
-KNOB_RANGES = {"VC": ("mV", -200.0, 200.0, 1.0), "CC": ("pA", -5000.0, 5000.0, 5.0)}
+KNOB_STEPS = {"VC": 1.0, "CC": 5.0}  # mV, pA per arrow key
 SPEEDS = (("0.1x  slow motion", 0.1), ("0.25x", 0.25), ("1x  real time", 1.0),
           ("2x", 2.0), ("10x", 10.0), ("max (protocols)", None))
-DEFAULT_HOLDING = {"VC": -65.0, "CC": 0.0}  # mV, pA
 # Meters change 10 times a second, like a panel meter: faster digits cannot be read.
 METER_EVERY_S = 0.1
 
@@ -125,27 +123,22 @@ def format_voltage(volts):
 
 
 class AmplifierPanel(QWidget):
-    """Front panel. Requests: modeRequested(str), holdingRequested(mode, SI value),
-    runClicked(), recordClicked(), speedRequested(factor or None), cellRequested(str),
-    resetRequested(), pulseRequested(rig.acquisition.commands.Pulse); message(str) reports
-    rejected input."""
+    """Front panel of a Session. Requests: runClicked(), recordClicked(),
+    cellRequested(str), resetRequested(), pulseRequested(rig.acquisition.commands.Pulse);
+    message(str) reports rejected input."""
 
-    modeRequested = Signal(str)
-    holdingRequested = Signal(str, float)
     runClicked = Signal()
     recordClicked = Signal()
-    speedRequested = Signal(object)
     cellRequested = Signal(str)
     resetRequested = Signal()
     pulseRequested = Signal(object)
     message = Signal(str)
 
-    def __init__(self, cells=("hh-squid",), parent=None):
+    def __init__(self, session, cells=("hh-squid",), parent=None):
         super().__init__(parent)
         self.setObjectName("AmplifierPanel")
         self.setAttribute(Qt.WA_StyledBackground, True)
-        self.mode = "CC"
-        self.holdings = dict(DEFAULT_HOLDING)  # display units: mV for VC, pA for CC
+        self.session = session
         self._overload_at = -1e9
         self._meters_at = -1e9
         layout = QVBoxLayout(self)
@@ -156,7 +149,17 @@ class AmplifierPanel(QWidget):
         layout.addWidget(self._build_readouts())
         layout.addWidget(self._build_controls(cells))
         layout.addStretch(1)
-        self.set_mode(self.mode)
+        events = session.events
+        events.mode.connect(self._show_mode)
+        events.holding.connect(self._show_holding)
+        events.speed.connect(self._show_speed)
+        events.running.connect(self._show_running)
+        events.recording.connect(self._show_recording)
+        events.protocol_running.connect(self._show_protocol_running)
+        events.cell.connect(self.cell_combo.setCurrentText)
+        self._show_mode(session.mode)
+        self._show_speed(session.speed)
+        self.cell_combo.setCurrentText(session.cell)
 
     # --- construction -----------------------------------------------------------------
 
@@ -242,9 +245,7 @@ class AmplifierPanel(QWidget):
         self.speed_combo = QComboBox()
         for text, factor in SPEEDS:
             self.speed_combo.addItem(text, factor)
-        self.speed_combo.setCurrentIndex(2)
-        self.speed_combo.currentIndexChanged.connect(
-            lambda i: self.speedRequested.emit(self.speed_combo.itemData(i)))
+        self.speed_combo.currentIndexChanged.connect(self._speed_chosen)
         self.cell_combo = QComboBox()
         self.cell_combo.addItems(list(cells))
         self.cell_combo.activated.connect(
@@ -269,75 +270,68 @@ class AmplifierPanel(QWidget):
         status beside Rec)."""
         self._acquisition_layout.addWidget(widget)
 
-    # --- user actions -----------------------------------------------------------------
+    # --- user actions: into the session --------------------------------------------
 
     def _mode_clicked(self, mode):
-        if mode != self.mode:
-            self.set_mode(mode)
-            self.modeRequested.emit(mode)
+        self.session.mode = mode
 
     def _knob_turned(self, value):
-        if self.mode in self.holdings:
-            self.holdings[self.mode] = value
-            self.holdingRequested.emit(self.mode, self.holding_si(self.mode))
+        if self.session.mode in HOLDING_RANGES:
+            self.session.set_holding(self.session.mode, value)
 
-    # --- state shown ------------------------------------------------------------------
+    def _speed_chosen(self, index):
+        self.session.speed = self.speed_combo.itemData(index)
 
-    def holding_si(self, mode):
-        """A mode's remembered holding in SI (V for VC, A for CC)."""
-        value = self.holdings[mode]
-        return Mode(mode).to_si(value)
+    # --- the session shown ------------------------------------------------------------
 
-    def set_mode(self, mode):
-        """Show a mode: light its button and put its remembered holding on the knob."""
-        self.mode = mode
+    def _show_mode(self, mode):
+        """Light the mode's button and put its holding on the knob."""
         self.mode_buttons[mode].setChecked(True)
         self.stimulus.set_mode(mode)
-        if mode in KNOB_RANGES:
-            unit, low, high, step = KNOB_RANGES[mode]
-            self.knob.setEnabled(True)
-            self.knob.set_range(unit, low, high, step)
-            self.knob.set_value(self.holdings[mode])
-            self.holding_title.setText(f"HOLDING  ({'Vhold' if mode == 'VC' else 'Ihold'}, {unit})")
+        if mode in HOLDING_RANGES:
+            low, high = HOLDING_RANGES[mode]
+            self.knob.setEnabled(not self.session.protocol_running)
+            self.knob.set_range(mode.level_unit, low, high, KNOB_STEPS[mode])
+            self.knob.set_value(self.session.holding(mode))
+            self.holding_title.setText(f"HOLDING  ({'Vhold' if mode == 'VC' else 'Ihold'}, "
+                                       f"{mode.level_unit})")
         else:
             self.knob.setEnabled(False)
             self.holding_title.setText("HOLDING  (none in I=0)")
 
-    def set_holding(self, mode, value):
-        """Remember a holding in display units (mV or pA) without emitting; it is
-        clipped to the knob's range. A value that is not a finite number raises
-        VrigError and changes nothing."""
-        unit, low, high = KNOB_RANGES[mode][:3]
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            value = math.nan
-        if not math.isfinite(value):
-            raise VrigError(f"holding must be a finite number of {unit} "
-                            f"({low:g} to {high:g} {unit})")
-        self.holdings[mode] = min(max(value, low), high)
-        if mode == self.mode:
-            self.knob.set_value(self.holdings[mode])
+    def _show_holding(self, change):
+        if change.mode == self.session.mode:
+            self.knob.set_value(change.level)
 
-    def set_protocol_running(self, running):
+    def _show_speed(self, factor):
+        """Select a speed in the list without sending it back to the session."""
+        for i in range(self.speed_combo.count()):
+            if self.speed_combo.itemData(i) == factor:
+                self.speed_combo.blockSignals(True)
+                self.speed_combo.setCurrentIndex(i)
+                self.speed_combo.blockSignals(False)
+                return
+
+    def _show_protocol_running(self, running):
         """While a protocol runs its mode and holding are fixed: lock those controls."""
+        holds = self.session.mode in HOLDING_RANGES
         for button in self.mode_buttons.values():
             button.setEnabled(not running)
-        self.knob.setEnabled(not running and self.mode in KNOB_RANGES)
-        self.stimulus.setEnabled(not running and self.mode in KNOB_RANGES)
+        self.knob.setEnabled(not running and holds)
+        self.stimulus.setEnabled(not running and holds)
         locked = " (fixed while a protocol runs)" if running else ""
         for mode, button in self.mode_buttons.items():
             button.setToolTip(MODE_TIPS[mode] + locked)
 
-    def set_running(self, running):
-        """Mirror acquisition state on the lamp and the Run button."""
+    def _show_running(self, running):
+        """Acquisition state on the lamp and the Run button."""
         self.run_lamp.set_on(running)
         self.run_button.setChecked(running)
         theme.set_icon(self.run_button, "stop" if running else "play")
         self.run_button.setText(" Stop  [space]" if running else " Run  [space]")
 
-    def set_recording(self, recording):
-        """Mirror recording state on the lamp and the Rec button."""
+    def _show_recording(self, recording):
+        """Recording state on the lamp and the Rec button."""
         self.record_lamp.set_on(recording)
         self.record_button.setChecked(recording)
 
@@ -358,15 +352,3 @@ class AmplifierPanel(QWidget):
         if any(chunk.overload for chunk in chunks):
             self._overload_at = now
         self.overload_lamp.set_on(now - self._overload_at < OVERLOAD_HOLD_S)
-
-    def speed(self):
-        """The selected speed factor (None = as fast as possible)."""
-        return self.speed_combo.currentData()
-
-    def set_speed(self, factor):
-        """Select a speed without emitting (restoring settings)."""
-        for i in range(self.speed_combo.count()):
-            if self.speed_combo.itemData(i) == factor:
-                self.speed_combo.blockSignals(True)
-                self.speed_combo.setCurrentIndex(i)
-                self.speed_combo.blockSignals(False)

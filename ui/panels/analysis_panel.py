@@ -493,7 +493,7 @@ def install(window):
     window.client.event.connect(panel.on_event)
     window.client.tick.connect(panel.refresh)
     panel.message.connect(window.show_error)
-    window.panel.cellRequested.connect(lambda _: panel.set_signals(window.client.names_units))
+    window.session.events.cell.connect(lambda _: panel.set_signals(window.client.names_units))
     window.client.event.connect(
         lambda e: (panel.set_signals(window.client.names_units)
                    if e.kind == "protocol_started" else None))

@@ -419,7 +419,7 @@ def install(window):
 
     from rig.acquisition import commands as c
 
-    state = window.client.state
+    state = window.session.engine
     panel = CompensationPanel(state.amplifier, units.pf_to_f(state.cell.capacitance_pf), state.cell)
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
@@ -438,15 +438,15 @@ def install(window):
     panel.settleRequested.connect(lambda: window.client.send(c.ResetCell()))
     panel.capacitanceRequested.connect(lambda farad: window.client.send(c.SetCapacitance(farad)))
     panel.message.connect(window.show_error)
-    def replaced():
+    def replaced(_cell):
         # A new cell (a new engine): show its electrode and carry the output chain over.
-        new = window.client.state
+        new = window.session.engine
         panel.set_cell(new.cell)
         keep = panel.output_changes()
         panel.set_amplifier(new.amplifier.changed(**dict(keep)),
                             units.pf_to_f(new.cell.capacitance_pf))
         window.client.send(c.SetAmplifier(keep))
 
-    window.client.replaced.connect(replaced)
+    window.session.events.cell.connect(replaced)
     window.client.chunks.connect(panel.show_chunks)
     return panel

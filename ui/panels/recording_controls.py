@@ -183,8 +183,8 @@ class RecordingController(QObject):
         except VrigError as exc:
             self.error.emit(f"cannot record: {exc}")
             return None
-        window.panel.set_recording(True)
-        if not window.client.running:
+        window.session.recording = True
+        if not window.session.running:
             window.start()
             self.message.emit(f"acquisition started to record; recording to {folder}")
         else:
@@ -196,7 +196,7 @@ class RecordingController(QObject):
     def stop(self):
         """Stop recording; returns at once (files are finished in the background)."""
         recorder, self.recorder = self.recorder, None
-        self.window.panel.set_recording(False)
+        self.window.session.recording = False
         if recorder is None:
             return
         recorder.stop()
@@ -255,18 +255,16 @@ class RecordingController(QObject):
 
     def _metadata(self, chunk):
         """A new file's metadata (called by the recorder when a file starts)."""
-        window, panel = self.window, self.window.panel
-        protocol = window.protocol if chunk.kind == "sweep" else None
-        client = window.client
-        meta = dict(client.protocol_metadata if protocol is not None and client.protocol_metadata
-                    else client.state.metadata)
-        if protocol is None:
-            unit = Mode(chunk.mode).level_unit
-            level = panel.holdings["VC" if chunk.mode == "VC" else "CC"]
-            meta["holding"] = "none (I=0)" if chunk.mode == "I0" else f"{level:g} {unit}"
-        meta["holding_VC_mV"] = f"{panel.holdings['VC']:g}"
-        meta["holding_CC_pA"] = f"{panel.holdings['CC']:g}"
-        speed = panel.speed()
+        session = self.window.session
+        in_protocol = chunk.kind == "sweep" and session.protocol_metadata is not None
+        meta = dict(session.protocol_metadata if in_protocol else session.engine.metadata)
+        if chunk.kind != "sweep":
+            mode = Mode(chunk.mode)
+            meta["holding"] = ("none (I=0)" if mode is Mode.I0
+                               else f"{session.holding(mode):g} {mode.level_unit}")
+        meta["holding_VC_mV"] = f"{session.holding(Mode.VC):g}"
+        meta["holding_CC_pA"] = f"{session.holding(Mode.CC):g}"
+        speed = session.speed
         meta["speed"] = "max" if speed is None else f"{speed:g}x"
         return meta
 
@@ -277,7 +275,7 @@ class RecordingController(QObject):
         if recorder is not None and not recorder.active:
             # it stopped by itself: the disk, the guard or an overflow
             self.recorder = None
-            self.window.panel.set_recording(False)
+            self.window.session.recording = False
             self.finishing.append(recorder)
         latest = self.finishing[-1] if self.finishing else None
         shown = recorder if recorder is not None else latest

@@ -298,8 +298,13 @@ class ScopeArea(QWidget):
         """Names of the ticked optional traces."""
         return [name for name, box in self._checks.items() if box.isChecked()]
 
+    def optional_traces(self):
+        """The names of the traces that can be ticked (e.g. INa, IK, m, h, n)."""
+        return list(self._checks)
+
     def set_visible_traces(self, names):
-        """Tick exactly these optional traces (unknown names are ignored)."""
+        """Tick exactly these optional traces (unknown names are ignored: a saved
+        choice may name a trace another cell had)."""
         for name, box in self._checks.items():
             box.setChecked(name in names)
 

@@ -31,7 +31,7 @@ WELCOME_TEXT = (
     "<p><b>Three things to try:</b></p>")
 TRIES = (
     ("Let it rest, then kick it",
-     "Sets the holding current to 0 pA: the axon rests at -65 mV. Then press <b>P</b> "
+     "Sets the holding current to 0 pA: the cell rests at {rest_mv:.0f} mV. Then press <b>P</b> "
      "(or Pulse) to give it 300 pA for 1 ms: it fires one action potential."),
     ("Find the threshold",
      "Runs the <i>cc-threshold</i> protocol: 1 ms pulses from 20 to 130 pA. Which is "
@@ -77,11 +77,12 @@ cortical neuron; every preset names its source (see the README).</p>
 
 class WelcomeDialog(QDialog):
     """The first-start card. tries: three callables, one per "try this" button, run in
-    order with the card closed. dontShowAgain(bool) reports the check box."""
+    order with the card closed; rest_mv: the cell's resting potential (mV).
+    dontShowAgain(bool) reports the check box."""
 
     dontShowAgain = Signal(bool)
 
-    def __init__(self, cell, holding_text, tries, parent=None):
+    def __init__(self, cell, holding_text, tries, rest_mv, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Welcome to vRig")
         self.setModal(False)
@@ -99,6 +100,7 @@ class WelcomeDialog(QDialog):
         layout.addWidget(intro)
         self.try_buttons = []
         for number, ((title, text), action) in enumerate(zip(TRIES, tries), start=1):
+            text = text.format(rest_mv=rest_mv)
             row = QHBoxLayout()
             button = QPushButton(f"{number}. {title}")
             button.setMinimumWidth(220)

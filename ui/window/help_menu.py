@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox
 
+from rig.simulation.steady_state import resting_potential_mv
 from ui.window import help as help_dialogs
 
 
@@ -38,14 +39,17 @@ class HelpMenu(QObject):
     def show_welcome(self):
         """The welcome card with three things to try; returns the dialog."""
         window = self.window
-        holding = window.panel.holdings["CC"]
-        if window.panel.mode == "CC" and holding > 0:
+        holding = window.session.holding("CC")
+        if window.session.mode == "CC" and holding > 0:
             text = (f"{holding:g} pA is injected through the electrode (the holding knob), "
                     "so it fires action potentials over and over.")
         else:
             text = "It is at rest; the holding knob sets the injected current."
+        engine = window.session.engine
+        rest_mv = resting_potential_mv(engine.cell, engine.bath, engine.pipette,
+                                       engine.temperature_c)
         dialog = help_dialogs.WelcomeDialog(
-            window.client.state.cell, text, (self._try_rest, self._try_threshold, self._try_ttx),
+            engine.cell, text, (self._try_rest, self._try_threshold, self._try_ttx), rest_mv,
             window)
         dialog.dont_show.setChecked(window.settings.value("welcome_at_start") == "false")
         dialog.dontShowAgain.connect(

@@ -1,8 +1,11 @@
 """The rig window: amplifier panel (left dock); scopes and protocol editor (centre tabs).
 
-It wires the views to :class:`ui.rig_client.RigClient` and owns the live recording
-and the saved settings; recording is :class:`ui.panels.recording_controls.RecordingController`.
-It never does physics and never touches the engine's state:
+It owns the Qt-free :class:`rig.session.session.Session` (mode, holdings, speed,
+running, recording, the engine's settings), which the panels show and change, and
+wires the views to :class:`ui.rig_client.RigClient`, which feeds the session from the
+engine; :mod:`rig.session.engine_link` sends each change of the session to the engine.
+It owns the live recording (:class:`ui.panels.recording_controls.RecordingController`)
+and the saved settings. It never does physics and never touches the engine's state:
 every change is a :mod:`rig.acquisition.commands` object sent through the client.
 
 Keyboard: space starts/stops acquisition, R starts/stops recording, the arrow keys
@@ -26,9 +29,12 @@ from PySide6.QtWidgets import (
 
 from rig import resources
 from rig.acquisition import commands as c
+from rig.acquisition.snapshot import RigState
 from rig.errors import VrigError
 from rig.model import catalogue
 from rig.model.cell import scan_cells
+from rig.session import engine_link
+from rig.session.session import Session
 from rig.simulation.engine import Rig
 from ui.look import theme
 from ui.panels import analysis_panel, compensation_panel, membrane_test_window
@@ -74,18 +80,18 @@ class MainWindow(QMainWindow):
         # What the window starts without (broken presets), as messages.
         self.startup_problems = [f"{path}: {problem}" for path, problem in catalogue.problems()]
         self.last_error = ""
-        self.protocol = None  # the protocol running or last run
         self._status_at = 0.0
         self._clock = None  # (wall, simulated) at the first chunk after a start
         self._build_status()  # first: a bad saved cell is reported there
         cells = list(scan_cells()[0])
         rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL),
                                         cells)
+        self.session = Session(RigState.of(rig))  # before the client's runner owns rig
         kwargs = {} if runner_factory is None else {"runner_factory": runner_factory}
-        self.client = RigClient(rig, self, **kwargs)
-        self.panel = AmplifierPanel(cells)
-        self.panel.cell_combo.setCurrentText(rig.cell.name)
-        self.scopes = ScopeArea(self.client.names_units, self.panel.mode)
+        self.client = RigClient(rig, self, session=self.session, **kwargs)
+        engine_link.follow(self.session, self.client.send)
+        self.panel = AmplifierPanel(self.session, cells)
+        self.scopes = ScopeArea(self.client.names_units, self.session.mode)
         self.scopes.message.connect(self.show_error)
         self.protocols = ProtocolDock()
         self.recording = RecordingController(self)
@@ -144,8 +150,10 @@ class MainWindow(QMainWindow):
         """The command line's choices for this session (see ui.window.window_options)."""
         if options.speed is not None:
             speed = None if options.speed == "max" else options.speed
-            self.panel.set_speed(speed)
-            self.client.send(c.SetSpeed(1.0 if speed is None else speed))
+            try:
+                self.session.speed = speed
+            except VrigError as exc:
+                self.show_error(str(exc))
         if options.protocol is not None:
             loaded = (self.protocols.load_file(options.protocol)
                       if str(options.protocol).lower().endswith(".json")
@@ -166,10 +174,10 @@ class MainWindow(QMainWindow):
     def _add_bath_dock(self):
         """Dock 'Bath & drugs' (ui.panels.bath_dock) under the scopes: at 1280x800 the sides
         have no room; the left dock keeps the full height."""
-        self.bath = BathDock(self.client.state, self)
+        self.bath = BathDock(self.session.engine, self)
         self.bath.commandRequested.connect(self.client.send)
         self.bath.message.connect(self.show_error)
-        self.client.replaced.connect(lambda: self.bath.set_engine_state(self.client.state))
+        self.session.events.cell.connect(lambda _: self.bath.set_engine_state(self.session.engine))
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.bath)
@@ -263,11 +271,11 @@ class MainWindow(QMainWindow):
         client.tick.connect(self._on_tick)
         self.recording.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.recording.error.connect(self.show_error)
-        panel.modeRequested.connect(self.set_mode)
-        panel.holdingRequested.connect(lambda mode, value: client.send(c.SetHolding(mode, value)))
+        self.session.events.mode.connect(self.scopes.scope.set_mode)
+        self.session.events.speed.connect(self._speed_changed)
+        self.session.events.running.connect(self._running_changed)
         panel.runClicked.connect(self.toggle_run)
         panel.recordClicked.connect(self.toggle_record)
-        panel.speedRequested.connect(self._speed_requested)
         panel.cellRequested.connect(self.set_cell)
         panel.resetRequested.connect(lambda: client.send(c.ResetCell()))
         panel.pulseRequested.connect(client.send)
@@ -287,27 +295,23 @@ class MainWindow(QMainWindow):
 
     def toggle_run(self):
         """Space: start or stop."""
-        (self.stop if self.client.running else self.start)()
+        (self.stop if self.session.running else self.start)()
 
     def set_mode(self, mode):
         """Switch clamp mode; the cell is untouched, each mode keeps its holding."""
-        self.panel.set_mode(mode)
-        self.client.send(c.SetMode(mode))
-        self.scopes.scope.set_mode(mode)
+        self.session.mode = mode
 
     def set_holding(self, mode, value):
-        """Set a mode's holding in display units (mV in VC, pA in CC), as the knob does."""
-        self.panel.set_holding(mode, value)
-        self.client.send(c.SetHolding(mode, self.panel.holding_si(mode)))
+        """Set a mode's holding in its level unit (mV in VC, pA in CC), as the knob does."""
+        self.session.set_holding(mode, value)
 
-    def _speed_requested(self, factor):
-        # 'As fast as possible' only makes sense for a protocol (a free-running cell
-        # would flood the display): the runner takes it per protocol run, and
-        # continuous acquisition stays in real time.
+    def _speed_changed(self, factor):
         if factor is None:
             self.statusBar().showMessage("max speed applies to protocols; "
                                          "continuous acquisition runs in real time", 5000)
-        self.client.send(c.SetSpeed(1.0 if factor is None else factor))
+        self._clock = None
+
+    def _running_changed(self, running):
         self._clock = None
 
     def run_protocol(self, protocol):
@@ -316,15 +320,11 @@ class MainWindow(QMainWindow):
         if protocol is None:
             self.show_error("no valid protocol to run")
             return
-        self.protocol = protocol
-        self.panel.set_mode(protocol.mode)
-        if protocol.mode in ("VC", "CC"):
-            self.panel.set_holding(protocol.mode, protocol.holding)
-        self.scopes.scope.set_mode(protocol.mode)
+        self.session.protocol_sent(protocol)
         self.scopes.scope.begin_protocol(protocol)
         self.scopes.set_style("episodic")
         self.tabs.setCurrentWidget(self.scopes)
-        self.client.send(c.RunProtocol(protocol, speed=self.panel.speed()))
+        self.client.send(c.RunProtocol(protocol, speed=self.session.speed))
         self._clock = None
 
     def set_cell(self, name):
@@ -332,27 +332,20 @@ class MainWindow(QMainWindow):
         rig = self._make_rig(name)
         if rig is None:
             return
-        was_running = self.client.running
+        was_running = self.session.running
         self.recording.stop()
         self.client.replace(rig)
-        self.panel.set_running(False)
-        self.panel.cell_combo.setCurrentText(name)
         self.send_settings()
-        self.scopes.set_signals(self.client.names_units, self.panel.mode)
+        self.scopes.set_signals(self.client.names_units, self.session.mode)
         self.settings.setValue("cell", name)
         if was_running:
             self.start()
         self.cellChanged.emit(name)
 
     def send_settings(self):
-        """Put the panel's mode, holdings and speed into a (new) engine."""
-        panel = self.panel
-        for mode in ("VC", "CC"):
-            self.client.send(c.SetHolding(mode, panel.holding_si(mode)))
-        self.client.send(c.SetMode(panel.mode))
-        self.client.send(c.ResetCell())
-        speed = panel.speed()
-        self.client.send(c.SetSpeed(1.0 if speed is None else speed))
+        """Put the session's mode, holdings and speed into a (new) engine."""
+        for command in engine_link.settings_commands(self.session):
+            self.client.send(command)
 
     # --- recording --------------------------------------------------------------------
 
@@ -378,7 +371,7 @@ class MainWindow(QMainWindow):
         self._status_at = now
         newest = self.client.newest
         self.time_label.setText(f"t = {newest.time_s:.3f} s")
-        if self._clock is not None and self.client.running and now > self._clock[0] + 0.5:
+        if self._clock is not None and self.session.running and now > self._clock[0] + 0.5:
             ratio = (newest.time_s - self._clock[1]) / (now - self._clock[0])
             self.speed_label.setText(f"{ratio:.2f}x real time")
         dropped = self.client.dropped_chunks
@@ -386,21 +379,12 @@ class MainWindow(QMainWindow):
 
     def _on_event(self, event):
         kind = event.kind
-        if kind == "started":
-            self.panel.set_running(True)
-            self._clock = None
-        elif kind == "stopped":
-            self.panel.set_running(False)
-            self.panel.set_protocol_running(False)
-        elif kind == "protocol_started":
-            self.panel.set_running(True)
-            self.panel.set_protocol_running(True)
+        if kind == "protocol_started":
             self.statusBar().showMessage(f"protocol {event.text}: {event.sweeps} sweep(s)")
         elif kind == "sweep_done":
             self.statusBar().showMessage(f"protocol {event.text}: sweep {event.sweep + 1} "
                                          f"of {event.sweeps}")
         elif kind == "protocol_done":
-            self.panel.set_protocol_running(False)
             self.statusBar().showMessage(f"protocol {event.text} done", 5000)
             self._clock = None
         elif kind == "error":

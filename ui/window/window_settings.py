@@ -6,11 +6,13 @@ window starts with its default."""
 import json
 
 from rig.acquisition import commands as c
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.model.physics import check_temperature
 from rig.model.solutions import check_permeant, solution_from_dict
+from rig.session.session import HOLDING_RANGES
 from ui.look import theme
-from ui.panels.amplifier_panel import KNOB_RANGES, SPEEDS
+from ui.panels.amplifier_panel import SPEEDS
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
 DEFAULT_SIZE = (1280, 800)  # px: the smallest screen a practical room has
@@ -38,20 +40,19 @@ def restore(window):
             and window.height() < BATH_DOCK_MIN_WINDOW_HEIGHT):
         # On a small screen the scopes need the height; the button brings the dock.
         window.bath.hide()
-    panel = window.panel
-    for mode, key in (("VC", "holding_VC_mV"), ("CC", "holding_CC_pA")):
-        low, high = KNOB_RANGES[mode][1:3]
+    session = window.session
+    for mode, key in ((Mode.VC, "holding_VC_mV"), (Mode.CC, "holding_CC_pA")):
+        low, high = HOLDING_RANGES[mode]
         value = s.number(key, low, high)
         if value is not None:
-            panel.set_holding(mode, value)
+            session.set_holding(mode, value)
     if window.settings.value("speed") == "max":
-        panel.set_speed(None)
+        session.speed = None
     else:
         speed = s.number("speed", 0.1, 10.0)
         if speed is not None and speed in [factor for _, factor in SPEEDS]:
-            panel.set_speed(speed)
-    panel.set_mode(s.choice("mode", ("VC", "CC", "I0"), "CC"))
-    window.scopes.scope.set_mode(panel.mode)
+            session.speed = speed
+    session.mode = s.choice("mode", ("VC", "CC", "I0"), "CC")
     window.scopes.set_visible_traces(s.names("traces"))
     window.scopes.set_view_settings(s.choice("display", ("sweep", "scroll"), "sweep"),
                                     s.number("window_s", 0.1, 60.0, 1.0))
@@ -64,7 +65,7 @@ def _restore_bath(window):
     """The last solutions and temperature, if they were saved for this same cell
     (a different cell starts in its own solutions). A bad saved value is ignored."""
     data = window.saved.json_object("bath_settings")
-    state = window.client.state
+    state = window.session.engine
     try:
         if data is None or data.get("cell") != state.cell.name:
             return
@@ -99,15 +100,14 @@ def fit_on_screen(window):
 def save(window):
     """Write the window's layout and last settings to its QSettings."""
     s = window.settings
-    panel = window.panel
+    session = window.session
     s.setValue("geometry", window.saveGeometry())
     s.setValue("window_state", window.saveState())
-    s.setValue("mode", panel.mode)
-    s.setValue("holding_VC_mV", panel.holdings["VC"])
-    s.setValue("holding_CC_pA", panel.holdings["CC"])
-    speed = panel.speed()
-    s.setValue("speed", "max" if speed is None else speed)
-    s.setValue("cell", panel.cell_combo.currentText())
+    s.setValue("mode", str(session.mode))
+    s.setValue("holding_VC_mV", session.holding(Mode.VC))
+    s.setValue("holding_CC_pA", session.holding(Mode.CC))
+    s.setValue("speed", "max" if session.speed is None else session.speed)
+    s.setValue("cell", session.cell)
     s.setValue("traces", ",".join(window.scopes.visible_traces()))
     display, window_s = window.scopes.view_settings()
     s.setValue("display", display)
@@ -116,7 +116,7 @@ def save(window):
     save_look(s)
     shown = window.bath.solutions
     s.setValue("bath_settings", json.dumps({
-        "cell": window.client.state.cell.name, "temperature_C": shown.temperature_c,
+        "cell": window.session.cell, "temperature_C": shown.temperature_c,
         **{side: {"name": shown.solutions[side].name,
                   "concentrations_mM": dict(shown.solutions[side].concentrations_mm)}
            for side in ("bath", "pipette")}}))
