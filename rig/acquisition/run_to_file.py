@@ -62,11 +62,12 @@ def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
     path = check_output_path(path, protect)
     clear_stale_parts(path.parent)
     try:
-        fd, journal = tempfile.mkstemp(dir=path.parent, suffix=".part",
-                                       prefix=f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-")
+        fd, journal_name = tempfile.mkstemp(
+            dir=path.parent, suffix=".part",
+            prefix=f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-")
     except OSError as exc:
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    journal = Path(journal)
+    journal = Path(journal_name)
     try:
         with os.fdopen(fd, "wb") as handle:
             names = _record(setup, protocol, handle, path, signals, leak_subtraction, progress)
@@ -112,7 +113,7 @@ def _record(setup, protocol, handle, path, signals, leak_subtraction, progress):
             for c, name in enumerate(names):
                 frames[:, c] = piece.signals[name]
             handle.write(jn.data_head(piece.sweep, piece.first_sample, frames))
-            handle.write(memoryview(frames).cast("B"))
+            handle.write(frames.data.cast("B"))
         if progress is not None:
             progress(done_s, total_s, piece.sweep, protocol.sweeps)
     return names

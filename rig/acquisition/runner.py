@@ -63,9 +63,9 @@ class Runner:
         self.rig = rig
         self.notify = notify
         self.chunk_s = chunk_s
-        self.output = queue.Queue(maxsize=queue_size)
+        self.output: queue.Queue[c.Chunk | c.Event | RigState] = queue.Queue(maxsize=queue_size)
         self.dropped_chunks = 0
-        self._commands = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._quit = False
         self._thread = None

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rig import units
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
@@ -198,7 +199,7 @@ def write_analysis_csv(path: StrPath, family: SweepFamily, settings: AnalysisSet
 
 # --- vrig analyze -------------------------------------------------------------------------
 
-def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_parser(sub: "argparse._SubParsersAction[Any]") -> None:
     """Register `vrig analyze` on the argparse subparsers."""
     p = sub.add_parser(
         "analyze", help="print the Analysis tab's table of a recording as CSV",

@@ -61,7 +61,7 @@ def run_benchmarks(quick=False, extra_sections=()):
 
     quick: shorter runs (2 s instead of 10 s of simulated time, fewer repeats).
     """
-    figures = {}
+    figures: dict[str, float] = {}
     for section in SECTIONS + tuple(extra_sections):
         for name, value, unit in section(quick, figures):
             figures[name] = value

@@ -118,7 +118,9 @@ def gate_column_names(cell):
 def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
     """Build the kernel arrays (drug-free; see CompiledMembrane.drug_arrays)."""
     e_mv = reversal_potentials_mv(bath, pipette, temperature_c)
-    labels, g_ns, e_list = [], [], []
+    labels: list[str] = []
+    g_ns: list[float] = []
+    e_list: list[float] = []
     gates, gate_channel, gate_power, gates_phi, charge = [], [], [], [], []
     for channel, density in cell.channels:
         index = len(labels)

@@ -6,6 +6,7 @@ Units: dt in ms (kernel units); see :mod:`rig.simulation.layout` for the arrays.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,8 @@ class ModelCache:
     def __init__(self, settings):
         self._settings = settings
         self._membranes = {}
-        self._entry = (None, None, None)  # (membrane, key, KernelInputs), swapped whole
+        # (membrane, key, KernelInputs), swapped whole
+        self._entry: tuple[Any, Any, KernelInputs | None] = (None, None, None)
 
     def clear(self):
         """Forget everything (a setting of the cell, solutions or temperature changed)."""

@@ -1,6 +1,7 @@
-"""rig's model, protocols, files, analysis and amplifier and its top modules are
-annotated and type-check: mypy, configured by [tool.mypy] in pyproject.toml, finds
-nothing."""
+"""All of rig type-checks: mypy, configured by [tool.mypy] in pyproject.toml, finds
+nothing. The model, protocols, files, analysis and amplifier and the top modules are
+fully annotated; the simulation, acquisition and cli are checked too (their
+unannotated functions with check_untyped_defs)."""
 
 import subprocess
 import sys
