@@ -17,13 +17,14 @@ from typing import Any
 from rig import units
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
 from rig.analysis.result import AnalysisResult, Window, result_csv
-from rig.analysis.spikes import SpikeCriteria
+from rig.analysis.spikes import DETECT_RANGE_MV, DVDT_RANGE_MV_PER_MS, SpikeCriteria
 from rig.analysis.sweep_family import SweepFamily
 from rig.analysis.voltage_clamp import analyze_vc, resolve_polarity, vc_kind
 from rig.errors import VrigError
 from rig.files.layout import StrPath
 from rig.files.output_files import atomic_output, check_target
 from rig.files.recording import load_recording
+from rig.resources import option_number
 
 WINDOW_NAMES = {"VC": ("peak", "steady state", "exponential fit"),
                 "CC": ("spikes", "baseline", "firing rate")}
@@ -116,6 +117,10 @@ def resolve_windows(family: SweepFamily,
         edges = [float(x) for x in (default if window is None else window)]
         if len(edges) != 2 or not all(math.isfinite(x) for x in edges):
             raise VrigError(f"window {n + 1} ({names[n]}) must be two finite times")
+        far = [x for x in edges if not math.isfinite(x / family.interval)]
+        if far:  # so many samples away that the count overflows: 1e308 ms
+            raise VrigError(f"window {n + 1} ({names[n]}) reaches {units.s_to_ms(far[0]):g} ms, "
+                            f"far outside the sweeps (0 to {units.s_to_ms(end):g} ms)")
         t0, t1 = (round(x / family.interval) * family.interval for x in edges)
         if window is None:  # a default on an epoch shorter than a sample: one sample
             result.append((t0, max(t1, t0 + family.interval)))
@@ -224,35 +229,24 @@ def add_parser(sub: "argparse._SubParsersAction[Any]") -> None:
                    help="CC paired pulses: recovered from this %% of the first spike (default 95)")
 
 
-def _number(text: str, option: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise VrigError(f"{option} {text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise VrigError(f"{option} must be a finite number, got {text!r}")
-    return value
-
-
 def parse_window(text: str, option: str) -> tuple[float, ...]:
     """'T0,T1' in ms -> (t0, t1) in s."""
     parts = text.split(",")
     if len(parts) != 2:
         raise VrigError(f"{option} must be two times in ms like 5,25, got {text!r}")
-    return tuple(units.ms_to_s(_number(p.strip(), option)) for p in parts)
+    return tuple(units.ms_to_s(option_number(p.strip(), option)) for p in parts)
 
 
 def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
     """AnalysisSettings from the `vrig analyze` options."""
     windows = tuple(parse_window(w, f"--window{n}") if w else None
                     for n, w in enumerate((args.window1, args.window2, args.window3), start=1))
-    recovery = _number(args.recovery, "--recovery")
-    if not 1 <= recovery <= 100:
-        raise VrigError(f"--recovery must be 1 to 100 %, got {args.recovery}")
+    recovery = option_number(args.recovery, "--recovery", 1.0, 100.0, "%")
+    detect_mv = option_number(args.detect, "--detect", *DETECT_RANGE_MV, "mV")
+    dvdt = option_number(args.dvdt, "--dvdt", *DVDT_RANGE_MV_PER_MS, "mV/ms")
     return AnalysisSettings(
         windows=windows, signal=args.signal, polarity=args.polarity,
-        criteria=SpikeCriteria(units.mv_to_v(_number(args.detect, "--detect")),
-                               _number(args.dvdt, "--dvdt")),
+        criteria=SpikeCriteria(units.mv_to_v(detect_mv), dvdt),
         recovery_fraction=recovery / 100)
 
 

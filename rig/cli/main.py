@@ -19,12 +19,14 @@ import time
 from contextlib import contextmanager
 
 from rig import resources, units
+from rig.amplifier.circuit import RANGES
 from rig.analysis.report import add_parser as add_analyze_parser
 from rig.analysis.report import cmd_analyze
 from rig.errors import VrigError
 from rig.files.formats import check_output_path
+from rig.model import limits, physics
 from rig.model.pharmacology import parse_drug_option
-from rig.resources import printable
+from rig.resources import option_number, printable
 from rig.version import __version__
 
 EXIT_USAGE = 2
@@ -99,13 +101,6 @@ class _Parser(argparse.ArgumentParser):
         raise VrigError(message)
 
 
-def _temperature(text):
-    try:
-        return float(text)
-    except ValueError:
-        raise VrigError(f"--temperature {text!r} is not a number of degC") from None
-
-
 def _on_off(text):
     if text not in ("on", "off"):
         raise VrigError(f"expected on or off, got {text!r}")
@@ -115,7 +110,7 @@ def _on_off(text):
 def add_cell_options(parser):
     """--cell, --temperature, --bath, --pipette, --ion, --seed, --dt-us."""
     parser.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
-    parser.add_argument("--temperature", type=_temperature, help="degC (default: the cell's)")
+    parser.add_argument("--temperature", help="degC (default: the cell's)")
     parser.add_argument("--bath", help="bath solution preset (default: the cell's)")
     parser.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
     parser.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
@@ -194,22 +189,34 @@ def build_rig(args):
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
 
+    # each number is checked as typed, in the option's unit, before it is converted
+    dt_low, dt_high = (units.s_to_us(t) for t in limits.DT_RANGE_S)
+    dt_us = option_number(args.dt_us, "--dt-us", dt_low, dt_high, "us")
+    rs_comp = option_number(args.rs_comp, "--rs-comp", 0.0, RANGES["rs_prediction"].high,
+                            "%") / 100
+    corner = RANGES["filter_hz"]
+    filter_khz = option_number(args.filter_khz, "--filter-khz", corner.low, corner.high,
+                               corner.unit, bypass=0.0)
+    rs = RANGES["series_resistance"]
+    rs_mohm = None if args.rs is None else option_number(args.rs, "--rs", rs.low, rs.high,
+                                                         rs.unit)
+    temperature = None if args.temperature is None else option_number(
+        args.temperature, "--temperature", physics.MIN_TEMPERATURE_C, physics.MAX_TEMPERATURE_C,
+        "degC")
     setup = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
-        temperature_c=args.temperature, ion_overrides=args.ion,
-        dt=units.us_to_s(_number(args.dt_us, "--dt-us")), seed=_number(args.seed, "--seed", int))
+        temperature_c=temperature, ion_overrides=args.ion,
+        dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int))
     changes = {}
-    if args.rs is not None:
-        changes["series_resistance"] = units.mohm_to_ohm(_number(args.rs, "--rs"))
+    if rs_mohm is not None:
+        changes["series_resistance"] = units.mohm_to_ohm(rs_mohm)
     amplifier = setup.amplifier.changed(**changes)
-    rs_comp = _number(args.rs_comp, "--rs-comp") / 100
     if args.cm_comp or rs_comp > 0:
         # As on the amplifier: pipette and whole-cell capacitance are compensated before
         # Rs compensation (with the pipette uncompensated, prediction makes it ring).
         changes["fast_compensation"] = amplifier.pipette_capacitance
         changes["whole_cell_capacitance"] = units.pf_to_f(setup.cell.capacitance_pf)
         changes["whole_cell_resistance"] = amplifier.series_resistance
-    filter_khz = _number(args.filter_khz, "--filter-khz")
     setup.set_amplifier(
         rs_correction=rs_comp, rs_prediction=rs_comp,
         filter_hz=units.khz_to_hz(filter_khz) if filter_khz else None, noise=args.noise,
@@ -260,11 +267,13 @@ def cmd_membrane_test(args):
     """Print the membrane-test readouts, one 'name: value unit' a line."""
     from rig.amplifier.membrane_test import run_membrane_test
 
+    limit_mv = units.v_to_mv(limits.VC_HOLDING_LIMIT_V)
+    holding_mv = option_number(args.holding, "--holding", -limit_mv, limit_mv, "mV")
     setup = build_rig(args)
     if setup.series_resistance == 0:
         raise VrigError(f"cell {args.cell!r} is clamped ideally (no access resistance), so "
                         "there is no transient to measure; give --rs MOHM or use --cell model-cell")
-    result = run_membrane_test(setup, holding_v=units.mv_to_v(_number(args.holding, "--holding")))
+    result = run_membrane_test(setup, holding_v=units.mv_to_v(holding_mv))
     print("\n".join(result.lines()))
 
 
