@@ -16,7 +16,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from rig import resources, units
 from rig.amplifier.circuit import RANGES
@@ -29,6 +32,9 @@ from rig.model.pharmacology import parse_drug_option
 from rig.resources import option_number, printable
 from rig.version import __version__
 
+if TYPE_CHECKING:  # loaded by the commands that simulate, not by `vrig list`
+    from rig.simulation.engine import Rig
+
 EXIT_USAGE = 2
 PROGRESS_AFTER_S = 2.0  # runs shorter than this print no progress
 PROGRESS_EVERY_S = 0.25
@@ -38,19 +44,19 @@ class Terminated(BaseException):
     """A termination signal arrived (raised in the main thread, so that every
     temporary file is removed on the way out)."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
 
 
 @contextmanager
-def terminate_cleanly():
+def terminate_cleanly() -> Iterator[None]:
     """Turn SIGTERM and SIGHUP into :class:`Terminated` for the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum, _frame):
+    def handler(signum: int, _frame: FrameType | None) -> None:
         raise Terminated(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -67,15 +73,16 @@ class TerminalProgress:
 
     label: what runs; clock: s (injected in tests)."""
 
-    def __init__(self, stream, label, clock=time.monotonic):
+    def __init__(self, stream: TextIO, label: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.label = printable(label)[:60]
         self.clock = clock
         self.start = clock()
-        self.last = None
+        self.last: float | None = None
         self.shown = False
 
-    def __call__(self, done_s, total_s, sweep, sweeps):
+    def __call__(self, done_s: float, total_s: float, sweep: int, sweeps: int) -> None:
         now = self.clock()
         if now - self.start < PROGRESS_AFTER_S or (self.last is not None
                                                     and now - self.last < PROGRESS_EVERY_S):
@@ -89,7 +96,7 @@ class TerminalProgress:
         self.stream.flush()
         self.shown = True
 
-    def close(self):
+    def close(self) -> None:
         """Erase the line (if one was shown)."""
         if self.shown:
             self.stream.write("\r\x1b[K")
@@ -97,17 +104,17 @@ class TerminalProgress:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise VrigError(message)
 
 
-def _on_off(text):
+def _on_off(text: str) -> bool:
     if text not in ("on", "off"):
         raise VrigError(f"expected on or off, got {text!r}")
     return text == "on"
 
 
-def add_cell_options(parser):
+def add_cell_options(parser: argparse.ArgumentParser) -> None:
     """--cell, --temperature, --bath, --pipette, --ion, --seed, --dt-us."""
     parser.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
     parser.add_argument("--temperature", help="degC (default: the cell's)")
@@ -119,7 +126,7 @@ def add_cell_options(parser):
     parser.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
 
 
-def add_amplifier_options(parser):
+def add_amplifier_options(parser: argparse.ArgumentParser) -> None:
     """The amplifier settings shared by `run` and `membrane-test`."""
     parser.add_argument("--rs", metavar="MOHM", help="access (series) resistance in MOhm; "
                         "0 = ideal clamp (default: the cell's)")
@@ -140,7 +147,7 @@ def add_amplifier_options(parser):
     parser.add_argument("--gain", default="1", help="output gain (1, 2, 5, 10, ... 500)")
 
 
-def build_parser():
+def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction[Any]"]:
     """The argument parser and its subparsers for the headless subcommands."""
     parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
                      "Without a command, opens the rig window.")
@@ -176,7 +183,7 @@ def build_parser():
     return parser, sub
 
 
-def _number(text, option, cast=float):
+def _number(text: str, option: str, cast: Callable[[str], Any] = float) -> Any:
     try:
         return cast(text)
     except ValueError:
@@ -185,7 +192,7 @@ def _number(text, option, cast=float):
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
-def build_rig(args):
+def build_rig(args: argparse.Namespace) -> "Rig":
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
 
@@ -226,7 +233,7 @@ def build_rig(args):
     return setup
 
 
-def cmd_run(args):
+def cmd_run(args: argparse.Namespace) -> None:
     """Run a protocol and save the recording (streamed; complete or not at all)."""
     from rig.acquisition.run_to_file import run_to_file
     from rig.protocols.protocol import load_protocol
@@ -256,14 +263,14 @@ def cmd_run(args):
           f"sweep(s), {samples} samples")
 
 
-def _is_terminal(stream):
+def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
 
 
-def cmd_membrane_test(args):
+def cmd_membrane_test(args: argparse.Namespace) -> None:
     """Print the membrane-test readouts, one 'name: value unit' a line."""
     from rig.amplifier.membrane_test import run_membrane_test
 
@@ -277,7 +284,7 @@ def cmd_membrane_test(args):
     print("\n".join(result.lines()))
 
 
-def cmd_list(args):
+def cmd_list(args: argparse.Namespace) -> None:
     """Print each shipped preset that loads, with its one-line description; a broken
     preset is left out and named, with what is wrong, on stderr (the others still list)."""
     from rig.model import catalogue
@@ -306,14 +313,14 @@ def cmd_list(args):
               file=sys.stderr)
 
 
-def _describe_preset(kind, preset):
+def _describe_preset(kind: str, preset: Any) -> str:
     """The one-line description `vrig list` prints for a loaded preset."""
     if kind == "drugs":
         return f"{preset.name} ({preset.effect} {preset.target}): {preset.description}"
     return getattr(preset, "description", "")
 
 
-def cmd_bench(args):
+def cmd_bench(args: argparse.Namespace) -> None:
     """Print the benchmark figures."""
     from rig.cli.bench import run_benchmarks
 
@@ -321,7 +328,10 @@ def cmd_bench(args):
         print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)
 
 
-def main(argv=None, extend=None, handlers=None):
+def main(argv: Sequence[str] | None = None,
+         extend: Callable[[argparse.ArgumentParser, Any], object] | None = None,
+         handlers: Mapping[str | None, Callable[[argparse.Namespace], int | None]] | None = None
+         ) -> int:
     """Parse argv and run the subcommand; returns the exit status.
 
     extend: optional callable(parser, subparsers) adding more options and subcommands; handlers:
@@ -356,7 +366,7 @@ def main(argv=None, extend=None, handlers=None):
         return 0
 
 
-def _silence_stdout():
+def _silence_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush cannot fail."""
     import os
 
