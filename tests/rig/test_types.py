@@ -1,7 +1,7 @@
-"""All of rig type-checks: mypy, configured by [tool.mypy] in pyproject.toml, finds
-nothing. The model, protocols, files, analysis and amplifier and the top modules are
-fully annotated; the simulation, acquisition and cli are checked too (their
-unannotated functions with check_untyped_defs)."""
+"""All of rig is annotated and type-checks: mypy, configured by [tool.mypy] in
+pyproject.toml, finds nothing. Only the numba kernel and the episode loop
+(rig.simulation.kernel, rig.simulation.episodes) may leave functions unannotated;
+they are still checked (check_untyped_defs)."""
 
 import subprocess
 import sys
