@@ -154,6 +154,11 @@ def charge_fc(q_nc_per_cm2: float, area_um2: float) -> float:
 
 
 NANOSECONDS_PER_S = 1e9
+# molar (mol/L) per unit of a drug concentration: mM, uM, nM, pM
+M_PER_MM = 1e-3
+M_PER_UM = 1e-6
+M_PER_NM = 1e-9
+M_PER_PM = 1e-12
 BYTES_PER_KB = 1e3  # file sizes use decimal prefixes, as file managers show them
 BYTES_PER_MB = 1e6
 BYTES_PER_GB = 1e9

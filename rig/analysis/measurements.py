@@ -90,7 +90,7 @@ def reversal_by_interpolation(v: ArrayLike, i: ArrayLike) -> float:
 
 
 def conductance(i: ArrayLike, v: ArrayLike, e_rev: float,
-                min_driving_force: float = 1e-3) -> FloatArray:
+                min_driving_force: float = units.mv_to_v(1.0)) -> FloatArray:
     """Chord conductance G = I / (V - E) in S.
 
     i: currents (A); v: voltages (V); e_rev: reversal potential (V).

@@ -92,7 +92,7 @@ def default_windows(family: SweepFamily) -> tuple[Window, Window, Window]:
         dur = t1 - t0
         return ((t0 + min(2e-4, 0.05 * dur), t0 + min(5e-3, 0.4 * dur)),
                 (t1 - 0.25 * dur, t1 - dt),
-                (t0 + min(1e-3, 0.2 * dur), t0 + 0.6 * dur))
+                (t0 + min(units.ms_to_s(1.0), 0.2 * dur), t0 + 0.6 * dur))
     stimulus = stimulus_epochs(family)
     end = float(family.time[-1])
     if not stimulus or family.epoch_span(0, stimulus[0])[0] <= 2 * dt:
