@@ -24,6 +24,7 @@ Five lines of Python::
 """
 
 from importlib import import_module
+from typing import Any
 
 from rig.errors import VrigError
 from rig.version import __version__
@@ -36,11 +37,11 @@ _LAZY = {"Protocol": "rig.protocols.protocol", "load_protocol": "rig.protocols.p
 __all__ = ["Protocol", "Recording", "Rig", "VrigError", "__version__", "load_protocol"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rig' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(__all__)

@@ -147,6 +147,24 @@ def load_preset(kind: str, name: str) -> Any:
     return read_json(resources_dir() / kind / f"{name}.json", kind[:-1])
 
 
+def option_number(text: str, option: str, low: float = -math.inf, high: float = math.inf,
+                  unit: str = "", bypass: float | None = None) -> float:
+    """The number typed for a command-line option, checked in the option's own unit
+    (so that a value too large for SI, 1e308 kHz, is reported as typed): finite and
+    within low..high, or exactly bypass (e.g. 0 for no filter) when given."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise VrigError(f"{option} {printable(text)!r} is not a valid number") from None
+    if value == bypass or (math.isfinite(value) and low <= value <= high):
+        return value
+    if math.isinf(low) and math.isinf(high):
+        raise VrigError(f"{option} {printable(text)} is not a finite number")
+    also = f" (or {bypass:g} for none)" if bypass is not None else ""
+    raise VrigError(f"{option} {printable(text)} is outside the allowed {low:g} to {high:g} "
+                    f"{unit}".rstrip() + also)
+
+
 def number(data: Mapping[str, Any], key: str, what: str, low: float = -math.inf,
            high: float = math.inf, default: float | None = None) -> float:
     """A finite float from a dict, within [low, high], or a VrigError naming the field."""

@@ -153,6 +153,22 @@ def charge_fc(q_nc_per_cm2: float, area_um2: float) -> float:
     return q_nc_per_cm2 * area_um2 * CM2_PER_UM2 * 1e6
 
 
+NANOSECONDS_PER_S = 1e9
+# molar (mol/L) per unit of a drug concentration: mM, uM, nM, pM
+M_PER_MM = 1e-3
+M_PER_UM = 1e-6
+M_PER_NM = 1e-9
+M_PER_PM = 1e-12
+BYTES_PER_KB = 1e3  # file sizes use decimal prefixes, as file managers show them
+BYTES_PER_MB = 1e6
+BYTES_PER_GB = 1e9
+
+
+def nanoseconds_to_s(value_nanoseconds: Q) -> Q:
+    """Nanoseconds to seconds (spelt out: 'ns' is nanosiemens here)."""
+    return value_nanoseconds / NANOSECONDS_PER_S
+
+
 # the kernel's (numba) products of its units, as constants it can read
 MS_PER_MOHM_PF = 1e-3  # MOhm x pF = us
 MV_PER_MOHM_PA = 1e-3  # MOhm x pA = uV

@@ -2,14 +2,13 @@
 window, ``vrig screenshot`` and the window's part of ``vrig bench``. Qt is imported
 only when one of those actually runs."""
 
-import argparse
 import ctypes.util
 import os
 import sys
 
 from rig.cli import main as rig_cli
 from rig.errors import VrigError
-from rig.resources import printable
+from rig.resources import option_number, printable
 from ui.window.window_options import LARGE_TEXT_SCALE, THEME_NAMES
 
 QT_XCB_PACKAGES = ("libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 "
@@ -48,24 +47,6 @@ def _open_window(args):
     return window_main(options)
 
 
-def _seconds(text):
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-
-
-def _holding_pa(text):
-    """--holding-pa: a finite current in pA within the holding knob's range."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not -5000.0 <= value <= 5000.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of pA from -5000 to 5000")
-    return value
-
-
 def _extend(parser, sub):
     window = parser.add_argument_group("the window (no command)")
     window.add_argument("--cell", help="start with this cell preset (see `vrig list cells`)")
@@ -78,10 +59,10 @@ def _extend(parser, sub):
     shot = sub.add_parser("screenshot", help="render the rig window to a PNG after running")
     shot.add_argument("output", help="the .png to write")
     shot.add_argument("--protocol", help="a shipped protocol's name or a .json to run")
-    shot.add_argument("--seconds", type=_seconds, default=2.0,
+    shot.add_argument("--seconds", default="2",
                       help="seconds to run before the picture (default 2)")
     shot.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
-    shot.add_argument("--holding-pa", type=_holding_pa, default=None,
+    shot.add_argument("--holding-pa", default=None,
                       help="CC holding current in pA (e.g. 120: repetitive firing)")
     shot.add_argument("--traces", default="", help="optional traces, e.g. INa,IK,m,h,n")
     shot.add_argument("--tab", choices=("scopes", "protocol", "analysis"), default="scopes",
@@ -103,11 +84,15 @@ def _look_options(group):
 
 
 def _screenshot(args):
-    from ui.screenshot import parse_size, render
+    from ui.screenshot import HOLDING_PA_LIMIT, MAX_SECONDS, parse_size, render
 
+    # checked as typed, before any conversion (1e400 is not reported as 'inf')
+    seconds = option_number(args.seconds, "--seconds", 0.0, MAX_SECONDS, "s")
+    holding_pa = None if args.holding_pa is None else option_number(
+        args.holding_pa, "--holding-pa", -HOLDING_PA_LIMIT, HOLDING_PA_LIMIT, "pA")
     traces = [t for t in args.traces.split(",") if t]
-    out = render(args.output, args.protocol, args.seconds, parse_size(args.size),
-                 args.holding_pa, traces, look=(args.theme or "dark", args.large_text),
+    out = render(args.output, args.protocol, seconds, parse_size(args.size),
+                 holding_pa, traces, look=(args.theme or "dark", args.large_text),
                  bath=args.bath, tab=args.tab)
     print(f"wrote {printable(out)}")
 

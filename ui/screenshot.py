@@ -14,10 +14,13 @@ from rig import units
 from rig.errors import VrigError
 from rig.files.output_files import atomic_output, check_target
 from rig.resources import printable
+from ui.panels.amplifier_panel import KNOB_RANGES
 from ui.window.window_options import WindowOptions, check_theme
 
 TABS = ("scopes", "protocol", "analysis")  # the window's centre tabs, in order
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+MAX_SECONDS = 600.0  # of simulation before the picture
+HOLDING_PA_LIMIT = KNOB_RANGES["CC"][2]  # the CC holding knob's range, +/- pA
 
 
 def _qt_messages(_kind, _context, message):
@@ -53,8 +56,8 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     if not str(out).lower().endswith(".png"):
         raise VrigError(f"screenshot must be a .png file, got {printable(out)[:120]}")
     check_target(out)
-    if not 0 <= seconds <= 600:
-        raise VrigError(f"--seconds must be 0 to 600, got {seconds:g}")
+    if not 0 <= seconds <= MAX_SECONDS:
+        raise VrigError(f"--seconds must be 0 to {MAX_SECONDS:g}, got {seconds:g}")
     if tab not in TABS:
         raise VrigError(f"--tab must be one of {', '.join(TABS)}, got {printable(tab)[:40]}")
     loaded = load_protocol(protocol) if protocol else None

@@ -171,7 +171,7 @@ class Chunk:
     drugs: tuple = ()
 
     @property
-    def n_samples(self):
+    def n_samples(self) -> int:
         """Number of samples in the chunk."""
         return int(np.asarray(self.signals["Vm"]).size)
 

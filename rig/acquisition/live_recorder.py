@@ -30,11 +30,14 @@ Membrane-test chunks are not recorded (as on a real rig, the test is not data).
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from rig.acquisition.commands import Chunk
 from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.formats import FORMATS
@@ -49,6 +52,7 @@ from rig.files.journal_writer import (
     Stop,
     format_bytes,
 )
+from rig.files.layout import StrPath
 from rig.files.output_files import name_limit
 from rig.units import hz_to_khz
 
@@ -58,6 +62,8 @@ QUEUE_BYTES = 64 * 1024 * 1024
 # a signed 32-bit number): a longer stretch continues in the next file of the series
 MAX_FILE_SAMPLES = {".abf": 2 ** 31 - 1}
 STATES = ("recording", "finishing", "done", "failed")
+# a file header: fixed {key: text}, or a callable giving it for the first chunk of a file
+Metadata = Mapping[str, object] | Callable[[Chunk], Mapping[str, object]] | None
 
 __all__ = [
     "LiveRecorder",
@@ -87,17 +93,17 @@ class RecorderStatus:
     message: str
 
 
-def default_base_name(stamp=None):
+def default_base_name(stamp: time.struct_time | None = None) -> str:
     """'vrig-20240131' for today (stamp: a time.struct_time)."""
     return time.strftime("vrig-%Y%m%d", stamp or time.localtime())
 
 
-def series_name(base_name, extension, index):
+def series_name(base_name: str, extension: str, index: int) -> str:
     """The index-th file name of a series (1, 2, ...): name.abf, name-2.abf, ..."""
     return f"{base_name}{'' if index == 1 else f'-{index}'}{extension}"
 
 
-def next_free_index(folder, base_name, extension, start=1):
+def next_free_index(folder: StrPath, base_name: str, extension: str, start: int = 1) -> int:
     """The first index from start whose file and journal do not exist in folder."""
     index = start
     while True:
@@ -107,7 +113,7 @@ def next_free_index(folder, base_name, extension, start=1):
         index += 1
 
 
-def check_base_name(name):
+def check_base_name(name: object) -> str:
     """A base file name as typed by a user, or a VrigError saying what is wrong."""
     if not isinstance(name, str) or not name.strip():
         raise VrigError("the recording's file name is empty; type a name such as cell1")
@@ -123,7 +129,7 @@ def check_base_name(name):
     return name
 
 
-def check_extension(extension):
+def check_extension(extension: object) -> str:
     """The extension (lower case) if vRig can record to it here, else a VrigError
     (naming the package to install for an optional format)."""
     extension = str(extension).lower()
@@ -151,10 +157,14 @@ class LiveRecorder:
     tests (see :class:`rig.files.journal_writer.JournalWriter`).
     """
 
-    def __init__(self, folder, base_name, extension=".abf", signals=DEFAULT_SIGNALS,
-                 units=(), metadata=None, queue_bytes=QUEUE_BYTES,
-                 reserve_bytes=RESERVE_BYTES, opener=None, disk_usage=shutil.disk_usage,
-                 clock=time.monotonic):
+    def __init__(self, folder: StrPath, base_name: str, extension: str = ".abf",
+                 signals: Iterable[str] = DEFAULT_SIGNALS,
+                 units: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+                 metadata: Metadata = None, queue_bytes: int = QUEUE_BYTES,
+                 reserve_bytes: int = RESERVE_BYTES,
+                 opener: Callable[[Path], BinaryIO] | None = None,
+                 disk_usage: Callable[[StrPath], Any] = shutil.disk_usage,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise VrigError(f"cannot record to {self.folder}: the folder does not exist")
@@ -187,7 +197,7 @@ class LiveRecorder:
         self._accepting = True
         self._reason = ""  # why stop() was called, if the recorder stopped itself
         self._stop_lock = threading.Lock()
-        self._run = None  # _RunState of the file being filled (calling thread only)
+        self._run: _RunState | None = None  # the file being filled (calling thread only)
         self._writer = JournalWriter(self._queue, self.folder, self._name_for,
                                      lambda start: next_free_index(self.folder, self.base_name,
                                                                    self.extension, start),
@@ -195,17 +205,17 @@ class LiveRecorder:
                                      opener=opener, disk_usage=disk_usage, clock=clock,
                                      reserve_bytes=reserve_bytes)
 
-    def _name_for(self, index):
+    def _name_for(self, index: int) -> str:
         return series_name(self.base_name, self.extension, index)
 
     # --- the calling thread -----------------------------------------------------------
 
     @property
-    def active(self):
+    def active(self) -> bool:
         """True while chunks are taken (until stop() or a stop by the recorder)."""
         return self._accepting and not self._writer.stopping
 
-    def write(self, chunks):
+    def write(self, chunks: Iterable[Chunk]) -> None:
         """Queue chunks (in the order produced). O(chunks), no I/O; never raises."""
         if not self.active:
             return
@@ -230,7 +240,7 @@ class LiveRecorder:
                 return
             run.advance(chunk)
 
-    def _start_run(self, chunk):
+    def _start_run(self, chunk: Chunk) -> "_RunState | None":
         names = [n for n in self.signals if n in chunk.signals]
         if not names:
             return None
@@ -257,7 +267,7 @@ class LiveRecorder:
         self._run = _RunState(chunk, names)
         return self._run
 
-    def _metadata_for(self, chunk):
+    def _metadata_for(self, chunk: Chunk) -> dict[str, str]:
         source = self._metadata
         if not callable(source):
             return {str(k): str(v) for k, v in dict(source or {}).items()}
@@ -266,13 +276,13 @@ class LiveRecorder:
         except Exception as exc:
             return {"metadata_error": f"{type(exc).__name__}: {exc}"}
 
-    def note(self, text, time_s=None):
+    def note(self, text: str, time_s: float | None = None) -> None:
         """Record an event (text) in the present file, at simulated time_s (s;
         default: the end of the last chunk)."""
         if self.active and self._run is not None:
             self._queue.put(Note(str(text), self._run.time_s if time_s is None else time_s))
 
-    def stop(self, reason=""):
+    def stop(self, reason: str = "") -> None:
         """Stop recording; returns at once (the files are finished in the background)."""
         with self._stop_lock:
             if not self._accepting:
@@ -281,11 +291,11 @@ class LiveRecorder:
             self._reason = reason
         self._queue.put(Stop(reason))
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: float | None = None) -> bool:
         """Block until every file is final (at most timeout s); True if they are."""
         return self._writer.join(timeout)
 
-    def status(self):
+    def status(self) -> RecorderStatus:
         """A :class:`RecorderStatus` snapshot (safe from any thread)."""
         writer = self._writer
         with writer.lock:
@@ -300,7 +310,7 @@ class LiveRecorder:
 class _RunState:
     """Where the file being filled stands (calling thread only)."""
 
-    def __init__(self, chunk, names):
+    def __init__(self, chunk: Chunk, names: list[str]) -> None:
         self.names = names
         self.kind = chunk.kind
         self.unit = Mode(chunk.mode).command_unit
@@ -314,7 +324,7 @@ class _RunState:
         self.time_s = chunk.time_s
         self.drugs = _drug_targets(chunk)
 
-    def continues(self, chunk, max_frames):
+    def continues(self, chunk: Chunk, max_frames: int | None) -> bool:
         """True if the chunk belongs to this file."""
         if chunk.kind != self.kind or chunk.sample_interval_s != self.interval:
             return False
@@ -326,7 +336,7 @@ class _RunState:
             return chunk.first_sample == self.source_next
         return chunk.sweep > self.source_sweep and chunk.first_sample == 0
 
-    def watch(self, chunk, items):
+    def watch(self, chunk: Chunk, items: ByteQueue) -> None:
         """Queue events the chunk shows: a mode change, a drug applied or washed."""
         if chunk.mode != self.mode:
             items.put(Note(f"mode {self.mode} -> {chunk.mode}", chunk.time_s))
@@ -344,7 +354,7 @@ class _RunState:
             self.file_sweep += 1
             self.next_first = 0
 
-    def advance(self, chunk):
+    def advance(self, chunk: Chunk) -> None:
         n = chunk.n_samples
         self.source_next = chunk.first_sample + n
         self.next_first += n
@@ -352,6 +362,6 @@ class _RunState:
         self.time_s = chunk.time_s
 
 
-def _drug_targets(chunk):
+def _drug_targets(chunk: Chunk) -> dict[tuple[str, str], float]:
     return {(name, side): float(target) for name, side, _present, target in chunk.drugs
             if np.isfinite(target)}

@@ -6,6 +6,7 @@ pacing arithmetic is tested exactly, without sleeping.
 """
 
 import time
+from collections.abc import Callable
 
 MAX_LAG_S = 0.25  # beyond this behind the clock, pacing restarts rather than catch up
 
@@ -15,17 +16,17 @@ class Pacer:
 
     clock: a callable returning seconds (monotonic)."""
 
-    def __init__(self, clock=time.perf_counter):
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
-        self._start = None  # clock reading at the last reset (s)
+        self._start: float | None = None  # clock reading at the last reset (s)
         self._simulated_s = 0.0  # simulated since then (s)
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the past: the next chunk starts a new reference (a start, a change of
         speed, the end of a protocol)."""
         self._start = None
 
-    def delay(self, produced_s, speed):
+    def delay(self, produced_s: float, speed: float | None) -> float:
         """Seconds to wait after producing produced_s of simulated time at a speed
         (simulated/wall; None = as fast as possible, never wait). A run that fell more
         than MAX_LAG_S behind the clock (a busy machine) restarts its reference instead

@@ -17,16 +17,19 @@ of a sweep that long is drawn piece by piece (still reproducible with the seed).
 
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from rig.errors import VrigError
 from rig.files import journal as jn
 from rig.files.formats import check_output_path, write_recording
-from rig.files.layout import BASIC_SIGNALS
+from rig.files.layout import BASIC_SIGNALS, StrPath
 from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
-from rig.protocols.protocol import total_duration_s
+from rig.protocols.protocol import Protocol, total_duration_s
+from rig.simulation.engine import Rig
 from rig.simulation.episodes import (
     PN_BASELINE_S,
     PN_SETTLE_S,
@@ -39,17 +42,20 @@ PIECE_SAMPLES = 1 << 17  # 2.6 s at 50 kHz; every shipped sweep is shorter
 # Kernel steps in one piece: about 0.05 s of computing (the kernel makes some 2e7 steps/s),
 # so progress shows four times a second and a signal is handled at once.
 PIECE_STEPS = 1_000_000
+# progress(simulated s done, total s, sweep, sweeps)
+Progress = Callable[[float, float, int, int], object]
 
 
-def piece_samples(setup, protocol):
+def piece_samples(setup: Rig, protocol: Protocol) -> int:
     """Samples in one piece of a sweep: at most PIECE_SAMPLES and PIECE_STEPS kernel
     steps (at least one sample)."""
     steps = setup.steps_per_sample(protocol.sample_interval_s)
     return max(1, min(PIECE_SAMPLES, PIECE_STEPS // steps))
 
 
-def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
-                progress=None, protect=()):
+def run_to_file(setup: Rig, protocol: Protocol, path: StrPath, signals: str = "basic",
+                leak_subtraction: int | None = None, progress: Progress | None = None,
+                protect: Iterable[StrPath] = ()) -> int:
     """Run a protocol on a Rig and write the recording to path (.csv, .npz, .abf,
     .nwb), complete or not at all; returns the number of samples per signal.
 
@@ -62,11 +68,12 @@ def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
     path = check_output_path(path, protect)
     clear_stale_parts(path.parent)
     try:
-        fd, journal = tempfile.mkstemp(dir=path.parent, suffix=".part",
-                                       prefix=f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-")
+        fd, journal_name = tempfile.mkstemp(
+            dir=path.parent, suffix=".part",
+            prefix=f".{path.name[:NAME_PREFIX_CHARS]}.vrig-{os.getpid()}-")
     except OSError as exc:
         raise VrigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    journal = Path(journal)
+    journal = Path(journal_name)
     try:
         with os.fdopen(fd, "wb") as handle:
             names = _record(setup, protocol, handle, path, signals, leak_subtraction, progress)
@@ -79,7 +86,7 @@ def run_to_file(setup, protocol, path, signals="basic", leak_subtraction=None,
         journal.unlink(missing_ok=True)
 
 
-def simulated_duration_s(protocol, leak_subtraction=None):
+def simulated_duration_s(protocol: Protocol, leak_subtraction: int | None = None) -> float:
     """Simulated time (s) a run takes: the protocol's, plus its P/N sub-sweeps (each as
     long as its sweep, after a baseline) and their settling (the progress line's 100%)."""
     total_s = total_duration_s(protocol)
@@ -92,11 +99,12 @@ def simulated_duration_s(protocol, leak_subtraction=None):
     return total_s
 
 
-def _record(setup, protocol, handle, path, signals, leak_subtraction, progress):
+def _record(setup: Rig, protocol: Protocol, handle: BinaryIO, path: Path, signals: str,
+            leak_subtraction: int | None, progress: Progress | None) -> list[str]:
     """Simulate the protocol into an open journal file; returns the signal names."""
     total_s = simulated_duration_s(protocol, leak_subtraction)
     done_s = 0.0
-    names = None
+    names: list[str] | None = None
     for piece in protocol_pieces(setup, protocol, leak_subtraction,
                                  piece_samples(setup, protocol)):
         done_s += piece.simulated_s
@@ -112,7 +120,7 @@ def _record(setup, protocol, handle, path, signals, leak_subtraction, progress):
             for c, name in enumerate(names):
                 frames[:, c] = piece.signals[name]
             handle.write(jn.data_head(piece.sweep, piece.first_sample, frames))
-            handle.write(memoryview(frames).cast("B"))
+            handle.write(frames.data.cast("B"))
         if progress is not None:
             progress(done_s, total_s, piece.sweep, protocol.sweeps)
-    return names
+    return names or []

@@ -31,6 +31,7 @@ unexpected exception stops acquisition with an 'error' event; the worker lives o
 import functools
 import queue
 import threading
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -43,7 +44,9 @@ from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.frozen import FrozenMap
 from rig.model import limits
-from rig.simulation.episodes import protocol_pieces
+from rig.protocols.protocol import Protocol
+from rig.simulation.engine import Rig
+from rig.simulation.episodes import Piece, protocol_pieces
 
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
@@ -58,41 +61,45 @@ class Runner:
 
     clock: a monotonic clock in seconds for the pacing (default time.perf_counter)."""
 
-    def __init__(self, rig, chunk_s=DEFAULT_CHUNK_S, queue_size=2000, notify=None,
-                 clock=None):
+    def __init__(self, rig: Rig, chunk_s: float = DEFAULT_CHUNK_S, queue_size: int = 2000,
+                 notify: Callable[[], object] | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         self.rig = rig
         self.notify = notify
         self.chunk_s = chunk_s
-        self.output = queue.Queue(maxsize=queue_size)
+        self.output: queue.Queue[c.Chunk | c.Event | RigState] = queue.Queue(maxsize=queue_size)
         self.dropped_chunks = 0
-        self._commands = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._quit = False
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._running = False
-        self._speed = 1.0  # continuous acquisition
-        self._episode_speed = 1.0
+        # simulated/wall of continuous acquisition and of an episode (None: as fast as can be)
+        self._speed: float | None = 1.0
+        self._episode_speed: float | None = 1.0
         self._rate_hz = DEFAULT_RATE_HZ
         self._stream_sample = 0
-        self._episode = None  # generator over the protocol's pieces while one runs
-        self._protocol_mode = None  # its clamp mode
-        self._membrane_test = None  # StartMembraneTest while the test runs
-        self._pulse = None  # (level in SI, samples still to give) of a Pulse under way
+        # generator over the protocol's pieces while one runs, and its clamp mode
+        self._episode: Iterator[float] | None = None
+        self._protocol_mode: Mode | None = None
+        self._membrane_test: c.StartMembraneTest | None = None  # while the test runs
+        # (level in SI, samples still to give) of a Pulse under way
+        self._pulse: tuple[float, int] | None = None
         self.pacer = Pacer() if clock is None else Pacer(clock)
 
     # --- called from the window's thread ------------------------------------------------
 
-    def start_thread(self):
+    def start_thread(self) -> None:
         """Start the worker thread (idle until a Start command)."""
         self._thread = threading.Thread(target=self._loop, name="vrig-runner", daemon=True)
         self._thread.start()
 
-    def send(self, command):
+    def send(self, command: object) -> None:
         """Queue a command for the worker; it is applied before the next chunk."""
         self._commands.put(command)
         self._wake.set()
 
-    def close(self, timeout=5.0):
+    def close(self, timeout: float = 5.0) -> None:
         """Stop the worker and wait for it to finish."""
         self._quit = True
         self._wake.set()
@@ -100,13 +107,13 @@ class Runner:
             self._thread.join(timeout)
 
     @property
-    def running(self):
+    def running(self) -> bool:
         """True while acquiring."""
         return self._running
 
     # --- the worker -------------------------------------------------------------------
 
-    def _emit(self, item):
+    def _emit(self, item: c.Chunk | c.Event | RigState) -> None:
         while True:
             try:
                 self.output.put(item, timeout=0.05)
@@ -118,7 +125,7 @@ class Runner:
         if self.notify is not None:
             self.notify()
 
-    def _loop(self):
+    def _loop(self) -> None:
         while not self._quit:
             self._apply_commands()
             if not self._running:
@@ -135,7 +142,7 @@ class Runner:
                 continue
             self._pace(produced_s)
 
-    def _apply_commands(self):
+    def _apply_commands(self) -> None:
         while True:
             try:
                 command = self._commands.get_nowait()
@@ -149,7 +156,7 @@ class Runner:
                 if isinstance(command, SETTINGS_COMMANDS):
                     self._emit(RigState.of(self.rig))  # what the window shows of the settings
 
-    def _apply(self, command):
+    def _apply(self, command: object) -> None:
         refused = self._episode is not None and _changes_the_protocol(command,
                                                                       self._protocol_mode)
         if refused:
@@ -159,42 +166,42 @@ class Runner:
     # --- one handler per command type --------------------------------------------------
 
     @functools.singledispatchmethod
-    def _handle(self, command):
+    def _handle(self, command: object) -> None:
         raise TypeError(f"the runner has no handler for {type(command).__name__}")
 
     @_handle.register
-    def _(self, command: c.Start):
+    def _(self, command: c.Start) -> None:
         self._begin()
 
     @_handle.register
-    def _(self, command: c.Stop):
+    def _(self, command: c.Stop) -> None:
         if self._running:
             self._running = False
             self._episode = None
             self._emit(c.Event("stopped"))
 
     @_handle.register
-    def _(self, command: c.SetMode):
+    def _(self, command: c.SetMode) -> None:
         self.rig.set_mode(command.mode)
 
     @_handle.register
-    def _(self, command: c.SetHolding):
+    def _(self, command: c.SetHolding) -> None:
         self.rig.set_holding(command.value, command.mode)
 
     @_handle.register
-    def _(self, command: c.SetSpeed):
+    def _(self, command: c.SetSpeed) -> None:
         self._speed = _check_speed(command.factor)
         self.pacer.reset()
 
     @_handle.register
-    def _(self, command: c.SetSampleRate):
+    def _(self, command: c.SetSampleRate) -> None:
         if not 1_000 <= command.rate_hz <= 500_000:
             raise VrigError("sample rate must be 1-500 kHz, "
                             f"got {units.hz_to_khz(command.rate_hz):g} kHz")
         self._rate_hz = float(command.rate_hz)
 
     @_handle.register
-    def _(self, command: c.RunProtocol):
+    def _(self, command: c.RunProtocol) -> None:
         protocol = command.protocol
         self._episode_speed = _check_speed(command.speed)
         per_chunk = max(1, round(self.chunk_s / protocol.sample_interval_s))
@@ -206,56 +213,56 @@ class Runner:
         self.pacer.reset()
 
     @_handle.register
-    def _(self, command: c.Pulse):
+    def _(self, command: c.Pulse) -> None:
         self._start_pulse(command)
 
     @_handle.register
-    def _(self, command: c.SetAmplifier):
+    def _(self, command: c.SetAmplifier) -> None:
         self.rig.set_amplifier(**dict(command.changes))
 
     @_handle.register
-    def _(self, command: c.SetCapacitance):
+    def _(self, command: c.SetCapacitance) -> None:
         self.rig.set_capacitance(command.capacitance_f)
 
     @_handle.register
-    def _(self, command: c.StartMembraneTest):
+    def _(self, command: c.StartMembraneTest) -> None:
         _check_membrane_test(command)
         self.rig.set_mode(Mode.VC)
         self._membrane_test = command
         self._begin()
 
     @_handle.register
-    def _(self, command: c.StopMembraneTest):
+    def _(self, command: c.StopMembraneTest) -> None:
         self._membrane_test = None
 
     @_handle.register
-    def _(self, command: c.ResetCell):
+    def _(self, command: c.ResetCell) -> None:
         self.rig.settle()
 
     @_handle.register
-    def _(self, command: c.SetTemperature):
+    def _(self, command: c.SetTemperature) -> None:
         self.rig.set_temperature(command.temperature_c)
 
     @_handle.register
-    def _(self, command: c.SetSolutions):
+    def _(self, command: c.SetSolutions) -> None:
         self.rig.set_solutions(command.bath, command.pipette)
 
     @_handle.register
-    def _(self, command: c.ApplyDrug):
+    def _(self, command: c.ApplyDrug) -> None:
         self.rig.apply_drug(command.name, command.concentration_m, command.side)
 
     @_handle.register
-    def _(self, command: c.WashDrug):
+    def _(self, command: c.WashDrug) -> None:
         self.rig.wash_drug(command.name)
 
-    def _begin(self):
+    def _begin(self) -> None:
         """Start continuous acquisition if it is not running."""
         if not self._running:
             self._running = True
             self.pacer.reset()
             self._emit(c.Event("started"))
 
-    def _start_pulse(self, pulse):
+    def _start_pulse(self, pulse: c.Pulse) -> None:
         rig = self.rig
         if self._membrane_test is not None:
             raise VrigError("stop the membrane test before giving a pulse")
@@ -265,7 +272,7 @@ class Runner:
         if not 1e-5 <= pulse.duration_s <= 1.0:
             raise VrigError("a pulse lasts 0.01 to 1000 ms, "
                             f"got {units.s_to_ms(pulse.duration_s):g} ms")
-        level = pulse.level + (rig.holding["CC"] if pulse.mode == "CC" else 0.0)
+        level = pulse.level + (rig.holding[Mode.CC] if pulse.mode == "CC" else 0.0)
         limit = (limits.VC_COMMAND_LIMIT_V if pulse.mode == "VC"
                  else rig.amplifier.current_range)
         if not abs(level) <= limit:
@@ -279,7 +286,7 @@ class Runner:
             self.pacer.reset()
             self._emit(c.Event("started"))
 
-    def _continuous_command(self, n):
+    def _continuous_command(self, n: int) -> np.ndarray:
         """The next n samples of continuous acquisition: the holding level, with the
         part of a pulse that falls in them."""
         command = np.full(n, self.rig.holding[self.rig.mode])
@@ -293,10 +300,11 @@ class Runner:
         return command
 
     @property
-    def _current_speed(self):
+    def _current_speed(self) -> float | None:
         return self._episode_speed if self._episode is not None else self._speed
 
-    def _chunk(self, kind, sweep, first, interval, signals):
+    def _chunk(self, kind: str, sweep: int, first: int, interval: float,
+               signals: dict[str, np.ndarray]) -> c.Chunk:
         rig = self.rig
         perfusion = rig.perfusion
         drugs = tuple((name, side, present, perfusion.targets[(name, side)])
@@ -306,7 +314,7 @@ class Runner:
         return c.Chunk(kind, sweep, first, interval, rig.mode, FrozenMap(signals), rig.time_s,
                        rig.last_overload, rig.saturated, drugs)
 
-    def _produce(self):
+    def _produce(self) -> float:
         """Compute the next piece of simulation; returns the simulated seconds it took."""
         if self._episode is not None:
             produced = next(self._episode, None)
@@ -318,7 +326,7 @@ class Runner:
         if self._membrane_test is not None:
             test = self._membrane_test
             interval = 1.0 / test.rate_hz
-            command = square_wave(rig.holding["VC"], test.step_v, test.half_period_s, interval)
+            command = square_wave(rig.holding[Mode.VC], test.step_v, test.half_period_s, interval)
             signals = rig.advance(command, interval)
             self._emit(self._chunk("membrane_test", 0, 0, interval, signals))
             return command.size * interval
@@ -329,7 +337,7 @@ class Runner:
         self._stream_sample += n
         return n * interval
 
-    def _episode_chunks(self, protocol, pieces):
+    def _episode_chunks(self, protocol: Protocol, pieces: Iterable[Piece]) -> Iterator[float]:
         """Generator: the protocol's pieces as chunks and events; yields simulated s."""
         self._emit(c.Event("protocol_started", protocol.name, 0, protocol.sweeps))
         interval = protocol.sample_interval_s
@@ -339,7 +347,7 @@ class Runner:
                 # after the first piece: the protocol's mode and holding are set
                 self._emit(RigState.of(self.rig, protocol))
                 announced = True
-            if piece.kind == "sweep":
+            if piece.kind == "sweep" and piece.signals is not None:
                 self._emit(self._chunk("sweep", piece.sweep, piece.first_sample, interval,
                                        piece.signals))
             elif piece.kind == "sweep_done":
@@ -347,14 +355,14 @@ class Runner:
             yield piece.simulated_s
         self._emit(c.Event("protocol_done", protocol.name, protocol.sweeps, protocol.sweeps))
 
-    def _pace(self, produced_s):
+    def _pace(self, produced_s: float) -> None:
         wait_s = self.pacer.delay(produced_s, self._current_speed)
         if wait_s > 0.0:
             self._wake.wait(wait_s)
             self._wake.clear()
 
 
-def _changes_the_protocol(command, protocol_mode):
+def _changes_the_protocol(command: object, protocol_mode: Mode | None) -> str:
     """What a command would change in a running protocol's sweeps ('' if nothing)."""
     if isinstance(command, c.SetMode):
         return "changing the clamp mode"
@@ -367,21 +375,21 @@ def _changes_the_protocol(command, protocol_mode):
     return ""
 
 
-def _check_membrane_test(test):
+def _check_membrane_test(test: c.StartMembraneTest) -> None:
     if not (1_000 <= test.rate_hz <= 500_000 and 1e-4 <= test.half_period_s <= 1.0
             and abs(test.step_v) <= 0.2 and test.step_v != 0):
         raise VrigError("membrane test: the step must be non-zero and within +/-200 mV, "
                         "the half period 0.1-1000 ms and the rate 1-500 kHz")
 
 
-def _describe(exc):
+def _describe(exc: BaseException) -> str:
     """An exception as one line for the window (a VrigError already says it all)."""
     if isinstance(exc, VrigError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
-def _check_speed(factor):
+def _check_speed(factor: float | None) -> float | None:
     if factor is not None and not 0.001 <= factor <= 1000:
         raise VrigError(f"speed must be 0.001x to 1000x, got {factor}")
     return factor

@@ -6,12 +6,14 @@ from this value and never from the engine, which the runner's thread owns.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from rig.amplifier.circuit import Amplifier
 from rig.clamp import Mode
 from rig.frozen import FrozenMap
 from rig.model.cell import Cell
 from rig.model.solutions import Solution
+from rig.protocols.protocol import Protocol
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class RigState:
     protocol_metadata: FrozenMap | None = None
 
     @classmethod
-    def of(cls, rig, protocol=None):
+    def of(cls, rig: Any, protocol: Protocol | None = None) -> "RigState":
         """The state of a Rig (call it on the thread that owns the Rig); protocol: the
         one that runs, if any."""
         return cls(rig.cell, rig.amplifier, rig.bath, rig.pipette, rig.temperature_c,

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 from rig import units
 from rig.amplifier.circuit import Amplifier, filter_delay_s
 from rig.analysis.fits import checked_curve_fit
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.layout import FloatArray
 
@@ -30,7 +31,9 @@ class ClampedRig(typing.Protocol):
     package, so it is not imported): holding levels by mode (V in VC, A in CC)."""
 
     amplifier: Amplifier
-    holding: Mapping[str, float]
+
+    @property
+    def holding(self) -> Mapping[Mode, float]: ...  # read only here
 
     def set_mode(self, mode: str) -> None: ...
     def set_holding(self, value: float) -> None: ...
@@ -116,7 +119,7 @@ def run_membrane_test(rig: ClampedRig, holding_v: float | None = None,
     if holding_v is not None:
         rig.set_holding(holding_v)
     rig.settle()
-    command = square_wave(rig.holding["VC"], step_v, half_period_s, sample_interval_s, cycles)
+    command = square_wave(rig.holding[Mode.VC], step_v, half_period_s, sample_interval_s, cycles)
     current = rig.advance(command, sample_interval_s)["Im"]
     n = command.size // cycles
     start = command.size - n

@@ -12,17 +12,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rig import units
 from rig.analysis.current_clamp import RECOVERY_FRACTION, analyze_cc, stimulus_epochs
 from rig.analysis.result import AnalysisResult, Window, result_csv
-from rig.analysis.spikes import SpikeCriteria
+from rig.analysis.spikes import DETECT_RANGE_MV, DVDT_RANGE_MV_PER_MS, SpikeCriteria
 from rig.analysis.sweep_family import SweepFamily
 from rig.analysis.voltage_clamp import analyze_vc, resolve_polarity, vc_kind
 from rig.errors import VrigError
 from rig.files.layout import StrPath
 from rig.files.output_files import atomic_output, check_target
 from rig.files.recording import load_recording
+from rig.resources import option_number
 
 WINDOW_NAMES = {"VC": ("peak", "steady state", "exponential fit"),
                 "CC": ("spikes", "baseline", "firing rate")}
@@ -90,7 +92,7 @@ def default_windows(family: SweepFamily) -> tuple[Window, Window, Window]:
         dur = t1 - t0
         return ((t0 + min(2e-4, 0.05 * dur), t0 + min(5e-3, 0.4 * dur)),
                 (t1 - 0.25 * dur, t1 - dt),
-                (t0 + min(1e-3, 0.2 * dur), t0 + 0.6 * dur))
+                (t0 + min(units.ms_to_s(1.0), 0.2 * dur), t0 + 0.6 * dur))
     stimulus = stimulus_epochs(family)
     end = float(family.time[-1])
     if not stimulus or family.epoch_span(0, stimulus[0])[0] <= 2 * dt:
@@ -115,6 +117,10 @@ def resolve_windows(family: SweepFamily,
         edges = [float(x) for x in (default if window is None else window)]
         if len(edges) != 2 or not all(math.isfinite(x) for x in edges):
             raise VrigError(f"window {n + 1} ({names[n]}) must be two finite times")
+        far = [x for x in edges if not math.isfinite(x / family.interval)]
+        if far:  # so many samples away that the count overflows: 1e308 ms
+            raise VrigError(f"window {n + 1} ({names[n]}) reaches {units.s_to_ms(far[0]):g} ms, "
+                            f"far outside the sweeps (0 to {units.s_to_ms(end):g} ms)")
         t0, t1 = (round(x / family.interval) * family.interval for x in edges)
         if window is None:  # a default on an epoch shorter than a sample: one sample
             result.append((t0, max(t1, t0 + family.interval)))
@@ -198,7 +204,7 @@ def write_analysis_csv(path: StrPath, family: SweepFamily, settings: AnalysisSet
 
 # --- vrig analyze -------------------------------------------------------------------------
 
-def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_parser(sub: "argparse._SubParsersAction[Any]") -> None:
     """Register `vrig analyze` on the argparse subparsers."""
     p = sub.add_parser(
         "analyze", help="print the Analysis tab's table of a recording as CSV",
@@ -223,35 +229,24 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
                    help="CC paired pulses: recovered from this %% of the first spike (default 95)")
 
 
-def _number(text: str, option: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise VrigError(f"{option} {text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise VrigError(f"{option} must be a finite number, got {text!r}")
-    return value
-
-
 def parse_window(text: str, option: str) -> tuple[float, ...]:
     """'T0,T1' in ms -> (t0, t1) in s."""
     parts = text.split(",")
     if len(parts) != 2:
         raise VrigError(f"{option} must be two times in ms like 5,25, got {text!r}")
-    return tuple(units.ms_to_s(_number(p.strip(), option)) for p in parts)
+    return tuple(units.ms_to_s(option_number(p.strip(), option)) for p in parts)
 
 
 def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
     """AnalysisSettings from the `vrig analyze` options."""
     windows = tuple(parse_window(w, f"--window{n}") if w else None
                     for n, w in enumerate((args.window1, args.window2, args.window3), start=1))
-    recovery = _number(args.recovery, "--recovery")
-    if not 1 <= recovery <= 100:
-        raise VrigError(f"--recovery must be 1 to 100 %, got {args.recovery}")
+    recovery = option_number(args.recovery, "--recovery", 1.0, 100.0, "%")
+    detect_mv = option_number(args.detect, "--detect", *DETECT_RANGE_MV, "mV")
+    dvdt = option_number(args.dvdt, "--dvdt", *DVDT_RANGE_MV_PER_MS, "mV/ms")
     return AnalysisSettings(
         windows=windows, signal=args.signal, polarity=args.polarity,
-        criteria=SpikeCriteria(units.mv_to_v(_number(args.detect, "--detect")),
-                               _number(args.dvdt, "--dvdt")),
+        criteria=SpikeCriteria(units.mv_to_v(detect_mv), dvdt),
         recovery_fraction=recovery / 100)
 
 

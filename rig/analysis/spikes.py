@@ -31,6 +31,8 @@ from rig.files.layout import FloatArray
 
 DETECT_LEVEL_V = -0.020
 DVDT_CRITERION_V_PER_S = 20.0  # 20 mV/ms
+DETECT_RANGE_MV = (-200.0, 100.0)
+DVDT_RANGE_MV_PER_MS = (0.1, 1000.0)  # 1 mV/ms = 1 V/s
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,14 @@ class SpikeCriteria:
     dvdt: float = DVDT_CRITERION_V_PER_S
 
     def __post_init__(self) -> None:
-        if not np.isfinite(self.detect_level) or not -0.2 <= self.detect_level <= 0.1:
-            raise VrigError(f"the spike detection level must be -200 to 100 mV, got "
-                            f"{units.v_to_mv(self.detect_level):g} mV")
-        if not np.isfinite(self.dvdt) or not 0.1 <= self.dvdt <= 1000.0:
-            raise VrigError(f"the dV/dt threshold criterion must be 0.1 to 1000 mV/ms, "
+        low, high = DETECT_RANGE_MV
+        detect_mv = units.v_to_mv(self.detect_level)
+        if not np.isfinite(self.detect_level) or not low <= detect_mv <= high:
+            raise VrigError(f"the spike detection level must be {low:g} to {high:g} mV, got "
+                            f"{detect_mv:g} mV")
+        low, high = DVDT_RANGE_MV_PER_MS
+        if not np.isfinite(self.dvdt) or not low <= self.dvdt <= high:
+            raise VrigError(f"the dV/dt threshold criterion must be {low:g} to {high:g} mV/ms, "
                             f"got {self.dvdt:g} mV/ms")
 
 

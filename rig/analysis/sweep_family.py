@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
+from rig import units
 from rig.analysis.fits import ExponentialFit
 from rig.clamp import Mode
 from rig.errors import VrigError
@@ -198,7 +199,7 @@ class SweepFamily:
 
 def _tiny(family: SweepFamily) -> float:
     """Command differences below this are the same level (1 uV or 0.01 pA)."""
-    return 1e-6 if family.mode == "VC" else 1e-14
+    return units.mv_to_v(1e-3) if family.mode == "VC" else units.pa_to_a(0.01)
 
 
 def _matching_protocol(recording: Recording, mode: Mode) -> Protocol | None:

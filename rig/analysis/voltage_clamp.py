@@ -201,7 +201,7 @@ def _iv_summary(family: SweepFamily, full: list[Row], sign: int, floor: float,
     peak = units.pa_to_a(np.array([r["peak_pA"] for r in full]))
     holding_mv = units.v_to_mv(family.holding)
     active = peak - units.pa_to_a(_leak_line(full, holding_mv, units.a_to_pa(holding_current)))
-    depolarised = v > family.holding + 1e-3
+    depolarised = v > family.holding + units.mv_to_v(1.0)
     present = depolarised & (sign * active > floor)
     if not present.any():
         hint = " (are the Na channels blocked?)" if sign < 0 else ""

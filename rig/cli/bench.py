@@ -41,28 +41,36 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 import rig
 from rig import units
 from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
 from rig.acquisition.runner import DEFAULT_RATE_HZ
+from rig.clamp import Mode
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
+from rig.simulation.engine import Rig
 
 SAMPLE_INTERVAL_S = 1.0 / DEFAULT_RATE_HZ  # 50 kHz, the runner's default rate
 CC_CURRENT_A = 100e-12  # 10 uA/cm^2 on hh-squid: repetitive firing (~68 Hz)
 CC_SIMULATED_S = 10.0
 CC_SIMULATED_S_QUICK = 2.0
+# a section yields (name, value, unit), given quick and the figures yielded before it
+Figures = Iterator[tuple[str, float, str]]
+Section = Callable[[bool, Mapping[str, float]], Figures]
 
 
-def run_benchmarks(quick=False, extra_sections=()):
+def run_benchmarks(quick: bool = False, extra_sections: Iterable[Section] = ()) -> Figures:
     """Yield (name, value, unit) for every registered section, then extra_sections.
 
     quick: shorter runs (2 s instead of 10 s of simulated time, fewer repeats).
     """
-    figures = {}
-    for section in SECTIONS + tuple(extra_sections):
+    figures: dict[str, float] = {}
+    sections: tuple[Section, ...] = SECTIONS + tuple(extra_sections)
+    for section in sections:
         for name, value, unit in section(quick, figures):
             figures[name] = value
             yield name, value, unit
@@ -70,12 +78,12 @@ def run_benchmarks(quick=False, extra_sections=()):
 
 # --- helpers --------------------------------------------------------------------------
 
-def _best_of(function, repeats):
+def _best_of(function: Callable[[], object], repeats: int) -> float:
     """The shortest wall time (s) of ``repeats`` calls of function()."""
     return _best_wall_and_cpu(function, repeats)[0]
 
 
-def _best_wall_and_cpu(function, repeats):
+def _best_wall_and_cpu(function: Callable[[], object], repeats: int) -> tuple[float, float]:
     """(shortest wall time, shortest CPU time of this thread), s, over repeats calls."""
     best_wall = best_cpu = float("inf")
     for _ in range(repeats):
@@ -86,7 +94,7 @@ def _best_wall_and_cpu(function, repeats):
     return best_wall, best_cpu
 
 
-def _cc_rig():
+def _cc_rig() -> Rig:
     """hh-squid in CC, at rest, with the holding current then set to CC_CURRENT_A.
 
     (Settling *at* 100 pA would start on the unstable fixed point, from which the
@@ -99,13 +107,13 @@ def _cc_rig():
     return setup
 
 
-def _restart(setup):
+def _restart(setup: Rig) -> None:
     setup.set_holding(0.0)
     setup.settle()
     setup.set_holding(CC_CURRENT_A)
 
 
-def _spikes(vm_v):
+def _spikes(vm_v: npt.ArrayLike) -> int:
     """Upward crossings of 0 mV in a membrane potential trace (V)."""
     above = np.asarray(vm_v) > 0.0
     return int(np.count_nonzero(above[1:] & ~above[:-1]))
@@ -113,14 +121,14 @@ def _spikes(vm_v):
 
 # --- sections ---------------------------------------------------------------------------
 
-def machine_section(quick, figures):
+def machine_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     """cpu_count and the 1-minute load average: the figures below depend on both."""
     yield "cpu_count", os.cpu_count() or 0, ""
     if hasattr(os, "getloadavg"):
         yield "load_average_1min", os.getloadavg()[0], ""
 
 
-def kernel_section(quick, figures):
+def kernel_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     """us_per_step: the kernel alone (per-call costs spread over 100 steps a sample)."""
     setup = _cc_rig()
     interval = 100 * DT_S
@@ -130,27 +138,27 @@ def kernel_section(quick, figures):
     yield "us_per_step", units.s_to_us(wall / (command.size * 100)), "us"
 
 
-def cc_section(quick, figures):
+def cc_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     """cc_realtime_factor (runner-sized chunks) and cc_realtime_factor_block."""
     simulated = CC_SIMULATED_S_QUICK if quick else CC_SIMULATED_S
     repeats = 3 if quick else 5
     per_chunk = int(round(CHUNK_S / SAMPLE_INTERVAL_S))
     n_chunks = int(round(simulated / CHUNK_S))
     setup = _cc_rig()
-    traces = {}
+    traces: dict[str, list[np.ndarray]] = {}
 
-    def chunked():
+    def chunked() -> None:
         _restart(setup)
         chunks = [np.array([setup.membrane_potential])]
         for _ in range(n_chunks):
             # as the runner does: the command is the holding level, built per chunk,
             # and the chunk's arrays are kept (the runner queues them)
-            signals = setup.advance(np.full(per_chunk, setup.holding["CC"]),
+            signals = setup.advance(np.full(per_chunk, setup.holding[Mode.CC]),
                                     SAMPLE_INTERVAL_S)
             chunks.append(signals["Vm"])
         traces["chunked"] = chunks
 
-    def block():
+    def block() -> None:
         _restart(setup)
         v0 = setup.membrane_potential
         signals = setup.advance(np.full(per_chunk * n_chunks, CC_CURRENT_A), SAMPLE_INTERVAL_S)
@@ -169,7 +177,7 @@ def cc_section(quick, figures):
     yield "cc_firing_rate_hz", spikes["chunked"] / simulated, "Hz"
 
 
-def iv_section(quick, figures):
+def iv_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     """iv_family_ms: the shipped VC I-V family through Rig.run."""
 
     protocol = rig.load_protocol("vc-iv-family")
@@ -179,7 +187,7 @@ def iv_section(quick, figures):
     yield "iv_family_ms", units.s_to_ms(wall), "ms"
 
 
-def neuron_section(quick, figures):
+def neuron_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     """The CC run in NEURON's hh, same process and step; skipped without NEURON."""
     try:
         from neuron import h
@@ -208,9 +216,9 @@ def neuron_section(quick, figures):
         h.dt = units.s_to_ms(DT_S)
         pc = h.ParallelContext()
         pc.set_maxstep(10)
-        counts = []
+        counts: list[int] = []
 
-        def run():
+        def run() -> None:
             vec = h.Vector()
             vec.record(sec(0.5)._ref_v, units.s_to_ms(SAMPLE_INTERVAL_S))  # v at 50 kHz
             h.finitialize(v_init)
@@ -248,7 +256,7 @@ print(time.perf_counter() - start)
 """
 
 
-def startup_section(quick, figures):
+def startup_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     """first_start_s / second_start_s: a fresh interpreter to the first chunk.
 
     Both runs share a new, empty numba cache directory, so the first compiles the
@@ -261,7 +269,8 @@ def startup_section(quick, figures):
     script = STARTUP_SCRIPT.format(n=int(round(CHUNK_S / SAMPLE_INTERVAL_S)),
                                    interval=SAMPLE_INTERVAL_S)
     root = os.path.dirname(os.path.dirname(os.path.abspath(rig.__file__)))
-    walls, cpus = [], []
+    walls: list[float] = []
+    cpus: list[float] = []
     with tempfile.TemporaryDirectory(prefix="vrig-bench-numba-") as cache_dir:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -281,7 +290,7 @@ def startup_section(quick, figures):
         yield "second_start_cpu_s", cpus[1], "s"
 
 
-def _children_cpu_s():
+def _children_cpu_s() -> float:
     """User + system CPU time (s) of finished child processes; nan where unknown."""
     try:
         import resource

@@ -16,16 +16,24 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from rig import resources, units
+from rig.amplifier.circuit import RANGES
 from rig.analysis.report import add_parser as add_analyze_parser
 from rig.analysis.report import cmd_analyze
 from rig.errors import VrigError
 from rig.files.formats import check_output_path
+from rig.model import limits, physics
 from rig.model.pharmacology import parse_drug_option
-from rig.resources import printable
+from rig.resources import option_number, printable
 from rig.version import __version__
+
+if TYPE_CHECKING:  # loaded by the commands that simulate, not by `vrig list`
+    from rig.simulation.engine import Rig
 
 EXIT_USAGE = 2
 PROGRESS_AFTER_S = 2.0  # runs shorter than this print no progress
@@ -36,19 +44,19 @@ class Terminated(BaseException):
     """A termination signal arrived (raised in the main thread, so that every
     temporary file is removed on the way out)."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
 
 
 @contextmanager
-def terminate_cleanly():
+def terminate_cleanly() -> Iterator[None]:
     """Turn SIGTERM and SIGHUP into :class:`Terminated` for the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum, _frame):
+    def handler(signum: int, _frame: FrameType | None) -> None:
         raise Terminated(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -65,15 +73,16 @@ class TerminalProgress:
 
     label: what runs; clock: s (injected in tests)."""
 
-    def __init__(self, stream, label, clock=time.monotonic):
+    def __init__(self, stream: TextIO, label: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.label = printable(label)[:60]
         self.clock = clock
         self.start = clock()
-        self.last = None
+        self.last: float | None = None
         self.shown = False
 
-    def __call__(self, done_s, total_s, sweep, sweeps):
+    def __call__(self, done_s: float, total_s: float, sweep: int, sweeps: int) -> None:
         now = self.clock()
         if now - self.start < PROGRESS_AFTER_S or (self.last is not None
                                                     and now - self.last < PROGRESS_EVERY_S):
@@ -87,7 +96,7 @@ class TerminalProgress:
         self.stream.flush()
         self.shown = True
 
-    def close(self):
+    def close(self) -> None:
         """Erase the line (if one was shown)."""
         if self.shown:
             self.stream.write("\r\x1b[K")
@@ -95,27 +104,20 @@ class TerminalProgress:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise VrigError(message)
 
 
-def _temperature(text):
-    try:
-        return float(text)
-    except ValueError:
-        raise VrigError(f"--temperature {text!r} is not a number of degC") from None
-
-
-def _on_off(text):
+def _on_off(text: str) -> bool:
     if text not in ("on", "off"):
         raise VrigError(f"expected on or off, got {text!r}")
     return text == "on"
 
 
-def add_cell_options(parser):
+def add_cell_options(parser: argparse.ArgumentParser) -> None:
     """--cell, --temperature, --bath, --pipette, --ion, --seed, --dt-us."""
     parser.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
-    parser.add_argument("--temperature", type=_temperature, help="degC (default: the cell's)")
+    parser.add_argument("--temperature", help="degC (default: the cell's)")
     parser.add_argument("--bath", help="bath solution preset (default: the cell's)")
     parser.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
     parser.add_argument("--ion", action="append", default=[], metavar="SIDE:ION=MM",
@@ -124,7 +126,7 @@ def add_cell_options(parser):
     parser.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
 
 
-def add_amplifier_options(parser):
+def add_amplifier_options(parser: argparse.ArgumentParser) -> None:
     """The amplifier settings shared by `run` and `membrane-test`."""
     parser.add_argument("--rs", metavar="MOHM", help="access (series) resistance in MOhm; "
                         "0 = ideal clamp (default: the cell's)")
@@ -145,7 +147,7 @@ def add_amplifier_options(parser):
     parser.add_argument("--gain", default="1", help="output gain (1, 2, 5, 10, ... 500)")
 
 
-def build_parser():
+def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction[Any]"]:
     """The argument parser and its subparsers for the headless subcommands."""
     parser = _Parser(prog="vrig", description="vRig, a virtual electrophysiology rig. "
                      "Without a command, opens the rig window.")
@@ -181,7 +183,7 @@ def build_parser():
     return parser, sub
 
 
-def _number(text, option, cast=float):
+def _number(text: str, option: str, cast: Callable[[str], Any] = float) -> Any:
     try:
         return cast(text)
     except ValueError:
@@ -190,26 +192,38 @@ def _number(text, option, cast=float):
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
-def build_rig(args):
+def build_rig(args: argparse.Namespace) -> "Rig":
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
 
+    # each number is checked as typed, in the option's unit, before it is converted
+    dt_low, dt_high = (units.s_to_us(t) for t in limits.DT_RANGE_S)
+    dt_us = option_number(args.dt_us, "--dt-us", dt_low, dt_high, "us")
+    rs_comp = option_number(args.rs_comp, "--rs-comp", 0.0, RANGES["rs_prediction"].high,
+                            "%") / 100
+    corner = RANGES["filter_hz"]
+    filter_khz = option_number(args.filter_khz, "--filter-khz", corner.low, corner.high,
+                               corner.unit, bypass=0.0)
+    rs = RANGES["series_resistance"]
+    rs_mohm = None if args.rs is None else option_number(args.rs, "--rs", rs.low, rs.high,
+                                                         rs.unit)
+    temperature = None if args.temperature is None else option_number(
+        args.temperature, "--temperature", physics.MIN_TEMPERATURE_C, physics.MAX_TEMPERATURE_C,
+        "degC")
     setup = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
-        temperature_c=args.temperature, ion_overrides=args.ion,
-        dt=units.us_to_s(_number(args.dt_us, "--dt-us")), seed=_number(args.seed, "--seed", int))
+        temperature_c=temperature, ion_overrides=args.ion,
+        dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int))
     changes = {}
-    if args.rs is not None:
-        changes["series_resistance"] = units.mohm_to_ohm(_number(args.rs, "--rs"))
+    if rs_mohm is not None:
+        changes["series_resistance"] = units.mohm_to_ohm(rs_mohm)
     amplifier = setup.amplifier.changed(**changes)
-    rs_comp = _number(args.rs_comp, "--rs-comp") / 100
     if args.cm_comp or rs_comp > 0:
         # As on the amplifier: pipette and whole-cell capacitance are compensated before
         # Rs compensation (with the pipette uncompensated, prediction makes it ring).
         changes["fast_compensation"] = amplifier.pipette_capacitance
         changes["whole_cell_capacitance"] = units.pf_to_f(setup.cell.capacitance_pf)
         changes["whole_cell_resistance"] = amplifier.series_resistance
-    filter_khz = _number(args.filter_khz, "--filter-khz")
     setup.set_amplifier(
         rs_correction=rs_comp, rs_prediction=rs_comp,
         filter_hz=units.khz_to_hz(filter_khz) if filter_khz else None, noise=args.noise,
@@ -219,7 +233,7 @@ def build_rig(args):
     return setup
 
 
-def cmd_run(args):
+def cmd_run(args: argparse.Namespace) -> None:
     """Run a protocol and save the recording (streamed; complete or not at all)."""
     from rig.acquisition.run_to_file import run_to_file
     from rig.protocols.protocol import load_protocol
@@ -249,26 +263,28 @@ def cmd_run(args):
           f"sweep(s), {samples} samples")
 
 
-def _is_terminal(stream):
+def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
 
 
-def cmd_membrane_test(args):
+def cmd_membrane_test(args: argparse.Namespace) -> None:
     """Print the membrane-test readouts, one 'name: value unit' a line."""
     from rig.amplifier.membrane_test import run_membrane_test
 
+    limit_mv = units.v_to_mv(limits.VC_HOLDING_LIMIT_V)
+    holding_mv = option_number(args.holding, "--holding", -limit_mv, limit_mv, "mV")
     setup = build_rig(args)
     if setup.series_resistance == 0:
         raise VrigError(f"cell {args.cell!r} is clamped ideally (no access resistance), so "
                         "there is no transient to measure; give --rs MOHM or use --cell model-cell")
-    result = run_membrane_test(setup, holding_v=units.mv_to_v(_number(args.holding, "--holding")))
+    result = run_membrane_test(setup, holding_v=units.mv_to_v(holding_mv))
     print("\n".join(result.lines()))
 
 
-def cmd_list(args):
+def cmd_list(args: argparse.Namespace) -> None:
     """Print each shipped preset that loads, with its one-line description; a broken
     preset is left out and named, with what is wrong, on stderr (the others still list)."""
     from rig.model import catalogue
@@ -297,14 +313,14 @@ def cmd_list(args):
               file=sys.stderr)
 
 
-def _describe_preset(kind, preset):
+def _describe_preset(kind: str, preset: Any) -> str:
     """The one-line description `vrig list` prints for a loaded preset."""
     if kind == "drugs":
         return f"{preset.name} ({preset.effect} {preset.target}): {preset.description}"
     return getattr(preset, "description", "")
 
 
-def cmd_bench(args):
+def cmd_bench(args: argparse.Namespace) -> None:
     """Print the benchmark figures."""
     from rig.cli.bench import run_benchmarks
 
@@ -312,7 +328,10 @@ def cmd_bench(args):
         print(f"{name}: {value:.4g} {unit}".rstrip(), flush=True)
 
 
-def main(argv=None, extend=None, handlers=None):
+def main(argv: Sequence[str] | None = None,
+         extend: Callable[[argparse.ArgumentParser, Any], object] | None = None,
+         handlers: Mapping[str | None, Callable[[argparse.Namespace], int | None]] | None = None
+         ) -> int:
     """Parse argv and run the subcommand; returns the exit status.
 
     extend: optional callable(parser, subparsers) adding more options and subcommands; handlers:
@@ -347,7 +366,7 @@ def main(argv=None, extend=None, handlers=None):
         return 0
 
 
-def _silence_stdout():
+def _silence_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush cannot fail."""
     import os
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from rig import units
 from rig.errors import VrigError
 from rig.files import output_files
 from rig.files.layout import (
@@ -85,12 +86,12 @@ def _channel_scaling(value_range: tuple[float, float] | None) -> tuple[float, fl
 
 def _sample_interval_field(interval_s: float, n_channels: int) -> float:
     """fADCSampleInterval (us, float32): the per-channel interval / channel count,
-    rounded so that readers computing int(1e6 / field / channels) (pyABF) get the
+    rounded so that readers computing int(us per s / field / channels) (pyABF) get the
     exact rate."""
     rate = round(1.0 / interval_s)
-    value = np.float32(interval_s * 1e6 / n_channels)
+    value = np.float32(units.s_to_us(interval_s) / n_channels)
     for _ in range(4):
-        if int(1e6 / float(value) / n_channels) == rate:
+        if int(units.US_PER_S / float(value) / n_channels) == rate:
             break
         value = np.nextafter(value, np.float32(0))
     return float(value)
@@ -102,7 +103,7 @@ def _counts(values: FloatArray, scale: float, offset: float) -> np.ndarray:
     return np.clip(counts, -ADC_RESOLUTION, ADC_RESOLUTION - 1).astype("<i2")
 
 
-def _header(source: SweepSource, names: Sequence[str], units: Sequence[str],
+def _header(source: SweepSource, names: Sequence[str], signal_units: Sequence[str],
             scales: Sequence[float], offsets: Sequence[float], longest: int, gap_free: bool,
             data_block: int) -> bytearray:
     """The 6144-byte ABF1 header; data_block: lDataSectionPtr (512-byte blocks)."""
@@ -118,7 +119,7 @@ def _header(source: SweepSource, names: Sequence[str], units: Sequence[str],
     _pack(h, 8, "h", GAP_FREE if gap_free else EPISODIC)
     _pack(h, 10, "i", total)  # lActualAcqLength
     _pack(h, 16, "i", episodes)  # lActualEpisodes
-    _pack(h, 20, "i", now.tm_year * 10000 + now.tm_mon * 100 + now.tm_mday)
+    _pack(h, 20, "i", int(time.strftime("%Y%m%d", now)))  # lFileStartDate
     _pack(h, 24, "i", now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec)
     _pack(h, 32, "f", FILE_VERSION)  # fHeaderVersionNumber
     _pack(h, 36, "h", 1)  # nFileType: ABF
@@ -131,7 +132,7 @@ def _header(source: SweepSource, names: Sequence[str], units: Sequence[str],
     _pack(h, 150, "i", 1)  # lRunsPerTrial
     _pack(h, 154, "i", 1)  # lNumberOfTrials
     interval_ms = _number(source.metadata.get("sweep_interval_ms"))
-    _pack(h, 178, "f", 0.0 if gap_free else interval_ms / 1e3)  # fEpisodeStartToStart (s)
+    _pack(h, 178, "f", 0.0 if gap_free else units.ms_to_s(interval_ms))  # fEpisodeStartToStart (s)
     _pack(h, 244, "f", ADC_RANGE_V)
     _pack(h, 248, "f", ADC_RANGE_V)  # fDACRange
     _pack(h, 252, "i", ADC_RESOLUTION)
@@ -141,7 +142,7 @@ def _header(source: SweepSource, names: Sequence[str], units: Sequence[str],
     _pack(h, 378, "16h", *range(ADC_COUNT))  # physical-to-logical map: identity
     _pack(h, 410, "16h", *(list(range(n_channels)) + [-1] * (ADC_COUNT - n_channels)))
     for c in range(ADC_COUNT):
-        name, unit = (names[c], units[c]) if c < n_channels else ("", "")
+        name, unit = (names[c], signal_units[c]) if c < n_channels else ("", "")
         _pack(h, 442 + 10 * c, "10s", _text(name, 10))
         _pack(h, 602 + 8 * c, "8s", _text(unit, 8))
         _pack(h, 730 + 4 * c, "f", 1.0)  # fADCProgrammableGain
@@ -216,7 +217,7 @@ def write_abf(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
         raise VrigError(f"an ABF file holds at most {MAX_SAMPLES:,} samples (all channels); "
                         "record fewer signals or a shorter stretch, or choose another format")
     gap_free = source.metadata.get("acquisition") == "continuous" and source.n_sweeps == 1
-    units: list[str] = []
+    signal_units: list[str] = []
     scales: list[float] = []
     offsets: list[float] = []
     name_scales: list[tuple[str, float, float, float]] = []
@@ -225,18 +226,18 @@ def write_abf(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
         span = source.value_range(name)
         scale, offset = _channel_scaling(None if span is None else
                                          (span[0] * factor, span[1] * factor))
-        units.append(unit)
+        signal_units.append(unit)
         scales.append(scale)
         offsets.append(offset)
         name_scales.append((name, factor, scale, offset))
     meta = _metadata_blocks(source, names)
     data_block = (HEADER_BYTES + len(meta)) // BLOCK
-    header = _header(source, names, units, scales, offsets, longest, gap_free, data_block)
+    header = _header(source, names, signal_units, scales, offsets, longest, gap_free, data_block)
     data_bytes = longest * len(names) * source.n_sweeps * 2
     if not gap_free:
         _pack(header, 92, "i", data_block + -(-data_bytes // BLOCK))  # lSynchArrayPtr
         _pack(header, 96, "i", source.n_sweeps)  # lSynchArraySize
-        _pack(header, 130, "f", source.sample_interval_s * 1e6)  # fSynchTimeUnit (us)
+        _pack(header, 130, "f", units.s_to_us(source.sample_interval_s))  # fSynchTimeUnit (us)
     with output_files.open_for_writing(path) as handle:
         handle.write(bytes(header))
         handle.write(meta)
@@ -260,7 +261,7 @@ def _synch_array(source: SweepSource, per_episode: int) -> bytes:
     interval, or the sweep length when the recording has none.
     """
     interval_ms = _number(source.metadata.get("sweep_interval_ms"))
-    step = max(int(round(interval_ms / 1e3 / source.sample_interval_s)),
+    step = max(int(round(units.ms_to_s(interval_ms) / source.sample_interval_s)),
                int(max(source.sweep_lengths)))
     starts = np.arange(source.n_sweeps, dtype=np.int64) * step
     table = np.column_stack([starts, np.full(source.n_sweeps, per_episode)])
@@ -271,7 +272,7 @@ def _read_channels(abf: Any) -> tuple[dict[str, FloatArray], dict[str, str]]:
     """({name: (sweeps, samples) SI array}, {name: SI unit}) from an open pyabf.ABF."""
     to_si = {unit: (si, factor) for si, (unit, factor) in FILE_UNITS.items()}
     signals: dict[str, FloatArray] = {}
-    units: dict[str, str] = {}
+    signal_units: dict[str, str] = {}
     for channel in abf.channelList:
         name = abf.adcNames[channel].strip() or f"channel{channel}"
         si_unit, factor = to_si.get(abf.adcUnits[channel].strip(), ("", 1.0))
@@ -280,8 +281,8 @@ def _read_channels(abf: Any) -> tuple[dict[str, FloatArray], dict[str, str]]:
             abf.setSweep(k, channel=channel)
             sweeps.append(np.asarray(abf.sweepY, dtype=float) / factor)
         signals[name] = np.array(sweeps)
-        units[name] = si_unit
-    return signals, units
+        signal_units[name] = si_unit
+    return signals, signal_units
 
 
 def read_vrig_blocks(path: StrPath) -> dict[str, Any] | None:
@@ -322,7 +323,7 @@ def read_abf(path: StrPath) -> RecordingParts:
 
     try:
         abf = pyabf.ABF(str(path))
-        signals, units = _read_channels(abf)
+        signals, signal_units = _read_channels(abf)
     except Exception as exc:
         raise VrigError(f"{path} is not a readable ABF file: "
                         f"{type(exc).__name__}: {exc}") from None
@@ -330,7 +331,7 @@ def read_abf(path: StrPath) -> RecordingParts:
     interval = round(1.0 / abf.dataRate, 9) if abf.dataRate else 0.0
     metadata = {"source": str(path), "comment": abf.abfFileComment.strip()}
     lengths = np.full(abf.sweepCount, n)
-    return RecordingParts(signals, units, lengths, interval, metadata)
+    return RecordingParts(signals, signal_units, lengths, interval, metadata)
 
 
 def _read_own(path: StrPath, info: dict[str, Any]) -> RecordingParts:
@@ -344,7 +345,7 @@ def _read_own(path: StrPath, info: dict[str, Any]) -> RecordingParts:
         scales = struct.unpack_from(f"<{n_channels}f", header, 922)
         offsets = struct.unpack_from(f"<{n_channels}f", header, 986)
         names = [str(name) for name in info["names"]]
-        units = {name: str(info["units"][name]) for name in names}
+        signal_units = {name: str(info["units"][name]) for name in names}
         lengths = np.array(info["sweep_lengths"], dtype=np.int64)
         interval = float(info["sample_interval_s"])
         metadata = {str(k): str(v) for k, v in dict(info["metadata"]).items()}
@@ -359,10 +360,10 @@ def _read_own(path: StrPath, info: dict[str, Any]) -> RecordingParts:
         signals = {}
         for c, name in enumerate(names):
             lsb = ADC_RANGE_V / (ADC_RESOLUTION * scales[c])
-            values = (counts[:, :, c] * lsb + offsets[c]) / FILE_UNITS[units[name]][1]
+            values = (counts[:, :, c] * lsb + offsets[c]) / FILE_UNITS[signal_units[name]][1]
             for k, length in enumerate(lengths):
                 values[k, length:] = np.nan
             signals[name] = values
     except (OSError, KeyError, TypeError, ValueError, struct.error, ZeroDivisionError) as exc:
         raise VrigError(f"{path} has damaged vRig metadata blocks or data: {exc}") from None
-    return RecordingParts(signals, units, lengths, interval, metadata)
+    return RecordingParts(signals, signal_units, lengths, interval, metadata)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rig import units
 from rig.errors import VrigError
 from rig.files import output_files
 from rig.files.layout import (
@@ -30,7 +31,7 @@ def write_csv(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
     scales = [FILE_UNITS[source.units[n]][1] for n in names]
     columns = [file_column(n, source.units[n]) for n in names]
     fmt = ",".join(["%d", "%.5f"] + ["%.7g"] * len(names))
-    interval_ms = source.sample_interval_s * 1e3
+    interval_ms = units.s_to_ms(source.sample_interval_s)
     with output_files.open_for_writing(path) as handle:
         header = "".join(f"# {one_line(k)}: {one_line(v)}\n" for k, v in source.metadata.items())
         header += ",".join(["sweep", "time_ms"] + columns) + "\n"
@@ -79,14 +80,14 @@ def read_csv(path: StrPath) -> RecordingParts:
     sweep_ids = sweep_ids.astype(int)
     lengths = np.bincount(sweep_ids)
     signals: dict[str, FloatArray] = {}
-    units: dict[str, str] = {}
+    signal_units: dict[str, str] = {}
     for j, column in enumerate(header[2:], start=2):
         name, unit, scale = signal_from_column(column)
         values = np.full((lengths.size, lengths.max()), np.nan)
         for k in range(lengths.size):
             values[k, : lengths[k]] = table[sweep_ids == k, j] / scale
         signals[name] = values
-        units[name] = unit
+        signal_units[name] = unit
     times = table[sweep_ids == sweep_ids[0], 1]
-    interval = (times[1] - times[0]) / 1e3 if times.size > 1 else 0.0
-    return RecordingParts(signals, units, lengths, interval, metadata)
+    interval = units.ms_to_s(times[1] - times[0]) if times.size > 1 else 0.0
+    return RecordingParts(signals, signal_units, lengths, interval, metadata)

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from rig import units
 from rig.files import journal as jn
 from rig.files.journal_finish import fcntl, finish_journal
 from rig.files.layout import StrPath
@@ -139,7 +140,8 @@ def _free_bytes(disk_usage: Callable[[StrPath], Any], folder: StrPath) -> int | 
 
 def format_bytes(n: float) -> str:
     """A byte count for people: '812 kB', '41.2 MB', '3.1 GB'."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    for unit, size in (("GB", units.BYTES_PER_GB), ("MB", units.BYTES_PER_MB),
+                       ("kB", units.BYTES_PER_KB)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{int(n)} B"

@@ -10,9 +10,12 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rig import units
 from rig.resources import printable
 
-FILE_UNITS = {"V": ("mV", 1e3), "A": ("pA", 1e12), "S": ("nS", 1e9), "": ("", 1.0)}
+# SI unit -> (file unit, file units per SI unit)
+FILE_UNITS = {"V": ("mV", units.MV_PER_V), "A": ("pA", units.PA_PER_A),
+              "S": ("nS", units.NS_PER_S), "": ("", 1.0)}
 BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
 BLOCK_SAMPLES = 1 << 16  # samples per channel a writer handles at a time
 
@@ -65,7 +68,7 @@ def file_column(name: str, unit: str) -> str:
 
 def signal_from_column(column: str) -> tuple[str, str, float]:
     """(signal name, SI unit, file units per SI unit) of a file column: 'Vm_mV' ->
-    ('Vm', 'V', 1000.0); a column without a known unit is dimensionless."""
+    ('Vm', 'V', units.MV_PER_V); a column without a known unit is dimensionless."""
     for unit, (file_unit, scale) in FILE_UNITS.items():
         if file_unit and column.endswith("_" + file_unit):
             return column[: -len(file_unit) - 1], unit, scale

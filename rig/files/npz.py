@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from rig import units
 from rig.errors import VrigError
 from rig.files import output_files
 from rig.files.layout import (
@@ -49,7 +50,7 @@ def write_npz(source: SweepSource, names: Sequence[str], path: StrPath) -> None:
     """Write the signals `names` of a sweep source to an .npz file at path."""
     lengths = np.asarray(source.sweep_lengths, dtype=np.int64)
     longest = int(lengths.max(initial=0))
-    interval_ms = source.sample_interval_s * 1e3
+    interval_ms = units.s_to_ms(source.sample_interval_s)
     with output_files.open_for_writing(path) as handle, \
             zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in names:
@@ -73,16 +74,16 @@ def read_npz(path: StrPath) -> RecordingParts:
             lengths = data["sweep_lengths"]
             time_ms = data["time_ms"]
             interval = (float(data["sample_interval_s"]) if "sample_interval_s" in data.files
-                        else (time_ms[1] - time_ms[0]) / 1e3 if time_ms.size > 1 else 0.0)
+                        else units.ms_to_s(time_ms[1] - time_ms[0]) if time_ms.size > 1 else 0.0)
             columns = {k: data[k] for k in data.files
                        if k not in ("metadata_json", "sweep_lengths", "time_ms",
                                     "sample_interval_s")}
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise VrigError(f"{path} is not a vRig recording: {exc}") from None
     signals: dict[str, FloatArray] = {}
-    units: dict[str, str] = {}
+    signal_units: dict[str, str] = {}
     for column, values in columns.items():
         name, unit, scale = signal_from_column(column)
         signals[name] = values / scale
-        units[name] = unit
-    return RecordingParts(signals, units, lengths, interval, metadata)
+        signal_units[name] = unit
+    return RecordingParts(signals, signal_units, lengths, interval, metadata)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rig import units
 from rig.errors import VrigError
 from rig.files.layout import FloatArray, RecordingParts, StrPath, SweepSource
 from rig.version import __version__
@@ -108,7 +109,7 @@ def _build(recording: SweepSource, names: Sequence[str]) -> Any:
         initial_access_resistance=f"{meta.get('series_resistance_MOhm', '?')} MOhm")
     response_name, response_cls, stimulus_cls = _clamp_series(icephys, mode)
     rate = 1.0 / recording.sample_interval_s
-    interval_s = float(meta.get("sweep_interval_ms", 0) or 0) / 1e3
+    interval_s = units.ms_to_s(float(meta.get("sweep_interval_ms", 0) or 0))
     common = {"rate": rate, "gain": 1.0, "stimulus_description": meta.get("protocol", "N/A")}
     stored = {response_name} | ({"command"} if stimulus_cls else set())
     rows: list[Any] = []
@@ -183,7 +184,7 @@ def read_nwb(path: StrPath) -> RecordingParts:
                     arrays[(signal, k)] = np.asarray(s.data[:], dtype=float)
                     lengths[k] = max(lengths[k], arrays[(signal, k)].size)
                     rates.add(float(s.rate))
-            units = {signal: units_si.get(next(iter(by.values())).unit, "")
+            signal_units = {signal: units_si.get(next(iter(by.values())).unit, "")
                      for signal, by in series.items()}
     except VrigError:
         raise
@@ -198,4 +199,4 @@ def read_nwb(path: StrPath) -> RecordingParts:
             if data is not None:
                 values[k, : data.size] = data
         signals[signal] = values
-    return RecordingParts(signals, units, lengths, 1.0 / rates.pop(), metadata)
+    return RecordingParts(signals, signal_units, lengths, 1.0 / rates.pop(), metadata)

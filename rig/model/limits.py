@@ -25,10 +25,12 @@ from rig import units
 from rig.errors import VrigError
 
 MEMBRANE_BREAKDOWN_V = 0.4
-FEEDBACK_RESISTORS_OHM = (50e6, 500e6, 5e9, 50e9)  # MultiClamp 700B headstage ranges
+# MultiClamp 700B headstage ranges: 50 and 500 MOhm, 5 and 50 GOhm
+FEEDBACK_RESISTORS_OHM = (units.mohm_to_ohm(50.0), units.mohm_to_ohm(500.0),
+                          units.gohm_to_ohm(5.0), units.gohm_to_ohm(50.0))
 VC_COMMAND_LIMIT_V = 1.0  # a MultiClamp's command at 100 mV/V over a +/-10 V DAC
 VC_HOLDING_LIMIT_V = 0.5
-DT_RANGE_S = (0.1e-6, 100e-6)
+DT_RANGE_S = (units.nanoseconds_to_s(100.0), units.us_to_s(100.0))  # 0.1 to 100 us
 
 
 def check_holding(mode: str, value: float, amplifier: Any) -> float:
@@ -91,8 +93,9 @@ def check_dt(dt: Any) -> float:
     low, high = DT_RANGE_S
     if not low <= value <= high:
         nearest = low if not value > low else high  # (nan counts as below)
-        raise VrigError(f"time step {distinct(value * 1e6, nearest * 1e6)} us is outside "
-                        f"the allowed {low * 1e6:g} to {high * 1e6:g} us")
+        raise VrigError(f"time step {distinct(units.s_to_us(value), units.s_to_us(nearest))} us "
+                        f"is outside the allowed {units.s_to_us(low):g} to "
+                        f"{units.s_to_us(high):g} us")
     return value
 
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rig import resources
+from rig import resources, units
 from rig.errors import VrigError
 from rig.model import shipped
 
@@ -39,7 +39,9 @@ EFFECTS = ("block", "remove_inactivation")
 DEFAULT_PREPARATION = "default"
 PREPARATION_PATTERN = r"[a-z0-9][a-z0-9-]{0,39}"
 MAX_CONCENTRATION_M = 1.0
-CONCENTRATION_UNITS = {"M": 1.0, "mM": 1e-3, "uM": 1e-6, "µM": 1e-6, "nM": 1e-9, "pM": 1e-12}
+# a concentration unit -> M (mol/L) per unit
+CONCENTRATION_UNITS = {"M": 1.0, "mM": units.M_PER_MM, "uM": units.M_PER_UM, "µM": units.M_PER_UM,
+                       "nM": units.M_PER_NM, "pM": units.M_PER_PM}
 SETTLED_FRACTION = 1e-6  # a concentration this close (relative) to its target has arrived
 WASHED_OUT_FRACTION = 1e-3  # below 0.1 % of the last dose ...
 NO_EFFECT_FRACTION = 1e-3  # ... acting on fewer than 0.1 % of its targets: washed out
@@ -196,9 +198,9 @@ def load_drug(name: str) -> Drug:
 def parse_concentration(text: str) -> float:
     """'300nM', '1 mM', '0.5uM' -> mol/L. Raises VrigError naming the allowed units."""
     match = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([a-zA-Zµ]+)\s*", str(text))
-    units = ", ".join(CONCENTRATION_UNITS)
+    allowed = ", ".join(CONCENTRATION_UNITS)
     if not match or match.group(2) not in CONCENTRATION_UNITS:
-        raise VrigError(f"concentration {text!r}: give a number and a unit ({units}), e.g. 300nM")
+        raise VrigError(f"concentration {text!r}: give a number and a unit ({allowed}), e.g. 300nM")
     try:
         value = float(match.group(1)) * CONCENTRATION_UNITS[match.group(2)]
     except ValueError:

@@ -9,6 +9,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rig import units
+
 EPOCH_KINDS = {
     "step": {"duration_ms": None, "level": None},
     "ramp": {"duration_ms": None, "level": None, "end_level": None},
@@ -59,5 +61,5 @@ def render_epoch(epoch: EpochLike, sweep: int, t_ms: npt.NDArray[np.float64]
         in_pulse = np.mod(t_ms, period) < width
         return np.where(in_pulse, epoch.value("pulse_level", sweep), level)
     amplitude = epoch.value("amplitude", sweep)
-    frequency_khz = epoch.value("frequency_hz", sweep) / 1e3
+    frequency_khz = units.hz_to_khz(epoch.value("frequency_hz", sweep))
     return level + amplitude * np.sin(2 * np.pi * frequency_khz * t_ms)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rig import resources
+from rig import resources, units
 from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.frozen import FrozenMap
@@ -38,6 +38,11 @@ TOP_LEVEL_FIELDS = ("format", "version", "name", "description", "mode", "holding
                     "sample_rate_khz", "sweeps", "sweep_interval_ms", "epochs",
                     "leak_subtraction")
 MAX_SUBSWEEPS = 16
+# bounds (not unit factors) of the epoch fields: a frequency up to 1 MHz, a time up to
+# 1e7 ms, and any finite size for the fields an epoch kind ignores
+MAX_FREQUENCY_HZ = 1e6
+MAX_FIELD_MS = 1e7
+IGNORED_FIELD_RANGE = (-1e9, 1e9)
 POLARITIES = ("opposite", "same")
 
 
@@ -124,7 +129,7 @@ class Protocol:
     @property
     def sample_interval_s(self) -> float:
         """Time between samples in s."""
-        return 1.0 / (self.sample_rate_khz * 1e3)
+        return 1.0 / units.khz_to_hz(self.sample_rate_khz)
 
     def sweep_samples(self, sweep: int) -> int:
         """Number of samples in a sweep (0-based index)."""
@@ -180,7 +185,7 @@ def _check_epoch(raw: Any, index: int, mode: Mode) -> Epoch:
         if key in spec:
             low, high = _field_range(key, limit)
         else:
-            low, high = -1e9, 1e9
+            low, high = IGNORED_FIELD_RANGE
         if key not in raw:
             if key in spec:
                 raise VrigError(f"{what}: missing field {key!r}", epoch=index, field=key)
@@ -197,9 +202,9 @@ def _check_epoch(raw: Any, index: int, mode: Mode) -> Epoch:
 def _field_range(key: str, level_limit: float) -> tuple[float, float]:
     """Allowed range of an epoch field: times and frequencies >= 0, levels within the limit."""
     if key == "frequency_hz":
-        return 0.0, 1e6
+        return 0.0, MAX_FREQUENCY_HZ
     if key.endswith("_ms"):
-        return 0.0, 1e7
+        return 0.0, MAX_FIELD_MS
     return -level_limit, level_limit
 
 
@@ -297,7 +302,7 @@ def _check_size(protocol: Protocol) -> None:
         raise VrigError(
             f"protocol would record about {total:,.0f} samples; the limit is "
             f"{MAX_TOTAL_SAMPLES:,}. Lower sample_rate_khz, the durations or the sweeps")
-    total_s = protocol.sweeps * max(protocol.sweep_interval_ms, longest_ms) / 1e3
+    total_s = units.ms_to_s(protocol.sweeps * max(protocol.sweep_interval_ms, longest_ms))
     if total_s > MAX_TOTAL_TIME_S:
         raise VrigError(f"protocol would run {total_s:,.0f} s of simulated time; the limit is "
                         f"{MAX_TOTAL_TIME_S:g} s. Use fewer sweeps or a shorter interval")
@@ -356,7 +361,7 @@ def render(protocol: Protocol) -> list[npt.NDArray[np.float64]]:
 
 def total_duration_s(protocol: Protocol) -> float:
     """Simulated time the whole protocol takes (s), sweep intervals included."""
-    durations = [protocol.sweep_samples(k) / (protocol.sample_rate_khz * 1e3)
+    durations = [protocol.sweep_samples(k) / units.khz_to_hz(protocol.sample_rate_khz)
                  for k in range(protocol.sweeps)]
-    interval = protocol.sweep_interval_ms / 1e3
+    interval = units.ms_to_s(protocol.sweep_interval_ms)
     return sum(max(d, interval) for d in durations[:-1]) + durations[-1]

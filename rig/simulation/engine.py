@@ -11,23 +11,28 @@ headers), :mod:`rig.simulation.state` (the arrays the kernel advances).
 """
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rig import units
 from rig.amplifier.circuit import Amplifier, OutputChain
 from rig.clamp import Mode
 from rig.errors import VrigError
+from rig.files.recording import Recording
 from rig.model import limits, physics
-from rig.model.cell import load_cell, specific_capacitance_for
-from rig.model.pharmacology import Perfusion, load_drug
-from rig.model.solutions import check_permeant, load_solution, parse_ion_override
+from rig.model.cell import Cell, load_cell, specific_capacitance_for
+from rig.model.pharmacology import Drug, Perfusion, load_drug
+from rig.model.solutions import Solution, check_permeant, load_solution, parse_ion_override
+from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
 from rig.simulation.episodes import run_protocol
-from rig.simulation.membrane import leak_reversal_mv, reversal_potentials_mv
+from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
-from rig.simulation.model_cache import ModelCache
+from rig.simulation.model_cache import KernelInputs, ModelCache
 from rig.simulation.state import SimulationState
 
 DEFAULT_DT_S = 10e-6
@@ -48,8 +53,10 @@ class Rig:
     says why) until settle() puts a fresh cell in place.
     """
 
-    def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
-                 series_resistance=None, seed=0, amplifier=None):
+    def __init__(self, cell: Cell, bath: Solution, pipette: Solution,
+                 temperature_c: float | None = None, dt: float = DEFAULT_DT_S,
+                 series_resistance: float | None = None, seed: int = 0,
+                 amplifier: Amplifier | None = None) -> None:
         self.cell = cell
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
@@ -77,8 +84,9 @@ class Rig:
         self.settle()
 
     @classmethod
-    def from_presets(cls, cell="hh-squid", bath=None, pipette=None, temperature_c=None,
-                     ion_overrides=(), **kwargs):
+    def from_presets(cls, cell: str = "hh-squid", bath: str | None = None,
+                     pipette: str | None = None, temperature_c: float | None = None,
+                     ion_overrides: Iterable[str] = (), **kwargs: Any) -> "Rig":
         """A Rig from preset names; bath and pipette default to the cell's own.
 
         ion_overrides: iterable of 'out:Na=44' / 'in:K=140' strings (mM).
@@ -97,26 +105,26 @@ class Rig:
     # --- settings -------------------------------------------------------------------
 
     @property
-    def bath(self):
+    def bath(self) -> Solution:
         """The bath (outside) Solution."""
         return self._bath
 
     @property
-    def pipette(self):
+    def pipette(self) -> Solution:
         """The pipette (inside) Solution."""
         return self._pipette
 
     @property
-    def temperature_c(self):
+    def temperature_c(self) -> float:
         """Bath temperature in degC."""
         return self._temperature_c
 
     @property
-    def series_resistance(self):
+    def series_resistance(self) -> float:
         """Access resistance in ohm (0 = ideal clamp)."""
         return self.amplifier.series_resistance
 
-    def set_amplifier(self, **changes):
+    def set_amplifier(self, **changes: Any) -> None:
         """Change amplifier settings (see rig.amplifier.circuit.Amplifier); validated first.
         A smaller range (a larger feedback resistor) is refused while the CC holding
         current is beyond it."""
@@ -124,25 +132,26 @@ class Rig:
         limits.check_holding(Mode.CC, self.holding[Mode.CC], amplifier)
         self.amplifier = amplifier
 
-    def set_capacitance(self, capacitance_f):
+    def set_capacitance(self, capacitance_f: float) -> None:
         """Change the cell's membrane capacitance (F) by its specific capacitance (the
         area, and so every conductance, stays); 0.1-10 uF/cm^2 are allowed."""
         self.cell = replace(self.cell, specific_capacitance_uf_per_cm2=(
             specific_capacitance_for(self.cell, capacitance_f)))
         self._cache.clear()
 
-    def set_solutions(self, bath=None, pipette=None):
+    def set_solutions(self, bath: Solution | None = None,
+                      pipette: Solution | None = None) -> None:
         """Change the bath and/or pipette solution; reversal potentials follow at once."""
         self._bath = check_permeant(bath, "bath") if bath else self._bath
         self._pipette = check_permeant(pipette, "pipette") if pipette else self._pipette
         self._cache.clear()
 
-    def set_temperature(self, temperature_c):
+    def set_temperature(self, temperature_c: float) -> None:
         """Change the temperature (degC): kinetics scale by Q10, reversals by RT/F."""
         self._temperature_c = physics.check_temperature(temperature_c)
         self._cache.clear()
 
-    def set_mode(self, mode):
+    def set_mode(self, mode: Mode | str) -> None:
         """Switch clamp mode (a Mode, or 'VC', 'CC', 'I0') without touching the cell's state."""
         mode = Mode.parse(mode)
         if mode != self.mode:
@@ -151,34 +160,35 @@ class Rig:
             self.sim.electrode[layout.EL_VPRED] = self.sim.soma_v_mv
         self.mode = mode
 
-    def set_holding(self, value, mode=None):
+    def set_holding(self, value: float, mode: Mode | str | None = None) -> None:
         """Holding level of a mode (V for VC, A for CC); each mode remembers its own."""
         mode = Mode.parse(mode or self.mode)
         self.holding[mode] = limits.check_holding(mode, value, self.amplifier)
 
-    def apply_drug(self, drug, concentration_m, side="outside", steady_state=False):
+    def apply_drug(self, drug: str | Drug, concentration_m: float, side: str = "outside",
+                   steady_state: bool = False) -> None:
         """Perfuse a drug (name or pharmacology.Drug) at a concentration (M) on a side
         ('outside' = bath, 'inside' = pipette). steady_state=True applies it at once."""
         drug = load_drug(drug) if isinstance(drug, str) else drug
         self.perfusion.apply(drug, concentration_m, side, steady_state)
 
-    def wash_drug(self, name=None):
+    def wash_drug(self, name: str | None = None) -> None:
         """Wash one drug (by name) or all drugs out of the bath and pipette."""
         self.perfusion.wash(None if name is None else load_drug(name).name)
 
     # --- derived quantities ----------------------------------------------------------
 
-    def membrane(self, dt_ms=None):
+    def membrane(self, dt_ms: float | None = None) -> CompiledMembrane:
         """The compiled membrane for a time step (ms), cached until a setting changes."""
         return self._cache.membrane(units.s_to_ms(self.dt) if dt_ms is None else dt_ms)
 
-    def kernel_inputs(self, m):
+    def kernel_inputs(self, m: CompiledMembrane) -> KernelInputs:
         """The kernel's inputs for the compiled membrane m with the present drugs,
         amplifier and mode (see rig.simulation.model_cache.KernelInputs)."""
         return self._cache.kernel_inputs(m, self.perfusion, self.amplifier,
                                          self.cell.breakdown_mv, self.kernel_mode())
 
-    def reversal_potentials(self):
+    def reversal_potentials(self) -> dict[str, float]:
         """{ion: V} for each permeant ion on both sides, plus 'leak' (chord average).
         Reads only immutable settings, so any thread may call it."""
         bath, pipette, temperature = self._bath, self._pipette, self._temperature_c
@@ -187,22 +197,22 @@ class Rig:
         result["leak"] = units.mv_to_v(leak_reversal_mv(self.cell, bath, pipette, temperature))
         return result
 
-    def resting_potential(self):
+    def resting_potential(self) -> float:
         """The membrane's steady-state potential (V) with no current applied (in a
         high-K bath this steady state can be unstable, and the cell fires instead)."""
         return units.mv_to_v(steady_state.clamped_voltage_mv(self, Mode.I0))
 
     @property
-    def membrane_potential(self):
+    def membrane_potential(self) -> float:
         """The present (true) membrane potential in V."""
         return units.mv_to_v(self.sim.soma_v_mv)
 
     @property
-    def saturated(self):
+    def saturated(self) -> bool:
         """True once the headstage has hit its rails (over-compensation, oscillation)."""
         return self.sim.electrode[layout.EL_RAIL_HITS] > 0
 
-    def signal_names(self):
+    def signal_names(self) -> list[tuple[str, str]]:
         """Names of the signals advance() returns, in order, with their SI units."""
         m = self.membrane()
         names = [("Vm", "V"), ("Im", "A"), ("command", self.mode.command_unit),
@@ -214,7 +224,7 @@ class Rig:
 
     # --- stepping -------------------------------------------------------------------
 
-    def settle(self):
+    def settle(self) -> None:
         """Put the cell and electrode at their steady state for the present mode and
         holding level, and clear the output filters and the rail flag.
 
@@ -225,22 +235,23 @@ class Rig:
         """
         steady_state.settle(self)
 
-    def kernel_mode(self):
+    def kernel_mode(self) -> int:
         """The kernel's mode (layout.MODE_*): the clamp mode, VC split by whether an
         access resistance is in the way."""
         if self.mode == Mode.VC:
             return layout.MODE_VC_IDEAL if self.series_resistance == 0 else layout.MODE_VC
         return layout.MODE_CC if self.mode == Mode.CC else layout.MODE_I0
 
-    def holding_kernel(self):
+    def holding_kernel(self) -> float:
         """The present mode's holding level in kernel units (mV in VC, pA otherwise)."""
         return float(self.mode.from_si(self.holding[self.mode]))
 
-    def steps_per_sample(self, sample_interval_s):
+    def steps_per_sample(self, sample_interval_s: float) -> int:
         """Kernel steps per sample: the fewest that keep the step at or below dt."""
         return max(1, math.ceil(sample_interval_s / self.dt - 1e-9))
 
-    def advance(self, command_si, sample_interval_s):
+    def advance(self, command_si: npt.ArrayLike,
+                sample_interval_s: float) -> dict[str, np.ndarray]:
         """Step through a block of samples; returns {signal: SI array}.
 
         command_si: per-sample command (V in VC, A in CC; ignored in I0).
@@ -263,18 +274,19 @@ class Rig:
         self.time_s += command_si.size * sample_interval_s
         return stepping.signals(self, m, out, peaks, command_si, sample_interval_s, t0)
 
-    def hold(self, duration_s):
+    def hold(self, duration_s: float) -> None:
         """Advance at the holding level without recording (e.g. between sweeps)."""
         self._check_intact()
         stepping.hold(self, duration_s)
 
-    def _check_intact(self):
+    def _check_intact(self) -> None:
         if self.lost:
             raise VrigError(self.lost)
 
     # --- protocols ------------------------------------------------------------------
 
-    def run(self, protocol, progress=None, leak_subtraction=None):
+    def run(self, protocol: Protocol, progress: Callable[[int, int], object] | None = None,
+            leak_subtraction: int | None = None) -> Recording:
         """Run every sweep of a protocol from the settled state; returns a Recording.
 
         progress: optional callable(sweep_index, n_sweeps) called after each sweep.
@@ -282,7 +294,8 @@ class Rig:
         """
         return run_protocol(self, protocol, progress, leak_subtraction)
 
-    def metadata(self, protocol=None, dt_s=None):
+    def metadata(self, protocol: Protocol | None = None,
+                 dt_s: float | None = None) -> dict[str, str]:
         """Everything needed to reproduce a recording, as text for file headers (see
         rig.simulation.metadata); safe to call while the runner owns the engine."""
         return recording_metadata(self, protocol, dt_s)

@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from rig import units
-from rig.amplifier.circuit import HEADSTAGE_RAIL_V
+from rig.amplifier.circuit import HEADSTAGE_RAIL_V, Amplifier
 
 MODE_VC = 0  # voltage clamp through the electrode
 MODE_VC_IDEAL = 1  # the membrane follows the command exactly (no access resistance)
@@ -76,7 +76,7 @@ KernelModel = namedtuple("KernelModel", (
     "out_scale", "has_charge", "has_floor"))
 
 
-def clamp_kind(kernel_mode, amp):
+def clamp_kind(kernel_mode: int, amp: np.ndarray) -> str:
     """Which step function (CLAMP_*) advances a kernel mode (MODE_*) with the amplifier
     array amp."""
     if kernel_mode == MODE_VC_IDEAL:
@@ -88,13 +88,13 @@ def clamp_kind(kernel_mode, amp):
     return CLAMP_CC
 
 
-def output_rows(n_labels, n_gates):
+def output_rows(n_labels: int, n_gates: int) -> int:
     """Number of kernel output rows: the OUT_* rows, two per label, one per gate."""
     return FIRST_LABEL_ROW + 2 * n_labels + n_gates
 
 
 
-def amplifier_parameters(amplifier):
+def amplifier_parameters(amplifier: Amplifier) -> np.ndarray:
     """The kernel's amplifier array (nS, pF, MOhm, fractions, ms, mV) of an Amplifier."""
     amp = np.zeros(N_AMP)
     amp[AMP_G_SERIES] = (units.ohm_to_ns(amplifier.series_resistance)

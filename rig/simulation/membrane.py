@@ -7,14 +7,16 @@ arrays stand for are in :mod:`rig.simulation.reference` (Python) and
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rig import units
 from rig.model import channels
-from rig.model.cell import NONSELECTIVE
-from rig.model.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV
-from rig.model.solutions import reversal_potentials
+from rig.model.cell import NONSELECTIVE, Cell
+from rig.model.channels import TABLE_V_MAX_MV, TABLE_V_MIN_MV, Gate
+from rig.model.pharmacology import Effects
+from rig.model.solutions import Solution, reversal_potentials
 from rig.simulation.layout import HH_DETERMINISTIC, KernelModel
 
 # SI factors of the kernel's OUT_* rows: Vm (mV), Im (pA), Vmem (mV), Igating (pA)
@@ -25,15 +27,15 @@ OUT_TO_SI = (1 / units.MV_PER_V, 1 / units.PA_PER_A, 1 / units.MV_PER_V, 1 / uni
 class CompiledMembrane:
     """Kernel arrays for one cell, solutions, temperature and time step."""
 
-    channel_labels: tuple  # one per kernel channel; leak components are 'leak'
-    gate_names: tuple
+    channel_labels: tuple[str, ...]  # one per kernel channel; leak components are 'leak'
+    gate_names: tuple[str, ...]
     chan_g_ns: np.ndarray
     chan_e_mv: np.ndarray
     gate_channel: np.ndarray
     gate_power: np.ndarray
     x_inf: np.ndarray
     decay: np.ndarray
-    gates: tuple  # (Gate, kernel channel index) in kernel order
+    gates: tuple[tuple[Gate, int], ...]  # (Gate, kernel channel index) in kernel order
     gate_charge_fc: np.ndarray  # charge moved by each gate going from 0 to 1 (fC)
     gate_phi: np.ndarray  # temperature factor of each gate's rates
     cm_pf: float
@@ -42,24 +44,24 @@ class CompiledMembrane:
     n_compartments: int = 1
 
     @property
-    def labels(self):
+    def labels(self) -> tuple[str, ...]:
         """Distinct channel labels in order ('Na', 'K', 'leak')."""
         return tuple(dict.fromkeys(self.channel_labels))
 
     @property
-    def channel_label_index(self):
+    def channel_label_index(self) -> np.ndarray:
         """Per kernel channel, the index of its label in ``labels``."""
         return np.array([self.labels.index(label) for label in self.channel_labels],
                         dtype=np.int64)
 
-    def output_names(self):
+    def output_names(self) -> list[tuple[str, str, float]]:
         """(signal name, SI unit, factor from kernel units) for every kernel output row
         after the OUT_* rows: label currents, label conductances, gates."""
         return ([(f"I{label}", "A", 1 / units.PA_PER_A) for label in self.labels]
                 + [(f"g{label}", "S", 1 / units.NS_PER_S) for label in self.labels]
                 + [(name, "", 1.0) for name in self.gate_names])
 
-    def kernel_model(self, chan_g_ns, gate_floor):
+    def kernel_model(self, chan_g_ns: Any, gate_floor: Any) -> KernelModel:
         """The :class:`rig.simulation.layout.KernelModel` record of this membrane with
         the conductances (nS) and gate floors in force (see drug_arrays)."""
         gate_floor = np.asarray(gate_floor, dtype=float)
@@ -75,7 +77,7 @@ class CompiledMembrane:
             out_scale=scale, has_charge=bool(self.gate_charge_fc.any()),
             has_floor=bool(gate_floor.any()))
 
-    def drug_arrays(self, effects):
+    def drug_arrays(self, effects: Effects) -> tuple[np.ndarray, np.ndarray]:
         """(chan_g_ns, gate_floor) with a pharmacology.Effects applied."""
         scale = np.array([effects.conductance_scale.get(label, 1.0)
                           for label in self.channel_labels])
@@ -84,13 +86,14 @@ class CompiledMembrane:
         return self.chan_g_ns * scale, floor
 
 
-def reversal_potentials_mv(bath, pipette, temperature_c):
+def reversal_potentials_mv(bath: Solution, pipette: Solution,
+                           temperature_c: float) -> dict[str, float]:
     """{ion: Nernst potential in mV} for the ions present on both sides."""
     return {ion: units.v_to_mv(v)
             for ion, v in reversal_potentials(bath, pipette, temperature_c).items()}
 
 
-def leak_components(cell, e_mv):
+def leak_components(cell: Cell, e_mv: dict[str, float]) -> list[tuple[float, float]]:
     """(conductance density mS/cm^2, reversal mV) of each leak component that conducts."""
     components = []
     for ion, density in cell.leak_ms_per_cm2.items():
@@ -100,7 +103,8 @@ def leak_components(cell, e_mv):
     return components
 
 
-def leak_reversal_mv(cell, bath, pipette, temperature_c):
+def leak_reversal_mv(cell: Cell, bath: Solution, pipette: Solution,
+                     temperature_c: float) -> float:
     """Chord-conductance reversal (mV) of the cell's leak in these solutions (nan if
     it has no leak)."""
     parts = leak_components(cell, reversal_potentials_mv(bath, pipette, temperature_c))
@@ -108,18 +112,25 @@ def leak_reversal_mv(cell, bath, pipette, temperature_c):
     return sum(g * e for g, e in parts) / total if total > 0 else float("nan")
 
 
-def gate_column_names(cell):
+def gate_column_names(cell: Cell) -> tuple[str, ...]:
     """Signal names of the gates: the gate's own name where unique, else 'Label_name'."""
     pairs = [(cell.channels[i][0].label, gate.name) for i, gate in cell.gates()]
     names = [name for _, name in pairs]
     return tuple(name if names.count(name) == 1 else f"{label}_{name}" for label, name in pairs)
 
 
-def compile_membrane(cell, bath, pipette, temperature_c, dt_ms):
+def compile_membrane(cell: Cell, bath: Solution, pipette: Solution, temperature_c: float,
+                     dt_ms: float) -> CompiledMembrane:
     """Build the kernel arrays (drug-free; see CompiledMembrane.drug_arrays)."""
     e_mv = reversal_potentials_mv(bath, pipette, temperature_c)
-    labels, g_ns, e_list = [], [], []
-    gates, gate_channel, gate_power, gates_phi, charge = [], [], [], [], []
+    labels: list[str] = []
+    g_ns: list[float] = []
+    e_list: list[float] = []
+    gates: list[tuple[Gate, int]] = []
+    gate_channel: list[int] = []
+    gate_power: list[int] = []
+    gates_phi: list[tuple[Gate, float]] = []
+    charge: list[float] = []
     for channel, density in cell.channels:
         index = len(labels)
         labels.append(channel.label)

@@ -3,13 +3,16 @@ to reproduce it, as text. Values in the units their keys name (mV, pF, um^2, deg
 kHz, us, MOhm, mM)."""
 
 import json
+from typing import Any
 
 from rig import units
 from rig.amplifier.circuit import input_range
+from rig.protocols.protocol import Protocol
 from rig.version import __version__
 
 
-def recording_metadata(rig, protocol=None, dt_s=None):
+def recording_metadata(rig: Any, protocol: Protocol | None = None,
+                       dt_s: float | None = None) -> dict[str, str]:
     """{key: text} for a recording by rig (a rig.simulation.engine.Rig) of a protocol
     (None: continuous acquisition) with the kernel step dt_s (s; default rig.dt).
 

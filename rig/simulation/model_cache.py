@@ -5,14 +5,20 @@ record with the drugs in force, the amplifier array, the signal names).
 Units: dt in ms (kernel units); see :mod:`rig.simulation.layout` for the arrays.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rig import units
+from rig.amplifier.circuit import Amplifier
 from rig.model import limits
+from rig.model.cell import Cell
+from rig.model.pharmacology import Perfusion
+from rig.model.solutions import Solution
 from rig.simulation import layout
-from rig.simulation.membrane import compile_membrane
+from rig.simulation.membrane import CompiledMembrane, compile_membrane
 from rig.simulation.registry import advance_function
 
 
@@ -27,10 +33,10 @@ class KernelInputs:
     """
 
     model: layout.KernelModel
-    record: tuple
+    record: tuple[Any, ...]
     amp: np.ndarray
-    advance: object
-    names: tuple
+    advance: Callable[..., Any]
+    names: tuple[str, ...]
     n_rows: int
 
 
@@ -40,16 +46,17 @@ class ModelCache:
     settings: a callable returning (cell, bath, pipette, temperature_c) as now set.
     """
 
-    def __init__(self, settings):
+    def __init__(self, settings: Callable[[], tuple[Cell, Solution, Solution, float]]) -> None:
         self._settings = settings
-        self._membranes = {}
-        self._entry = (None, None, None)  # (membrane, key, KernelInputs), swapped whole
+        self._membranes: dict[float, CompiledMembrane] = {}
+        # (membrane, key, KernelInputs), swapped whole
+        self._entry: tuple[CompiledMembrane | None, Any, KernelInputs | None] = (None, None, None)
 
-    def clear(self):
+    def clear(self) -> None:
         """Forget everything (a setting of the cell, solutions or temperature changed)."""
         self._membranes.clear()
 
-    def membrane(self, dt_ms):
+    def membrane(self, dt_ms: float) -> CompiledMembrane:
         """The CompiledMembrane for a time step (ms)."""
         key = round(dt_ms, 12)
         if key not in self._membranes:
@@ -58,7 +65,8 @@ class ModelCache:
                                                     dt_ms)
         return self._membranes[key]
 
-    def kernel_inputs(self, m, perfusion, amplifier, breakdown_mv, kernel_mode):
+    def kernel_inputs(self, m: CompiledMembrane, perfusion: Perfusion, amplifier: Amplifier,
+                      breakdown_mv: float, kernel_mode: int) -> KernelInputs:
         """KernelInputs for membrane m with the drugs of perfusion (a Perfusion), an
         Amplifier, the breakdown potential (mV) and the kernel mode (layout.MODE_*),
         rebuilt only when one of them changed."""
@@ -68,7 +76,7 @@ class ModelCache:
         # One read and one write of the entry, so that another thread (the window asking
         # for signal names) can never pair one membrane with another's inputs.
         cached_m, cached, inputs = self._entry
-        if (cached_m is not m or cached is None or cached[0] is not amplifier
+        if (inputs is None or cached_m is not m or cached is None or cached[0] is not amplifier
                 or cached[1:] != key[1:]):
             chan_g, floor = m.drug_arrays(perfusion.effects())
             amp = layout.amplifier_parameters(amplifier)
@@ -87,7 +95,7 @@ class ModelCache:
         return inputs
 
 
-def _command_scale(kernel_mode, amplifier):
+def _command_scale(kernel_mode: int, amplifier: Amplifier) -> tuple[float, float]:
     """(kernel units per SI unit, largest |command| in kernel units) of the command in a
     kernel mode: mV/V and the VC command limit; pA/A and the headstage's current range
     in CC; 0 and no limit in I=0, where there is no command."""

@@ -19,28 +19,40 @@ chan_g_ns and gate_floor are the conductances and floors in force (see
 ``CompiledMembrane.drug_arrays``; None = drug-free).
 """
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:  # membrane.py does not import this module: no cycle at run time
+    from rig.simulation.membrane import CompiledMembrane
+
+Array = npt.NDArray[np.float64]
+Values = npt.ArrayLike  # a number or an array
+InForce = npt.ArrayLike | None  # conductances (nS) or gate floors in force; None: drug-free
 
 
-def _in_force(m, chan_g_ns, gate_floor):
+def _in_force(m: "CompiledMembrane", chan_g_ns: InForce,
+              gate_floor: InForce) -> tuple[Array, Array]:
     chan_g = m.chan_g_ns if chan_g_ns is None else np.asarray(chan_g_ns, dtype=float)
     floor = np.zeros(len(m.gates)) if gate_floor is None else np.asarray(gate_floor, float)
     return chan_g, floor
 
 
-def steady_gates(m, v_mv):
+def steady_gates(m: "CompiledMembrane", v_mv: Values) -> Array:
     """Gate values at steady state at v_mv (mV; a number or an array): shape
     (n_gates,) + v's shape, rows in kernel order."""
     return np.array([gate.steady_state(v_mv) for gate, _ in m.gates], dtype=float)
 
 
-def gate_rates(m, v_mv, gate_values):
+def gate_rates(m: "CompiledMembrane", v_mv: Values, gate_values: Array) -> Array:
     """dx/dt (1/ms) of every gate at v_mv (mV) with the gates at gate_values."""
     return np.array([phi * (gate.alpha(v_mv) * (1.0 - x) - gate.beta(v_mv) * x)
                      for (gate, _), phi, x in zip(m.gates, m.gate_phi, gate_values)])
 
 
-def open_fractions(m, gate_values, gate_floor=None):
+def open_fractions(m: "CompiledMembrane", gate_values: Values,
+                   gate_floor: InForce = None) -> Array:
     """Per channel, its open probability: the product of x_eff ** power over its gates,
     x_eff = floor + (1 - floor) x. gate_values: (n_gates,) + any shape."""
     _, floor = _in_force(m, None, gate_floor)
@@ -51,7 +63,8 @@ def open_fractions(m, gate_values, gate_floor=None):
     return fractions
 
 
-def ionic_current_pa(m, v_mv, gate_values, chan_g_ns=None, gate_floor=None):
+def ionic_current_pa(m: "CompiledMembrane", v_mv: Values, gate_values: Values,
+                     chan_g_ns: InForce = None, gate_floor: InForce = None) -> Any:
     """Membrane ionic current (pA, outward +) at v_mv (mV) with the gates at gate_values
     (without the seal)."""
     chan_g, floor = _in_force(m, chan_g_ns, gate_floor)
@@ -65,13 +78,16 @@ def ionic_current_pa(m, v_mv, gate_values, chan_g_ns=None, gate_floor=None):
     return np.sum(g * (v - m.chan_e_mv.reshape(shape)), axis=0)
 
 
-def steady_current_pa(m, v_mv, chan_g_ns=None, gate_floor=None):
+def steady_current_pa(m: "CompiledMembrane", v_mv: Values, chan_g_ns: InForce = None,
+                      gate_floor: InForce = None) -> Any:
     """Membrane ionic current (pA, outward +) with every gate at its steady state at
     v_mv (mV; a number or an array): the steady-state I-V curve."""
     return ionic_current_pa(m, v_mv, steady_gates(m, v_mv), chan_g_ns, gate_floor)
 
 
-def derivatives(m, y, injected_pa=0.0, chan_g_ns=None, gate_floor=None, g_seal_ns=0.0):
+def derivatives(m: "CompiledMembrane", y: Array, injected_pa: float = 0.0,
+                chan_g_ns: InForce = None, gate_floor: InForce = None,
+                g_seal_ns: float = 0.0) -> Array:
     """dy/dt of y = [V (mV), gates...] in mV/ms and 1/ms, for a compartment receiving
     injected_pa (pA) directly and leaking through a seal of g_seal_ns (nS, reversal
     0 mV): the current-clamp ODE the kernel integrates."""
@@ -80,12 +96,13 @@ def derivatives(m, y, injected_pa=0.0, chan_g_ns=None, gate_floor=None, g_seal_n
     return np.concatenate(([(injected_pa - ionic) / m.cm_pf], gate_rates(m, v, gates)))
 
 
-def clamped_derivatives(m, gates, v_mv):
+def clamped_derivatives(m: "CompiledMembrane", gates: Array, v_mv: float) -> Array:
     """d(gates)/dt (1/ms) with the membrane held at v_mv (mV): the ideal-clamp ODE."""
     return gate_rates(m, v_mv, gates)
 
 
-def relax_gates(m, gate_values, v_mv, duration_ms):
+def relax_gates(m: "CompiledMembrane", gate_values: Values, v_mv: float,
+                duration_ms: float) -> Array:
     """Gate values after duration_ms (ms) at a fixed v_mv (mV): the exact solution of
     the gate equations, x_inf + (x - x_inf) exp(-t / tau)."""
     result = np.array(gate_values, dtype=float)

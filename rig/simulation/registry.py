@@ -8,7 +8,9 @@ needs: (model kind, number of compartments), where the model kind is the compile
 membrane's ``kind``.
 """
 
+from collections.abc import Callable
 from types import MappingProxyType
+from typing import Any
 
 from rig.errors import VrigError
 from rig.simulation import kernel
@@ -20,7 +22,7 @@ KERNELS = MappingProxyType({
 })
 
 
-def advance_function(model_kind, n_compartments, clamp):
+def advance_function(model_kind: str, n_compartments: int, clamp: str) -> Callable[..., Any]:
     """The compiled advance function for a model kind on n_compartments compartments
     under a clamp configuration (layout.CLAMP_*)."""
     steps = KERNELS.get((model_kind, n_compartments))

@@ -1,21 +1,30 @@
 """The steady state a clamped cell settles to (used to start and reset runs), from
 the reference right-hand side. Units: mV, pA, nS."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import brentq
 
 from rig import units
 from rig.clamp import Mode
 from rig.model import limits
+from rig.model.cell import Cell
+from rig.model.solutions import Solution
 from rig.simulation import layout, reference
 from rig.simulation.membrane import compile_membrane
+
+# a current (pA) as a function of V (mV; a number or an array, as numpy broadcasts it)
+CurrentOfV = Callable[[Any], Any]
 
 SETTLE_GRID_MV = np.arange(-150.0, 100.0, 0.05)
 PREVIEW_DT_S = 10e-6  # any step: a steady state does not depend on it
 UNSTABLE_SETTLE_S = 0.3  # run time that brings a cell off an unstable rest onto its firing
 
 
-def steady_voltage_mv(membrane_current_pa, external_current_pa):
+def steady_voltage_mv(membrane_current_pa: CurrentOfV, external_current_pa: CurrentOfV) -> float:
     """The stable membrane potential (mV) where the steady-state membrane current
     (a function of V in mV, returning pA, outward +) equals the external current
     (a function of V in mV, returning pA injected).
@@ -25,7 +34,7 @@ def steady_voltage_mv(membrane_current_pa, external_current_pa):
     imbalance on the grid.
     """
 
-    def imbalance(v_mv):
+    def imbalance(v_mv: Any) -> Any:
         return membrane_current_pa(v_mv) - external_current_pa(v_mv)
 
     f = imbalance(SETTLE_GRID_MV)
@@ -37,7 +46,7 @@ def steady_voltage_mv(membrane_current_pa, external_current_pa):
     return float(brentq(imbalance, SETTLE_GRID_MV[i], SETTLE_GRID_MV[i + 1], xtol=1e-9))
 
 
-def is_stable(derivatives, state):
+def is_stable(derivatives: Callable[[np.ndarray], np.ndarray], state: npt.ArrayLike) -> bool:
     """True if every eigenvalue of the Jacobian of derivatives (a function of the state
     vector) at the fixed point state has a negative real part."""
     state = np.asarray(state, dtype=float)
@@ -52,7 +61,8 @@ def is_stable(derivatives, state):
     return bool(np.all(np.linalg.eigvals(jacobian).real < 0))
 
 
-def resting_potential_mv(cell, bath, pipette, temperature_c):
+def resting_potential_mv(cell: Cell, bath: Solution, pipette: Solution,
+                         temperature_c: float) -> float:
     """The membrane potential (mV) a cell rests at with no current applied, in these
     solutions (Solution values, mM) at temperature_c (degC), with its electrode's seal
     in parallel and no drugs: what a Rig with these settings would settle to in I=0,
@@ -67,7 +77,7 @@ def resting_potential_mv(cell, bath, pipette, temperature_c):
 # Functions of a rig.simulation.engine.Rig: its membrane from the reference right-hand
 # side (rig.simulation.reference) with the drugs and the seal in force.
 
-def membrane_current_pa(rig, v_mv):
+def membrane_current_pa(rig: Any, v_mv: Any) -> Any:
     """Steady-state membrane current (pA, outward +) at v_mv (mV), seal included."""
     m = rig.membrane()
     chan_g, floor = m.drug_arrays(rig.perfusion.effects())
@@ -75,7 +85,7 @@ def membrane_current_pa(rig, v_mv):
     return reference.steady_current_pa(m, v_mv, chan_g, floor) + seal_ns * v_mv
 
 
-def clamped_voltage_mv(rig, mode):
+def clamped_voltage_mv(rig: Any, mode: Mode) -> float:
     """The membrane potential (mV) rig settles to in a mode at that mode's holding."""
     holding = 0.0 if mode == Mode.I0 else mode.from_si(rig.holding[mode])
     if mode == Mode.VC and rig.series_resistance == 0:
@@ -92,7 +102,7 @@ def clamped_voltage_mv(rig, mode):
                              lambda v: np.full_like(np.asarray(v, dtype=float), holding))
 
 
-def settle_state(rig, v_mv):
+def settle_state(rig: Any, v_mv: float) -> None:
     """Put rig's compartments at v_mv (mV) with the gates at steady state, and the
     electrode (pipette node, amplifier filters) at rest for the present mode."""
     m = rig.membrane()
@@ -113,7 +123,7 @@ def settle_state(rig, v_mv):
     e[layout.EL_VLAG] = e[layout.EL_VP]
 
 
-def rest_is_stable(rig):
+def rest_is_stable(rig: Any) -> bool:
     """True if rig's present state (a fixed point in CC or I=0) is stable."""
     m = rig.membrane()
     chan_g, floor = m.drug_arrays(rig.perfusion.effects())
@@ -123,7 +133,7 @@ def rest_is_stable(rig):
                      rig.sim.vector())
 
 
-def settle(rig):
+def settle(rig: Any) -> None:
     """Put rig's cell and electrode at their steady state for the present mode and
     holding level, clear the output filters and the overload flag, and mark the cell
     lost if that steady state is beyond breakdown. An unstable rest (CC, I=0) is left

@@ -5,6 +5,7 @@ units inside (mV, ms, pA), SI outside (V, A, s).
 """
 
 import math
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -13,12 +14,14 @@ from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.model import limits
 from rig.simulation import layout, reference
+from rig.simulation.membrane import CompiledMembrane
 
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
 GAP_SAMPLE_STEPS = 100  # steps per (unrecorded) sample while holding between sweeps
 
 
-def run_kernel(rig, m, command, steps):
+def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
+               steps: int) -> tuple[np.ndarray, tuple[float, float]]:
     """Step rig's state through command (SI: V in VC, A in CC, zeros in I=0) with steps
     per sample on the compiled membrane m; returns (out, peaks): the kernel's output (SI
     rows, see rig.simulation.kernel) and the largest |Vm| and |Im| in it. Lets the drugs
@@ -44,7 +47,7 @@ def run_kernel(rig, m, command, steps):
     return out, (vm_peak, im_peak)
 
 
-def check_command(rig, command):
+def check_command(rig: Any, command: np.ndarray) -> NoReturn:
     """Raise the VrigError that says why a command (SI) is beyond what rig's amplifier
     can apply in its mode; the kernel has found that it is."""
     limits.check_command(rig.mode, rig.mode.from_si(command), rig.amplifier)
@@ -52,7 +55,8 @@ def check_command(rig, command):
                     "limits")
 
 
-def run_blocks(rig, m, command, steps, sample_interval_s):
+def run_blocks(rig: Any, m: CompiledMembrane, command: np.ndarray, steps: int,
+               sample_interval_s: float) -> tuple[np.ndarray, tuple[float, float] | None]:
     """run_kernel over command, in blocks of PERFUSION_BLOCK_S while drugs still move
     (so their effects are refreshed), in one block otherwise; returns (out, peaks) as
     run_kernel (peaks None when the blocks were several)."""
@@ -66,7 +70,7 @@ def run_blocks(rig, m, command, steps, sample_interval_s):
                            for i in range(0, command.size, block)], axis=1), None
 
 
-def hold(rig, duration_s):
+def hold(rig: Any, duration_s: float) -> None:
     """Advance rig at its holding level for duration_s (s) without recording."""
     m = rig.membrane()
     if rig.kernel_mode() == layout.MODE_VC_IDEAL and rig.perfusion.settled:
@@ -95,7 +99,9 @@ def hold(rig, duration_s):
     rig.output_chain.reset()
 
 
-def signals(rig, m, out, peaks, command_si, sample_interval_s, t0_s):
+def signals(rig: Any, m: CompiledMembrane, out: np.ndarray, peaks: tuple[float, float] | None,
+            command_si: np.ndarray, sample_interval_s: float,
+            t0_s: float) -> dict[str, np.ndarray]:
     """The kernel's output (already SI) as {signal: array}, the amplifier's two outputs
     through the output chain; the other rows are views of out, so a long run
     allocates its output once. peaks: (largest |Vm|, |Im|) in out, or None; t0_s: time

@@ -133,13 +133,13 @@ def one_error(status, out, err):
 
 @pytest.mark.parametrize("args, says", [
     (["--window1", "5"], "two times in ms"),
-    (["--window1", "a,b"], "not a number"),
+    (["--window1", "a,b"], "--window1 'a' is not a valid number"),
     (["--window2", "10,5"], "must end after it starts"),
     (["--window3", "500,600"], "outside the sweeps"),
-    (["--dvdt", "0"], "dV/dt"),
-    (["--dvdt", "inf"], "finite"),
-    (["--detect", "-500"], "detection level"),
-    (["--recovery", "0"], "--recovery"),
+    (["--dvdt", "0"], "--dvdt 0 is outside the allowed 0.1 to 1000 mV/ms"),
+    (["--dvdt", "inf"], "--dvdt inf is outside the allowed 0.1 to 1000 mV/ms"),
+    (["--detect", "-500"], "--detect -500 is outside the allowed -200 to 100 mV"),
+    (["--recovery", "0"], "--recovery 0 is outside the allowed 1 to 100 %"),
     (["--signal", "INa"], "cannot measure 'INa'"),
     (["--signal", "command"], "cannot measure 'command'"),
     (["--polarity", "up"], "invalid choice"),

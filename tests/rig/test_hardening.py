@@ -149,17 +149,25 @@ def test_a_missing_folder_is_still_called_missing(tmp_path, capsys):
 
 # --- (e) a time step beyond its limits ------------------------------------------------------------
 
-@pytest.mark.parametrize("dt_us, shown", [
-    ("0.09999999", "0.09999999"), ("100.0000001", "100.0000001"), ("0.01", "0.01"),
-    ("1000", "1000"), ("1e300", "1e+300"), ("nan", "nan")])
-def test_a_time_step_outside_the_limits_shows_the_digits_that_matter(dt_us, shown, tmp_path,
-                                                                     capsys):
+@pytest.mark.parametrize("dt_us", ["0.09999999", "100.0000001", "0.01", "1000", "1e300",
+                                   "1e400", "nan"])
+def test_a_time_step_outside_the_limits_shows_the_digits_that_matter(dt_us, tmp_path, capsys):
     protocol = tmp_path / "p.json"
     protocol.write_text(json.dumps(TINY))
     status, _out, err = run_cli(["run", protocol, "-o", tmp_path / "x.csv", "--dt-us", dt_us],
                                 capsys)
-    assert (status, err) == (2, f"vrig: error: time step {shown} us is outside the allowed "
+    # as typed: the command line checks the number before converting it to s
+    assert (status, err) == (2, f"vrig: error: --dt-us {dt_us} is outside the allowed "
                                 "0.1 to 100 us\n")
+
+
+@pytest.mark.parametrize("dt_s, shown", [
+    (0.09999999e-6, "0.09999999"), (100.0000001e-6, "100.0000001"), (1e-8, "0.01"),
+    (1e-3, "1000"), (1e294, "1e+300"), (float("nan"), "nan")])
+def test_the_api_time_step_outside_the_limits_shows_the_digits_that_matter(dt_s, shown):
+    with pytest.raises(VrigError) as refused:
+        limits.check_dt(dt_s)
+    assert str(refused.value) == f"time step {shown} us is outside the allowed 0.1 to 100 us"
 
 
 @pytest.mark.parametrize("dt_us", ["0.1", "100", "99.99999999999999"])

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from rig.analysis.measurements import epoch_start_s
+from rig.analysis.sweep_family import SweepFamily
 from rig.files import journal as jn
 from rig.files.recording import load_recording
 from ui.look import theme
@@ -195,7 +195,8 @@ def test_protocol_runs_get_their_own_files_with_the_protocol(make_window, qtbot,
     assert run.metadata["acquisition"] == "episodic" and run.n_sweeps == protocol.sweeps
     assert json.loads(run.metadata["protocol_json"]) == protocol.to_dict()
     assert list(run.sweep_lengths) == [protocol.sweep_samples(k) for k in range(protocol.sweeps)]
-    assert epoch_start_s(run, 3, 1) == pytest.approx(0.010)  # the analysis finds the epochs
+    family = SweepFamily.from_recording(run)  # the analysis finds the epochs
+    assert family.epoch_span(3, 1)[0] == pytest.approx(0.010)
     sweeps = [c for c in got.chunks if c.kind == "sweep" and c.sweep == 5]
     np.testing.assert_allclose(run.sweep("command", 5), joined(sweeps, "command"), atol=2e-6)
     assert after.metadata["acquisition"] == "continuous" and after.metadata["mode"] == "VC"

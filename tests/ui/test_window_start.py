@@ -57,7 +57,10 @@ def test_version(capsys):
     (["--protocol", "nope"], "unknown protocol preset"),
     (["--speed", "3"], "invalid choice"),
     (["--record", "/no/such/folder/x.csv"], "does not exist"),
-    (["screenshot", "x.png", "--holding-pa", "nan"], "not a number of pA"),
+    (["screenshot", "x.png", "--holding-pa", "nan"],
+     "--holding-pa nan is outside the allowed -5000 to 5000 pA"),
+    (["screenshot", "x.png", "--seconds", "1e400"],
+     "--seconds 1e400 is outside the allowed 0 to 600 s"),
 ])
 def test_bad_window_options_are_one_line_before_any_window(capsys, argv, words):
     assert cli.main(argv) == 2
