@@ -5,7 +5,15 @@ celsius 6.3, gnabar/gkbar/gl = 0.12/0.036/0.0003 S/cm^2, ena/ek/el set to vRig's
 reversal potentials (50.08, -77.03, -54.39 mV), v_init = vRig's rest (-65.005 mV),
 fixed step, CVode off, secondorder 0, exact rates (``usetable_hh = 0``).
 
-What was measured (NEURON 9.0.2, numba 0.68.1; both at dt = 10 us unless said):
+Both record sample k at k dt from t = 0: vRig's sample k is the state before its k-th
+interval is stepped, as NEURON's Vector.record gives it, so the traces are compared
+sample for sample. (Until vRig recorded at the true times, its sample k held the state
+at (k + 1) dt and this test prepended the initial state to line them up; compared
+without that, the spikes below came 0.010 ms earlier still, NEURON at 1 us 0.0167 ms
+apart instead of 0.0067, the VC peaks one sample early.)
+
+What was measured (NEURON 9.0.2, numba 0.68.1; both at dt = 10 us unless said; the
+same figures, to the last digit, after the change of sample times):
 
 * 1 ms pulse of 100 pA (10 uA/cm^2): one spike; vRig peaks 0.024 ms earlier
   (7.515 vs 7.539 ms) and 0.21 mV higher (39.15 vs 38.94 mV); RMS difference over
@@ -30,7 +38,8 @@ What was measured (NEURON 9.0.2, numba 0.68.1; both at dt = 10 us unless said):
   +60 mV; 0.002 pA at +50 mV, next to E_Na, from the SEClamp's clamp error), at the
   same sample in every step; I_K at the end of each 20 ms step within 4.5e-7
   relative (< 0.03 pA); the electrode current there within 5e-5 relative (0.03 pA;
-  vRig's Im is the mean over a sample, NEURON's SEClamp i the value one dt earlier).
+  vRig's Im is the mean over the sample interval ending there, NEURON's SEClamp i the
+  value one dt earlier).
   The one setup detail that matters: both must start in the steady state at the
   holding potential. Starting NEURON at rest (-65.005 mV) instead leaves a 8.7e-5
   relative error in I_Na 10 ms later, because h relaxes with tau ~ 8.5 ms at -65 mV.
