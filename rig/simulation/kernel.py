@@ -175,10 +175,10 @@ def _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g,
 
 @njit(nogil=True, cache=True, inline="always")
 def _record(out, s, scale, chan_g, chan_e, chan_label, vm, im, v, i_gate, open_fraction,
-            gates):
+            gates, vm_peak, im_peak):
     """Write sample s: the amplifier's outputs vm (mV), im (pA), the membrane v (mV),
     the gating current (pA), per-label currents and conductances and the gates, each
-    times its row's scale (to SI)."""
+    times its row's scale (to SI); returns the peaks (vm_peak, im_peak) with s's outputs."""
     n_labels = (out.shape[0] - FIRST_LABEL_ROW - gates.shape[0]) // 2
     first_g_row = FIRST_LABEL_ROW + n_labels
     first_gate_row = first_g_row + n_labels
@@ -196,6 +196,7 @@ def _record(out, s, scale, chan_g, chan_e, chan_label, vm, im, v, i_gate, open_f
         out[g_row, s] += gc * scale[g_row]
     for g in range(gates.shape[0]):
         out[first_gate_row + g, s] = gates[g, 0] * scale[first_gate_row + g]
+    return _peak(vm_peak, out[OUT_VM, s]), _peak(im_peak, out[OUT_IM, s])
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -231,10 +232,8 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
     i_mean = electrode[EL_IM]
     gating_mean = electrode[EL_IGATE]
     for s in range(command.size):
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, i_mean, v, gating_mean,
-                open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label, v, i_mean, v,
+                                   gating_mean, open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         charge = 0.0
         gating = 0.0
@@ -294,10 +293,8 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
     i_mean = electrode[EL_IM]
     gating_mean = electrode[EL_IGATE]
     for s in range(command.size):
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, i_mean, v, gating_mean,
-                open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label, v, i_mean, v,
+                                   gating_mean, open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         charge = 0.0
         gating = 0.0
@@ -367,10 +364,9 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
     for s in range(command.size):
         # the pipette sits I*Rs above the membrane, I the current injected until now
         vp = v + injected / g_series if g_series > 0.0 else v
-        _record(out, s, out_scale, chan_g, chan_e, chan_label,
-                vp - bridge * injected * MV_PER_MOHM_PA, injected, v, 0.0, open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label,
+                                   vp - bridge * injected * MV_PER_MOHM_PA, injected, v, 0.0,
+                                   open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         for _ in range(steps_per_sample):
             _gates_step(x_inf, decay, _table_position(v, v_min, inv_dv, n_v), gates,
@@ -428,10 +424,9 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
     m11 = pa + g_series
     injected = electrode[EL_IM]
     for s in range(command.size):
-        _record(out, s, out_scale, chan_g, chan_e, chan_label,
-                vp - bridge * injected * MV_PER_MOHM_PA, injected, v, 0.0, open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label,
+                                   vp - bridge * injected * MV_PER_MOHM_PA, injected, v, 0.0,
+                                   open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         for _ in range(steps_per_sample):
             _gates_step(x_inf, decay, _table_position(v, v_min, inv_dv, n_v), gates,
