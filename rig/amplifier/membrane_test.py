@@ -76,22 +76,24 @@ def analyse_step(time_s: FloatArray, current_a: FloatArray, step_v: float, onset
                  end_index: int, delay_s: float = 0.0) -> MembraneTestResult:
     """Fit one step's current (A) and return a MembraneTestResult.
 
-    onset_index: first sample at the new level; end_index: one past its last sample.
-    delay_s: the recording filter's group delay; the fitted decay is extrapolated to
-    the onset as the filter delayed it. The baseline is the last fifth before the
-    onset; the steady state the last fifth of the step; the fit starts two samples
-    after the current's peak and after twice the filter delay.
+    onset_index: the sample at which the command steps; end_index: one past the step's
+    last sample. Each current sample is the mean over the interval ending at it, so
+    the step's response starts at onset_index + 1. delay_s: the recording filter's
+    group delay; the fitted decay is extrapolated to the onset as the filter delayed
+    it. The baseline is the last fifth before the step; the steady state the last fifth
+    of the step; the fit starts two samples after the current's peak and after twice
+    the filter delay.
     """
     if onset_index < 5 or end_index - onset_index < 20:
         raise VrigError("membrane test: the step is too short to analyse")
-    n = end_index - onset_index
-    baseline = current_a[onset_index - max(1, onset_index // 5): onset_index].mean()
-    response = current_a[onset_index:end_index] - baseline
+    n = end_index - onset_index - 1
+    baseline = current_a[onset_index + 1 - max(1, onset_index // 5): onset_index + 1].mean()
+    response = current_a[onset_index + 1:end_index] - baseline
     steady = response[-max(1, n // 5):].mean()
     peak = int(np.argmax(np.abs(response[: n // 2])))
     dt = time_s[1] - time_s[0]
     first = max(peak + 2, int(np.ceil(2 * delay_s / dt)))
-    t = time_s[onset_index:end_index] - time_s[onset_index] + dt / 2 - delay_s
+    t = time_s[onset_index + 1:end_index] - time_s[onset_index] - dt / 2 - delay_s
     fit_t, fit_i = t[first: n - n // 5], response[first: n - n // 5]
     guess_tau = max(t[first] * 2, (t[-1] - t[0]) / 20)
     (amplitude, tau), _ = checked_curve_fit(
@@ -129,10 +131,11 @@ def run_membrane_test(rig: ClampedRig, holding_v: float | None = None,
 
 
 def clamp_time_constant(vmem: ArrayLike, onset: int, dt: float) -> float:
-    """Time (s) the membrane potential vmem (V) takes after sample `onset` to cover
-    1 - 1/e of its step (linear interpolation between samples); NaN if it never does."""
+    """Time (s) the membrane potential vmem (V) takes after sample `onset` (where the
+    command steps; sample onset + k is the potential k dt later) to cover 1 - 1/e of
+    its step (linear interpolation between samples); NaN if it never does."""
     v = np.asarray(vmem, dtype=float)
-    start = v[onset - 1]
+    start = v[onset]
     rise = v[onset:] - start
     final = np.mean(rise[-max(1, rise.size // 5):])
     if not np.isfinite(final) or final == 0:
@@ -141,8 +144,7 @@ def clamp_time_constant(vmem: ArrayLike, onset: int, dt: float) -> float:
     above = np.nonzero(frac >= 1 - np.exp(-1))[0]
     if above.size == 0:
         return float("nan")
-    k = int(above[0])
-    before = frac[k - 1] if k > 0 else 0.0
+    k = int(above[0])  # >= 1: frac[0] is 0
+    before = frac[k - 1]
     part = (1 - np.exp(-1) - before) / (frac[k] - before) if frac[k] != before else 1.0
-    # Sample k is the mean over (k, k+1] steps after onset: its time is (k + 1) dt.
-    return float((k + part) * dt)
+    return float((k - 1 + part) * dt)

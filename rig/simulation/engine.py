@@ -158,6 +158,10 @@ class Rig:
             # The pipette is where the membrane is at the switch, so nothing jumps.
             self.sim.electrode[layout.EL_ILAG] = 0.0
             self.sim.electrode[layout.EL_VPRED] = self.sim.soma_v_mv
+            self.mode = mode
+            # The first sample after the switch reads the new mode's current.
+            self.sim.electrode[layout.EL_IM] = steady_state.present_current_pa(self)
+            self.sim.electrode[layout.EL_IGATE] = 0.0
         self.mode = mode
 
     def set_holding(self, value: float, mode: Mode | str | None = None) -> None:

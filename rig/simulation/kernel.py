@@ -15,14 +15,15 @@ command in SI (V in VC, A in CC; zeros in I=0), scaled by amp[AMP_COMMAND_SCALE]
 a whole (ok False, nothing stepped) if any sample is beyond amp[AMP_COMMAND_LIMIT] or not finite;
 out: (layout.output_rows(n_labels, n_gates), n_samples) filled in SI (each row scaled by
 model.out_scale): the OUT_* rows, then each label's current (A, outward positive), each label's
-conductance (S) and each gate's value at the sample's end. vm_peak, im_peak: the largest |value|
+conductance (S) and each gate's value. vm_peak, im_peak: the largest |value|
 of the OUT_VM and OUT_IM rows (SI; nan if any is nan), so that the output chain need not search
 them again.
 
-Sample k of a block holds the state at the sample's end, t0 + (k + 1) x the sample
-interval, and Im the mean current over the sample; files and analysis label it
-t0 + k x the interval (one sample early: a known convention the ground-truth tests
-allow for).
+Sample k of a block is what a digitiser reads at t0 + k x the sample interval: the
+instantaneous state (Vm, Vmem, gates, channel currents and conductances) before that
+interval is stepped, so command sample k shows first at sample k + 1; Im and the gating
+current are their means over the interval ending there (an integrating converter), the
+previous one carried in EL_IM / EL_IGATE so that blocks join without a seam.
 
 Each step:
 
@@ -74,7 +75,9 @@ from rig.simulation.layout import (
     CLAMP_VC,
     CLAMP_VC_IDEAL,
     EL_BREAKDOWN,
+    EL_IGATE,
     EL_ILAG,
+    EL_IM,
     EL_RAIL_HITS,
     EL_VLAG,
     EL_VP,
@@ -172,10 +175,10 @@ def _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g,
 
 @njit(nogil=True, cache=True, inline="always")
 def _record(out, s, scale, chan_g, chan_e, chan_label, vm, im, v, i_gate, open_fraction,
-            gates):
+            gates, vm_peak, im_peak):
     """Write sample s: the amplifier's outputs vm (mV), im (pA), the membrane v (mV),
     the gating current (pA), per-label currents and conductances and the gates, each
-    times its row's scale (to SI)."""
+    times its row's scale (to SI); returns the peaks (vm_peak, im_peak) with s's outputs."""
     n_labels = (out.shape[0] - FIRST_LABEL_ROW - gates.shape[0]) // 2
     first_g_row = FIRST_LABEL_ROW + n_labels
     first_gate_row = first_g_row + n_labels
@@ -193,6 +196,7 @@ def _record(out, s, scale, chan_g, chan_e, chan_label, vm, im, v, i_gate, open_f
         out[g_row, s] += gc * scale[g_row]
     for g in range(gates.shape[0]):
         out[first_gate_row + g, s] = gates[g, 0] * scale[first_gate_row + g]
+    return _peak(vm_peak, out[OUT_VM, s]), _peak(im_peak, out[OUT_IM, s])
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -217,13 +221,19 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
     v_arr, gates, electrode = state
     open_fraction = np.empty(chan_g.size)
     n_v = x_inf.shape[1]
+    _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                 open_fraction, 0.0)
     g_seal = amp[AMP_G_SEAL]
     cp_residual = amp[AMP_CP] - amp[AMP_CP_COMP]
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
     v = v_arr[0]
     vp = electrode[EL_VP]
+    i_mean = electrode[EL_IM]
+    gating_mean = electrode[EL_IGATE]
     for s in range(command.size):
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label, v, i_mean, v,
+                                   gating_mean, open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         charge = 0.0
         gating = 0.0
@@ -237,12 +247,12 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
             v = c
             vp = c
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v,
-                gating / steps_per_sample, open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        i_mean = charge / steps_per_sample
+        gating_mean = gating / steps_per_sample
     v_arr[0] = v
     electrode[EL_VP] = vp
+    electrode[EL_IM] = i_mean
+    electrode[EL_IGATE] = gating_mean
     electrode[EL_BREAKDOWN] = broken_at
     return True, vm_peak, im_peak
 
@@ -261,6 +271,8 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
     v_arr, gates, electrode = state
     open_fraction = np.empty(chan_g.size)
     n_v = x_inf.shape[1]
+    _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                 open_fraction, 0.0)
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     cp_residual = amp[AMP_CP] - amp[AMP_CP_COMP]
@@ -278,7 +290,11 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
     i_lag = electrode[EL_ILAG]
     v_pred = electrode[EL_VPRED]
     rail_hits = electrode[EL_RAIL_HITS]
+    i_mean = electrode[EL_IM]
+    gating_mean = electrode[EL_IGATE]
     for s in range(command.size):
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label, v, i_mean, v,
+                                   gating_mean, open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         charge = 0.0
         gating = 0.0
@@ -309,12 +325,12 @@ def advance_vc(record, amp, state, command, steps_per_sample, out):
             broken_at = _past_breakdown(v, breakdown, broken_at)
             charge += current
             gating += i_gate
-        _record(out, s, out_scale, chan_g, chan_e, chan_label, v, charge / steps_per_sample, v,
-                gating / steps_per_sample, open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        i_mean = charge / steps_per_sample
+        gating_mean = gating / steps_per_sample
     v_arr[0] = v
     electrode[EL_VP] = vp
+    electrode[EL_IM] = i_mean
+    electrode[EL_IGATE] = gating_mean
     electrode[EL_ILAG] = i_lag
     electrode[EL_VPRED] = v_pred
     electrode[EL_RAIL_HITS] = rail_hits
@@ -336,14 +352,21 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
     v_arr, gates, electrode = state
     open_fraction = np.empty(chan_g.size)
     n_v = x_inf.shape[1]
+    _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                 open_fraction, 0.0)
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     bridge = amp[AMP_BRIDGE]
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
     v = v_arr[0]
-    vp = electrode[EL_VP]
+    injected = electrode[EL_IM]
     for s in range(command.size):
+        # the pipette sits I*Rs above the membrane, I the current injected until now
+        vp = v + injected / g_series if g_series > 0.0 else v
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label,
+                                   vp - bridge * injected * MV_PER_MOHM_PA, injected, v, 0.0,
+                                   open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         for _ in range(steps_per_sample):
             _gates_step(x_inf, decay, _table_position(v, v_min, inv_dv, n_v), gates,
@@ -358,13 +381,11 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
             else:
                 v = v + a * dt / cm
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        vp = v + c / g_series if g_series > 0.0 else v
-        _record(out, s, out_scale, chan_g, chan_e, chan_label,
-                vp - bridge * c * MV_PER_MOHM_PA, c, v, 0.0, open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        injected = c
     v_arr[0] = v
-    electrode[EL_VP] = vp
+    electrode[EL_VP] = v + injected / g_series if g_series > 0.0 else v
+    electrode[EL_IM] = injected
+    electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
     return True, vm_peak, im_peak
 
@@ -383,6 +404,8 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
     v_arr, gates, electrode = state
     open_fraction = np.empty(chan_g.size)
     n_v = x_inf.shape[1]
+    _conductance(gates, gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                 open_fraction, 0.0)
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     cp = amp[AMP_CP]
@@ -399,7 +422,11 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
     pa = cp / dt
     pb = cm / dt
     m11 = pa + g_series
+    injected = electrode[EL_IM]
     for s in range(command.size):
+        vm_peak, im_peak = _record(out, s, out_scale, chan_g, chan_e, chan_label,
+                                   vp - bridge * injected * MV_PER_MOHM_PA, injected, v, 0.0,
+                                   open_fraction, gates, vm_peak, im_peak)
         c = command[s] * scale
         for _ in range(steps_per_sample):
             _gates_step(x_inf, decay, _table_position(v, v_min, inv_dv, n_v), gates,
@@ -419,12 +446,11 @@ def advance_cc_pipette(record, amp, state, command, steps_per_sample, out):
                 vp = math.copysign(rail, vp)
                 rail_hits += 1.0
             broken_at = _past_breakdown(v, breakdown, broken_at)
-        _record(out, s, out_scale, chan_g, chan_e, chan_label,
-                vp - bridge * c * MV_PER_MOHM_PA, c, v, 0.0, open_fraction, gates)
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        injected = c
     v_arr[0] = v
     electrode[EL_VP] = vp
+    electrode[EL_IM] = injected
+    electrode[EL_IGATE] = 0.0
     electrode[EL_VLAG] = v_lag
     electrode[EL_RAIL_HITS] = rail_hits
     electrode[EL_BREAKDOWN] = broken_at

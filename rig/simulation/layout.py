@@ -50,15 +50,19 @@ EL_VPRED = 2  # mV, predicted membrane potential of the whole-cell compensation 
 EL_VLAG = 3  # mV, lag-filtered pipette potential (neutralisation)
 EL_RAIL_HITS = 4  # number of steps the headstage spent at a rail
 EL_BREAKDOWN = 5  # mV, the first membrane potential past AMP_BREAKDOWN (0 = intact)
-N_EL = 6
+# pA, the current output's mean over the last sample interval stepped (in CC the injected
+# current), recorded as the next sample's Im, so that blocks join without a seam
+EL_IM = 6
+EL_IGATE = 7  # pA, the gating current's mean over that interval (VC; 0 in CC)
+N_EL = 8
 
 # mV: in CC and I0 the amplifier's voltage output (membrane potential plus the
 # unbalanced electrode drop); in VC the membrane potential itself, so the clamp error
 # the access resistance causes can be seen.
 OUT_VM = 0
-OUT_IM = 1  # pA, the amplifier's current output (mean over the sample)
+OUT_IM = 1  # pA, the amplifier's current output (mean over the interval ending at the sample)
 OUT_VMEM = 2  # mV, the true membrane potential
-OUT_IGATE = 3  # pA, gating current (mean over the sample)
+OUT_IGATE = 3  # pA, gating current (mean over the interval ending at the sample)
 FIRST_LABEL_ROW = 4  # then per label: its current (pA); per label: conductance (nS); gates
 
 # The compiled model as the kernel sees it (one record instead of a dozen arguments):

@@ -102,6 +102,22 @@ def clamped_voltage_mv(rig: Any, mode: Mode) -> float:
                              lambda v: np.full_like(np.asarray(v, dtype=float), holding))
 
 
+def present_current_pa(rig: Any) -> float:
+    """The current (pA) rig's amplifier passes in the present state and mode: in VC the
+    membrane's (seal included, no capacitive part), in CC the holding current, 0 in I=0.
+    The kernel records it as the first sample's Im (the mean over the interval before)."""
+    if rig.mode == Mode.CC:
+        return rig.holding_kernel()
+    if rig.mode != Mode.VC:
+        return 0.0
+    m = rig.membrane()
+    chan_g, floor = m.drug_arrays(rig.perfusion.effects())
+    v = rig.sim.soma_v_mv
+    seal_ns = units.ohm_to_ns(rig.amplifier.seal_resistance)
+    return float(reference.ionic_current_pa(m, v, rig.sim.gates[:, 0], chan_g, floor)
+                 + seal_ns * v)
+
+
 def settle_state(rig: Any, v_mv: float) -> None:
     """Put rig's compartments at v_mv (mV) with the gates at steady state, and the
     electrode (pipette node, amplifier filters) at rest for the present mode."""
@@ -121,6 +137,7 @@ def settle_state(rig: Any, v_mv: float) -> None:
         injected = holding if rig.mode == Mode.CC else 0.0
         e[layout.EL_VP] = v_mv + units.ohmic_drop_mv(rig.series_resistance, injected)
     e[layout.EL_VLAG] = e[layout.EL_VP]
+    e[layout.EL_IM] = present_current_pa(rig)
 
 
 def rest_is_stable(rig: Any) -> bool:

@@ -13,7 +13,7 @@ from rig import units
 from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.model import limits
-from rig.simulation import layout, reference
+from rig.simulation import layout, reference, steady_state
 from rig.simulation.membrane import CompiledMembrane
 
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
@@ -83,6 +83,8 @@ def hold(rig: Any, duration_s: float) -> None:
         rig.sim.gates[:] = reference.relax_gates(m, rig.sim.gates, holding,
                                                  units.s_to_ms(duration_s))
         rig.sim.electrode[layout.EL_VP] = holding
+        rig.sim.electrode[layout.EL_IM] = steady_state.present_current_pa(rig)
+        rig.sim.electrode[layout.EL_IGATE] = 0.0
         rig.time_s += duration_s
         rig.output_chain.reset()
         return

@@ -146,15 +146,16 @@ def test_capacitive_transient_decays_with_rs_cm_rm_over_rs_plus_rm(rm_ohm, rs_oh
     _, sig = vc_step(setup, 0.010, 100, 1200, interval)
     tau_expected = rs_ohm * MODEL_CM * rm_ohm / (rs_ohm + rm_ohm)
     i_ss = 0.010 / (rs_ohm + rm_ohm)  # above the holding current
-    baseline = sig["Im"][99]
-    t = (np.arange(1200) + 0.5) * interval  # Im is the mean over each sample
-    excess = sig["Im"][100:] - baseline - i_ss
+    baseline = sig["Im"][100]  # the mean over the last interval before the step
+    # Im at sample 101 + k is the mean over the step's interval k
+    t = (np.arange(1199) + 0.5) * interval
+    excess = sig["Im"][101:] - baseline - i_ss
     fit = (t > 3 * interval) & (t < 4 * tau_expected)
     slope, intercept = np.polyfit(t[fit], np.log(excess[fit]), 1)
     tau = -1.0 / slope
     i0 = math.exp(intercept)
-    v_excess = 0.010 * rm_ohm / (rm_ohm + rs_ohm) - (sig["Vmem"][100:] - sig["Vmem"][99])
-    t_end = np.arange(1, 1201) * interval  # Vmem is the value at each sample's end
+    v_excess = 0.010 * rm_ohm / (rm_ohm + rs_ohm) - (sig["Vmem"][101:] - sig["Vmem"][100])
+    t_end = np.arange(1, 1200) * interval  # Vmem at sample 100 + k: k intervals into the step
     fit_v = (t_end < 4 * tau_expected)
     tau_v = -1.0 / np.polyfit(t_end[fit_v], np.log(v_excess[fit_v]), 1)[0]
     print(f"Rm {rm_ohm / 1e6:g}, Rs {rs_ohm / 1e6:g} MOhm: tau(Im) {tau * 1e6:.2f} us, "
@@ -170,9 +171,9 @@ def t90_us(setup, interval=2e-6, n_before=100, n_after=1500):
     """Time (us) for Vmem to reach 90 % of a 10 mV step from -65 mV."""
     _, sig = vc_step(setup, 0.010, n_before, n_after, interval)
     v = sig["Vmem"]
-    fraction = (v[n_before:] - v[n_before - 1]) / (v[-1] - v[n_before - 1])
-    first = int(np.nonzero(fraction >= 0.9)[0][0])
-    return (first + 1) * interval * 1e6, sig
+    fraction = (v[n_before:] - v[n_before]) / (v[-1] - v[n_before])
+    first = int(np.nonzero(fraction >= 0.9)[0][0])  # samples after the onset sample
+    return first * interval * 1e6, sig
 
 
 def test_rs_compensation_speeds_the_clamp_by_one_minus_the_fraction():
@@ -430,13 +431,14 @@ def test_bridge_balance_removes_the_i_rs_drop():
     _, on = cc_step({"pipette_capacitance": 0.0, "bridge": MODEL_RS}, amplitude)
     drop_off = (off["Vm"] - off["Vmem"]) * 1e3
     drop_on = (on["Vm"] - on["Vmem"]) * 1e3
-    jump_off = (off["Vm"][50] - off["Vm"][49]) * 1e3
-    jump_on = (on["Vm"][50] - on["Vm"][49]) * 1e3
-    jump_mem = (off["Vmem"][50] - off["Vmem"][49]) * 1e3
+    # the step is commanded at sample 50 and read from sample 51 on
+    jump_off = (off["Vm"][51] - off["Vm"][50]) * 1e3
+    jump_on = (on["Vm"][51] - on["Vm"][50]) * 1e3
+    jump_mem = (off["Vmem"][51] - off["Vmem"][50]) * 1e3
     print(f"Vm - Vmem without bridge {drop_off[-1]:.4f} mV (I Rs = {amplitude * MODEL_RS * 1e3:g}),"
           f" with bridge {drop_on[-1]:.2e} mV; first-sample jump of Vm {jump_off:.4f} vs "
           f"{jump_on:.4f} mV (membrane {jump_mem:.4f} mV)")
-    np.testing.assert_allclose(drop_off[50:], amplitude * MODEL_RS * 1e3, rtol=1e-9)
+    np.testing.assert_allclose(drop_off[51:], amplitude * MODEL_RS * 1e3, rtol=1e-9)
     np.testing.assert_allclose(drop_on, 0.0, atol=1e-9)
     assert jump_off == pytest.approx(amplitude * MODEL_RS * 1e3 + jump_mem, rel=1e-9)
     assert jump_on == pytest.approx(jump_mem, rel=1e-9)
@@ -450,8 +452,8 @@ def t63_of_pipette_charging(amplifier):
     setup, sig = cc_step(amplifier, amplitude)
     plateau = amplitude * MODEL_RS * MODEL_CM / (MODEL_CM + 4e-12)
     drop = sig["Vm"] - sig["Vmem"]
-    reached = np.nonzero(drop[50:] / plateau >= 1 - math.exp(-1))[0]
-    return (reached[0] + 1 if reached.size else np.inf), setup, sig
+    reached = np.nonzero(drop[50:] / plateau >= 1 - math.exp(-1))[0]  # 1 us samples from the onset
+    return (reached[0] if reached.size else np.inf), setup, sig
 
 
 def test_capacitance_neutralisation_speeds_the_cc_response():

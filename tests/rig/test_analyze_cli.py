@@ -77,11 +77,11 @@ def test_iv_recording_reversal_and_g_v(recordings, capsys, ext):
     assert status == 0
     facts, header, rows = parse(out)
     assert len(rows) == 15 and header[:3] == ["sweep", "V_mV", "peak_pA"]
-    # the exact reversal of the peak current is 43.4445 mV (test_vc_analysis); the ABF
+    # the exact reversal of the peak current is 43.5551 mV (test_vc_analysis); the ABF
     # stores currents in 16 bits
     tolerance = 0.05 if ext == ".abf" else 0.002
-    assert float(facts["E_rev"][0]) == pytest.approx(43.4445, abs=tolerance)
-    assert float(facts["GV_V_half"][0]) == pytest.approx(-15.873, abs=5 * tolerance)
+    assert float(facts["E_rev"][0]) == pytest.approx(43.5551, abs=tolerance)
+    assert float(facts["GV_V_half"][0]) == pytest.approx(-16.518, abs=5 * tolerance)
     assert facts["GV_slope"][1] == "mV" and facts["GV_Gmax"][1] == "nS"
 
 
@@ -195,7 +195,7 @@ def test_the_installed_command(recordings, tmp_path):
                             tmp_path)
     assert result.returncode == 0
     facts, _, rows = parse(result.stdout)
-    assert len(rows) == 15 and float(facts["E_rev"][0]) == pytest.approx(43.4445, abs=0.002)
+    assert len(rows) == 15 and float(facts["E_rev"][0]) == pytest.approx(43.5551, abs=0.002)
     bad = run_subprocess(["analyze", folder / "vc-iv-family.csv", "--window1", "x"], tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("vrig: error:") and not bad.stdout
     assert np.isfinite(float(facts["GV_V_half"][0]))

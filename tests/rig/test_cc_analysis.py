@@ -3,13 +3,14 @@ LSODA integration of Hodgkin & Huxley (1952) (rates from test_hh_published) whos
 measures come from its dense output and the exact dV/dt of the equations, found by
 root finding rather than from samples.
 
-The engine's sample k holds the state at the end of its 20 us sample, (k + 1) x 20 us
-after the sweep start, while the analysis labels it k x 20 us (the recording's time
-axis): reference times are compared one sample later.
+The engine's sample k holds the state k x 20 us after the sweep start, where the
+analysis labels it (the recording's time axis), so reference times are compared as
+they are. (Until the kernel recorded each sample at its own time, sample k held the
+state 20 us later and the test compared the reference one sample later.)
 
-Figures measured when these tests were written (hh-squid, 6.3 degC): a 1 ms pulse
-first fires at 70 pA (60 pA does not; LSODA bisects 69.2 pA); at 70 pA the threshold
-(20 mV/ms) is -48.56 mV at 4.507 ms after the onset, the peak +34.88 mV, the width at
+Figures measured (hh-squid, 6.3 degC): a 1 ms pulse first fires at 70 pA (60 pA does
+not; LSODA bisects 69.2 pA); at 70 pA the threshold (20 mV/ms) is -48.56 mV at 4.527 ms
+after the onset (4.507 ms before, one sample early), the peak +34.88 mV, the width at
 half height 1.193 ms, the AHP -76.17 mV. 200 ms steps fire once from 30 pA and keep
 firing from 70 pA; paired 300 pA pulses fail at 3 and 6 ms and recover to 91 % at 9 ms.
 """
@@ -112,13 +113,13 @@ def test_threshold_family_first_firing_sweep_and_its_spike(squid):
     row = result.rows[5]
     assert row["stimulus_pA"] == 70.0
     print(f"70 pA: threshold {row['threshold_mV']:.3f} mV (reference {v_thr:.3f}), latency "
-          f"{row['latency_ms']:.4f} ms (reference {t_thr - 5.0 - SAMPLE_MS:.4f}), peak "
+          f"{row['latency_ms']:.4f} ms (reference {t_thr - 5.0:.4f}), peak "
           f"{row['peak_mV']:.3f} ({v_peak:.3f}), width {row['half_width_ms']:.4f} ms "
           f"({width:.4f}), AHP {row['ahp_mV']:.3f} ({ahp:.3f})")
     # Measured: 1.3 us, 5 uV, 8 uV, 0.2 us and < 1 uV apart. Near threshold the spike's
     # timing amplifies any difference (the latency is 4.5 ms against 1.2 ms at 130 pA),
     # and the engine steps 10 us at first order and samples 20 us: allow 5 us, 0.05 mV.
-    assert row["latency_ms"] == pytest.approx(t_thr - 5.0 - SAMPLE_MS, abs=0.005)
+    assert row["latency_ms"] == pytest.approx(t_thr - 5.0, abs=0.005)
     assert row["threshold_mV"] == pytest.approx(v_thr, abs=0.05)
     assert row["peak_mV"] == pytest.approx(v_peak, abs=0.05)
     assert row["height_mV"] == pytest.approx(v_peak - v_thr, abs=0.05)
@@ -133,8 +134,8 @@ def test_strong_pulse_spike_against_the_reference(squid):
     ref = Reference(pulses((5.0, 6.0, 130.0)), 31.0)
     t_thr, v_thr, _t_peak, v_peak, width, _ahp = ref.spike(5.0)
     print(f"130 pA: threshold {row['threshold_mV']:.3f} mV (reference {v_thr:.3f}), latency "
-          f"{row['latency_ms']:.4f} ms (reference {t_thr - 5.0 - SAMPLE_MS:.4f})")
-    assert row["latency_ms"] == pytest.approx(t_thr - 5.0 - SAMPLE_MS, abs=0.005)
+          f"{row['latency_ms']:.4f} ms (reference {t_thr - 5.0:.4f})")
+    assert row["latency_ms"] == pytest.approx(t_thr - 5.0, abs=0.005)
     assert row["threshold_mV"] == pytest.approx(v_thr, abs=0.05)
     assert row["peak_mV"] == pytest.approx(v_peak, abs=0.05)
     assert row["half_width_ms"] == pytest.approx(width, abs=0.002)

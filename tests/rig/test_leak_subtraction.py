@@ -118,10 +118,11 @@ def test_pn_cannot_subtract_a_clipped_sweep_and_the_overload_lamp_says_so():
     raw = rec.sweep("Im_raw", 0) * 1e12
     residual = (rec.sweep("Im", 0) - rec.sweep("Im_raw", 0)[: starts[1]].mean()) * 1e12
     print(f"raw peak {raw.max():.1f} pA (range 20000 pA), residual at the ON edge "
-          f"{residual[starts[1]]:.0f} pA, overloaded={setup.overloaded}")
+          f"{residual[starts[1] + 1]:.0f} pA, overloaded={setup.overloaded}")
     assert setup.overloaded
     assert raw.max() == pytest.approx(20000.0, rel=1e-3)
-    assert abs(residual[starts[1]]) > 1000.0
+    # the ON edge's interval is read at the sample after the step is written
+    assert abs(residual[starts[1] + 1]) > 1000.0
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +148,11 @@ def test_pn_with_ttx_and_tea_leaves_the_gating_current(gating):
     ionic = (s["INa"] - s["INa"][on - 1] + s["IK"] - s["IK"][on - 1]) * 1e12
     gate = s["Igating"] * 1e12
     m = s["m"]
-    dm_on, dm_off = m[off - 1] - m[on - 1], m[-1] - m[off - 1]
+    # m at the step's edges (samples on and off); the currents of the step's intervals
+    # are read one sample later (each sample is the mean over the interval ending there)
+    dm_on, dm_off = m[off] - m[on], m[-1] - m[off]
     q = {}
-    for name, window in (("on", slice(on, off)), ("off", slice(off, None))):
+    for name, window in (("on", slice(on + 1, off + 1)), ("off", slice(off + 1, None))):
         first_ms = slice(window.start, window.start + int(round(1.0 / dt_ms)))
         q[name] = {"Igating": gate[window].sum() * dt_ms,  # pA ms = fC
                    "Im": sub[window].sum() * dt_ms,
@@ -157,7 +160,7 @@ def test_pn_with_ttx_and_tea_leaves_the_gating_current(gating):
                    "Im, first ms": sub[first_ms].sum() * dt_ms,
                    "peak Im": sub[window][np.argmax(np.abs(sub[window]))]}
     expected_on, expected_off = Q_PER_M_FC * dm_on, Q_PER_M_FC * dm_off
-    print(f"m {m[on - 1]:.4f} -> {m[off - 1]:.4f} -> {m[-1]:.4f}; expected charge ON "
+    print(f"m {m[on]:.4f} -> {m[off]:.4f} -> {m[-1]:.4f}; expected charge ON "
           f"{expected_on:.1f} fC, OFF {expected_off:.1f} fC (250 fC x dm)")
     for name in q:
         print(f"  {name}: " + ", ".join(f"{k} {v:.1f} {'pA' if k.startswith('peak') else 'fC'}"
@@ -185,9 +188,9 @@ def test_pn_removes_the_capacitive_transient_of_the_gating_sweep(gating):
     raw = rec.sweep("Im_raw", 0) * 1e12
     sub = (rec.sweep("Im", 0) - rec.sweep("Im", 0)[:on].mean()) * 1e12
     gate = rec.sweep("Igating", 0) * 1e12
-    print(f"raw current at the ON edge {raw[on]:.0f} pA; subtracted peak {sub.max():.0f} pA, "
+    print(f"raw current at the ON edge {raw[on + 1]:.0f} pA; subtracted peak {sub.max():.0f} pA, "
           f"gating peak {gate.max():.0f} pA")
-    assert raw[on] > 20_000.0
+    assert raw[on + 1] > 20_000.0  # the ON edge's interval, read at the next sample
     assert sub.max() == pytest.approx(gate.max(), rel=0.05)
     assert np.abs(sub).max() < 2_000.0
 

@@ -101,12 +101,15 @@ def test_the_ideal_clamp_capacitive_current_is_one_sample_of_cm_dv_over_dt():
     setup.settle()
     command = np.r_[np.full(10, -0.050), np.full(10, 0.050)]
     im = setup.advance(command, SAMPLE_INTERVAL_S)["Im"]
-    leak = im[11]  # the resistive current at +50 mV
-    charge = (im[10] - leak) * SAMPLE_INTERVAL_S
-    print(f"ideal clamp, 100 mV step on 33 pF: first sample {im[10] * 1e9:.3f} nA, then "
-          f"{im[11] * 1e12:.3f} pA; capacitive charge {charge * 1e12:.6f} pC (Cm dV = 3.3 pC)")
+    # sample k is the mean over the interval ending at it: the step's first interval
+    # (from sample 10) is read at sample 11
+    leak = im[12]  # the resistive current at +50 mV
+    charge = (im[11] - leak) * SAMPLE_INTERVAL_S
+    print(f"ideal clamp, 100 mV step on 33 pF: first sample {im[11] * 1e9:.3f} nA, then "
+          f"{im[12] * 1e12:.3f} pA; capacitive charge {charge * 1e12:.6f} pC (Cm dV = 3.3 pC)")
     assert charge == pytest.approx(33e-12 * 0.100, rel=1e-9)
-    np.testing.assert_allclose(im[12:], leak, rtol=1e-12)
+    np.testing.assert_allclose(im[13:], leak, rtol=1e-12)
+    np.testing.assert_allclose(im[:11], im[0], rtol=1e-12)  # the holding current
     assert not setup.overloaded  # 165 nA is inside the model cell's +/-200 nA
 
 

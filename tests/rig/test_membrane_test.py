@@ -105,11 +105,11 @@ def test_vrig_membrane_test_prints_the_model_cell(capsys):
 
 @pytest.mark.parametrize(("tau_s", "rel"), [(2e-4, 1e-9), (2.05e-4, 1e-3), (4.3e-5, 1e-2)])
 def test_clamp_time_constant_of_an_exact_exponential(tau_s, rel):
-    """Sample k after the onset holds the potential at (k + 1) dt; the 1 - 1/e crossing
+    """Sample onset + k holds the potential k dt after the onset; the 1 - 1/e crossing
     is interpolated linearly (exact when it falls on a sample; the chord error of an
     exponential, about (dt/tau)^2 / 8, between samples)."""
     dt = 1e-5
-    t = np.arange(1, 1001) * dt
+    t = np.arange(1000) * dt
     v = np.concatenate([np.full(1000, -0.065), -0.065 + 0.01 * (1 - np.exp(-t / tau_s))])
     assert clamp_time_constant(v, 1000, dt) == pytest.approx(tau_s, rel=rel)
 

@@ -45,9 +45,10 @@ def hh():
     return rig.Rig.from_presets("hh-squid")
 
 
-def sample_end_times_ms(n):
-    """Vm and gates are reported at the end of each sample."""
-    return np.arange(1, n + 1) * SAMPLE_MS
+def sample_times_ms(n):
+    """Vm and gates are reported as a digitiser reads them: sample k at k intervals
+    after the block starts, before that interval is stepped."""
+    return np.arange(n) * SAMPLE_MS
 
 
 def test_passive_membrane_parameters(passive_cell):
@@ -67,17 +68,19 @@ def test_rc_charging_in_current_clamp_is_exact(passive_cell):
     n_on, n_off = 1000, 1000  # 20 ms on, 20 ms off (6 time constants each)
     command = np.r_[np.full(n_on, i_a), np.zeros(n_off)]
     v = setup.advance(command, SAMPLE_INTERVAL_S)["Vm"]
-    t = sample_end_times_ms(n_on + n_off)
+    t = sample_times_ms(n_on + n_off)
     amplitude = i_a * R_M_OHM  # 10 mV
-    on = v0 + amplitude * (1.0 - np.exp(-t[:n_on] / TAU_M_MS))
+    # the pulse is on from sample 0 to sample n_on, where it ends
+    on = v0 + amplitude * (1.0 - np.exp(-t[:n_on + 1] / TAU_M_MS))
     v_end = on[-1]
-    off = v0 + (v_end - v0) * np.exp(-(t[n_on:] - t[n_on - 1]) / TAU_M_MS)
+    off = v0 + (v_end - v0) * np.exp(-(t[n_on + 1:] - t[n_on]) / TAU_M_MS)
     expected = np.r_[on, off]
     error = np.max(np.abs(v - expected)) / amplitude
     print(f"RC charging: max |V - V_analytic| = {error * amplitude * 1e9:.3g} nV "
           f"({error:.2e} of I R = {amplitude * 1e3:.3f} mV)")
     assert error < 1e-6
-    assert v[n_on - 1] - v0 == pytest.approx(amplitude * (1 - math.exp(-20 / TAU_M_MS)), rel=1e-6)
+    assert v[0] == v0  # sample 0 is the state the pulse starts from
+    assert v[n_on] - v0 == pytest.approx(amplitude * (1 - math.exp(-20 / TAU_M_MS)), rel=1e-6)
 
 
 def test_rc_charging_does_not_depend_on_the_time_step(passive_cell):
@@ -108,26 +111,29 @@ def test_voltage_clamp_through_series_resistance(passive_cell):
     tau_s = rs * c_m * R_M_OHM / (rs + R_M_OHM)  # Rs Cm Rm / (Rs + Rm) = 97.1 us
     assert tau_s == pytest.approx(c_m / (g_s + g_m), rel=1e-12)
     v_ss = (g_s * command_v + g_m * e_k) / (g_s + g_m)
-    t = np.arange(n + 1) * SAMPLE_INTERVAL_S
-    v_expected = v_ss + (v_hold - v_ss) * np.exp(-t[1:] / tau_s)
+    t = np.arange(n) * SAMPLE_INTERVAL_S
+    v_expected = v_ss + (v_hold - v_ss) * np.exp(-t / tau_s)
     np.testing.assert_allclose(sig["Vm"], v_expected, rtol=0, atol=1e-12)
-    # Im is the electrode current averaged over each sample: the integral of
-    # (command - Vm) / Rs over the sample, divided by its length.
+    # Im is the electrode current averaged over the interval ending at each sample: the
+    # integral of (command - Vm) / Rs over it, divided by its length; sample 0 the
+    # holding current before the step.
     decay_integral = tau_s * (np.exp(-t[:-1] / tau_s) - np.exp(-t[1:] / tau_s))
     im_expected = g_s * ((command_v - v_ss) - (v_hold - v_ss) * decay_integral / SAMPLE_INTERVAL_S)
-    np.testing.assert_allclose(sig["Im"], im_expected, rtol=1e-9, atol=1e-20)
+    i_hold = g_s * (-0.070 - v_hold)
+    np.testing.assert_allclose(sig["Im"], np.r_[i_hold, im_expected], rtol=1e-9, atol=1e-20)
     # the steady state is the series-resistor divider
     assert sig["Im"][-1] == pytest.approx((command_v - e_k) / (rs + R_M_OHM), rel=1e-9)
     # the capacitive transient carries Cm times the membrane's voltage change
-    transient_charge = np.sum(sig["Im"] - sig["Im"][-1]) * SAMPLE_INTERVAL_S
+    transient_charge = np.sum(sig["Im"][1:] - sig["Im"][-1]) * SAMPLE_INTERVAL_S
     leak_charge_deficit = g_m * (v_ss - v_hold) * tau_s  # leak current still rising
     assert transient_charge == pytest.approx(c_m * (v_ss - v_hold) - leak_charge_deficit, rel=1e-4)
     print(f"Rs-Cm clamp: tau = {tau_s * 1e6:.2f} us, I_ss = {sig['Im'][-1] * 1e12:.3f} pA")
 
 
 def test_ideal_clamp_capacitive_charge(passive_cell):
-    """In the ideal clamp the membrane is charged within the first step: the first
-    sample carries Cm dV on top of the leak current."""
+    """In the ideal clamp the membrane is charged within the first step: the sample
+    after the step's onset carries Cm dV on top of the leak current, the one at the
+    onset the holding current."""
     setup = passive_rig(passive_cell)
     setup.set_mode("VC")
     setup.set_holding(-0.080)
@@ -135,8 +141,9 @@ def test_ideal_clamp_capacitive_charge(passive_cell):
     e_k = setup.resting_potential()
     sig = setup.advance(np.full(50, -0.030), SAMPLE_INTERVAL_S)
     leak = (-0.030 - e_k) / R_M_OHM
-    np.testing.assert_allclose(sig["Im"][1:], leak, rtol=1e-12)
-    charge = (sig["Im"][0] - leak) * SAMPLE_INTERVAL_S
+    assert sig["Im"][0] == pytest.approx((-0.080 - e_k) / R_M_OHM, rel=1e-9)
+    np.testing.assert_allclose(sig["Im"][2:], leak, rtol=1e-12)
+    charge = (sig["Im"][1] - leak) * SAMPLE_INTERVAL_S
     assert charge == pytest.approx(CM_PF * 1e-12 * 0.050, rel=1e-9)
 
 
@@ -163,20 +170,18 @@ def test_gates_relax_exponentially_in_ideal_voltage_clamp(hh, v_mv):
     gates, phi = hh_gates(hh)
     n = 400  # 8 ms
     sig = hh.advance(np.full(n, v_mv * 1e-3), SAMPLE_INTERVAL_S)
-    t = sample_end_times_ms(n)
+    t = sample_times_ms(n)
     dt_ms = hh.membrane().dt_ms
     for name in ("m", "h", "n"):
         gate = gates[name]
         x0 = gate.steady_state(-65.0)
-        assert sig[name][0] != x0  # the gate has started to move in the first sample
+        x = sig[name]
+        assert x[0] == pytest.approx(x0, abs=1e-12)  # sample 0: the state at the onset
+        assert x[1] != x0  # the gate has moved by the next sample
         x_inf = gate.steady_state(v_mv)
         tau = gate.time_constant_ms(v_mv, phi)
-        x = sig[name]
-        # From the first sample on, the update must be the exact exponential at v_mv.
-        # (Measured from the step onset instead, the ideal clamp is one step (dt) late:
-        # the kernel takes the first step of a new command with the gates at the old
-        # voltage. That is a reported bug and deliberately not asserted here.)
-        expected = x_inf + (x[0] - x_inf) * np.exp(-(t - t[0]) / tau)
+        # From the onset on, the update must be the exact exponential at v_mv.
+        expected = x_inf + (x[0] - x_inf) * np.exp(-t / tau)
         on_grid = round((v_mv + 250.0) / TABLE_STEP_MV, 9).is_integer()
         if on_grid:
             tolerance = 1e-12
@@ -250,7 +255,7 @@ def test_halving_the_time_step_moves_the_spike_by_under_a_microsecond():
     results = {}
     for dt in (10e-6, 5e-6):
         v = cc_pulse(rig.Rig.from_presets("hh-squid", dt=dt), 150.0, 1.0)
-        t = sample_end_times_ms(v.size)
+        t = sample_times_ms(v.size)
         results[dt] = (crossing_time_ms(t, v, 0.0), v.max(), v.min())
     (t10, peak10, min10), (t5, peak5, min5) = results[10e-6], results[5e-6]
     print(f"spike 0 mV crossing: {t10:.5f} ms (10 us) vs {t5:.5f} ms (5 us), "

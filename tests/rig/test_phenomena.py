@@ -67,7 +67,7 @@ def test_paired_pulses_show_absolute_and_relative_refractory_periods(hh):
     rows = []
     for k in range(rec.n_sweeps):
         v = rec.sweep("Vm", k) * 1e3
-        t = np.arange(1, v.size + 1) * SAMPLE_MS
+        t = np.arange(v.size) * SAMPLE_MS
         starts = render_sweep(protocol, k).epoch_starts
         first, second = slice(starts[1], starts[3]), slice(starts[3], None)
         gap = protocol.epochs[2].duration_ms(k)
@@ -116,7 +116,7 @@ def test_anode_break_excitation(hh):
     for k in range(rec.n_sweeps):
         during = epoch(protocol, rec, "Vm", k, 1) * 1e3
         after = epoch(protocol, rec, "Vm", k, 2) * 1e3
-        t = np.arange(1, after.size + 1) * SAMPLE_MS
+        t = np.arange(after.size) * SAMPLE_MS
         rows.append((level(protocol, k, 1), during.min(), after.max(),
                      crossing_time_ms(t, after, 0.0)))
         print("step {:.0f} pA: down to {:.2f} mV; after release, peak {:.2f} mV, crossing "

@@ -4,8 +4,8 @@ HH action potential in current clamp and a voltage-clamp step on hh-squid, 6.3 d
 
 The kernel steps with exact exponential (Rush-Larsen) gates from interpolated tables
 and an exact linear membrane update at dt = 10 us; the reference is the same ODE
-solved to 1e-10. Sample k of a kernel block holds the state at the sample's end,
-(k + 1) sample intervals after the block starts, so the reference is evaluated there.
+solved to 1e-10. Sample k of a kernel block holds the state k sample intervals after
+the block starts (before that interval is stepped), so the reference is evaluated there.
 Units: mV, ms, pA.
 """
 
@@ -23,25 +23,25 @@ TOL = {"rtol": 1e-10, "atol": 1e-10}
 
 def _reference_run(rhs, y0, segments, n_per_segment):
     """Integrate rhs(t, y, level) through constant-level segments (a list of levels, each
-    n_per_segment samples), each restarted at its discontinuity; returns y at the end
+    n_per_segment samples), each restarted at its discontinuity; returns y at the start
     of every sample, shape (n_vars, n_samples)."""
     y, columns = np.asarray(y0, dtype=float), []
     for level, n in zip(segments, n_per_segment):
-        t_eval = np.arange(1, n + 1) * DT_MS
+        t_eval = np.arange(n + 1) * DT_MS
         solution = solve_ivp(lambda t, state, level=level: rhs(t, state, level),
                              (0.0, t_eval[-1]), y, method="LSODA", t_eval=t_eval, **TOL)
         assert solution.success, solution.message
-        columns.append(solution.y)
+        columns.append(solution.y[:, :-1])
         y = solution.y[:, -1]
     return np.concatenate(columns, axis=1)
 
 
 def _upward_crossing_ms(v_mv, level_mv=0.0):
     """Time (ms from the block's start) of the first upward crossing of level_mv, with
-    sample k at (k + 1) DT_MS and linear interpolation between samples."""
+    sample k at k DT_MS and linear interpolation between samples."""
     k = np.nonzero((v_mv[1:] > level_mv) & (v_mv[:-1] <= level_mv))[0][0]
     fraction = (level_mv - v_mv[k]) / (v_mv[k + 1] - v_mv[k])
-    return (k + 1 + fraction) * DT_MS
+    return (k + fraction) * DT_MS
 
 
 def test_current_clamp_action_potential_matches_the_reference_ode():
@@ -81,7 +81,8 @@ def test_voltage_clamp_step_currents_match_the_reference_ode(step_mv):
     sig = setup.advance(np.full(n, step_mv * 1e-3), DT_S)
     gates = _reference_run(lambda t, x, v: reference.clamped_derivatives(m, x, v),
                            reference.steady_gates(m, -65.0), (step_mv,), (n,))
-    ionic_ref = reference.ionic_current_pa(m, step_mv, gates)
+    v_mv = np.r_[-65.0, np.full(n - 1, step_mv)]  # sample 0: the onset, at holding
+    ionic_ref = reference.ionic_current_pa(m, v_mv, gates)
     ionic_kernel = (sig["INa"] + sig["IK"] + sig["Ileak"]) * 1e12
     peak_ref = ionic_ref.min()
     peak_kernel = ionic_kernel.min()
@@ -94,7 +95,7 @@ def test_voltage_clamp_step_currents_match_the_reference_ode(step_mv):
     # each gate too, and the ideal clamp holds the membrane exactly at the command
     for row, name in enumerate(m.gate_names):
         np.testing.assert_allclose(sig[name], gates[row], atol=2e-3)
-    np.testing.assert_array_equal(sig["Vmem"], step_mv * 1e-3)
+    np.testing.assert_array_equal(sig["Vmem"], v_mv * 1e-3)
 
 
 def test_the_reference_rest_is_a_fixed_point_the_kernel_keeps():

@@ -83,8 +83,10 @@ def test_signals_are_the_kernel_values_in_si():
     sig = setup.advance(np.full(50, -0.020), 20e-6)
     gates = np.array([sig[name] for name in ("m", "h", "n")])
     m = setup.membrane(0.01)
-    ionic_pa = reference.ionic_current_pa(m, -20.0, gates)
+    # sample 0 is the state at the step's onset, still at the -65 mV holding level
+    v_mv = np.r_[-65.0, np.full(49, -20.0)]
+    ionic_pa = reference.ionic_current_pa(m, v_mv, gates)
     np.testing.assert_allclose(sig["INa"] + sig["IK"] + sig["Ileak"], ionic_pa * 1e-12,
                                rtol=1e-12)
-    np.testing.assert_array_equal(sig["Vmem"], -0.020)
+    np.testing.assert_array_equal(sig["Vmem"], v_mv * 1e-3)
     np.testing.assert_allclose(sig["gleak"], 3e-9, rtol=1e-12)  # 0.3 mS/cm^2 on 1000 um^2

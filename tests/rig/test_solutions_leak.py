@@ -91,7 +91,7 @@ def test_cortical_neuron_passive_properties(cortical):
     step_pa, before_ms = -10.0, 10.0
     sig = cc_step(cortical, step_pa, before_ms, 200.0)  # 20 membrane time constants
     v = sig["Vmem"] * 1e3  # the membrane itself, behind the electrode
-    t = np.arange(1, v.size + 1) * SAMPLE_MS
+    t = np.arange(v.size) * SAMPLE_MS
     n0 = int(round(before_ms / SAMPLE_MS))
     baseline, settled = v[n0 - 1], v[-1]
     r_in_mohm = (settled - baseline) * 1e-3 / (step_pa * 1e-12) / 1e6
@@ -111,13 +111,14 @@ def test_cortical_neuron_passive_properties(cortical):
     assert 280.0 < r_in_mohm < 360.0
     assert r_in_mohm == pytest.approx(1e3 / g_leak_ns, rel=0.02)
     assert tau_ms == pytest.approx(r_in_mohm * 1e6 * 30e-12 * 1e3, rel=0.02)
-    np.testing.assert_allclose(drop_mv[:n0], 0.0, atol=1e-9)
-    np.testing.assert_allclose(drop_mv[n0:], step_pa * 1e-12 * rs_ohm * 1e3, rtol=1e-6)
+    # the step is commanded at sample n0 and read from the next sample on
+    np.testing.assert_allclose(drop_mv[:n0 + 1], 0.0, atol=1e-9)
+    np.testing.assert_allclose(drop_mv[n0 + 1:], step_pa * 1e-12 * rs_ohm * 1e3, rtol=1e-6)
 
 
 def test_cortical_neuron_fires_repetitively_at_100_pa(cortical):
     v = cc_pulse(cortical, 100.0, 500.0, before_ms=10.0, after_ms=0.0)
-    t = np.arange(1, v.size + 1) * SAMPLE_MS
+    t = np.arange(v.size) * SAMPLE_MS
     spikes = spike_indices(v)
     times = spikes * SAMPLE_MS - 10.0
     k = spikes[1]

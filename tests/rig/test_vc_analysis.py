@@ -5,12 +5,15 @@ mean of the ionic current over the sample's two 10 us steps plus the m-gate's ga
 current Q dm/dt). Peaks, reversals and Boltzmann fits are then computed here with numpy
 and scipy, independently of rig.analysis.measurements and rig.analysis.fits.
 
-Figures measured when these tests were written: the peak (inward) membrane current of
-the I-V family reverses at 43.44 mV, 6.6 mV below E_Na = 50.07 mV: at the time of the
-smallest current the K, leak and gating currents are outward and cancel some Na
-current, so the total current reverses below E_Na. Its G-V Boltzmann is V1/2 -15.87 mV,
-k 12.87 mV, 389 nS; the peak I_Na alone reverses within 0.1 mV of E_Na. h-infinity from
-I_Na: V1/2 -61.78 mV, k -7.25 mV (HH's h_inf is half-maximal at -62.31 mV).
+Figures measured (sample k at k x 20 us, Im the mean over the interval ending there):
+the peak (inward) membrane current of the I-V family reverses at 43.56 mV, 6.5 mV below
+E_Na = 50.07 mV: at the time of the smallest current the K, leak and gating currents are
+outward and cancel some Na current, so the total current reverses below E_Na. Its G-V
+Boltzmann is V1/2 -16.52 mV, k 12.53 mV, 381 nS; the peak I_Na alone reverses within
+0.1 mV of E_Na. h-infinity from I_Na: V1/2 -61.78 mV, k -7.25 mV (HH's h_inf is
+half-maximal at -62.31 mV). (Before the kernel's samples were put at their true times,
+one sample later, E_rev was 43.44 mV and V1/2 -15.87 mV: near E_Na the window's first
+sample is the smallest current, and it held the current 20 us later than its label.)
 """
 
 import itertools
@@ -63,8 +66,9 @@ def steady_and_tau(alpha, beta, v):
 
 
 def analytic_sweep(protocol, sweep, only_na=False):
-    """Exact ideal-clamp current (pA) of every sample of a sweep; NaN on the first
-    sample of each epoch (the capacitive transient)."""
+    """Exact ideal-clamp current (pA) of every sample of a sweep, each the mean over the
+    interval ending at it (so an epoch's interval j is read at sample first + j + 1); NaN
+    where the capacitive transient of an epoch's first interval is, and at sample 0."""
     p = reference_parameters()
     render = render_sweep(protocol, sweep)
     v_cmd = render.command * 1e3
@@ -91,7 +95,7 @@ def analytic_sweep(protocol, sweep, only_na=False):
         if not only_na:
             sample = sample + q * np.diff(m_edges) / SAMPLE_MS
         sample[0] = np.nan
-        current[first:last] = sample
+        current[first + 1: last + 1] = sample[: v_cmd.size - first - 1]
     return current
 
 

@@ -5,7 +5,15 @@ celsius 6.3, gnabar/gkbar/gl = 0.12/0.036/0.0003 S/cm^2, ena/ek/el set to vRig's
 reversal potentials (50.08, -77.03, -54.39 mV), v_init = vRig's rest (-65.005 mV),
 fixed step, CVode off, secondorder 0, exact rates (``usetable_hh = 0``).
 
-What was measured (NEURON 9.0.2, numba 0.68.1; both at dt = 10 us unless said):
+Both record sample k at k dt from t = 0: vRig's sample k is the state before its k-th
+interval is stepped, as NEURON's Vector.record gives it, so the traces are compared
+sample for sample. (Until vRig recorded at the true times, its sample k held the state
+at (k + 1) dt and this test prepended the initial state to line them up; compared
+without that, the spikes below came 0.010 ms earlier still, NEURON at 1 us 0.0167 ms
+apart instead of 0.0067, the VC peaks one sample early.)
+
+What was measured (NEURON 9.0.2, numba 0.68.1; both at dt = 10 us unless said; the
+same figures, to the last digit, after the change of sample times):
 
 * 1 ms pulse of 100 pA (10 uA/cm^2): one spike; vRig peaks 0.024 ms earlier
   (7.515 vs 7.539 ms) and 0.21 mV higher (39.15 vs 38.94 mV); RMS difference over
@@ -30,7 +38,8 @@ What was measured (NEURON 9.0.2, numba 0.68.1; both at dt = 10 us unless said):
   +60 mV; 0.002 pA at +50 mV, next to E_Na, from the SEClamp's clamp error), at the
   same sample in every step; I_K at the end of each 20 ms step within 4.5e-7
   relative (< 0.03 pA); the electrode current there within 5e-5 relative (0.03 pA;
-  vRig's Im is the mean over a sample, NEURON's SEClamp i the value one dt earlier).
+  vRig's Im is the mean over the sample interval ending there, NEURON's SEClamp i the
+  value one dt earlier).
   The one setup detail that matters: both must start in the steady state at the
   holding potential. Starting NEURON at rest (-65.005 mV) instead leaves a 8.7e-5
   relative error in I_Na 10 ms later, because h relaxes with tau ~ 8.5 ms at -65 mV.
@@ -76,7 +85,8 @@ nrn = _load_reference()
 # --- helpers ------------------------------------------------------------------------
 
 def vrig_current_clamp(delay_ms, duration_ms, amplitude_pa, tstop_ms, dt_ms=DT_MS):
-    """(t_ms, v_mV) of vRig's hh-squid with one sample per step, from t = 0.
+    """(t_ms, v_mV) of vRig's hh-squid with one sample per step, from t = 0 to tstop_ms:
+    sample k is the membrane potential at k dt, as NEURON records it.
 
     The pulse is on for the steps whose middle lies in [delay, delay + duration), as
     NEURON's IClamp (evaluated at mid-step) is.
@@ -85,13 +95,12 @@ def vrig_current_clamp(delay_ms, duration_ms, amplitude_pa, tstop_ms, dt_ms=DT_M
     setup.set_mode("CC")
     setup.set_holding(0.0)
     setup.settle()
-    n = int(round(tstop_ms / dt_ms))
+    n = int(round(tstop_ms / dt_ms)) + 1
     mid = (np.arange(n) + 0.5) * dt_ms
     command = np.where((mid >= delay_ms) & (mid < delay_ms + duration_ms),
                        amplitude_pa * 1e-12, 0.0)
-    v0 = setup.membrane_potential
     vm = setup.advance(command, dt_ms * 1e-3)["Vm"]
-    return np.arange(n + 1) * dt_ms, np.concatenate(([v0], vm)) * 1e3
+    return np.arange(n) * dt_ms, vm * 1e3
 
 
 def spike_peaks(t_ms, v_mv, threshold_mv=0.0):
@@ -140,16 +149,18 @@ def vc_family_comparison():
     stride = int(round(sample_ms / DT_MS))
     references = nrn.run_voltage_clamp_family(protocol.holding, before_ms, levels, step_ms,
                                               after_ms, dt_ms=DT_MS)
-    first = int(round(before_ms / sample_ms))  # vRig sample k ends at (k + 1) * sample
-    last = first + int(round(step_ms / sample_ms)) - 1  # the step's last sample
+    # vRig's sample k is at k * sample, as NEURON's: the step is commanded at sample
+    # `first` and its response is read at first + 1 ... last, the end of the step.
+    first = int(round(before_ms / sample_ms))
+    last = first + int(round(step_ms / sample_ms))
     rows = []
     for k, (level, ref) in enumerate(zip(levels, references)):
         # NEURON's own ina is computed at the start of each step: one dt behind
         np.testing.assert_allclose(ref["ina_neuron"][1:], ref["ina"][:-1], rtol=1e-9, atol=1e-6)
         # NEURON's samples at vRig's sample times
-        ref = {name: values[stride::stride] for name, values in ref.items()}
-        assert np.allclose(ref["t"][first:last + 1], (np.arange(first, last + 1) + 1) * sample_ms)
-        window = slice(first, last + 1)
+        ref = {name: values[::stride] for name, values in ref.items()}
+        assert np.allclose(ref["t"][first:last + 1], np.arange(first, last + 1) * sample_ms)
+        window = slice(first + 1, last + 1)
         ina_v = recording.sweep("INa", k)[window] * 1e12
         ina_n = ref["ina"][window]
         iv, i_n = int(np.argmax(np.abs(ina_v))), int(np.argmax(np.abs(ina_n)))
@@ -159,7 +170,7 @@ def vc_family_comparison():
             "ina_peak_ms": ((iv + 1) * sample_ms, (i_n + 1) * sample_ms),
             "ik_end": (recording.sweep("IK", k)[last] * 1e12, ref["ik"][last]),
             "im_end": (recording.sweep("Im", k)[last] * 1e12, ref["i_electrode"][last]),
-            "clamp_error_mv": float(np.max(np.abs(ref["v"][first + 1:last + 1] - level))),
+            "clamp_error_mv": float(np.max(np.abs(ref["v"][first + 2:last + 1] - level))),
         })
     return rows
 
