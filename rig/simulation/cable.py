@@ -1,0 +1,86 @@
+"""A fibre compiled for the cable kernel (:mod:`rig.simulation.cable_kernel`): the
+patch's compiled membrane spread over the compartments of a
+:class:`rig.model.geometry.CableGeometry`, with myelin and position-dependent changes
+(a drug on a stretch) as per-compartment scales of the capacitance and of each channel.
+
+Units as in the kernel: mV, ms, pA, nS, pF; positions in um.
+"""
+
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig import units
+from rig.errors import VrigError
+from rig.model.pharmacology import Effects
+from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
+
+# The patch's record (layout.KernelModel) with cm_pf (n_compartments,) and chan_g_ns
+# (n_channels, n_compartments) per compartment, plus g_axial_ns (n_compartments - 1,):
+# the conductance between neighbours (nS); stim: the electrode's compartment; sites:
+# (n_sites,) int64, the recorded compartments.
+CableModel = namedtuple("CableModel", KernelModel._fields + ("g_axial_ns", "stim", "sites"))
+
+
+@dataclass(frozen=True)
+class LocalEffect:
+    """A change confined to a stretch of fibre, start_um to end_um (um from the first
+    end): effects (a :class:`rig.model.pharmacology.Effects`; its conductance scales act
+    on the compartments whose centres lie in the stretch)."""
+
+    start_um: float
+    end_um: float
+    effects: Effects
+
+
+def compartment_scales(m, cell, local=()):
+    """(cm_scale (n,), g_scale (n_channels, n)): each compartment's share of the cell's
+    capacitance and of each channel's conductance in the compiled membrane m (which
+    spreads the densities over the whole fibre). Myelinated compartments have the
+    myelin's capacitance and conductance (the latter as leak: the leak channels scaled
+    to it, the voltage-gated ones removed); local: LocalEffect values, applied in turn."""
+    geometry = cell.geometry
+    areas = geometry.areas_um2()
+    share = areas / areas.sum()
+    cm_scale = share.copy()
+    g_scale = np.tile(share, (len(m.channel_labels), 1))
+    if geometry.myelin is not None:
+        myelin = geometry.myelin
+        under = geometry.myelinated()
+        cm_scale[under] *= myelin.capacitance_uf_per_cm2 / cell.specific_capacitance_uf_per_cm2
+        leak = np.array([label == "leak" for label in m.channel_labels])
+        leak_density = m.chan_g_ns[leak].sum() / units.density_to_ns(1.0, cell.area_um2)
+        factor = myelin.conductance_ms_per_cm2 / leak_density if leak_density > 0 else 0.0
+        g_scale[np.ix_(~leak, under)] = 0.0
+        g_scale[np.ix_(leak, under)] *= factor
+    for change in local:
+        where = geometry.compartments_in(change.start_um, change.end_um)
+        for ch, label in enumerate(m.channel_labels):
+            g_scale[ch, where] *= change.effects.conductance_scale.get(label, 1.0)
+    return cm_scale, g_scale
+
+
+def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=()):
+    """The CableModel of compiled membrane m on cell's geometry with the conductances
+    (nS, whole fibre) and gate floors in force, the electrode on compartment stim and
+    recording from compartments sites; local: LocalEffect values."""
+    geometry = cell.geometry
+    if geometry is None:
+        raise VrigError(f"cell {cell.name!r} has no cable geometry; it is a single compartment")
+    n = geometry.n_compartments
+    sites = np.asarray(sites, dtype=np.int64)
+    if not 0 <= stim < n or sites.size and not (sites.min() >= 0 and sites.max() < n):
+        raise VrigError(f"compartments are numbered 0 to {n - 1}")
+    patch = m.kernel_model(chan_g_ns, gate_floor)
+    cm_scale, g_scale = compartment_scales(m, cell, local)
+    scale = np.concatenate((patch.out_scale, np.full(sites.size, patch.out_scale[OUT_VMEM])))
+    axial = geometry.axial_conductances_ns() if n > 1 else np.zeros(1)
+    return CableModel(*patch._replace(
+        cm_pf=m.cm_pf * cm_scale, chan_g_ns=np.asarray(chan_g_ns, float)[:, None] * g_scale,
+        out_scale=scale), g_axial_ns=axial, stim=int(stim), sites=sites)
+
+
+def cable_output_rows(m, n_sites):
+    """Number of output rows of the cable kernel for membrane m and n_sites sites."""
+    return output_rows(len(m.labels), m.gate_channel.size) + n_sites

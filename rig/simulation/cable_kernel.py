@@ -1,0 +1,210 @@
+"""The compiled stepping code of a deterministic Hodgkin-Huxley fibre: N compartments
+in a row, sealed ends. Units inside: mV, ms, pA, nS, pF, MOhm.
+
+The advance functions take the same arguments as those of :mod:`rig.simulation.kernel`
+(``ok, vm_peak, im_peak = advance(record, amp, state, command, steps_per_sample, out)``),
+with record a :class:`rig.simulation.cable.CableModel` as a plain tuple: the patch's
+record with the capacitance (pF) and the channel conductances (nS) given per
+compartment, plus the axial conductances (nS) between neighbours, the index of the
+compartment the amplifier's electrode is on and the indices of the recording sites.
+out holds the patch kernel's rows for the electrode's compartment, then one row per
+recording site: its membrane potential (V).
+
+Each step:
+
+1. gates: the same exact exponential (Rush-Larsen) update from the same tables as the
+   patch, at each compartment's starting voltage;
+2. the membrane potentials: with the gates known, every compartment's membrane current
+   is linear in its V (B V - A) and the axial currents are linear in its neighbours';
+   the new potentials solve one tridiagonal system (Thomas algorithm, O(N)):
+
+       ce_i (V_i' - V_i) = A_i - B_i V_i' + g_(i-1) (V_(i-1)' - V_i') + g_i (V_(i+1)' - V_i')
+
+   where ce_i = B_i k / (1 - k), k = exp(-B_i dt / C_i), stands for C_i / dt. With no
+   axial current this is exactly the patch kernel's update V' = V_inf + (V - V_inf) k,
+   so a one-compartment fibre is the patch to rounding; with axial current the
+   membrane term is, to first order in dt, trapezoidal (ce = C/dt - B/2 + O(dt)) and
+   the axial term backward Euler (stable for any dt and compartment length).
+
+The injected current enters the electrode's compartment (with the seal conductance,
+as in the patch); the gating current is not computed (CC and I=0 only).
+"""
+
+import math
+from types import MappingProxyType
+
+import numpy as np
+from numba import njit
+
+from rig.simulation.kernel import _command_in_range, _past_breakdown, _peak, _table_position
+from rig.simulation.layout import (
+    AMP_BREAKDOWN,
+    AMP_BRIDGE,
+    AMP_COMMAND_SCALE,
+    AMP_G_SEAL,
+    AMP_G_SERIES,
+    CLAMP_CC,
+    EL_BREAKDOWN,
+    EL_VP,
+    FIRST_LABEL_ROW,
+    OUT_IGATE,
+    OUT_IM,
+    OUT_VM,
+    OUT_VMEM,
+)
+from rig.units import MV_PER_MOHM_PA
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _open_fractions(gates, i, gate_channel, gate_power, gate_floor, has_floor, open_fraction):
+    """Fill open_fraction (per channel) from the gates of compartment i."""
+    for ch in range(open_fraction.size):
+        open_fraction[ch] = 1.0
+    for g in range(gates.shape[0]):
+        x = gates[g, i]
+        if has_floor:
+            x = gate_floor[g] + (1.0 - gate_floor[g]) * x
+        p = x
+        for _k in range(gate_power[g] - 1):
+            p *= x
+        open_fraction[gate_channel[g]] *= p
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _record_at(out, s, scale, i, chan_g, chan_e, chan_label, vm, im, v, open_fraction, gates,
+               n_sites):
+    """Write sample s for compartment i (the electrode's): the patch kernel's rows (the
+    amplifier's vm (mV) and im (pA), the membrane v (mV), no gating current, per-label
+    currents and conductances, the gates), each times its row's scale (to SI)."""
+    n_gates = gates.shape[0]
+    n_labels = (out.shape[0] - n_sites - FIRST_LABEL_ROW - n_gates) // 2
+    first_g_row = FIRST_LABEL_ROW + n_labels
+    first_gate_row = first_g_row + n_labels
+    out[OUT_VM, s] = vm * scale[OUT_VM]
+    out[OUT_IM, s] = im * scale[OUT_IM]
+    out[OUT_VMEM, s] = v * scale[OUT_VMEM]
+    out[OUT_IGATE, s] = 0.0
+    for row in range(FIRST_LABEL_ROW, first_gate_row):
+        out[row, s] = 0.0
+    for ch in range(open_fraction.size):
+        gc = chan_g[ch, i] * open_fraction[ch]
+        i_row = FIRST_LABEL_ROW + chan_label[ch]
+        g_row = first_g_row + chan_label[ch]
+        out[i_row, s] += gc * (v - chan_e[ch]) * scale[i_row]
+        out[g_row, s] += gc * scale[g_row]
+    for g in range(n_gates):
+        out[first_gate_row + g, s] = gates[g, i] * scale[first_gate_row + g]
+
+
+@njit(nogil=True, cache=True)
+def _step(v, gates, cm_dt, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
+          gate_floor, has_floor, chan_g, chan_e, g_axial, stim, injected, g_seal,
+          open_fraction, d, r):
+    """One step of every compartment (gates, then the tridiagonal solve for V); d and r
+    are work arrays of n_compartments. Returns the largest |V| (mV) reached."""
+    n = v.size
+    n_v = x_inf.shape[1]
+    n_ch = open_fraction.size
+    for i in range(n):
+        vi = v[i]
+        j, w = _table_position(vi, v_min, inv_dv, n_v)
+        for ch in range(n_ch):
+            open_fraction[ch] = 1.0
+        for g in range(gates.shape[0]):
+            xi = x_inf[g, j] + w * (x_inf[g, j + 1] - x_inf[g, j])
+            dc = decay[g, j] + w * (decay[g, j + 1] - decay[g, j])
+            x = xi + (gates[g, i] - xi) * dc
+            gates[g, i] = x
+            if has_floor:
+                x = gate_floor[g] + (1.0 - gate_floor[g]) * x
+            p = x
+            for _k in range(gate_power[g] - 1):
+                p *= x
+            open_fraction[gate_channel[g]] *= p
+        a = 0.0
+        b = 0.0
+        for ch in range(n_ch):
+            gc = chan_g[ch, i] * open_fraction[ch]
+            b += gc
+            a += gc * chan_e[ch]
+        if i == stim:
+            a += injected
+            b += g_seal
+        rate = b / cm_dt[i]
+        if rate > 1e-12:
+            em = math.expm1(-rate)
+            ce = b * (1.0 + em) / -em
+        else:
+            ce = cm_dt[i]
+        diag = ce + b
+        rhs = ce * vi + a
+        if i < n - 1:
+            diag += g_axial[i]
+        if i > 0:
+            diag += g_axial[i - 1]
+            f = g_axial[i - 1] / d[i - 1]
+            diag -= f * g_axial[i - 1]
+            rhs += f * r[i - 1]
+        d[i] = diag
+        r[i] = rhs
+    v[n - 1] = r[n - 1] / d[n - 1]
+    peak = abs(v[n - 1])
+    for i in range(n - 2, -1, -1):
+        v[i] = (r[i] + g_axial[i] * v[i + 1]) / d[i]
+        if not abs(v[i]) <= peak:  # also catches NaN
+            peak = abs(v[i])
+    return peak
+
+
+@njit(nogil=True, cache=True)
+def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
+    """Current clamp (or I=0 with a zero command) on a fibre, the current injected into
+    the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim,
+     sites) = record
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
+    v, gates, electrode = state
+    open_fraction = np.empty(chan_g.shape[0])
+    d = np.empty(v.size)
+    r = np.empty(v.size)
+    cm_dt = cm / dt
+    g_series = amp[AMP_G_SERIES]
+    g_seal = amp[AMP_G_SEAL]
+    bridge = amp[AMP_BRIDGE]
+    breakdown = amp[AMP_BREAKDOWN]
+    broken_at = electrode[EL_BREAKDOWN]
+    vp = electrode[EL_VP]
+    first_site_row = out.shape[0] - sites.size
+    for s in range(command.size):
+        c = command[s] * scale
+        for _ in range(steps_per_sample):
+            peak = _step(v, gates, cm_dt, dt, v_min, inv_dv, x_inf, decay, gate_channel,
+                         gate_power, gate_floor, has_floor, chan_g, chan_e, g_axial, stim, c,
+                         g_seal, open_fraction, d, r)
+            if not peak <= breakdown and broken_at == 0.0:
+                # (NaN alone sets nothing: the engine's finiteness check reports it)
+                for i in range(v.size):
+                    broken_at = _past_breakdown(v[i], breakdown, broken_at)
+        v_stim = v[stim]
+        vp = v_stim + c / g_series if g_series > 0.0 else v_stim
+        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
+                        open_fraction)
+        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label,
+                   vp - bridge * c * MV_PER_MOHM_PA, c, v_stim, open_fraction, gates,
+                   sites.size)
+        for k in range(sites.size):
+            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
+    electrode[EL_VP] = vp
+    electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
+
+
+# The advance function for each clamp configuration (layout.CLAMP_*) a fibre supports.
+STEPS = MappingProxyType({CLAMP_CC: advance_cable_cc})
