@@ -120,7 +120,7 @@ class CableGeometry:
         """Index of the compartment holding a position (um from the first end); a
         position off the fibre is a VrigError."""
         total = self.total_length_um
-        if not 0.0 <= position_um <= total:
+        if not 0.0 <= position_um <= total * (1 + 1e-12):  # (the sum of the pieces rounds)
             raise VrigError(f"position {units.um_to_mm(position_um):g} mm is off the fibre; "
                             f"give 0 to {units.um_to_mm(total):g} mm")
         edges = np.cumsum(self.compartment_lengths_um())
@@ -130,7 +130,7 @@ class CableGeometry:
         """Indices of the compartments whose centres lie in [start_um, end_um] (um); a
         reversed, empty or off-fibre stretch is a VrigError."""
         total = self.total_length_um
-        if not 0.0 <= start_um < end_um <= total:
+        if not 0.0 <= start_um < end_um <= total * (1 + 1e-12):
             raise VrigError(f"a stretch of fibre must run from low to high within 0 to "
                             f"{units.um_to_mm(total):g} mm, got {units.um_to_mm(start_um):g} "
                             f"to {units.um_to_mm(end_um):g} mm")
