@@ -8,7 +8,7 @@ sub-Nernstian).
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rig import resources, units
@@ -58,6 +58,11 @@ class Cell:
         """(channel index, Gate) for every gate, in the order the kernel stores them."""
         return [(i, gate) for i, (channel, _) in enumerate(self.channels)
                 for gate in channel.gates]
+
+
+def with_geometry(cell: Cell, geometry: CableGeometry) -> Cell:
+    """cell on another fibre geometry, its area (um^2) the new fibre's."""
+    return replace(cell, geometry=geometry, area_um2=float(geometry.areas_um2().sum()))
 
 
 SPECIFIC_CAPACITANCE_RANGE = (0.1, 10.0)  # uF/cm^2

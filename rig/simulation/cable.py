@@ -41,8 +41,9 @@ def compartment_scales(m, cell, local=()):
     myelin's capacitance and conductance (the latter as leak: the leak channels scaled
     to it, the voltage-gated ones removed); local: LocalEffect values, applied in turn."""
     geometry = cell.geometry
-    areas = geometry.areas_um2()
-    share = areas / areas.sum()
+    # m holds the densities times cell.area_um2, so each compartment's share is its
+    # area over that (right even for a cell whose geometry was replaced without its area)
+    share = geometry.areas_um2() / cell.area_um2
     cm_scale = share.copy()
     g_scale = np.tile(share, (len(m.channel_labels), 1))
     if geometry.myelin is not None:
