@@ -19,8 +19,11 @@ from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
 # The patch's record (layout.KernelModel) with cm_pf (n_compartments,) and chan_g_ns
 # (n_channels, n_compartments) per compartment, plus g_axial_ns (n_compartments - 1,):
 # the conductance between neighbours (nS); stim: the electrode's compartment; sites:
-# (n_sites,) int64, the recorded compartments.
-CableModel = namedtuple("CableModel", KernelModel._fields + ("g_axial_ns", "stim", "sites"))
+# (n_sites,) int64, the recorded compartments; gated: (int64) the channels with gates;
+# fixed_a_pa, fixed_b_ns (n_compartments,): the gateless channels (the leak) summed,
+# sum g E (pA) and sum g (nS), so the kernel's hot loop skips them.
+CableModel = namedtuple("CableModel", KernelModel._fields + (
+    "g_axial_ns", "stim", "sites", "gated", "fixed_a_pa", "fixed_b_ns"))
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,14 @@ def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=()):
     cm_scale, g_scale = compartment_scales(m, cell, local)
     scale = np.concatenate((patch.out_scale, np.full(sites.size, patch.out_scale[OUT_VMEM])))
     axial = geometry.axial_conductances_ns() if n > 1 else np.zeros(1)
-    return CableModel(*patch._replace(
-        cm_pf=m.cm_pf * cm_scale, chan_g_ns=np.asarray(chan_g_ns, float)[:, None] * g_scale,
-        out_scale=scale), g_axial_ns=axial, stim=int(stim), sites=sites)
+    g = np.asarray(chan_g_ns, float)[:, None] * g_scale
+    has_gates = np.isin(np.arange(len(m.channel_labels)), m.gate_channel)
+    fixed = ~has_gates
+    return CableModel(*patch._replace(cm_pf=m.cm_pf * cm_scale, chan_g_ns=g, out_scale=scale),
+                      g_axial_ns=axial, stim=int(stim), sites=sites,
+                      gated=np.flatnonzero(has_gates).astype(np.int64),
+                      fixed_a_pa=(g[fixed] * m.chan_e_mv[fixed][:, None]).sum(axis=0),
+                      fixed_b_ns=g[fixed].sum(axis=0))
 
 
 def cable_output_rows(m, n_sites):

@@ -96,64 +96,119 @@ def _record_at(out, s, scale, i, chan_g, chan_e, chan_label, vm, im, v, open_fra
         out[first_gate_row + g, s] = gates[g, i] * scale[first_gate_row + g]
 
 
+# x / (exp(x) - 1) = 1 - x/2 + sum B_2k x^2k / (2k)!: the coefficients of x^2, x^4 ...
+# x^14; below SERIES_LIMIT the truncation error is below 1e-22 (the x^16 term), so the
+# series is the exact function to rounding, and unlike expm1 it vectorises.
+_B2, _B4, _B6, _B8 = 1 / 12, -1 / 720, 1 / 30240, -1 / 1209600
+_B10, _B12, _B14 = 1 / 47900160, -691 / 1307674368000, 1 / 74724249600
+SERIES_LIMIT = 0.25
+
+
 @njit(nogil=True, cache=True)
-def _step(v, gates, cm_dt, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
-          gate_floor, has_floor, chan_g, chan_e, g_axial, stim, injected, g_seal,
-          open_fraction, d, r):
-    """One step of every compartment (gates, then the tridiagonal solve for V); d and r
-    are work arrays of n_compartments. Returns the largest |V| (mV) reached."""
+def _step(v, gates, cm_dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
+          gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
+          injected, g_seal, work):
+    """One step of every compartment: the gates, then the tridiagonal solve for V.
+    work: the arrays _work allocates. Written as passes over the compartments, each
+    without calls or inner loops, so that the compiler vectorises them."""
+    table_index, weight, open_fraction, power, a, b, d, r = work
     n = v.size
-    n_v = x_inf.shape[1]
-    n_ch = open_fraction.size
+    last = x_inf.shape[1] - 1 - 1e-9
     for i in range(n):
-        vi = v[i]
-        j, w = _table_position(vi, v_min, inv_dv, n_v)
-        for ch in range(n_ch):
-            open_fraction[ch] = 1.0
-        for g in range(gates.shape[0]):
-            xi = x_inf[g, j] + w * (x_inf[g, j + 1] - x_inf[g, j])
-            dc = decay[g, j] + w * (decay[g, j + 1] - decay[g, j])
-            x = xi + (gates[g, i] - xi) * dc
-            gates[g, i] = x
-            if has_floor:
-                x = gate_floor[g] + (1.0 - gate_floor[g]) * x
-            p = x
-            for _k in range(gate_power[g] - 1):
-                p *= x
-            open_fraction[gate_channel[g]] *= p
-        a = 0.0
-        b = 0.0
-        for ch in range(n_ch):
-            gc = chan_g[ch, i] * open_fraction[ch]
-            b += gc
-            a += gc * chan_e[ch]
-        if i == stim:
-            a += injected
-            b += g_seal
-        rate = b / cm_dt[i]
-        if rate > 1e-12:
-            em = math.expm1(-rate)
-            ce = b * (1.0 + em) / -em
+        f = (v[i] - v_min) * inv_dv
+        f = f if f >= 0.0 else 0.0  # also catches NaN, which must never index the tables
+        f = f if f < last else last
+        j = int(f)
+        table_index[i] = j
+        weight[i] = f - j
+    open_fraction[:, :] = 1.0
+    for g in range(gates.shape[0]):
+        xg = x_inf[g]
+        dg = decay[g]
+        gg = gates[g]
+        for i in range(n):
+            j = table_index[i]
+            w = weight[i]
+            xi = xg[j] + w * (xg[j + 1] - xg[j])
+            dc = dg[j] + w * (dg[j + 1] - dg[j])
+            x = xi + (gg[i] - xi) * dc
+            gg[i] = x
+            power[i] = x
+        if has_floor:
+            floor = gate_floor[g]
+            for i in range(n):
+                power[i] = floor + (1.0 - floor) * power[i]
+        fraction = open_fraction[gate_channel[g]]
+        exponent = gate_power[g]
+        if exponent == 1:
+            for i in range(n):
+                fraction[i] *= power[i]
+        elif exponent == 3:
+            for i in range(n):
+                fraction[i] *= power[i] * power[i] * power[i]
+        elif exponent == 4:
+            for i in range(n):
+                square = power[i] * power[i]
+                fraction[i] *= square * square
         else:
-            ce = cm_dt[i]
-        diag = ce + b
-        rhs = ce * vi + a
-        if i < n - 1:
-            diag += g_axial[i]
-        if i > 0:
-            diag += g_axial[i - 1]
-            f = g_axial[i - 1] / d[i - 1]
-            diag -= f * g_axial[i - 1]
-            rhs += f * r[i - 1]
-        d[i] = diag
-        r[i] = rhs
-    v[n - 1] = r[n - 1] / d[n - 1]
+            for _k in range(exponent - 1):
+                for i in range(n):
+                    fraction[i] *= power[i]
+            for i in range(n):
+                fraction[i] *= power[i]
+    a[:] = fixed_a
+    b[:] = fixed_b
+    for c in range(gated.size):
+        ch = gated[c]
+        g_ch = chan_g[ch]
+        fraction = open_fraction[ch]
+        e = chan_e[ch]
+        for i in range(n):
+            gc = g_ch[i] * fraction[i]
+            a[i] += gc * e
+            b[i] += gc
+    a[stim] += injected
+    b[stim] += g_seal
+    # ce = b / expm1(rate) (C/dt as the exact membrane update needs it), rate = b dt / C
+    slow = 0
+    for i in range(n):
+        x = b[i] / cm_dt[i]
+        x2 = x * x
+        series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
+            _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
+        d[i] = cm_dt[i] * series
+        slow += x >= SERIES_LIMIT
+    if slow:
+        for i in range(n):
+            x = b[i] / cm_dt[i]
+            if x >= SERIES_LIMIT:
+                d[i] = b[i] / math.expm1(x)
+    for i in range(n):
+        r[i] = d[i] * v[i] + a[i]
+        d[i] += b[i]
+    for i in range(n - 1):
+        d[i] += g_axial[i]
+        d[i + 1] += g_axial[i]
+    # Thomas: forward elimination keeping 1 / d, then back substitution
+    d[0] = 1.0 / d[0]
+    for i in range(1, n):
+        f = g_axial[i - 1] * d[i - 1]
+        d[i] = 1.0 / (d[i] - f * g_axial[i - 1])
+        r[i] += f * r[i - 1]
+    v[n - 1] = r[n - 1] * d[n - 1]
     peak = abs(v[n - 1])
     for i in range(n - 2, -1, -1):
-        v[i] = (r[i] + g_axial[i] * v[i + 1]) / d[i]
-        if not abs(v[i]) <= peak:  # also catches NaN
-            peak = abs(v[i])
+        v[i] = (r[i] + g_axial[i] * v[i + 1]) * d[i]
+    for i in range(n):
+        peak = max(peak, abs(v[i]))
     return peak
+
+
+@njit(nogil=True, cache=True)
+def _work(n_channels, n):
+    """Work arrays of _step for n_channels channels on n compartments."""
+    return (np.empty(n, np.int64), np.empty(n), np.empty((n_channels, n)), np.empty(n),
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n))
 
 
 @njit(nogil=True, cache=True)
@@ -161,8 +216,8 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     """Current clamp (or I=0 with a zero command) on a fibre, the current injected into
     the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
-     chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim,
-     sites) = record
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
+     gated, fixed_a, fixed_b) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -170,8 +225,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     im_peak = 0.0
     v, gates, electrode = state
     open_fraction = np.empty(chan_g.shape[0])
-    d = np.empty(v.size)
-    r = np.empty(v.size)
+    work = _work(chan_g.shape[0], v.size)
     cm_dt = cm / dt
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
@@ -183,9 +237,9 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     for s in range(command.size):
         c = command[s] * scale
         for _ in range(steps_per_sample):
-            peak = _step(v, gates, cm_dt, dt, v_min, inv_dv, x_inf, decay, gate_channel,
-                         gate_power, gate_floor, has_floor, chan_g, chan_e, g_axial, stim, c,
-                         g_seal, open_fraction, d, r)
+            peak = _step(v, gates, cm_dt, v_min, inv_dv, x_inf, decay, gate_channel,
+                         gate_power, gate_floor, has_floor, chan_g, chan_e, gated, fixed_a,
+                         fixed_b, g_axial, stim, c, g_seal, work)
             if not peak <= breakdown and broken_at == 0.0:
                 # (NaN alone sets nothing: the engine's finiteness check reports it)
                 for i in range(v.size):
