@@ -74,7 +74,7 @@ def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=()):
         raise VrigError(f"cell {cell.name!r} has no cable geometry; it is a single compartment")
     n = geometry.n_compartments
     sites = np.asarray(sites, dtype=np.int64)
-    if not 0 <= stim < n or sites.size and not (sites.min() >= 0 and sites.max() < n):
+    if not 0 <= stim < n or (sites.size and not (sites.min() >= 0 and sites.max() < n)):
         raise VrigError(f"compartments are numbered 0 to {n - 1}")
     patch = m.kernel_model(chan_g_ns, gate_floor)
     cm_scale, g_scale = compartment_scales(m, cell, local)

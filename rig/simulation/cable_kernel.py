@@ -36,7 +36,7 @@ from types import MappingProxyType
 import numpy as np
 from numba import njit
 
-from rig.simulation.kernel import _command_in_range, _past_breakdown, _peak, _table_position
+from rig.simulation.kernel import _command_in_range, _past_breakdown, _peak
 from rig.simulation.layout import (
     AMP_BREAKDOWN,
     AMP_BRIDGE,

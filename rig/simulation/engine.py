@@ -50,6 +50,9 @@ class Rig:
 
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
                  series_resistance=None, seed=0, amplifier=None):
+        if cell.geometry is not None:
+            raise VrigError(f"cell {cell.name!r} is a fibre; the rig runs single-compartment "
+                            "cells only for now: use rig.simulation.fibre.Fibre from Python")
         self.cell = cell
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")

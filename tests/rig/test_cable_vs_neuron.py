@@ -26,8 +26,8 @@ import pytest
 
 pytest.importorskip("neuron")
 
-from rig.model.cell import load_cell  # noqa: E402
-from rig.simulation.fibre import Fibre, crossing_time, pulse_current_a  # noqa: E402
+from rig.model.cell import load_cell
+from rig.simulation.fibre import Fibre, crossing_time, pulse_current_a
 
 pytestmark = pytest.mark.neuron
 
