@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import rig
 from rig.errors import VrigError
 from rig.model.cell import cell_from_dict, load_cell
-from rig.model.geometry import MAX_COMPARTMENTS, CableGeometry, Myelin
+from rig.model.geometry import CableGeometry, Myelin
 from rig.resources import load_preset
 
 
