@@ -182,13 +182,13 @@ def m_to_um(value_m: Q) -> Q:
     return value_m * UM_PER_M
 
 
-def axial_conductance_ns(diameter_um: Q, length_um: Q, resistivity_ohm_cm: float) -> Q:
+def axial_conductance_ns(diameter_um: float, length_um: Q, resistivity_ohm_cm: float) -> Q:
     """The conductance (nS) along a cylinder of axoplasm of a diameter and length (um)
     and a resistivity (ohm*cm): cross-section / (resistivity x length)."""
     cross_section_cm2 = np.pi / 4 * (diameter_um * CM_PER_UM) ** 2
     return cross_section_cm2 / (resistivity_ohm_cm * length_um * CM_PER_UM) * NS_PER_S
 
 
-def cylinder_area_um2(diameter_um: Q, length_um: Q) -> Q:
+def cylinder_area_um2(diameter_um: float, length_um: Q) -> Q:
     """The lateral (membrane) area (um^2) of a cylinder of a diameter and length (um)."""
     return np.pi * diameter_um * length_um

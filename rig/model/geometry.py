@@ -124,7 +124,7 @@ class CableGeometry:
             raise VrigError(f"position {units.um_to_mm(position_um):g} mm is off the fibre; "
                             f"give 0 to {units.um_to_mm(total):g} mm")
         edges = np.cumsum(self.compartment_lengths_um())
-        return int(min(np.searchsorted(edges, position_um), edges.size - 1))
+        return min(int(np.searchsorted(edges, position_um)), edges.size - 1)
 
     def compartments_in(self, start_um: float, end_um: float) -> np.ndarray:
         """Indices of the compartments whose centres lie in [start_um, end_um] (um); a
