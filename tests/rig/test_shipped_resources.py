@@ -86,9 +86,9 @@ def test_cells_whose_channel_or_solution_is_broken_are_left_out_with_the_reason(
     everything = catalogue.problems()
     assert str(copied / "channels" / "hh-na.json") in dict(everything)
     assert str(copied / "solutions" / "acsf.json") in dict(everything)
-    # hh-squid, model-cell, cortical-neuron and the two fibres (squid-axon, thin-fibre)
+    # the broken files, hh-squid, model-cell, cortical-neuron and the three fibres
     assert "channel 'hh-na' cannot be used" in reasons[str(copied / "cells" / "squid-axon.json")]
-    assert len(everything) == len(set(everything)) == 7
+    assert len(everything) == len(set(everything)) == 8
 
 
 def test_drug_lookup_and_listing_skip_a_broken_drug(copied):
