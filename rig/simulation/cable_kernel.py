@@ -144,11 +144,12 @@ SERIES_LIMIT = 0.25
 
 
 @njit(nogil=True, cache=True)
-def _step(v, gates, cm_dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
+def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
           gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
           injected, g_seal, work):
     """One step of every compartment: the gates, then the tridiagonal solve for V.
-    work: the arrays _work allocates. Written as passes over the compartments, each
+    cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
+    allocates. Written as passes over the compartments, each
     without calls or inner loops, so that the compiler vectorises them."""
     table_index, weight, open_fraction, power, a, b, d, r = work
     n = v.size
@@ -211,20 +212,21 @@ def _step(v, gates, cm_dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power
     # ce = b / expm1(rate) (C/dt as the exact membrane update needs it), rate = b dt / C
     slow = 0
     for i in range(n):
-        x = b[i] / cm_dt[i]
+        x = b[i] * dt_cm[i]
         x2 = x * x
         series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
             _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
-        d[i] = cm_dt[i] * series
+        ce = cm_dt[i] * series
+        r[i] = ce * v[i] + a[i]
+        d[i] = ce + b[i]
         slow += x >= SERIES_LIMIT
     if slow:
         for i in range(n):
-            x = b[i] / cm_dt[i]
+            x = b[i] * dt_cm[i]
             if x >= SERIES_LIMIT:
-                d[i] = b[i] / math.expm1(x)
-    for i in range(n):
-        r[i] = d[i] * v[i] + a[i]
-        d[i] += b[i]
+                ce = b[i] / math.expm1(x)
+                r[i] = ce * v[i] + a[i]
+                d[i] = ce + b[i]
     for i in range(n - 1):
         d[i] += g_axial[i]
         d[i + 1] += g_axial[i]
@@ -258,6 +260,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     open_fraction = np.empty(chan_g.shape[0])
     work = _work(chan_g.shape[0], v.size)
     cm_dt = cm / dt
+    dt_cm = dt / cm
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]
     bridge = amp[AMP_BRIDGE]
@@ -268,7 +271,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     for s in range(command.size):
         c = command[s] * scale
         for _ in range(steps_per_sample):
-            peak = _step(v, gates, cm_dt, v_min, inv_dv, x_inf, decay, gate_channel,
+            peak = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel,
                          gate_power, gate_floor, has_floor, chan_g, chan_e, gated, fixed_a,
                          fixed_b, g_axial, stim, c, g_seal, work)
             if not peak <= breakdown and broken_at == 0.0:
