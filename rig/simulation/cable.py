@@ -17,7 +17,8 @@ from rig.model.pharmacology import Effects
 from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
 
 # The patch's record (layout.KernelModel) with cm_pf (n_compartments,) and chan_g_ns
-# (n_channels, n_compartments) per compartment, plus g_axial_ns (n_compartments - 1,):
+# (n_channels, n_compartments) per compartment, x_inf the gate tables interleaved
+# (n_gates, n_v, 4; see _interleaved), plus g_axial_ns (n_compartments - 1,):
 # the conductance between neighbours (nS); stim: the electrode's compartment; sites:
 # (n_sites,) int64, the recorded compartments; gated: (int64) the channels with gates;
 # fixed_a_pa, fixed_b_ns (n_compartments,): the gateless channels (the leak) summed,
@@ -83,11 +84,24 @@ def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=()):
     g = np.asarray(chan_g_ns, float)[:, None] * g_scale
     has_gates = np.isin(np.arange(len(m.channel_labels)), m.gate_channel)
     fixed = ~has_gates
-    return CableModel(*patch._replace(cm_pf=m.cm_pf * cm_scale, chan_g_ns=g, out_scale=scale),
+    return CableModel(*patch._replace(cm_pf=m.cm_pf * cm_scale, chan_g_ns=g, out_scale=scale,
+                                      x_inf=_interleaved(m.x_inf, m.decay), decay=m.decay),
                       g_axial_ns=axial, stim=int(stim), sites=sites,
                       gated=np.flatnonzero(has_gates).astype(np.int64),
                       fixed_a_pa=(g[fixed] * m.chan_e_mv[fixed][:, None]).sum(axis=0),
                       fixed_b_ns=g[fixed].sum(axis=0))
+
+
+def _interleaved(x_inf, decay):
+    """(n_gates, n_v, 4): per gate and voltage x_inf, its step to the next voltage,
+    decay and its step, so the kernel reads one cache line per gate and compartment
+    (the steps are exact differences: the interpolation is the patch kernel's)."""
+    table = np.zeros(x_inf.shape + (4,))
+    table[:, :, 0] = x_inf
+    table[:, :-1, 1] = np.diff(x_inf, axis=1)
+    table[:, :, 2] = decay
+    table[:, :-1, 3] = np.diff(decay, axis=1)
+    return table
 
 
 def cable_output_rows(m, n_sites):

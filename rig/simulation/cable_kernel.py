@@ -153,7 +153,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     without calls or inner loops, so that the compiler vectorises them."""
     table_index, weight, open_fraction, power, a, b, d, r = work
     n = v.size
-    last = x_inf.shape[1] - 1 - 1e-9
+    last = x_inf.shape[1] - 1 - 1e-9  # (the table's last row holds no step)
     for i in range(n):
         f = (v[i] - v_min) * inv_dv
         f = f if f >= 0.0 else 0.0  # also catches NaN, which must never index the tables
@@ -163,14 +163,13 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
         weight[i] = f - j
     open_fraction[:, :] = 1.0
     for g in range(gates.shape[0]):
-        xg = x_inf[g]
-        dg = decay[g]
+        table = x_inf[g]  # per voltage: x_inf, its step, decay, its step (one cache line)
         gg = gates[g]
         for i in range(n):
             j = table_index[i]
             w = weight[i]
-            xi = xg[j] + w * (xg[j + 1] - xg[j])
-            dc = dg[j] + w * (dg[j + 1] - dg[j])
+            xi = table[j, 0] + w * table[j, 1]
+            dc = table[j, 2] + w * table[j, 3]
             x = xi + (gg[i] - xi) * dc
             gg[i] = x
             power[i] = x
