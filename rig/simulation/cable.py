@@ -38,6 +38,34 @@ class LocalEffect:
     effects: Effects
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the electrodes sit on a cell: stim, the compartment the amplifier's
+    electrode is on; sites, the recorded compartments; names, their signal names
+    ('Vmem@<mm>mm', positions as given)."""
+
+    stim: int = 0
+    sites: tuple = ()
+    names: tuple = ()
+
+
+def placement(cell, stim_at_m=0.0, record_at_m=()):
+    """The Placement of the amplifier's electrode at stim_at_m and recording sites at
+    record_at_m (m from the fibre's first end) on cell; a point cell takes neither."""
+    record_at_m = tuple(float(x) for x in record_at_m)
+    if cell.geometry is None:
+        if stim_at_m or record_at_m:
+            raise VrigError(f"cell {cell.name!r} is a single compartment: it has no "
+                            "positions to stimulate or record at")
+        return Placement()
+    geometry = cell.geometry
+    sites = tuple(geometry.compartment_at(units.m_to_um(x)) for x in record_at_m)
+    names = tuple(f"Vmem@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in record_at_m)
+    if len(set(names)) != len(names):
+        raise VrigError("each recording site must be at a different position")
+    return Placement(geometry.compartment_at(units.m_to_um(float(stim_at_m))), sites, names)
+
+
 def compartment_scales(m, cell, local=()):
     """(cm_scale (n,), g_scale (n_channels, n)): each compartment's share of the cell's
     capacitance and of each channel's conductance in the compiled membrane m (which

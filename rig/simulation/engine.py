@@ -24,6 +24,7 @@ from rig.model.cell import load_cell, specific_capacitance_for
 from rig.model.pharmacology import Perfusion, load_drug
 from rig.model.solutions import check_permeant, load_solution, parse_ion_override
 from rig.simulation import layout, steady_state, stepping
+from rig.simulation.cable import placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
@@ -43,17 +44,20 @@ class Rig:
     :class:`rig.amplifier.circuit.Amplifier` (default: the cell's electrode, no artefacts);
     seed: for every random number the rig draws (instrument noise).
 
+    A cell with a cable geometry (a fibre) runs in CC and I=0 only, for now: the
+    amplifier's electrode at stim_at (m from the first end) and a 'Vmem@<mm>mm' signal for
+    each position in record_at (m). Its current is limited by the headstage's range
+    (at most +/-200 nA), too little for the squid axon (use rig.simulation.fibre.Fibre).
+
     A membrane driven past its breakdown voltage (+/-400 mV; see :mod:`rig.model.limits`)
     is lost: advance() and hold() then raise a VrigError, and keep raising it (``lost``
     says why) until settle() puts a fresh cell in place.
     """
 
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
-                 series_resistance=None, seed=0, amplifier=None):
-        if cell.geometry is not None:
-            raise VrigError(f"cell {cell.name!r} is a fibre; the rig runs single-compartment "
-                            "cells only for now: use rig.simulation.fibre.Fibre from Python")
+                 series_resistance=None, seed=0, amplifier=None, stim_at=0.0, record_at=()):
         self.cell = cell
+        self.placement = placement(cell, stim_at, record_at)
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
@@ -75,7 +79,8 @@ class Rig:
         self.lost = ""  # why the cell was lost (membrane breakdown); "" while it is intact
         self.mode = Mode.CC
         self.holding = {Mode.VC: units.mv_to_v(-65.0), Mode.CC: 0.0, Mode.I0: 0.0}
-        self.sim = SimulationState.zeros(len(cell.gates()))  # what the kernel advances
+        self.sim = SimulationState.zeros(  # what the kernel advances
+            len(cell.gates()), cell.geometry.n_compartments if cell.geometry else 1)
         self.time_s = 0.0
         self.settle()
 
@@ -179,7 +184,8 @@ class Rig:
         """The kernel's inputs for the compiled membrane m with the present drugs,
         amplifier and mode (see rig.simulation.model_cache.KernelInputs)."""
         return self._cache.kernel_inputs(m, self.perfusion, self.amplifier,
-                                         self.cell.breakdown_mv, self.kernel_mode())
+                                         self.cell.breakdown_mv, self.kernel_mode(),
+                                         self.placement)
 
     def reversal_potentials(self):
         """{ion: V} for each permeant ion on both sides, plus 'leak' (chord average).
@@ -213,6 +219,7 @@ class Rig:
         if m.gate_charge_fc.any():  # as the kernel record's has_charge
             names.append(("Igating", "A"))
         names += [(name, unit) for name, unit, _ in m.output_names()]
+        names += [(name, "V") for name in self.placement.names]
         return names
 
     # --- stepping -------------------------------------------------------------------

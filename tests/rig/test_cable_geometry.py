@@ -123,6 +123,3 @@ def test_positions_off_the_fibre_and_empty_or_reversed_stretches_are_refused():
         g.compartments_in(10010.0, 10020.0)
 
 
-def test_the_patch_rig_refuses_a_fibre_with_a_pointer_to_the_fibre_api():
-    with pytest.raises(VrigError, match="is a fibre; .* rig.simulation.fibre.Fibre"):
-        rig.Rig.from_presets("squid-axon")

@@ -1,0 +1,54 @@
+"""A fibre on the Rig: current clamp with recording sites, the same numbers as
+:class:`rig.simulation.fibre.Fibre`, and what is not built yet refused clearly."""
+
+import numpy as np
+import pytest
+
+import rig
+from rig.errors import VrigError
+from rig.model.cell import load_cell
+from rig.simulation.fibre import Fibre, conduction_velocity, pulse_current_a
+
+DT = 25e-6
+
+
+def test_the_rig_runs_a_fibre_in_cc_with_a_signal_per_site():
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.001, 0.004))
+    setup.set_mode("CC")
+    setup.settle()
+    names = [name for name, _ in setup.signal_names()]
+    assert names[-2:] == ["Vmem@1mm", "Vmem@4mm"]
+    fibre = Fibre(load_cell("thin-fibre"), dt=DT, record_at=(0.001, 0.004))
+    command = np.zeros(round(0.008 / DT))
+    command[:4] = pulse_current_a(fibre, 60.0, 1e-4)
+    signals = setup.advance(command, DT)
+    expected = fibre.run(command, DT)
+    for name in ("Vmem@1mm", "Vmem@4mm"):
+        assert signals[name] == pytest.approx(expected[name], abs=1e-9)  # V
+    assert signals["Vmem"] == pytest.approx(expected["Vmem"], abs=1e-9)
+    velocity = conduction_velocity(expected["t"], signals["Vmem@1mm"], signals["Vmem@4mm"],
+                                   0.003)
+    assert velocity == pytest.approx(0.879, abs=0.002)
+    assert set(names) <= set(signals)
+
+
+def test_a_fibre_in_voltage_clamp_is_refused_with_what_to_do():
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT)
+    setup.set_mode("VC")
+    with pytest.raises(VrigError, match="current clamp or I=0 only"):
+        setup.advance(np.full(10, -0.065), DT)
+
+
+def test_the_squid_axon_needs_more_than_the_headstage_can_give():
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.01,))
+    setup.set_mode("CC")
+    setup.settle()
+    with pytest.raises(VrigError, match="command out of range"):
+        setup.advance(np.full(10, 20e-6), DT)
+
+
+def test_sites_off_the_fibre_or_on_a_point_cell_are_refused():
+    with pytest.raises(VrigError, match="off the fibre"):
+        rig.Rig.from_presets("thin-fibre", record_at=(0.006,))
+    with pytest.raises(VrigError, match="single compartment"):
+        rig.Rig.from_presets("hh-squid", record_at=(0.001,))
