@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import rig
 from rig.errors import VrigError
 from rig.model.cell import cell_from_dict, load_cell
 from rig.model.geometry import CableGeometry, Myelin
