@@ -49,6 +49,9 @@ class Placement:
     names: tuple = ()
 
 
+POINT_PLACEMENT = Placement()  # a point cell: the electrode on its one compartment
+
+
 def placement(cell, stim_at_m=0.0, record_at_m=()):
     """The Placement of the amplifier's electrode at stim_at_m and recording sites at
     record_at_m (m from the fibre's first end) on cell; a point cell takes neither."""
@@ -57,7 +60,7 @@ def placement(cell, stim_at_m=0.0, record_at_m=()):
         if stim_at_m or record_at_m:
             raise VrigError(f"cell {cell.name!r} is a single compartment: it has no "
                             "positions to stimulate or record at")
-        return Placement()
+        return POINT_PLACEMENT
     geometry = cell.geometry
     sites = tuple(geometry.compartment_at(units.m_to_um(x)) for x in record_at_m)
     names = tuple(f"Vmem@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in record_at_m)

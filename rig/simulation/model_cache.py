@@ -12,7 +12,7 @@ import numpy as np
 from rig import units
 from rig.model import limits
 from rig.simulation import layout
-from rig.simulation.cable import Placement, cable_model, cable_output_rows
+from rig.simulation.cable import POINT_PLACEMENT, cable_model, cable_output_rows
 from rig.simulation.membrane import compile_membrane
 from rig.simulation.registry import advance_function
 
@@ -62,7 +62,7 @@ class ModelCache:
         return self._membranes[key]
 
     def kernel_inputs(self, m, perfusion, amplifier, breakdown_mv, kernel_mode,
-                      where=Placement()):
+                      where=POINT_PLACEMENT):
         """KernelInputs for membrane m with the drugs of perfusion (a Perfusion), an
         Amplifier, the breakdown potential (mV), the kernel mode (layout.MODE_*) and, on a
         fibre, the electrodes' Placement (its recording sites' rows follow the others),
