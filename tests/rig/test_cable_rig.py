@@ -52,3 +52,25 @@ def test_sites_off_the_fibre_or_on_a_point_cell_are_refused():
         rig.Rig.from_presets("thin-fibre", record_at=(0.006,))
     with pytest.raises(VrigError, match="single compartment"):
         rig.Rig.from_presets("hh-squid", record_at=(0.001,))
+
+
+def test_vrig_run_steps_a_fibre_in_cc_and_refuses_vc_with_one_error_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("vrig")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli"]
+    good = subprocess.run(command + ["run", "--cell", "thin-fibre", "cc-threshold", "-o",
+                                     str(tmp_path / "cc.csv")],
+                          capture_output=True, text=True, timeout=300)
+    assert good.returncode == 0, good.stderr
+    assert "# cell: thin-fibre" in (tmp_path / "cc.csv").read_text()
+    bad = subprocess.run(command + ["run", "--cell", "squid-axon", "vc-iv-family", "-o",
+                                    str(tmp_path / "vc.csv")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("vrig: error: a fibre of 300 compartments can be run in "
+                                 "current clamp or I=0 only")
+    assert bad.stderr.count("\n") == 1
+    assert not (tmp_path / "vc.csv").exists()
