@@ -97,42 +97,47 @@ def _record_at(out, s, scale, i, chan_g, chan_e, chan_label, vm, im, v, open_fra
 
 
 @njit(nogil=True, cache=True)
-def _solve_twisted(d, r, g, v):
+def _solve_twisted(d, r, g, v, c):
     """Solve the symmetric tridiagonal system (diagonal d, off-diagonal -g, right side r)
     into v, eliminating from both ends towards the middle at once (a twisted Thomas
     factorisation): two independent chains of divisions, which the processor overlaps,
-    instead of one twice as long. d and r are overwritten (d with reciprocals)."""
+    instead of one twice as long. Each chain is one multiply-add and one division per
+    row; what the back substitution needs (r / d and the coupling over d, into c) is
+    formed beside it. d, r and c are overwritten (d with reciprocals, r with r / d)."""
     n = v.size
     if n == 1:
         v[0] = r[0] / d[0]
         return
     m = (n - 1) // 2  # the row where the two sweeps meet
     d[0] = 1.0 / d[0]
+    r[0] *= d[0]
+    c[0] = g[0] * d[0]
     d[n - 1] = 1.0 / d[n - 1]
+    r[n - 1] *= d[n - 1]
+    c[n - 1] = g[n - 2] * d[n - 1]
     both = n - 2 - m  # steps of the sweep from the far end (m or m - 1)
     for k in range(1, both + 1):
         i = k
-        f = g[i - 1] * d[i - 1]
-        d[i] = 1.0 / (d[i] - f * g[i - 1])
-        r[i] += f * r[i - 1]
+        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
+        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
+        c[i] = g[i] * d[i]
         j = n - 1 - k
-        f = g[j] * d[j + 1]
-        d[j] = 1.0 / (d[j] - f * g[j])
-        r[j] += f * r[j + 1]
+        d[j] = 1.0 / (d[j] - g[j] * g[j] * d[j + 1])
+        r[j] = (r[j] + g[j] * r[j + 1]) * d[j]
+        c[j] = g[j - 1] * d[j]
     for i in range(both + 1, m + 1):
-        f = g[i - 1] * d[i - 1]
-        d[i] = 1.0 / (d[i] - f * g[i - 1])
-        r[i] += f * r[i - 1]
+        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
+        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
+        c[i] = g[i] * d[i]
     # row m from above is done; add what the rows below it contribute
-    f = g[m] * d[m + 1]
-    v[m] = (r[m] + f * r[m + 1]) / (1.0 / d[m] - f * g[m])
+    v[m] = (r[m] / d[m] + g[m] * r[m + 1]) / (1.0 / d[m] - g[m] * g[m] * d[m + 1])
     for k in range(1, max(m, n - 1 - m) + 1):
         i = m - k
         if i >= 0:
-            v[i] = (r[i] + g[i] * v[i + 1]) * d[i]
+            v[i] = r[i] + c[i] * v[i + 1]
         j = m + k
         if j < n:
-            v[j] = (r[j] + g[j - 1] * v[j - 1]) * d[j]
+            v[j] = r[j] + c[j] * v[j - 1]
 
 
 # x / (exp(x) - 1) = 1 - x/2 + sum B_2k x^2k / (2k)!: the coefficients of x^2, x^4 ...
@@ -151,7 +156,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
     allocates. Written as passes over the compartments, each
     without calls or inner loops, so that the compiler vectorises them."""
-    table_index, weight, open_fraction, power, a, b, d, r = work
+    table_index, weight, open_fraction, power, a, b, d, r, coupling = work
     n = v.size
     last = x_inf.shape[1] - 1 - 1e-9  # (the table's last row holds no step)
     for i in range(n):
@@ -229,7 +234,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     for i in range(n - 1):
         d[i] += g_axial[i]
         d[i + 1] += g_axial[i]
-    _solve_twisted(d, r, g_axial, v)
+    _solve_twisted(d, r, g_axial, v, coupling)
     peak = 0.0
     for i in range(n):
         peak = max(peak, abs(v[i]))
@@ -240,7 +245,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
 def _work(n_channels, n):
     """Work arrays of _step for n_channels channels on n compartments."""
     return (np.empty(n, np.int64), np.empty(n), np.empty((n_channels, n)), np.empty(n),
-            np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
 
 
 @njit(nogil=True, cache=True)
