@@ -1,6 +1,7 @@
 """The cable kernel against ground truth: one compartment is the patch kernel (to
 rounding), and a passive fibre under a steady current decays along its length as cable
-theory says (sealed-end cosh form, input resistance r_a lambda coth(L / lambda)).
+theory says (sealed-end cosh form, input resistance r_a lambda coth(L / lambda)) and
+charges as the semi-infinite cable (erfc form).
 
 Passive fibre: the squid axon's geometry (d = 476 um, Ri = 35.4 ohm*cm) with only a
 0.3 mS/cm^2 leak (Rm = 3333 ohm*cm^2), so lambda = sqrt(Rm d / (4 Ri)) = 10.586 mm;
@@ -101,3 +102,36 @@ def test_a_long_passive_fibre_decays_as_exp_minus_x_over_lambda():
     x = cell.geometry.centres_um()[fibre.sites]
     v = np.array([trace[name][-1] for name in fibre.signal_names()])
     assert v / v[0] == pytest.approx(np.exp(-(x - x[0]) / lam_um), rel=1e-4)
+
+
+def test_a_passive_fibre_charges_as_the_analytic_semi_infinite_cable():
+    """A 1 uA step into the sealed end of a 10 lambda fibre (2000 compartments) against
+    the semi-infinite cable's charging (Jack, Noble & Tsien 1975):
+
+        V(X, T) = r_a lambda I / 2 [e^-X erfc(X / 2 sqrt(T) - sqrt(T))
+                                    - e^X erfc(X / 2 sqrt(T) + sqrt(T))]
+
+    with X = x / lambda and T = t / tau (tau = Rm Cm = 3.33 ms). At dt = 5 us, measured:
+    at the end (X = 0.0025) within 5e-4 for T = 0.3 and 1e-4 for T >= 1; one lambda
+    away within 1.4e-3 at T = 0.3 and 1.3e-4 at T >= 1 (the error is first order in
+    dt: five times as large at 25 us)."""
+    from scipy.special import erfc
+
+    lam_um = math.sqrt(3333.33 * 476e-4 / (4 * 35.4)) * 1e4
+    tau_s = 3.33333e-3
+    dt = 5e-6
+    cell = passive_fibre(10 * lam_um, 2000)
+    fibre = Fibre(cell, dt=dt, record_at=(0.0, lam_um * 1e-6))
+    trace = fibre.run(np.full(round(0.012 / dt), 1e-6), dt)
+    r_inf_ohm = 4 * 35.4 / (math.pi * 476e-4 ** 2) * 1e-4 * lam_um
+    x = cell.geometry.centres_um()[fibre.sites] / lam_um
+    for t_over_tau, tolerance in ((0.3, (1e-3, 3e-3)), (1.0, (2e-4, 3e-4)),
+                                  (3.0, (2e-4, 3e-4))):
+        k = round(t_over_tau * tau_s / dt) - 1
+        big_t = trace["t"][k] / tau_s
+        for big_x, name, rel in zip(x, fibre.signal_names(), tolerance):
+            root = math.sqrt(big_t)
+            exact = r_inf_ohm * 1e-6 / 2 * (
+                math.exp(-big_x) * erfc(big_x / (2 * root) - root)
+                - math.exp(big_x) * erfc(big_x / (2 * root) + root))
+            assert trace[name][k] == pytest.approx(exact, rel=rel), (t_over_tau, big_x)
