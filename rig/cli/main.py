@@ -165,6 +165,12 @@ def build_parser():
                           "in:Cs=120mM for the pipette (repeatable; see `vrig list drugs`)")
     run.add_argument("--signals", choices=["basic", "all"], default="basic",
                      help="'all' adds each channel's current and the gates")
+    run.add_argument("--stim-at", metavar="MM", default=None,
+                     help="on a fibre: where the amplifier's electrode sits, in mm from "
+                          "the first end (default 0)")
+    run.add_argument("--record-at", metavar="MM[,MM...]", default=None,
+                     help="on a fibre: recording sites in mm; each adds a Vmem_mV@<MM>mm "
+                          "column")
 
     test = sub.add_parser("membrane-test", help="measure Rt, Ra, Rm and Cm with a 10 mV step")
     add_cell_options(test)
@@ -190,6 +196,18 @@ def _number(text, option, cast=float):
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
+def _fibre_options(args):
+    """{'stim_at', 'record_at'} (m) from --stim-at and --record-at (mm), where given."""
+    options = {}
+    if getattr(args, "stim_at", None) is not None:
+        options["stim_at"] = units.um_to_m(units.mm_to_um(_number(args.stim_at, "--stim-at")))
+    if getattr(args, "record_at", None) is not None:
+        options["record_at"] = tuple(
+            units.um_to_m(units.mm_to_um(_number(text.strip(), "--record-at")))
+            for text in args.record_at.split(","))
+    return options
+
+
 def build_rig(args):
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
@@ -197,7 +215,8 @@ def build_rig(args):
     setup = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=args.temperature, ion_overrides=args.ion,
-        dt=units.us_to_s(_number(args.dt_us, "--dt-us")), seed=_number(args.seed, "--seed", int))
+        dt=units.us_to_s(_number(args.dt_us, "--dt-us")), seed=_number(args.seed, "--seed", int),
+        **_fibre_options(args))
     changes = {}
     if args.rs is not None:
         changes["series_resistance"] = units.mohm_to_ohm(_number(args.rs, "--rs"))

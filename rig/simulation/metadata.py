@@ -24,6 +24,7 @@ def recording_metadata(rig, protocol=None, dt_s=None):
         "cell": rig.cell.name,
         "membrane_area_um2": f"{rig.cell.area_um2:g}",
         "membrane_capacitance_pF": f"{rig.cell.capacitance_pf:g}",
+        **_geometry(rig),
         "temperature_C": f"{temperature:g}",
         "sample_rate_kHz": f"{protocol.sample_rate_khz:g}" if protocol else "",
         "dt_us": f"{units.s_to_us(dt_s or rig.dt):g}",
@@ -51,3 +52,18 @@ def recording_metadata(rig, protocol=None, dt_s=None):
         meta["sweep_interval_ms"] = f"{protocol.sweep_interval_ms:g}"
         meta["protocol_json"] = json.dumps(protocol.to_dict())
     return meta
+
+
+def _geometry(rig):
+    """A fibre's geometry and electrode positions as header text ({} for a point cell)."""
+    geometry = rig.cell.geometry
+    if geometry is None:
+        return {}
+    where = rig.placement
+    centres = geometry.centres_um()
+    return {"length_mm": f"{units.um_to_mm(geometry.total_length_um):g}",
+            "diameter_um": f"{geometry.diameter_um:g}",
+            "compartments": str(geometry.n_compartments),
+            "axial_resistivity_ohm_cm": f"{geometry.axial_resistivity_ohm_cm:g}",
+            "stim_compartment_mm": f"{units.um_to_mm(centres[where.stim]):g}",
+            "recording_sites": ", ".join(where.names)}

@@ -74,3 +74,39 @@ def test_vrig_run_steps_a_fibre_in_cc_and_refuses_vc_with_one_error_line(tmp_pat
                                  "current clamp or I=0 only")
     assert bad.stderr.count("\n") == 1
     assert not (tmp_path / "vc.csv").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_vrig_run_records_each_site_as_a_column_with_the_geometry(tmp_path, suffix):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rig.files.recording import load_recording
+
+    script = Path(sys.executable).with_name("vrig")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli"]
+    out = tmp_path / f"sites{suffix}"
+    done = subprocess.run(command + ["run", "--cell", "thin-fibre", "--record-at", "1, 4",
+                                     "cc-threshold", "-o", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    if suffix == ".csv":
+        header = next(line for line in out.read_text().splitlines()
+                      if not line.startswith("#"))
+        assert header.endswith("Vmem_mV@1mm,Vmem_mV@4mm")
+    recording = load_recording(out)
+    assert recording.units["Vmem@1mm"] == "V"
+    assert recording.metadata["compartments"] == "500"
+    assert recording.metadata["length_mm"] == "5"
+    assert recording.metadata["recording_sites"] == "Vmem@1mm, Vmem@4mm"
+    last = recording.n_sweeps - 1  # the largest pulse: the AP reaches 4 mm after 1 mm
+    near, far = (recording.sweep(name, last) for name in ("Vmem@1mm", "Vmem@4mm"))
+    assert near.max() > 0 and far.max() > 0
+    assert np.argmax(far > 0) > np.argmax(near > 0)
+    off = subprocess.run(command + ["run", "--cell", "thin-fibre", "--record-at", "1,9",
+                                    "cc-threshold", "-o", str(tmp_path / "off.csv")],
+                         capture_output=True, text=True, timeout=300)
+    assert off.returncode == 2
+    assert off.stderr == "vrig: error: position 9 mm is off the fibre; give 0 to 5 mm\n"
+    assert not (tmp_path / "off.csv").exists()
