@@ -23,8 +23,10 @@ from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
 # (n_sites,) int64, the recorded compartments; gated: (int64) the channels with gates;
 # fixed_a_pa, fixed_b_ns (n_compartments,): the gateless channels (the leak) summed,
 # sum g E (pA) and sum g (nS), so the kernel's hot loop skips them.
+# axial_wire: in voltage clamp, whether every compartment is held (HH's axial wire) or
+# only the electrode's.
 CableModel = namedtuple("CableModel", KernelModel._fields + (
-    "g_axial_ns", "stim", "sites", "gated", "fixed_a_pa", "fixed_b_ns"))
+    "g_axial_ns", "stim", "sites", "gated", "fixed_a_pa", "fixed_b_ns", "axial_wire"))
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,22 @@ class LocalEffect:
 class Placement:
     """Where the electrodes sit on a cell: stim, the compartment the amplifier's
     electrode is on; sites, the recorded compartments; names, their signal names
-    ('Vmem@<mm>mm', positions as given)."""
+    ('Vmem@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
+    fibre is held (HH's axial wire) or only the electrode's compartment."""
 
     stim: int = 0
     sites: tuple = ()
     names: tuple = ()
+    axial_wire: bool = True
 
 
 POINT_PLACEMENT = Placement()  # a point cell: the electrode on its one compartment
 
 
-def placement(cell, stim_at_m=0.0, record_at_m=()):
+def placement(cell, stim_at_m=0.0, record_at_m=(), axial_wire=True):
     """The Placement of the amplifier's electrode at stim_at_m and recording sites at
-    record_at_m (m from the fibre's first end) on cell; a point cell takes neither."""
+    record_at_m (m from the fibre's first end) on cell, with or without the axial wire
+    in voltage clamp; a point cell takes neither position."""
     record_at_m = tuple(float(x) for x in record_at_m)
     if cell.geometry is None:
         if stim_at_m or record_at_m:
@@ -66,7 +71,8 @@ def placement(cell, stim_at_m=0.0, record_at_m=()):
     names = tuple(f"Vmem@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in record_at_m)
     if len(set(names)) != len(names):
         raise VrigError("each recording site must be at a different position")
-    return Placement(geometry.compartment_at(units.m_to_um(float(stim_at_m))), sites, names)
+    return Placement(geometry.compartment_at(units.m_to_um(float(stim_at_m))), sites, names,
+                     bool(axial_wire))
 
 
 def compartment_scales(m, cell, local=()):
@@ -97,10 +103,11 @@ def compartment_scales(m, cell, local=()):
     return cm_scale, g_scale
 
 
-def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=()):
+def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=(), axial_wire=False):
     """The CableModel of compiled membrane m on cell's geometry with the conductances
     (nS, whole fibre) and gate floors in force, the electrode on compartment stim and
-    recording from compartments sites; local: LocalEffect values."""
+    recording from compartments sites; local: LocalEffect values; axial_wire: in voltage
+    clamp, hold every compartment (True) or only the electrode's."""
     geometry = cell.geometry
     if geometry is None:
         raise VrigError(f"cell {cell.name!r} has no cable geometry; it is a single compartment")
@@ -120,7 +127,7 @@ def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=()):
                       g_axial_ns=axial, stim=int(stim), sites=sites,
                       gated=np.flatnonzero(has_gates).astype(np.int64),
                       fixed_a_pa=(g[fixed] * m.chan_e_mv[fixed][:, None]).sum(axis=0),
-                      fixed_b_ns=g[fixed].sum(axis=0))
+                      fixed_b_ns=g[fixed].sum(axis=0), axial_wire=bool(axial_wire))
 
 
 def _interleaved(x_inf, decay):

@@ -44,6 +44,7 @@ from rig.simulation.layout import (
     AMP_G_SEAL,
     AMP_G_SERIES,
     CLAMP_CC,
+    CLAMP_VC_IDEAL,
     EL_BREAKDOWN,
     EL_VP,
     FIRST_LABEL_ROW,
@@ -151,11 +152,14 @@ SERIES_LIMIT = 0.25
 @njit(nogil=True, cache=True)
 def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
           gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
-          injected, g_seal, work):
+          injected, g_seal, work, clamp=-1, clamp_v=0.0):
     """One step of every compartment: the gates, then the tridiagonal solve for V.
     cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
-    allocates. Written as passes over the compartments, each
-    without calls or inner loops, so that the compiler vectorises them."""
+    allocates; clamp: -1, or the compartment held at clamp_v (mV), or n_compartments to
+    hold them all (the axial wire). Returns (the largest |V| (mV), the current (pA) the
+    clamp passes to hold its compartments over the step, capacitive jump not included).
+    Written as passes over the compartments, each without calls or inner loops, so that
+    the compiler vectorises them."""
     table_index, weight, open_fraction, power, a, b, d, r, coupling = work
     n = v.size
     last = x_inf.shape[1] - 1 - 1e-9  # (the table's last row holds no step)
@@ -234,11 +238,29 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     for i in range(n - 1):
         d[i] += g_axial[i]
         d[i + 1] += g_axial[i]
+    first, last_held = (0, n) if clamp >= n else (clamp, clamp + 1)
+    if clamp >= 0:
+        # A held row keeps its equation (in a and b, free now) and is pinned by a
+        # penalty, which keeps the system symmetric: V = clamp_v to 1e-12.
+        for i in range(first, last_held):
+            a[i] = d[i]
+            b[i] = r[i]
+            d[i] *= 1e12
+            r[i] = d[i] * clamp_v
     _solve_twisted(d, r, g_axial, v, coupling)
     peak = 0.0
     for i in range(n):
         peak = max(peak, abs(v[i]))
-    return peak
+    held = 0.0
+    if clamp >= 0:
+        for i in range(first, last_held):
+            v[i] = clamp_v
+            held += a[i] * clamp_v - b[i]
+            if i > 0:
+                held -= g_axial[i - 1] * v[i - 1]
+            if i < n - 1:
+                held -= g_axial[i] * v[i + 1]
+    return peak, held
 
 
 @njit(nogil=True, cache=True)
@@ -254,7 +276,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b) = record
+     gated, fixed_a, fixed_b, _axial_wire) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -275,9 +297,9 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     for s in range(command.size):
         c = command[s] * scale
         for _ in range(steps_per_sample):
-            peak = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel,
-                         gate_power, gate_floor, has_floor, chan_g, chan_e, gated, fixed_a,
-                         fixed_b, g_axial, stim, c, g_seal, work)
+            peak, _ = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
+                            gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                            gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work)
             if not peak <= breakdown and broken_at == 0.0:
                 # (NaN alone sets nothing: the engine's finiteness check reports it)
                 for i in range(v.size):
@@ -298,5 +320,61 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     return True, vm_peak, im_peak
 
 
+@njit(nogil=True, cache=True)
+def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
+    """Ideal voltage clamp on a fibre: the electrode's compartment follows the command at
+    once (a point clamp), or, with the record's axial wire, every compartment does (HH's
+    space clamp). Im is the current the clamp passes, capacitive jumps included, as the
+    patch's advance_vc_ideal; no gating current."""
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
+     gated, fixed_a, fixed_b, axial_wire) = record
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
+    v, gates, electrode = state
+    n = v.size
+    open_fraction = np.empty(chan_g.shape[0])
+    work = _work(chan_g.shape[0], n)
+    cm_dt = cm / dt
+    dt_cm = dt / cm
+    g_seal = amp[AMP_G_SEAL]
+    breakdown = amp[AMP_BREAKDOWN]
+    broken_at = electrode[EL_BREAKDOWN]
+    clamp = n if axial_wire else stim
+    first, last_held = (0, n) if axial_wire else (stim, stim + 1)
+    first_site_row = out.shape[0] - sites.size
+    for s in range(command.size):
+        c = command[s] * scale
+        charge = 0.0
+        for _ in range(steps_per_sample):
+            jump = 0.0
+            for i in range(first, last_held):  # the held membrane charges at once
+                jump += cm_dt[i] * (c - v[i])
+                v[i] = c  # so the gates see the command in this step, as in the patch
+            peak, held = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
+                               gate_channel, gate_power, gate_floor, has_floor, chan_g,
+                               chan_e, gated, fixed_a, fixed_b, g_axial, stim, 0.0, g_seal,
+                               work, clamp, c)
+            charge += jump + held
+            if not peak <= breakdown and broken_at == 0.0:
+                for i in range(n):
+                    broken_at = _past_breakdown(v[i], breakdown, broken_at)
+        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
+                        open_fraction)
+        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label, c,
+                   charge / steps_per_sample, v[stim], open_fraction, gates, sites.size)
+        for k in range(sites.size):
+            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
+    electrode[EL_VP] = v[stim]
+    electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
+
+
 # The advance function for each clamp configuration (layout.CLAMP_*) a fibre supports.
-STEPS = MappingProxyType({CLAMP_CC: advance_cable_cc})
+STEPS = MappingProxyType({CLAMP_CC: advance_cable_cc,
+                          CLAMP_VC_IDEAL: advance_cable_vc_ideal})

@@ -44,10 +44,14 @@ class Rig:
     :class:`rig.amplifier.circuit.Amplifier` (default: the cell's electrode, no artefacts);
     seed: for every random number the rig draws (instrument noise).
 
-    A cell with a cable geometry (a fibre) runs in CC and I=0 only, for now: the
-    amplifier's electrode at stim_at (m from the first end) and a 'Vmem@<mm>mm' signal for
-    each position in record_at (m). Its current is limited by the headstage's range
-    (at most +/-200 nA), too little for the squid axon (use rig.simulation.fibre.Fibre).
+    A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
+    now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
+    signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
+    True, HH's space clamp) or only the electrode's compartment. Its current is limited
+    by the headstage's range (at most +/-200 nA), too little for the squid axon in CC
+    (use rig.simulation.fibre.Fibre); in VC a settle starts the whole fibre at the
+    holding potential, which without the axial wire is only approximately its steady
+    state.
 
     A membrane driven past its breakdown voltage (+/-400 mV; see :mod:`rig.model.limits`)
     is lost: advance() and hold() then raise a VrigError, and keep raising it (``lost``
@@ -55,9 +59,10 @@ class Rig:
     """
 
     def __init__(self, cell, bath, pipette, temperature_c=None, dt=DEFAULT_DT_S,
-                 series_resistance=None, seed=0, amplifier=None, stim_at=0.0, record_at=()):
+                 series_resistance=None, seed=0, amplifier=None, stim_at=0.0, record_at=(),
+                 axial_wire=True):
         self.cell = cell
-        self.placement = placement(cell, stim_at, record_at)
+        self.placement = placement(cell, stim_at, record_at, axial_wire)
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(

@@ -41,6 +41,7 @@ def advance_function(model_kind, n_compartments, clamp):
                         "compartments")
     if clamp not in steps:
         raise VrigError(f"a fibre of {n_compartments} compartments can be run in current "
-                        "clamp or I=0 only (voltage clamp and the pipette capacitance "
-                        "on a fibre are not built yet); switch to CC")
+                        "clamp, I=0 or ideal voltage clamp only (the access resistance and "
+                        "the pipette capacitance on a fibre are not built yet); set Rs to 0 "
+                        "or switch to CC")
     return steps[clamp]

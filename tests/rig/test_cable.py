@@ -135,3 +135,38 @@ def test_a_passive_fibre_charges_as_the_analytic_semi_infinite_cable():
                 math.exp(-big_x) * erfc(big_x / (2 * root) - root)
                 - math.exp(big_x) * erfc(big_x / (2 * root) + root))
             assert trace[name][k] == pytest.approx(exact, rel=rel), (t_over_tau, big_x)
+
+
+def test_one_compartment_in_ideal_vc_is_the_patch_kernel_to_rounding():
+    """Steps -65 -> 0 -> -80 mV on one compartment: the cable's ideal clamp and the
+    patch's advance_vc_ideal give the same current (capacitive jumps included, to
+    1e-9 relative) and the same gates (to 1e-12). The patch's gating current is left
+    out: the cable kernel does not compute it (it is 0.03 pA at rest and nA at a step
+    on hh-squid's 1000 um^2)."""
+    fibre = Fibre(one_compartment_squid(), dt=10e-6, record_at=(0.0,))
+    m = fibre.membrane
+    patch = tuple(m.kernel_model(m.chan_g_ns, np.zeros(len(m.gates)))._replace(
+        gate_charge_fc=np.zeros(len(m.gates)), has_charge=False))
+    amp = fibre.amp.copy()
+    amp[layout.AMP_COMMAND_SCALE] = 1e3  # mV per V
+    amp[layout.AMP_COMMAND_LIMIT] = 1e3
+    command = np.full(1500, -0.065)
+    command[200:1000] = 0.0
+    command[1000:] = -0.080
+    outs = []
+    for step, record, rows in ((cable_kernel.advance_cable_vc_ideal, fibre.record,
+                                cable_output_rows(m, 1)),
+                               (kernel.advance_vc_ideal, patch,
+                                layout.output_rows(len(m.labels), m.gate_channel.size))):
+        fibre.settle()
+        sim = fibre.sim
+        out = np.empty((rows, command.size))
+        ok, _, _ = step(record, amp, (sim.v_mv, sim.gates, sim.electrode), command, 2, out)
+        assert ok
+        outs.append(out)
+    cable, point = outs
+    im = point[layout.OUT_IM]
+    assert np.abs(im).max() > 1e-9  # nA of Na and capacitive current: not a null test
+    assert np.abs(cable[layout.OUT_IM] - im).max() < 1e-9 * np.abs(im).max()
+    n_gates = len(m.gates)
+    assert np.abs(cable[-1 - n_gates:-1] - point[-n_gates:]).max() < 1e-12

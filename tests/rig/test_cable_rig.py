@@ -32,11 +32,46 @@ def test_the_rig_runs_a_fibre_in_cc_with_a_signal_per_site():
     assert set(names) <= set(signals)
 
 
-def test_a_fibre_in_voltage_clamp_is_refused_with_what_to_do():
-    setup = rig.Rig.from_presets("thin-fibre", dt=DT)
+def test_a_fibre_in_voltage_clamp_through_rs_is_refused_with_what_to_do():
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, series_resistance=5e6)
     setup.set_mode("VC")
-    with pytest.raises(VrigError, match="current clamp or I=0 only"):
+    with pytest.raises(VrigError, match="ideal voltage clamp only .* set Rs to 0"):
         setup.advance(np.full(10, -0.065), DT)
+
+
+def space_clamp_run(axial_wire):
+    """thin-fibre in ideal VC, electrode at the first end, -65 mV then -20 mV from 0.5
+    to 3.5 ms, 8 ms in all; the signals."""
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.0, 1e-3, 4e-3),
+                                 axial_wire=axial_wire)
+    setup.set_mode("VC")
+    setup.set_holding(-0.065)
+    setup.settle()
+    command = np.full(round(8e-3 / DT), -0.065)
+    command[round(0.5e-3 / DT): round(3.5e-3 / DT)] = -0.020
+    signals = setup.advance(command, DT)
+    # the whole 5 mm fibre's Na current (hundreds of nA) is beyond even the widest range
+    assert setup.overloaded == axial_wire
+    return signals
+
+
+def test_space_clamp_the_axial_wire_holds_the_fibre_a_point_clamp_does_not():
+    """With the axial wire the whole fibre follows the command (to 1e-9 V). Clamped at
+    one end only, the electrode's compartment follows it but the fibre beyond escapes:
+    an action potential starts near the electrode and runs away (past +20 mV at 1 mm,
+    then at 4 mm), and the clamp sees only the membrane near it: an inward peak of
+    about 2 nA, where the wire's current (the whole fibre's, hundreds of nA) overloads
+    the headstage's widest range (+/-200 nA)."""
+    held = space_clamp_run(True)
+    point = space_clamp_run(False)
+    step = slice(round(0.5e-3 / DT), round(3.5e-3 / DT))
+    for name in ("Vmem@0mm", "Vmem@1mm", "Vmem@4mm"):
+        assert held[name][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
+    assert point["Vmem@0mm"][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
+    assert point["Vmem@1mm"].max() > 0.020 and point["Vmem@4mm"].max() > 0.020
+    assert np.argmax(point["Vmem@4mm"]) > np.argmax(point["Vmem@1mm"]) + round(2e-3 / DT)
+    assert held["Im"][step].min() < -100e-9
+    assert -5e-9 < point["Im"][step].min() < -0.5e-9
 
 
 def test_the_squid_axon_needs_more_than_the_headstage_can_give():
@@ -54,7 +89,7 @@ def test_sites_off_the_fibre_or_on_a_point_cell_are_refused():
         rig.Rig.from_presets("hh-squid", record_at=(0.001,))
 
 
-def test_vrig_run_steps_a_fibre_in_cc_and_refuses_vc_with_one_error_line(tmp_path):
+def test_vrig_run_steps_a_fibre_in_cc_and_refuses_vc_through_rs_with_one_error_line(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
@@ -66,12 +101,12 @@ def test_vrig_run_steps_a_fibre_in_cc_and_refuses_vc_with_one_error_line(tmp_pat
                           capture_output=True, text=True, timeout=300)
     assert good.returncode == 0, good.stderr
     assert "# cell: thin-fibre" in (tmp_path / "cc.csv").read_text()
-    bad = subprocess.run(command + ["run", "--cell", "squid-axon", "vc-iv-family", "-o",
-                                    str(tmp_path / "vc.csv")],
+    bad = subprocess.run(command + ["run", "--cell", "squid-axon", "vc-iv-family", "--rs",
+                                    "5", "-o", str(tmp_path / "vc.csv")],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert bad.stderr.startswith("vrig: error: a fibre of 300 compartments can be run in "
-                                 "current clamp or I=0 only")
+                                 "current clamp, I=0 or ideal voltage clamp only")
     assert bad.stderr.count("\n") == 1
     assert not (tmp_path / "vc.csv").exists()
 

@@ -48,10 +48,12 @@ def test_a_model_without_a_kernel_is_refused_by_name():
         registry.advance_function("markov", 5, layout.CLAMP_CC)
 
 
-def test_a_fibre_steps_in_cc_and_refuses_voltage_clamp_for_now():
+def test_a_fibre_steps_in_cc_and_ideal_vc_and_refuses_rs_for_now():
     step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_CC)
     assert step.py_func.__name__ == "advance_cable_cc"
-    with pytest.raises(VrigError, match="current clamp or I=0 only"):
+    step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC_IDEAL)
+    assert step.py_func.__name__ == "advance_cable_vc_ideal"
+    with pytest.raises(VrigError, match="current clamp, I=0 or ideal voltage clamp only"):
         registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC)
 
 
