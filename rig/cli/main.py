@@ -171,6 +171,9 @@ def build_parser():
     run.add_argument("--record-at", metavar="MM[,MM...]", default=None,
                      help="on a fibre: recording sites in mm; each adds a Vmem_mV@<MM>mm "
                           "column")
+    run.add_argument("--axial-wire", choices=["on", "off"], default=None,
+                     help="on a fibre in voltage clamp: hold the whole fibre (on, the "
+                          "default, as HH's axial wire) or only the electrode's end (off)")
 
     test = sub.add_parser("membrane-test", help="measure Rt, Ra, Rm and Cm with a 10 mV step")
     add_cell_options(test)
@@ -197,7 +200,8 @@ def _number(text, option, cast=float):
 
 
 def _fibre_options(args):
-    """{'stim_at', 'record_at'} (m) from --stim-at and --record-at (mm), where given."""
+    """{'stim_at', 'record_at'} (m) from --stim-at and --record-at (mm) and
+    {'axial_wire'} from --axial-wire, where given."""
     options = {}
     if getattr(args, "stim_at", None) is not None:
         options["stim_at"] = units.um_to_m(units.mm_to_um(_number(args.stim_at, "--stim-at")))
@@ -205,6 +209,8 @@ def _fibre_options(args):
         options["record_at"] = tuple(
             units.um_to_m(units.mm_to_um(_number(text.strip(), "--record-at")))
             for text in args.record_at.split(","))
+    if getattr(args, "axial_wire", None) is not None:
+        options["axial_wire"] = args.axial_wire == "on"
     return options
 
 

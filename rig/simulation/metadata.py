@@ -66,4 +66,5 @@ def _geometry(rig):
             "compartments": str(geometry.n_compartments),
             "axial_resistivity_ohm_cm": f"{geometry.axial_resistivity_ohm_cm:g}",
             "stim_compartment_mm": f"{units.um_to_mm(centres[where.stim]):g}",
-            "recording_sites": ", ".join(where.names)}
+            "recording_sites": ", ".join(where.names),
+            "axial_wire": "on" if where.axial_wire else "off"}

@@ -135,6 +135,7 @@ def test_vrig_run_records_each_site_as_a_column_with_the_geometry(tmp_path, suff
     assert recording.metadata["compartments"] == "500"
     assert recording.metadata["length_mm"] == "5"
     assert recording.metadata["recording_sites"] == "Vmem@1mm, Vmem@4mm"
+    assert recording.metadata["axial_wire"] == "on"
     last = recording.n_sweeps - 1  # the largest pulse: the AP reaches 4 mm after 1 mm
     near, far = (recording.sweep(name, last) for name in ("Vmem@1mm", "Vmem@4mm"))
     assert near.max() > 0 and far.max() > 0
