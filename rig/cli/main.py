@@ -162,7 +162,8 @@ def build_parser():
                           "subtracted current and Im_raw_pA the raw one")
     run.add_argument("--drug", action="append", default=[], metavar="[in:]NAME=CONC",
                      help="a drug at steady state from the start, e.g. TTX=300nM, TEA=10mM, "
-                          "in:Cs=120mM for the pipette (repeatable; see `vrig list drugs`)")
+                          "in:Cs=120mM for the pipette, TTX=1uM@40:50mm on a stretch of a "
+                          "fibre (repeatable; see `vrig list drugs`)")
     run.add_argument("--signals", choices=["basic", "all"], default="basic",
                      help="'all' adds each channel's current and the gates")
     run.add_argument("--stim-at", metavar="MM", default=None,
@@ -197,6 +198,16 @@ def _number(text, option, cast=float):
         # '1e9' or '2.5' for a count is a number, just not a whole one written as such
         kind = "a whole number (digits only)" if cast is int else "a valid number"
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
+
+
+def _stretch_m(text):
+    """(start, end) in m of a --drug stretch 'A:Bmm' (mm from the fibre's first end)."""
+    start, colon, end = text.removesuffix("mm").partition(":")
+    if not text.endswith("mm") or not colon:
+        raise VrigError(f"--drug ...@{printable(text)!r}: give the stretch as START:ENDmm, "
+                        "e.g. TTX=1uM@40:50mm")
+    return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), "--drug stretch")))
+                 for part in (start, end))
 
 
 def _fibre_options(args):
@@ -255,8 +266,15 @@ def cmd_run(args):
     setup = build_rig(args)
     leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
     for text in args.drug:
+        text, at, stretch = text.partition("@")
         drug, side, concentration = parse_drug_option(text)
-        setup.apply_drug(drug, concentration, side, steady_state=True)
+        if at:
+            if side != "outside":
+                raise VrigError(f"--drug {printable(text)}@{printable(stretch)}: a drug on a "
+                                "stretch of fibre is applied outside; drop the in: prefix")
+            setup.apply_local_drug(drug, concentration, *_stretch_m(stretch))
+        else:
+            setup.apply_drug(drug, concentration, side, steady_state=True)
     corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "

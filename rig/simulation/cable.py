@@ -38,6 +38,7 @@ class LocalEffect:
     start_um: float
     end_um: float
     effects: Effects
+    label: str = ""  # what it is, for file headers ('TTX 1 uM')
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,14 @@ class Placement:
     """Where the electrodes sit on a cell: stim, the compartment the amplifier's
     electrode is on; sites, the recorded compartments; names, their signal names
     ('Vmem@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
-    fibre is held (HH's axial wire) or only the electrode's compartment."""
+    fibre is held (HH's axial wire) or only the electrode's compartment; local: changes
+    confined to stretches (LocalEffect values)."""
 
     stim: int = 0
     sites: tuple = ()
     names: tuple = ()
     axial_wire: bool = True
+    local: tuple = ()  # LocalEffect values: drugs on stretches of the fibre
 
 
 POINT_PLACEMENT = Placement()  # a point cell: the electrode on its one compartment

@@ -21,10 +21,10 @@ from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.model import limits, physics
 from rig.model.cell import load_cell, specific_capacitance_for
-from rig.model.pharmacology import Perfusion, load_drug
+from rig.model.pharmacology import Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import check_permeant, load_solution, parse_ion_override
 from rig.simulation import layout, steady_state, stepping
-from rig.simulation.cable import placement
+from rig.simulation.cable import LocalEffect, placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
@@ -174,6 +174,21 @@ class Rig:
         ('outside' = bath, 'inside' = pipette). steady_state=True applies it at once."""
         drug = load_drug(drug) if isinstance(drug, str) else drug
         self.perfusion.apply(drug, concentration_m, side, steady_state)
+
+    def apply_local_drug(self, drug, concentration_m, start_m, end_m):
+        """Apply a drug (name or pharmacology.Drug) outside on the stretch of a fibre from
+        start_m to end_m (m from its first end), at a concentration (M), at steady state
+        at once (a local application has no perfusion kinetics here)."""
+        if self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: a drug on a "
+                            "stretch needs a fibre; apply it to the whole bath instead")
+        drug = load_drug(drug) if isinstance(drug, str) else drug
+        change = LocalEffect(units.m_to_um(float(start_m)), units.m_to_um(float(end_m)),
+                             drug_effects([(drug, "outside", float(concentration_m))],
+                                          self.cell.preparation),
+                             f"{drug.name} {format_concentration(float(concentration_m))}")
+        self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
+        self.placement = replace(self.placement, local=self.placement.local + (change,))
 
     def wash_drug(self, name=None):
         """Wash one drug (by name) or all drugs out of the bath and pipette."""

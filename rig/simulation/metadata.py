@@ -67,4 +67,7 @@ def _geometry(rig):
             "axial_resistivity_ohm_cm": f"{geometry.axial_resistivity_ohm_cm:g}",
             "stim_compartment_mm": f"{units.um_to_mm(centres[where.stim]):g}",
             "recording_sites": ", ".join(where.names),
-            "axial_wire": "on" if where.axial_wire else "off"}
+            "axial_wire": "on" if where.axial_wire else "off",
+            "local_drugs": "; ".join(
+                f"{change.label} at {units.um_to_mm(change.start_um):g}-"
+                f"{units.um_to_mm(change.end_um):g} mm" for change in where.local)}

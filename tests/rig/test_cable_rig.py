@@ -146,3 +146,29 @@ def test_vrig_run_records_each_site_as_a_column_with_the_geometry(tmp_path, suff
     assert off.returncode == 2
     assert off.stderr == "vrig: error: position 9 mm is off the fibre; give 0 to 5 mm\n"
     assert not (tmp_path / "off.csv").exists()
+
+
+def test_a_drug_on_a_stretch_blocks_conduction_past_it_on_the_rig():
+    """thin-fibre, 1 uM TTX on 1.5-3.5 mm (four resting length constants): the AP
+    reaches 1 mm as without it and never 4 mm; a reversed or empty stretch, or a point
+    cell, is refused."""
+    runs = {}
+    for local in (False, True):
+        setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.001, 0.004))
+        if local:
+            setup.apply_local_drug("TTX", 1e-6, 0.0015, 0.0035)
+        setup.set_mode("CC")
+        setup.settle()
+        command = np.zeros(round(0.008 / DT))
+        command[:4] = 2e-9
+        runs[local] = setup.advance(command, DT)
+    assert runs[True]["Vmem@1mm"] == pytest.approx(runs[False]["Vmem@1mm"], abs=2e-3)
+    assert runs[False]["Vmem@4mm"].max() > 0.02
+    assert runs[True]["Vmem@4mm"].max() < -0.06
+    assert setup.metadata()["local_drugs"] == "TTX 1uM at 1.5-3.5 mm"
+    with pytest.raises(VrigError, match="must run from low to high"):
+        setup.apply_local_drug("TTX", 1e-6, 0.003, 0.002)
+    with pytest.raises(VrigError, match="holds no compartment centre"):
+        setup.apply_local_drug("TTX", 1e-6, 0.0030001, 0.0030002)
+    with pytest.raises(VrigError, match="needs a fibre"):
+        rig.Rig.from_presets("hh-squid").apply_local_drug("TTX", 1e-6, 0.0, 0.001)
