@@ -2,9 +2,11 @@
 a stimulating electrode at one position and recording sites at others, stepped in
 current clamp by the cable kernel; and the conduction velocity between two sites.
 
-SI at this boundary (m, s, V, A; temperature in degC), kernel units inside. This is
-the Qt-free core of the axon; :class:`rig.simulation.engine.Rig` does not carry a
-fibre yet (see :mod:`rig.simulation.cable`).
+SI at this boundary (m, s, V, A; temperature in degC), kernel units inside. A bench
+without the amplifier: its stimulator reaches 1 mA (the squid axon takes tens of uA,
+beyond the headstage's range), and it steps one block with nothing else in the way.
+:class:`rig.simulation.engine.Rig` carries a fibre too (CC, I=0, ideal VC), with the
+amplifier, protocols and files.
 """
 
 import math
