@@ -172,3 +172,39 @@ def nanoseconds_to_s(value_nanoseconds: Q) -> Q:
 # the kernel's (numba) products of its units, as constants it can read
 MS_PER_MOHM_PF = 1e-3  # MOhm x pF = us
 MV_PER_MOHM_PA = 1e-3  # MOhm x pA = uV
+
+UM_PER_MM = 1e3
+UM_PER_M = 1e6
+CM_PER_UM = 1e-4
+
+
+def mm_to_um(value_mm: Q) -> Q:
+    """Millimetres to micrometres."""
+    return value_mm * UM_PER_MM
+
+
+def um_to_mm(value_um: Q) -> Q:
+    """Micrometres to millimetres."""
+    return value_um / UM_PER_MM
+
+
+def um_to_m(value_um: Q) -> Q:
+    """Micrometres to metres."""
+    return value_um / UM_PER_M
+
+
+def m_to_um(value_m: Q) -> Q:
+    """Metres to micrometres."""
+    return value_m * UM_PER_M
+
+
+def axial_conductance_ns(diameter_um: float, length_um: Q, resistivity_ohm_cm: float) -> Q:
+    """The conductance (nS) along a cylinder of axoplasm of a diameter and length (um)
+    and a resistivity (ohm*cm): cross-section / (resistivity x length)."""
+    cross_section_cm2 = np.pi / 4 * (diameter_um * CM_PER_UM) ** 2
+    return cross_section_cm2 / (resistivity_ohm_cm * length_um * CM_PER_UM) * NS_PER_S
+
+
+def cylinder_area_um2(diameter_um: float, length_um: Q) -> Q:
+    """The lateral (membrane) area (um^2) of a cylinder of a diameter and length (um)."""
+    return np.pi * diameter_um * length_um

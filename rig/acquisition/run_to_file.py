@@ -26,7 +26,7 @@ import numpy as np
 from rig.errors import VrigError
 from rig.files import journal as jn
 from rig.files.formats import check_output_path, write_recording
-from rig.files.layout import BASIC_SIGNALS, StrPath
+from rig.files.layout import StrPath, basic_signals
 from rig.files.output_files import NAME_PREFIX_CHARS, clear_stale_parts
 from rig.protocols.protocol import Protocol, total_duration_s
 from rig.simulation.engine import Rig
@@ -111,8 +111,7 @@ def _record(setup: Rig, protocol: Protocol, handle: BinaryIO, path: Path, signal
         if piece.kind == "sweep":
             if names is None:
                 available = list(piece.signals)
-                names = available if signals == "all" else [n for n in BASIC_SIGNALS
-                                                            if n in available]
+                names = available if signals == "all" else basic_signals(available)
                 units, metadata = recording_info(setup, protocol, leak_subtraction)
                 handle.write(jn.encode_header(names, units, protocol.sample_interval_s,
                                               "episodic", metadata, path.name, "<f8"))

@@ -30,6 +30,8 @@ Figures
   twice with a fresh numba cache directory: the first compiles the kernel, the
   second loads it from the cache (what every start after the first sees).
   ``second_start_cpu_s``: the CPU time that second start used (less load-dependent).
+* ``axon_realtime_factor``, ``axon_neuron_speed_ratio`` and their kin: a
+  1000-compartment HH fibre at 25 us against NEURON (:mod:`rig.cli.bench_axon`).
 * ``cpu_count``, ``load_average_1min``: context; the machine's other work slows every
   wall-clock figure, so each is the best of several repeats, and the ``_cpu``
   variants divide by the thread's CPU time instead of the wall time (what a quiet
@@ -51,6 +53,7 @@ from rig import units
 from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
 from rig.acquisition.runner import DEFAULT_RATE_HZ
 from rig.clamp import Mode
+from rig.cli.bench_axon import axon_section
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
 from rig.simulation.engine import Rig
 
@@ -301,4 +304,4 @@ def _children_cpu_s() -> float:
 
 
 SECTIONS = (machine_section, kernel_section, cc_section, iv_section, neuron_section,
-            startup_section)
+            axon_section, startup_section)

@@ -164,9 +164,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
                           "subtracted current and Im_raw_pA the raw one")
     run.add_argument("--drug", action="append", default=[], metavar="[in:]NAME=CONC",
                      help="a drug at steady state from the start, e.g. TTX=300nM, TEA=10mM, "
-                          "in:Cs=120mM for the pipette (repeatable; see `vrig list drugs`)")
+                          "in:Cs=120mM for the pipette, TTX=1uM@40:50mm on a stretch of a "
+                          "fibre (repeatable; see `vrig list drugs`)")
     run.add_argument("--signals", choices=["basic", "all"], default="basic",
                      help="'all' adds each channel's current and the gates")
+    run.add_argument("--stim-at", metavar="MM", default=None,
+                     help="on a fibre: where the amplifier's electrode sits, in mm from "
+                          "the first end (default 0)")
+    run.add_argument("--record-at", metavar="MM[,MM...]", default=None,
+                     help="on a fibre: recording sites in mm; each adds a Vmem_mV@<MM>mm "
+                          "column")
+    run.add_argument("--axial-wire", choices=["on", "off"], default=None,
+                     help="on a fibre in voltage clamp: hold the whole fibre (on, the "
+                          "default, as HH's axial wire) or only the electrode's end (off)")
 
     test = sub.add_parser("membrane-test", help="measure Rt, Ra, Rm and Cm with a 10 mV step")
     add_cell_options(test)
@@ -192,6 +202,31 @@ def _number(text: str, option: str, cast: Callable[[str], Any] = float) -> Any:
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
+def _stretch_m(text: str) -> tuple[float, float]:
+    """(start, end) in m of a --drug stretch 'A:Bmm' (mm from the fibre's first end)."""
+    start, colon, end = text.removesuffix("mm").partition(":")
+    if not text.endswith("mm") or not colon:
+        raise VrigError(f"--drug ...@{printable(text)!r}: give the stretch as START:ENDmm, "
+                        "e.g. TTX=1uM@40:50mm")
+    return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), "--drug stretch")))
+                 for part in (start, end))
+
+
+def _fibre_options(args: argparse.Namespace) -> dict[str, Any]:
+    """{'stim_at', 'record_at'} (m) from --stim-at and --record-at (mm) and
+    {'axial_wire'} from --axial-wire, where given."""
+    options = {}
+    if getattr(args, "stim_at", None) is not None:
+        options["stim_at"] = units.um_to_m(units.mm_to_um(_number(args.stim_at, "--stim-at")))
+    if getattr(args, "record_at", None) is not None:
+        options["record_at"] = tuple(
+            units.um_to_m(units.mm_to_um(_number(text.strip(), "--record-at")))
+            for text in args.record_at.split(","))
+    if getattr(args, "axial_wire", None) is not None:
+        options["axial_wire"] = args.axial_wire == "on"
+    return options
+
+
 def build_rig(args: argparse.Namespace) -> "Rig":
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
@@ -213,7 +248,8 @@ def build_rig(args: argparse.Namespace) -> "Rig":
     setup = Rig.from_presets(
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=temperature, ion_overrides=args.ion,
-        dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int))
+        dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int),
+        **_fibre_options(args))
     changes = {}
     if rs_mohm is not None:
         changes["series_resistance"] = units.mohm_to_ohm(rs_mohm)
@@ -244,8 +280,15 @@ def cmd_run(args: argparse.Namespace) -> None:
     setup = build_rig(args)
     leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
     for text in args.drug:
+        text, at, stretch = text.partition("@")
         drug, side, concentration = parse_drug_option(text)
-        setup.apply_drug(drug, concentration, side, steady_state=True)
+        if at:
+            if side != "outside":
+                raise VrigError(f"--drug {printable(text)}@{printable(stretch)}: a drug on a "
+                                "stretch of fibre is applied outside; drop the in: prefix")
+            setup.apply_local_drug(drug, concentration, *_stretch_m(stretch))
+        else:
+            setup.apply_drug(drug, concentration, side, steady_state=True)
     corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "

@@ -22,7 +22,7 @@ import numpy as np
 
 from rig.errors import VrigError
 from rig.files.formats import read_parts, write_recording
-from rig.files.layout import BASIC_SIGNALS, FloatArray, StrPath, file_column
+from rig.files.layout import FloatArray, StrPath, basic_signals, file_column
 
 
 @dataclass
@@ -55,12 +55,12 @@ class Recording:
         return [file_column(name, self.units[name]) for name in names]
 
     def selected(self, which: str = "basic") -> list[str]:
-        """Signal names to write: 'basic' (Vm, Im, command) or 'all'."""
+        """Signal names to write: 'basic' (Vm, Im, command, a fibre's sites) or 'all'."""
         if which == "all":
             return list(self.signals)
         if which != "basic":
             raise VrigError(f"signals must be 'basic' or 'all', got {which!r}")
-        return [name for name in BASIC_SIGNALS if name in self.signals]
+        return basic_signals(list(self.signals))
 
     def save(self, path: StrPath, signals: str = "basic") -> None:
         """Write a .csv, .npz, .abf or .nwb file (chosen by the extension), atomically."""

@@ -8,13 +8,14 @@ sub-Nernstian).
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rig import resources, units
 from rig.errors import VrigError
 from rig.model import physics, shipped
 from rig.model.channels import Channel, Gate, load_channel
+from rig.model.geometry import CableGeometry, geometry_from_dict
 from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
@@ -25,7 +26,9 @@ NONSELECTIVE = "nonselective"  # a leak component reversing at 0 mV (a resistor 
 
 @dataclass(frozen=True)
 class Cell:
-    """A single-compartment cell preset (file units: um^2, uF/cm^2, mS/cm^2, MOhm)."""
+    """A cell preset (file units: um^2, uF/cm^2, mS/cm^2, MOhm): one isopotential
+    compartment, or with a geometry (a fibre cut into compartments; its area is then
+    the fibre's whole membrane area)."""
 
     name: str
     area_um2: float
@@ -44,6 +47,7 @@ class Cell:
     breakdown_mv: float = units.v_to_mv(MEMBRANE_BREAKDOWN_V)
     description: str = ""
     source: str = ""
+    geometry: CableGeometry | None = None
 
     @property
     def capacitance_pf(self) -> float:
@@ -54,6 +58,11 @@ class Cell:
         """(channel index, Gate) for every gate, in the order the kernel stores them."""
         return [(i, gate) for i, (channel, _) in enumerate(self.channels)
                 for gate in channel.gates]
+
+
+def with_geometry(cell: Cell, geometry: CableGeometry) -> Cell:
+    """cell on another fibre geometry, its area (um^2) the new fibre's."""
+    return replace(cell, geometry=geometry, area_um2=float(geometry.areas_um2().sum()))
 
 
 SPECIFIC_CAPACITANCE_RANGE = (0.1, 10.0)  # uF/cm^2
@@ -116,9 +125,14 @@ def cell_from_dict(data: Any, name: str) -> Cell:
         if ion not in ("Na", "K", "Cl"):
             raise VrigError(f"{what}: GHK permeabilities are for Na, K and Cl, not {ion!r}")
         ghk[ion] = resources.number({"p": p}, "p", f"{what} GHK permeability {ion}", 0, 100)
+    geometry = geometry_from_dict(data["cable"], what) if "cable" in data else None
+    if geometry is not None and "area_um2" in data:
+        raise VrigError(f"{what}: a cable's membrane area follows from its length and "
+                        "diameter; remove area_um2")
     return Cell(
         name=name,
-        area_um2=resources.number(data, "area_um2", what, 1, 1e8),
+        area_um2=(float(geometry.areas_um2().sum()) if geometry is not None
+                  else resources.number(data, "area_um2", what, 1, 1e8)),
         specific_capacitance_uf_per_cm2=resources.number(
             data, "specific_capacitance_uF_per_cm2", what, *SPECIFIC_CAPACITANCE_RANGE),
         channels=tuple(channels),
@@ -139,6 +153,7 @@ def cell_from_dict(data: Any, name: str) -> Cell:
                                       default=units.v_to_mv(MEMBRANE_BREAKDOWN_V)),
         description=str(data.get("description", "")),
         source=str(data.get("source", "")),
+        geometry=geometry,
     )
 
 

@@ -25,10 +25,11 @@ from rig.errors import VrigError
 from rig.files.recording import Recording
 from rig.model import limits, physics
 from rig.model.cell import Cell, load_cell, specific_capacitance_for
-from rig.model.pharmacology import Drug, Perfusion, load_drug
+from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import Solution, check_permeant, load_solution, parse_ion_override
 from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
+from rig.simulation.cable import LocalEffect, placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
@@ -48,6 +49,15 @@ class Rig:
     :class:`rig.amplifier.circuit.Amplifier` (default: the cell's electrode, no artefacts);
     seed: for every random number the rig draws (instrument noise).
 
+    A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
+    now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
+    signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
+    True, HH's space clamp) or only the electrode's compartment. Its current is limited
+    by the headstage's range (at most +/-200 nA), too little for the squid axon in CC
+    (use rig.simulation.fibre.Fibre); in VC a settle starts the whole fibre at the
+    holding potential, which without the axial wire is only approximately its steady
+    state.
+
     A membrane driven past its breakdown voltage (+/-400 mV; see :mod:`rig.model.limits`)
     is lost: advance() and hold() then raise a VrigError, and keep raising it (``lost``
     says why) until settle() puts a fresh cell in place.
@@ -56,8 +66,10 @@ class Rig:
     def __init__(self, cell: Cell, bath: Solution, pipette: Solution,
                  temperature_c: float | None = None, dt: float = DEFAULT_DT_S,
                  series_resistance: float | None = None, seed: int = 0,
-                 amplifier: Amplifier | None = None) -> None:
+                 amplifier: Amplifier | None = None, stim_at: float = 0.0,
+                 record_at: tuple[float, ...] = (), axial_wire: bool = True) -> None:
         self.cell = cell
+        self.placement = placement(cell, stim_at, record_at, axial_wire)
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
@@ -79,7 +91,8 @@ class Rig:
         self.lost = ""  # why the cell was lost (membrane breakdown); "" while it is intact
         self.mode = Mode.CC
         self.holding = {Mode.VC: units.mv_to_v(-65.0), Mode.CC: 0.0, Mode.I0: 0.0}
-        self.sim = SimulationState.zeros(len(cell.gates()))  # what the kernel advances
+        self.sim = SimulationState.zeros(  # what the kernel advances
+            len(cell.gates()), cell.geometry.n_compartments if cell.geometry else 1)
         self.time_s = 0.0
         self.settle()
 
@@ -176,6 +189,22 @@ class Rig:
         drug = load_drug(drug) if isinstance(drug, str) else drug
         self.perfusion.apply(drug, concentration_m, side, steady_state)
 
+    def apply_local_drug(self, drug: "str | Drug", concentration_m: float, start_m: float,
+                         end_m: float) -> None:
+        """Apply a drug (name or pharmacology.Drug) outside on the stretch of a fibre from
+        start_m to end_m (m from its first end), at a concentration (M), at steady state
+        at once (a local application has no perfusion kinetics here)."""
+        if self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: a drug on a "
+                            "stretch needs a fibre; apply it to the whole bath instead")
+        drug = load_drug(drug) if isinstance(drug, str) else drug
+        change = LocalEffect(units.m_to_um(float(start_m)), units.m_to_um(float(end_m)),
+                             drug_effects([(drug, "outside", float(concentration_m))],
+                                          self.cell.preparation),
+                             f"{drug.name} {format_concentration(float(concentration_m))}")
+        self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
+        self.placement = replace(self.placement, local=self.placement.local + (change,))
+
     def wash_drug(self, name: str | None = None) -> None:
         """Wash one drug (by name) or all drugs out of the bath and pipette."""
         self.perfusion.wash(None if name is None else load_drug(name).name)
@@ -190,7 +219,8 @@ class Rig:
         """The kernel's inputs for the compiled membrane m with the present drugs,
         amplifier and mode (see rig.simulation.model_cache.KernelInputs)."""
         return self._cache.kernel_inputs(m, self.perfusion, self.amplifier,
-                                         self.cell.breakdown_mv, self.kernel_mode())
+                                         self.cell.breakdown_mv, self.kernel_mode(),
+                                         self.placement)
 
     def reversal_potentials(self) -> dict[str, float]:
         """{ion: V} for each permeant ion on both sides, plus 'leak' (chord average).
@@ -224,6 +254,7 @@ class Rig:
         if m.gate_charge_fc.any():  # as the kernel record's has_charge
             names.append(("Igating", "A"))
         names += [(name, unit) for name, unit, _ in m.output_names()]
+        names += [(name, "V") for name in self.placement.names]
         return names
 
     # --- stepping -------------------------------------------------------------------

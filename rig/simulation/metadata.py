@@ -27,6 +27,7 @@ def recording_metadata(rig: Any, protocol: Protocol | None = None,
         "cell": rig.cell.name,
         "membrane_area_um2": f"{rig.cell.area_um2:g}",
         "membrane_capacitance_pF": f"{rig.cell.capacitance_pf:g}",
+        **_geometry(rig),
         "temperature_C": f"{temperature:g}",
         "sample_rate_kHz": f"{protocol.sample_rate_khz:g}" if protocol else "",
         "dt_us": f"{units.s_to_us(dt_s or rig.dt):g}",
@@ -54,3 +55,22 @@ def recording_metadata(rig: Any, protocol: Protocol | None = None,
         meta["sweep_interval_ms"] = f"{protocol.sweep_interval_ms:g}"
         meta["protocol_json"] = json.dumps(protocol.to_dict())
     return meta
+
+
+def _geometry(rig: Any) -> dict[str, str]:
+    """A fibre's geometry and electrode positions as header text ({} for a point cell)."""
+    geometry = rig.cell.geometry
+    if geometry is None:
+        return {}
+    where = rig.placement
+    centres = geometry.centres_um()
+    return {"length_mm": f"{units.um_to_mm(geometry.total_length_um):g}",
+            "diameter_um": f"{geometry.diameter_um:g}",
+            "compartments": str(geometry.n_compartments),
+            "axial_resistivity_ohm_cm": f"{geometry.axial_resistivity_ohm_cm:g}",
+            "stim_compartment_mm": f"{units.um_to_mm(centres[where.stim]):g}",
+            "recording_sites": ", ".join(where.names),
+            "axial_wire": "on" if where.axial_wire else "off",
+            "local_drugs": "; ".join(
+                f"{change.label} at {units.um_to_mm(change.start_um):g}-"
+                f"{units.um_to_mm(change.end_um):g} mm" for change in where.local)}

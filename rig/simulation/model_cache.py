@@ -6,7 +6,7 @@ Units: dt in ms (kernel units); see :mod:`rig.simulation.layout` for the arrays.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from rig.model.cell import Cell
 from rig.model.pharmacology import Perfusion
 from rig.model.solutions import Solution
 from rig.simulation import layout
+from rig.simulation.cable import POINT_PLACEMENT, cable_model, cable_output_rows
 from rig.simulation.membrane import CompiledMembrane, compile_membrane
 from rig.simulation.registry import advance_function
 
@@ -61,18 +62,22 @@ class ModelCache:
         key = round(dt_ms, 12)
         if key not in self._membranes:
             cell, bath, pipette, temperature_c = self._settings()
-            self._membranes[key] = compile_membrane(cell, bath, pipette, temperature_c,
-                                                    dt_ms)
+            m = compile_membrane(cell, bath, pipette, temperature_c, dt_ms)
+            if cell.geometry is not None:
+                m = replace(m, n_compartments=cell.geometry.n_compartments)
+            self._membranes[key] = m
         return self._membranes[key]
 
     def kernel_inputs(self, m: CompiledMembrane, perfusion: Perfusion, amplifier: Amplifier,
-                      breakdown_mv: float, kernel_mode: int) -> KernelInputs:
+                      breakdown_mv: float, kernel_mode: int,
+                      where: Any = POINT_PLACEMENT) -> KernelInputs:
         """KernelInputs for membrane m with the drugs of perfusion (a Perfusion), an
-        Amplifier, the breakdown potential (mV) and the kernel mode (layout.MODE_*),
+        Amplifier, the breakdown potential (mV), the kernel mode (layout.MODE_*) and, on a
+        fibre, the electrodes' Placement (its recording sites' rows follow the others),
         rebuilt only when one of them changed."""
         # The membrane and the amplifier (frozen) are compared by identity, and held, so
         # a new one can never be mistaken for an old one that lived at the same address.
-        key = (amplifier, breakdown_mv, kernel_mode, tuple(perfusion.present.items()))
+        key = (amplifier, breakdown_mv, kernel_mode, tuple(perfusion.present.items()), where)
         # One read and one write of the entry, so that another thread (the window asking
         # for signal names) can never pair one membrane with another's inputs.
         cached_m, cached, inputs = self._entry
@@ -84,13 +89,19 @@ class ModelCache:
             amp[layout.AMP_COMMAND_SCALE], amp[layout.AMP_COMMAND_LIMIT] = _command_scale(
                 kernel_mode, amplifier)
             names = tuple(name for name, _, _ in m.output_names())
-            model = m.kernel_model(chan_g, floor)
+            n_rows = layout.output_rows(len(m.labels), m.gate_channel.size)
+            if m.n_compartments > 1:
+                model = cable_model(m, self._settings()[0], chan_g, floor, where.stim,
+                                    where.sites, where.local, where.axial_wire)
+                names += where.names
+                n_rows = cable_output_rows(m, len(where.sites))
+            else:
+                model = m.kernel_model(chan_g, floor)
             inputs = KernelInputs(
                 model=model, record=tuple(model), amp=amp,
                 advance=advance_function(m.kind, m.n_compartments,
                                          layout.clamp_kind(kernel_mode, amp)),
-                names=names,
-                n_rows=layout.output_rows(len(m.labels), m.gate_channel.size))
+                names=names, n_rows=n_rows)
             self._entry = (m, key, inputs)
         return inputs
 

@@ -1,11 +1,14 @@
 """Which compiled kernel advances which model: the one place a new kind of model
-(a cable of N compartments, Markov or stochastic channels) plugs in its kernel.
+(Markov or stochastic channels, a branched cell) plugs in its kernel.
 
 A kernel is a table {clamp configuration (layout.CLAMP_*): advance function}, every
 advance function taking ``(model, amp, state, command, steps_per_sample, out)`` as
 described in :mod:`rig.simulation.kernel`. It is registered under what the model
-needs: (model kind, number of compartments), where the model kind is the compiled
-membrane's ``kind``.
+needs: (model kind, topology), where the model kind is the compiled membrane's
+``kind`` and the topology is POINT (one isopotential compartment: the patch kernel,
+which also drives the electrode circuit in every clamp mode) or CABLE (a row of
+compartments: :mod:`rig.simulation.cable_kernel`, which reduces to the patch kernel on
+one compartment).
 """
 
 from collections.abc import Callable
@@ -13,20 +16,34 @@ from types import MappingProxyType
 from typing import Any
 
 from rig.errors import VrigError
-from rig.simulation import kernel
+from rig.simulation import cable_kernel, kernel
 from rig.simulation.layout import HH_DETERMINISTIC
 
-# (model kind, n_compartments) -> {CLAMP_*: advance function}
+POINT = "point"  # one compartment
+CABLE = "cable"  # an unbranched row of compartments, sealed ends
+
+# (model kind, topology) -> {CLAMP_*: advance function}
 KERNELS = MappingProxyType({
-    (HH_DETERMINISTIC, 1): kernel.STEPS,
+    (HH_DETERMINISTIC, POINT): kernel.STEPS,
+    (HH_DETERMINISTIC, CABLE): cable_kernel.STEPS,
 })
+
+
+def topology(n_compartments: int) -> str:
+    """POINT for one compartment, CABLE for more."""
+    return POINT if n_compartments == 1 else CABLE
 
 
 def advance_function(model_kind: str, n_compartments: int, clamp: str) -> Callable[..., Any]:
     """The compiled advance function for a model kind on n_compartments compartments
     under a clamp configuration (layout.CLAMP_*)."""
-    steps = KERNELS.get((model_kind, n_compartments))
+    steps = KERNELS.get((model_kind, topology(n_compartments)))
     if steps is None:
         raise VrigError(f"no kernel simulates a {model_kind!r} model with {n_compartments} "
                         "compartments")
+    if clamp not in steps:
+        raise VrigError(f"a fibre of {n_compartments} compartments can be run in current "
+                        "clamp, I=0 or ideal voltage clamp only (the access resistance and "
+                        "the pipette capacitance on a fibre are not built yet); set Rs to 0 "
+                        "or switch to CC")
     return steps[clamp]

@@ -73,8 +73,10 @@ def run_blocks(rig: Any, m: CompiledMembrane, command: np.ndarray, steps: int,
 def hold(rig: Any, duration_s: float) -> None:
     """Advance rig at its holding level for duration_s (s) without recording."""
     m = rig.membrane()
-    if rig.kernel_mode() == layout.MODE_VC_IDEAL and rig.perfusion.settled:
-        # The voltage is imposed, so the gates relax exactly; no need to step.
+    if (rig.kernel_mode() == layout.MODE_VC_IDEAL and rig.perfusion.settled
+            and (rig.cell.geometry is None or rig.placement.axial_wire)):
+        # The voltage is imposed (on a fibre, everywhere, by the axial wire), so the
+        # gates relax exactly; no need to step.
         holding = units.v_to_mv(rig.holding[Mode.VC])
         if abs(holding) > rig.cell.breakdown_mv:
             rig.lost = limits.breakdown_message(holding, rig.cell.breakdown_mv)

@@ -80,13 +80,15 @@ def test_cells_whose_channel_or_solution_is_broken_are_left_out_with_the_reason(
     good, problems = scan_cells()
     reasons = dict(problems)
     print(sorted(good), {p.split("/")[-1]: m for p, m in problems})
-    assert sorted(good) == []  # hh-squid needs hh-na; the others bathe in ACSF
+    assert sorted(good) == []  # hh-squid and the fibres need hh-na; the others bathe in ACSF
     assert "channel 'hh-na' cannot be used" in reasons[str(copied / "cells" / "hh-squid.json")]
     assert "bath solution 'acsf'" in reasons[str(copied / "cells" / "model-cell.json")]
     everything = catalogue.problems()
     assert str(copied / "channels" / "hh-na.json") in dict(everything)
     assert str(copied / "solutions" / "acsf.json") in dict(everything)
-    assert len(everything) == len(set(everything)) == 5
+    # the broken files, hh-squid, model-cell, cortical-neuron and the three fibres
+    assert "channel 'hh-na' cannot be used" in reasons[str(copied / "cells" / "squid-axon.json")]
+    assert len(everything) == len(set(everything)) == 8
 
 
 def test_drug_lookup_and_listing_skip_a_broken_drug(copied):

@@ -43,9 +43,18 @@ def test_every_clamp_configuration_has_a_compiled_step():
 
 
 def test_a_model_without_a_kernel_is_refused_by_name():
-    with pytest.raises(VrigError, match="no kernel simulates a 'hh-deterministic' model "
+    with pytest.raises(VrigError, match="no kernel simulates a 'markov' model "
                                         "with 5 compartments"):
-        registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_CC)
+        registry.advance_function("markov", 5, layout.CLAMP_CC)
+
+
+def test_a_fibre_steps_in_cc_and_ideal_vc_and_refuses_rs_for_now():
+    step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_CC)
+    assert step.py_func.__name__ == "advance_cable_cc"
+    step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC_IDEAL)
+    assert step.py_func.__name__ == "advance_cable_vc_ideal"
+    with pytest.raises(VrigError, match="current clamp, I=0 or ideal voltage clamp only"):
+        registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC)
 
 
 @pytest.mark.parametrize(("mode", "series_ohm", "cp_f", "clamp"), [

@@ -83,7 +83,8 @@ class MainWindow(QMainWindow):
         self._status_at = 0.0
         self._clock = None  # (wall, simulated) at the first chunk after a start
         self._build_status()  # first: a bad saved cell is reported there
-        cells = list(scan_cells()[0])
+        # a fibre (a cell with a cable geometry) needs the axon view, not built yet
+        cells = [name for name, cell in scan_cells()[0].items() if cell.geometry is None]
         rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL),
                                         cells)
         self.session = Session(RigState.of(rig))  # before the client's runner owns rig

@@ -1,0 +1,151 @@
+"""A fibre compiled for the cable kernel (:mod:`rig.simulation.cable_kernel`): the
+patch's compiled membrane spread over the compartments of a
+:class:`rig.model.geometry.CableGeometry`, with myelin and position-dependent changes
+(a drug on a stretch) as per-compartment scales of the capacitance and of each channel.
+
+Units as in the kernel: mV, ms, pA, nS, pF; positions in um.
+"""
+
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig import units
+from rig.errors import VrigError
+from rig.model.pharmacology import Effects
+from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
+
+# The patch's record (layout.KernelModel) with cm_pf (n_compartments,) and chan_g_ns
+# (n_channels, n_compartments) per compartment, x_inf the gate tables interleaved
+# (n_gates, n_v, 4; see _interleaved), plus g_axial_ns (n_compartments - 1,):
+# the conductance between neighbours (nS); stim: the electrode's compartment; sites:
+# (n_sites,) int64, the recorded compartments; gated: (int64) the channels with gates;
+# fixed_a_pa, fixed_b_ns (n_compartments,): the gateless channels (the leak) summed,
+# sum g E (pA) and sum g (nS), so the kernel's hot loop skips them.
+# axial_wire: in voltage clamp, whether every compartment is held (HH's axial wire) or
+# only the electrode's.
+CableModel = namedtuple("CableModel", KernelModel._fields + (  # type: ignore[misc]
+    "g_axial_ns", "stim", "sites", "gated", "fixed_a_pa", "fixed_b_ns", "axial_wire"))
+
+
+@dataclass(frozen=True)
+class LocalEffect:
+    """A change confined to a stretch of fibre, start_um to end_um (um from the first
+    end): effects (a :class:`rig.model.pharmacology.Effects`; its conductance scales act
+    on the compartments whose centres lie in the stretch)."""
+
+    start_um: float
+    end_um: float
+    effects: Effects
+    label: str = ""  # what it is, for file headers ('TTX 1 uM')
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the electrodes sit on a cell: stim, the compartment the amplifier's
+    electrode is on; sites, the recorded compartments; names, their signal names
+    ('Vmem@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
+    fibre is held (HH's axial wire) or only the electrode's compartment; local: changes
+    confined to stretches (LocalEffect values)."""
+
+    stim: int = 0
+    sites: tuple = ()
+    names: tuple = ()
+    axial_wire: bool = True
+    local: tuple = ()  # LocalEffect values: drugs on stretches of the fibre
+
+
+POINT_PLACEMENT = Placement()  # a point cell: the electrode on its one compartment
+
+
+def placement(cell, stim_at_m=0.0, record_at_m=(), axial_wire=True):
+    """The Placement of the amplifier's electrode at stim_at_m and recording sites at
+    record_at_m (m from the fibre's first end) on cell, with or without the axial wire
+    in voltage clamp; a point cell takes neither position."""
+    record_at_m = tuple(float(x) for x in record_at_m)
+    if cell.geometry is None:
+        if stim_at_m or record_at_m:
+            raise VrigError(f"cell {cell.name!r} is a single compartment: it has no "
+                            "positions to stimulate or record at")
+        return POINT_PLACEMENT
+    geometry = cell.geometry
+    sites = tuple(geometry.compartment_at(units.m_to_um(x)) for x in record_at_m)
+    names = tuple(f"Vmem@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in record_at_m)
+    if len(set(names)) != len(names):
+        raise VrigError("each recording site must be at a different position")
+    return Placement(geometry.compartment_at(units.m_to_um(float(stim_at_m))), sites, names,
+                     bool(axial_wire))
+
+
+def compartment_scales(m, cell, local=()):
+    """(cm_scale (n,), g_scale (n_channels, n)): each compartment's share of the cell's
+    capacitance and of each channel's conductance in the compiled membrane m (which
+    spreads the densities over the whole fibre). Myelinated compartments have the
+    myelin's capacitance and conductance (the latter as leak: the leak channels scaled
+    to it, the voltage-gated ones removed); local: LocalEffect values, applied in turn."""
+    geometry = cell.geometry
+    # m holds the densities times cell.area_um2, so each compartment's share is its
+    # area over that (right even for a cell whose geometry was replaced without its area)
+    share = geometry.areas_um2() / cell.area_um2
+    cm_scale = share.copy()
+    g_scale = np.tile(share, (len(m.channel_labels), 1))
+    if geometry.myelin is not None:
+        myelin = geometry.myelin
+        under = geometry.myelinated()
+        cm_scale[under] *= myelin.capacitance_uf_per_cm2 / cell.specific_capacitance_uf_per_cm2
+        leak = np.array([label == "leak" for label in m.channel_labels])
+        leak_density = m.chan_g_ns[leak].sum() / units.density_to_ns(1.0, cell.area_um2)
+        factor = myelin.conductance_ms_per_cm2 / leak_density if leak_density > 0 else 0.0
+        g_scale[np.ix_(~leak, under)] = 0.0
+        g_scale[np.ix_(leak, under)] *= factor
+    for change in local:
+        where = geometry.compartments_in(change.start_um, change.end_um)
+        for ch, label in enumerate(m.channel_labels):
+            g_scale[ch, where] *= change.effects.conductance_scale.get(label, 1.0)
+    return cm_scale, g_scale
+
+
+def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=(), axial_wire=False):
+    """The CableModel of compiled membrane m on cell's geometry with the conductances
+    (nS, whole fibre) and gate floors in force, the electrode on compartment stim and
+    recording from compartments sites; local: LocalEffect values; axial_wire: in voltage
+    clamp, hold every compartment (True) or only the electrode's."""
+    geometry = cell.geometry
+    if geometry is None:
+        raise VrigError(f"cell {cell.name!r} has no cable geometry; it is a single compartment")
+    n = geometry.n_compartments
+    sites = np.asarray(sites, dtype=np.int64)
+    if not 0 <= stim < n or (sites.size and not (sites.min() >= 0 and sites.max() < n)):
+        raise VrigError(f"compartments are numbered 0 to {n - 1}")
+    patch = m.kernel_model(chan_g_ns, gate_floor)
+    cm_scale, g_scale = compartment_scales(m, cell, local)
+    scale = np.concatenate((patch.out_scale, np.full(sites.size, patch.out_scale[OUT_VMEM])))
+    axial = geometry.axial_conductances_ns() if n > 1 else np.zeros(1)
+    g = np.asarray(chan_g_ns, float)[:, None] * g_scale
+    has_gates = np.isin(np.arange(len(m.channel_labels)), m.gate_channel)
+    fixed = ~has_gates
+    return CableModel(*patch._replace(  # type: ignore[call-arg]
+                          cm_pf=m.cm_pf * cm_scale, chan_g_ns=g, out_scale=scale,
+                          x_inf=_interleaved(m.x_inf, m.decay), decay=m.decay),
+                      g_axial_ns=axial, stim=int(stim), sites=sites,
+                      gated=np.flatnonzero(has_gates).astype(np.int64),
+                      fixed_a_pa=(g[fixed] * m.chan_e_mv[fixed][:, None]).sum(axis=0),
+                      fixed_b_ns=g[fixed].sum(axis=0), axial_wire=bool(axial_wire))
+
+
+def _interleaved(x_inf, decay):
+    """(n_gates, n_v, 4): per gate and voltage x_inf, its step to the next voltage,
+    decay and its step, so the kernel reads one cache line per gate and compartment
+    (the steps are exact differences: the interpolation is the patch kernel's)."""
+    table = np.zeros(x_inf.shape + (4,))
+    table[:, :, 0] = x_inf
+    table[:, :-1, 1] = np.diff(x_inf, axis=1)
+    table[:, :, 2] = decay
+    table[:, :-1, 3] = np.diff(decay, axis=1)
+    return table
+
+
+def cable_output_rows(m, n_sites):
+    """Number of output rows of the cable kernel for membrane m and n_sites sites."""
+    return output_rows(len(m.labels), m.gate_channel.size) + n_sites

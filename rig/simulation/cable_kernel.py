@@ -1,0 +1,380 @@
+"""The compiled stepping code of a deterministic Hodgkin-Huxley fibre: N compartments
+in a row, sealed ends. Units inside: mV, ms, pA, nS, pF, MOhm.
+
+The advance functions take the same arguments as those of :mod:`rig.simulation.kernel`
+(``ok, vm_peak, im_peak = advance(record, amp, state, command, steps_per_sample, out)``),
+with record a :class:`rig.simulation.cable.CableModel` as a plain tuple: the patch's
+record with the capacitance (pF) and the channel conductances (nS) given per
+compartment, plus the axial conductances (nS) between neighbours, the index of the
+compartment the amplifier's electrode is on and the indices of the recording sites.
+out holds the patch kernel's rows for the electrode's compartment, then one row per
+recording site: its membrane potential (V).
+
+Each step:
+
+1. gates: the same exact exponential (Rush-Larsen) update from the same tables as the
+   patch, at each compartment's starting voltage;
+2. the membrane potentials: with the gates known, every compartment's membrane current
+   is linear in its V (B V - A) and the axial currents are linear in its neighbours';
+   the new potentials solve one tridiagonal system (Thomas algorithm, O(N)):
+
+       ce_i (V_i' - V_i) = A_i - B_i V_i' + g_(i-1) (V_(i-1)' - V_i') + g_i (V_(i+1)' - V_i')
+
+   where ce_i = B_i k / (1 - k), k = exp(-B_i dt / C_i), stands for C_i / dt. With no
+   axial current this is exactly the patch kernel's update V' = V_inf + (V - V_inf) k,
+   so a one-compartment fibre is the patch to rounding; with axial current the
+   membrane term is, to first order in dt, trapezoidal (ce = C/dt - B/2 + O(dt)) and
+   the axial term backward Euler (stable for any dt and compartment length).
+
+The injected current enters the electrode's compartment (with the seal conductance,
+as in the patch); the gating current is not computed (CC and I=0 only).
+"""
+
+import math
+from types import MappingProxyType
+
+import numpy as np
+from numba import njit
+
+from rig.simulation.kernel import _command_in_range, _past_breakdown, _peak
+from rig.simulation.layout import (
+    AMP_BREAKDOWN,
+    AMP_BRIDGE,
+    AMP_COMMAND_SCALE,
+    AMP_G_SEAL,
+    AMP_G_SERIES,
+    CLAMP_CC,
+    CLAMP_VC_IDEAL,
+    EL_BREAKDOWN,
+    EL_VP,
+    FIRST_LABEL_ROW,
+    OUT_IGATE,
+    OUT_IM,
+    OUT_VM,
+    OUT_VMEM,
+)
+from rig.units import MV_PER_MOHM_PA
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _open_fractions(gates, i, gate_channel, gate_power, gate_floor, has_floor, open_fraction):
+    """Fill open_fraction (per channel) from the gates of compartment i."""
+    for ch in range(open_fraction.size):
+        open_fraction[ch] = 1.0
+    for g in range(gates.shape[0]):
+        x = gates[g, i]
+        if has_floor:
+            x = gate_floor[g] + (1.0 - gate_floor[g]) * x
+        p = x
+        for _k in range(gate_power[g] - 1):
+            p *= x
+        open_fraction[gate_channel[g]] *= p
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _record_at(out, s, scale, i, chan_g, chan_e, chan_label, vm, im, v, open_fraction, gates,
+               n_sites):
+    """Write sample s for compartment i (the electrode's): the patch kernel's rows (the
+    amplifier's vm (mV) and im (pA), the membrane v (mV), no gating current, per-label
+    currents and conductances, the gates), each times its row's scale (to SI)."""
+    n_gates = gates.shape[0]
+    n_labels = (out.shape[0] - n_sites - FIRST_LABEL_ROW - n_gates) // 2
+    first_g_row = FIRST_LABEL_ROW + n_labels
+    first_gate_row = first_g_row + n_labels
+    out[OUT_VM, s] = vm * scale[OUT_VM]
+    out[OUT_IM, s] = im * scale[OUT_IM]
+    out[OUT_VMEM, s] = v * scale[OUT_VMEM]
+    out[OUT_IGATE, s] = 0.0
+    for row in range(FIRST_LABEL_ROW, first_gate_row):
+        out[row, s] = 0.0
+    for ch in range(open_fraction.size):
+        gc = chan_g[ch, i] * open_fraction[ch]
+        i_row = FIRST_LABEL_ROW + chan_label[ch]
+        g_row = first_g_row + chan_label[ch]
+        out[i_row, s] += gc * (v - chan_e[ch]) * scale[i_row]
+        out[g_row, s] += gc * scale[g_row]
+    for g in range(n_gates):
+        out[first_gate_row + g, s] = gates[g, i] * scale[first_gate_row + g]
+
+
+@njit(nogil=True, cache=True)
+def _solve_twisted(d, r, g, v, c):
+    """Solve the symmetric tridiagonal system (diagonal d, off-diagonal -g, right side r)
+    into v, eliminating from both ends towards the middle at once (a twisted Thomas
+    factorisation): two independent chains of divisions, which the processor overlaps,
+    instead of one twice as long. Each chain is one multiply-add and one division per
+    row; what the back substitution needs (r / d and the coupling over d, into c) is
+    formed beside it. d, r and c are overwritten (d with reciprocals, r with r / d)."""
+    n = v.size
+    if n == 1:
+        v[0] = r[0] / d[0]
+        return
+    m = (n - 1) // 2  # the row where the two sweeps meet
+    d[0] = 1.0 / d[0]
+    r[0] *= d[0]
+    c[0] = g[0] * d[0]
+    d[n - 1] = 1.0 / d[n - 1]
+    r[n - 1] *= d[n - 1]
+    c[n - 1] = g[n - 2] * d[n - 1]
+    both = n - 2 - m  # steps of the sweep from the far end (m or m - 1)
+    for k in range(1, both + 1):
+        i = k
+        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
+        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
+        c[i] = g[i] * d[i]
+        j = n - 1 - k
+        d[j] = 1.0 / (d[j] - g[j] * g[j] * d[j + 1])
+        r[j] = (r[j] + g[j] * r[j + 1]) * d[j]
+        c[j] = g[j - 1] * d[j]
+    for i in range(both + 1, m + 1):
+        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
+        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
+        c[i] = g[i] * d[i]
+    # row m from above is done; add what the rows below it contribute
+    v[m] = (r[m] / d[m] + g[m] * r[m + 1]) / (1.0 / d[m] - g[m] * g[m] * d[m + 1])
+    for k in range(1, max(m, n - 1 - m) + 1):
+        i = m - k
+        if i >= 0:
+            v[i] = r[i] + c[i] * v[i + 1]
+        j = m + k
+        if j < n:
+            v[j] = r[j] + c[j] * v[j - 1]
+
+
+# x / (exp(x) - 1) = 1 - x/2 + sum B_2k x^2k / (2k)!: the coefficients of x^2, x^4 ...
+# x^14; below SERIES_LIMIT the truncation error is below 1e-22 (the x^16 term), so the
+# series is the exact function to rounding, and unlike expm1 it vectorises.
+_B2, _B4, _B6, _B8 = 1 / 12, -1 / 720, 1 / 30240, -1 / 1209600
+_B10, _B12, _B14 = 1 / 47900160, -691 / 1307674368000, 1 / 74724249600
+SERIES_LIMIT = 0.25
+
+
+@njit(nogil=True, cache=True)
+def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
+          gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
+          injected, g_seal, work, clamp=-1, clamp_v=0.0):
+    """One step of every compartment: the gates, then the tridiagonal solve for V.
+    cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
+    allocates; clamp: -1, or the compartment held at clamp_v (mV), or n_compartments to
+    hold them all (the axial wire). Returns (the largest |V| (mV), the current (pA) the
+    clamp passes to hold its compartments over the step, capacitive jump not included).
+    Written as passes over the compartments, each without calls or inner loops, so that
+    the compiler vectorises them."""
+    table_index, weight, open_fraction, power, a, b, d, r, coupling = work
+    n = v.size
+    last = x_inf.shape[1] - 1 - 1e-9  # (the table's last row holds no step)
+    for i in range(n):
+        f = (v[i] - v_min) * inv_dv
+        f = f if f >= 0.0 else 0.0  # also catches NaN, which must never index the tables
+        f = f if f < last else last
+        j = int(f)
+        table_index[i] = j
+        weight[i] = f - j
+    open_fraction[:, :] = 1.0
+    for g in range(gates.shape[0]):
+        table = x_inf[g]  # per voltage: x_inf, its step, decay, its step (one cache line)
+        gg = gates[g]
+        for i in range(n):
+            j = table_index[i]
+            w = weight[i]
+            xi = table[j, 0] + w * table[j, 1]
+            dc = table[j, 2] + w * table[j, 3]
+            x = xi + (gg[i] - xi) * dc
+            gg[i] = x
+            power[i] = x
+        if has_floor:
+            floor = gate_floor[g]
+            for i in range(n):
+                power[i] = floor + (1.0 - floor) * power[i]
+        fraction = open_fraction[gate_channel[g]]
+        exponent = gate_power[g]
+        if exponent == 1:
+            for i in range(n):
+                fraction[i] *= power[i]
+        elif exponent == 3:
+            for i in range(n):
+                fraction[i] *= power[i] * power[i] * power[i]
+        elif exponent == 4:
+            for i in range(n):
+                square = power[i] * power[i]
+                fraction[i] *= square * square
+        else:
+            for _k in range(exponent - 1):
+                for i in range(n):
+                    fraction[i] *= power[i]
+            for i in range(n):
+                fraction[i] *= power[i]
+    a[:] = fixed_a
+    b[:] = fixed_b
+    for c in range(gated.size):
+        ch = gated[c]
+        g_ch = chan_g[ch]
+        fraction = open_fraction[ch]
+        e = chan_e[ch]
+        for i in range(n):
+            gc = g_ch[i] * fraction[i]
+            a[i] += gc * e
+            b[i] += gc
+    a[stim] += injected
+    b[stim] += g_seal
+    # ce = b / expm1(rate) (C/dt as the exact membrane update needs it), rate = b dt / C
+    slow = 0
+    for i in range(n):
+        x = b[i] * dt_cm[i]
+        x2 = x * x
+        series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
+            _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
+        ce = cm_dt[i] * series
+        r[i] = ce * v[i] + a[i]
+        d[i] = ce + b[i]
+        slow += x >= SERIES_LIMIT
+    if slow:
+        for i in range(n):
+            x = b[i] * dt_cm[i]
+            if x >= SERIES_LIMIT:
+                ce = b[i] / math.expm1(x)
+                r[i] = ce * v[i] + a[i]
+                d[i] = ce + b[i]
+    for i in range(n - 1):
+        d[i] += g_axial[i]
+        d[i + 1] += g_axial[i]
+    first, last_held = (0, n) if clamp >= n else (clamp, clamp + 1)
+    if clamp >= 0:
+        # A held row keeps its equation (in a and b, free now) and is pinned by a
+        # penalty, which keeps the system symmetric: V = clamp_v to 1e-12.
+        for i in range(first, last_held):
+            a[i] = d[i]
+            b[i] = r[i]
+            d[i] *= 1e12
+            r[i] = d[i] * clamp_v
+    _solve_twisted(d, r, g_axial, v, coupling)
+    peak = 0.0
+    for i in range(n):
+        peak = max(peak, abs(v[i]))
+    held = 0.0
+    if clamp >= 0:
+        for i in range(first, last_held):
+            v[i] = clamp_v
+            held += a[i] * clamp_v - b[i]
+            if i > 0:
+                held -= g_axial[i - 1] * v[i - 1]
+            if i < n - 1:
+                held -= g_axial[i] * v[i + 1]
+    return peak, held
+
+
+@njit(nogil=True, cache=True)
+def _work(n_channels, n):
+    """Work arrays of _step for n_channels channels on n compartments."""
+    return (np.empty(n, np.int64), np.empty(n), np.empty((n_channels, n)), np.empty(n),
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+
+
+@njit(nogil=True, cache=True)
+def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
+    """Current clamp (or I=0 with a zero command) on a fibre, the current injected into
+    the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
+     gated, fixed_a, fixed_b, _axial_wire) = record
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
+    v, gates, electrode = state
+    open_fraction = np.empty(chan_g.shape[0])
+    work = _work(chan_g.shape[0], v.size)
+    cm_dt = cm / dt
+    dt_cm = dt / cm
+    g_series = amp[AMP_G_SERIES]
+    g_seal = amp[AMP_G_SEAL]
+    bridge = amp[AMP_BRIDGE]
+    breakdown = amp[AMP_BREAKDOWN]
+    broken_at = electrode[EL_BREAKDOWN]
+    vp = electrode[EL_VP]
+    first_site_row = out.shape[0] - sites.size
+    for s in range(command.size):
+        c = command[s] * scale
+        for _ in range(steps_per_sample):
+            peak, _ = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
+                            gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
+                            gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work)
+            if not peak <= breakdown and broken_at == 0.0:
+                # (NaN alone sets nothing: the engine's finiteness check reports it)
+                for i in range(v.size):
+                    broken_at = _past_breakdown(v[i], breakdown, broken_at)
+        v_stim = v[stim]
+        vp = v_stim + c / g_series if g_series > 0.0 else v_stim
+        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
+                        open_fraction)
+        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label,
+                   vp - bridge * c * MV_PER_MOHM_PA, c, v_stim, open_fraction, gates,
+                   sites.size)
+        for k in range(sites.size):
+            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
+    electrode[EL_VP] = vp
+    electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
+
+
+@njit(nogil=True, cache=True)
+def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
+    """Ideal voltage clamp on a fibre: the electrode's compartment follows the command at
+    once (a point clamp), or, with the record's axial wire, every compartment does (HH's
+    space clamp). Im is the current the clamp passes, capacitive jumps included, as the
+    patch's advance_vc_ideal; no gating current."""
+    (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
+     chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
+     gated, fixed_a, fixed_b, axial_wire) = record
+    if not _command_in_range(command, amp):
+        return False, 0.0, 0.0
+    scale = amp[AMP_COMMAND_SCALE]
+    vm_peak = 0.0
+    im_peak = 0.0
+    v, gates, electrode = state
+    n = v.size
+    open_fraction = np.empty(chan_g.shape[0])
+    work = _work(chan_g.shape[0], n)
+    cm_dt = cm / dt
+    dt_cm = dt / cm
+    g_seal = amp[AMP_G_SEAL]
+    breakdown = amp[AMP_BREAKDOWN]
+    broken_at = electrode[EL_BREAKDOWN]
+    clamp = n if axial_wire else stim
+    first, last_held = (0, n) if axial_wire else (stim, stim + 1)
+    first_site_row = out.shape[0] - sites.size
+    for s in range(command.size):
+        c = command[s] * scale
+        charge = 0.0
+        for _ in range(steps_per_sample):
+            jump = 0.0
+            for i in range(first, last_held):  # the held membrane charges at once
+                jump += cm_dt[i] * (c - v[i])
+                v[i] = c  # so the gates see the command in this step, as in the patch
+            peak, held = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
+                               gate_channel, gate_power, gate_floor, has_floor, chan_g,
+                               chan_e, gated, fixed_a, fixed_b, g_axial, stim, 0.0, g_seal,
+                               work, clamp, c)
+            charge += jump + held
+            if not peak <= breakdown and broken_at == 0.0:
+                for i in range(n):
+                    broken_at = _past_breakdown(v[i], breakdown, broken_at)
+        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
+                        open_fraction)
+        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label, c,
+                   charge / steps_per_sample, v[stim], open_fraction, gates, sites.size)
+        for k in range(sites.size):
+            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
+    electrode[EL_VP] = v[stim]
+    electrode[EL_BREAKDOWN] = broken_at
+    return True, vm_peak, im_peak
+
+
+# The advance function for each clamp configuration (layout.CLAMP_*) a fibre supports.
+STEPS = MappingProxyType({CLAMP_CC: advance_cable_cc,
+                          CLAMP_VC_IDEAL: advance_cable_vc_ideal})

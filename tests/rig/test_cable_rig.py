@@ -1,0 +1,174 @@
+"""A fibre on the Rig: current clamp with recording sites, the same numbers as
+:class:`rig.simulation.fibre.Fibre`, and what is not built yet refused clearly."""
+
+import numpy as np
+import pytest
+
+import rig
+from rig.errors import VrigError
+from rig.model.cell import load_cell
+from rig.simulation.fibre import Fibre, conduction_velocity, pulse_current_a
+
+DT = 25e-6
+
+
+def test_the_rig_runs_a_fibre_in_cc_with_a_signal_per_site():
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.001, 0.004))
+    setup.set_mode("CC")
+    setup.settle()
+    names = [name for name, _ in setup.signal_names()]
+    assert names[-2:] == ["Vmem@1mm", "Vmem@4mm"]
+    fibre = Fibre(load_cell("thin-fibre"), dt=DT, record_at=(0.001, 0.004))
+    command = np.zeros(round(0.008 / DT))
+    command[:4] = pulse_current_a(fibre, 60.0, 1e-4)
+    signals = setup.advance(command, DT)
+    expected = fibre.run(command, DT)
+    for name in ("Vmem@1mm", "Vmem@4mm"):
+        assert signals[name] == pytest.approx(expected[name], abs=1e-9)  # V
+    assert signals["Vmem"] == pytest.approx(expected["Vmem"], abs=1e-9)
+    velocity = conduction_velocity(expected["t"], signals["Vmem@1mm"], signals["Vmem@4mm"],
+                                   0.003)
+    assert velocity == pytest.approx(0.879, abs=0.002)
+    assert set(names) <= set(signals)
+
+
+def test_a_fibre_in_voltage_clamp_through_rs_is_refused_with_what_to_do():
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, series_resistance=5e6)
+    setup.set_mode("VC")
+    with pytest.raises(VrigError, match="ideal voltage clamp only .* set Rs to 0"):
+        setup.advance(np.full(10, -0.065), DT)
+
+
+def space_clamp_run(axial_wire):
+    """thin-fibre in ideal VC, electrode at the first end, -65 mV then -20 mV from 0.5
+    to 3.5 ms, 8 ms in all; the signals."""
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.0, 1e-3, 4e-3),
+                                 axial_wire=axial_wire)
+    setup.set_mode("VC")
+    setup.set_holding(-0.065)
+    setup.settle()
+    command = np.full(round(8e-3 / DT), -0.065)
+    command[round(0.5e-3 / DT): round(3.5e-3 / DT)] = -0.020
+    signals = setup.advance(command, DT)
+    # the whole 5 mm fibre's Na current (hundreds of nA) is beyond even the widest range
+    assert setup.overloaded == axial_wire
+    return signals
+
+
+def test_space_clamp_the_axial_wire_holds_the_fibre_a_point_clamp_does_not():
+    """With the axial wire the whole fibre follows the command (to 1e-9 V). Clamped at
+    one end only, the electrode's compartment follows it but the fibre beyond escapes:
+    an action potential starts near the electrode and runs away (past +20 mV at 1 mm,
+    then at 4 mm), and the clamp sees only the membrane near it: an inward peak of
+    about 2 nA, where the wire's current (the whole fibre's, hundreds of nA) overloads
+    the headstage's widest range (+/-200 nA)."""
+    held = space_clamp_run(True)
+    point = space_clamp_run(False)
+    step = slice(round(0.5e-3 / DT), round(3.5e-3 / DT))
+    for name in ("Vmem@0mm", "Vmem@1mm", "Vmem@4mm"):
+        assert held[name][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
+    assert point["Vmem@0mm"][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
+    assert point["Vmem@1mm"].max() > 0.020 and point["Vmem@4mm"].max() > 0.020
+    assert np.argmax(point["Vmem@4mm"]) > np.argmax(point["Vmem@1mm"]) + round(2e-3 / DT)
+    assert held["Im"][step].min() < -100e-9
+    assert -5e-9 < point["Im"][step].min() < -0.5e-9
+
+
+def test_the_squid_axon_needs_more_than_the_headstage_can_give():
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.01,))
+    setup.set_mode("CC")
+    setup.settle()
+    with pytest.raises(VrigError, match="command out of range"):
+        setup.advance(np.full(10, 20e-6), DT)
+
+
+def test_sites_off_the_fibre_or_on_a_point_cell_are_refused():
+    with pytest.raises(VrigError, match="off the fibre"):
+        rig.Rig.from_presets("thin-fibre", record_at=(0.006,))
+    with pytest.raises(VrigError, match="single compartment"):
+        rig.Rig.from_presets("hh-squid", record_at=(0.001,))
+
+
+def test_vrig_run_steps_a_fibre_in_cc_and_refuses_vc_through_rs_with_one_error_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("vrig")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli"]
+    good = subprocess.run(command + ["run", "--cell", "thin-fibre", "cc-threshold", "-o",
+                                     str(tmp_path / "cc.csv")],
+                          capture_output=True, text=True, timeout=300)
+    assert good.returncode == 0, good.stderr
+    assert "# cell: thin-fibre" in (tmp_path / "cc.csv").read_text()
+    bad = subprocess.run(command + ["run", "--cell", "squid-axon", "vc-iv-family", "--rs",
+                                    "5", "-o", str(tmp_path / "vc.csv")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("vrig: error: a fibre of 300 compartments can be run in "
+                                 "current clamp, I=0 or ideal voltage clamp only")
+    assert bad.stderr.count("\n") == 1
+    assert not (tmp_path / "vc.csv").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_vrig_run_records_each_site_as_a_column_with_the_geometry(tmp_path, suffix):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rig.files.recording import load_recording
+
+    script = Path(sys.executable).with_name("vrig")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli"]
+    out = tmp_path / f"sites{suffix}"
+    done = subprocess.run(command + ["run", "--cell", "thin-fibre", "--record-at", "1, 4",
+                                     "cc-threshold", "-o", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    if suffix == ".csv":
+        header = next(line for line in out.read_text().splitlines()
+                      if not line.startswith("#"))
+        assert header.endswith("Vmem_mV@1mm,Vmem_mV@4mm")
+    recording = load_recording(out)
+    assert recording.units["Vmem@1mm"] == "V"
+    assert recording.metadata["compartments"] == "500"
+    assert recording.metadata["length_mm"] == "5"
+    assert recording.metadata["recording_sites"] == "Vmem@1mm, Vmem@4mm"
+    assert recording.metadata["axial_wire"] == "on"
+    last = recording.n_sweeps - 1  # the largest pulse: the AP reaches 4 mm after 1 mm
+    near, far = (recording.sweep(name, last) for name in ("Vmem@1mm", "Vmem@4mm"))
+    assert near.max() > 0 and far.max() > 0
+    assert np.argmax(far > 0) > np.argmax(near > 0)
+    off = subprocess.run(command + ["run", "--cell", "thin-fibre", "--record-at", "1,9",
+                                    "cc-threshold", "-o", str(tmp_path / "off.csv")],
+                         capture_output=True, text=True, timeout=300)
+    assert off.returncode == 2
+    assert off.stderr == "vrig: error: position 9 mm is off the fibre; give 0 to 5 mm\n"
+    assert not (tmp_path / "off.csv").exists()
+
+
+def test_a_drug_on_a_stretch_blocks_conduction_past_it_on_the_rig():
+    """thin-fibre, 1 uM TTX on 1.5-3.5 mm (four resting length constants): the AP
+    reaches 1 mm as without it and never 4 mm; a reversed or empty stretch, or a point
+    cell, is refused."""
+    runs = {}
+    for local in (False, True):
+        setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.001, 0.004))
+        if local:
+            setup.apply_local_drug("TTX", 1e-6, 0.0015, 0.0035)
+        setup.set_mode("CC")
+        setup.settle()
+        command = np.zeros(round(0.008 / DT))
+        command[:4] = 2e-9
+        runs[local] = setup.advance(command, DT)
+    assert runs[True]["Vmem@1mm"] == pytest.approx(runs[False]["Vmem@1mm"], abs=2e-3)
+    assert runs[False]["Vmem@4mm"].max() > 0.02
+    assert runs[True]["Vmem@4mm"].max() < -0.06
+    assert setup.metadata()["local_drugs"] == "TTX 1uM at 1.5-3.5 mm"
+    with pytest.raises(VrigError, match="must run from low to high"):
+        setup.apply_local_drug("TTX", 1e-6, 0.003, 0.002)
+    with pytest.raises(VrigError, match="holds no compartment centre"):
+        setup.apply_local_drug("TTX", 1e-6, 0.0030001, 0.0030002)
+    with pytest.raises(VrigError, match="needs a fibre"):
+        rig.Rig.from_presets("hh-squid").apply_local_drug("TTX", 1e-6, 0.0, 0.001)
