@@ -8,7 +8,8 @@ record with the capacitance (pF) and the channel conductances (nS) given per
 compartment, plus the axial conductances (nS) between neighbours, the index of the
 compartment the amplifier's electrode is on and the indices of the recording sites.
 out holds the patch kernel's rows for the electrode's compartment, then one row per
-recording site: its membrane potential (V).
+recording site: its membrane potential (V). Samples follow the patch kernel: sample k
+is the state at t0 + k*dt, Im the mean over the interval that ends there.
 
 Each step:
 
@@ -46,6 +47,8 @@ from rig.simulation.layout import (
     CLAMP_CC,
     CLAMP_VC_IDEAL,
     EL_BREAKDOWN,
+    EL_IGATE,
+    EL_IM,
     EL_VP,
     FIRST_LABEL_ROW,
     OUT_IGATE,
@@ -292,9 +295,22 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     bridge = amp[AMP_BRIDGE]
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
-    vp = electrode[EL_VP]
+    injected = electrode[EL_IM]
     first_site_row = out.shape[0] - sites.size
     for s in range(command.size):
+        # sample s is the state at its own time; the pipette sits I*Rs above the
+        # membrane, I the current injected until now (as the patch's advance_cc)
+        v_stim = v[stim]
+        vp = v_stim + injected / g_series if g_series > 0.0 else v_stim
+        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
+                        open_fraction)
+        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label,
+                   vp - bridge * injected * MV_PER_MOHM_PA, injected, v_stim, open_fraction,
+                   gates, sites.size)
+        for k in range(sites.size):
+            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
         c = command[s] * scale
         for _ in range(steps_per_sample):
             peak, _ = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
@@ -304,18 +320,10 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
                 # (NaN alone sets nothing: the engine's finiteness check reports it)
                 for i in range(v.size):
                     broken_at = _past_breakdown(v[i], breakdown, broken_at)
-        v_stim = v[stim]
-        vp = v_stim + c / g_series if g_series > 0.0 else v_stim
-        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
-                        open_fraction)
-        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label,
-                   vp - bridge * c * MV_PER_MOHM_PA, c, v_stim, open_fraction, gates,
-                   sites.size)
-        for k in range(sites.size):
-            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
-    electrode[EL_VP] = vp
+        injected = c
+    electrode[EL_VP] = v[stim] + injected / g_series if g_series > 0.0 else v[stim]
+    electrode[EL_IM] = injected
+    electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
     return True, vm_peak, im_peak
 
@@ -346,7 +354,17 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     clamp = n if axial_wire else stim
     first, last_held = (0, n) if axial_wire else (stim, stim + 1)
     first_site_row = out.shape[0] - sites.size
+    i_mean = electrode[EL_IM]
     for s in range(command.size):
+        # sample s: the state at its own time, Im the mean over the interval before it
+        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
+                        open_fraction)
+        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label, v[stim], i_mean,
+                   v[stim], open_fraction, gates, sites.size)
+        for k in range(sites.size):
+            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
+        vm_peak = _peak(vm_peak, out[OUT_VM, s])
+        im_peak = _peak(im_peak, out[OUT_IM, s])
         c = command[s] * scale
         charge = 0.0
         for _ in range(steps_per_sample):
@@ -362,15 +380,10 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
             if not peak <= breakdown and broken_at == 0.0:
                 for i in range(n):
                     broken_at = _past_breakdown(v[i], breakdown, broken_at)
-        _open_fractions(gates, stim, gate_channel, gate_power, gate_floor, has_floor,
-                        open_fraction)
-        _record_at(out, s, out_scale, stim, chan_g, chan_e, chan_label, c,
-                   charge / steps_per_sample, v[stim], open_fraction, gates, sites.size)
-        for k in range(sites.size):
-            out[first_site_row + k, s] = v[sites[k]] * out_scale[OUT_VMEM]
-        vm_peak = _peak(vm_peak, out[OUT_VM, s])
-        im_peak = _peak(im_peak, out[OUT_IM, s])
+        i_mean = charge / steps_per_sample
     electrode[EL_VP] = v[stim]
+    electrode[EL_IM] = i_mean
+    electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
     return True, vm_peak, im_peak
 

@@ -95,6 +95,8 @@ class Fibre:
         v = self.resting_potential_mv()
         self.sim.set_uniform(v, reference.steady_gates(self.membrane, v))
         self.sim.electrode[layout.EL_VP] = v
+        self.sim.electrode[layout.EL_IM] = 0.0  # at rest the stimulator passes nothing
+        self.sim.electrode[layout.EL_IGATE] = 0.0
 
     def signal_names(self):
         """Names of the rows run() returns after 'Vmem' (the electrode's compartment):
@@ -103,7 +105,8 @@ class Fibre:
 
     def run(self, command_a, sample_interval_s):
         """Step through a per-sample injected current (A) at the stimulating electrode;
-        returns {'t': sample times (s, each sample's end), 'Vmem': V at the electrode
+        returns {'t': sample times (s; sample k is the state at k * interval, as a
+        digitiser reads it), 'Vmem': V at the electrode
         (V), 'Vmem@<x>mm': V at each site (V)}."""
         command = np.array(command_a, dtype=float)
         steps = max(1, math.ceil(sample_interval_s / self.dt - 1e-9))
@@ -121,7 +124,7 @@ class Fibre:
         if not np.all(np.isfinite(sim.v_mv)):
             raise VrigError("the simulation became unstable (non-finite state); "
                             "use a smaller time step")
-        result = {"t": (np.arange(command.size) + 1) * sample_interval_s,
+        result = {"t": np.arange(command.size) * sample_interval_s,
                   "Vmem": out[layout.OUT_VMEM]}
         first = out.shape[0] - self.sites.size
         result.update(zip(self.signal_names(), out[first:]))

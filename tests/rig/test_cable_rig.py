@@ -64,7 +64,7 @@ def test_space_clamp_the_axial_wire_holds_the_fibre_a_point_clamp_does_not():
     the headstage's widest range (+/-200 nA)."""
     held = space_clamp_run(True)
     point = space_clamp_run(False)
-    step = slice(round(0.5e-3 / DT), round(3.5e-3 / DT))
+    step = slice(round(0.5e-3 / DT) + 1, round(3.5e-3 / DT) + 1)  # a step shows one sample on
     for name in ("Vmem@0mm", "Vmem@1mm", "Vmem@4mm"):
         assert held[name][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
     assert point["Vmem@0mm"][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
