@@ -11,16 +11,17 @@ import sys
 import tempfile
 
 from rig import units
+from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.output_files import atomic_output, check_target
 from rig.resources import printable
-from ui.panels.amplifier_panel import KNOB_RANGES
+from rig.session.session import HOLDING_RANGES
 from ui.window.window_options import WindowOptions, check_theme
 
 TABS = ("scopes", "protocol", "analysis")  # the window's centre tabs, in order
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 MAX_SECONDS = 600.0  # of simulation before the picture
-HOLDING_PA_LIMIT = KNOB_RANGES["CC"][2]  # the CC holding knob's range, +/- pA
+HOLDING_PA_LIMIT = HOLDING_RANGES[Mode.CC][1]  # the CC holding knob's range, +/- pA
 
 
 def _qt_messages(_kind, _context, message):
