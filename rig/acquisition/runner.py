@@ -6,8 +6,9 @@ Lifecycle:
    worker, which idles until it gets :class:`Start`.
 2. ``send(command)`` may be called from any thread. The worker is the only code that
    touches the engine: it applies pending commands between chunks.
-3. While running it computes one chunk (``chunk_s`` of simulated time), puts it on the
-   bounded ``output`` queue, then waits until the wall clock catches up with
+3. While running it computes one chunk (``chunk_s`` of simulated time; above real
+   time a block of ``speed`` chunks, at most MAX_CHUNKS_PER_BLOCK, in one engine
+   call), puts it on the bounded ``output`` queue, then waits until the wall clock catches up with
    ``simulated time / speed``. The wait is on an Event that ``send`` sets, so Stop and
    knob changes take effect at once.
 4. In continuous acquisition the command is the present holding level. A
@@ -50,6 +51,11 @@ from rig.simulation.episodes import Piece, protocol_pieces
 
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
+# Above real time continuous acquisition is computed in blocks of up to this many chunks
+# per engine call (one chunk of wall-clock time at the present speed), then queued
+# chunk by chunk: the engine's per-call cost is paid once per block, so the live path
+# runs nearly as fast as one long block, while the window still gets chunk-sized pieces.
+MAX_CHUNKS_PER_BLOCK = 10
 
 # Commands after which the window's copy of the settings (a RigState) is renewed.
 SETTINGS_COMMANDS = (c.SetMode, c.SetHolding, c.SetAmplifier, c.SetCapacitance,
@@ -304,15 +310,17 @@ class Runner:
         return self._episode_speed if self._episode is not None else self._speed
 
     def _chunk(self, kind: str, sweep: int, first: int, interval: float,
-               signals: dict[str, np.ndarray]) -> c.Chunk:
+               signals: dict[str, np.ndarray], time_s: float | None = None) -> c.Chunk:
+        """A Chunk of signals; time_s: the simulated time (s) at its end (default: now)."""
         rig = self.rig
         perfusion = rig.perfusion
         drugs = tuple((name, side, present, perfusion.targets[(name, side)])
                       for (name, side), present in perfusion.present.items())
         for values in signals.values():
             values.flags.writeable = False  # one chunk goes to several readers
-        return c.Chunk(kind, sweep, first, interval, rig.mode, FrozenMap(signals), rig.time_s,
-                       rig.last_overload, rig.saturated, drugs)
+        return c.Chunk(kind, sweep, first, interval, rig.mode, FrozenMap(signals),
+                       rig.time_s if time_s is None else time_s, rig.last_overload,
+                       rig.saturated, drugs)
 
     def _produce(self) -> float:
         """Compute the next piece of simulation; returns the simulated seconds it took."""
@@ -331,9 +339,13 @@ class Runner:
             self._emit(self._chunk("membrane_test", 0, 0, interval, signals))
             return command.size * interval
         interval = 1.0 / self._rate_hz
-        n = max(1, int(round(self.chunk_s * self._rate_hz)))
+        per_chunk = max(1, int(round(self.chunk_s * self._rate_hz)))
+        n = per_chunk * chunks_per_block(self._speed)
         signals = rig.advance(self._continuous_command(n), interval)
-        self._emit(self._chunk("continuous", 0, self._stream_sample, interval, signals))
+        for first, piece in split_block(signals, per_chunk):
+            end_s = rig.time_s - (n - first - per_chunk) * interval
+            self._emit(self._chunk("continuous", 0, self._stream_sample + first, interval,
+                                   piece, end_s))
         self._stream_sample += n
         return n * interval
 
@@ -360,6 +372,26 @@ class Runner:
         if wait_s > 0.0:
             self._wake.wait(wait_s)
             self._wake.clear()
+
+
+def chunks_per_block(speed: float | None) -> int:
+    """How many chunks continuous acquisition computes per engine call at a speed (x real
+    time; None: as fast as possible): one chunk of wall-clock time, so that commands
+    still apply within chunk_s of wall time, and never more than MAX_CHUNKS_PER_BLOCK."""
+    if speed is None:
+        return MAX_CHUNKS_PER_BLOCK
+    return max(1, min(MAX_CHUNKS_PER_BLOCK, int(speed)))
+
+
+def split_block(signals: dict[str, np.ndarray],
+                per_chunk: int) -> list[tuple[int, dict[str, np.ndarray]]]:
+    """[(first sample, {name: read-only view})] of a block's signals ({name: array}) in
+    pieces of per_chunk samples."""
+    for values in signals.values():
+        values.flags.writeable = False  # the pieces are views of one shared block
+    n = len(next(iter(signals.values())))
+    return [(first, {name: values[first:first + per_chunk] for name, values in signals.items()})
+            for first in range(0, n, per_chunk)]
 
 
 def _changes_the_protocol(command: object, protocol_mode: Mode | None) -> str:

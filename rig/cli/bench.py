@@ -20,6 +20,8 @@ Figures
   50 kHz through Rig.advance. ``cc_chunk_us`` is the wall time of one such chunk;
   ``cc_realtime_factor_cpu`` the same run per CPU second.
   ``cc_realtime_factor_block``: the same 10 s as one Rig.advance call.
+  ``cc_realtime_factor_10x``: the same 10 s as the runner computes it at 10x real time:
+  blocks of 10 chunks per Rig.advance call, split into the 10 ms chunks it queues.
 * ``iv_family_ms``: Rig.run of the shipped 'vc-iv-family' (15 sweeps, with the holding
   time between sweeps), best of several after a warm-up.
 * ``neuron_cc_realtime_factor``, ``neuron_speed_ratio``: the same CC run in NEURON's
@@ -51,7 +53,7 @@ import numpy.typing as npt
 import rig
 from rig import units
 from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's chunk (10 ms)
-from rig.acquisition.runner import DEFAULT_RATE_HZ
+from rig.acquisition.runner import DEFAULT_RATE_HZ, chunks_per_block, split_block
 from rig.clamp import Mode
 from rig.cli.bench_axon import axon_section
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
@@ -142,7 +144,8 @@ def kernel_section(quick: bool, figures: Mapping[str, float]) -> Figures:
 
 
 def cc_section(quick: bool, figures: Mapping[str, float]) -> Figures:
-    """cc_realtime_factor (runner-sized chunks) and cc_realtime_factor_block."""
+    """cc_realtime_factor (runner-sized chunks), cc_realtime_factor_block and
+    cc_realtime_factor_10x (the runner's blocks above real time)."""
     simulated = CC_SIMULATED_S_QUICK if quick else CC_SIMULATED_S
     repeats = 3 if quick else 5
     per_chunk = int(round(CHUNK_S / SAMPLE_INTERVAL_S))
@@ -161,6 +164,16 @@ def cc_section(quick: bool, figures: Mapping[str, float]) -> Figures:
             chunks.append(signals["Vm"])
         traces["chunked"] = chunks
 
+    def blocks_at_10x() -> None:
+        _restart(setup)
+        chunks = [np.array([setup.membrane_potential])]
+        per_block = chunks_per_block(10.0)
+        for _ in range(n_chunks // per_block):
+            signals = setup.advance(np.full(per_chunk * per_block, setup.holding[Mode.CC]),
+                                    SAMPLE_INTERVAL_S)
+            chunks.extend(piece["Vm"] for _, piece in split_block(signals, per_chunk))
+        traces["blocks_at_10x"] = chunks
+
     def block() -> None:
         _restart(setup)
         v0 = setup.membrane_potential
@@ -170,13 +183,15 @@ def cc_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     setup.advance(np.full(per_chunk, CC_CURRENT_A), SAMPLE_INTERVAL_S)  # warm up
     wall_chunked, cpu_chunked = _best_wall_and_cpu(chunked, repeats)
     wall_block = _best_of(block, repeats)
+    wall_10x = _best_of(blocks_at_10x, repeats)
     spikes = {key: _spikes(np.concatenate(value)) for key, value in traces.items()}
-    if spikes["chunked"] != spikes["block"]:
+    if not spikes["chunked"] == spikes["block"] == spikes["blocks_at_10x"]:
         raise RuntimeError(f"chunked and block runs differ: {spikes} spikes")
     yield "cc_realtime_factor", simulated / wall_chunked, "x"
     yield "cc_chunk_us", units.s_to_us(wall_chunked / n_chunks), "us"
     yield "cc_realtime_factor_cpu", simulated / cpu_chunked, "x"
     yield "cc_realtime_factor_block", simulated / wall_block, "x"
+    yield "cc_realtime_factor_10x", simulated / wall_10x, "x"
     yield "cc_firing_rate_hz", spikes["chunked"] / simulated, "Hz"
 
 

@@ -191,3 +191,26 @@ def test_impossible_pulses_are_refused_with_the_reason(runner, pulse, message):
     events = [i for i in wait_for(runner, "error") if isinstance(i, c.Event)]
     assert message in events[-1].text
     assert not runner.running
+
+
+def test_above_real_time_chunks_come_from_one_block_and_equal_chunk_by_chunk(runner):
+    """At 10x the runner computes 10 chunks per engine call (one per 10 ms of wall
+    time) and queues them as 10 ms pieces: contiguous, read-only, each stamped with the
+    simulated time at its end, and the very samples a chunk-by-chunk run gives."""
+    from rig.acquisition.runner import MAX_CHUNKS_PER_BLOCK, chunks_per_block
+
+    assert [chunks_per_block(s) for s in (0.1, 1.0, 2.0, 10.0, 1000.0, None)] == [
+        1, 1, 2, 10, MAX_CHUNKS_PER_BLOCK, MAX_CHUNKS_PER_BLOCK]
+    runner.send(c.SetHolding("CC", 100e-12))
+    runner.send(c.SetSpeed(10.0))
+    runner.send(c.Start())
+    chunks = chunks_until(runner, lambda got: len(got) >= 30)
+    assert {ch.n_samples for ch in chunks} == {500}
+    assert [ch.first_sample for ch in chunks] == [500 * k for k in range(len(chunks))]
+    assert np.diff([ch.time_s for ch in chunks]) == pytest.approx(0.010, rel=1e-9)
+    assert not chunks[0].signals["Vm"].flags.writeable
+    reference = rig.Rig.from_presets("hh-squid")
+    reference.set_holding(100e-12, "CC")
+    vm = [reference.advance(np.full(500, 100e-12), 2e-5)["Vm"] for _ in chunks]
+    np.testing.assert_array_equal(np.concatenate([ch.signals["Vm"] for ch in chunks]),
+                                  np.concatenate(vm))
