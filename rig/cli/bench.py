@@ -56,6 +56,7 @@ from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's ch
 from rig.acquisition.runner import DEFAULT_RATE_HZ, chunks_per_block, split_block
 from rig.clamp import Mode
 from rig.cli.bench_axon import axon_section
+from rig.cli.timing import best_of, best_wall_and_cpu
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
 from rig.simulation.engine import Rig
 
@@ -82,22 +83,6 @@ def run_benchmarks(quick: bool = False, extra_sections: Iterable[Section] = ()) 
 
 
 # --- helpers --------------------------------------------------------------------------
-
-def _best_of(function: Callable[[], object], repeats: int) -> float:
-    """The shortest wall time (s) of ``repeats`` calls of function()."""
-    return _best_wall_and_cpu(function, repeats)[0]
-
-
-def _best_wall_and_cpu(function: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """(shortest wall time, shortest CPU time of this thread), s, over repeats calls."""
-    best_wall = best_cpu = float("inf")
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        function()
-        best_cpu = min(best_cpu, time.thread_time() - cpu)
-        best_wall = min(best_wall, time.perf_counter() - wall)
-    return best_wall, best_cpu
-
 
 def _cc_rig() -> Rig:
     """hh-squid in CC, at rest, with the holding current then set to CC_CURRENT_A.
@@ -139,7 +124,7 @@ def kernel_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     interval = 100 * DT_S
     command = np.full(int(round(0.5 / interval)), CC_CURRENT_A)  # 0.5 s, 50 000 steps
     setup.advance(command[:10], interval)  # compile / load the cache
-    wall = _best_of(lambda: setup.advance(command, interval), 3 if quick else 7)
+    wall = best_of(lambda: setup.advance(command, interval), 3 if quick else 7)
     yield "us_per_step", units.s_to_us(wall / (command.size * 100)), "us"
 
 
@@ -181,9 +166,9 @@ def cc_section(quick: bool, figures: Mapping[str, float]) -> Figures:
         traces["block"] = [np.array([v0]), signals["Vm"]]
 
     setup.advance(np.full(per_chunk, CC_CURRENT_A), SAMPLE_INTERVAL_S)  # warm up
-    wall_chunked, cpu_chunked = _best_wall_and_cpu(chunked, repeats)
-    wall_block = _best_of(block, repeats)
-    wall_10x = _best_of(blocks_at_10x, repeats)
+    wall_chunked, cpu_chunked = best_wall_and_cpu(chunked, repeats)
+    wall_block = best_of(block, repeats)
+    wall_10x = best_of(blocks_at_10x, repeats)
     spikes = {key: _spikes(np.concatenate(value)) for key, value in traces.items()}
     if not spikes["chunked"] == spikes["block"] == spikes["blocks_at_10x"]:
         raise RuntimeError(f"chunked and block runs differ: {spikes} spikes")
@@ -201,7 +186,7 @@ def iv_section(quick: bool, figures: Mapping[str, float]) -> Figures:
     protocol = rig.load_protocol("vc-iv-family")
     setup = rig.Rig.from_presets(cell="hh-squid", dt=DT_S)
     setup.run(protocol)  # warm-up
-    wall = _best_of(lambda: setup.run(protocol), 5 if quick else 15)
+    wall = best_of(lambda: setup.run(protocol), 5 if quick else 15)
     yield "iv_family_ms", units.s_to_ms(wall), "ms"
 
 
@@ -243,7 +228,7 @@ def neuron_section(quick: bool, figures: Mapping[str, float]) -> Figures:
             pc.psolve(units.s_to_ms(simulated))
             counts.append(_spikes(units.mv_to_v(vec.as_numpy())))
 
-        wall, cpu = _best_wall_and_cpu(run, 2 if quick else 3)
+        wall, cpu = best_wall_and_cpu(run, 2 if quick else 3)
     finally:
         h.delete_section(sec=sec)
     neuron_factor = simulated / wall

@@ -10,12 +10,12 @@
   tables), in the same process; vRig's factor over NEURON's. Only with NEURON.
 """
 
-import time
 from dataclasses import replace
 
 import numpy as np
 
 from rig import units
+from rig.cli.timing import best_of, best_wall_and_cpu
 from rig.model.cell import load_cell, with_geometry
 from rig.simulation.fibre import Fibre, pulse_current_a
 
@@ -44,17 +44,6 @@ def _command(fibre, simulated_s):
     return command
 
 
-def _best_wall_and_cpu(function, repeats):
-    """(shortest wall time, shortest CPU time of this thread), s, over repeats calls."""
-    best_wall = best_cpu = float("inf")
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        function()
-        best_cpu = min(best_cpu, time.thread_time() - cpu)
-        best_wall = min(best_wall, time.perf_counter() - wall)
-    return best_wall, best_cpu
-
-
 def axon_section(quick, figures):
     """axon_realtime_factor (and _cpu); NEURON's figures where it is installed."""
     simulated = AXON_SIMULATED_S_QUICK if quick else AXON_SIMULATED_S
@@ -66,7 +55,7 @@ def axon_section(quick, figures):
         fibre.settle()
         fibre.run(command, AXON_DT_S)
 
-    wall, cpu = _best_wall_and_cpu(run, 2 if quick else 3)
+    wall, cpu = best_wall_and_cpu(run, 2 if quick else 3)
     yield "axon_realtime_factor", simulated / wall, "x"
     yield "axon_realtime_factor_cpu", simulated / cpu, "x"
     neuron_wall = _neuron_wall_s(fibre, command, 2 if quick else 3)
@@ -120,6 +109,6 @@ def _neuron_wall_s(fibre, command, repeats):
             h.finitialize(v_init)
             pc.psolve(units.s_to_ms(command.size * AXON_DT_S))
 
-        return _best_wall_and_cpu(run, repeats)[0]
+        return best_of(run, repeats)
     finally:
         h.delete_section(sec=sec)
