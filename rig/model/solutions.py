@@ -22,7 +22,7 @@ NMDG-Cl, KCl by NaCl, or NaCl by Na-gluconate: charge balance is kept, and for t
 same valence the ideal osmolarity too.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -227,3 +227,15 @@ def parse_ion_override(text: str) -> tuple[str, str, float]:
         raise VrigError(f"--ion {text!r}: {value!r} is not a number of mM") from None
     check_concentration(ion.strip(), mm)
     return side, ion.strip(), mm
+
+
+def with_ion_overrides(bath: Solution, pipette: Solution,
+                       overrides: Iterable[str]) -> tuple[Solution, Solution]:
+    """(bath, pipette) with each 'out:ION=MM' / 'in:ION=MM' override applied in turn."""
+    for text in overrides:
+        side, ion, mm = parse_ion_override(text)
+        if side == "out":
+            bath = bath.with_ion(ion, mm)
+        else:
+            pipette = pipette.with_ion(ion, mm)
+    return bath, pipette

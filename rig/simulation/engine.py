@@ -26,7 +26,7 @@ from rig.files.recording import Recording
 from rig.model import limits, physics
 from rig.model.cell import Cell, load_cell, specific_capacitance_for
 from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
-from rig.model.solutions import Solution, check_permeant, load_solution, parse_ion_override
+from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
 from rig.simulation.cable import LocalEffect, placement
@@ -105,14 +105,9 @@ class Rig:
         ion_overrides: iterable of 'out:Na=44' / 'in:K=140' strings (mM).
         """
         cell_preset = load_cell(cell)
-        bath_solution = load_solution(bath or cell_preset.bath)
-        pipette_solution = load_solution(pipette or cell_preset.pipette)
-        for text in ion_overrides:
-            side, ion, mm = parse_ion_override(text)
-            if side == "out":
-                bath_solution = bath_solution.with_ion(ion, mm)
-            else:
-                pipette_solution = pipette_solution.with_ion(ion, mm)
+        bath_solution, pipette_solution = with_ion_overrides(
+            load_solution(bath or cell_preset.bath),
+            load_solution(pipette or cell_preset.pipette), ion_overrides)
         return cls(cell_preset, bath_solution, pipette_solution, temperature_c, **kwargs)
 
     # --- settings -------------------------------------------------------------------
