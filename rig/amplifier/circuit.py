@@ -105,6 +105,10 @@ RANGES = MappingProxyType({
 })
 
 
+# Far beyond any pair of physiological solutions (a few tens of mV at most).
+MAX_JUNCTION_POTENTIAL_V = 0.2
+
+
 @dataclass(frozen=True)
 class Amplifier:
     """Electrode and amplifier settings (SI). The defaults are an ideal recording.
@@ -122,6 +126,11 @@ class Amplifier:
     swing always applies). hum_hz: 0 (off), 50 or 60.
     feedback_resistance: the headstage feedback resistor Rf (ohm), one of
     FEEDBACK_RESISTORS_OHM; it sets the current range, 10 V / (Rf x gain).
+    junction_potential: the liquid junction potential (V, bath with respect to pipette)
+    that the pipette offset nulled in the bath; once whole-cell it is gone, and the
+    offset left behind makes the reading that much above the membrane potential,
+    unless junction_correction subtracts it (the default, so a recording shows the
+    true potential as with no junction at all).
     """
 
     series_resistance: float = 0.0
@@ -141,6 +150,8 @@ class Amplifier:
     hum_hz: float = 0.0
     digitizer: bool = False
     feedback_resistance: float = 500e6
+    junction_potential: float = 0.0
+    junction_correction: bool = True
 
     def __post_init__(self) -> None:
         for name, setting in RANGES.items():
@@ -153,10 +164,21 @@ class Amplifier:
                             f"got {self.gain!r:.20}")
         if self.hum_hz not in (0, 50, 60):
             raise VrigError(f"hum must be off (0), 50 or 60 Hz, got {self.hum_hz!r:.20}")
+        if not isinstance(self.junction_correction, bool):
+            raise VrigError("junction correction must be on (True) or off (False)")
+        if not abs(self.junction_potential) <= MAX_JUNCTION_POTENTIAL_V:
+            raise VrigError(f"junction potential {self.junction_potential!r:.20} V is not "
+                            f"within +/-{units.v_to_mv(MAX_JUNCTION_POTENTIAL_V):g} mV")
         if self.feedback_resistance not in FEEDBACK_RESISTORS_OHM:
             allowed = ", ".join(f"{units.ohm_to_mohm(r):g} MOhm" for r in FEEDBACK_RESISTORS_OHM)
             raise VrigError(f"feedback resistor must be one of {allowed}"
                             + f", got {self.feedback_resistance!r:.20} ohm")
+
+    @property
+    def junction_error(self) -> float:
+        """What the reading is above the membrane potential (V) from the junction
+        potential left uncorrected (0 when corrected)."""
+        return 0.0 if self.junction_correction else self.junction_potential
 
     @property
     def current_range(self) -> float:
@@ -194,7 +216,9 @@ class Amplifier:
                 f"noise={'on' if self.noise else 'off'} hum={self.hum_hz:g}Hz "
                 f"digitizer={'on' if self.digitizer else 'off'} "
                 f"Rf={units.ohm_to_mohm(self.feedback_resistance):g}MOhm "
-                f"range=+/-{units.a_to_na(self.current_range / self.gain):g}nA")
+                f"range=+/-{units.a_to_na(self.current_range / self.gain):g}nA "
+                f"ljp={units.v_to_mv(self.junction_potential):.2f}mV "
+                f"ljp_correction={'on' if self.junction_correction else 'off'}")
 
 
 class OutputChain:

@@ -147,6 +147,10 @@ def add_amplifier_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--digitizer", type=_on_off, default=False, metavar="on|off",
                         help="16-bit digitiser with a finite range (default off)")
     parser.add_argument("--gain", default="1", help="output gain (1, 2, 5, 10, ... 500)")
+    parser.add_argument("--ljp-correction", type=_on_off, default=True, metavar="on|off",
+                        help="subtract the liquid junction potential (see `vrig ljp`) that "
+                             "the pipette offset left as an error in whole-cell (default "
+                             "on: Vm is the true potential; off: Vm reads that much high)")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction[Any]"]:
@@ -267,7 +271,7 @@ def build_rig(args: argparse.Namespace) -> "Rig":
         rs_correction=rs_comp, rs_prediction=rs_comp,
         filter_hz=units.khz_to_hz(filter_khz) if filter_khz else None, noise=args.noise,
         hum_hz=0 if args.hum == "off" else int(args.hum), digitizer=args.digitizer,
-        gain=_number(args.gain, "--gain"), **changes)
+        gain=_number(args.gain, "--gain"), junction_correction=args.ljp_correction, **changes)
     setup.settle()
     return setup
 

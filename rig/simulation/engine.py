@@ -25,6 +25,7 @@ from rig.errors import VrigError
 from rig.files.recording import Recording
 from rig.model import limits, physics
 from rig.model.cell import Cell, load_cell, specific_capacitance_for
+from rig.model.junction import junction_potential
 from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
@@ -79,7 +80,7 @@ class Rig:
             amplifier = Amplifier.for_cell(cell)
             if series_resistance is not None:
                 amplifier = amplifier.changed(series_resistance=float(series_resistance))
-        self.amplifier = amplifier
+        self.amplifier = amplifier.changed(junction_potential=self._nulled_junction())
         self.seed = limits.check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
         self.output_chain = OutputChain(self.rng)
@@ -152,7 +153,16 @@ class Rig:
         """Change the bath and/or pipette solution; reversal potentials follow at once."""
         self._bath = check_permeant(bath, "bath") if bath else self._bath
         self._pipette = check_permeant(pipette, "pipette") if pipette else self._pipette
+        if pipette:
+            # a new pipette is offset-nulled in the bath of the moment; a bath changed
+            # later leaves the nulled junction (and so the error in whole-cell) as it was
+            self.amplifier = self.amplifier.changed(junction_potential=self._nulled_junction())
         self._cache.clear()
+
+    def _nulled_junction(self) -> float:
+        """The liquid junction potential (V) of the pipette solution in the bath."""
+        return junction_potential(self._pipette.concentrations_mm, self._bath.concentrations_mm,
+                                  self._temperature_c)
 
     def set_temperature(self, temperature_c: float) -> None:
         """Change the temperature (degC): kinetics scale by Q10, reversals by RT/F."""
@@ -273,8 +283,18 @@ class Rig:
         return layout.MODE_CC if self.mode == Mode.CC else layout.MODE_I0
 
     def holding_kernel(self) -> float:
-        """The present mode's holding level in kernel units (mV in VC, pA otherwise)."""
-        return float(self.mode.from_si(self.holding[self.mode]))
+        """The present mode's holding level in kernel units (see kernel_level)."""
+        return self.kernel_level(self.mode)
+
+    def kernel_level(self, mode: Mode) -> float:
+        """A mode's holding level as the kernel applies it: in VC the pipette potential
+        (mV), which an uncorrected junction potential leaves below the command; in CC
+        the current (pA); 0 in I=0."""
+        if mode == Mode.I0:
+            return 0.0
+        if mode == Mode.VC:
+            return units.v_to_mv(self.holding[mode] - self.amplifier.junction_error)
+        return float(mode.from_si(self.holding[mode]))
 
     def steps_per_sample(self, sample_interval_s: float) -> int:
         """Kernel steps per sample: the fewest that keep the step at or below dt."""

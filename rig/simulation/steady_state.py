@@ -87,7 +87,7 @@ def membrane_current_pa(rig: Any, v_mv: Any) -> Any:
 
 def clamped_voltage_mv(rig: Any, mode: Mode) -> float:
     """The membrane potential (mV) rig settles to in a mode at that mode's holding."""
-    holding = 0.0 if mode == Mode.I0 else mode.from_si(rig.holding[mode])
+    holding = rig.kernel_level(mode)
     if mode == Mode.VC and rig.series_resistance == 0:
         return holding
     if mode == Mode.VC:

@@ -29,8 +29,10 @@ def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
     inputs = rig.kernel_inputs(m)
     out = np.empty((inputs.n_rows, command.size))
     sim = rig.sim
+    # the amplifier holds its reading, the membrane plus any uncorrected junction error
+    applied = command - rig.amplifier.junction_error if rig.mode == Mode.VC else command
     ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp,
-                                          (sim.v_mv, sim.gates, sim.electrode), command,
+                                          (sim.v_mv, sim.gates, sim.electrode), applied,
                                           steps, out)
     if not ok:
         check_command(rig, command)
@@ -77,7 +79,7 @@ def hold(rig: Any, duration_s: float) -> None:
             and (rig.cell.geometry is None or rig.placement.axial_wire)):
         # The voltage is imposed (on a fibre, everywhere, by the axial wire), so the
         # gates relax exactly; no need to step.
-        holding = units.v_to_mv(rig.holding[Mode.VC])
+        holding = rig.kernel_level(Mode.VC)
         if abs(holding) > rig.cell.breakdown_mv:
             rig.lost = limits.breakdown_message(holding, rig.cell.breakdown_mv)
             raise VrigError(rig.lost)
@@ -111,6 +113,7 @@ def signals(rig: Any, m: CompiledMembrane, out: np.ndarray, peaks: tuple[float, 
     allocates its output once. peaks: (largest |Vm|, |Im|) in out, or None; t0_s: time
     of the first sample (s)."""
     inputs = rig.kernel_inputs(m)
+    out[layout.OUT_VM] += rig.amplifier.junction_error
     voltage, current, overloaded = rig.output_chain.process(
         rig.amplifier, rig.mode, out[layout.OUT_VM], out[layout.OUT_IM],
         sample_interval_s, t0_s, peaks)

@@ -3,6 +3,7 @@ values and limits that follow from the equation itself."""
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -120,3 +121,51 @@ def test_vrig_ljp_bad_input_is_one_error_line(args, capsys):
     assert main(["ljp", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("vrig: error: ") and err.count("\n") == 1
+
+
+def test_uncorrected_junction_is_an_offset_of_the_reading_and_of_the_clamp():
+    from rig.clamp import Mode
+    from rig.simulation.engine import Rig
+
+    # K-gluconate pipette in ACSF, an ideal clamp (no drop across Rs)
+    rig = Rig.from_presets("cortical-neuron", series_resistance=0)
+    ljp = junction_potential(rig.pipette.concentrations_mm, rig.bath.concentrations_mm,
+                             rig.temperature_c)
+    assert rig.amplifier.junction_potential == pytest.approx(ljp)
+    assert rig.amplifier.junction_correction  # corrected by default: figures unchanged
+    true_rest = rig.advance([0.0] * 10, 1e-4)
+    rig.set_amplifier(junction_correction=False)
+    rig.settle()
+    error = rig.advance([0.0] * 10, 1e-4)
+    # the same cell at the same potential; only the reading is off, by +LJP
+    assert error["Vmem"] == pytest.approx(true_rest["Vmem"], abs=1e-9)
+    assert error["Vm"] - true_rest["Vm"] == pytest.approx(np.full(10, ljp), abs=1e-9)
+    # in voltage clamp the amplifier holds its reading: the membrane sits LJP below
+    rig.set_mode(Mode.VC)
+    rig.set_holding(-0.070)
+    rig.settle()
+    held = rig.advance(np.full(10, -0.070), 1e-4)
+    assert held["Vmem"] == pytest.approx(np.full(10, -0.070 - ljp), abs=1e-6)
+    assert held["Vm"] == pytest.approx(np.full(10, -0.070), abs=1e-6)
+
+
+def test_the_junction_is_nulled_with_each_new_pipette_not_each_bath():
+    from rig.simulation.engine import Rig
+
+    rig = Rig.from_presets("cortical-neuron")
+    nulled = rig.amplifier.junction_potential
+    rig.set_solutions(bath=load_solution("nmdg-bath"))
+    assert rig.amplifier.junction_potential == nulled
+    rig.set_solutions(pipette=load_solution("acsf"))  # nulled in the NMDG bath of now
+    assert rig.amplifier.junction_potential == pytest.approx(junction_potential(
+        load_solution("acsf").concentrations_mm, load_solution("nmdg-bath").concentrations_mm,
+        rig.temperature_c))
+
+
+def test_vrig_run_records_the_junction_and_its_correction(tmp_path):
+    out = tmp_path / "x.csv"
+    assert main(["run", "cc-threshold", "--cell", "cortical-neuron", "--ljp-correction",
+                 "off", "-o", str(out)]) == 0
+    header = [line for line in out.read_text().splitlines() if line.startswith("#")]
+    assert "# ljp_correction: off" in header
+    assert any(line.startswith("# liquid_junction_potential_mV: 16.") for line in header)

@@ -187,3 +187,25 @@ def test_a_species_can_be_added_and_counts_for_osmolarity(panel):
     assert sent[-1].bath.mm("sucrose") == 50.0
     assert panel.balance_labels["bath"].text() == "1064 mOsm (1140 ideal) \u00b7 neutral"
     assert not panel.set_ion("bath", "Xe", 5)
+
+
+def test_junction_potential_is_shown_and_its_correction_sent(qtbot):
+    from rig.model.junction import junction_potential
+
+    rig = Rig.from_presets("cortical-neuron")
+    panel = SolutionsPanel(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
+    qtbot.addWidget(panel)
+    sent = []
+    panel.commandRequested.connect(sent.append)
+    expected = junction_potential(rig.pipette.concentrations_mm, rig.bath.concentrations_mm,
+                                  rig.temperature_c)
+    assert float(panel.ljp_label.text().replace("mV", "")) == pytest.approx(expected * 1e3,
+                                                                            abs=0.1)
+    assert panel.ljp_correction.isChecked()
+    panel.ljp_correction.setChecked(False)
+    assert sent == [c.SetAmplifier((("junction_correction", False),))]
+    rig.set_amplifier(**dict(sent[-1].changes))  # what the runner does with it
+    assert not rig.amplifier.junction_correction
+    panel.set_state(rig.cell, rig.bath, rig.bath, rig.temperature_c)  # a new engine
+    assert panel.ljp_correction.isChecked() and len(sent) == 1
+    assert float(panel.ljp_label.text().replace("mV", "")) == pytest.approx(0.0, abs=0.01)

@@ -12,13 +12,15 @@ Cl by gluconate, ...), so the solution stays electroneutral. Under the table, ea
 solution's osmolarity (ideal and with the osmotic coefficient, see rig.model.solutions)
 and its charge balance; a solution that is not electroneutral (one ion changed
 alone) is shown in red with its excess charge in mM. Beside them: the temperature
-(degC, 0-45), the GHK resting potential for the cell's permeabilities, and its rest.
+(degC, 0-45), the GHK resting potential for the cell's permeabilities, and its rest;
+under them the liquid junction potential of the pipette in the bath
+(rig.model.junction) with the switch that corrects the error it leaves in whole-cell.
 
 Numbers come from rig.model.solutions (reversals, charge, osmolarity),
 rig.model.physics.ghk_voltage and rig.simulation.steady_state.resting_potential_mv (no
 engine is built or read); in I=0 the live cell's measured Vm is shown too.
 
-Valid edits emit ``commandRequested(SetSolutions | SetTemperature)``; a bad number or
+Valid edits emit ``commandRequested(SetSolutions | SetTemperature | SetAmplifier)``; a bad number or
 a solution without a permeant ion marks the cell red (tooltip says why), emits
 ``message(str)``, and sends nothing.
 """
@@ -32,6 +34,7 @@ from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
@@ -48,6 +51,7 @@ from rig.acquisition import commands as c
 from rig.errors import VrigError
 from rig.model import physics
 from rig.model.ions import CHARGE, PERMEANT_IONS, VALENCE
+from rig.model.junction import junction_potential
 from rig.model.solutions import (
     OSMOTIC_COEFFICIENT,
     Solution,
@@ -117,6 +121,15 @@ def balance_text(solution):
     excess = charge_balance_mm(solution)
     charge = f"excess {excess:+.1f} mM" if charge_problem(solution) else "neutral"
     return f"{estimate:.0f} mOsm ({ideal:.0f} ideal) \u00b7 {charge}"
+
+
+LJP_HELP = ("The pipette offset nulls this junction in the bath before the seal. In "
+            "whole-cell it is gone, and the offset left behind makes Vm read that much "
+            "above the membrane potential (and a VC command holds the membrane that much "
+            "below it). Checked: the rig subtracts it, so Vm is the true potential. "
+            "Unchecked: the error stays, as on a rig nobody corrected. A new pipette "
+            "solution is nulled in the bath of the moment; a bath changed later keeps "
+            "the junction nulled before.")
 
 
 class SolutionsPanel(QWidget):
@@ -251,6 +264,18 @@ class SolutionsPanel(QWidget):
             note.setObjectName("PotentialNote")
             note.setWordWrap(True)
             grid.addWidget(note, row, 0, 1, 3)
+        junction = QLabel("Junction")
+        junction.setObjectName("PotentialName")
+        self.ljp_label = QLabel()
+        self.ljp_label.setObjectName("Potential")
+        self.ljp_correction = QCheckBox("correct it")
+        self.ljp_correction.setObjectName("LjpCorrection")
+        self.ljp_correction.setChecked(True)
+        self.ljp_correction.setToolTip(LJP_HELP)
+        self.ljp_correction.toggled.connect(self._send_ljp_correction)
+        grid.addWidget(junction, 4, 0)
+        grid.addWidget(self.ljp_label, 4, 1)
+        grid.addWidget(self.ljp_correction, 4, 2)
         return grid
 
     # --- state in and out -------------------------------------------------------------
@@ -263,6 +288,9 @@ class SolutionsPanel(QWidget):
         self.temperature.blockSignals(True)
         self.temperature.setValue(self.temperature_c)
         self.temperature.blockSignals(False)
+        self.ljp_correction.blockSignals(True)
+        self.ljp_correction.setChecked(True)  # a new engine starts corrected
+        self.ljp_correction.blockSignals(False)
         self.measured = None
         self._added.clear()
         self._fill()
@@ -422,6 +450,9 @@ class SolutionsPanel(QWidget):
         self.refresh()
         return True
 
+    def _send_ljp_correction(self, on):
+        self.commandRequested.emit(c.SetAmplifier((("junction_correction", bool(on)),)))
+
     # --- readouts ---------------------------------------------------------------------
 
     def potentials(self):
@@ -471,6 +502,18 @@ class SolutionsPanel(QWidget):
         self.ghk_note.setText(f"Goldman-Hodgkin-Katz with P = {ratios}")
         self.rest_label.setText(format_mv(values["rest"]))
         self._show_rest_note()
+        bath, pipette = self.solutions["bath"], self.solutions["pipette"]
+        try:
+            ljp = junction_potential(pipette.concentrations_mm, bath.concentrations_mm,
+                                     self.temperature_c)
+        except VrigError as exc:
+            self.ljp_label.setText("\u2014")
+            self.ljp_label.setToolTip(str(exc))
+        else:
+            self.ljp_label.setText(format_mv(ljp))
+            self.ljp_label.setToolTip(f"liquid junction potential of the pipette solution "
+                                      f"in this bath (bath with respect to pipette; "
+                                      f"Henderson equation).\n\n{LJP_HELP}")
 
     def _show_rest_note(self):
         note = f"{self.cell.name}'s steady state with no current (leak included)"
