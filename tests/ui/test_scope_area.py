@@ -262,3 +262,24 @@ def test_odd_recordings_are_shown_or_refused_plainly(area, sweeps, samples, fill
     area.scope.autoscale()
     low, high = area.scope.plots["Vm"].getViewBox().viewRange()[1]
     assert np.isfinite(low) and np.isfinite(high) and high > low
+
+
+def test_controls_wrap_onto_a_second_line_instead_of_scrolling_when_narrow(qtbot):
+    area = ScopeArea([("Vm", "V"), ("Im", "A"), ("command", "A")], "CC")
+    qtbot.addWidget(area)
+    buttons = [*area.style_buttons.values(), area.autoscale_button, area.clear_button,
+               area.cursors_button, area.export_button]
+
+    def lines():  # items on a line are centred on it; lines are a button's height apart
+        return len({b.geometry().center().y() // b.height() for b in buttons})
+
+    area.resize(1200, 600)
+    area.show()
+    qtbot.waitUntil(lambda: area.export_button.isVisible())
+    assert lines() == 1  # wide: one line
+    area.resize(520, 600)
+    qtbot.waitUntil(lambda: lines() > 1)
+    bar = area.autoscale_button.parentWidget()
+    for button in buttons:  # every control in view, none cut off at the right
+        assert button.geometry().right() <= bar.width()
+        assert not button.visibleRegion().isEmpty()

@@ -28,6 +28,7 @@ from ui.scopes.scope_cursors import format_readout
 from ui.scopes.scope_export import export_scopes
 from ui.scopes.sweep_labels import sweep_labels
 from ui.scopes.sweep_legend import SideColumn
+from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.scrolling import ScrollStrip
 
 WINDOWS_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -61,7 +62,8 @@ class ScopeArea(QWidget):
         rows.addLayout(self._build_controls())
         self._trace_row = QHBoxLayout()
         rows.addLayout(self._trace_row)
-        # At 1280x800 with large text the controls are wider than the scopes: they scroll.
+        # The controls wrap; the trace ticks of a cell with many channels may still be
+        # wider than the scopes with large text: then they scroll.
         self.bar_strip = ScrollStrip(bar)
         layout.addWidget(self.bar_strip)
         self._body = QHBoxLayout()
@@ -79,7 +81,8 @@ class ScopeArea(QWidget):
         self.set_signals(names_units, mode)
 
     def _build_controls(self):
-        row = QHBoxLayout()
+        # wraps onto a second line where the window is too narrow (large text, 1280x800)
+        row = FlowLayout()
         self.style_group = QButtonGroup(self)
         self.style_buttons = {}
         for style, text in (("continuous", "Continuous"), ("episodic", "Episodic")):
@@ -136,7 +139,7 @@ class ScopeArea(QWidget):
         self.clear_button.clicked.connect(lambda: self.scope.clear_sweeps())
         self.cursors_button.toggled.connect(self._cursors_toggled)
         self.export_button.clicked.connect(lambda: self.export_dialog("print"))
-        row.addStretch(1)
+        row.addSpacing(8)
         self._control_row = row
         return row
 

@@ -88,8 +88,11 @@ class ScrollStrip(QScrollArea):
         self.setWidget(widget)
 
     def _height(self):
-        height = self.widget().sizeHint().height()
-        if self.widget().minimumSizeHint().width() > self.viewport().width():
+        widget, width = self.widget(), self.viewport().width()
+        # a row that wraps (ui.widgets.flow_layout) is as tall as its lines at this width
+        height = (widget.heightForWidth(width) if widget.hasHeightForWidth() and width > 0
+                  else widget.sizeHint().height())
+        if widget.minimumSizeHint().width() > width:
             height += self.horizontalScrollBar().sizeHint().height()
         return height
 
