@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QImage
 
 from rig.errors import VrigError
@@ -271,3 +271,27 @@ def test_screenshot_of_the_light_look(tmp_path, dark_again):
     pixels = [QColor(image.pixel(x, y)) for x in range(0, 1280, 16) for y in range(0, 800, 16)]
     light = sum(theme_palettes.relative_luminance(p) > 0.6 for p in pixels)
     assert light > 0.7 * len(pixels)  # near-white panels and scopes
+
+
+def test_table_cells_coloured_in_code_follow_a_switch(qtbot, dark_again, qapp):
+    from rig.simulation.engine import Rig
+    from ui.panels.epoch_table import INAPPLICABLE_BACKGROUND
+    from ui.panels.solutions_panel import SolutionsPanel
+    from ui.panels.stimulus_designer import StimulusDesigner
+
+    designer = StimulusDesigner()
+    rig = Rig.from_presets("hh-squid")
+    solutions = SolutionsPanel(rig.cell, rig.bath, rig.pipette, rig.temperature_c)
+    for widget in (designer, solutions):
+        qtbot.addWidget(widget)
+    table = designer.table
+    greyed = next(table.item(row, 0) for row in range(1, table.rowCount())
+                  if not table.item(row, 0).flags() & Qt.ItemIsEditable)
+    e_na = solutions.table.item(solutions.rows.index("Na"), 2)
+    assert greyed.background().color() == theme.color(INAPPLICABLE_BACKGROUND, DARK)
+    dark_e = e_na.foreground().color()
+
+    theme.switch(LIGHT, qapp)
+
+    assert greyed.background().color() == theme.color(INAPPLICABLE_BACKGROUND, LIGHT)
+    assert e_na.foreground().color() == theme.color("#ffd54f", LIGHT) != dark_e

@@ -334,6 +334,16 @@ class EpochTable(QTableWidget):
         """(epoch, field key or None, message) of each mark, for tests and callers."""
         return list(self._marked)
 
+    def apply_theme(self, _look):
+        """Repaint the greyed and marked cells in the look shown (their brushes were
+        taken from the look of the moment they were set)."""
+        marked = self.errors()
+        self.clear_errors()
+        for col in range(self.columnCount()):
+            self._style_column(col)
+        for col, key, message in marked:
+            self.mark_error(col, key, message)
+
     def _on_item_changed(self, _item):
         self.edited.emit()
 

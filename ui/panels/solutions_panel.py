@@ -515,6 +515,15 @@ class SolutionsPanel(QWidget):
                                       f"in this bath (bath with respect to pipette; "
                                       f"Henderson equation).\n\n{LJP_HELP}")
 
+    def apply_theme(self, _look):
+        """Recolour the table's cells for the look shown."""
+        self.refresh()
+        for side in SIDES:
+            for row in range(len(self.rows)):
+                item = self.table.item(row, COLUMN[side])
+                if item is not None and item.toolTip():
+                    self._mark(item, item.toolTip())
+
     def _show_rest_note(self):
         note = f"{self.cell.name}'s steady state with no current (leak included)"
         if self.measured is not None:
