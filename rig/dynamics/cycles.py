@@ -23,7 +23,7 @@ from scipy.integrate import solve_bvp, solve_ivp
 from scipy.optimize import minimize_scalar
 
 from rig.dynamics.equilibria import HopfPoint
-from rig.dynamics.system import Array, PointSystem
+from rig.dynamics.system import Array, ComplexArray, PointSystem
 from rig.errors import VrigError
 
 MESH_NODES = 120  # mesh every solve starts from; solve_bvp refines it where it is steep
@@ -199,11 +199,11 @@ def monodromy(system: PointSystem, cycle: Cycle) -> Array:
     return np.asarray((end[:, :n] - end[:, n:]) / (2 * steps[np.newaxis, :]))
 
 
-def floquet_multipliers(system: PointSystem, cycle: Cycle) -> Array:
+def floquet_multipliers(system: PointSystem, cycle: Cycle) -> ComplexArray:
     """The Floquet multipliers of a cycle, largest modulus first (one of them is 1,
     the shift along the orbit; the cycle is stable when all others are inside the
     unit circle)."""
-    values = np.linalg.eigvals(monodromy(system, cycle))
+    values = np.linalg.eigvals(monodromy(system, cycle)).astype(complex)
     return values[np.argsort(-np.abs(values))]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from rig.dynamics.system import Array, PointSystem
+from rig.dynamics.system import Array, ComplexArray, PointSystem
 
 V_GRID_MV = np.arange(-120.0, 80.0, 0.25)  # where equilibria are looked for (mV)
 COMPLEX_TOL = 1e-9  # an eigenvalue with |imag| above this (1/ms) is one of a pair
@@ -32,7 +32,7 @@ class Equilibrium:
     parameter: float
     v_mv: float
     state: Array
-    eigenvalues: Array
+    eigenvalues: ComplexArray
 
     @property
     def stable(self) -> bool:
@@ -49,7 +49,7 @@ class HopfPoint:
     v_mv: float
     state: Array
     omega_per_ms: float
-    eigenvector: Array
+    eigenvector: ComplexArray
 
     @property
     def period_ms(self) -> float:
@@ -57,7 +57,7 @@ class HopfPoint:
         return float(2 * np.pi / self.omega_per_ms)
 
 
-def leading_pair_real(eigenvalues: Array) -> float:
+def leading_pair_real(eigenvalues: ComplexArray) -> float:
     """The largest real part (1/ms) among the complex eigenvalues (-inf if none)."""
     pairs = eigenvalues[np.abs(eigenvalues.imag) > COMPLEX_TOL]
     return float(pairs.real.max()) if pairs.size else -np.inf
@@ -67,8 +67,8 @@ def equilibrium_at_v(system: PointSystem, v_mv: float) -> Equilibrium:
     """The equilibrium at potential v_mv (mV) and the current (pA) that holds it."""
     state = system.equilibrium_state(v_mv)
     current = float(system.steady_current_pa(v_mv))
-    return Equilibrium(current, float(v_mv), state,
-                       np.linalg.eigvals(system.jacobian(state, current)))
+    eigenvalues = np.linalg.eigvals(system.jacobian(state, current)).astype(complex)
+    return Equilibrium(current, float(v_mv), state, eigenvalues)
 
 
 def current_branch(system: PointSystem, v_mv: Sequence[float] | Array = V_GRID_MV

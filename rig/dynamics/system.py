@@ -27,6 +27,7 @@ from rig.simulation import reference
 from rig.simulation.membrane import CompiledMembrane, compile_membrane
 
 Array = npt.NDArray[np.float64]
+ComplexArray = npt.NDArray[np.complex128]  # eigenvalues, Floquet multipliers
 JACOBIAN_STEP_V_MV = 1e-4  # central-difference steps: V in mV, gates (0-1)
 JACOBIAN_STEP_GATE = 1e-7
 GATE_GUARD = (-1.0, 2.0)  # gate values a solver's trial states are held within
@@ -130,7 +131,7 @@ def point_system(cell: str | Cell = "hh-squid", temperature_c: float | None = No
     temperature = cell.temperature_c if temperature_c is None else float(temperature_c)
     m = compile_membrane(cell, bath, pipette, temperature, ANY_DT_MS)
     scale = dict(conductance_scale or {})
-    unknown = sorted(set(scale) | set(reversal_mv or {}) - set(m.labels))
+    unknown = sorted((set(scale) | set(reversal_mv or {})) - set(m.labels))
     if unknown:
         raise VrigError(f"cell {cell.name!r} has no channel {unknown[0]!r}; its channels "
                         f"are {', '.join(m.labels)}")
