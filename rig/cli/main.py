@@ -25,7 +25,12 @@ from rig import resources, units
 from rig.amplifier.circuit import RANGES
 from rig.analysis.report import add_parser as add_analyze_parser
 from rig.analysis.report import cmd_analyze
-from rig.cli.dynamics_cli import add_bifurcation_parser, cmd_bifurcation
+from rig.cli.dynamics_cli import (
+    add_bifurcation_parser,
+    add_sweep_parser,
+    cmd_bifurcation,
+    cmd_sweep,
+)
 from rig.errors import VrigError
 from rig.files.formats import check_output_path
 from rig.model import limits, physics
@@ -192,6 +197,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     bench.add_argument("--quick", action="store_true", help="shorter runs")
     add_analyze_parser(sub)
     add_bifurcation_parser(sub)
+    add_sweep_parser(sub)
     return parser, sub
 
 
@@ -389,7 +395,7 @@ def main(argv: Sequence[str] | None = None,
         extend(parser, sub)
     table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
              "membrane-test": cmd_membrane_test, "analyze": cmd_analyze,
-             "bifurcation": cmd_bifurcation, **(handlers or {})}
+             "bifurcation": cmd_bifurcation, "sweep": cmd_sweep, **(handlers or {})}
     try:
         args = parser.parse_args(argv)
         if args.command not in table:
