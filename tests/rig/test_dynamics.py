@@ -134,3 +134,18 @@ def test_equilibria_against_another_parameter_and_bad_names():
     assert branch[1][0].v_mv == pytest.approx(-65.0, abs=0.1)
     with pytest.raises(VrigError, match="no channel 'Ca'"):
         point_system("hh-squid", conductance_scale={"Ca": 2})
+
+
+def test_fi_curve_up_and_down_shows_the_bistable_band_on_the_rigs_engine():
+    from rig.dynamics.fi_curve import fi_hysteresis
+    from rig.simulation.engine import Rig
+
+    # the rig's compiled engine (not the equations above): hh-squid's fold of cycles
+    # is at 62.59 pA and its lower Hopf at 97.81 pA (vrig bifurcation)
+    curve = fi_hysteresis(Rig.from_presets("hh-squid"), np.arange(50.0, 125.0, 5.0))
+    band = curve.bistable()
+    assert band.min() - 5 < 62.59 < band.min()
+    assert band.max() < 97.81 < band.max() + 5
+    assert np.all(curve.rate_up_hz[curve.currents_pa < 97.81] == 0)
+    assert np.all(curve.rate_down_hz[curve.currents_pa > 62.59] > 0)
+    assert curve.rate_down_hz[curve.currents_pa == 120][0] == pytest.approx(75, abs=10)
