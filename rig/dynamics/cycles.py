@@ -32,7 +32,7 @@ BVP_TOL = 1e-6  # solve_bvp's relative residual tolerance
 FIRST_AMPLITUDE_MV = 0.5  # V_peak above the Hopf potential of the first cycle (mV)
 FLOW_RTOL = 1e-10
 FLOQUET_STEP = 1e-6  # relative size of the perturbations that give the monodromy matrix
-FOLD_XATOL_MV = 0.01  # V_peak tolerance at the fold (I is flat there: error ~1e-7 of I)
+FOLD_XATOL_MV = 0.05  # V_peak tolerance at the fold (I is flat there: error ~1e-6 of I)
 
 
 @dataclass(frozen=True)

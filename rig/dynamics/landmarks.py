@@ -3,23 +3,29 @@ Hopf points where rest loses (lower) and regains (upper) stability, and the fold
 cycles below the lower Hopf where repetitive firing begins (the bistable band lies
 between the fold and the lower Hopf)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rig.dynamics import cycles
-from rig.dynamics.equilibria import hopf_points
+from rig.dynamics.cycles import Cycle
+from rig.dynamics.equilibria import HopfPoint, hopf_points
 from rig.dynamics.system import PointSystem
 from rig.errors import VrigError
 
 
 @dataclass(frozen=True)
 class Landmarks:
-    """Currents (pA) of the landmarks; None where the cell has none."""
+    """Currents (pA) of the landmarks (None where the cell has none), with the
+    Hopf points and the family of cycles continued from the lower one (its cycle at
+    the fold, if any) for plotting or further study."""
 
     hopf_lower_pa: float | None
     hopf_upper_pa: float | None
     fold_of_cycles_pa: float | None
+    hopf: tuple[HopfPoint, ...] = ()
+    cycles: tuple[Cycle, ...] = field(default=(), repr=False)
+    fold: Cycle | None = field(default=None, repr=False)
 
     def lines(self, system: PointSystem) -> list[tuple[str, float, str]]:
         """(name, value, unit) for each landmark in pA then uA/cm^2 (nan: none)."""
@@ -47,4 +53,5 @@ def landmarks(system: PointSystem) -> Landmarks:
     family = cycles.continue_cycles(system, lower, highest_reversal)
     fold = cycles.fold_of_cycles(system, family)
     return Landmarks(lower.parameter, None if upper is None else upper.parameter,
-                     None if fold is None else fold.current_pa)
+                     None if fold is None else fold.current_pa, tuple(found),
+                     tuple(family), fold)

@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,13 @@ def _local(tasks: dict[str, Task], workers: int) -> Iterator[tuple[str, list[Row
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_task, task): key for key, task in tasks.items()}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            try:
+                rows = future.result()
+            except BrokenProcessPool:
+                raise VrigError("a worker process stopped abruptly (out of memory, or a "
+                                "program that cannot start workers); the points finished "
+                                "so far are cached: run again, or with --workers 1") from None
+            yield futures[future], rows
 
 
 def _dask(tasks: dict[str, Task], address: str) -> Iterator[tuple[str, list[Row]]]:

@@ -17,7 +17,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from rig.dynamics import cycles
-from rig.dynamics.equilibria import equilibria_at, hopf_points, parameter_branch
+from rig.dynamics.equilibria import equilibria_at, parameter_branch
 from rig.dynamics.landmarks import landmarks
 from rig.dynamics.system import point_system
 from rig.errors import VrigError
@@ -52,9 +52,8 @@ def test_rest_is_stable_below_the_lower_hopf_and_above_the_upper(classic, classi
 
 
 def test_cycles_from_the_lower_hopf_are_unstable_until_the_fold(classic, classic_landmarks):
-    hopf = hopf_points(classic)[0]
-    family = cycles.continue_cycles(classic, hopf, 40.0)
-    fold = cycles.fold_of_cycles(classic, family)
+    hopf = classic_landmarks.hopf[0]
+    family, fold = classic_landmarks.cycles, classic_landmarks.fold
     small = family[1]
     large = next(c for c in family if c.v_peak_mv > fold.v_peak_mv + 2)
     assert small.period_ms == pytest.approx(hopf.period_ms, rel=0.05)

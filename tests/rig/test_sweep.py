@@ -101,8 +101,9 @@ def test_bad_sweep_input_is_one_error_line(tmp_path, protocol, capsys, argv, mes
 
 
 def test_an_unreachable_scheduler_fails_quickly_and_writes_nothing(tmp_path, protocol,
-                                                                   capsys):
+                                                                   capsys, monkeypatch):
     pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep_exec, "SCHEDULER_TIMEOUT_S", 1.0)  # 5 s for people
     out = tmp_path / "t.csv"
     assert _sweep(protocol, out, "--scheduler", "tcp://127.0.0.1:9") == 2
     err = capsys.readouterr().err.strip().splitlines()
