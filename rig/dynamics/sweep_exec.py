@@ -10,6 +10,8 @@ order they finished in, so the same tasks give the same table wherever they ran.
 import csv
 import json
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -45,14 +47,21 @@ def store_rows(cache_dir: Path, key: str, rows: list[Row]) -> None:
     os.replace(temp, path)
 
 
+def _start_method() -> Any:
+    """fork on Linux when this process runs no other Python thread: the workers start at
+    once with everything imported, and no lock can be held by a thread that the child
+    lacks. Otherwise spawn: a fresh interpreter per worker (seconds to import numba)."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
+
+
 def _local(tasks: dict[str, Task], workers: int) -> Iterator[tuple[str, list[Row]]]:
     if workers == 1:
         for key, task in tasks.items():
             yield key, run_task(task)
         return
-    # spawn: a fresh interpreter per worker, the same on every platform (no fork of a
-    # process that may hold numba's or the interpreter's locks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_start_method()) as pool:
         futures = {pool.submit(run_task, task): key for key, task in tasks.items()}
         for future in as_completed(futures):
             try:
