@@ -2,8 +2,8 @@
 sweep on one local worker over twice its time on two (1.0: two workers halve it),
 the same sweep in the same run, each from an empty cache; ``sweep_1_worker_s`` and
 ``sweep_2_workers_s`` are those times (s, process start-up included, as a user sees
-it), after one point run as a warm-up. The sweep: hh-squid, 8 points, a current step of 3 s (1 s in quick runs) at levels
-from 0 to 200 pA."""
+it), after one point run as a warm-up. The sweep: hh-squid, 8 points, a current step
+of 3 s (1 s in quick runs) at levels from 0 to 200 pA."""
 
 import tempfile
 import time
