@@ -19,12 +19,17 @@ from rig.analysis.report import analyze
 from rig.analysis.sweep_family import SweepFamily
 from rig.dynamics.sweep_spec import ANALYSIS_FACTS, MEASURE_ALIASES
 from rig.errors import VrigError
-from rig.model.cell import Cell, load_cell
+from rig.model.cell import NONSELECTIVE, SPECIFIC_CAPACITANCE_RANGE, Cell, load_cell
 from rig.model.channels import load_channel
+from rig.model.ions import PERMEANT_IONS
 from rig.model.solutions import Solution, load_solution
 from rig.protocols.protocol import protocol_from_dict
 from rig.version import __version__
 
+# the bounds a cell preset's fields are checked against (rig.model.cell.cell_from_dict)
+AREA_RANGE_UM2 = (1.0, 1e8)
+MAX_CHANNEL_MS_PER_CM2 = 10000.0
+MAX_LEAK_MS_PER_CM2 = 1000.0
 Task = dict[str, Any]
 Row = dict[str, Any]
 
@@ -36,23 +41,38 @@ def task_key(task: Task) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _within(name: str, value: float, low: float, high: float, unit: str) -> float:
+    if not low <= value <= high:
+        raise VrigError(f"--vary {name}: {value:g} {unit} is outside the allowed "
+                        f"{low:g} to {high:g} {unit}")
+    return value
+
+
 def _cell_with(cell: Cell, name: str, value: float) -> Cell:
+    """cell with one cell, channel or leak parameter set, checked as a preset's is."""
     kind, _, item = name.partition(".")
     if name == "cell.cm":
-        return replace(cell, specific_capacitance_uf_per_cm2=value)
+        low, high = SPECIFIC_CAPACITANCE_RANGE
+        return replace(cell, specific_capacitance_uf_per_cm2=_within(name, value, low, high,
+                                                                     "uF/cm2"))
     if name == "cell.area":
         if cell.geometry is not None:
             raise VrigError("cell.area applies to point cells; a fibre's area follows from "
                             "its length and diameter")
-        return replace(cell, area_um2=value)
+        return replace(cell, area_um2=_within(name, value, *AREA_RANGE_UM2, "um2"))
     if kind == "channel":
         target = load_channel(item)
         names = [c.label for c, _ in cell.channels]
         if target not in [c for c, _ in cell.channels]:
             raise VrigError(f"cell {cell.name!r} has no channel {item!r} (its channels: "
                             f"{', '.join(names)})")
+        _within(name, value, 0.0, MAX_CHANNEL_MS_PER_CM2, "mS/cm2")
         return replace(cell, channels=tuple((c, value if c == target else g)
                                             for c, g in cell.channels))
+    if item not in PERMEANT_IONS + (NONSELECTIVE,):
+        raise VrigError(f"--vary {name}: a leak component is one of "
+                        f"{', '.join(PERMEANT_IONS + (NONSELECTIVE,))}")
+    _within(name, value, 0.0, MAX_LEAK_MS_PER_CM2, "mS/cm2")
     return replace(cell, leak_ms_per_cm2={**cell.leak_ms_per_cm2, item: value})
 
 

@@ -5,8 +5,12 @@ without recomputing finished points, and one error line for bad input."""
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rig.dynamics import sweep_exec
+from rig.dynamics.sweep_spec import grid, parse_vary
+from rig.errors import VrigError
 from ui import cli as ui_cli
 
 STEP = {"format": "vrig-protocol", "version": 1, "name": "short step", "mode": "CC",
@@ -91,6 +95,11 @@ def test_process_pool_and_dask_cluster_give_the_local_table(tmp_path, protocol):
     (["--vary", "channel.no-such=1:2:2"], "no-such"),
     (["--vary", "temperature=6:20:2", "--measure", "banana"], "unknown measure"),
     (["--vary", "temperature=6:20:2", "--scheduler", "localhost:1"], "tcp://"),
+    (["--vary", "leak.Zn=0:1:2"], "a leak component is one of"),
+    (["--vary", "cell.cm=0:1:2"], "outside the allowed 0.1 to 10 uF/cm2"),
+    (["--vary", "protocol.epoch9.level=0:1:2"], "the protocol has 3 epochs"),
+    (["--vary", "drug.NOPE=1:2:2"], "unknown drug"),
+    (["--vary", "bath.K=-5:1:2"], "concentration of K"),
 ])
 def test_bad_sweep_input_is_one_error_line(tmp_path, protocol, capsys, argv, message):
     out = tmp_path / "t.csv"
@@ -119,3 +128,29 @@ def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, protocol, capsys, mo
                         lambda name, *a: None if name == "pyarrow" else real(name, *a))
     assert _sweep(protocol, tmp_path / "t.parquet") == 2
     assert "needs pyarrow" in capsys.readouterr().err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_vary_text_is_a_range_or_a_vrig_error(text):
+    try:
+        vary = parse_vary(text)
+    except VrigError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert vary.values and list(vary.values) == sorted(vary.values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-1e6, 1e6), st.floats(0, 1e6), st.integers(1, 50))
+def test_a_range_gives_n_values_from_start_to_stop(start, span, n):
+    (point_values,) = [parse_vary(f"temperature={start!r}:{start + span!r}:{n}").values]
+    assert len(point_values) == n and point_values[0] == start
+    if n > 1:
+        assert point_values[-1] == pytest.approx(start + span)
+
+
+def test_the_grid_is_the_product_first_name_slowest():
+    points = grid([parse_vary("temperature=5:6:2"), parse_vary("bath.K=1:3:3")])
+    assert [(p["temperature"], p["bath.K"]) for p in points] == [
+        (5, 1), (5, 2), (5, 3), (6, 1), (6, 2), (6, 3)]
