@@ -14,11 +14,13 @@ every gate). A Hopf point is where a complex pair crosses the imaginary axis.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy.optimize import brentq
 
 from rig.dynamics.system import Array, ComplexArray, PointSystem
+from rig.errors import VrigError
 
 V_GRID_MV = np.arange(-120.0, 80.0, 0.25)  # where equilibria are looked for (mV)
 COMPLEX_TOL = 1e-9  # an eigenvalue with |imag| above this (1/ms) is one of a pair
@@ -125,3 +127,41 @@ def parameter_branch(system_of: Callable[[float], PointSystem], values: Sequence
         found = equilibria_at(system_of(float(p)), current_pa)
         branch.append([Equilibrium(float(p), e.v_mv, e.state, e.eigenvalues) for e in found])
     return branch
+
+
+def _tracked(system_of: Callable[[float], PointSystem], p: float, current_pa: float,
+             v_near_mv: float) -> Equilibrium:
+    """The equilibrium of system_of(p) nearest v_near_mv (mV)."""
+    found = equilibria_at(system_of(p), current_pa)
+    if not found:
+        raise VrigError(f"no equilibrium at parameter {p:g} with {current_pa:g} pA injected")
+    return min(found, key=lambda e: abs(e.v_mv - v_near_mv))
+
+
+def parameter_hopf_points(system_of: Callable[[float], PointSystem], values: Sequence[float],
+                          current_pa: float = 0.0, xtol: float = 1e-6) -> list[HopfPoint]:
+    """The Hopf points against any parameter p (a conductance scale, a temperature, a
+    concentration: system_of(p) builds the system) with current_pa (pA) injected,
+    on the grid values (in rising order), each equilibrium followed from one value to
+    the next by its potential and a crossing located to xtol (p's unit) by bisection."""
+    branch = parameter_branch(system_of, values, current_pa)
+    found = []
+    for before, after in pairwise(branch):
+        for eq in before:
+            if not after:
+                continue
+            nxt = min(after, key=lambda e: abs(e.v_mv - eq.v_mv))
+            a, b = leading_pair_real(eq.eigenvalues), leading_pair_real(nxt.eigenvalues)
+            if not (np.isfinite(a) and np.isfinite(b)) or np.sign(a) == np.sign(b):
+                continue
+            v_guess = eq.v_mv
+
+            def real_part(p: float, v: float = v_guess) -> float:
+                return leading_pair_real(_tracked(system_of, p, current_pa, v).eigenvalues)
+
+            p = brentq(real_part, eq.parameter, nxt.parameter, xtol=xtol)
+            system = system_of(p)
+            hopf = _hopf_at(system, _tracked(system_of, p, current_pa, v_guess).v_mv)
+            found.append(HopfPoint(p, hopf.v_mv, hopf.state, hopf.omega_per_ms,
+                                   hopf.eigenvector))
+    return found

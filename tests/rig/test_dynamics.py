@@ -148,3 +148,16 @@ def test_fi_curve_up_and_down_shows_the_bistable_band_on_the_rigs_engine():
     assert np.all(curve.rate_up_hz[curve.currents_pa < 97.81] == 0)
     assert np.all(curve.rate_down_hz[curve.currents_pa > 62.59] > 0)
     assert curve.rate_down_hz[curve.currents_pa == 120][0] == pytest.approx(75, abs=10)
+
+
+def test_hopf_against_a_conductance_agrees_with_hopf_against_current():
+    from rig.dynamics.equilibria import hopf_points, parameter_hopf_points
+
+    def scaled(k):
+        return point_system("hh-squid", conductance_scale={"K": k})
+
+    (found,) = parameter_hopf_points(scaled, np.linspace(0.5, 2.0, 7), current_pa=200.0)
+    assert 1.0 < found.parameter < 1.5
+    # with gK scaled so, the rest loses stability exactly at the 200 pA injected
+    lower = hopf_points(scaled(found.parameter))[0]
+    assert lower.parameter == pytest.approx(200.0, abs=1e-3)
