@@ -65,6 +65,8 @@ def add_sweep_parser(sub: "argparse._SubParsersAction[Any]") -> None:
     p.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
     p.add_argument("--seed", default="0", help="random seed of every point (default 0)")
     p.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
+    p.add_argument("--noise", choices=["on", "off"], default="off",
+                   help="the amplifier's recording noise, drawn from the seed (default off)")
     p.add_argument("--workers", default="0",
                    help="local worker processes (default 0: one per core)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -114,7 +116,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     load_cell(args.cell)
     base = {"protocol": protocol.to_dict(), "cell": args.cell, "bath": args.bath,
             "pipette": args.pipette, "temperature": temperature, "dt_us": dt_us,
-            "seed": seed, "measures": list(measures)}
+            "seed": seed, "noise": args.noise == "on", "measures": list(measures)}
     tasks = [{**base, "params": point} for point in points]
     for task in {0: tasks[0], -1: tasks[-1]}.values():
         build(task)  # a bad name or value in the grid fails here, before any work

@@ -115,6 +115,8 @@ def build(task: Task) -> Any:
         else:
             protocol_data = _protocol_with(protocol_data, name, value)
     rig = Rig(cell, bath, pipette, temperature, dt=units.us_to_s(task["dt_us"]), seed=seed)
+    if task.get("noise"):
+        rig.set_amplifier(noise=True)  # the recording noise, drawn from the point's seed
     for drug, micromolar in drugs:
         rig.apply_drug(drug, micromolar * 1e-6, "outside", steady_state=True)
     return rig, protocol_from_dict(protocol_data)

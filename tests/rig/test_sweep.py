@@ -73,16 +73,21 @@ def test_an_interrupted_sweep_resumes_without_recomputing(tmp_path, protocol, mo
 
 def test_process_pool_and_dask_cluster_give_the_local_table(tmp_path, protocol):
     distributed = pytest.importorskip("distributed")
+    noisy = ["--noise", "on", "--measure", "baseline_mV", "--vary", "seed=1:2:2"]
     local = tmp_path / "local.csv"
-    assert _sweep(protocol, local, "--workers", "1") == 0
+    assert _sweep(protocol, local, "--workers", "1", *noisy) == 0
+    rows = _table(local)
+    # with the noise on, each seed draws its own: the baselines differ by seed
+    assert rows[0]["baseline_mV"] != rows[1]["baseline_mV"]
+    assert rows[0]["protocol.epoch2.level"] == rows[1]["protocol.epoch2.level"]
     pool = tmp_path / "pool.csv"
-    assert _sweep(protocol, pool, "--workers", "2") == 0
+    assert _sweep(protocol, pool, "--workers", "2", *noisy) == 0
     assert pool.read_bytes() == local.read_bytes()
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   host="127.0.0.1", protocol="tcp", scheduler_port=0,
                                   dashboard_address=None) as cluster:
         remote = tmp_path / "dask.csv"
-        assert _sweep(protocol, remote, "--scheduler", cluster.scheduler_address) == 0
+        assert _sweep(protocol, remote, "--scheduler", cluster.scheduler_address, *noisy) == 0
     assert remote.read_bytes() == local.read_bytes()
 
 
