@@ -61,7 +61,8 @@ def _local(tasks: dict[str, Task], workers: int) -> Iterator[tuple[str, list[Row
         for key, task in tasks.items():
             yield key, run_task(task)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_start_method()) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_start_method())
+    try:
         futures = {pool.submit(run_task, task): key for key, task in tasks.items()}
         for future in as_completed(futures):
             try:
@@ -71,6 +72,10 @@ def _local(tasks: dict[str, Task], workers: int) -> Iterator[tuple[str, list[Row
                                 "program that cannot start workers); the points finished "
                                 "so far are cached: run again, or with --workers 1") from None
             yield futures[future], rows
+    finally:
+        # an interrupted sweep (Ctrl-C, an error) drops the points not yet started
+        # instead of waiting for them; those finished are in the cache already
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask(tasks: dict[str, Task], address: str) -> Iterator[tuple[str, list[Row]]]:
