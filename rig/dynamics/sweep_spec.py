@@ -11,7 +11,7 @@ gives START alone). The parameter names, each in the unit shown:
 ``cell.area``                membrane area, um^2 (point cells)
 ``channel.NAME``             density of the cell's channel preset NAME, mS/cm^2
                              (``channel.hh-na``)
-``leak.ION``                 the leak's ION component (K, Na, Cl, nonselective), mS/cm^2
+``leak.ION``                 the leak's ION component (K, Na, Cl, Ca, nonselective), mS/cm^2
 ``bath.ION``, ``pipette.ION``  concentration of ION in that solution, mM (``bath.K``)
 ``drug.NAME``                concentration of drug NAME in the bath, uM, at steady
                              state (``drug.TTX``)
