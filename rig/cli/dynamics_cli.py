@@ -16,9 +16,10 @@ def add_bifurcation_parser(sub: "argparse._SubParsersAction[Any]") -> None:
         "bifurcation", help="print the Hopf points and the fold of cycles of a point cell",
         description="The bifurcations of a point cell against injected current, from its "
                     "full equations (every gate): hopf_lower (rest loses stability), "
-                    "hopf_upper (depolarisation block) and fold_of_cycles (where repetitive "
-                    "firing begins) in pA, each followed by its density in uA/cm2 (nan: "
-                    "the cell has none).")
+                    "hopf_upper (depolarisation block), fold_of_cycles (where repetitive "
+                    "firing begins) and saddle_node (where a type I cell's rest vanishes) "
+                    "in pA, each followed by its density in uA/cm2 (nan: the cell has "
+                    "none).")
     p.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
     p.add_argument("--param", default="current", choices=PARAMETERS,
                    help="the parameter varied (default current)")

@@ -165,3 +165,29 @@ def parameter_hopf_points(system_of: Callable[[float], PointSystem], values: Seq
             found.append(HopfPoint(p, hopf.v_mv, hopf.state, hopf.omega_per_ms,
                                    hopf.eigenvector))
     return found
+
+
+def saddle_nodes(system: PointSystem, v_mv: Sequence[float] | Array = V_GRID_MV
+                 ) -> list[Equilibrium]:
+    """The folds of the current branch (saddle-nodes: two equilibria meet and vanish,
+    where dI/dV = 0), in order of V, each located to 1e-6 mV. The first one where I
+    turns down (a local maximum of I) is where a type I cell's rest disappears."""
+    grid = np.asarray(v_mv, dtype=float)
+    step = 1e-4  # mV, for the central difference of I(V)
+
+    def slope(v: float) -> float:
+        return float((system.steady_current_pa(v + step)
+                      - system.steady_current_pa(v - step)) / (2 * step))
+
+    slopes = np.array([slope(v) for v in grid])
+    found = []
+    for i in np.nonzero(np.sign(slopes[:-1]) * np.sign(slopes[1:]) < 0)[0]:
+        found.append(equilibrium_at_v(system, brentq(slope, grid[i], grid[i + 1], xtol=1e-6)))
+    return found
+
+
+def stabilising(system: PointSystem, hopf: HopfPoint, dv_mv: float = 1e-3) -> bool:
+    """True for a Hopf point where the equilibrium regains stability as V rises
+    through it (depolarisation block), False where it loses it (onset of firing)."""
+    above = leading_pair_real(equilibrium_at_v(system, hopf.v_mv + dv_mv).eigenvalues)
+    return above < 0

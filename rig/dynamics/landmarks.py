@@ -1,7 +1,8 @@
 """The landmarks of a point cell's bifurcation diagram against injected current: the
-Hopf points where rest loses (lower) and regains (upper) stability, and the fold of
+Hopf points where rest loses (lower) and regains (upper) stability, the fold of
 cycles below the lower Hopf where repetitive firing begins (the bistable band lies
-between the fold and the lower Hopf)."""
+between the fold and the lower Hopf), and the saddle-node where a type I cell's rest
+vanishes."""
 
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from rig.dynamics import cycles
 from rig.dynamics.cycles import Cycle
-from rig.dynamics.equilibria import HopfPoint, hopf_points
+from rig.dynamics.equilibria import HopfPoint, hopf_points, saddle_nodes, stabilising
 from rig.dynamics.system import PointSystem
 from rig.errors import VrigError
 
@@ -23,6 +24,7 @@ class Landmarks:
     hopf_lower_pa: float | None
     hopf_upper_pa: float | None
     fold_of_cycles_pa: float | None
+    saddle_node_pa: float | None = None
     hopf: tuple[HopfPoint, ...] = ()
     cycles: tuple[Cycle, ...] = field(default=(), repr=False)
     fold: Cycle | None = field(default=None, repr=False)
@@ -32,7 +34,8 @@ class Landmarks:
         rows = []
         for name, value in (("hopf_lower", self.hopf_lower_pa),
                             ("hopf_upper", self.hopf_upper_pa),
-                            ("fold_of_cycles", self.fold_of_cycles_pa)):
+                            ("fold_of_cycles", self.fold_of_cycles_pa),
+                            ("saddle_node", self.saddle_node_pa)):
             pa = np.nan if value is None else value
             rows.append((name, pa, "pA"))
             rows.append((f"{name}_density", float(system.density_ua_per_cm2(pa)), "uA/cm2"))
@@ -40,18 +43,27 @@ class Landmarks:
 
 
 def landmarks(system: PointSystem) -> Landmarks:
-    """The Hopf points and the fold of the cycles born at the lower Hopf (None for a
-    supercritical lower Hopf, whose cycles have no fold below it). A VrigError if the
-    rest never loses stability to an oscillation."""
+    """The landmarks against injected current: hopf_lower, the lowest Hopf point where
+    rest loses stability (the onset of firing in HH); hopf_upper, the highest where the
+    depolarised equilibrium regains it (depolarisation block); the fold of the cycles
+    born at hopf_lower (None for a supercritical Hopf, whose cycles have no fold below
+    it); saddle_node, the lowest fold of equilibria where the rest vanishes (a type I
+    cell's onset). A VrigError if the cell has neither a Hopf point nor a saddle-node."""
     found = sorted(hopf_points(system), key=lambda h: h.parameter)
-    if not found:
-        raise VrigError(f"cell {system.name!r} has no Hopf bifurcation against injected "
-                        "current: its rest never loses stability to an oscillation")
-    lower = found[0]
-    upper = found[-1] if len(found) > 1 else None
+    losing = [h for h in found if not stabilising(system, h)]
+    regaining = [h for h in found if stabilising(system, h)]
+    knees = [e for e in saddle_nodes(system)
+             if float(system.steady_current_pa(e.v_mv - 0.5)) < e.parameter]
+    if not found and not knees:
+        raise VrigError(f"cell {system.name!r} has no Hopf bifurcation and no saddle-node "
+                        "against injected current: its rest never loses stability")
+    saddle = knees[0].parameter if knees else None
+    upper = regaining[-1].parameter if regaining else None
+    if not losing:
+        return Landmarks(None, upper, None, saddle, tuple(found))
+    lower = losing[0]
     highest_reversal = float(np.max(system.membrane.chan_e_mv))
     family = cycles.continue_cycles(system, lower, highest_reversal)
     fold = cycles.fold_of_cycles(system, family)
-    return Landmarks(lower.parameter, None if upper is None else upper.parameter,
-                     None if fold is None else fold.current_pa, tuple(found),
-                     tuple(family), fold)
+    return Landmarks(lower.parameter, upper, None if fold is None else fold.current_pa,
+                     saddle, tuple(found), tuple(family), fold)

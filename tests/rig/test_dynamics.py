@@ -102,7 +102,9 @@ def test_vrig_bifurcation_prints_the_preset_landmarks(capsys):
     assert ui_cli.main(["bifurcation", "--cell", "hh-squid"]) == 0
     lines = dict(line.split(": ") for line in capsys.readouterr().out.splitlines())
     assert list(lines) == ["hopf_lower", "hopf_lower_density", "hopf_upper",
-                           "hopf_upper_density", "fold_of_cycles", "fold_of_cycles_density"]
+                           "hopf_upper_density", "fold_of_cycles", "fold_of_cycles_density",
+                           "saddle_node", "saddle_node_density"]
+    assert lines["saddle_node"] == "nan pA"  # HH's I-V is monotonic: no saddle-node
     # the preset (Nernst reversals of its solutions) moves them by under 0.2 %
     value, unit = lines["hopf_lower"].split()
     assert unit == "pA" and float(value) == pytest.approx(97.8, rel=2e-3)
@@ -114,7 +116,7 @@ def test_vrig_bifurcation_prints_the_preset_landmarks(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--cell", "no-such-cell"], "unknown cell preset"),
     (["--cell", "squid-axon"], "point cell"),
-    (["--cell", "model-cell"], "no Hopf bifurcation"),
+    (["--cell", "model-cell"], "no Hopf bifurcation and no saddle-node"),
     (["--param", "gNa"], "invalid choice"),
     (["--temperature", "nan"], "--temperature"),
 ])
@@ -161,3 +163,17 @@ def test_hopf_against_a_conductance_agrees_with_hopf_against_current():
     # with gK scaled so, the rest loses stability exactly at the 200 pA injected
     lower = hopf_points(scaled(found.parameter))[0]
     assert lower.parameter == pytest.approx(200.0, abs=1e-3)
+
+
+def test_a_type_one_cell_starts_firing_at_its_saddle_node(capsys):
+    from rig.dynamics.fi_curve import fi_hysteresis
+    from rig.simulation.engine import Rig
+
+    assert ui_cli.main(["bifurcation", "--cell", "cortical-neuron"]) == 0
+    lines = dict(line.split(": ") for line in capsys.readouterr().out.splitlines())
+    assert lines["hopf_lower"] == "nan pA"  # its rest vanishes instead of losing stability
+    saddle = float(lines["saddle_node"].split()[0])
+    # the rig's engine: silent 4 pA below the saddle-node, firing 4 pA above it
+    curve = fi_hysteresis(Rig.from_presets("cortical-neuron"), [saddle - 4, saddle + 4],
+                          measure_ms=500.0)
+    assert curve.rate_up_hz[0] == 0 and curve.rate_up_hz[1] > 0
