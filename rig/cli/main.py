@@ -25,6 +25,12 @@ from rig import resources, units
 from rig.amplifier.circuit import RANGES
 from rig.analysis.report import add_parser as add_analyze_parser
 from rig.analysis.report import cmd_analyze
+from rig.cli.dynamics_cli import (
+    add_bifurcation_parser,
+    add_sweep_parser,
+    cmd_bifurcation,
+    cmd_sweep,
+)
 from rig.cli.ljp import add_parser as add_ljp_parser
 from rig.cli.ljp import cmd_ljp
 from rig.errors import VrigError
@@ -197,6 +203,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     bench.add_argument("--quick", action="store_true", help="shorter runs")
     add_analyze_parser(sub)
     add_ljp_parser(sub)
+    add_bifurcation_parser(sub)
+    add_sweep_parser(sub)
     return parser, sub
 
 
@@ -394,7 +402,7 @@ def main(argv: Sequence[str] | None = None,
         extend(parser, sub)
     table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
              "membrane-test": cmd_membrane_test, "analyze": cmd_analyze, "ljp": cmd_ljp,
-             **(handlers or {})}
+             "bifurcation": cmd_bifurcation, "sweep": cmd_sweep, **(handlers or {})}
     try:
         args = parser.parse_args(argv)
         if args.command not in table:
