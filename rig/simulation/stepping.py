@@ -29,8 +29,11 @@ def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
     inputs = rig.kernel_inputs(m)
     out = np.empty((inputs.n_rows, command.size))
     sim = rig.sim
-    ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp,
-                                          (sim.v_mv, sim.gates, sim.electrode), command,
+    state: tuple[np.ndarray, ...] = (sim.v_mv, sim.gates, sim.electrode)
+    if m.markov is not None:
+        # each call's random numbers from the rig's own seeded generator: reproducible
+        state += (rig.channel_rng.integers(0, 2**31 - 1, size=1, dtype=np.int64),)
+    ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp, state, command,
                                           steps, out)
     if not ok:
         check_command(rig, command)
@@ -74,7 +77,7 @@ def hold(rig: Any, duration_s: float) -> None:
     """Advance rig at its holding level for duration_s (s) without recording."""
     m = rig.membrane()
     if (rig.kernel_mode() == layout.MODE_VC_IDEAL and rig.perfusion.settled
-            and (rig.cell.geometry is None or rig.placement.axial_wire)):
+            and m.markov is None and (rig.cell.geometry is None or rig.placement.axial_wire)):
         # The voltage is imposed (on a fibre, everywhere, by the axial wire), so the
         # gates relax exactly; no need to step.
         holding = units.v_to_mv(rig.holding[Mode.VC])
