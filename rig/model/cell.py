@@ -199,9 +199,17 @@ def uses_markov(cell: Cell) -> bool:
 def with_channel_counts(cell: Cell, counts: dict[str, int]) -> Cell:
     """cell with the channels of each label in counts ({'Na': 50}) counted one by one:
     a scheme's count replaced, an HH channel turned into its Markov scheme with that
-    count. A label the cell does not have is a VrigError naming those it has."""
+    count. The label '' stands for the cell's only kind of channel. A label the cell
+    does not have is a VrigError naming those it has."""
     schemes = list(cell.schemes)
     channels = list(cell.channels)
+    kinds = [s.label for s, _ in schemes] + [c.label for c, _ in channels]
+    if "" in counts:
+        if len(kinds) != 1 or len(counts) != 1:
+            raise VrigError(f"cell {cell.name!r} has {len(kinds)} kinds of channel "
+                            f"({', '.join(kinds) or 'none'}); give each count with its "
+                            "label, e.g. --channels Na=50")
+        counts = {kinds[0]: counts[""]}
     for label, count in counts.items():
         count = check_channel_count(count, f"--channels {label}")
         at = [i for i, (scheme, _) in enumerate(schemes) if scheme.label == label]
@@ -212,9 +220,8 @@ def with_channel_counts(cell: Cell, counts: dict[str, int]) -> Cell:
             channel, _ = channels.pop(hh[0])
             schemes.append((scheme_from_channel(channel), count))
         else:
-            have = [s.label for s, _ in schemes] + [c.label for c, _ in channels]
             raise VrigError(f"cell {cell.name!r} has no {label} channels to count; it has "
-                            f"{', '.join(have) or 'none'}")
+                            f"{', '.join(kinds) or 'none'}")
     return replace(cell, schemes=tuple(schemes), channels=tuple(channels))
 
 

@@ -174,7 +174,8 @@ def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticMod
         pop_first=t.pop_first, pop_gamma_ns=gamma, pop_e_mv=t.e_mv,
         pop_label=np.array([labels.index(s.label) for s in t.schemes], dtype=np.int64),
         algorithm=t.algorithm, chan_g_ns=leak_g, chan_e_mv=m.chan_e_mv[t.n_pop:],
-        chan_label=np.array([labels.index("leak")] * leak_g.size, dtype=np.int64),
+        chan_label=np.array([labels.index("leak")] * leak_g.size if leak_g.size else [],
+                            dtype=np.int64),
         out_scale=scale, has_charge=False)
 
 
