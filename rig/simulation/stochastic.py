@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.linalg import expm
 
 from rig import units
 from rig.model.cell import Cell, markov_populations
@@ -35,6 +36,7 @@ from rig.simulation.membrane import (
 from rig.simulation.stochastic_kernel import ALG_EXACT, ALG_MEAN, ALG_MULTINOMIAL
 
 EXACT_MAX_CHANNELS = 200
+P_STEP_MV = 0.25  # spacing of the one-step transition probability tables
 NS_PER_PS = 1e-3
 ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN: "mean"}
 
@@ -45,11 +47,14 @@ ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN:
 # state_open (1.0 if it conducts); per population its first state pop_first
 # (n_pop + 1), unitary conductance pop_gamma_ns (nS, drugs applied), reversal pop_e_mv
 # (mV), signal label index pop_label and algorithm (ALG_*); the ohmic leak chan_g_ns,
-# chan_e_mv, chan_label; out_scale per output row; has_charge (always False).
+# chan_e_mv, chan_label; out_scale per output row; has_charge (always False); p_tab
+# (n_states, largest scheme, n_p): the one-step transition probabilities from each
+# state to each state of its population (padded with 0) on the grid p_voltages_mv().
 StochasticModel = namedtuple("StochasticModel", (
     "cm_pf", "dt_ms", "v_min_mv", "inv_dv_mv", "rate_tab", "exit_tab", "out_start",
     "trans_dst", "state_open", "pop_first", "pop_gamma_ns", "pop_e_mv", "pop_label",
-    "algorithm", "chan_g_ns", "chan_e_mv", "chan_label", "out_scale", "has_charge"))
+    "algorithm", "chan_g_ns", "chan_e_mv", "chan_label", "out_scale", "has_charge",
+    "p_tab", "p_v_min_mv", "p_inv_dv_mv"))
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class MarkovTables:
     e_mv: np.ndarray
     algorithm: np.ndarray
     phi: tuple[float, ...]
+    p_tab: np.ndarray
 
     @property
     def n_pop(self) -> int:
@@ -82,6 +88,28 @@ def algorithm_for(count: int, stochastic: bool) -> int:
     if not stochastic:
         return ALG_MEAN
     return ALG_EXACT if count <= EXACT_MAX_CHANNELS else ALG_MULTINOMIAL
+
+
+def p_voltages_mv() -> np.ndarray:
+    """The voltage grid (mV) of the one-step transition probability tables."""
+    v = table_voltages_mv()
+    n = int(round((v[-1] - v[0]) / P_STEP_MV)) + 1
+    return np.linspace(v[0], v[-1], n)
+
+
+def one_step_probabilities(scheme: Scheme, phi: float, dt_ms: float) -> np.ndarray:
+    """P = expm(Q dt) at every voltage of p_voltages_mv(): shape (n_states, n_states,
+    n_v), P[i, j] the probability that a channel in state i is in state j dt (ms) later
+    at a constant voltage, with the temperature factor phi."""
+    v = p_voltages_mv()
+    n = scheme.n_states
+    q = np.zeros((v.size, n, n))
+    for t in scheme.transitions:
+        q[:, t.source, t.target] += phi * t(v)
+    q[:, np.arange(n), np.arange(n)] = -q.sum(axis=2)
+    p = np.clip(expm(q * dt_ms), 0.0, None)
+    p /= p.sum(axis=2, keepdims=True)
+    return np.moveaxis(p, 0, 2)
 
 
 def state_rows(cell: Cell) -> int:
@@ -98,8 +126,13 @@ def compile_markov(cell: Cell, bath: Solution, pipette: Solution, temperature_c:
     v = table_voltages_mv()
     rate_rows, exit_rows, out_start, trans_dst, state_open, pop_first = [], [], [0], [], [], [0]
     gammas, reversals, phis, labels, g_max = [], [], [], [], []
+    widest = max((s.n_states for s, _ in populations), default=1)
+    n_rows = sum(s.n_states for s, _ in populations)
+    p_tab = np.zeros((n_rows, widest, p_voltages_mv().size))
     for scheme, count in populations:
         phi = scheme.phi(temperature_c)
+        p_tab[pop_first[-1]: pop_first[-1] + scheme.n_states, : scheme.n_states] = (
+            one_step_probabilities(scheme, phi, dt_ms))
         base = pop_first[-1]
         for s in range(scheme.n_states):
             leaving = [t for t in scheme.transitions if t.source == s]
@@ -129,7 +162,7 @@ def compile_markov(cell: Cell, bath: Solution, pipette: Solution, temperature_c:
         gamma_ns=np.array(gammas), e_mv=np.array(reversals),
         algorithm=np.array([algorithm_for(n, cell.stochastic) for _, n in populations],
                            dtype=np.int64),
-        phi=tuple(phis))
+        phi=tuple(phis), p_tab=p_tab)
     return CompiledMembrane(
         channel_labels=tuple(labels) + ("leak",) * len(leak),
         gate_names=tuple(f"{label}_open" for label in labels),
@@ -167,6 +200,7 @@ def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticMod
     labels = m.labels
     scale = np.array(OUT_TO_SI + tuple(factor for _, _, factor in m.output_names()))
     v = table_voltages_mv()
+    pv = p_voltages_mv()
     return StochasticModel(
         cm_pf=float(m.cm_pf), dt_ms=float(m.dt_ms), v_min_mv=float(v[0]),
         inv_dv_mv=(v.size - 1) / (v[-1] - v[0]), rate_tab=t.rate_tab, exit_tab=t.exit_tab,
@@ -176,7 +210,8 @@ def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticMod
         algorithm=t.algorithm, chan_g_ns=leak_g, chan_e_mv=m.chan_e_mv[t.n_pop:],
         chan_label=np.array([labels.index("leak")] * leak_g.size if leak_g.size else [],
                             dtype=np.int64),
-        out_scale=scale, has_charge=False)
+        out_scale=scale, has_charge=False, p_tab=t.p_tab, p_v_min_mv=float(pv[0]),
+        p_inv_dv_mv=(pv.size - 1) / (pv[-1] - pv[0]))
 
 
 def stationary_open(scheme: Scheme, v_mv: npt.ArrayLike) -> Any:

@@ -18,14 +18,15 @@ Each population of channels is advanced by one of three algorithms (ALG_*):
   an ideal voltage clamp the voltage is constant over each step, so the simulation
   is exact; where the voltage moves (current clamp) the rates lag it by at most dt,
   as the deterministic kernel's gates do.
-* multinomial: per state, the number of channels leaving in a sub-step h is binomial
-  with p = 1 - exp(-R h) (R the state's total exit rate), and the leavers are shared
-  among the transitions by conditional binomials (a multinomial). A channel makes at
-  most one transition per sub-step, so h is chosen (per step, from the fastest exit
-  rate R_max) so that R_max h <= MAX_STEP_PROBABILITY; the error then is that of
-  missing second transitions, of order (R_max h)^2 / 2 per sub-step.
-* mean: the multinomial's expectation (real-valued counts): the master equation
-  dp/dt = p Q stepped the same way, for a patch run with its noise off.
+* multinomial: the channels in each state are shared among the states they are in
+  one step later by a multinomial draw (conditional binomials, one per destination)
+  with the one-step transition probabilities P = expm(Q dt), which hold every path
+  of one or more transitions within the step. For a voltage constant over the step
+  this is exact in distribution at any dt and any rates (no sub-steps); P is
+  tabulated against V every P_STEP_MV (rig.simulation.stochastic) and interpolated
+  linearly, which keeps every row a probability distribution.
+* mean: the multinomial's expectation (real-valued counts), counts <- counts P: the
+  master equation dp/dt = p Q solved exactly over each step, for noise off.
 
 Sample k of a block is what a digitiser reads at t0 + k x the sample interval. Im is
 the channels' (and seal's) current at that instant, so that a patch record holds
@@ -66,7 +67,7 @@ from rig.units import MV_PER_MOHM_PA
 ALG_MULTINOMIAL = 0
 ALG_EXACT = 1
 ALG_MEAN = 2
-MAX_STEP_PROBABILITY = 0.1  # largest R_max x h of a multinomial (or mean) sub-step
+P_NEGLIGIBLE = 1e-15  # a one-step probability below this moves no channel
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -113,58 +114,74 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
 
 
 @njit(nogil=True, cache=True)
-def _multinomial(first, last, rate_tab, exit_tab, out_start, trans_dst, position, counts,
-                 dt, mean, exits, delta):
-    """Advance states first..last-1 over dt (ms) in sub-steps: binomial leavers per
-    state shared among its transitions (their expectations when mean)."""
-    fastest = 0.0
+def _multinomial(first, last, p_tab, position, counts, mean, moved, away):
+    """Advance states first..last-1 by one step: the channels of each state shared
+    among their destinations with the one-step probabilities p_tab[s, j] (to state
+    first + j) at position (their expectations when mean). The number that leave is
+    one binomial draw; a few leavers are placed one by one (one uniform each), many by
+    conditional binomials over the destinations: both are the same multinomial."""
+    n = last - first
+    for j in range(n):
+        moved[first + j] = 0.0
     for s in range(first, last):
-        exits[s] = _at(exit_tab, s, position)
-        fastest = max(fastest, exits[s])
-    n_sub = max(1, int(math.ceil(fastest * dt / MAX_STEP_PROBABILITY)))
-    h = dt / n_sub
-    for _ in range(n_sub):
-        for s in range(first, last):
-            delta[s] = 0.0
-        for s in range(first, last):
-            n = counts[s, 0]
-            if n <= 0.0 or exits[s] <= 0.0:
+        count = counts[s, 0]
+        if count <= 0.0:
+            continue
+        p_leave = 0.0
+        for j in range(n):
+            away[j] = 0.0 if first + j == s else _at(p_tab[s], j, position)
+            p_leave += away[j]
+        if p_leave <= P_NEGLIGIBLE:
+            moved[s] += count
+            continue
+        if mean:
+            for j in range(n):
+                moved[first + j] += count * away[j]
+            moved[s] += count * (1.0 - p_leave)
+            continue
+        leaving = np.random.binomial(int(count + 0.5), min(1.0, p_leave))
+        moved[s] += count - leaving
+        if leaving <= n:
+            for _ in range(leaving):
+                u = np.random.random() * p_leave
+                target = s
+                for j in range(n):
+                    u -= away[j]
+                    if away[j] > 0.0:
+                        target = first + j
+                    if u < 0.0:
+                        break
+                moved[target] += 1.0
+            continue
+        rest = p_leave
+        for j in range(n):
+            if away[j] <= 0.0 or leaving <= 0:
                 continue
-            p_leave = -math.expm1(-exits[s] * h)
-            left = n * p_leave if mean else float(np.random.binomial(int(n + 0.5), p_leave))
-            delta[s] -= left
-            remaining = exits[s]
-            for k in range(out_start[s], out_start[s + 1]):
-                if left <= 0.0:
-                    break
-                r = _at(rate_tab, k, position)
-                if k == out_start[s + 1] - 1 or r >= remaining:
-                    moved = left
-                elif mean:
-                    moved = left * r / remaining
-                else:
-                    moved = float(np.random.binomial(int(left + 0.5), r / remaining))
-                delta[trans_dst[k]] += moved
-                left -= moved
-                remaining -= r
-        for s in range(first, last):
-            counts[s, 0] += delta[s]
+            k = leaving if away[j] >= rest else np.random.binomial(leaving, away[j] / rest)
+            moved[first + j] += k
+            leaving -= k
+            rest -= away[j]
+        moved[s] += leaving  # rounding left some: they stay
+    for s in range(first, last):
+        counts[s, 0] = moved[s]
 
 
 @njit(nogil=True, cache=True)
 def _channels_step(record, v_mv, counts, dt, exits, delta):
     """Advance every population over dt (ms) with the rates at v_mv (mV)."""
     (_cm, _dt, v_min, inv_dv, rate_tab, exit_tab, out_start, trans_dst, _open, pop_first,
-     _gamma, _e, _label, algorithm, _g, _ge, _gl, _scale, _has_charge) = record
+     _gamma, _e, _label, algorithm, _g, _ge, _gl, _scale, _has_charge, p_tab, p_v_min,
+     p_inv_dv) = record
     position = _table_position(v_mv, v_min, inv_dv, rate_tab.shape[1])
+    p_position = _table_position(v_mv, p_v_min, p_inv_dv, p_tab.shape[2])
     for p in range(algorithm.size):
         first, last = pop_first[p], pop_first[p + 1]
         if algorithm[p] == ALG_EXACT:
             _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, counts,
                    dt, exits)
         else:
-            _multinomial(first, last, rate_tab, exit_tab, out_start, trans_dst, position,
-                         counts, dt, algorithm[p] == ALG_MEAN, exits, delta)
+            _multinomial(first, last, p_tab, p_position, counts, algorithm[p] == ALG_MEAN,
+                         delta, exits)
 
 
 @njit(nogil=True, cache=True)
@@ -172,7 +189,7 @@ def _conductance(record, counts, open_count, g_seal):
     """Fill open_count (per population) and return (A, B): the membrane current is
     B V - A (pA), B in nS (channels, leak and seal), A in pA."""
     (_cm, _dt, _v, _i, _rt, _et, _os, _td, state_open, pop_first, gamma, pop_e, _label,
-     _alg, chan_g, chan_e, _cl, _scale, _has_charge) = record
+     _alg, chan_g, chan_e, _cl, _scale, _has_charge, _pt, _pv, _pi) = record
     b = g_seal
     a = 0.0
     for p in range(gamma.size):
@@ -193,7 +210,7 @@ def _record(record, out, s, vm, im, v, open_count, vm_peak, im_peak):
     """Write sample s (kernel units times each row's scale): Vm, Im, the membrane v,
     each label's current and conductance, each population's open count."""
     (_cm, _dt, _v, _i, _rt, _et, _os, _td, _open, _pf, gamma, pop_e, pop_label, _alg,
-     chan_g, chan_e, chan_label, scale, _has_charge) = record
+     chan_g, chan_e, chan_label, scale, _has_charge, _pt, _pv, _pi) = record
     n_pop = gamma.size
     n_labels = (out.shape[0] - FIRST_LABEL_ROW - n_pop) // 2
     first_g_row = FIRST_LABEL_ROW + n_labels
