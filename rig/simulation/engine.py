@@ -35,13 +35,13 @@ from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concent
 from rig.model.solutions import Solution, check_permeant, load_solution, parse_ion_override
 from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
-from rig.simulation.stochastic import state_rows
 from rig.simulation.cable import LocalEffect, placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
 from rig.simulation.model_cache import KernelInputs, ModelCache
 from rig.simulation.state import SimulationState
+from rig.simulation.stochastic import state_rows
 
 DEFAULT_DT_S = 10e-6
 

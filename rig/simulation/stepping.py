@@ -29,10 +29,9 @@ def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
     inputs = rig.kernel_inputs(m)
     out = np.empty((inputs.n_rows, command.size))
     sim = rig.sim
-    state: tuple[np.ndarray, ...] = (sim.v_mv, sim.gates, sim.electrode)
+    state: tuple[Any, ...] = (sim.v_mv, sim.gates, sim.electrode)
     if m.markov is not None:
-        # each call's random numbers from the rig's own seeded generator: reproducible
-        state += (rig.channel_rng.integers(0, 2**31 - 1, size=1, dtype=np.int64),)
+        state += (rig.channel_rng,)  # the rig's own seeded generator: reproducible
     ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp, state, command,
                                           steps, out)
     if not ok:

@@ -5,10 +5,10 @@ mV, ms, pA, nS, pF.
 Each advance function has the patch kernel's signature (:mod:`rig.simulation.kernel`),
 ``ok, vm_peak, im_peak = advance(record, amp, state, command, steps_per_sample, out)``,
 with record a :class:`rig.simulation.stochastic.StochasticModel` as a plain tuple and
-state = (v_mv (1,), counts (n_states, 1), electrode (EL_*), seed (1,) int64): counts
-holds the number of channels in each state of every population (whole numbers, kept
-as floats), seed the seed of this call's random numbers (the engine draws a new one
-from its own seeded generator for each call, so a run is reproducible).
+state = (v_mv (1,), counts (n_states, 1), electrode (EL_*), rng): counts holds the
+number of channels in each state of every population (whole numbers, kept as floats),
+rng the rig's own seeded numpy Generator for channel gating (numba draws from it and
+advances its state, so a run is reproducible and blocks continue one stream).
 
 Each population of channels is advanced by one of three algorithms (ALG_*):
 
@@ -79,7 +79,7 @@ def _at(table, row, position):
 
 @njit(nogil=True, cache=True)
 def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, counts, dt,
-           exits):
+           exits, rng):
     """Gillespie's direct method for the states first..last-1 over dt (ms) at fixed rates."""
     for s in range(first, last):
         exits[s] = _at(exit_tab, s, position)
@@ -90,10 +90,10 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
             total += counts[s, 0] * exits[s]
         if total <= 0.0:
             return
-        t += np.random.exponential(1.0 / total)
+        t += rng.exponential(1.0 / total)
         if t >= dt:
             return
-        u = np.random.random() * total
+        u = rng.random() * total
         chosen = last - 1
         for s in range(first, last):
             u -= counts[s, 0] * exits[s]
@@ -102,7 +102,7 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
                 break
         while counts[chosen, 0] <= 0.0:  # rounding put u past the last occupied state
             chosen -= 1
-        u = np.random.random() * exits[chosen]
+        u = rng.random() * exits[chosen]
         move = out_start[chosen + 1] - 1
         for k in range(out_start[chosen], out_start[chosen + 1]):
             u -= _at(rate_tab, k, position)
@@ -114,7 +114,7 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
 
 
 @njit(nogil=True, cache=True)
-def _multinomial(first, last, p_tab, position, counts, mean, moved, away):
+def _multinomial(first, last, p_tab, position, counts, mean, moved, away, rng):
     """Advance states first..last-1 by one step: the channels of each state shared
     among their destinations with the one-step probabilities p_tab[s, j] (to state
     first + j) at position (their expectations when mean). The number that leave is
@@ -139,11 +139,11 @@ def _multinomial(first, last, p_tab, position, counts, mean, moved, away):
                 moved[first + j] += count * away[j]
             moved[s] += count * (1.0 - p_leave)
             continue
-        leaving = np.random.binomial(int(count + 0.5), min(1.0, p_leave))
+        leaving = rng.binomial(int(count + 0.5), min(1.0, p_leave))
         moved[s] += count - leaving
         if leaving <= n:
             for _ in range(leaving):
-                u = np.random.random() * p_leave
+                u = rng.random() * p_leave
                 target = s
                 for j in range(n):
                     u -= away[j]
@@ -157,7 +157,7 @@ def _multinomial(first, last, p_tab, position, counts, mean, moved, away):
         for j in range(n):
             if away[j] <= 0.0 or leaving <= 0:
                 continue
-            k = leaving if away[j] >= rest else np.random.binomial(leaving, away[j] / rest)
+            k = leaving if away[j] >= rest else rng.binomial(leaving, away[j] / rest)
             moved[first + j] += k
             leaving -= k
             rest -= away[j]
@@ -167,7 +167,7 @@ def _multinomial(first, last, p_tab, position, counts, mean, moved, away):
 
 
 @njit(nogil=True, cache=True)
-def _channels_step(record, v_mv, counts, dt, exits, delta):
+def _channels_step(record, v_mv, counts, dt, exits, delta, rng):
     """Advance every population over dt (ms) with the rates at v_mv (mV)."""
     (_cm, _dt, v_min, inv_dv, rate_tab, exit_tab, out_start, trans_dst, _open, pop_first,
      _gamma, _e, _label, algorithm, _g, _ge, _gl, _scale, _has_charge, p_tab, p_v_min,
@@ -178,10 +178,10 @@ def _channels_step(record, v_mv, counts, dt, exits, delta):
         first, last = pop_first[p], pop_first[p + 1]
         if algorithm[p] == ALG_EXACT:
             _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, counts,
-                   dt, exits)
+                   dt, exits, rng)
         else:
             _multinomial(first, last, p_tab, p_position, counts, algorithm[p] == ALG_MEAN,
-                         delta, exits)
+                         delta, exits, rng)
 
 
 @njit(nogil=True, cache=True)
@@ -241,8 +241,7 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
     cm, dt = record[0], record[1]
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
-    v_arr, counts, electrode, seed = state
-    np.random.seed(seed[0])
+    v_arr, counts, electrode, rng = state
     n_pop = record[9].size - 1
     open_count = np.zeros(n_pop)
     exits = np.zeros(counts.shape[0])
@@ -263,7 +262,7 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
         c = command[s] * scale
         cap_mean = (cm + cp_residual) * (c - v) / (dt * steps_per_sample)
         for _ in range(steps_per_sample):
-            _channels_step(record, c, counts, dt, exits, delta)
+            _channels_step(record, c, counts, dt, exits, delta, rng)
         v = c
         broken_at = _past_breakdown(v, breakdown, broken_at)
     v_arr[0] = v
@@ -283,8 +282,7 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
     cm, dt = record[0], record[1]
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
-    v_arr, counts, electrode, seed = state
-    np.random.seed(seed[0])
+    v_arr, counts, electrode, rng = state
     n_pop = record[9].size - 1
     open_count = np.zeros(n_pop)
     exits = np.zeros(counts.shape[0])
@@ -315,7 +313,7 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
                 v = v_inf + (v - v_inf) * math.exp(-rate)
             else:
                 v = v + a * dt / cm
-            _channels_step(record, v_start, counts, dt, exits, delta)
+            _channels_step(record, v_start, counts, dt, exits, delta, rng)
             broken_at = _past_breakdown(v, breakdown, broken_at)
         injected = c
     v_arr[0] = v
