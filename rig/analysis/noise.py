@@ -51,10 +51,16 @@ class NoiseFit:
         return self.background_pa2 + self.unitary_pa * m - m ** 2 / self.n_channels
 
 
-def _parabola(mean: FloatArray, var: FloatArray) -> tuple[float, float, float, float]:
-    """(i, N, background, p_max) from least squares of var = b + i mean - mean^2 / N."""
-    design = np.column_stack((np.ones_like(mean), mean, -mean ** 2))
-    (background, unitary, inverse_n), *_ = np.linalg.lstsq(design, var, rcond=None)
+def _parabola(mean: FloatArray, var: FloatArray, background: float | None = None
+              ) -> tuple[float, float, float, float]:
+    """(i, N, background, p_max) from least squares of var = b + i mean - mean^2 / N,
+    with b fitted too unless the background variance is given (pA^2)."""
+    if background is None:
+        design = np.column_stack((np.ones_like(mean), mean, -mean ** 2))
+        (background, unitary, inverse_n), *_ = np.linalg.lstsq(design, var, rcond=None)
+    else:
+        design = np.column_stack((mean, -mean ** 2))
+        (unitary, inverse_n), *_ = np.linalg.lstsq(design, var - background, rcond=None)
     if inverse_n <= 0:
         raise VrigError("the variance does not fall again at large mean currents, so N "
                         "cannot be found: record further into the response (p near 1) or "
@@ -64,25 +70,35 @@ def _parabola(mean: FloatArray, var: FloatArray) -> tuple[float, float, float, f
     return float(unitary), float(n), float(background), float(peak / (n * unitary))
 
 
-def fit_noise(sweeps_pa: npt.ArrayLike, window: slice = slice(None), seed: int = 0
-              ) -> NoiseFit:
+def fit_noise(sweeps_pa: npt.ArrayLike, window: slice = slice(None),
+              baseline: slice | None = None, seed: int = 0) -> NoiseFit:
     """Fit the variance-mean parabola over the samples in window of the sweeps (rows,
-    pA), e.g. the test pulse. Errors: the standard deviation of the fitted values over
+    pA), e.g. the test pulse without its capacitive sample. baseline: samples with
+    every channel closed (before the pulse), whose mean variance is the background
+    (pA^2) subtracted; without one the background is fitted as a third parameter,
+    which costs precision. Errors: the standard deviation of the fitted values over
     BOOTSTRAP_RESAMPLES resamplings of whole sweeps (seeded, so reproducible)."""
-    x = np.asarray(sweeps_pa, dtype=float)[:, window]
+    every = np.asarray(sweeps_pa, dtype=float)
+    x = every[:, window]
     mean, var = ensemble(x)
     keep = np.isfinite(mean) & np.isfinite(var)
     if keep.sum() < 3:
         raise VrigError("the noise analysis needs at least 3 samples in its window")
-    unitary, n, background, p_max = _parabola(mean[keep], var[keep])
+
+    def background_of(rows: FloatArray) -> float | None:
+        if baseline is None:
+            return None
+        return float(np.nanmean(ensemble(rows[:, baseline])[1]))
+
+    unitary, n, background, p_max = _parabola(mean[keep], var[keep], background_of(every))
     rng = np.random.default_rng(seed)
     draws = []
     for _ in range(BOOTSTRAP_RESAMPLES):
-        pick = x[rng.integers(0, x.shape[0], x.shape[0])]
-        m, v = ensemble(pick)
+        rows = rng.integers(0, x.shape[0], x.shape[0])
+        m, v = ensemble(x[rows])
         ok = np.isfinite(m) & np.isfinite(v)
         try:
-            draws.append(_parabola(m[ok], v[ok]))
+            draws.append(_parabola(m[ok], v[ok], background_of(every[rows])))
         except VrigError:
             continue
     if len(draws) < BOOTSTRAP_RESAMPLES // 2:
