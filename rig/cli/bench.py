@@ -34,6 +34,8 @@ Figures
   ``second_start_cpu_s``: the CPU time that second start used (less load-dependent).
 * ``axon_realtime_factor``, ``axon_neuron_speed_ratio`` and their kin: a
   1000-compartment HH fibre at 25 us against NEURON (:mod:`rig.cli.bench_axon`).
+* ``stochastic_realtime_factor``, ``patch_realtime_factor`` and the figures behind the
+  exact/multinomial switch: channels counted one by one (:mod:`rig.cli.bench_channels`).
 * ``cpu_count``, ``load_average_1min``: context; the machine's other work slows every
   wall-clock figure, so each is the best of several repeats, and the ``_cpu``
   variants divide by the thread's CPU time instead of the wall time (what a quiet
@@ -56,6 +58,7 @@ from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's ch
 from rig.acquisition.runner import DEFAULT_RATE_HZ, chunks_per_block, split_block
 from rig.clamp import Mode
 from rig.cli.bench_axon import axon_section
+from rig.cli.bench_channels import channels_section
 from rig.cli.timing import best_of, best_wall_and_cpu
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
 from rig.simulation.engine import Rig
@@ -304,4 +307,4 @@ def _children_cpu_s() -> float:
 
 
 SECTIONS = (machine_section, kernel_section, cc_section, iv_section, neuron_section,
-            axon_section, startup_section)
+            axon_section, channels_section, startup_section)

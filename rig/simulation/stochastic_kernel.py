@@ -167,8 +167,10 @@ def _multinomial(first, last, p_tab, position, counts, mean, moved, away, rng):
 
 
 @njit(nogil=True, cache=True)
-def _channels_step(record, v_mv, counts, dt, exits, delta, rng):
-    """Advance every population over dt (ms) with the rates at v_mv (mV)."""
+def _channels_step(record, v_mv, counts, dt, n_steps, exits, delta, rng):
+    """Advance every population over n_steps steps of dt (ms) with the rates at v_mv
+    (mV): the exact algorithm in one stretch of n_steps x dt (its rates do not change
+    within it), the multinomial one step at a time (its table is for one step)."""
     (_cm, _dt, v_min, inv_dv, rate_tab, exit_tab, out_start, trans_dst, _open, pop_first,
      _gamma, _e, _label, algorithm, _g, _ge, _gl, _scale, _has_charge, p_tab, p_v_min,
      p_inv_dv) = record
@@ -178,10 +180,11 @@ def _channels_step(record, v_mv, counts, dt, exits, delta, rng):
         first, last = pop_first[p], pop_first[p + 1]
         if algorithm[p] == ALG_EXACT:
             _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, counts,
-                   dt, exits, rng)
+                   dt * n_steps, exits, rng)
         else:
-            _multinomial(first, last, p_tab, p_position, counts, algorithm[p] == ALG_MEAN,
-                         delta, exits, rng)
+            for _ in range(n_steps):
+                _multinomial(first, last, p_tab, p_position, counts,
+                             algorithm[p] == ALG_MEAN, delta, exits, rng)
 
 
 @njit(nogil=True, cache=True)
@@ -261,8 +264,8 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
                                    vm_peak, im_peak)
         c = command[s] * scale
         cap_mean = (cm + cp_residual) * (c - v) / (dt * steps_per_sample)
-        for _ in range(steps_per_sample):
-            _channels_step(record, c, counts, dt, exits, delta, rng)
+        # the voltage is the command over the whole interval: one stretch
+        _channels_step(record, c, counts, dt, steps_per_sample, exits, delta, rng)
         v = c
         broken_at = _past_breakdown(v, breakdown, broken_at)
     v_arr[0] = v
@@ -313,7 +316,7 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
                 v = v_inf + (v - v_inf) * math.exp(-rate)
             else:
                 v = v + a * dt / cm
-            _channels_step(record, v_start, counts, dt, exits, delta, rng)
+            _channels_step(record, v_start, counts, dt, 1, exits, delta, rng)
             broken_at = _past_breakdown(v, breakdown, broken_at)
         injected = c
     v_arr[0] = v
