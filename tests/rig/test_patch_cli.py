@@ -61,6 +61,9 @@ def test_stochastic_off_gives_the_mean_and_on_a_whole_cell_gives_noise(tmp_path,
     metadata, header, table = runs["patch-na", "off"]
     assert metadata["stochastic"] == "off" and metadata["channel_algorithm"] == "Na=mean"
     assert metadata["channels"] == "Na=20"
+    mean_im = table[:, header.index("Im_pA")][15:60]
+    # the mean of 20 channels: smooth and inward, never a whole number of openings
+    assert mean_im.max() < 0 and np.unique(mean_im).size > 30
     metadata, _, _ = runs["hh-squid", "on"]
     assert metadata["channels"] == "Na=60000 K=18000"
     assert metadata["unitary_conductance_pS"] == "Na=20 K=20"
