@@ -176,3 +176,20 @@ def test_exact_and_multinomial_algorithms_agree_in_distribution(monkeypatch):
         table = table[:, table.sum(axis=0) > 0]
         assert stats.chi2_contingency(table)[1] > 1e-3
     assert math.isfinite(p)
+
+
+def test_a_small_cell_shows_channel_noise_and_fires_spontaneously():
+    """hh-small (100 um^2: 6000 Na, 1800 K channels) in I=0 for 1 s: with its channels
+    random the rest fluctuates by millivolts and spikes come on their own (Chow & White
+    1996; 12 with this seed, Poisson-like at about 10/s, so none in 1 s would happen by
+    chance about once in 20 000 seeds); deterministic, it rests still."""
+    rates = {}
+    for stochastic_on in (True, False):
+        rig = Rig.from_presets("hh-small", stochastic=stochastic_on, seed=0)
+        rig.set_mode("I0")
+        rig.settle()
+        v = units.v_to_mv(rig.advance(np.zeros(25000), 40e-6)["Vm"])
+        spikes = int(np.sum((v[1:] > 0) & (v[:-1] <= 0)))
+        rates[stochastic_on] = (spikes, float(np.std(v[v < -50])))
+    assert rates[True][0] >= 3 and rates[True][1] > 1.0
+    assert rates[False][0] == 0 and rates[False][1] < 1e-3
