@@ -41,7 +41,7 @@ def open_probability(levels: npt.ArrayLike, n_channels: int = 1) -> float:
     with n_channels channels: mean level / n_channels (NPo / N)."""
     if n_channels < 1:
         raise VrigError("open probability needs at least one channel")
-    return float(np.mean(levels)) / n_channels
+    return float(np.mean(np.asarray(levels, dtype=float))) / n_channels
 
 
 def dwell_times(levels: npt.ArrayLike, sample_interval_s: float
