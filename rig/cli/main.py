@@ -190,8 +190,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     test.add_argument("--holding", default="-65", help="holding potential in mV (default -65)")
 
     lister = sub.add_parser(
-        "list", help="list what ships: protocols, cells, solutions, channels or drugs")
-    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
+        "list", help="list what ships: protocols, cells, solutions, channels, schemes "
+        "(Markov channels) or drugs")
+    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels",
+                                         "schemes", "drugs"])
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
