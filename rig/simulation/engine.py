@@ -59,7 +59,8 @@ class Rig:
     stochastic: True to simulate every channel as a random molecule (its Markov scheme,
     counted from density x area / unitary conductance), False for the mean (default:
     the cell's own, on for patches); channel_counts: {label: number of channels}
-    (e.g. {'Na': 50}) counted one by one, replacing the cell's.
+    (e.g. {'Na': 50}) counted one by one, replacing the cell's; giving counts turns
+    stochastic on unless it is False.
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
     now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
@@ -84,6 +85,8 @@ class Rig:
                  channel_counts: dict[str, int] | None = None) -> None:
         if channel_counts:
             cell = with_channel_counts(cell, channel_counts)
+            # counting channels asks for their noise, unless it is turned off
+            stochastic = True if stochastic is None else stochastic
         if stochastic is not None:
             cell = replace(cell, stochastic=bool(stochastic))
         if uses_markov(cell) and cell.geometry is not None:

@@ -193,3 +193,13 @@ def test_a_small_cell_shows_channel_noise_and_fires_spontaneously():
         rates[stochastic_on] = (spikes, float(np.std(v[v < -50])))
     assert rates[True][0] >= 3 and rates[True][1] > 1.0
     assert rates[False][0] == 0 and rates[False][1] < 1e-3
+
+
+def test_counts_on_a_whole_cell_replace_its_density_and_turn_the_noise_on():
+    rig = Rig.from_presets("hh-small", channel_counts={"Na": 600})
+    meta = rig.metadata()
+    assert meta["channels"] == "Na=600 K=1800"  # K from 36 mS/cm^2 x 100 um^2 / 20 pS
+    assert meta["stochastic"] == "on"
+    assert meta["channel_algorithm"] == "Na=multinomial K=multinomial"
+    quiet = Rig.from_presets("hh-small", channel_counts={"Na": 600}, stochastic=False)
+    assert quiet.metadata()["channel_algorithm"] == "Na=mean K=mean"
