@@ -36,6 +36,8 @@ Figures
   1000-compartment HH fibre at 25 us against NEURON (:mod:`rig.cli.bench_axon`).
 * ``sweep_parallel_efficiency``, ``sweep_1_worker_s``, ``sweep_2_workers_s``: a small
   ``vrig sweep`` on one local worker and on two (:mod:`rig.cli.bench_sweep`).
+* ``stochastic_realtime_factor``, ``patch_realtime_factor`` and the figures behind the
+  exact/multinomial switch: channels counted one by one (:mod:`rig.cli.bench_channels`).
 * ``cpu_count``, ``load_average_1min``: context; the machine's other work slows every
   wall-clock figure, so each is the best of several repeats, and the ``_cpu``
   variants divide by the thread's CPU time instead of the wall time (what a quiet
@@ -58,6 +60,7 @@ from rig.acquisition.runner import DEFAULT_CHUNK_S as CHUNK_S  # the runner's ch
 from rig.acquisition.runner import DEFAULT_RATE_HZ, chunks_per_block, split_block
 from rig.clamp import Mode
 from rig.cli.bench_axon import axon_section
+from rig.cli.bench_channels import channels_section
 from rig.cli.bench_sweep import sweep_section
 from rig.cli.timing import best_of, best_wall_and_cpu
 from rig.simulation.engine import DEFAULT_DT_S as DT_S  # 10 us
@@ -307,4 +310,4 @@ def _children_cpu_s() -> float:
 
 
 SECTIONS = (machine_section, kernel_section, cc_section, iv_section, neuron_section,
-            axon_section, startup_section, sweep_section)
+            axon_section, channels_section, startup_section, sweep_section)

@@ -132,6 +132,12 @@ def add_cell_options(parser: argparse.ArgumentParser) -> None:
                         help="override one concentration, e.g. out:Na=44 or in:K=140 (repeatable)")
     parser.add_argument("--seed", default="0", help="random seed (default 0)")
     parser.add_argument("--dt-us", default="10", help="largest time step in us (default 10)")
+    parser.add_argument("--stochastic", type=_on_off, default=None, metavar="on|off",
+                        help="every channel a random molecule (default: on for patches, "
+                             "off for whole cells)")
+    parser.add_argument("--channels", metavar="N|LABEL=N[,...]", default=None,
+                        help="channels counted one by one, e.g. 50 (a patch with one kind) "
+                             "or Na=600,K=180")
 
 
 def add_amplifier_options(parser: argparse.ArgumentParser) -> None:
@@ -196,8 +202,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     test.add_argument("--holding", default="-65", help="holding potential in mV (default -65)")
 
     lister = sub.add_parser(
-        "list", help="list what ships: protocols, cells, solutions, channels or drugs")
-    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels", "drugs"])
+        "list", help="list what ships: protocols, cells, solutions, channels, schemes "
+        "(Markov channels) or drugs")
+    lister.add_argument("what", choices=["protocols", "cells", "solutions", "channels",
+                                         "schemes", "drugs"])
 
     bench = sub.add_parser("bench", help="print speed figures, one 'name: value unit' a line")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
@@ -225,6 +233,21 @@ def _stretch_m(text: str) -> tuple[float, float]:
                         "e.g. TTX=1uM@40:50mm")
     return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), "--drug stretch")))
                  for part in (start, end))
+
+
+def _channel_counts(text: str | None) -> dict[str, int] | None:
+    """{label: count} from --channels: '50' ({'': 50}, the cell's only kind) or
+    'Na=600,K=180'; each count a whole number (checked again against the range)."""
+    if text is None:
+        return None
+    counts: dict[str, int] = {}
+    for part in text.split(","):
+        label, equals, count = part.strip().rpartition("=")
+        if equals and not label:
+            raise VrigError(f"--channels {printable(text)!r}: give each count as LABEL=N, "
+                            "e.g. Na=50")
+        counts[label.strip()] = _number(count.strip(), "--channels", int)
+    return counts
 
 
 def _fibre_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -264,6 +287,8 @@ def build_rig(args: argparse.Namespace) -> "Rig":
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=temperature, ion_overrides=args.ion,
         dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int),
+        stochastic=getattr(args, "stochastic", None),
+        channel_counts=_channel_counts(getattr(args, "channels", None)),
         **_fibre_options(args))
     changes = {}
     if rs_mohm is not None:

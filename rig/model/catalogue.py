@@ -7,6 +7,7 @@ from typing import Any
 
 from rig.model.cell import scan_cells
 from rig.model.channels import scan_channels
+from rig.model.markov import scan_schemes
 from rig.model.pharmacology import scan_drugs
 from rig.model.solutions import scan_solutions
 
@@ -14,7 +15,7 @@ from rig.model.solutions import scan_solutions
 def scanners() -> dict[str, Callable[[], tuple[dict[str, Any], list[tuple[str, str]]]]]:
     """{kind: scan function} for the kinds the rig loads."""
     return {"cells": scan_cells, "channels": scan_channels, "drugs": scan_drugs,
-            "solutions": scan_solutions}
+            "solutions": scan_solutions, "schemes": scan_schemes}
 
 
 def problems() -> list[tuple[str, str]]:

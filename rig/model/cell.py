@@ -18,10 +18,13 @@ from rig.model.channels import Channel, Gate, load_channel
 from rig.model.geometry import CableGeometry, geometry_from_dict
 from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
+from rig.model.markov import Scheme, load_scheme, scheme_from_channel
 from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
 from rig.model.solutions import check_permeant, load_solution
 
 NONSELECTIVE = "nonselective"  # a leak component reversing at 0 mV (a resistor to ground)
+MAX_CHANNEL_COUNT = 10_000_000  # channels of one kind a cell may count one by one
+PATCH_CONFIGURATIONS = ("outside-out", "inside-out", "cell-attached")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Cell:
     description: str = ""
     source: str = ""
     geometry: CableGeometry | None = None
+    # Markov channels counted one by one: (Scheme, number of channels); a patch's own
+    schemes: tuple[tuple[Scheme, int], ...] = ()
+    stochastic: bool = False  # simulate every channel as a random molecule
+    configuration: str = ""  # a patch's recording configuration (PATCH_CONFIGURATIONS)
 
     @property
     def capacitance_pf(self) -> float:
@@ -125,6 +132,13 @@ def cell_from_dict(data: Any, name: str) -> Cell:
         if ion not in ("Na", "K", "Cl"):
             raise VrigError(f"{what}: GHK permeabilities are for Na, K and Cl, not {ion!r}")
         ghk[ion] = resources.number({"p": p}, "p", f"{what} GHK permeability {ion}", 0, 100)
+    schemes = _schemes(data.get("channel_counts", {}), what)
+    configuration = data.get("configuration", "")
+    if configuration not in ("",) + PATCH_CONFIGURATIONS:
+        raise VrigError(f"{what}: configuration must be one of {', '.join(PATCH_CONFIGURATIONS)}")
+    stochastic = data.get("stochastic", False)
+    if not isinstance(stochastic, bool):
+        raise VrigError(f"{what}: stochastic must be true or false")
     geometry = geometry_from_dict(data["cable"], what) if "cable" in data else None
     if geometry is not None and "area_um2" in data:
         raise VrigError(f"{what}: a cable's membrane area follows from its length and "
@@ -154,7 +168,89 @@ def cell_from_dict(data: Any, name: str) -> Cell:
         description=str(data.get("description", "")),
         source=str(data.get("source", "")),
         geometry=geometry,
+        schemes=schemes,
+        stochastic=stochastic,
+        configuration=configuration,
     )
+
+
+def channel_count(channel: Channel, density_ms_per_cm2: float, area_um2: float) -> int:
+    """The number of channels (nearest whole number) that give a conductance density
+    (mS/cm^2) over an area (um^2) at the channel's unitary conductance (pS):
+    1 mS/cm^2 is 10 pS/um^2."""
+    gamma = scheme_from_channel(channel).unitary_conductance_ps  # checks it is given
+    return int(round(10.0 * density_ms_per_cm2 * area_um2 / gamma))
+
+
+def markov_populations(cell: Cell) -> tuple[tuple[Scheme, int], ...]:
+    """(Scheme, count) of every channel the Markov kernel simulates for a cell that
+    needs it (stochastic, or with schemes of its own): its schemes, and its HH
+    channels as their Markov schemes with the counts their densities give."""
+    converted = tuple((scheme_from_channel(channel), channel_count(channel, g, cell.area_um2))
+                      for channel, g in cell.channels)
+    return cell.schemes + converted
+
+
+def uses_markov(cell: Cell) -> bool:
+    """True if a cell needs the Markov kernel (stochastic, or schemes of its own)."""
+    return cell.stochastic or bool(cell.schemes)
+
+
+def with_channel_counts(cell: Cell, counts: dict[str, int]) -> Cell:
+    """cell with the channels of each label in counts ({'Na': 50}) counted one by one:
+    a scheme's count replaced, an HH channel turned into its Markov scheme with that
+    count. The label '' stands for the cell's only kind of channel. A label the cell
+    does not have is a VrigError naming those it has."""
+    schemes = list(cell.schemes)
+    channels = list(cell.channels)
+    kinds = [s.label for s, _ in schemes] + [c.label for c, _ in channels]
+    if "" in counts:
+        if len(kinds) != 1 or len(counts) != 1:
+            raise VrigError(f"cell {cell.name!r} has {len(kinds)} kinds of channel "
+                            f"({', '.join(kinds) or 'none'}); give each count with its "
+                            "label, e.g. --channels Na=50")
+        counts = {kinds[0]: counts[""]}
+    for label, count in counts.items():
+        count = check_channel_count(count, f"--channels {label}")
+        at = [i for i, (scheme, _) in enumerate(schemes) if scheme.label == label]
+        hh = [i for i, (channel, _) in enumerate(channels) if channel.label == label]
+        if at:
+            schemes[at[0]] = (schemes[at[0]][0], count)
+        elif hh:
+            channel, _ = channels.pop(hh[0])
+            schemes.append((scheme_from_channel(channel), count))
+        else:
+            raise VrigError(f"cell {cell.name!r} has no {label} channels to count; it has "
+                            f"{', '.join(kinds) or 'none'}")
+    return replace(cell, schemes=tuple(schemes), channels=tuple(channels))
+
+
+def check_channel_count(value: Any, what: str) -> int:
+    """value as a channel count (a whole number 0 to MAX_CHANNEL_COUNT), else a VrigError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise VrigError(f"{what}: a channel count must be a whole number, got {value!r:.40}")
+    if value != int(value) or not 0 <= value <= MAX_CHANNEL_COUNT:
+        raise VrigError(f"{what}: a channel count must be a whole number from 0 to "
+                        f"{MAX_CHANNEL_COUNT}, got {value:g}")
+    return int(value)
+
+
+def _schemes(data: Any, what: str) -> tuple[tuple[Scheme, int], ...]:
+    """(Scheme, count) for each entry of a cell's channel_counts {scheme name: count}."""
+    if not isinstance(data, dict):
+        raise VrigError(f"{what}: channel_counts must be an object of scheme name: count")
+    found = []
+    for name, count in data.items():
+        try:
+            scheme = load_scheme(name)
+        except VrigError as exc:
+            raise VrigError(f"{what}: its scheme {name!r} cannot be used: {exc}") from None
+        found.append((scheme, check_channel_count(count, f"{what} channel_counts {name}")))
+    labels = [scheme.label for scheme, _ in found]
+    if len(set(labels)) != len(labels):
+        raise VrigError(f"{what}: two schemes in channel_counts share a label; give each "
+                        "its own")
+    return tuple(found)
 
 
 def load_cell(name: str) -> Cell:

@@ -3,7 +3,9 @@
 A channel is a maximal conductance density, the ion it carries, and independent gates
 x with dx/dt = phi (alpha(V) (1 - x) - beta(V) x), phi = q10 ** ((T - T_ref)/10).
 Its open probability is the product of x ** power over its gates. Each rate has one of
-three forms, with A in 1/ms (per mV for 'linoid'), V and Vh in mV, s in mV:
+four forms, with A in 1/ms (per mV for 'linoid'), V and Vh in mV, s in mV:
+
+* ``constant``: A (voltage-independent; Vh and s are not used)
 
 * ``exp``:     A exp(-(V - Vh)/s)
 * ``sigmoid``: A / (1 + exp(-(V - Vh)/s))
@@ -27,7 +29,7 @@ from rig.errors import VrigError
 from rig.model import physics, shipped
 from rig.model.ions import PERMEANT_IONS
 
-RATE_FORMS = ("exp", "sigmoid", "linoid")
+RATE_FORMS = ("exp", "sigmoid", "linoid", "constant")
 MAX_EXPONENT = 300.0  # |V - Vh| / s over the table range: exp() stays finite and non-zero
 MIN_RATE_PER_MS = 1e-6  # a non-zero rate amplitude below this could underflow to 0
 
@@ -49,7 +51,10 @@ class Rate:
 
     def __call__(self, v_mv: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """The rate (1/ms) at membrane potentials v_mv (mV), at the reference temperature."""
-        x = (np.asarray(v_mv, dtype=float) - self.v_half_mv) / self.slope_mv
+        v = np.asarray(v_mv, dtype=float)
+        if self.form == "constant":
+            return np.full(v.shape, self.a_per_ms)
+        x = (v - self.v_half_mv) / self.slope_mv
         if self.form == "exp":
             return self.a_per_ms * np.exp(-x)
         if self.form == "sigmoid":
@@ -96,28 +101,39 @@ class Channel:
     reference_temperature_c: float
     source: str = ""
     description: str = ""
+    unitary_conductance_ps: float = 0.0  # one open channel (pS); 0 = not given
+    unitary_conductance_source: str = ""
 
     def phi(self, temperature_c: float) -> float:
         """Rate multiplier at a temperature (degC)."""
         return physics.q10_factor(temperature_c, self.q10, self.reference_temperature_c)
 
 
-def _rate_from_dict(data: Any, what: str) -> Rate:
+def rate_from_dict(data: Any, what: str) -> Rate:
+    """A Rate from its JSON object (form, rate_per_ms, v_half_mV, slope_mV), validated;
+    what names it in messages."""
     if not isinstance(data, dict):
         raise VrigError(f"{what} must be an object with form, rate_per_ms, v_half_mV, slope_mV")
     form = data.get("form")
     if form not in RATE_FORMS:
         raise VrigError(f"{what}: form must be one of {', '.join(RATE_FORMS)}, got {form!r}")
+    if form == "constant":
+        return Rate(form, _amplitude(data, what), 0.0, 1.0)
     slope = resources.number(data, "slope_mV", what, -1000, 1000)
     v_half = resources.number(data, "v_half_mV", what, -500, 500)
     steepest = (max(abs(TABLE_V_MIN_MV), TABLE_V_MAX_MV) + abs(v_half)) / MAX_EXPONENT
     if abs(slope) < steepest:
         raise VrigError(f"{what}: slope_mV = {slope:g} is too steep; with v_half_mV = "
                         f"{v_half:g} it must be at least {steepest:.3g} mV in size")
+    return Rate(form, _amplitude(data, what), v_half, slope)
+
+
+def _amplitude(data: dict[str, Any], what: str) -> float:
+    """A rate's amplitude rate_per_ms (1/ms): 0, or MIN_RATE_PER_MS to 1e6."""
     rate = resources.number(data, "rate_per_ms", what, 0, 1e6)
     if 0 < rate < MIN_RATE_PER_MS:
         raise VrigError(f"{what}: rate_per_ms must be 0 or at least {MIN_RATE_PER_MS:g} /ms")
-    return Rate(form, rate, v_half, slope)
+    return rate
 
 
 def channel_from_dict(data: Any, name: str) -> Channel:
@@ -133,8 +149,8 @@ def channel_from_dict(data: Any, name: str) -> Channel:
         power = resources.number(g, "power", gwhat, 1, 8)
         if power != int(power):
             raise VrigError(f"{gwhat}: power must be a whole number, got {power}")
-        alpha = _rate_from_dict(g.get("alpha"), f"{gwhat} alpha")
-        beta = _rate_from_dict(g.get("beta"), f"{gwhat} beta")
+        alpha = rate_from_dict(g.get("alpha"), f"{gwhat} alpha")
+        beta = rate_from_dict(g.get("beta"), f"{gwhat} beta")
         if alpha.a_per_ms == 0 and beta.a_per_ms == 0:
             raise VrigError(f"{gwhat}: alpha and beta cannot both be 0 (the gate would "
                             "have no steady state)")
@@ -149,7 +165,10 @@ def channel_from_dict(data: Any, name: str) -> Channel:
                    resources.number(data, "q10", what, 1, 10, default=physics.HH_Q10),
                    resources.number(data, "reference_temperature_C", what, 0, 45,
                                     default=physics.HH_REFERENCE_TEMPERATURE_C),
-                   str(data.get("source", "")), str(data.get("description", "")))
+                   str(data.get("source", "")), str(data.get("description", "")),
+                   resources.number(data, "unitary_conductance_pS", what, 0.01, 1000,
+                                    default=0.0) if "unitary_conductance_pS" in data else 0.0,
+                   str(data.get("unitary_conductance_source", "")))
 
 
 def load_channel(name: str) -> Channel:

@@ -24,7 +24,13 @@ from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.files.recording import Recording
 from rig.model import limits, physics
-from rig.model.cell import Cell, load_cell, specific_capacitance_for
+from rig.model.cell import (
+    Cell,
+    load_cell,
+    specific_capacitance_for,
+    uses_markov,
+    with_channel_counts,
+)
 from rig.model.junction import junction_potential
 from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
@@ -36,6 +42,7 @@ from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal
 from rig.simulation.metadata import recording_metadata
 from rig.simulation.model_cache import KernelInputs, ModelCache
 from rig.simulation.state import SimulationState
+from rig.simulation.stochastic import state_rows
 
 DEFAULT_DT_S = 10e-6
 
@@ -48,7 +55,13 @@ class Rig:
     step actually used divides the sample interval evenly); series_resistance: access
     resistance in ohm (0 = ideal clamp; default: the cell's); amplifier: an
     :class:`rig.amplifier.circuit.Amplifier` (default: the cell's electrode, no artefacts);
-    seed: for every random number the rig draws (instrument noise).
+    seed: for every random number the rig draws (instrument noise, and channel gating
+    from a generator of its own, so that noise on or off leaves the openings alone);
+    stochastic: True to simulate every channel as a random molecule (its Markov scheme,
+    counted from density x area / unitary conductance), False for the mean (default:
+    the cell's own, on for patches); channel_counts: {label: number of channels}
+    (e.g. {'Na': 50}) counted one by one, replacing the cell's; giving counts turns
+    stochastic on unless it is False.
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
     now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
@@ -68,7 +81,18 @@ class Rig:
                  temperature_c: float | None = None, dt: float = DEFAULT_DT_S,
                  series_resistance: float | None = None, seed: int = 0,
                  amplifier: Amplifier | None = None, stim_at: float = 0.0,
-                 record_at: tuple[float, ...] = (), axial_wire: bool = True) -> None:
+                 record_at: tuple[float, ...] = (), axial_wire: bool = True,
+                 stochastic: bool | None = None,
+                 channel_counts: dict[str, int] | None = None) -> None:
+        if channel_counts:
+            cell = with_channel_counts(cell, channel_counts)
+            # counting channels asks for their noise, unless it is turned off
+            stochastic = True if stochastic is None else stochastic
+        if stochastic is not None:
+            cell = replace(cell, stochastic=bool(stochastic))
+        if uses_markov(cell) and cell.geometry is not None:
+            raise VrigError(f"cell {cell.name!r} is a fibre: channels counted one by one "
+                            "run on a single compartment only; use --stochastic off")
         self.cell = cell
         self.placement = placement(cell, stim_at, record_at, axial_wire)
         self._bath = check_permeant(bath, "bath")
@@ -83,6 +107,7 @@ class Rig:
         self.amplifier = amplifier.changed(junction_potential=self._nulled_junction())
         self.seed = limits.check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
+        self.channel_rng = np.random.default_rng([self.seed, 1])  # channel gating only
         self.output_chain = OutputChain(self.rng)
         self.overloaded = False  # the output would have clipped since the last settle
         self.last_overload = False  # ... in the last block advanced
@@ -93,7 +118,8 @@ class Rig:
         self.mode = Mode.CC
         self.holding = {Mode.VC: units.mv_to_v(-65.0), Mode.CC: 0.0, Mode.I0: 0.0}
         self.sim = SimulationState.zeros(  # what the kernel advances
-            len(cell.gates()), cell.geometry.n_compartments if cell.geometry else 1)
+            state_rows(cell) if uses_markov(cell) else len(cell.gates()),
+            cell.geometry.n_compartments if cell.geometry else 1)
         self.time_s = 0.0
         self.settle()
 

@@ -17,6 +17,7 @@ MODE_CC = 2  # current clamp: the command is injected current
 MODE_I0 = 3  # no current at all
 
 HH_DETERMINISTIC = "hh-deterministic"  # model kind: HH gates, deterministic (Rush-Larsen)
+MARKOV = "markov"  # model kind: channels counted in the states of Markov schemes
 
 # How the node equations are stepped: one compiled step function each (the clamp mode
 # and whether a pipette capacitance makes the electrode a second node in CC / I=0).

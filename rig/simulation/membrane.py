@@ -42,6 +42,7 @@ class CompiledMembrane:
     dt_ms: float
     kind: str = HH_DETERMINISTIC  # what kernel it needs (see rig.simulation.registry)
     n_compartments: int = 1
+    markov: Any = None  # a Markov membrane's populations (rig.simulation.stochastic)
 
     @property
     def labels(self) -> tuple[str, ...]:

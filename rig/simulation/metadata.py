@@ -8,6 +8,7 @@ from typing import Any
 from rig import units
 from rig.amplifier.circuit import input_range
 from rig.protocols.protocol import Protocol
+from rig.simulation.stochastic import describe as describe_channels
 from rig.version import __version__
 
 
@@ -42,7 +43,13 @@ def recording_metadata(rig: Any, protocol: Protocol | None = None,
         "pipette_mM": pipette.summary(),
         "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
         "drugs": rig.perfusion.summary() or "none",
+        "stochastic": "on" if rig.cell.stochastic else "off",
     }
+    m = rig.membrane()
+    if m.markov is not None:
+        meta.update(describe_channels(m))
+    if rig.cell.configuration:
+        meta["patch_configuration"] = rig.cell.configuration
     held = rig.perfusion.held_summary()
     if held:
         meta["irreversible_effects"] = held

@@ -14,10 +14,10 @@ import numpy as np
 from rig import units
 from rig.amplifier.circuit import Amplifier
 from rig.model import limits
-from rig.model.cell import Cell
+from rig.model.cell import Cell, uses_markov
 from rig.model.pharmacology import Perfusion
 from rig.model.solutions import Solution
-from rig.simulation import layout
+from rig.simulation import layout, stochastic
 from rig.simulation.cable import POINT_PLACEMENT, cable_model, cable_output_rows
 from rig.simulation.membrane import CompiledMembrane, compile_membrane
 from rig.simulation.registry import advance_function
@@ -62,7 +62,8 @@ class ModelCache:
         key = round(dt_ms, 12)
         if key not in self._membranes:
             cell, bath, pipette, temperature_c = self._settings()
-            m = compile_membrane(cell, bath, pipette, temperature_c, dt_ms)
+            compile_for = stochastic.compile_markov if uses_markov(cell) else compile_membrane
+            m = compile_for(cell, bath, pipette, temperature_c, dt_ms)
             if cell.geometry is not None:
                 m = replace(m, n_compartments=cell.geometry.n_compartments)
             self._membranes[key] = m
@@ -89,12 +90,14 @@ class ModelCache:
             amp[layout.AMP_COMMAND_SCALE], amp[layout.AMP_COMMAND_LIMIT] = _command_scale(
                 kernel_mode, amplifier)
             names = tuple(name for name, _, _ in m.output_names())
-            n_rows = layout.output_rows(len(m.labels), m.gate_channel.size)
+            n_rows = layout.output_rows(len(m.labels), len(m.gate_names))
             if m.n_compartments > 1:
                 model = cable_model(m, self._settings()[0], chan_g, floor, where.stim,
                                     where.sites, where.local, where.axial_wire)
                 names += where.names
                 n_rows = cable_output_rows(m, len(where.sites))
+            elif m.markov is not None:
+                model = stochastic.kernel_model(m, chan_g)
             else:
                 model = m.kernel_model(chan_g, floor)
             inputs = KernelInputs(

@@ -16,8 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from rig.errors import VrigError
-from rig.simulation import cable_kernel, kernel
-from rig.simulation.layout import HH_DETERMINISTIC
+from rig.simulation import cable_kernel, kernel, stochastic_kernel
+from rig.simulation.layout import HH_DETERMINISTIC, MARKOV
 
 POINT = "point"  # one compartment
 CABLE = "cable"  # an unbranched row of compartments, sealed ends
@@ -26,6 +26,7 @@ CABLE = "cable"  # an unbranched row of compartments, sealed ends
 KERNELS = MappingProxyType({
     (HH_DETERMINISTIC, POINT): kernel.STEPS,
     (HH_DETERMINISTIC, CABLE): cable_kernel.STEPS,
+    (MARKOV, POINT): stochastic_kernel.STEPS,
 })
 
 
@@ -41,6 +42,10 @@ def advance_function(model_kind: str, n_compartments: int, clamp: str) -> Callab
     if steps is None:
         raise VrigError(f"no kernel simulates a {model_kind!r} model with {n_compartments} "
                         "compartments")
+    if clamp not in steps and model_kind == MARKOV:
+        raise VrigError("channels counted one by one run in ideal voltage clamp (Rs 0), "
+                        "current clamp or I=0 without pipette capacitance for now; set Rs "
+                        "and the pipette capacitance to 0, or --stochastic off")
     if clamp not in steps:
         raise VrigError(f"a fibre of {n_compartments} compartments can be run in current "
                         "clamp, I=0 or ideal voltage clamp only (the access resistance and "

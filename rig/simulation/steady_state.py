@@ -11,10 +11,10 @@ from scipy.optimize import brentq
 from rig import units
 from rig.clamp import Mode
 from rig.model import limits
-from rig.model.cell import Cell
+from rig.model.cell import Cell, uses_markov
 from rig.model.solutions import Solution
-from rig.simulation import layout, reference
-from rig.simulation.membrane import compile_membrane
+from rig.simulation import layout, reference, stochastic
+from rig.simulation.membrane import CompiledMembrane, compile_membrane
 
 # a current (pA) as a function of V (mV; a number or an array, as numpy broadcasts it)
 CurrentOfV = Callable[[Any], Any]
@@ -67,10 +67,21 @@ def resting_potential_mv(cell: Cell, bath: Solution, pipette: Solution,
     solutions (Solution values, mM) at temperature_c (degC), with its electrode's seal
     in parallel and no drugs: what a Rig with these settings would settle to in I=0,
     computed without one (for previews of solutions not yet applied)."""
-    m = compile_membrane(cell, bath, pipette, temperature_c, units.s_to_ms(PREVIEW_DT_S))
+    compile_for = stochastic.compile_markov if uses_markov(cell) else compile_membrane
+    m = compile_for(cell, bath, pipette, temperature_c, units.s_to_ms(PREVIEW_DT_S))
     seal_ns = units.ohm_to_ns(units.gohm_to_ohm(cell.seal_resistance_gohm))
-    return steady_voltage_mv(lambda v: reference.steady_current_pa(m, v) + seal_ns * v,
+    return steady_voltage_mv(lambda v: steady_current_pa(m, v) + seal_ns * v,
                              lambda v: np.zeros_like(np.asarray(v, dtype=float)))
+
+
+def steady_current_pa(m: CompiledMembrane, v_mv: Any, chan_g_ns: Any = None,
+                      gate_floor: Any = None) -> Any:
+    """The steady-state ionic current (pA, outward +) of membrane m at v_mv (mV): HH
+    gates from the reference right-hand side, Markov channels from their stationary
+    occupancies (the mean of their noise)."""
+    if m.markov is not None:
+        return stochastic.steady_current_pa(m, v_mv, chan_g_ns)
+    return reference.steady_current_pa(m, v_mv, chan_g_ns, gate_floor)
 
 
 # --- the steady state of a Rig ---------------------------------------------------------
@@ -82,7 +93,7 @@ def membrane_current_pa(rig: Any, v_mv: Any) -> Any:
     m = rig.membrane()
     chan_g, floor = m.drug_arrays(rig.perfusion.effects())
     seal_ns = units.ohm_to_ns(rig.amplifier.seal_resistance)
-    return reference.steady_current_pa(m, v_mv, chan_g, floor) + seal_ns * v_mv
+    return steady_current_pa(m, v_mv, chan_g, floor) + seal_ns * v_mv
 
 
 def clamped_voltage_mv(rig: Any, mode: Mode) -> float:
@@ -105,12 +116,14 @@ def clamped_voltage_mv(rig: Any, mode: Mode) -> float:
 def present_current_pa(rig: Any) -> float:
     """The current (pA) rig's amplifier passes in the present state and mode: in VC the
     membrane's (seal included, no capacitive part), in CC the holding current, 0 in I=0.
-    The kernel records it as the first sample's Im (the mean over the interval before)."""
+    The kernel records it as the first sample's Im (the mean over the interval before).
+    The Markov kernel reads the channels' current at each sample instant and keeps only
+    the capacitive current of the interval before, which at rest is 0."""
     if rig.mode == Mode.CC:
         return rig.holding_kernel()
-    if rig.mode != Mode.VC:
-        return 0.0
     m = rig.membrane()
+    if rig.mode != Mode.VC or m.markov is not None:
+        return 0.0
     chan_g, floor = m.drug_arrays(rig.perfusion.effects())
     v = rig.sim.soma_v_mv
     seal_ns = units.ohm_to_ns(rig.amplifier.seal_resistance)
@@ -122,7 +135,11 @@ def settle_state(rig: Any, v_mv: float) -> None:
     """Put rig's compartments at v_mv (mV) with the gates at steady state, and the
     electrode (pipette node, amplifier filters) at rest for the present mode."""
     m = rig.membrane()
-    rig.sim.set_uniform(v_mv, reference.steady_gates(m, v_mv))
+    if m.markov is not None:
+        rig.sim.v_mv[:] = v_mv
+        rig.sim.gates[:, 0] = stochastic.draw_counts(m, v_mv, rig.channel_rng)
+    else:
+        rig.sim.set_uniform(v_mv, reference.steady_gates(m, v_mv))
     holding = rig.holding_kernel()
     e = rig.sim.electrode
     e[:] = 0.0
@@ -141,8 +158,11 @@ def settle_state(rig: Any, v_mv: float) -> None:
 
 
 def rest_is_stable(rig: Any) -> bool:
-    """True if rig's present state (a fixed point in CC or I=0) is stable."""
+    """True if rig's present state (a fixed point in CC or I=0) is stable. Counted
+    channels are taken as stable: their own noise moves them off any fixed point."""
     m = rig.membrane()
+    if m.markov is not None:
+        return True
     chan_g, floor = m.drug_arrays(rig.perfusion.effects())
     injected = units.a_to_pa(rig.holding[Mode.CC]) if rig.mode == Mode.CC else 0.0
     g_seal = units.ohm_to_ns(rig.amplifier.seal_resistance)

@@ -29,10 +29,12 @@ def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
     inputs = rig.kernel_inputs(m)
     out = np.empty((inputs.n_rows, command.size))
     sim = rig.sim
+    state: tuple[Any, ...] = (sim.v_mv, sim.gates, sim.electrode)
+    if m.markov is not None:
+        state += (rig.channel_rng,)  # the rig's own seeded generator: reproducible
     # the amplifier holds its reading, the membrane plus any uncorrected junction error
     applied = command - rig.amplifier.junction_error if rig.mode == Mode.VC else command
-    ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp,
-                                          (sim.v_mv, sim.gates, sim.electrode), applied,
+    ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp, state, applied,
                                           steps, out)
     if not ok:
         check_command(rig, command)
@@ -76,7 +78,7 @@ def hold(rig: Any, duration_s: float) -> None:
     """Advance rig at its holding level for duration_s (s) without recording."""
     m = rig.membrane()
     if (rig.kernel_mode() == layout.MODE_VC_IDEAL and rig.perfusion.settled
-            and (rig.cell.geometry is None or rig.placement.axial_wire)):
+            and m.markov is None and (rig.cell.geometry is None or rig.placement.axial_wire)):
         # The voltage is imposed (on a fibre, everywhere, by the axial wire), so the
         # gates relax exactly; no need to step.
         holding = rig.kernel_level(Mode.VC)

@@ -44,7 +44,12 @@ def cc_protocol(level_pa, name="big step"):
                                   if "cable" not in load_preset("cells", name)])
 def test_no_shipped_protocol_overloads_any_shipped_cell_at_gain_1(cell):
     worst = {}
+    # a patch (a cell with a recording configuration) is recorded with the patch
+    # protocols: a whole-cell current step would break its 0.05 pF membrane
+    patch = "configuration" in load_preset("cells", cell)
     for name in preset_names("protocols"):
+        if patch and not name.startswith("vc-patch"):
+            continue
         setup = rig.Rig.from_presets(cell)
         recording = setup.run(rig.load_protocol(name))
         im = recording.signals["Im"]

@@ -1,0 +1,288 @@
+"""A membrane whose channels are counted one by one: each kind a population of N
+channels moving through the states of its Markov scheme (:mod:`rig.model.markov`),
+stepped by :mod:`rig.simulation.stochastic_kernel`.
+
+Which algorithm steps a population (the switch rule): a cell run with its noise off
+follows the mean (the master equation, ALG_MEAN); otherwise a population of at most
+EXACT_MAX_CHANNELS channels is simulated event by event (ALG_EXACT) and a larger one
+by the multinomial update (ALG_MULTINOMIAL). The exact algorithm's work grows with the
+number of transitions (N x the exit rate per ms) while the multinomial's is fixed per
+step (a few binomial draws per state), so the exact one is chosen where it is also
+the cheaper one: `vrig bench` measured a Na patch at -40 mV at 10 us (1.7 / 3.6 us a
+step with 200 channels, even at about 1000; exact_/multinomial_us_per_step_N), and at
+depolarised potentials, where the rates are higher, the crossing comes earlier.
+
+Units: mV, ms, pA, nS, pF (kernel units); counts are numbers of channels.
+"""
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.linalg import expm
+
+from rig import units
+from rig.model.cell import Cell, markov_populations
+from rig.model.channels import table_voltages_mv
+from rig.model.markov import Scheme
+from rig.model.solutions import Solution
+from rig.simulation.layout import MARKOV
+from rig.simulation.membrane import (
+    OUT_TO_SI,
+    CompiledMembrane,
+    leak_components,
+    reversal_potentials_mv,
+)
+from rig.simulation.stochastic_kernel import ALG_EXACT, ALG_MEAN, ALG_MULTINOMIAL
+
+EXACT_MAX_CHANNELS = 500
+P_STEP_MV = 0.25  # spacing of the one-step transition probability tables
+NS_PER_PS = 1e-3
+ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN: "mean"}
+
+# The record the Markov kernel takes (see rig.simulation.stochastic_kernel): table
+# placement (v_min_mv, inv_dv_mv); per transition (sorted by source state) its rate
+# table rate_tab (1/ms, phi included) and target state trans_dst; per state its total
+# exit rate table exit_tab, the first of its transitions out_start (n_states + 1) and
+# state_open (1.0 if it conducts); per population its first state pop_first
+# (n_pop + 1), unitary conductance pop_gamma_ns (nS, drugs applied), reversal pop_e_mv
+# (mV), signal label index pop_label and algorithm (ALG_*); the ohmic leak chan_g_ns,
+# chan_e_mv, chan_label; out_scale per output row; has_charge (always False); p_tab
+# (n_states, largest scheme, n_p): the one-step transition probabilities from each
+# state to each state of its population (padded with 0) on the grid p_voltages_mv().
+StochasticModel = namedtuple("StochasticModel", (
+    "cm_pf", "dt_ms", "v_min_mv", "inv_dv_mv", "rate_tab", "exit_tab", "out_start",
+    "trans_dst", "state_open", "pop_first", "pop_gamma_ns", "pop_e_mv", "pop_label",
+    "algorithm", "chan_g_ns", "chan_e_mv", "chan_label", "out_scale", "has_charge",
+    "p_tab", "p_v_min_mv", "p_inv_dv_mv"))
+
+
+@dataclass(frozen=True)
+class MarkovTables:
+    """The populations of a compiled Markov membrane: schemes and counts, the kernel's
+    tables (see StochasticModel), each population's unitary conductance (nS) and
+    reversal (mV), its algorithm (ALG_*) and its temperature factor phi."""
+
+    schemes: tuple[Scheme, ...]
+    counts: tuple[int, ...]
+    rate_tab: np.ndarray
+    exit_tab: np.ndarray
+    out_start: np.ndarray
+    trans_dst: np.ndarray
+    state_open: np.ndarray
+    pop_first: np.ndarray
+    gamma_ns: np.ndarray
+    e_mv: np.ndarray
+    algorithm: np.ndarray
+    phi: tuple[float, ...]
+    p_tab: np.ndarray
+
+    @property
+    def n_pop(self) -> int:
+        """Number of populations."""
+        return len(self.schemes)
+
+
+def algorithm_for(count: int, stochastic: bool) -> int:
+    """The algorithm (ALG_*) for a population of count channels (the switch rule)."""
+    if not stochastic:
+        return ALG_MEAN
+    return ALG_EXACT if count <= EXACT_MAX_CHANNELS else ALG_MULTINOMIAL
+
+
+def p_voltages_mv() -> np.ndarray:
+    """The voltage grid (mV) of the one-step transition probability tables."""
+    v = table_voltages_mv()
+    n = int(round((v[-1] - v[0]) / P_STEP_MV)) + 1
+    return np.linspace(v[0], v[-1], n)
+
+
+def one_step_probabilities(scheme: Scheme, phi: float, dt_ms: float) -> np.ndarray:
+    """P = expm(Q dt) at every voltage of p_voltages_mv(): shape (n_states, n_states,
+    n_v), P[i, j] the probability that a channel in state i is in state j dt (ms) later
+    at a constant voltage, with the temperature factor phi."""
+    v = p_voltages_mv()
+    n = scheme.n_states
+    q = np.zeros((v.size, n, n))
+    for t in scheme.transitions:
+        q[:, t.source, t.target] += phi * t(v)
+    q[:, np.arange(n), np.arange(n)] = -q.sum(axis=2)
+    p = np.clip(expm(q * dt_ms), 0.0, None)
+    p /= p.sum(axis=2, keepdims=True)
+    return np.moveaxis(p, 0, 2)
+
+
+def state_rows(cell: Cell) -> int:
+    """Rows of the state array the Markov kernel needs for cell: one per state of
+    each population."""
+    return sum(scheme.n_states for scheme, _ in markov_populations(cell))
+
+
+def compile_markov(cell: Cell, bath: Solution, pipette: Solution, temperature_c: float,
+                   dt_ms: float) -> CompiledMembrane:
+    """Build the Markov kernel's arrays for a cell in its solutions (drug-free)."""
+    populations = markov_populations(cell)
+    e_all = reversal_potentials_mv(bath, pipette, temperature_c)
+    v = table_voltages_mv()
+    rate_rows, exit_rows, out_start, trans_dst, state_open, pop_first = [], [], [0], [], [], [0]
+    gammas, reversals, phis, labels, g_max = [], [], [], [], []
+    widest = max((s.n_states for s, _ in populations), default=1)
+    n_rows = sum(s.n_states for s, _ in populations)
+    p_tab = np.zeros((n_rows, widest, p_voltages_mv().size))
+    for scheme, count in populations:
+        phi = scheme.phi(temperature_c)
+        p_tab[pop_first[-1]: pop_first[-1] + scheme.n_states, : scheme.n_states] = (
+            one_step_probabilities(scheme, phi, dt_ms))
+        base = pop_first[-1]
+        for s in range(scheme.n_states):
+            leaving = [t for t in scheme.transitions if t.source == s]
+            rows = [phi * t(v) for t in leaving]
+            rate_rows += rows
+            trans_dst += [base + t.target for t in leaving]
+            exit_rows.append(np.sum(rows, axis=0) if rows else np.zeros(v.size))
+            out_start.append(out_start[-1] + len(leaving))
+        state_open.append(scheme.open_vector())
+        pop_first.append(base + scheme.n_states)
+        gamma_ns = scheme.unitary_conductance_ps * NS_PER_PS
+        e = e_all.get(scheme.ion)
+        # an ion missing from one side: the channels gate but carry nothing
+        gammas.append(gamma_ns if e is not None else 0.0)
+        reversals.append(e if e is not None else 0.0)
+        phis.append(phi)
+        labels.append(scheme.label)
+        g_max.append(count * gammas[-1])
+    leak = leak_components(cell, e_all)
+    leak_g = [units.density_to_ns(density, cell.area_um2) for density, _ in leak]
+    tables = MarkovTables(
+        schemes=tuple(s for s, _ in populations), counts=tuple(n for _, n in populations),
+        rate_tab=np.array(rate_rows), exit_tab=np.array(exit_rows),
+        out_start=np.array(out_start, dtype=np.int64),
+        trans_dst=np.array(trans_dst, dtype=np.int64),
+        state_open=np.concatenate(state_open), pop_first=np.array(pop_first, dtype=np.int64),
+        gamma_ns=np.array(gammas), e_mv=np.array(reversals),
+        algorithm=np.array([algorithm_for(n, cell.stochastic) for _, n in populations],
+                           dtype=np.int64),
+        phi=tuple(phis), p_tab=p_tab)
+    return CompiledMembrane(
+        channel_labels=tuple(labels) + ("leak",) * len(leak),
+        gate_names=tuple(f"{label}_open" for label in labels),
+        chan_g_ns=np.array(g_max + leak_g, dtype=float),
+        chan_e_mv=np.array(reversals + [e for _, e in leak], dtype=float),
+        gate_channel=np.zeros(0, dtype=np.int64), gate_power=np.zeros(0, dtype=np.int64),
+        x_inf=np.zeros((0, v.size)), decay=np.zeros((0, v.size)), gates=(),
+        gate_charge_fc=np.zeros(0), gate_phi=np.zeros(0), cm_pf=cell.capacitance_pf,
+        dt_ms=dt_ms, kind=MARKOV, markov=tables)
+
+
+def _tables(m: CompiledMembrane) -> MarkovTables:
+    tables = m.markov
+    if not isinstance(tables, MarkovTables):
+        raise TypeError("not a Markov membrane")
+    return tables
+
+
+def in_force(m: CompiledMembrane, chan_g_ns: npt.ArrayLike | None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(unitary conductances per population, leak conductances), nS, with the
+    conductances in force (from drug_arrays; None: drug-free). A drug scales the
+    unitary conductance: a mean-field block, not whole channels blocked one by one."""
+    t = _tables(m)
+    g = m.chan_g_ns if chan_g_ns is None else np.asarray(chan_g_ns, dtype=float)
+    full = m.chan_g_ns[: t.n_pop]
+    ratio = np.divide(g[: t.n_pop], full, out=np.ones(t.n_pop), where=full > 0)
+    return t.gamma_ns * ratio, g[t.n_pop:]
+
+
+def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticModel:
+    """The Markov kernel's record for m with the conductances in force (nS)."""
+    t = _tables(m)
+    gamma, leak_g = in_force(m, chan_g_ns)
+    labels = m.labels
+    scale = np.array(OUT_TO_SI + tuple(factor for _, _, factor in m.output_names()))
+    v = table_voltages_mv()
+    pv = p_voltages_mv()
+    return StochasticModel(
+        cm_pf=float(m.cm_pf), dt_ms=float(m.dt_ms), v_min_mv=float(v[0]),
+        inv_dv_mv=(v.size - 1) / (v[-1] - v[0]), rate_tab=t.rate_tab, exit_tab=t.exit_tab,
+        out_start=t.out_start, trans_dst=t.trans_dst, state_open=t.state_open,
+        pop_first=t.pop_first, pop_gamma_ns=gamma, pop_e_mv=t.e_mv,
+        pop_label=np.array([labels.index(s.label) for s in t.schemes], dtype=np.int64),
+        algorithm=t.algorithm, chan_g_ns=leak_g, chan_e_mv=m.chan_e_mv[t.n_pop:],
+        chan_label=np.array([labels.index("leak")] * leak_g.size if leak_g.size else [],
+                            dtype=np.int64),
+        out_scale=scale, has_charge=False, p_tab=t.p_tab, p_v_min_mv=float(pv[0]),
+        p_inv_dv_mv=(pv.size - 1) / (pv[-1] - pv[0]))
+
+
+def stationary_open(scheme: Scheme, v_mv: npt.ArrayLike) -> Any:
+    """Steady-state open probability at v_mv (mV; a number or an array)."""
+    v = np.atleast_1d(np.asarray(v_mv, dtype=float))
+    n = scheme.n_states
+    q = np.zeros((v.size, n, n))
+    for t in scheme.transitions:
+        q[:, t.source, t.target] += t(v)
+    q[:, np.arange(n), np.arange(n)] = -q.sum(axis=2)
+    a = np.swapaxes(q, 1, 2).copy()
+    a[:, -1, :] = 1.0
+    b = np.zeros((v.size, n, 1))
+    b[:, -1, 0] = 1.0
+    p = np.clip(np.linalg.solve(a, b)[:, :, 0], 0.0, None)
+    p_open = (p @ scheme.open_vector()) / p.sum(axis=1)
+    return p_open.reshape(np.shape(v_mv))
+
+
+def steady_current_pa(m: CompiledMembrane, v_mv: npt.ArrayLike,
+                      chan_g_ns: npt.ArrayLike | None = None) -> Any:
+    """The mean steady-state ionic current (pA, outward +) at v_mv (mV)."""
+    t = _tables(m)
+    gamma, leak_g = in_force(m, chan_g_ns)
+    v = np.asarray(v_mv, dtype=float)
+    total = np.zeros_like(v)
+    for scheme, count, g, e in zip(t.schemes, t.counts, gamma, t.e_mv):
+        total = total + count * g * stationary_open(scheme, v) * (v - e)
+    for g, e in zip(leak_g, m.chan_e_mv[t.n_pop:]):
+        total = total + g * (v - e)
+    return total
+
+
+def draw_counts(m: CompiledMembrane, v_mv: float, rng: np.random.Generator) -> np.ndarray:
+    """Channel counts per state at steady state at v_mv (mV): multinomial draws with
+    the stationary occupancies (their expectations for a population that follows
+    the mean)."""
+    t = _tables(m)
+    counts = []
+    for scheme, count, algorithm in zip(t.schemes, t.counts, t.algorithm):
+        p = scheme.stationary(v_mv)
+        counts.append(count * p if algorithm == ALG_MEAN
+                      else rng.multinomial(count, p / p.sum()).astype(float))
+    return np.concatenate(counts)
+
+
+def ionic_current_pa(m: CompiledMembrane, v_mv: float, counts: npt.ArrayLike,
+                     chan_g_ns: npt.ArrayLike | None = None) -> float:
+    """Ionic current (pA, outward +) at v_mv (mV) with the channels in counts."""
+    t = _tables(m)
+    gamma, leak_g = in_force(m, chan_g_ns)
+    counts = np.asarray(counts, dtype=float)
+    total = 0.0
+    for p in range(t.n_pop):
+        states = slice(t.pop_first[p], t.pop_first[p + 1])
+        n_open = float(t.state_open[states] @ counts[states])
+        total += gamma[p] * n_open * (v_mv - t.e_mv[p])
+    return total + float(np.sum(leak_g * (v_mv - m.chan_e_mv[t.n_pop:])))
+
+
+def describe(m: CompiledMembrane) -> dict[str, str]:
+    """Header text: channel counts, unitary conductances (pS) and algorithms by label."""
+    t = _tables(m)
+    labels = [s.label for s in t.schemes]
+    return {
+        "channels": " ".join(f"{label}={n}" for label, n in zip(labels, t.counts)),
+        "unitary_conductance_pS": " ".join(f"{label}={s.unitary_conductance_ps:g}"
+                                           for label, s in zip(labels, t.schemes)),
+        "channel_schemes": " ".join(f"{label}={s.name}" for label, s in zip(labels, t.schemes)),
+        "channel_algorithm": " ".join(f"{label}={ALGORITHM_NAMES[int(a)]}"
+                                      for label, a in zip(labels, t.algorithm)),
+    }
