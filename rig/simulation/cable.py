@@ -45,7 +45,7 @@ class LocalEffect:
 class Placement:
     """Where the electrodes sit on a cell: stim, the compartment the amplifier's
     electrode is on; sites, the recorded compartments; names, their signal names
-    ('Vmem@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
+    ('Vm@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
     fibre is held (HH's axial wire) or only the electrode's compartment; local: changes
     confined to stretches (LocalEffect values)."""
 
@@ -71,7 +71,7 @@ def placement(cell, stim_at_m=0.0, record_at_m=(), axial_wire=True):
         return POINT_PLACEMENT
     geometry = cell.geometry
     sites = tuple(geometry.compartment_at(units.m_to_um(x)) for x in record_at_m)
-    names = tuple(f"Vmem@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in record_at_m)
+    names = tuple(f"Vm@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in record_at_m)
     if len(set(names)) != len(names):
         raise VrigError("each recording site must be at a different position")
     return Placement(geometry.compartment_at(units.m_to_um(float(stim_at_m))), sites, names,

@@ -50,7 +50,7 @@ class Rig:
     seed: for every random number the rig draws (instrument noise).
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
-    now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
+    now: the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
     signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
     True, HH's space clamp) or only the electrode's compartment. Its current is limited
     by the headstage's range (at most +/-200 nA), too little for the squid axon in CC
@@ -97,14 +97,15 @@ class Rig:
         self.settle()
 
     @classmethod
-    def from_presets(cls, cell: str = "hh-squid", bath: str | None = None,
+    def from_presets(cls, cell: str | Cell = "hh-squid", bath: str | None = None,
                      pipette: str | None = None, temperature_c: float | None = None,
                      ion_overrides: Iterable[str] = (), **kwargs: Any) -> "Rig":
-        """A Rig from preset names; bath and pipette default to the cell's own.
+        """A Rig from preset names (the cell: a name or a Cell, e.g. a preset's fibre
+        resized by rig.model.cell.resize_fibre); bath and pipette default to the cell's own.
 
         ion_overrides: iterable of 'out:Na=44' / 'in:K=140' strings (mM).
         """
-        cell_preset = load_cell(cell)
+        cell_preset = cell if isinstance(cell, Cell) else load_cell(cell)
         bath_solution = load_solution(bath or cell_preset.bath)
         pipette_solution = load_solution(pipette or cell_preset.pipette)
         for text in ion_overrides:
