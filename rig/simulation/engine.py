@@ -53,8 +53,8 @@ class Rig:
     now: the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
     signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
     True, HH's space clamp) or only the electrode's compartment. Its current is limited
-    by the headstage's range (at most +/-200 nA), too little for the squid axon in CC
-    (use rig.simulation.fibre.Fibre); in VC a settle starts the whole fibre at the
+    by the headstage's range, which the cell preset chooses (the squid-axon's giant-axon
+    headstage passes +/-1 mA, enough to excite it); in VC a settle starts the whole fibre at the
     holding potential, which without the axial wire is only approximately its steady
     state.
 

@@ -165,3 +165,20 @@ def test_a_drug_stretch_that_is_empty_reversed_or_off_the_fibre_is_refused(
         stretch, fragment, protocol, tmp_path, capsys):
     assert_refused(["run", protocol, "--cell", "thin-fibre", f"--drug=TTX=1uM@{stretch}"],
                    capsys, tmp_path, fragment, "--drug")
+
+
+def test_vrig_run_fires_a_propagating_ap_in_the_squid_axon(tmp_path, capsys):
+    """The issue's command: `vrig run axon-conduction --cell squid-axon --record-at
+    5,15,25`: the 20 uA sweep's AP crosses 0 mV at 5, 15 and 25 mm in turn, 18-20 m/s."""
+    from rig.simulation.fibre import crossing_time
+
+    out = tmp_path / "x.csv"
+    status, _, err = run(["run", "axon-conduction", "--cell", "squid-axon", "--record-at",
+                          "5,15,25", "-o", out], capsys)
+    assert status == 0, err
+    recording = load_recording(out)
+    assert recording.metadata["recording_sites"] == "Vm@5mm, Vm@15mm, Vm@25mm"
+    assert "range=+/-1e+06nA" in recording.metadata["amplifier"]
+    t = np.arange(recording.sweep("Vm@5mm", 1).size) * recording.sample_interval_s
+    times = [crossing_time(t, recording.sweep(f"Vm@{x}mm", 1)) for x in (5, 15, 25)]
+    assert 18.0 < 0.02 / (times[2] - times[0]) < 20.0

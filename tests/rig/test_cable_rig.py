@@ -1,13 +1,15 @@
 """A fibre on the Rig: current clamp with recording sites, the same numbers as
 :class:`rig.simulation.fibre.Fibre`, and what is not built yet refused clearly."""
 
+import itertools
+
 import numpy as np
 import pytest
 
 import rig
 from rig.errors import VrigError
 from rig.model.cell import load_cell
-from rig.simulation.fibre import Fibre, conduction_velocity, pulse_current_a
+from rig.simulation.fibre import Fibre, conduction_velocity, crossing_time, pulse_current_a
 
 DT = 25e-6
 
@@ -74,12 +76,56 @@ def test_space_clamp_the_axial_wire_holds_the_fibre_a_point_clamp_does_not():
     assert -5e-9 < point["Im"][step].min() < -0.5e-9
 
 
-def test_the_squid_axon_needs_more_than_the_headstage_can_give():
-    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.01,))
+def test_the_cc_range_follows_the_cell_the_squid_axon_takes_tens_of_ua():
+    """The squid-axon's headstage is the giant-axon one (+/-1 mA); the patch cells keep
+    theirs (hh-squid: +/-200 nA). On the rig a 20 uA, 0.1 ms pulse at 0 mm (2.6x the
+    7.6 uA threshold) starts an AP that reaches 10 and 20 mm, as the bench Fibre's does
+    (the same kernel: equal to 1e-9 V), at HH's computed 18.8 m/s within 2 %; beyond
+    1 mA the command is refused."""
+    assert rig.Rig.from_presets("hh-squid").amplifier.current_range == pytest.approx(200e-9)
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.01, 0.02))
+    assert setup.amplifier.current_range == pytest.approx(1e-3)
     setup.set_mode("CC")
     setup.settle()
+    command = np.zeros(round(0.004 / DT))
+    command[:4] = 20e-6
+    signals = setup.advance(command, DT)
+    expected = Fibre(load_cell("squid-axon"), dt=DT, record_at=(0.01, 0.02)).run(command, DT)
+    assert signals["Vm@10mm"] == pytest.approx(expected["Vm@10mm"], abs=1e-9)
+    velocity = conduction_velocity(expected["t"], signals["Vm@10mm"], signals["Vm@20mm"], 0.01)
+    assert velocity == pytest.approx(18.8, rel=0.02)
     with pytest.raises(VrigError, match="command out of range"):
-        setup.advance(np.full(10, 20e-6), DT)
+        setup.advance(np.full(10, 1.1e-3), DT)
+
+
+def count_aps(v, level=0.0):
+    """Number of times v (V) rises through level (V)."""
+    v = np.asarray(v)
+    return int(np.sum((v[1:] >= level) & (v[:-1] < level)))
+
+
+def test_the_shipped_axon_protocols_conduct_and_show_the_refractory_periods():
+    """axon-conduction on the squid-axon: 5 uA gives no AP at 5 mm, 20 uA one AP at 5,
+    15 and 25 mm in that order, 10 mm apart at 18-20 m/s. axon-refractory (second pulse
+    6 ms after the first, then 0.5 ms sooner each sweep): both APs reach 25 mm for
+    intervals of 2 ms and more, only the first at 1.75 ms and less (the absolute
+    refractory period at 18.5 degC with 2.6x threshold pulses)."""
+    from rig.protocols.protocol import load_protocol
+
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.005, 0.015, 0.025))
+    recording = setup.run(load_protocol("axon-conduction"))
+    t = np.arange(recording.sweep("Vm@5mm", 0).size) * recording.sample_interval_s
+    assert recording.sweep("Vm@5mm", 0).max() < -0.02
+    crossings = [crossing_time(t, recording.sweep(name, 1))
+                 for name in ("Vm@5mm", "Vm@15mm", "Vm@25mm")]
+    assert crossings[0] < crossings[1] < crossings[2]
+    for near, far in itertools.pairwise(crossings):
+        assert 18.0 < 0.01 / (far - near) < 20.0
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.025,))
+    recording = setup.run(load_protocol("axon-refractory"))
+    intervals_ms = 6.0 - 0.5 * np.arange(recording.n_sweeps)
+    counts = [count_aps(recording.sweep("Vm@25mm", k)) for k in range(recording.n_sweeps)]
+    assert counts == [2 if gap >= 2.0 else 1 for gap in intervals_ms]
 
 
 def test_sites_off_the_fibre_or_on_a_point_cell_are_refused():

@@ -44,7 +44,8 @@ def cc_protocol(level_pa, name="big step"):
                                   if "cable" not in load_preset("cells", name)])
 def test_no_shipped_protocol_overloads_any_shipped_cell_at_gain_1(cell):
     worst = {}
-    for name in preset_names("protocols"):
+    # (the axon protocols pass tens of uA, for the squid-axon's giant-axon headstage)
+    for name in [n for n in preset_names("protocols") if not n.startswith("axon-")]:
         setup = rig.Rig.from_presets(cell)
         recording = setup.run(rig.load_protocol(name))
         im = recording.signals["Im"]
@@ -264,6 +265,6 @@ def test_any_value_typed_within_a_range_is_accepted(name, fraction):
 
 def test_the_rails_are_the_amplifier_stated_range():
     assert amp_mod.OUTPUT_RANGE_V == 10.0 and amp_mod.DIGITIZER_RANGE_V == 10.0
-    assert amp_mod.FEEDBACK_RESISTORS_OHM == (50e6, 500e6, 5e9, 50e9)
+    assert amp_mod.FEEDBACK_RESISTORS_OHM == (50e6, 500e6, 5e9, 50e9, 10e3)
     with pytest.raises(VrigError, match="feedback resistor must be one of 50 MOhm, 500 MOhm"):
         Amplifier(feedback_resistance=1e8)
