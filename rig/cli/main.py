@@ -182,6 +182,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     run.add_argument("--compartments", metavar="N", default=None,
                      help="on a bare fibre: the number of compartments it is cut into "
                           "(default: the cell's; at most what the fibre's memory allows)")
+    run.add_argument("--stim2", action="append", default=[],
+                     metavar="AT_MM:DELAY_MS:WIDTH_MS:AMP_UA",
+                     help="on a fibre: a pulse from a second stimulating electrode (an "
+                          "isolated stimulator, +/-1000 uA) at AT_MM, DELAY_MS after the "
+                          "start of each sweep, WIDTH_MS long, AMP_UA (positive "
+                          "depolarises); repeat for more pulses, all at the same AT_MM, e.g. "
+                          "--stim2 30:1:0.1:20 for collision or antidromic stimulation")
     run.add_argument("--axial-wire", choices=["on", "off"], default=None,
                      help="on a fibre in voltage clamp: hold the whole fibre (on, the "
                           "default, as HH's axial wire) or only the electrode's end (off)")
@@ -232,7 +239,35 @@ def _fibre_options(args: argparse.Namespace, cell: Any) -> dict[str, Any]:
                                      for text in args.record_at.split(","))
     if getattr(args, "axial_wire", None) is not None:
         options["axial_wire"] = args.axial_wire == "on"
+    if getattr(args, "stim2", None):
+        options["stimulator"] = _stimulator(args.stim2, cell)
     return options
+
+
+def _stimulator(texts: Sequence[str], cell: Any) -> Any:
+    """The second stimulator of the --stim2 AT_MM:DELAY_MS:WIDTH_MS:AMP_UA options
+    (one electrode: every pulse at the same place)."""
+    from rig.simulation.cable import STIMULATOR_LIMIT_A, StimPulse, Stimulator
+
+    limit_ua = units.a_to_pa(STIMULATOR_LIMIT_A) / 1e6
+    places, pulses = set(), []
+    for text in texts:
+        parts = text.split(":")
+        if len(parts) != 4:
+            raise VrigError(f"--stim2 {printable(text)!r}: give AT_MM:DELAY_MS:WIDTH_MS:AMP_UA, "
+                            "e.g. 30:1:0.1:20")
+        places.add(_position_m(parts[0].strip(), "--stim2 position", cell))
+        delay = option_number(parts[1], "--stim2 delay", 0.0, 1e7, "ms")
+        width = option_number(parts[2], "--stim2 width", 0.0, 1e7, "ms")
+        if width == 0:
+            raise VrigError(f"--stim2 {printable(text)}: the width must be more than 0 ms")
+        amplitude = option_number(parts[3], "--stim2 amplitude", -limit_ua, limit_ua, "uA")
+        pulses.append(StimPulse(units.ms_to_s(delay), units.ms_to_s(width),
+                                units.pa_to_a(amplitude * 1e6)))
+    if len(places) > 1:
+        raise VrigError("--stim2: the second stimulating electrode sits at one place; give "
+                        "the same AT_MM in every pulse")
+    return Stimulator(places.pop(), tuple(pulses))
 
 
 def _position_m(text: str, option: str, cell: Any) -> float:

@@ -28,7 +28,8 @@ Each step:
    the axial term backward Euler (stable for any dt and compartment length).
 
 The injected current enters the electrode's compartment (with the seal conductance,
-as in the patch); the gating current is not computed (CC and I=0 only).
+as in the patch), a second stimulator's (record fields stim2 and stim2_pulses, timed by
+the electrode's EL_STIM_CLOCK) its own; the gating current is not computed.
 """
 
 import math
@@ -49,6 +50,7 @@ from rig.simulation.layout import (
     EL_BREAKDOWN,
     EL_IGATE,
     EL_IM,
+    EL_STIM_CLOCK,
     EL_VP,
     FIRST_LABEL_ROW,
     OUT_IGATE,
@@ -155,12 +157,14 @@ SERIES_LIMIT = 0.25
 @njit(nogil=True, cache=True)
 def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
           gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
-          injected, g_seal, work, clamp=-1, clamp_v=0.0):
+          injected, g_seal, work, stim2, injected2, clamp=-1, clamp_v=0.0):
     """One step of every compartment: the gates, then the tridiagonal solve for V.
     cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
-    allocates; clamp: -1, or the compartment held at clamp_v (mV), or n_compartments to
-    hold them all (the axial wire). Returns (the largest |V| (mV), the current (pA) the
-    clamp passes to hold its compartments over the step, capacitive jump not included).
+    allocates; stim2, injected2: the second stimulator's compartment (-1: none) and the
+    current (pA) it passes in this step; clamp: -1, or the compartment held at clamp_v
+    (mV), or n_compartments to hold them all (the axial wire). Returns (the largest |V|
+    (mV), the current (pA) the clamp passes to hold its compartments over the step,
+    capacitive jump not included).
     Written as passes over the compartments, each without calls or inner loops, so that
     the compiler vectorises them."""
     table_index, weight, open_fraction, power, a, b, d, r, coupling = work
@@ -220,6 +224,8 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
             b[i] += gc
     a[stim] += injected
     b[stim] += g_seal
+    if stim2 >= 0:
+        a[stim2] += injected2
     # ce = b / expm1(rate) (C/dt as the exact membrane update needs it), rate = b dt / C
     slow = 0
     for i in range(n):
@@ -266,6 +272,20 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     return peak, held
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _stimulator_pa(pulses, clock, dt):
+    """The current (pA) the second stimulator passes in the step that starts clock ms
+    after its trigger: the sum of its pulses (rows: onset ms, width ms, amplitude pA)
+    on then. A step belongs to a pulse if its middle lies in it, so a pulse of a whole
+    number of steps covers exactly that many."""
+    total = 0.0
+    middle = clock + 0.5 * dt
+    for p in range(pulses.shape[0]):
+        if pulses[p, 0] <= middle < pulses[p, 0] + pulses[p, 1]:
+            total += pulses[p, 2]
+    return total
+
+
 @njit(nogil=True, cache=True)
 def _work(n_channels, n):
     """Work arrays of _step for n_channels channels on n compartments."""
@@ -279,7 +299,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b, _axial_wire) = record
+     gated, fixed_a, fixed_b, _axial_wire, stim2, pulses) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -296,6 +316,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
     injected = electrode[EL_IM]
+    clock = electrode[EL_STIM_CLOCK]
     first_site_row = out.shape[0] - sites.size
     for s in range(command.size):
         # sample s is the state at its own time; the pipette sits I*Rs above the
@@ -313,9 +334,12 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
         im_peak = _peak(im_peak, out[OUT_IM, s])
         c = command[s] * scale
         for _ in range(steps_per_sample):
+            i2 = _stimulator_pa(pulses, clock, dt)
+            clock += dt
             peak, _ = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
                             gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
-                            gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work)
+                            gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work, stim2,
+                            i2)
             if not peak <= breakdown and broken_at == 0.0:
                 # (NaN alone sets nothing: the engine's finiteness check reports it)
                 for i in range(v.size):
@@ -325,6 +349,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     electrode[EL_IM] = injected
     electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
+    electrode[EL_STIM_CLOCK] = clock
     return True, vm_peak, im_peak
 
 
@@ -336,7 +361,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     patch's advance_vc_ideal; no gating current."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b, axial_wire) = record
+     gated, fixed_a, fixed_b, axial_wire, stim2, pulses) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -351,6 +376,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     g_seal = amp[AMP_G_SEAL]
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
+    clock = electrode[EL_STIM_CLOCK]
     clamp = n if axial_wire else stim
     first, last_held = (0, n) if axial_wire else (stim, stim + 1)
     first_site_row = out.shape[0] - sites.size
@@ -372,10 +398,12 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
             for i in range(first, last_held):  # the held membrane charges at once
                 jump += cm_dt[i] * (c - v[i])
                 v[i] = c  # so the gates see the command in this step, as in the patch
+            i2 = _stimulator_pa(pulses, clock, dt)
+            clock += dt
             peak, held = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
                                gate_channel, gate_power, gate_floor, has_floor, chan_g,
                                chan_e, gated, fixed_a, fixed_b, g_axial, stim, 0.0, g_seal,
-                               work, clamp, c)
+                               work, stim2, i2, clamp, c)
             charge += jump + held
             if not peak <= breakdown and broken_at == 0.0:
                 for i in range(n):
@@ -385,6 +413,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     electrode[EL_IM] = i_mean
     electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
+    electrode[EL_STIM_CLOCK] = clock
     return True, vm_peak, im_peak
 
 

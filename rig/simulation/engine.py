@@ -29,7 +29,7 @@ from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concent
 from rig.model.solutions import Solution, check_permeant, load_solution, parse_ion_override
 from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
-from rig.simulation.cable import LocalEffect, placement
+from rig.simulation.cable import LocalEffect, Stimulator, placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
@@ -52,7 +52,11 @@ class Rig:
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
     now: the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
     signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
-    True, HH's space clamp) or only the electrode's compartment. Its current is limited
+    True, HH's space clamp) or only the electrode's compartment; a second stimulating
+    electrode, stimulator (a rig.simulation.cable.Stimulator: an isolated stimulator at
+    another position, its pulses timed from the start of each protocol sweep, from a
+    settle, or from trigger_stimulator()), for collision and antidromic stimulation.
+    The amplifier's current is limited
     by the headstage's range, which the cell preset chooses (the squid-axon's giant-axon
     headstage passes +/-1 mA, enough to excite it); in VC a settle starts the whole fibre at the
     holding potential, which without the axial wire is only approximately its steady
@@ -67,9 +71,10 @@ class Rig:
                  temperature_c: float | None = None, dt: float = DEFAULT_DT_S,
                  series_resistance: float | None = None, seed: int = 0,
                  amplifier: Amplifier | None = None, stim_at: float = 0.0,
-                 record_at: tuple[float, ...] = (), axial_wire: bool = True) -> None:
+                 record_at: tuple[float, ...] = (), axial_wire: bool = True,
+                 stimulator: Stimulator | None = None) -> None:
         self.cell = cell
-        self.placement = placement(cell, stim_at, record_at, axial_wire)
+        self.placement = placement(cell, stim_at, record_at, axial_wire, stimulator)
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
@@ -206,6 +211,24 @@ class Rig:
         self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
         self.placement = replace(self.placement, local=self.placement.local + (change,))
 
+    def set_stimulator(self, stimulator: Stimulator | None) -> None:
+        """Place the second stimulating electrode (a rig.simulation.cable.Stimulator) on
+        the fibre, or remove it (None); its pulses run from the next trigger."""
+        if stimulator is not None and self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: a second "
+                            "stimulating electrode needs a fibre")
+        where = self.placement
+        if stimulator is None:
+            self.placement = replace(where, stimulator=None, stim2=-1)
+            return
+        moved = placement(self.cell, 0.0, (), where.axial_wire, stimulator)
+        self.placement = replace(where, stimulator=moved.stimulator, stim2=moved.stim2)
+
+    def trigger_stimulator(self) -> None:
+        """Start the second stimulator's pulse train now (each protocol sweep and each
+        settle triggers it too)."""
+        self.sim.electrode[layout.EL_STIM_CLOCK] = 0.0
+
     def wash_drug(self, name: str | None = None) -> None:
         """Wash one drug (by name) or all drugs out of the bath and pipette."""
         self.perfusion.wash(None if name is None else load_drug(name).name)
@@ -269,7 +292,10 @@ class Rig:
         run for steady_state.UNSTABLE_SETTLE_S, so that it is found firing, as a real
         cell would be.
         """
+        # (the second stimulator stays silent while the cell settles, then starts afresh)
+        self.sim.electrode[layout.EL_STIM_CLOCK] = math.inf
         steady_state.settle(self)
+        self.trigger_stimulator()
 
     def kernel_mode(self) -> int:
         """The kernel's mode (layout.MODE_*): the clamp mode, VC split by whether an

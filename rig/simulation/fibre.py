@@ -20,16 +20,13 @@ from rig.model.cell import load_cell
 from rig.model.pharmacology import drug_effects
 from rig.model.solutions import check_permeant, load_solution
 from rig.simulation import layout, reference
-from rig.simulation.cable import LocalEffect, cable_model, cable_output_rows
+from rig.simulation.cable import STIMULATOR_LIMIT_A, LocalEffect, cable_model, cable_output_rows
 from rig.simulation.membrane import compile_membrane
 from rig.simulation.registry import advance_function
 from rig.simulation.state import SimulationState
 from rig.simulation.steady_state import steady_voltage_mv
 
 DEFAULT_FIBRE_DT_S = 25e-6
-# The stimulator (an isolated stimulus unit, not the patch headstage): a 476 um axon
-# takes tens of uA to excite.
-STIMULATOR_LIMIT_A = 1e-3
 
 
 class Fibre:

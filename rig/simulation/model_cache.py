@@ -92,7 +92,8 @@ class ModelCache:
             n_rows = layout.output_rows(len(m.labels), m.gate_channel.size)
             if m.n_compartments > 1:
                 model = cable_model(m, self._settings()[0], chan_g, floor, where.stim,
-                                    where.sites, where.local, where.axial_wire)
+                                    where.sites, where.local, where.axial_wire,
+                                    where.stim2, where.stim2_pulses())
                 names += where.names
                 n_rows = cable_output_rows(m, len(where.sites))
             else:
