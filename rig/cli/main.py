@@ -189,6 +189,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
                           "start of each sweep, WIDTH_MS long, AMP_UA (positive "
                           "depolarises); repeat for more pulses, all at the same AT_MM, e.g. "
                           "--stim2 30:1:0.1:20 for collision or antidromic stimulation")
+    run.add_argument("--temperature-at", action="append", default=[], metavar="DEGC@A:Bmm",
+                     help="on a fibre: heat or cool the stretch from A to B mm to DEGC, e.g. "
+                          "5@10:20mm (its kinetics follow their Q10; repeatable)")
+    run.add_argument("--demyelinate", action="append", default=[], metavar="A:Bmm",
+                     help="on a myelinated fibre: strip the myelin from the internodes from "
+                          "A to B mm, e.g. 8:10mm (bare axolemma there; repeatable)")
     run.add_argument("--axial-wire", choices=["on", "off"], default=None,
                      help="on a fibre in voltage clamp: hold the whole fibre (on, the "
                           "default, as HH's axial wire) or only the electrode's end (off)")
@@ -217,14 +223,39 @@ def _number(text: str, option: str, cast: Callable[[str], Any] = float) -> Any:
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
-def _stretch_m(text: str) -> tuple[float, float]:
-    """(start, end) in m of a --drug stretch 'A:Bmm' (mm from the fibre's first end)."""
+def _stretch_m(text: str, option: str = "--drug",
+               example: str = "TTX=1uM@40:50mm") -> tuple[float, float]:
+    """(start, end) in m of a stretch 'A:Bmm' (mm from the fibre's first end) given
+    to option."""
     start, colon, end = text.removesuffix("mm").partition(":")
     if not text.endswith("mm") or not colon:
-        raise VrigError(f"--drug ...@{printable(text)!r}: give the stretch as START:ENDmm, "
-                        "e.g. TTX=1uM@40:50mm")
-    return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), "--drug stretch")))
+        raise VrigError(f"{option} {printable(text)!r}: give the stretch as START:ENDmm, "
+                        f"e.g. {example}")
+    return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), f"{option} stretch")))
                  for part in (start, end))
+
+
+def apply_stretches(setup: "Rig", args: argparse.Namespace) -> None:
+    """--temperature-at and --demyelinate on the Rig's fibre; each error names the
+    option and what was given."""
+    for text in getattr(args, "temperature_at", []):
+        temperature, at, stretch = text.partition("@")
+        if not at:
+            raise VrigError(f"--temperature-at {printable(text)!r}: give DEGC@START:ENDmm, "
+                            "e.g. 5@10:20mm")
+        degc = option_number(temperature.strip().removesuffix("C"), "--temperature-at",
+                             physics.MIN_TEMPERATURE_C, physics.MAX_TEMPERATURE_C, "degC")
+        start, end = _stretch_m(stretch, "--temperature-at", "5@10:20mm")
+        try:
+            setup.set_local_temperature(degc, start, end)
+        except VrigError as exc:
+            raise VrigError(f"--temperature-at {printable(text)}: {exc}") from None
+    for text in getattr(args, "demyelinate", []):
+        start, end = _stretch_m(text, "--demyelinate", "8:10mm")
+        try:
+            setup.demyelinate(start, end)
+        except VrigError as exc:
+            raise VrigError(f"--demyelinate {printable(text)}: {exc}") from None
 
 
 def _fibre_options(args: argparse.Namespace, cell: Any) -> dict[str, Any]:
@@ -387,6 +418,7 @@ def cmd_run(args: argparse.Namespace) -> None:
                 raise VrigError(f"--drug {printable(text)}@{printable(stretch)}: {exc}") from None
         else:
             setup.apply_drug(drug, concentration, side, steady_state=True)
+    apply_stretches(setup, args)
     corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "

@@ -14,6 +14,7 @@ import numpy as np
 
 from rig import units
 from rig.errors import VrigError
+from rig.model import channels
 from rig.model.pharmacology import Effects
 from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
 
@@ -27,10 +28,13 @@ from rig.simulation.layout import OUT_VMEM, KernelModel, output_rows
 # axial_wire: in voltage clamp, whether every compartment is held (HH's axial wire) or
 # only the electrode's; stim2: the second stimulator's compartment (-1: none);
 # stim2_pulses: (n_pulses, 3) its pulses, onset (ms after its trigger), width (ms) and
-# amplitude (pA).
+# amplitude (pA); table_base (n_compartments,) int64: where each compartment's gate
+# tables start in x_inf's voltage axis (x_inf holds one set of n_v rows per temperature
+# on the fibre: a stretch at another temperature reads its own set, so the kernel looks
+# its rates up as everywhere else instead of scaling them per compartment).
 CableModel = namedtuple("CableModel", KernelModel._fields + (  # type: ignore[misc]
     "g_axial_ns", "stim", "sites", "gated", "fixed_a_pa", "fixed_b_ns", "axial_wire",
-    "stim2", "stim2_pulses"))
+    "stim2", "stim2_pulses", "table_base"))
 
 # The isolated stimulator's range (a stimulus unit, not the patch headstage): a 476 um
 # axon takes tens of uA to excite.
@@ -104,7 +108,9 @@ class Placement:
     ('Vm@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
     fibre is held (HH's axial wire) or only the electrode's compartment; local: changes
     confined to stretches (LocalEffect values); stimulator: the second stimulating
-    electrode (a Stimulator, or None) and stim2 its compartment (-1: none)."""
+    electrode (a Stimulator, or None) and stim2 its compartment (-1: none);
+    local_temperature: stretches heated or cooled, (start_um, end_um, degC), later ones
+    over earlier; demyelinated: stretches stripped of myelin, (start_um, end_um)."""
 
     stim: int = 0
     sites: tuple = ()
@@ -113,6 +119,9 @@ class Placement:
     local: tuple = ()  # LocalEffect values: drugs on stretches of the fibre
     stimulator: Stimulator | None = None
     stim2: int = -1
+    # (start_um, end_um, degC): stretches at a temperature of their own
+    local_temperature: tuple = ()
+    demyelinated: tuple = ()  # (start_um, end_um): stretches whose myelin is gone
 
     def stim2_pulses(self) -> np.ndarray:
         """(n_pulses, 3): the second stimulator's pulses in kernel units (onset ms,
@@ -150,12 +159,15 @@ def placement(cell, stim_at_m=0.0, record_at_m=(), axial_wire=True, stimulator=N
                      bool(axial_wire), stimulator=stimulator, stim2=stim2)
 
 
-def compartment_scales(m, cell, local=()):
+def compartment_scales(m, cell, local=(), demyelinated=()):
     """(cm_scale (n,), g_scale (n_channels, n)): each compartment's share of the cell's
     capacitance and of each channel's conductance in the compiled membrane m (which
     spreads the densities over the whole fibre). Myelinated compartments have the
     myelin's capacitance and conductance (the latter as leak: the leak channels scaled
-    to it, the voltage-gated ones removed); local: LocalEffect values, applied in turn."""
+    to it, the voltage-gated ones removed); local: LocalEffect values, applied in turn;
+    demyelinated: (start_um, end_um) stretches whose internodes have lost their myelin:
+    bare axolemma there, the cell's capacitance and leak, and no voltage-gated channels
+    (the internodal membrane has almost none; they sit at the nodes)."""
     geometry = cell.geometry
     # m holds the densities times cell.area_um2, so each compartment's share is its
     # area over that (right even for a cell whose geometry was replaced without its area)
@@ -164,9 +176,13 @@ def compartment_scales(m, cell, local=()):
     g_scale = np.tile(share, (len(m.channel_labels), 1))
     if geometry.myelin is not None:
         myelin = geometry.myelin
-        under = geometry.myelinated()
-        cm_scale[under] *= myelin.capacitance_uf_per_cm2 / cell.specific_capacitance_uf_per_cm2
         leak = np.array([label == "leak" for label in m.channel_labels])
+        internode = geometry.myelinated()
+        under = internode.copy()
+        for start_um, end_um in demyelinated:
+            under[geometry.compartments_in(start_um, end_um)] = False
+        g_scale[np.ix_(~leak, internode & ~under)] = 0.0  # bare internodal axolemma
+        cm_scale[under] *= myelin.capacitance_uf_per_cm2 / cell.specific_capacitance_uf_per_cm2
         leak_density = m.chan_g_ns[leak].sum() / units.density_to_ns(1.0, cell.area_um2)
         factor = myelin.conductance_ms_per_cm2 / leak_density if leak_density > 0 else 0.0
         g_scale[np.ix_(~leak, under)] = 0.0
@@ -179,12 +195,15 @@ def compartment_scales(m, cell, local=()):
 
 
 def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=(), axial_wire=False,
-                stim2=-1, stim2_pulses=None):
+                stim2=-1, stim2_pulses=None, local_temperature=(), demyelinated=()):
     """The CableModel of compiled membrane m on cell's geometry with the conductances
     (nS, whole fibre) and gate floors in force, the electrode on compartment stim and
     recording from compartments sites; local: LocalEffect values; axial_wire: in voltage
     clamp, hold every compartment (True) or only the electrode's; stim2, stim2_pulses:
-    the second stimulator's compartment (-1: none) and pulses (see CableModel)."""
+    the second stimulator's compartment (-1: none) and pulses (see CableModel);
+    local_temperature: (start_um, end_um, degC) stretches whose kinetics run at their
+    own temperature (each a set of gate tables; the reversal potentials stay the
+    fibre's); demyelinated: (start_um, end_um) stretches without myelin."""
     geometry = cell.geometry
     if geometry is None:
         raise VrigError(f"cell {cell.name!r} has no cable geometry; it is a single compartment")
@@ -193,7 +212,8 @@ def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=(), axial_wir
     if not 0 <= stim < n or (sites.size and not (sites.min() >= 0 and sites.max() < n)):
         raise VrigError(f"compartments are numbered 0 to {n - 1}")
     patch = m.kernel_model(chan_g_ns, gate_floor)
-    cm_scale, g_scale = compartment_scales(m, cell, local)
+    cm_scale, g_scale = compartment_scales(m, cell, local, demyelinated)
+    x_inf, decay, base = _table_sets(m, cell, local_temperature)
     scale = np.concatenate((patch.out_scale, np.full(sites.size, patch.out_scale[OUT_VMEM])))
     axial = geometry.axial_conductances_ns() if n > 1 else np.zeros(1)
     g = np.asarray(chan_g_ns, float)[:, None] * g_scale
@@ -201,13 +221,36 @@ def cable_model(m, cell, chan_g_ns, gate_floor, stim, sites, local=(), axial_wir
     fixed = ~has_gates
     return CableModel(*patch._replace(  # type: ignore[call-arg]
                           cm_pf=m.cm_pf * cm_scale, chan_g_ns=g, out_scale=scale,
-                          x_inf=_interleaved(m.x_inf, m.decay), decay=m.decay),
+                          x_inf=x_inf, decay=decay),
                       g_axial_ns=axial, stim=int(stim), sites=sites,
                       gated=np.flatnonzero(has_gates).astype(np.int64),
                       fixed_a_pa=(g[fixed] * m.chan_e_mv[fixed][:, None]).sum(axis=0),
                       fixed_b_ns=g[fixed].sum(axis=0), axial_wire=bool(axial_wire),
                       stim2=int(stim2), stim2_pulses=(np.zeros((0, 3)) if stim2_pulses is None
-                                                      else np.asarray(stim2_pulses, float)))
+                                                      else np.asarray(stim2_pulses, float)),
+                      table_base=base)
+
+
+def _table_sets(m, cell, local_temperature):
+    """(x_inf (n_gates, n_sets * n_v, 4) interleaved, decay (n_gates, n_v) of the fibre's
+    own temperature, table_base (n_compartments,) int64): one set of gate tables for
+    the compiled membrane m's temperature and one per other temperature a stretch has,
+    each compartment's base the first row of its set."""
+    geometry = cell.geometry
+    base = np.zeros(geometry.n_compartments, dtype=np.int64)
+    sets = [_interleaved(m.x_inf, m.decay)]
+    temperatures: list = []
+    n_v = m.x_inf.shape[1]
+    for start_um, end_um, temperature_c in local_temperature:
+        where = geometry.compartments_in(start_um, end_um)
+        if temperature_c not in temperatures:
+            temperatures.append(temperature_c)
+            gates_phi = [(gate, cell.channels[index][0].phi(temperature_c))
+                         for gate, index in m.gates]
+            x_inf, decay = channels.gate_tables(gates_phi, m.dt_ms)
+            sets.append(_interleaved(x_inf, decay))
+        base[where] = (1 + temperatures.index(temperature_c)) * n_v
+    return np.ascontiguousarray(np.concatenate(sets, axis=1)), m.decay, base
 
 
 def _interleaved(x_inf, decay):

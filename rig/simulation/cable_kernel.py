@@ -157,25 +157,26 @@ SERIES_LIMIT = 0.25
 @njit(nogil=True, cache=True)
 def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
           gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
-          injected, g_seal, work, stim2, injected2, clamp=-1, clamp_v=0.0):
+          injected, g_seal, work, stim2, injected2, table_base, clamp=-1, clamp_v=0.0):
     """One step of every compartment: the gates, then the tridiagonal solve for V.
     cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
     allocates; stim2, injected2: the second stimulator's compartment (-1: none) and the
-    current (pA) it passes in this step; clamp: -1, or the compartment held at clamp_v
-    (mV), or n_compartments to hold them all (the axial wire). Returns (the largest |V|
-    (mV), the current (pA) the clamp passes to hold its compartments over the step,
-    capacitive jump not included).
+    current (pA) it passes in this step; table_base: per compartment, the first row of its
+    set of gate tables in x_inf (a stretch at another temperature has its own); clamp:
+    -1, or the compartment held at clamp_v (mV), or n_compartments to hold them all (the
+    axial wire). Returns (the largest |V| (mV), the current (pA) the clamp passes to
+    hold its compartments over the step, capacitive jump not included).
     Written as passes over the compartments, each without calls or inner loops, so that
     the compiler vectorises them."""
     table_index, weight, open_fraction, power, a, b, d, r, coupling = work
     n = v.size
-    last = x_inf.shape[1] - 1 - 1e-9  # (the table's last row holds no step)
+    last = decay.shape[1] - 1 - 1e-9  # (a set's last row holds no step)
     for i in range(n):
         f = (v[i] - v_min) * inv_dv
         f = f if f >= 0.0 else 0.0  # also catches NaN, which must never index the tables
         f = f if f < last else last
         j = int(f)
-        table_index[i] = j
+        table_index[i] = j + table_base[i]
         weight[i] = f - j
     open_fraction[:, :] = 1.0
     for g in range(gates.shape[0]):
@@ -299,7 +300,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b, _axial_wire, stim2, pulses) = record
+     gated, fixed_a, fixed_b, _axial_wire, stim2, pulses, table_base) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -339,7 +340,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
             peak, _ = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
                             gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
                             gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work, stim2,
-                            i2)
+                            i2, table_base)
             if not peak <= breakdown and broken_at == 0.0:
                 # (NaN alone sets nothing: the engine's finiteness check reports it)
                 for i in range(v.size):
@@ -361,7 +362,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     patch's advance_vc_ideal; no gating current."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b, axial_wire, stim2, pulses) = record
+     gated, fixed_a, fixed_b, axial_wire, stim2, pulses, table_base) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -403,7 +404,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
             peak, held = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
                                gate_channel, gate_power, gate_floor, has_floor, chan_g,
                                chan_e, gated, fixed_a, fixed_b, g_axial, stim, 0.0, g_seal,
-                               work, stim2, i2, clamp, c)
+                               work, stim2, i2, table_base, clamp, c)
             charge += jump + held
             if not peak <= breakdown and broken_at == 0.0:
                 for i in range(n):

@@ -211,6 +211,38 @@ class Rig:
         self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
         self.placement = replace(self.placement, local=self.placement.local + (change,))
 
+    def set_local_temperature(self, temperature_c: float, start_m: float,
+                              end_m: float) -> None:
+        """Heat or cool the stretch of a fibre from start_m to end_m (m from its first end)
+        to temperature_c (degC): its kinetics follow their Q10 there (the reversal
+        potentials stay the bath's); a later stretch overrides an earlier one where they
+        overlap."""
+        start_um, end_um = self._stretch_um(start_m, end_m, "a temperature on a stretch")
+        temperature = physics.check_temperature(temperature_c)
+        self.placement = replace(self.placement, local_temperature=(
+            self.placement.local_temperature + ((start_um, end_um, temperature),)))
+
+    def demyelinate(self, start_m: float, end_m: float) -> None:
+        """Strip the myelin from the internodes of a myelinated fibre whose centres lie
+        from start_m to end_m (m from its first end): bare axolemma there (the cell's
+        capacitance and leak, no voltage-gated channels)."""
+        start_um, end_um = self._stretch_um(start_m, end_m, "demyelination")
+        if self.cell.geometry is not None and self.cell.geometry.myelin is None:
+            raise VrigError(f"cell {self.cell.name!r} has no myelin to remove; choose a "
+                            "myelinated fibre (myelinated-axon)")
+        self.placement = replace(self.placement, demyelinated=(
+            self.placement.demyelinated + ((start_um, end_um),)))
+
+    def _stretch_um(self, start_m: float, end_m: float, what: str) -> tuple[float, float]:
+        """(start, end) in um of a stretch of the fibre, checked (see
+        CableGeometry.compartments_in)."""
+        if self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: {what} "
+                            "needs a fibre")
+        start_um, end_um = units.m_to_um(float(start_m)), units.m_to_um(float(end_m))
+        self.cell.geometry.compartments_in(start_um, end_um)
+        return start_um, end_um
+
     def set_stimulator(self, stimulator: Stimulator | None) -> None:
         """Place the second stimulating electrode (a rig.simulation.cable.Stimulator) on
         the fibre, or remove it (None); its pulses run from the next trigger."""
