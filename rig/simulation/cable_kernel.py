@@ -109,41 +109,63 @@ def _solve_twisted(d, r, g, v, c):
     factorisation): two independent chains of divisions, which the processor overlaps,
     instead of one twice as long. Each chain is one multiply-add and one division per
     row; what the back substitution needs (r / d and the coupling over d, into c) is
-    formed beside it. d, r and c are overwritten (d with reciprocals, r with r / d)."""
+    formed beside it. d, r and c are overwritten (d with reciprocals, r with r / d).
+    Each chain carries its last pivot and right side in locals (dp, rp and dq, rq; up
+    and down in the back substitution), so that a row waits for the division before it
+    and not also for a store and a load through memory (the arrays might alias, so the
+    compiler cannot keep them in registers itself): a third faster, the same numbers."""
     n = v.size
     if n == 1:
         v[0] = r[0] / d[0]
         return
     m = (n - 1) // 2  # the row where the two sweeps meet
-    d[0] = 1.0 / d[0]
-    r[0] *= d[0]
-    c[0] = g[0] * d[0]
-    d[n - 1] = 1.0 / d[n - 1]
-    r[n - 1] *= d[n - 1]
-    c[n - 1] = g[n - 2] * d[n - 1]
+    dp = 1.0 / d[0]
+    rp = r[0] * dp
+    d[0] = dp
+    r[0] = rp
+    c[0] = g[0] * dp
+    dq = 1.0 / d[n - 1]
+    rq = r[n - 1] * dq
+    d[n - 1] = dq
+    r[n - 1] = rq
+    c[n - 1] = g[n - 2] * dq
     both = n - 2 - m  # steps of the sweep from the far end (m or m - 1)
     for k in range(1, both + 1):
         i = k
-        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
-        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
-        c[i] = g[i] * d[i]
+        gi = g[i - 1]
+        dp = 1.0 / (d[i] - gi * gi * dp)
+        rp = (r[i] + gi * rp) * dp
+        d[i] = dp
+        r[i] = rp
+        c[i] = g[i] * dp
         j = n - 1 - k
-        d[j] = 1.0 / (d[j] - g[j] * g[j] * d[j + 1])
-        r[j] = (r[j] + g[j] * r[j + 1]) * d[j]
-        c[j] = g[j - 1] * d[j]
+        gj = g[j]
+        dq = 1.0 / (d[j] - gj * gj * dq)
+        rq = (r[j] + gj * rq) * dq
+        d[j] = dq
+        r[j] = rq
+        c[j] = g[j - 1] * dq
     for i in range(both + 1, m + 1):
-        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
-        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
-        c[i] = g[i] * d[i]
+        gi = g[i - 1]
+        dp = 1.0 / (d[i] - gi * gi * dp)
+        rp = (r[i] + gi * rp) * dp
+        d[i] = dp
+        r[i] = rp
+        c[i] = g[i] * dp
     # row m from above is done; add what the rows below it contribute
-    v[m] = (r[m] / d[m] + g[m] * r[m + 1]) / (1.0 / d[m] - g[m] * g[m] * d[m + 1])
+    middle = (r[m] / d[m] + g[m] * r[m + 1]) / (1.0 / d[m] - g[m] * g[m] * d[m + 1])
+    v[m] = middle
+    up = middle
+    down = middle
     for k in range(1, max(m, n - 1 - m) + 1):
         i = m - k
         if i >= 0:
-            v[i] = r[i] + c[i] * v[i + 1]
+            up = r[i] + c[i] * up
+            v[i] = up
         j = m + k
         if j < n:
-            v[j] = r[j] + c[j] * v[j - 1]
+            down = r[j] + c[j] * down
+            v[j] = down
 
 
 # x / (exp(x) - 1) = 1 - x/2 + sum B_2k x^2k / (2k)!: the coefficients of x^2, x^4 ...
@@ -152,6 +174,22 @@ def _solve_twisted(d, r, g, v, c):
 _B2, _B4, _B6, _B8 = 1 / 12, -1 / 720, 1 / 30240, -1 / 1209600
 _B10, _B12, _B14 = 1 / 47900160, -691 / 1307674368000, 1 / 74724249600
 SERIES_LIMIT = 0.25
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d):
+    """Row i of the membrane update: r = ce V + A, d = ce + B, ce = B / expm1(rate)
+    (C/dt as the exact membrane update needs it; rate = B dt / C) by its series, exact
+    to rounding below SERIES_LIMIT; returns whether the rate is beyond it (the caller
+    then takes expm1 for that row)."""
+    x = b[i] * dt_cm[i]
+    x2 = x * x
+    series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
+        _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
+    ce = cm_dt[i] * series
+    r[i] = ce * v[i] + a[i]
+    d[i] = ce + b[i]
+    return x >= SERIES_LIMIT
 
 
 @njit(nogil=True, cache=True)
@@ -212,32 +250,40 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
                     fraction[i] *= power[i]
             for i in range(n):
                 fraction[i] *= power[i]
-    a[:] = fixed_a
-    b[:] = fixed_b
-    for c in range(gated.size):
-        ch = gated[c]
-        g_ch = chan_g[ch]
-        fraction = open_fraction[ch]
-        e = chan_e[ch]
+    if gated.size == 2:
+        # (HH: Na and K) the currents and one pass of the membrane update fused, the
+        # same operations in the same order as the general passes below
+        g0, f0, e0 = chan_g[gated[0]], open_fraction[gated[0]], chan_e[gated[0]]
+        g1, f1, e1 = chan_g[gated[1]], open_fraction[gated[1]], chan_e[gated[1]]
+        slow = 0
         for i in range(n):
-            gc = g_ch[i] * fraction[i]
-            a[i] += gc * e
-            b[i] += gc
+            gc0 = g0[i] * f0[i]
+            gc1 = g1[i] * f1[i]
+            a[i] = fixed_a[i] + gc0 * e0 + gc1 * e1
+            b[i] = fixed_b[i] + gc0 + gc1
+            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d)
+    else:
+        a[:] = fixed_a
+        b[:] = fixed_b
+        for c in range(gated.size):
+            ch = gated[c]
+            g_ch = chan_g[ch]
+            fraction = open_fraction[ch]
+            e = chan_e[ch]
+            for i in range(n):
+                gc = g_ch[i] * fraction[i]
+                a[i] += gc * e
+                b[i] += gc
+        slow = 0
+        for i in range(n):
+            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d)
+    # the electrodes' rows again, with their currents (and the seal) added
     a[stim] += injected
     b[stim] += g_seal
+    slow += _membrane_row(stim, a, b, v, cm_dt, dt_cm, r, d)
     if stim2 >= 0:
         a[stim2] += injected2
-    # ce = b / expm1(rate) (C/dt as the exact membrane update needs it), rate = b dt / C
-    slow = 0
-    for i in range(n):
-        x = b[i] * dt_cm[i]
-        x2 = x * x
-        series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
-            _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
-        ce = cm_dt[i] * series
-        r[i] = ce * v[i] + a[i]
-        d[i] = ce + b[i]
-        slow += x >= SERIES_LIMIT
+        slow += _membrane_row(stim2, a, b, v, cm_dt, dt_cm, r, d)
     if slow:
         for i in range(n):
             x = b[i] * dt_cm[i]
