@@ -99,6 +99,7 @@ class LocalEffect:
     end_um: float
     effects: Effects
     label: str = ""  # what it is, for file headers ('TTX 1 uM')
+    drug: str = ""  # the drug's name, so that washing it removes it
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,7 @@ class Rig:
         if mode != self.mode:
             # The pipette is where the membrane is at the switch, so nothing jumps.
             self.sim.electrode[layout.EL_ILAG] = 0.0
-            self.sim.electrode[layout.EL_VPRED] = self.sim.soma_v_mv
+            self.sim.electrode[layout.EL_VPRED] = self.sim.v_mv[self.placement.stim]
             self.mode = mode
             # The first sample after the switch reads the new mode's current.
             self.sim.electrode[layout.EL_IM] = steady_state.present_current_pa(self)
@@ -207,7 +207,8 @@ class Rig:
         change = LocalEffect(units.m_to_um(float(start_m)), units.m_to_um(float(end_m)),
                              drug_effects([(drug, "outside", float(concentration_m))],
                                           self.cell.preparation),
-                             f"{drug.name} {format_concentration(float(concentration_m))}")
+                             f"{drug.name} {format_concentration(float(concentration_m))}",
+                             drug.name)
         self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
         self.placement = replace(self.placement, local=self.placement.local + (change,))
 
@@ -262,8 +263,14 @@ class Rig:
         self.sim.electrode[layout.EL_STIM_CLOCK] = 0.0
 
     def wash_drug(self, name: str | None = None) -> None:
-        """Wash one drug (by name) or all drugs out of the bath and pipette."""
-        self.perfusion.wash(None if name is None else load_drug(name).name)
+        """Wash one drug (by name) or all drugs out of the bath and pipette, and off the
+        stretches of a fibre it was applied to (at once, as it was applied)."""
+        drug = None if name is None else load_drug(name).name
+        self.perfusion.wash(drug)
+        local = tuple(change for change in self.placement.local
+                      if drug is not None and change.drug != drug)
+        if local != self.placement.local:
+            self.placement = replace(self.placement, local=local)
 
     # --- derived quantities ----------------------------------------------------------
 
@@ -294,8 +301,9 @@ class Rig:
 
     @property
     def membrane_potential(self) -> float:
-        """The present (true) membrane potential in V."""
-        return units.mv_to_v(self.sim.soma_v_mv)
+        """The present (true) membrane potential in V where the amplifier's electrode is
+        (on a fibre, its compartment)."""
+        return units.mv_to_v(float(self.sim.v_mv[self.placement.stim]))
 
     @property
     def saturated(self) -> bool:

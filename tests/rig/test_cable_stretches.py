@@ -138,3 +138,37 @@ def test_vrig_run_cools_and_demyelinates_stretches(tmp_path, capsys):
         err = capsys.readouterr().err
         assert status == 2 and err.count("\n") == 1 and fragment in err, err
     assert not (tmp_path / "bad.csv").exists()
+
+
+def test_washing_a_drug_also_takes_it_off_the_fibre():
+    """thin-fibre with TTX on 1.5-3.5 mm: the AP never reaches 4 mm; wash_drug('TTX')
+    removes it from the stretch as well, and the AP reaches 4 mm again as on a fresh
+    fibre (to 1e-9 V); washing all drugs does too."""
+    def run(setup):
+        setup.set_mode("CC")
+        setup.settle()
+        command = np.zeros(round(0.008 / DT))
+        command[:4] = 2e-9
+        return setup.advance(command, DT)["Vm@4mm"]
+
+    fresh = run(rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.004,)))
+    for name in ("TTX", None):
+        setup = rig.Rig.from_presets("thin-fibre", dt=DT, record_at=(0.004,))
+        setup.apply_local_drug("TTX", 1e-6, 0.0015, 0.0035)
+        assert run(setup).max() < -0.06
+        setup.wash_drug(name)
+        assert setup.metadata()["local_drugs"] == ""
+        assert run(setup) == pytest.approx(fresh, abs=1e-9)
+
+
+def test_the_membrane_potential_of_a_fibre_is_read_at_the_electrode():
+    """thin-fibre with the amplifier's electrode at 4 mm, 0.2 ms of 1 nA: the
+    membrane potential the rig reports is that of the electrode's compartment (tens of
+    mV above the far end's, 4 mm away, which has not moved yet)."""
+    setup = rig.Rig.from_presets("thin-fibre", dt=DT, stim_at=0.004)
+    setup.set_mode("CC")
+    setup.settle()
+    setup.advance(np.full(8, 1e-9), DT)
+    stim = setup.placement.stim
+    assert setup.membrane_potential == pytest.approx(setup.sim.v_mv[stim] * 1e-3, abs=1e-12)
+    assert setup.membrane_potential > setup.sim.v_mv[0] * 1e-3 + 0.01
