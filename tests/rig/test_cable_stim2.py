@@ -169,3 +169,26 @@ def test_stim2_pulses_must_share_one_place_and_a_point_cell_has_none(tmp_path, c
         err = capsys.readouterr().err
         assert status == 2 and fragment in err and err.count("\n") == 1
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_stimulator_fires_from_its_trigger_and_can_be_moved_or_removed():
+    """set_stimulator puts it on a running rig; its pulse comes delay after the last
+    trigger (a settle, trigger_stimulator()), not after the start of time; removed, it
+    passes nothing."""
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.025,))
+    setup.set_mode("CC")
+    setup.settle()
+    setup.advance(np.zeros(200), DT)  # 5 ms pass; the stimulator is not there yet
+    setup.set_stimulator(Stimulator(0.03, (StimPulse(1e-3, 1e-4, PULSE_A),)))
+    setup.trigger_stimulator()
+    t = np.arange(160) * DT
+    signals = setup.advance(np.zeros(160), DT)  # 4 ms from the trigger
+    # the far end's AP reaches 25 mm about 0.3 ms after the 1 ms pulse
+    assert 1.1e-3 < crossing_time(t, signals["Vm@25mm"]) < 1.6e-3
+    assert setup.metadata()["stimulator_2"] == "at 30 mm: 20 uA for 0.1 ms at 1 ms"
+    setup.set_stimulator(None)
+    setup.settle()
+    assert setup.advance(np.zeros(160), DT)["Vm@25mm"].max() < -0.06
+    assert setup.metadata()["stimulator_2"] == "none"
+    with pytest.raises(VrigError, match="needs a fibre"):
+        rig.Rig.from_presets("hh-squid").set_stimulator(far_end())
