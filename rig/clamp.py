@@ -53,8 +53,10 @@ class Mode(str, Enum):
 
     @property
     def level_limit(self) -> float:
-        """Largest |level| a protocol may ask for, in level_unit (500 mV, 100 nA)."""
-        return 500.0 if self is Mode.VC else 100_000.0
+        """Largest |level| a protocol may ask for, in level_unit: 500 mV; 1 mA, the
+        widest headstage's range (the giant-axon one; the cell's own range is checked
+        when the protocol runs)."""
+        return 500.0 if self is Mode.VC else 1e9
 
     @property
     def measured(self) -> str:

@@ -190,8 +190,29 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
                      help="on a fibre: where the amplifier's electrode sits, in mm from "
                           "the first end (default 0)")
     run.add_argument("--record-at", metavar="MM[,MM...]", default=None,
-                     help="on a fibre: recording sites in mm; each adds a Vmem_mV@<MM>mm "
+                     help="on a fibre: recording sites in mm; each adds a Vm_mV@<MM>mm "
                           "column")
+    run.add_argument("--length-mm", metavar="L", default=None,
+                     help="on a fibre: its length in mm (default: the cell's; a bare fibre "
+                          "keeps its compartment length, a myelinated one its internodes)")
+    run.add_argument("--diameter-um", metavar="D", default=None,
+                     help="on a fibre: its diameter in um (default: the cell's)")
+    run.add_argument("--compartments", metavar="N", default=None,
+                     help="on a bare fibre: the number of compartments it is cut into "
+                          "(default: the cell's; at most what the fibre's memory allows)")
+    run.add_argument("--stim2", action="append", default=[],
+                     metavar="AT_MM:DELAY_MS:WIDTH_MS:AMP_UA",
+                     help="on a fibre: a pulse from a second stimulating electrode (an "
+                          "isolated stimulator, +/-1000 uA) at AT_MM, DELAY_MS after the "
+                          "start of each sweep, WIDTH_MS long, AMP_UA (positive "
+                          "depolarises); repeat for more pulses, all at the same AT_MM, e.g. "
+                          "--stim2 30:1:0.1:20 for collision or antidromic stimulation")
+    run.add_argument("--temperature-at", action="append", default=[], metavar="DEGC@A:Bmm",
+                     help="on a fibre: heat or cool the stretch from A to B mm to DEGC, e.g. "
+                          "5@10:20mm (its kinetics follow their Q10; repeatable)")
+    run.add_argument("--demyelinate", action="append", default=[], metavar="A:Bmm",
+                     help="on a myelinated fibre: strip the myelin from the internodes from "
+                          "A to B mm, e.g. 8:10mm (bare axolemma there; repeatable)")
     run.add_argument("--axial-wire", choices=["on", "off"], default=None,
                      help="on a fibre in voltage clamp: hold the whole fibre (on, the "
                           "default, as HH's axial wire) or only the electrode's end (off)")
@@ -225,13 +246,15 @@ def _number(text: str, option: str, cast: Callable[[str], Any] = float) -> Any:
         raise VrigError(f"{option} {printable(text)!r} is not {kind}") from None
 
 
-def _stretch_m(text: str) -> tuple[float, float]:
-    """(start, end) in m of a --drug stretch 'A:Bmm' (mm from the fibre's first end)."""
+def _stretch_m(text: str, option: str = "--drug",
+               example: str = "TTX=1uM@40:50mm") -> tuple[float, float]:
+    """(start, end) in m of a stretch 'A:Bmm' (mm from the fibre's first end) given
+    to option."""
     start, colon, end = text.removesuffix("mm").partition(":")
     if not text.endswith("mm") or not colon:
-        raise VrigError(f"--drug ...@{printable(text)!r}: give the stretch as START:ENDmm, "
-                        "e.g. TTX=1uM@40:50mm")
-    return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), "--drug stretch")))
+        raise VrigError(f"{option} {printable(text)!r}: give the stretch as START:ENDmm, "
+                        f"e.g. {example}")
+    return tuple(units.um_to_m(units.mm_to_um(_number(part.strip(), f"{option} stretch")))
                  for part in (start, end))
 
 
@@ -250,19 +273,121 @@ def _channel_counts(text: str | None) -> dict[str, int] | None:
     return counts
 
 
-def _fibre_options(args: argparse.Namespace) -> dict[str, Any]:
+def apply_stretches(setup: "Rig", args: argparse.Namespace) -> None:
+    """--temperature-at and --demyelinate on the Rig's fibre; each error names the
+    option and what was given."""
+    for text in getattr(args, "temperature_at", []):
+        temperature, at, stretch = text.partition("@")
+        if not at:
+            raise VrigError(f"--temperature-at {printable(text)!r}: give DEGC@START:ENDmm, "
+                            "e.g. 5@10:20mm")
+        degc = option_number(temperature.strip().removesuffix("C"), "--temperature-at",
+                             physics.MIN_TEMPERATURE_C, physics.MAX_TEMPERATURE_C, "degC")
+        start, end = _stretch_m(stretch, "--temperature-at", "5@10:20mm")
+        try:
+            setup.set_local_temperature(degc, start, end)
+        except VrigError as exc:
+            raise VrigError(f"--temperature-at {printable(text)}: {exc}") from None
+    for text in getattr(args, "demyelinate", []):
+        start, end = _stretch_m(text, "--demyelinate", "8:10mm")
+        try:
+            setup.demyelinate(start, end)
+        except VrigError as exc:
+            raise VrigError(f"--demyelinate {printable(text)}: {exc}") from None
+
+
+def _fibre_options(args: argparse.Namespace, cell: Any) -> dict[str, Any]:
     """{'stim_at', 'record_at'} (m) from --stim-at and --record-at (mm) and
-    {'axial_wire'} from --axial-wire, where given."""
-    options = {}
+    {'axial_wire'} from --axial-wire, where given; each position checked against cell's
+    fibre (a point cell takes none)."""
+    options: dict[str, Any] = {}
     if getattr(args, "stim_at", None) is not None:
-        options["stim_at"] = units.um_to_m(units.mm_to_um(_number(args.stim_at, "--stim-at")))
+        options["stim_at"] = _position_m(args.stim_at, "--stim-at", cell)
     if getattr(args, "record_at", None) is not None:
-        options["record_at"] = tuple(
-            units.um_to_m(units.mm_to_um(_number(text.strip(), "--record-at")))
-            for text in args.record_at.split(","))
+        options["record_at"] = tuple(_position_m(text.strip(), "--record-at", cell)
+                                     for text in args.record_at.split(","))
     if getattr(args, "axial_wire", None) is not None:
         options["axial_wire"] = args.axial_wire == "on"
+    if getattr(args, "stim2", None):
+        options["stimulator"] = _stimulator(args.stim2, cell)
     return options
+
+
+def _stimulator(texts: Sequence[str], cell: Any) -> Any:
+    """The second stimulator of the --stim2 AT_MM:DELAY_MS:WIDTH_MS:AMP_UA options
+    (one electrode: every pulse at the same place)."""
+    from rig.simulation.cable import STIMULATOR_LIMIT_A, StimPulse, Stimulator
+
+    limit_ua = units.a_to_pa(STIMULATOR_LIMIT_A) / 1e6
+    places, pulses = set(), []
+    for text in texts:
+        parts = text.split(":")
+        if len(parts) != 4:
+            raise VrigError(f"--stim2 {printable(text)!r}: give AT_MM:DELAY_MS:WIDTH_MS:AMP_UA, "
+                            "e.g. 30:1:0.1:20")
+        places.add(_position_m(parts[0].strip(), "--stim2 position", cell))
+        delay = option_number(parts[1], "--stim2 delay", 0.0, 1e7, "ms")
+        width = option_number(parts[2], "--stim2 width", 0.0, 1e7, "ms")
+        if width == 0:
+            raise VrigError(f"--stim2 {printable(text)}: the width must be more than 0 ms")
+        amplitude = option_number(parts[3], "--stim2 amplitude", -limit_ua, limit_ua, "uA")
+        pulses.append(StimPulse(units.ms_to_s(delay), units.ms_to_s(width),
+                                units.pa_to_a(amplitude * 1e6)))
+    if len(places) > 1:
+        raise VrigError("--stim2: the second stimulating electrode sits at one place; give "
+                        "the same AT_MM in every pulse")
+    return Stimulator(places.pop(), tuple(pulses))
+
+
+def _position_m(text: str, option: str, cell: Any) -> float:
+    """A position on cell's fibre typed in mm, in m; off the fibre (or on a point
+    cell) a VrigError that gives the fibre's extent."""
+    if cell.geometry is None:
+        raise VrigError(f"{option}: cell {printable(cell.name)!r} is a single compartment; "
+                        "positions apply to a fibre (squid-axon, thin-fibre, myelinated-axon)")
+    length_mm = units.um_to_mm(cell.geometry.total_length_um)
+    try:
+        position_mm = option_number(text, option, 0.0, length_mm * (1 + 1e-12), "mm")
+    except VrigError as exc:
+        raise VrigError(f"{exc}: the fibre runs from 0 to {length_mm:g} mm") from None
+    return units.um_to_m(units.mm_to_um(position_mm))
+
+
+def _fibre_cell(args: argparse.Namespace) -> Any:
+    """The cell preset named by --cell, its fibre resized by --length-mm, --diameter-um
+    and --compartments where given (a point cell takes none of them)."""
+    from rig.model.cell import load_cell, resize_fibre
+    from rig.model.geometry import DIAMETER_RANGE_UM, LENGTH_RANGE_UM
+
+    cell = load_cell(args.cell)
+    given: dict[str, str] = {}
+    for option, attribute in (("--length-mm", "length_mm"), ("--diameter-um", "diameter_um"),
+                              ("--compartments", "compartments")):
+        if getattr(args, attribute, None) is not None:
+            given[option] = getattr(args, attribute)
+    if not given:
+        return cell
+    if cell.geometry is None:
+        raise VrigError(f"{', '.join(given)}: cell {printable(args.cell)!r} is a single "
+                        "compartment; these options apply to a fibre (squid-axon, "
+                        "thin-fibre, myelinated-axon)")
+    length_um = diameter_um = compartments = None
+    if "--length-mm" in given:
+        low, high = (units.um_to_mm(x) for x in LENGTH_RANGE_UM)
+        length_um = units.mm_to_um(option_number(given["--length-mm"], "--length-mm", low,
+                                                 high, "mm"))
+    if "--diameter-um" in given:
+        diameter_um = option_number(given["--diameter-um"], "--diameter-um",
+                                    DIAMETER_RANGE_UM[0], DIAMETER_RANGE_UM[1], "um")
+    if "--compartments" in given:
+        compartments = _number(given["--compartments"], "--compartments", int)
+        if compartments < 1:
+            raise VrigError(f"--compartments {compartments}: a fibre has at least 1 "
+                            "compartment")
+    try:
+        return resize_fibre(cell, length_um, diameter_um, compartments)
+    except VrigError as exc:
+        raise VrigError(f"{', '.join(given)}: {exc}") from None
 
 
 def build_rig(args: argparse.Namespace) -> "Rig":
@@ -283,13 +408,14 @@ def build_rig(args: argparse.Namespace) -> "Rig":
     temperature = None if args.temperature is None else option_number(
         args.temperature, "--temperature", physics.MIN_TEMPERATURE_C, physics.MAX_TEMPERATURE_C,
         "degC")
+    cell = _fibre_cell(args)
     setup = Rig.from_presets(
-        cell=args.cell, bath=args.bath, pipette=args.pipette,
+        cell=cell, bath=args.bath, pipette=args.pipette,
         temperature_c=temperature, ion_overrides=args.ion,
         dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int),
         stochastic=getattr(args, "stochastic", None),
         channel_counts=_channel_counts(getattr(args, "channels", None)),
-        **_fibre_options(args))
+        **_fibre_options(args, cell))
     changes = {}
     if rs_mohm is not None:
         changes["series_resistance"] = units.mohm_to_ohm(rs_mohm)
@@ -326,9 +452,13 @@ def cmd_run(args: argparse.Namespace) -> None:
             if side != "outside":
                 raise VrigError(f"--drug {printable(text)}@{printable(stretch)}: a drug on a "
                                 "stretch of fibre is applied outside; drop the in: prefix")
-            setup.apply_local_drug(drug, concentration, *_stretch_m(stretch))
+            try:
+                setup.apply_local_drug(drug, concentration, *_stretch_m(stretch))
+            except VrigError as exc:
+                raise VrigError(f"--drug {printable(text)}@{printable(stretch)}: {exc}") from None
         else:
             setup.apply_drug(drug, concentration, side, steady_state=True)
+    apply_stretches(setup, args)
     corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "

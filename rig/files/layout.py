@@ -62,14 +62,14 @@ class RecordingParts(NamedTuple):
 
 def basic_signals(available: Sequence[str]) -> list[str]:
     """The 'basic' selection of the signals available: Vm, Im (raw), the command, and
-    the membrane potential at each recording site of a fibre ('Vmem@30mm')."""
+    the membrane potential at each recording site of a fibre ('Vm@30mm')."""
     return ([name for name in BASIC_SIGNALS if name in available]
             + [name for name in available if "@" in name])
 
 
 def file_column(name: str, unit: str) -> str:
     """The file's column name of a signal: 'Vm_mV', 'Im_pA', 'm'; a recording site's
-    position goes after the unit: 'Vmem@30mm' -> 'Vmem_mV@30mm'."""
+    position goes after the unit: 'Vm@30mm' -> 'Vm_mV@30mm'."""
     name, at, site = name.partition("@")
     file_unit = FILE_UNITS[unit][0]
     return (f"{name}_{file_unit}" if file_unit else name) + at + site
@@ -77,7 +77,7 @@ def file_column(name: str, unit: str) -> str:
 
 def signal_from_column(column: str) -> tuple[str, str, float]:
     """(signal name, SI unit, file units per SI unit) of a file column: 'Vm_mV' ->
-    ('Vm', 'V', 1000.0), 'Vmem_mV@30mm' -> ('Vmem@30mm', 'V', 1000.0); a column without a
+    ('Vm', 'V', 1000.0), 'Vm_mV@30mm' -> ('Vm@30mm', 'V', 1000.0); a column without a
     known unit is dimensionless."""
     column, at, site = column.partition("@")
     for unit, (file_unit, scale) in FILE_UNITS.items():

@@ -15,7 +15,14 @@ from rig import resources, units
 from rig.errors import VrigError
 from rig.model import physics, shipped
 from rig.model.channels import Channel, Gate, load_channel
-from rig.model.geometry import CableGeometry, geometry_from_dict
+from rig.model.geometry import (
+    FIBRE_MEMORY_BYTES,
+    CableGeometry,
+    bytes_per_compartment,
+    compartment_limit,
+    geometry_from_dict,
+    resized,
+)
 from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.markov import Scheme, load_scheme, scheme_from_channel
@@ -70,6 +77,28 @@ class Cell:
 def with_geometry(cell: Cell, geometry: CableGeometry) -> Cell:
     """cell on another fibre geometry, its area (um^2) the new fibre's."""
     return replace(cell, geometry=geometry, area_um2=float(geometry.areas_um2().sum()))
+
+
+def resize_fibre(cell: Cell, length_um: float | None = None, diameter_um: float | None = None,
+                 compartments: int | None = None) -> Cell:
+    """cell with its fibre given another length (um), diameter (um) and/or compartment
+    count (None keeps each; see :func:`rig.model.geometry.resized`), its area the new
+    fibre's. A point cell, or more compartments than the memory a fibre may take holds
+    (:func:`rig.model.geometry.compartment_limit`), is a VrigError."""
+    if cell.geometry is None:
+        raise VrigError(f"cell {cell.name!r} is a single compartment: length, diameter and "
+                        "compartments apply to a fibre (a cell preset with a cable, e.g. "
+                        "squid-axon, thin-fibre or myelinated-axon)")
+    geometry = resized(cell.geometry, length_um, diameter_um, compartments)
+    n_gates, n_channels = len(cell.gates()), len(cell.channels) + 1  # (+1: the leak)
+    limit = compartment_limit(n_gates, n_channels)
+    if geometry.n_compartments > limit:
+        per = bytes_per_compartment(n_gates, n_channels)
+        raise VrigError(f"{geometry.n_compartments} compartments is too many: each takes "
+                        f"{per} bytes while the fibre runs, and a fibre may take "
+                        f"{FIBRE_MEMORY_BYTES / 2 ** 20:g} MiB, so {cell.name!r} can "
+                        f"have at most {limit} compartments; use fewer or a shorter fibre")
+    return with_geometry(cell, geometry)
 
 
 SPECIFIC_CAPACITANCE_RANGE = (0.1, 10.0)  # uF/cm^2

@@ -13,7 +13,7 @@ starting and ending with a node. Ends are sealed (no current leaves through them
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -209,3 +209,78 @@ def check_compartment_count(geometry: CableGeometry, what: str) -> CableGeometry
         raise VrigError(f"{what}: {count} compartments is more than the {MAX_COMPARTMENTS} "
                         "vRig can hold; use longer compartments or a shorter fibre")
     return geometry
+
+
+# What one compartment costs while a fibre runs, in float64 values: its potential, the
+# capacitance and its two step factors, the fixed (leak) terms, the axial conductance,
+# the nine work arrays of the kernel's step, plus per gate its state and per channel
+# its conductance and open fraction (rig.simulation.cable_kernel). A fibre may take
+# FIBRE_MEMORY_BYTES in all: far more compartments than any fibre needs (a 30 mm squid
+# axon converges at 300), few enough that a typing slip cannot exhaust the machine.
+BASE_VALUES_PER_COMPARTMENT = 16
+FIBRE_MEMORY_BYTES = 32 * 2 ** 20
+
+
+def bytes_per_compartment(n_gates: int, n_channels: int) -> int:
+    """Memory (bytes) one compartment of a fibre with n_gates gates and n_channels
+    channels takes while it runs."""
+    return 8 * (BASE_VALUES_PER_COMPARTMENT + n_gates + 2 * n_channels)
+
+
+def compartment_limit(n_gates: int, n_channels: int) -> int:
+    """The most compartments a fibre with n_gates gates and n_channels channels may be
+    cut into: FIBRE_MEMORY_BYTES over bytes_per_compartment, at most MAX_COMPARTMENTS."""
+    return min(MAX_COMPARTMENTS,
+               FIBRE_MEMORY_BYTES // bytes_per_compartment(n_gates, n_channels))
+
+
+def resized(geometry: CableGeometry, length_um: float | None = None,
+            diameter_um: float | None = None, compartments: int | None = None
+            ) -> CableGeometry:
+    """geometry with another length (um), diameter (um) and/or compartment count; None
+    keeps it. A bare fibre given a new length alone keeps its compartment length (the
+    preset's discretisation); a myelinated fibre is cut by its nodes, so it takes no
+    compartment count and a new length changes its number of internodes. Each value is
+    checked (finite, within LENGTH_RANGE_UM and DIAMETER_RANGE_UM, a count at least 1;
+    the most compartments a cell may have is rig.model.cell.resize_fibre's check)."""
+    changes: dict[str, Any] = {}
+    if length_um is not None:
+        changes["length_um"] = _within(length_um, LENGTH_RANGE_UM, "length", 1e-3, "mm")
+    if diameter_um is not None:
+        changes["diameter_um"] = _within(diameter_um, DIAMETER_RANGE_UM, "diameter", 1.0, "um")
+    if compartments is not None:
+        if geometry.myelin is not None:
+            raise VrigError("a myelinated fibre is cut by its nodes of Ranvier (one "
+                            "compartment per node and a fixed number per internode); "
+                            "leave out the compartment count")
+        if (isinstance(compartments, bool) or not isinstance(compartments, (int, np.integer))
+                or compartments < 1):
+            raise VrigError(f"the compartment count must be a whole number from 1 (its "
+                            f"upper limit is set by memory), got {compartments!r:.20}")
+        changes["compartments"] = int(compartments)
+    elif length_um is not None and geometry.myelin is None:
+        piece = geometry.length_um / geometry.compartments
+        changes["compartments"] = max(1, round(changes["length_um"] / piece))
+    result = replace(geometry, **changes)
+    myelin = result.myelin
+    shortest_um = 0.0 if myelin is None else (myelin.internode_length_um
+                                              + 2 * myelin.node_length_um)
+    if result.length_um < shortest_um:
+        raise VrigError(f"a myelinated fibre must hold at least one internode and two "
+                        f"nodes: make it at least {units.um_to_mm(shortest_um):g} mm long")
+    return result
+
+
+def _within(value: Any, bounds: tuple[float, float], what: str, shown_per_um: float,
+            unit: str) -> float:
+    """value (um) as a float if it is finite and within bounds (um); else a VrigError
+    giving the range in unit (shown_per_um of it per um)."""
+    low, high = bounds
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise VrigError(f"the fibre's {what} must be a number, got {value!r:.20}") from None
+    if not low <= number <= high:  # (NaN fails too)
+        raise VrigError(f"the fibre's {what} must be {low * shown_per_um:g} to "
+                        f"{high * shown_per_um:g} {unit}, got {number * shown_per_um:g} {unit}")
+    return number

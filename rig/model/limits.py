@@ -25,9 +25,13 @@ from rig import units
 from rig.errors import VrigError
 
 MEMBRANE_BREAKDOWN_V = 0.4
-# MultiClamp 700B headstage ranges: 50 and 500 MOhm, 5 and 50 GOhm
+# MultiClamp 700B headstage ranges: 50 and 500 MOhm, 5 and 50 GOhm; then 10 kOhm, the
+# giant-axon headstage (+/-1 mA: a squid axon's clamp currents and the tens of uA that
+# excite it, the range of the current-passing stages and isolated stimulators used on
+# giant axons), listed last so that the patch ranges keep their places.
 FEEDBACK_RESISTORS_OHM = (units.mohm_to_ohm(50.0), units.mohm_to_ohm(500.0),
-                          units.gohm_to_ohm(5.0), units.gohm_to_ohm(50.0))
+                          units.gohm_to_ohm(5.0), units.gohm_to_ohm(50.0),
+                          units.mohm_to_ohm(0.01))
 VC_COMMAND_LIMIT_V = 1.0  # a MultiClamp's command at 100 mV/V over a +/-10 V DAC
 VC_HOLDING_LIMIT_V = 0.5
 DT_RANGE_S = (units.nanoseconds_to_s(100.0), units.us_to_s(100.0))  # 0.1 to 100 us

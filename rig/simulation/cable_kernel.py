@@ -28,7 +28,8 @@ Each step:
    the axial term backward Euler (stable for any dt and compartment length).
 
 The injected current enters the electrode's compartment (with the seal conductance,
-as in the patch); the gating current is not computed (CC and I=0 only).
+as in the patch), a second stimulator's (record fields stim2 and stim2_pulses, timed by
+the electrode's EL_STIM_CLOCK) its own; the gating current is not computed.
 """
 
 import math
@@ -49,6 +50,7 @@ from rig.simulation.layout import (
     EL_BREAKDOWN,
     EL_IGATE,
     EL_IM,
+    EL_STIM_CLOCK,
     EL_VP,
     FIRST_LABEL_ROW,
     OUT_IGATE,
@@ -107,41 +109,63 @@ def _solve_twisted(d, r, g, v, c):
     factorisation): two independent chains of divisions, which the processor overlaps,
     instead of one twice as long. Each chain is one multiply-add and one division per
     row; what the back substitution needs (r / d and the coupling over d, into c) is
-    formed beside it. d, r and c are overwritten (d with reciprocals, r with r / d)."""
+    formed beside it. d, r and c are overwritten (d with reciprocals, r with r / d).
+    Each chain carries its last pivot and right side in locals (dp, rp and dq, rq; up
+    and down in the back substitution), so that a row waits for the division before it
+    and not also for a store and a load through memory (the arrays might alias, so the
+    compiler cannot keep them in registers itself): a third faster, the same numbers."""
     n = v.size
     if n == 1:
         v[0] = r[0] / d[0]
         return
     m = (n - 1) // 2  # the row where the two sweeps meet
-    d[0] = 1.0 / d[0]
-    r[0] *= d[0]
-    c[0] = g[0] * d[0]
-    d[n - 1] = 1.0 / d[n - 1]
-    r[n - 1] *= d[n - 1]
-    c[n - 1] = g[n - 2] * d[n - 1]
+    dp = 1.0 / d[0]
+    rp = r[0] * dp
+    d[0] = dp
+    r[0] = rp
+    c[0] = g[0] * dp
+    dq = 1.0 / d[n - 1]
+    rq = r[n - 1] * dq
+    d[n - 1] = dq
+    r[n - 1] = rq
+    c[n - 1] = g[n - 2] * dq
     both = n - 2 - m  # steps of the sweep from the far end (m or m - 1)
     for k in range(1, both + 1):
         i = k
-        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
-        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
-        c[i] = g[i] * d[i]
+        gi = g[i - 1]
+        dp = 1.0 / (d[i] - gi * gi * dp)
+        rp = (r[i] + gi * rp) * dp
+        d[i] = dp
+        r[i] = rp
+        c[i] = g[i] * dp
         j = n - 1 - k
-        d[j] = 1.0 / (d[j] - g[j] * g[j] * d[j + 1])
-        r[j] = (r[j] + g[j] * r[j + 1]) * d[j]
-        c[j] = g[j - 1] * d[j]
+        gj = g[j]
+        dq = 1.0 / (d[j] - gj * gj * dq)
+        rq = (r[j] + gj * rq) * dq
+        d[j] = dq
+        r[j] = rq
+        c[j] = g[j - 1] * dq
     for i in range(both + 1, m + 1):
-        d[i] = 1.0 / (d[i] - g[i - 1] * g[i - 1] * d[i - 1])
-        r[i] = (r[i] + g[i - 1] * r[i - 1]) * d[i]
-        c[i] = g[i] * d[i]
+        gi = g[i - 1]
+        dp = 1.0 / (d[i] - gi * gi * dp)
+        rp = (r[i] + gi * rp) * dp
+        d[i] = dp
+        r[i] = rp
+        c[i] = g[i] * dp
     # row m from above is done; add what the rows below it contribute
-    v[m] = (r[m] / d[m] + g[m] * r[m + 1]) / (1.0 / d[m] - g[m] * g[m] * d[m + 1])
+    middle = (r[m] / d[m] + g[m] * r[m + 1]) / (1.0 / d[m] - g[m] * g[m] * d[m + 1])
+    v[m] = middle
+    up = middle
+    down = middle
     for k in range(1, max(m, n - 1 - m) + 1):
         i = m - k
         if i >= 0:
-            v[i] = r[i] + c[i] * v[i + 1]
+            up = r[i] + c[i] * up
+            v[i] = up
         j = m + k
         if j < n:
-            v[j] = r[j] + c[j] * v[j - 1]
+            down = r[j] + c[j] * down
+            v[j] = down
 
 
 # x / (exp(x) - 1) = 1 - x/2 + sum B_2k x^2k / (2k)!: the coefficients of x^2, x^4 ...
@@ -152,26 +176,45 @@ _B10, _B12, _B14 = 1 / 47900160, -691 / 1307674368000, 1 / 74724249600
 SERIES_LIMIT = 0.25
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d):
+    """Row i of the membrane update: r = ce V + A, d = ce + B, ce = B / expm1(rate)
+    (C/dt as the exact membrane update needs it; rate = B dt / C) by its series, exact
+    to rounding below SERIES_LIMIT; returns whether the rate is beyond it (the caller
+    then takes expm1 for that row)."""
+    x = b[i] * dt_cm[i]
+    x2 = x * x
+    series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
+        _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
+    ce = cm_dt[i] * series
+    r[i] = ce * v[i] + a[i]
+    d[i] = ce + b[i]
+    return x >= SERIES_LIMIT
+
+
 @njit(nogil=True, cache=True)
 def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gate_power,
           gate_floor, has_floor, chan_g, chan_e, gated, fixed_a, fixed_b, g_axial, stim,
-          injected, g_seal, work, clamp=-1, clamp_v=0.0):
+          injected, g_seal, work, stim2, injected2, table_base, clamp=-1, clamp_v=0.0):
     """One step of every compartment: the gates, then the tridiagonal solve for V.
     cm_dt, dt_cm: C / dt (nS) and its reciprocal per compartment; work: the arrays _work
-    allocates; clamp: -1, or the compartment held at clamp_v (mV), or n_compartments to
-    hold them all (the axial wire). Returns (the largest |V| (mV), the current (pA) the
-    clamp passes to hold its compartments over the step, capacitive jump not included).
+    allocates; stim2, injected2: the second stimulator's compartment (-1: none) and the
+    current (pA) it passes in this step; table_base: per compartment, the first row of its
+    set of gate tables in x_inf (a stretch at another temperature has its own); clamp:
+    -1, or the compartment held at clamp_v (mV), or n_compartments to hold them all (the
+    axial wire). Returns (the largest |V| (mV), the current (pA) the clamp passes to
+    hold its compartments over the step, capacitive jump not included).
     Written as passes over the compartments, each without calls or inner loops, so that
     the compiler vectorises them."""
     table_index, weight, open_fraction, power, a, b, d, r, coupling = work
     n = v.size
-    last = x_inf.shape[1] - 1 - 1e-9  # (the table's last row holds no step)
+    last = decay.shape[1] - 1 - 1e-9  # (a set's last row holds no step)
     for i in range(n):
         f = (v[i] - v_min) * inv_dv
         f = f if f >= 0.0 else 0.0  # also catches NaN, which must never index the tables
         f = f if f < last else last
         j = int(f)
-        table_index[i] = j
+        table_index[i] = j + table_base[i]
         weight[i] = f - j
     open_fraction[:, :] = 1.0
     for g in range(gates.shape[0]):
@@ -207,30 +250,40 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
                     fraction[i] *= power[i]
             for i in range(n):
                 fraction[i] *= power[i]
-    a[:] = fixed_a
-    b[:] = fixed_b
-    for c in range(gated.size):
-        ch = gated[c]
-        g_ch = chan_g[ch]
-        fraction = open_fraction[ch]
-        e = chan_e[ch]
+    if gated.size == 2:
+        # (HH: Na and K) the currents and one pass of the membrane update fused, the
+        # same operations in the same order as the general passes below
+        g0, f0, e0 = chan_g[gated[0]], open_fraction[gated[0]], chan_e[gated[0]]
+        g1, f1, e1 = chan_g[gated[1]], open_fraction[gated[1]], chan_e[gated[1]]
+        slow = 0
         for i in range(n):
-            gc = g_ch[i] * fraction[i]
-            a[i] += gc * e
-            b[i] += gc
+            gc0 = g0[i] * f0[i]
+            gc1 = g1[i] * f1[i]
+            a[i] = fixed_a[i] + gc0 * e0 + gc1 * e1
+            b[i] = fixed_b[i] + gc0 + gc1
+            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d)
+    else:
+        a[:] = fixed_a
+        b[:] = fixed_b
+        for c in range(gated.size):
+            ch = gated[c]
+            g_ch = chan_g[ch]
+            fraction = open_fraction[ch]
+            e = chan_e[ch]
+            for i in range(n):
+                gc = g_ch[i] * fraction[i]
+                a[i] += gc * e
+                b[i] += gc
+        slow = 0
+        for i in range(n):
+            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d)
+    # the electrodes' rows again, with their currents (and the seal) added
     a[stim] += injected
     b[stim] += g_seal
-    # ce = b / expm1(rate) (C/dt as the exact membrane update needs it), rate = b dt / C
-    slow = 0
-    for i in range(n):
-        x = b[i] * dt_cm[i]
-        x2 = x * x
-        series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
-            _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
-        ce = cm_dt[i] * series
-        r[i] = ce * v[i] + a[i]
-        d[i] = ce + b[i]
-        slow += x >= SERIES_LIMIT
+    slow += _membrane_row(stim, a, b, v, cm_dt, dt_cm, r, d)
+    if stim2 >= 0:
+        a[stim2] += injected2
+        slow += _membrane_row(stim2, a, b, v, cm_dt, dt_cm, r, d)
     if slow:
         for i in range(n):
             x = b[i] * dt_cm[i]
@@ -266,6 +319,20 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     return peak, held
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _stimulator_pa(pulses, clock, dt):
+    """The current (pA) the second stimulator passes in the step that starts clock ms
+    after its trigger: the sum of its pulses (rows: onset ms, width ms, amplitude pA)
+    on then. A step belongs to a pulse if its middle lies in it, so a pulse of a whole
+    number of steps covers exactly that many."""
+    total = 0.0
+    middle = clock + 0.5 * dt
+    for p in range(pulses.shape[0]):
+        if pulses[p, 0] <= middle < pulses[p, 0] + pulses[p, 1]:
+            total += pulses[p, 2]
+    return total
+
+
 @njit(nogil=True, cache=True)
 def _work(n_channels, n):
     """Work arrays of _step for n_channels channels on n compartments."""
@@ -279,7 +346,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     the electrode's compartment with no pipette capacitance (as the patch's advance_cc)."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b, _axial_wire) = record
+     gated, fixed_a, fixed_b, _axial_wire, stim2, pulses, table_base) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -296,6 +363,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
     injected = electrode[EL_IM]
+    clock = electrode[EL_STIM_CLOCK]
     first_site_row = out.shape[0] - sites.size
     for s in range(command.size):
         # sample s is the state at its own time; the pipette sits I*Rs above the
@@ -313,9 +381,12 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
         im_peak = _peak(im_peak, out[OUT_IM, s])
         c = command[s] * scale
         for _ in range(steps_per_sample):
+            i2 = _stimulator_pa(pulses, clock, dt)
+            clock += dt
             peak, _ = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
                             gate_channel, gate_power, gate_floor, has_floor, chan_g, chan_e,
-                            gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work)
+                            gated, fixed_a, fixed_b, g_axial, stim, c, g_seal, work, stim2,
+                            i2, table_base)
             if not peak <= breakdown and broken_at == 0.0:
                 # (NaN alone sets nothing: the engine's finiteness check reports it)
                 for i in range(v.size):
@@ -325,6 +396,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     electrode[EL_IM] = injected
     electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
+    electrode[EL_STIM_CLOCK] = clock
     return True, vm_peak, im_peak
 
 
@@ -336,7 +408,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     patch's advance_vc_ideal; no gating current."""
     (cm, dt, v_min, inv_dv, x_inf, decay, gate_channel, gate_power, gate_floor, _charge_fc,
      chan_g, chan_e, chan_label, out_scale, _charge, has_floor, g_axial, stim, sites,
-     gated, fixed_a, fixed_b, axial_wire) = record
+     gated, fixed_a, fixed_b, axial_wire, stim2, pulses, table_base) = record
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     scale = amp[AMP_COMMAND_SCALE]
@@ -351,6 +423,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     g_seal = amp[AMP_G_SEAL]
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
+    clock = electrode[EL_STIM_CLOCK]
     clamp = n if axial_wire else stim
     first, last_held = (0, n) if axial_wire else (stim, stim + 1)
     first_site_row = out.shape[0] - sites.size
@@ -372,10 +445,12 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
             for i in range(first, last_held):  # the held membrane charges at once
                 jump += cm_dt[i] * (c - v[i])
                 v[i] = c  # so the gates see the command in this step, as in the patch
+            i2 = _stimulator_pa(pulses, clock, dt)
+            clock += dt
             peak, held = _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay,
                                gate_channel, gate_power, gate_floor, has_floor, chan_g,
                                chan_e, gated, fixed_a, fixed_b, g_axial, stim, 0.0, g_seal,
-                               work, clamp, c)
+                               work, stim2, i2, table_base, clamp, c)
             charge += jump + held
             if not peak <= breakdown and broken_at == 0.0:
                 for i in range(n):
@@ -385,6 +460,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     electrode[EL_IM] = i_mean
     electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
+    electrode[EL_STIM_CLOCK] = clock
     return True, vm_peak, im_peak
 
 

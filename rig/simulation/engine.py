@@ -36,7 +36,7 @@ from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concent
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
-from rig.simulation.cable import LocalEffect, placement
+from rig.simulation.cable import LocalEffect, Stimulator, placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
@@ -64,11 +64,15 @@ class Rig:
     stochastic on unless it is False.
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
-    now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
+    now: the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
     signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
-    True, HH's space clamp) or only the electrode's compartment. Its current is limited
-    by the headstage's range (at most +/-200 nA), too little for the squid axon in CC
-    (use rig.simulation.fibre.Fibre); in VC a settle starts the whole fibre at the
+    True, HH's space clamp) or only the electrode's compartment; a second stimulating
+    electrode, stimulator (a rig.simulation.cable.Stimulator: an isolated stimulator at
+    another position, its pulses timed from the start of each protocol sweep, from a
+    settle, or from trigger_stimulator()), for collision and antidromic stimulation.
+    The amplifier's current is limited
+    by the headstage's range, which the cell preset chooses (the squid-axon's giant-axon
+    headstage passes +/-1 mA, enough to excite it); in VC a settle starts the whole fibre at the
     holding potential, which without the axial wire is only approximately its steady
     state.
 
@@ -82,7 +86,7 @@ class Rig:
                  series_resistance: float | None = None, seed: int = 0,
                  amplifier: Amplifier | None = None, stim_at: float = 0.0,
                  record_at: tuple[float, ...] = (), axial_wire: bool = True,
-                 stochastic: bool | None = None,
+                 stimulator: Stimulator | None = None, stochastic: bool | None = None,
                  channel_counts: dict[str, int] | None = None) -> None:
         if channel_counts:
             cell = with_channel_counts(cell, channel_counts)
@@ -94,7 +98,7 @@ class Rig:
             raise VrigError(f"cell {cell.name!r} is a fibre: channels counted one by one "
                             "run on a single compartment only; use --stochastic off")
         self.cell = cell
-        self.placement = placement(cell, stim_at, record_at, axial_wire)
+        self.placement = placement(cell, stim_at, record_at, axial_wire, stimulator)
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
@@ -124,14 +128,15 @@ class Rig:
         self.settle()
 
     @classmethod
-    def from_presets(cls, cell: str = "hh-squid", bath: str | None = None,
+    def from_presets(cls, cell: str | Cell = "hh-squid", bath: str | None = None,
                      pipette: str | None = None, temperature_c: float | None = None,
                      ion_overrides: Iterable[str] = (), **kwargs: Any) -> "Rig":
-        """A Rig from preset names; bath and pipette default to the cell's own.
+        """A Rig from preset names (the cell: a name or a Cell, e.g. a preset's fibre
+        resized by rig.model.cell.resize_fibre); bath and pipette default to the cell's own.
 
         ion_overrides: iterable of 'out:Na=44' / 'in:K=140' strings (mM).
         """
-        cell_preset = load_cell(cell)
+        cell_preset = cell if isinstance(cell, Cell) else load_cell(cell)
         bath_solution, pipette_solution = with_ion_overrides(
             load_solution(bath or cell_preset.bath),
             load_solution(pipette or cell_preset.pipette), ion_overrides)
@@ -201,7 +206,7 @@ class Rig:
         if mode != self.mode:
             # The pipette is where the membrane is at the switch, so nothing jumps.
             self.sim.electrode[layout.EL_ILAG] = 0.0
-            self.sim.electrode[layout.EL_VPRED] = self.sim.soma_v_mv
+            self.sim.electrode[layout.EL_VPRED] = self.sim.v_mv[self.placement.stim]
             self.mode = mode
             # The first sample after the switch reads the new mode's current.
             self.sim.electrode[layout.EL_IM] = steady_state.present_current_pa(self)
@@ -232,13 +237,70 @@ class Rig:
         change = LocalEffect(units.m_to_um(float(start_m)), units.m_to_um(float(end_m)),
                              drug_effects([(drug, "outside", float(concentration_m))],
                                           self.cell.preparation),
-                             f"{drug.name} {format_concentration(float(concentration_m))}")
+                             f"{drug.name} {format_concentration(float(concentration_m))}",
+                             drug.name)
         self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
         self.placement = replace(self.placement, local=self.placement.local + (change,))
 
+    def set_local_temperature(self, temperature_c: float, start_m: float,
+                              end_m: float) -> None:
+        """Heat or cool the stretch of a fibre from start_m to end_m (m from its first end)
+        to temperature_c (degC): its kinetics follow their Q10 there (the reversal
+        potentials stay the bath's); a later stretch overrides an earlier one where they
+        overlap."""
+        start_um, end_um = self._stretch_um(start_m, end_m, "a temperature on a stretch")
+        temperature = physics.check_temperature(temperature_c)
+        self.placement = replace(self.placement, local_temperature=(
+            self.placement.local_temperature + ((start_um, end_um, temperature),)))
+
+    def demyelinate(self, start_m: float, end_m: float) -> None:
+        """Strip the myelin from the internodes of a myelinated fibre whose centres lie
+        from start_m to end_m (m from its first end): bare axolemma there (the cell's
+        capacitance and leak, no voltage-gated channels)."""
+        start_um, end_um = self._stretch_um(start_m, end_m, "demyelination")
+        if self.cell.geometry is not None and self.cell.geometry.myelin is None:
+            raise VrigError(f"cell {self.cell.name!r} has no myelin to remove; choose a "
+                            "myelinated fibre (myelinated-axon)")
+        self.placement = replace(self.placement, demyelinated=(
+            self.placement.demyelinated + ((start_um, end_um),)))
+
+    def _stretch_um(self, start_m: float, end_m: float, what: str) -> tuple[float, float]:
+        """(start, end) in um of a stretch of the fibre, checked (see
+        CableGeometry.compartments_in)."""
+        if self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: {what} "
+                            "needs a fibre")
+        start_um, end_um = units.m_to_um(float(start_m)), units.m_to_um(float(end_m))
+        self.cell.geometry.compartments_in(start_um, end_um)
+        return start_um, end_um
+
+    def set_stimulator(self, stimulator: Stimulator | None) -> None:
+        """Place the second stimulating electrode (a rig.simulation.cable.Stimulator) on
+        the fibre, or remove it (None); its pulses run from the next trigger."""
+        if stimulator is not None and self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: a second "
+                            "stimulating electrode needs a fibre")
+        where = self.placement
+        if stimulator is None:
+            self.placement = replace(where, stimulator=None, stim2=-1)
+            return
+        moved = placement(self.cell, 0.0, (), where.axial_wire, stimulator)
+        self.placement = replace(where, stimulator=moved.stimulator, stim2=moved.stim2)
+
+    def trigger_stimulator(self) -> None:
+        """Start the second stimulator's pulse train now (each protocol sweep and each
+        settle triggers it too)."""
+        self.sim.electrode[layout.EL_STIM_CLOCK] = 0.0
+
     def wash_drug(self, name: str | None = None) -> None:
-        """Wash one drug (by name) or all drugs out of the bath and pipette."""
-        self.perfusion.wash(None if name is None else load_drug(name).name)
+        """Wash one drug (by name) or all drugs out of the bath and pipette, and off the
+        stretches of a fibre it was applied to (at once, as it was applied)."""
+        drug = None if name is None else load_drug(name).name
+        self.perfusion.wash(drug)
+        local = tuple(change for change in self.placement.local
+                      if drug is not None and change.drug != drug)
+        if local != self.placement.local:
+            self.placement = replace(self.placement, local=local)
 
     # --- derived quantities ----------------------------------------------------------
 
@@ -269,8 +331,9 @@ class Rig:
 
     @property
     def membrane_potential(self) -> float:
-        """The present (true) membrane potential in V."""
-        return units.mv_to_v(self.sim.soma_v_mv)
+        """The present (true) membrane potential in V where the amplifier's electrode is
+        (on a fibre, its compartment)."""
+        return units.mv_to_v(float(self.sim.v_mv[self.placement.stim]))
 
     @property
     def saturated(self) -> bool:
@@ -299,7 +362,10 @@ class Rig:
         run for steady_state.UNSTABLE_SETTLE_S, so that it is found firing, as a real
         cell would be.
         """
+        # (the second stimulator stays silent while the cell settles, then starts afresh)
+        self.sim.electrode[layout.EL_STIM_CLOCK] = math.inf
         steady_state.settle(self)
+        self.trigger_stimulator()
 
     def kernel_mode(self) -> int:
         """The kernel's mode (layout.MODE_*): the clamp mode, VC split by whether an

@@ -70,6 +70,7 @@ def protocol_pieces(rig, protocol, leak_subtraction=None, samples_per_piece=None
         step = samples_per_piece or command.size
         if pn:
             leak = yield from _pn_leak(rig, protocol, pn, command, k, step)
+        rig.trigger_stimulator()  # a fibre's second stimulator fires from each sweep's start
         for first in range(0, command.size, step):
             block = command[first: first + step]
             signals = rig.advance(block, interval)

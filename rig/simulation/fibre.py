@@ -20,16 +20,13 @@ from rig.model.cell import load_cell
 from rig.model.pharmacology import drug_effects
 from rig.model.solutions import check_permeant, load_solution
 from rig.simulation import layout, reference
-from rig.simulation.cable import LocalEffect, cable_model, cable_output_rows
+from rig.simulation.cable import STIMULATOR_LIMIT_A, LocalEffect, cable_model, cable_output_rows
 from rig.simulation.membrane import compile_membrane
 from rig.simulation.registry import advance_function
 from rig.simulation.state import SimulationState
 from rig.simulation.steady_state import steady_voltage_mv
 
 DEFAULT_FIBRE_DT_S = 25e-6
-# The stimulator (an isolated stimulus unit, not the patch headstage): a 476 um axon
-# takes tens of uA to excite.
-STIMULATOR_LIMIT_A = 1e-3
 
 
 class Fibre:
@@ -100,14 +97,14 @@ class Fibre:
 
     def signal_names(self):
         """Names of the rows run() returns after 'Vmem' (the electrode's compartment):
-        one 'Vmem@<mm>mm' per recording site."""
-        return tuple(f"Vmem@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in self.record_at)
+        one 'Vm@<mm>mm' per recording site."""
+        return tuple(f"Vm@{units.um_to_mm(units.m_to_um(x)):g}mm" for x in self.record_at)
 
     def run(self, command_a, sample_interval_s):
         """Step through a per-sample injected current (A) at the stimulating electrode;
         returns {'t': sample times (s; sample k is the state at k * interval, as a
         digitiser reads it), 'Vmem': V at the electrode
-        (V), 'Vmem@<x>mm': V at each site (V)}."""
+        (V), 'Vm@<x>mm': V at each site (V)}."""
         command = np.array(command_a, dtype=float)
         steps = max(1, math.ceil(sample_interval_s / self.dt - 1e-9))
         if not math.isclose(units.s_to_ms(sample_interval_s) / steps, self.membrane.dt_ms):

@@ -55,7 +55,9 @@ EL_BREAKDOWN = 5  # mV, the first membrane potential past AMP_BREAKDOWN (0 = int
 # current), recorded as the next sample's Im, so that blocks join without a seam
 EL_IM = 6
 EL_IGATE = 7  # pA, the gating current's mean over that interval (VC; 0 in CC)
-N_EL = 8
+# ms since a fibre's second stimulator was last triggered (its pulses are timed from it)
+EL_STIM_CLOCK = 8
+N_EL = 9
 
 # mV: in CC and I0 the amplifier's voltage output (membrane potential plus the
 # unbalanced electrode drop); in VC the membrane potential itself, so the clamp error

@@ -80,6 +80,12 @@ def _geometry(rig: Any) -> dict[str, str]:
             "stim_compartment_mm": f"{units.um_to_mm(centres[where.stim]):g}",
             "recording_sites": ", ".join(where.names),
             "axial_wire": "on" if where.axial_wire else "off",
+            "stimulator_2": where.stimulator.describe() if where.stimulator else "none",
+            "local_temperature": "; ".join(
+                f"{t:g} degC at {units.um_to_mm(a):g}-{units.um_to_mm(b):g} mm"
+                for a, b, t in where.local_temperature) or "none",
+            "demyelinated": "; ".join(f"{units.um_to_mm(a):g}-{units.um_to_mm(b):g} mm"
+                                      for a, b in where.demyelinated) or "none",
             "local_drugs": "; ".join(
                 f"{change.label} at {units.um_to_mm(change.start_um):g}-"
                 f"{units.um_to_mm(change.end_um):g} mm" for change in where.local)}

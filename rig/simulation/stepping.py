@@ -91,6 +91,7 @@ def hold(rig: Any, duration_s: float) -> None:
         rig.sim.electrode[layout.EL_VP] = holding
         rig.sim.electrode[layout.EL_IM] = steady_state.present_current_pa(rig)
         rig.sim.electrode[layout.EL_IGATE] = 0.0
+        rig.sim.electrode[layout.EL_STIM_CLOCK] += units.s_to_ms(duration_s)
         rig.time_s += duration_s
         rig.output_chain.reset()
         return

@@ -1,13 +1,15 @@
 """A fibre on the Rig: current clamp with recording sites, the same numbers as
 :class:`rig.simulation.fibre.Fibre`, and what is not built yet refused clearly."""
 
+import itertools
+
 import numpy as np
 import pytest
 
 import rig
 from rig.errors import VrigError
 from rig.model.cell import load_cell
-from rig.simulation.fibre import Fibre, conduction_velocity, pulse_current_a
+from rig.simulation.fibre import Fibre, conduction_velocity, crossing_time, pulse_current_a
 
 DT = 25e-6
 
@@ -17,16 +19,16 @@ def test_the_rig_runs_a_fibre_in_cc_with_a_signal_per_site():
     setup.set_mode("CC")
     setup.settle()
     names = [name for name, _ in setup.signal_names()]
-    assert names[-2:] == ["Vmem@1mm", "Vmem@4mm"]
+    assert names[-2:] == ["Vm@1mm", "Vm@4mm"]
     fibre = Fibre(load_cell("thin-fibre"), dt=DT, record_at=(0.001, 0.004))
     command = np.zeros(round(0.008 / DT))
     command[:4] = pulse_current_a(fibre, 60.0, 1e-4)
     signals = setup.advance(command, DT)
     expected = fibre.run(command, DT)
-    for name in ("Vmem@1mm", "Vmem@4mm"):
+    for name in ("Vm@1mm", "Vm@4mm"):
         assert signals[name] == pytest.approx(expected[name], abs=1e-9)  # V
     assert signals["Vmem"] == pytest.approx(expected["Vmem"], abs=1e-9)
-    velocity = conduction_velocity(expected["t"], signals["Vmem@1mm"], signals["Vmem@4mm"],
+    velocity = conduction_velocity(expected["t"], signals["Vm@1mm"], signals["Vm@4mm"],
                                    0.003)
     assert velocity == pytest.approx(0.879, abs=0.002)
     assert set(names) <= set(signals)
@@ -65,21 +67,65 @@ def test_space_clamp_the_axial_wire_holds_the_fibre_a_point_clamp_does_not():
     held = space_clamp_run(True)
     point = space_clamp_run(False)
     step = slice(round(0.5e-3 / DT) + 1, round(3.5e-3 / DT) + 1)  # a step shows one sample on
-    for name in ("Vmem@0mm", "Vmem@1mm", "Vmem@4mm"):
+    for name in ("Vm@0mm", "Vm@1mm", "Vm@4mm"):
         assert held[name][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
-    assert point["Vmem@0mm"][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
-    assert point["Vmem@1mm"].max() > 0.020 and point["Vmem@4mm"].max() > 0.020
-    assert np.argmax(point["Vmem@4mm"]) > np.argmax(point["Vmem@1mm"]) + round(2e-3 / DT)
+    assert point["Vm@0mm"][step] == pytest.approx(np.full(120, -0.020), abs=1e-9)
+    assert point["Vm@1mm"].max() > 0.020 and point["Vm@4mm"].max() > 0.020
+    assert np.argmax(point["Vm@4mm"]) > np.argmax(point["Vm@1mm"]) + round(2e-3 / DT)
     assert held["Im"][step].min() < -100e-9
     assert -5e-9 < point["Im"][step].min() < -0.5e-9
 
 
-def test_the_squid_axon_needs_more_than_the_headstage_can_give():
-    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.01,))
+def test_the_cc_range_follows_the_cell_the_squid_axon_takes_tens_of_ua():
+    """The squid-axon's headstage is the giant-axon one (+/-1 mA); the patch cells keep
+    theirs (hh-squid: +/-200 nA). On the rig a 20 uA, 0.1 ms pulse at 0 mm (2.6x the
+    7.6 uA threshold) starts an AP that reaches 10 and 20 mm, as the bench Fibre's does
+    (the same kernel: equal to 1e-9 V), at HH's computed 18.8 m/s within 2 %; beyond
+    1 mA the command is refused."""
+    assert rig.Rig.from_presets("hh-squid").amplifier.current_range == pytest.approx(200e-9)
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.01, 0.02))
+    assert setup.amplifier.current_range == pytest.approx(1e-3)
     setup.set_mode("CC")
     setup.settle()
+    command = np.zeros(round(0.004 / DT))
+    command[:4] = 20e-6
+    signals = setup.advance(command, DT)
+    expected = Fibre(load_cell("squid-axon"), dt=DT, record_at=(0.01, 0.02)).run(command, DT)
+    assert signals["Vm@10mm"] == pytest.approx(expected["Vm@10mm"], abs=1e-9)
+    velocity = conduction_velocity(expected["t"], signals["Vm@10mm"], signals["Vm@20mm"], 0.01)
+    assert velocity == pytest.approx(18.8, rel=0.02)
     with pytest.raises(VrigError, match="command out of range"):
-        setup.advance(np.full(10, 20e-6), DT)
+        setup.advance(np.full(10, 1.1e-3), DT)
+
+
+def count_aps(v, level=0.0):
+    """Number of times v (V) rises through level (V)."""
+    v = np.asarray(v)
+    return int(np.sum((v[1:] >= level) & (v[:-1] < level)))
+
+
+def test_the_shipped_axon_protocols_conduct_and_show_the_refractory_periods():
+    """axon-conduction on the squid-axon: 5 uA gives no AP at 5 mm, 20 uA one AP at 5,
+    15 and 25 mm in that order, 10 mm apart at 18-20 m/s. axon-refractory (second pulse
+    6 ms after the first, then 0.5 ms sooner each sweep): both APs reach 25 mm for
+    intervals of 2 ms and more, only the first at 1.75 ms and less (the absolute
+    refractory period at 18.5 degC with 2.6x threshold pulses)."""
+    from rig.protocols.protocol import load_protocol
+
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.005, 0.015, 0.025))
+    recording = setup.run(load_protocol("axon-conduction"))
+    t = np.arange(recording.sweep("Vm@5mm", 0).size) * recording.sample_interval_s
+    assert recording.sweep("Vm@5mm", 0).max() < -0.02
+    crossings = [crossing_time(t, recording.sweep(name, 1))
+                 for name in ("Vm@5mm", "Vm@15mm", "Vm@25mm")]
+    assert crossings[0] < crossings[1] < crossings[2]
+    for near, far in itertools.pairwise(crossings):
+        assert 18.0 < 0.01 / (far - near) < 20.0
+    setup = rig.Rig.from_presets("squid-axon", dt=DT, record_at=(0.025,))
+    recording = setup.run(load_protocol("axon-refractory"))
+    intervals_ms = 6.0 - 0.5 * np.arange(recording.n_sweeps)
+    counts = [count_aps(recording.sweep("Vm@25mm", k)) for k in range(recording.n_sweeps)]
+    assert counts == [2 if gap >= 2.0 else 1 for gap in intervals_ms]
 
 
 def test_sites_off_the_fibre_or_on_a_point_cell_are_refused():
@@ -129,22 +175,23 @@ def test_vrig_run_records_each_site_as_a_column_with_the_geometry(tmp_path, suff
     if suffix == ".csv":
         header = next(line for line in out.read_text().splitlines()
                       if not line.startswith("#"))
-        assert header.endswith("Vmem_mV@1mm,Vmem_mV@4mm")
+        assert header.endswith("Vm_mV@1mm,Vm_mV@4mm")
     recording = load_recording(out)
-    assert recording.units["Vmem@1mm"] == "V"
+    assert recording.units["Vm@1mm"] == "V"
     assert recording.metadata["compartments"] == "500"
     assert recording.metadata["length_mm"] == "5"
-    assert recording.metadata["recording_sites"] == "Vmem@1mm, Vmem@4mm"
+    assert recording.metadata["recording_sites"] == "Vm@1mm, Vm@4mm"
     assert recording.metadata["axial_wire"] == "on"
     last = recording.n_sweeps - 1  # the largest pulse: the AP reaches 4 mm after 1 mm
-    near, far = (recording.sweep(name, last) for name in ("Vmem@1mm", "Vmem@4mm"))
+    near, far = (recording.sweep(name, last) for name in ("Vm@1mm", "Vm@4mm"))
     assert near.max() > 0 and far.max() > 0
     assert np.argmax(far > 0) > np.argmax(near > 0)
     off = subprocess.run(command + ["run", "--cell", "thin-fibre", "--record-at", "1,9",
                                     "cc-threshold", "-o", str(tmp_path / "off.csv")],
                          capture_output=True, text=True, timeout=300)
     assert off.returncode == 2
-    assert off.stderr == "vrig: error: position 9 mm is off the fibre; give 0 to 5 mm\n"
+    assert off.stderr == ("vrig: error: --record-at 9 is outside the allowed 0 to 5 mm: the "
+                          "fibre runs from 0 to 5 mm\n")
     assert not (tmp_path / "off.csv").exists()
 
 
@@ -162,9 +209,9 @@ def test_a_drug_on_a_stretch_blocks_conduction_past_it_on_the_rig():
         command = np.zeros(round(0.008 / DT))
         command[:4] = 2e-9
         runs[local] = setup.advance(command, DT)
-    assert runs[True]["Vmem@1mm"] == pytest.approx(runs[False]["Vmem@1mm"], abs=2e-3)
-    assert runs[False]["Vmem@4mm"].max() > 0.02
-    assert runs[True]["Vmem@4mm"].max() < -0.06
+    assert runs[True]["Vm@1mm"] == pytest.approx(runs[False]["Vm@1mm"], abs=2e-3)
+    assert runs[False]["Vm@4mm"].max() > 0.02
+    assert runs[True]["Vm@4mm"].max() < -0.06
     assert setup.metadata()["local_drugs"] == "TTX 1uM at 1.5-3.5 mm"
     with pytest.raises(VrigError, match="must run from low to high"):
         setup.apply_local_drug("TTX", 1e-6, 0.003, 0.002)

@@ -20,8 +20,8 @@ def test_a_mode_is_its_name_as_text():
 
 @pytest.mark.parametrize(("mode", "unit", "level_unit", "measured", "limit"), [
     (Mode.VC, "V", "mV", "Im", 500.0),
-    (Mode.CC, "A", "pA", "Vm", 100_000.0),
-    (Mode.I0, "A", "pA", "Vm", 100_000.0),
+    (Mode.CC, "A", "pA", "Vm", 1e9),
+    (Mode.I0, "A", "pA", "Vm", 1e9),
 ])
 def test_units_and_limits(mode, unit, level_unit, measured, limit):
     assert (mode.command_unit, mode.level_unit, mode.measured, mode.level_limit) == \
