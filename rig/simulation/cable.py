@@ -47,16 +47,33 @@ class Placement:
     electrode is on; sites, the recorded compartments; names, their signal names
     ('Vmem@<mm>mm', positions as given); axial_wire: in voltage clamp, whether the whole
     fibre is held (HH's axial wire) or only the electrode's compartment; local: changes
-    confined to stretches (LocalEffect values)."""
+    confined to stretches (LocalEffect values); profile: compartments sampled for the
+    space-time profile (recorded after the sites, returned apart from the signals)."""
 
     stim: int = 0
     sites: tuple = ()
     names: tuple = ()
     axial_wire: bool = True
     local: tuple = ()  # LocalEffect values: drugs on stretches of the fibre
+    profile: tuple = ()  # compartment indices, first end to last
 
 
 POINT_PLACEMENT = Placement()  # a point cell: the electrode on its one compartment
+PROFILE_POINTS = 128  # compartments in a space-time profile: enough for a map, cheap to record
+
+
+def profile_compartments(geometry, points=PROFILE_POINTS):
+    """The compartments (tuple of indices, first end to last) nearest to points evenly
+    spaced positions along geometry (every compartment when it has no more than
+    points); () for points 0."""
+    if points <= 0:
+        return ()
+    n = geometry.n_compartments
+    if n <= points:
+        return tuple(range(n))
+    total = geometry.total_length_um
+    wanted = np.linspace(0.0, total, points)
+    return tuple(sorted({geometry.compartment_at(min(x, total)) for x in wanted}))
 
 
 def placement(cell, stim_at_m=0.0, record_at_m=(), axial_wire=True):

@@ -91,10 +91,11 @@ class ModelCache:
             names = tuple(name for name, _, _ in m.output_names())
             n_rows = layout.output_rows(len(m.labels), m.gate_channel.size)
             if m.n_compartments > 1:
+                # the profile's compartments are recorded as sites after the named ones
                 model = cable_model(m, self._settings()[0], chan_g, floor, where.stim,
-                                    where.sites, where.local, where.axial_wire)
+                                    where.sites + where.profile, where.local, where.axial_wire)
                 names += where.names
-                n_rows = cable_output_rows(m, len(where.sites))
+                n_rows = cable_output_rows(m, len(where.sites) + len(where.profile))
             else:
                 model = m.kernel_model(chan_g, floor)
             inputs = KernelInputs(

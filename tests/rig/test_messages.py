@@ -32,6 +32,7 @@ EXAMPLES = {
     c.SetTemperature: c.SetTemperature(18.5),
     c.SetSolutions: c.SetSolutions(load_solution("squid-seawater"), None),
     c.ApplyDrug: c.ApplyDrug("TTX", 3e-7), c.WashDrug: c.WashDrug("TTX"),
+    c.MoveElectrodes: c.MoveElectrodes(0.0, (0.01, 0.02)), c.SetAxialWire: c.SetAxialWire(False),
     c.Chunk: c.Chunk("sweep", 1, 0, 2e-5, Mode.VC,
                      FrozenMap(Vm=np.zeros(3), Im=np.ones(3)), 0.5, False, False,
                      (("TTX", "outside", 1e-7, 3e-7),)),
