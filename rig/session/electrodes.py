@@ -1,0 +1,69 @@
+"""Where the electrodes sit on a fibre, as the window and a lesson choose them: the
+amplifier's (stimulating) electrode and the recording electrodes, snapped to the
+centres of the fibre's compartments (the engine records a whole compartment).
+
+Positions are in m from the fibre's first end.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig import units
+from rig.errors import VrigError
+
+# Where a new fibre's recording electrodes start, as fractions of its length: three, so
+# that a velocity can be read between any two and a collision seen between them.
+DEFAULT_SITE_FRACTIONS = (0.25, 0.5, 0.75)
+
+
+@dataclass(frozen=True)
+class Electrodes:
+    """stim_m: the amplifier's electrode; sites_m: the recording electrodes (in the
+    order of their signals); axial_wire: in voltage clamp the whole fibre is held."""
+
+    stim_m: float
+    sites_m: tuple
+    axial_wire: bool = True
+
+
+def centres_m(geometry):
+    """The compartments' centres (m) of a rig.model.geometry.CableGeometry."""
+    return units.um_to_m(geometry.centres_um())
+
+
+def snap(geometry, position_m):
+    """The centre (m) of the compartment nearest to position_m, kept on the fibre; a
+    position that is not a finite number is a VrigError."""
+    try:
+        position_m = float(position_m)
+    except (TypeError, ValueError):
+        position_m = float("nan")
+    if not np.isfinite(position_m):
+        raise VrigError("an electrode's position must be a finite number of mm along the fibre")
+    centres = centres_m(geometry)
+    return float(centres[int(np.argmin(np.abs(centres - position_m)))])
+
+
+def default_electrodes(geometry):
+    """A new fibre's electrodes: stimulating at the first compartment, recording at
+    DEFAULT_SITE_FRACTIONS of its length (each snapped; distinct on any fibre with at
+    least as many compartments)."""
+    length_m = units.um_to_m(geometry.total_length_um)
+    sites = []
+    for fraction in DEFAULT_SITE_FRACTIONS:
+        x = snap(geometry, fraction * length_m)
+        if x not in sites:
+            sites.append(x)
+    return Electrodes(snap(geometry, 0.0), tuple(sites))
+
+
+def checked(geometry, electrodes):
+    """electrodes snapped to geometry's compartments; VrigError (saying what to do) if
+    two recording electrodes would share a compartment."""
+    stim = snap(geometry, electrodes.stim_m)
+    sites = tuple(snap(geometry, x) for x in electrodes.sites_m)
+    if len(set(sites)) != len(sites):
+        raise VrigError("two recording electrodes cannot sit on the same compartment; "
+                        "place them further apart")
+    return Electrodes(stim, sites, bool(electrodes.axial_wire))
