@@ -11,6 +11,10 @@ import numpy as np
 
 from rig import units
 from rig.errors import VrigError
+from rig.model.cell import load_cell
+from rig.simulation.cable import PROFILE_POINTS
+from rig.simulation.engine import Rig
+from rig.simulation.fibre import DEFAULT_FIBRE_DT_S
 
 # Where a new fibre's recording electrodes start, as fractions of its length: three, so
 # that a velocity can be read between any two and a collision seen between them.
@@ -67,3 +71,19 @@ def checked(geometry, electrodes):
         raise VrigError("two recording electrodes cannot sit on the same compartment; "
                         "place them further apart")
     return Electrodes(stim, sites, bool(electrodes.axial_wire))
+
+
+def rig_for_cell(name):
+    """A Rig (rig.simulation.engine) of the cell preset name as the window runs it: a
+    fibre with its default electrodes (default_electrodes) and the fibre time step
+    (rig.simulation.fibre.DEFAULT_FIBRE_DT_S, from its convergence study), which keeps a
+    squid axon above real time, and its space-time profile; a point cell as the
+    preset says."""
+    geometry = load_cell(name).geometry
+    if geometry is None:
+        return Rig.from_presets(name)
+    where = default_electrodes(geometry)
+    setup = Rig.from_presets(name, dt=DEFAULT_FIBRE_DT_S, stim_at=where.stim_m,
+                             record_at=where.sites_m)
+    setup.set_profile(PROFILE_POINTS)  # as the runner will: its first RigState says where
+    return setup
