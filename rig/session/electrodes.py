@@ -5,6 +5,7 @@ centres of the fibre's compartments (the engine records a whole compartment).
 Positions are in m from the fibre's first end.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,3 +88,28 @@ def rig_for_cell(name):
                              record_at=where.sites_m)
     setup.set_profile(PROFILE_POINTS)  # as the runner will: its first RigState says where
     return setup
+
+
+# A fibre's stimulus from the amplifier's electrode: short, so the action potential's
+# start is sharp on the map, and about twice threshold
+STIMULUS_DURATION_S = 1e-4
+STIMULUS_DEPOLARISATION_MV = 60.0
+
+
+def stimulus_current_a(cell, duration_s=STIMULUS_DURATION_S,
+                       depolarisation_mv=STIMULUS_DEPOLARISATION_MV):
+    """A current (A) that depolarises the first end of cell's fibre by about
+    depolarisation_mv in duration_s (as rig.simulation.fibre.pulse_current_a, from the
+    geometry alone: the charge spreads along the cable, which admits sqrt(cm ga / t)
+    per mV at its end; cm the end compartment's capacitance per um and ga its axial
+    conductance to the next times its length)."""
+    geometry = cell.geometry
+    lengths = geometry.compartment_lengths_um()
+    cm_pf_per_um = units.capacitance_pf(cell.specific_capacitance_uf_per_cm2,
+                                        units.cylinder_area_um2(geometry.diameter_um, 1.0))
+    if lengths.size == 1:
+        return units.pa_to_a(cm_pf_per_um * lengths[0] * depolarisation_mv
+                             / units.s_to_ms(duration_s))
+    ga_ns_um = geometry.axial_conductances_ns()[0] * lengths[0]
+    admittance_ns = math.sqrt(cm_pf_per_um * ga_ns_um / units.s_to_ms(duration_s))
+    return units.pa_to_a(admittance_ns * depolarisation_mv)

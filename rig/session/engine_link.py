@@ -20,8 +20,9 @@ def continuous_speed(speed: float | None) -> float:
 
 def follow(session: Session, send: Send) -> None:
     """From now on, send a command for every change of the session's mode, holdings,
-    speed and a fibre's electrodes. While a protocol runs, its sweeps set the mode and holding in the engine
-    (which refuses them from anyone else), so those changes are only shown."""
+    speed and a fibre's electrodes. While a protocol runs, its sweeps set the mode and
+    holding in the engine (which refuses them from anyone else), so those changes are
+    only shown."""
 
     def mode_changed(mode: Mode) -> None:
         if not session.protocol_running:

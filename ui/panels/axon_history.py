@@ -131,9 +131,9 @@ class ProfileHistory:
 
     def shown(self):
         """(map rows, trace rows) to draw, oldest first: the frozen capture in triggered
-        mode (all NaN before the first), the newest rows otherwise."""
+        mode (once there is one), the newest rows otherwise."""
         self.changed = False
-        if self.triggered:
+        if self.triggered and self.captures:  # before the first stimulus: live, scrolling
             return self.frozen_map, self.frozen_traces
         return self.ordered(self.map), self.ordered(self.traces)
 

@@ -10,6 +10,7 @@ and it redraws at most once per display tick, only while it is shown and somethi
 new arrived.
 """
 
+import math
 import time
 
 import numpy as np
@@ -26,15 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rig import units
+from rig.clamp import Mode
 from rig.errors import VrigError
+from rig.session.electrodes import STIMULUS_DURATION_S, stimulus_current_a
 from ui.look import theme
 from ui.panels.axon_fibre import ELECTRODE_COLORS, FibreStrip, electrode_names
 from ui.panels.axon_history import THRESHOLD_V, Arrivals, ProfileHistory, conduction_velocity
+from ui.panels.quick_stimulus import SETTINGS as QUICK_SETTINGS
 
 WINDOWS_MS = (2.0, 5.0, 10.0, 20.0, 50.0, 200.0, 1000.0)
 DEFAULT_WINDOW_MS = 10.0
 MAP_LEVELS_MV = (-80.0, 40.0)
 SCOPE_RANGE_MV = (-90.0, 60.0)
+VC_STIMULUS = (20.0, 0.2)  # mV, ms: a step at Stim that fires a fibre held at rest
 CV_EVERY_S = 0.25  # the velocity text changes 4 times a second at most: readable
 
 
@@ -53,6 +59,7 @@ class AxonView(QWidget):
         self.arrivals = Arrivals(1)
         self.velocity_text = ""
         self.velocity = None  # m/s, the value shown (None: '—')
+        self.why_no_velocity = ""
         self._columns = np.zeros(0, np.int64)  # profile column shown in each map column
         self._cv_shown_at = -np.inf
         layout = QVBoxLayout(self)
@@ -76,6 +83,8 @@ class AxonView(QWidget):
     # --- construction ------------------------------------------------------------------
 
     def _build_controls(self):
+        rows = QVBoxLayout()
+        rows.setSpacing(2)
         row = QHBoxLayout()
         row.setSpacing(8)
         row.addWidget(QLabel("Map"))
@@ -98,8 +107,14 @@ class AxonView(QWidget):
                                  "Huxley's axial wire) or only the compartment under Stim")
         self.wire_box.toggled.connect(self._wire_toggled)
         row.addWidget(self.wire_box)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Velocity"))
+        self.hint = QLabel("")  # how to stimulate this fibre; never asks for width
+        self.hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.hint.setMinimumWidth(0)
+        row.addWidget(self.hint, 1)
+        rows.addLayout(row)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(QLabel("Conduction velocity from"))
         self.cv_from, self.cv_to = QComboBox(), QComboBox()
         for box in (self.cv_from, self.cv_to):
             box.setToolTip(f"Two electrodes: the velocity is their distance over the delay "
@@ -111,15 +126,15 @@ class AxonView(QWidget):
         row.addWidget(self.cv_to)
         self.cv_label = QLabel("—")
         self.cv_label.setObjectName("VelocityReadout")
-        self.cv_label.setMinimumWidth(90)
+        self.cv_label.setMinimumWidth(80)
         theme.set_style(self.cv_label, "font-weight: bold;")
         row.addWidget(self.cv_label)
-        self.cv_why = QLabel("")  # why there is no velocity; never asks for width
+        self.cv_why = QLabel("")  # how it was measured, or why there is none
         self.cv_why.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.cv_why.setMinimumWidth(0)
-        theme.set_style(self.cv_why, "color: #b0b0b0;")
-        row.addWidget(self.cv_why, 2)
-        return row
+        row.addWidget(self.cv_why, 1)
+        rows.addLayout(row)
+        return rows
 
     def _build_map(self):
         self.map_plot = pg.PlotWidget()
@@ -324,8 +339,29 @@ class AxonView(QWidget):
         self.velocity = velocity
         self.velocity_text = "—" if velocity is None else f"{velocity:.3g} m/s"
         self.cv_label.setText(self.velocity_text)
-        self.cv_why.setText(why)
-        self.cv_why.setToolTip(why)
+        text = why or (f"{abs(positions[b] - positions[a]) * 1e3:.3g} mm over the delay "
+                       f"between the crossings of {self.arrivals.threshold_v * 1e3:g} mV")
+        self.cv_why.setText(text)
+        self.cv_why.setToolTip(text)
+        self.why_no_velocity = why
+
+    def set_stimulus_hint(self, needed_a, limit_pa):
+        """Say how to stimulate: the CC pulse that fires this fibre (needed_a, A, for
+        STIMULUS_DURATION_S) or, when the headstage cannot give it (limit_pa), VC."""
+        ms = units.s_to_ms(STIMULUS_DURATION_S)
+        if units.a_to_pa(needed_a) <= limit_pa:
+            text = (f"Pulse (P): about {_format_current(needed_a)} for {ms:g} ms at Stim "
+                    "fires it; drag the electrodes")
+            tip = text
+        else:
+            level_mv, step_ms = VC_STIMULUS
+            text = (f"Stimulate in VC: Step to {level_mv:g} mV for {step_ms:g} ms, axial "
+                    f"wire off (CC needs {_format_current(needed_a)})")
+            tip = (f"A CC pulse at Stim would need about {_format_current(needed_a)} for "
+                   f"{ms:g} ms, beyond the headstage's "
+                   f"{_format_current(units.pa_to_a(limit_pa))}. " + text)
+        self.hint.setText(text)
+        self.hint.setToolTip(tip)
 
     def apply_theme(self, look):
         """Follow a new look."""
@@ -342,16 +378,42 @@ def install(window):
     window.client.tick.connect(view.refresh)
     view.message.connect(window.show_error)
 
+    stimulus = window.panel.stimulus
+
     def cell_changed(_name=None):
         shown = window.tabs.indexOf(view) >= 0
         if window.session.electrodes is not None:
             view.show_fibre()
+            view.set_stimulus_hint(stimulus_current_a(window.session.engine.cell),
+                                   window.session.holding_range(Mode.CC)[1])
+            level_pa = _rounded(units.a_to_pa(stimulus_current_a(window.session.engine.cell)))
+            stimulus.set_default("CC", level_pa, units.s_to_ms(STIMULUS_DURATION_S))
+            stimulus.set_default("VC", *VC_STIMULUS)
             if not shown:
                 window.tabs.insertTab(1, view, "Axon")
             window.tabs.setCurrentWidget(view)
-        elif shown:
-            window.tabs.removeTab(window.tabs.indexOf(view))
+        else:
+            for mode in ("CC", "VC"):
+                _, _, _, level, duration_ms = QUICK_SETTINGS[mode]
+                stimulus.set_default(mode, level, duration_ms)
+            if shown:
+                window.tabs.removeTab(window.tabs.indexOf(view))
 
     window.session.events.cell.connect(cell_changed)
     cell_changed()
     return view
+
+
+def _rounded(value):
+    """value to two significant figures, upward (a stimulus a little above, not below)."""
+    if value <= 0:
+        return value
+    scale = 10.0 ** (math.floor(math.log10(value)) - 1)
+    return math.ceil(value / scale) * scale
+
+
+def _format_current(amperes):
+    """A current in the unit that reads best (nA or uA)."""
+    if abs(amperes) >= 1e-6:
+        return f"{amperes * 1e6:.3g} uA"
+    return f"{amperes * 1e9:.3g} nA"

@@ -99,6 +99,15 @@ class QuickStimulus(QWidget):
             self.level.setRange(-limit, limit)
             self.level.setValue(self.values[mode][0])
 
+    def set_default(self, mode, level, duration_ms):
+        """Put a level (in the mode's unit, kept within its limit) and a duration (ms)
+        in a mode's stimulus, as for a new cell."""
+        limit = self.limits[mode]
+        self.values[mode] = (min(max(float(level), -limit), limit), float(duration_ms))
+        if mode == self.mode:
+            self.level.setValue(self.values[mode][0])
+            self.duration.setValue(self.values[mode][1])
+
     def _remember(self):
         if self.mode in self.values:
             self.values[self.mode] = (self.level.value(), self.duration.value())

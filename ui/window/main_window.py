@@ -34,8 +34,8 @@ from rig.errors import VrigError
 from rig.model import catalogue
 from rig.model.cell import scan_cells
 from rig.session import engine_link
-from rig.session.session import Session
 from rig.session.electrodes import rig_for_cell
+from rig.session.session import Session
 from ui.look import theme
 from ui.panels import analysis_panel, axon_view, compensation_panel, membrane_test_window
 from ui.panels.amplifier_panel import AmplifierPanel
