@@ -93,7 +93,8 @@ def test_the_velocity_readout_matches_the_engines_conduction_velocity(make_windo
     qtbot.waitUntil(lambda: all(view.arrivals.times[k] for k in (1, 2)), timeout=WAIT_MS)
     view._show_velocity(force=True)
     assert view.velocity == pytest.approx(expected, rel=0.03)
-    assert view.cv_label.text() == f"{view.velocity:.3g} m/s" and view.cv_why.text() == ""
+    assert view.cv_label.text() == f"{view.velocity:.3g} m/s" and view.why_no_velocity == ""
+    assert "mm over the delay" in view.cv_why.text()
     qtbot.waitUntil(lambda: view.history.captures >= 1, timeout=WAIT_MS)
     view.refresh()
     image = view.image.image
@@ -118,6 +119,9 @@ def test_switching_cells_mid_protocol_and_back_never_fails(make_window, qtbot):
         qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
         if cell == "squid-axon":
             window.run_protocol(window.protocols.protocol())
+    window.set_mode("VC")  # the scopes were replaced with each cell: the new ones follow
+    window.set_mode("CC")
+    assert window.scopes.scope.mode == "CC"
     got = []
     window.client.chunks.connect(got.extend)
     qtbot.waitUntil(lambda: len(got) > 5, timeout=WAIT_MS)

@@ -113,7 +113,7 @@ class FibreStrip(pg.PlotWidget):
             line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(color, width=3),
                                    hoverPen=pg.mkPen(color, width=6),
                                    label=names[index], labelOpts={
-                                       "position": 0.12 if index else 0.88, "color": color,
+                                       "position": 0.12 if index % 2 else 0.88, "color": color,
                                        "fill": (0, 0, 0, 140), "movable": False})
             line.setZValue(10 + index)
             line.setToolTip(f"{names[index]}: drag along the fibre")

@@ -60,6 +60,7 @@ class AxonView(QWidget):
         self.velocity_text = ""
         self.velocity = None  # m/s, the value shown (None: '—')
         self.why_no_velocity = ""
+        self.frames = 0  # map redraws (the window benchmark counts them)
         self._columns = np.zeros(0, np.int64)  # profile column shown in each map column
         self._cv_shown_at = -np.inf
         layout = QVBoxLayout(self)
@@ -319,6 +320,7 @@ class AxonView(QWidget):
         for k, curve in enumerate(self.curves[:traces.shape[1]]):
             curve.setData(t_ms, traces[:, k] * 1e3)
         self.scope.getPlotItem().setXRange(start_ms, start_ms + window_ms, padding=0)
+        self.frames += 1
 
     def _show_velocity(self, force=False, now=None):
         now = time.perf_counter() if now is None else now

@@ -273,7 +273,8 @@ class MainWindow(QMainWindow):
         client.signalsChanged.connect(self._signals_changed)
         self.recording.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.recording.error.connect(self.show_error)
-        self.session.events.mode.connect(self.scopes.scope.set_mode)
+        # through scopes.scope each time: a new cell or moved recording sites replace it
+        self.session.events.mode.connect(lambda mode: self.scopes.scope.set_mode(mode))
         self.session.events.speed.connect(self._speed_changed)
         self.session.events.running.connect(self._running_changed)
         panel.runClicked.connect(self.toggle_run)
