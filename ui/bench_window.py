@@ -141,6 +141,10 @@ def run_axon_bench(seconds=5.0, size=(1280, 800), cell="squid-axon"):
             stimuli.timeout.connect(lambda: window.client.send(Pulse(Mode.VC, 0.02, 2e-4)))
             stimuli.start(100)
             window.start()
+            for _ in range(300):  # the first chunk (a loaded machine may take seconds)
+                if window.client.newest is not None:
+                    break
+                _wait(QEventLoop, QTimer, 0.1)
             _wait(QEventLoop, QTimer, 1.0)  # warm-up
             frames0, cpu0, wall0 = view.frames, time.thread_time(), time.perf_counter()
             sim0 = window.client.newest.time_s

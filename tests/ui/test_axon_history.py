@@ -32,7 +32,8 @@ def test_the_held_window_starts_just_before_the_stimulus(chunk_n):
     step = 0.0331
     feed(history, 0.1, chunk_n, step)
     assert history.captures == 1
-    rows, traces = history.shown()
+    rows, traces, first = history.shown()
+    assert first == 0
     row_end = rows[:, 0]  # the maximum of each row: its last sample's time
     start = step - PRE_TRIGGER_FRACTION * window
     assert row_end[0] == pytest.approx(start + history.row_s - DT, abs=history.row_s)
@@ -46,7 +47,8 @@ def test_the_held_window_starts_just_before_the_stimulus(chunk_n):
 def test_scrolling_shows_the_newest_rows():
     history = ProfileHistory(0.005, DT, 1, 1, triggered=False)
     feed(history, 0.05, 250, 1.0)  # 2500 samples: the last at 0.04998 s
-    rows, _ = history.shown()
+    rows, _, first = history.shown()
+    assert first == 0
     assert history.rows == 250 and rows.shape == (250, 1)
     assert rows[-1, 0] < 0.05 and rows[-1, 0] > 0.05 - 3 * history.row_s
     assert np.all(np.diff(rows[:, 0]) > 0)

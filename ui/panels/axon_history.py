@@ -12,6 +12,7 @@ import numpy as np
 
 MAP_ROWS = 400  # time rows of the map at most: a row per 1-2 screen pixels
 MIN_ROWS = 50
+FEW_SAMPLES = 4  # rows of fewer samples (on average) show their first, not their peak
 PRE_TRIGGER_FRACTION = 0.1  # of the window shown before the stimulus in triggered mode
 THRESHOLD_V = -0.020  # an action potential arrives when V crosses this upward
 MIN_VELOCITY_M_S = 0.05  # slower than any fibre: arrivals further apart are not one AP
@@ -20,7 +21,7 @@ MIN_VELOCITY_M_S = 0.05  # slower than any fibre: arrivals further apart are not
 class ProfileHistory:
     """The last window_s of a fibre: rows (MAP_ROWS at most) of the profile's maximum
     (V, float32, (rows, positions)) and the traces' mean (V, (rows, traces)) per row of
-    window_s / rows. add() takes a chunk's arrays; ordered() the rows oldest first.
+    window_s / rows (when rows hold fewer than FEW_SAMPLES samples, their first). add() takes a chunk's arrays; ordered() the rows oldest first.
 
     triggered: the rows are frozen from the moment a window that starts
     PRE_TRIGGER_FRACTION before a stimulus (a step in the command) is full, until the
@@ -63,11 +64,18 @@ class ProfileHistory:
             self._look_for_stimulus(times, np.asarray(command))
         row_of = np.floor(times / self.row_s + 1e-9).astype(np.int64)
         starts = np.concatenate(([0], np.flatnonzero(np.diff(row_of)) + 1))
-        peak = np.maximum.reduceat(profile, starts, axis=0)
-        total = np.add.reduceat(np.asarray(traces, np.float64), starts, axis=1).T
         counts = np.diff(np.append(starts, n))
         rows = row_of[starts]
-        means = total / counts[:, None]
+        if starts.size * FEW_SAMPLES > n:
+            # rows of a sample or two: their first sample (reduceat costs per row, and
+            # neighbouring samples differ by little); counted as one
+            peak = profile[starts]
+            means = np.asarray(traces, np.float64)[:, starts].T
+            counts = np.ones_like(counts)
+        else:
+            peak = np.maximum.reduceat(profile, starts, axis=0)
+            means = np.add.reduceat(np.asarray(traces, np.float64), starts, axis=1).T
+            means /= counts[:, None]
         if self._pending is not None and self._pending[0] == rows[0]:
             _, p, t, k = self._pending
             peak[0] = np.maximum(peak[0], p)
@@ -100,6 +108,7 @@ class ProfileHistory:
                 self._captured_until = (last + 1) * self.row_s
                 self.trigger_s = None
                 self.captures += 1
+                self.changed = True
                 peak, means = peak[k:], means[k:]
         self._put(peak, means)
 
@@ -114,7 +123,8 @@ class ProfileHistory:
         self.traces[where] = means
         self.next = (self.next + m) % self.rows
         self.filled = min(self.filled + m, self.rows)
-        self.changed = True
+        if not (self.triggered and self.captures):  # else what is shown stays
+            self.changed = True
 
     def _look_for_stimulus(self, times, command):
         previous = command[0] if self._last_command is None else self._last_command
@@ -130,12 +140,13 @@ class ProfileHistory:
         return np.concatenate((rows[self.next:], rows[:self.next]))
 
     def shown(self):
-        """(map rows, trace rows) to draw, oldest first: the frozen capture in triggered
-        mode (once there is one), the newest rows otherwise."""
+        """(map rows, trace rows, first filled row) to draw, oldest first: the frozen
+        capture in triggered mode (once there is one), the newest rows otherwise; rows
+        before the first filled one hold no data yet (NaN)."""
         self.changed = False
         if self.triggered and self.captures:  # before the first stimulus: live, scrolling
-            return self.frozen_map, self.frozen_traces
-        return self.ordered(self.map), self.ordered(self.traces)
+            return self.frozen_map, self.frozen_traces, 0
+        return self.ordered(self.map), self.ordered(self.traces), self.rows - self.filled
 
 
 class Arrivals:

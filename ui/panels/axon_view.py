@@ -61,6 +61,9 @@ class AxonView(QWidget):
         self.velocity = None  # m/s, the value shown (None: '—')
         self.why_no_velocity = ""
         self.frames = 0  # map redraws (the window benchmark counts them)
+        self._map_mv = np.empty((0, 0), np.float32)  # the map in mV, reused
+        self._frame = None  # (start ms, window ms, length mm, rows, row s) drawn
+        self._t_ms = np.zeros(0)
         self._columns = np.zeros(0, np.int64)  # profile column shown in each map column
         self._cv_shown_at = -np.inf
         layout = QVBoxLayout(self)
@@ -180,6 +183,7 @@ class AxonView(QWidget):
         self._columns = (np.abs(grid[:, None] - positions[None, :]).argmin(axis=1)
                          if positions.size else np.zeros(0, np.int64))
         self.history = None
+        self._frame = None
         # the map's position axis is the strip's (set, not linked: their widths differ)
         self.map_plot.getPlotItem().setXRange(*self.strip.getPlotItem().viewRange()[0],
                                               padding=0)
@@ -224,7 +228,7 @@ class AxonView(QWidget):
             plot.legend.clear()
         names = electrode_names(count - 1)
         self.curves = [plot.plot(pen=pg.mkPen(ELECTRODE_COLORS[k % len(ELECTRODE_COLORS)],
-                                              width=2), name=names[k], connect="finite")
+                                              width=2), name=names[k])
                        for k in range(count)]
 
     def _fill_velocity_choices(self, count):
@@ -271,6 +275,7 @@ class AxonView(QWidget):
 
     def _restart(self):
         self.history = None
+        self._frame = None
         self.image.clear()
         for curve in self.curves:
             curve.setData([], [])
@@ -306,21 +311,32 @@ class AxonView(QWidget):
         if not self.history.changed:
             return
         history = self.history
-        rows, traces = history.shown()
+        rows, traces, first = history.shown()
         window_ms = self.window_s * 1e3
         start_ms = (-0.1 * window_ms) if history.triggered else -window_ms
         geometry = self.session.engine.cell.geometry
         length_mm = geometry.total_length_um * 1e-3
         if self._columns.size and self._columns.max() < rows.shape[1]:
             rows = rows[:, self._columns]  # evenly spaced columns, as the image draws them
-        self.image.setImage(rows * 1e3, autoLevels=False, levels=MAP_LEVELS_MV)
-        self.image.setRect(QRectF(0.0, start_ms, length_mm, window_ms))
-        self.map_plot.getPlotItem().setYRange(start_ms, start_ms + window_ms, padding=0)
-        t_ms = start_ms + (np.arange(history.rows) + 0.5) * history.row_s * 1e3
+        np.multiply(rows, 1e3, out=self._map_mv if self._map_mv.shape == rows.shape
+                    else self._new_map_buffer(rows.shape))
+        self.image.setImage(self._map_mv, autoLevels=False, levels=MAP_LEVELS_MV)
+        frame = (start_ms, window_ms, length_mm, history.rows, history.row_s)
+        if frame != self._frame:  # axes and rectangle only when they change: redrawing
+            self._frame = frame   # the axes every frame would cost more than the map
+            self.image.setRect(QRectF(0.0, start_ms, length_mm, window_ms))
+            self.map_plot.getPlotItem().setYRange(start_ms, start_ms + window_ms, padding=0)
+            self.scope.getPlotItem().setXRange(start_ms, start_ms + window_ms, padding=0)
+            self._t_ms = start_ms + (np.arange(history.rows) + 0.5) * history.row_s * 1e3
+        # only rows with data: no NaN, so the curves need no gap handling
+        t_ms = self._t_ms[first:]
         for k, curve in enumerate(self.curves[:traces.shape[1]]):
-            curve.setData(t_ms, traces[:, k] * 1e3)
-        self.scope.getPlotItem().setXRange(start_ms, start_ms + window_ms, padding=0)
+            curve.setData(t_ms, traces[first:, k] * 1e3)
         self.frames += 1
+
+    def _new_map_buffer(self, shape):
+        self._map_mv = np.empty(shape, np.float32)
+        return self._map_mv
 
     def _show_velocity(self, force=False, now=None):
         now = time.perf_counter() if now is None else now

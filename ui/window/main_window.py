@@ -372,7 +372,8 @@ class MainWindow(QMainWindow):
             self._clock = (time.perf_counter(), chunks[0].time_s)
 
     def _on_tick(self):
-        self.scopes.scope.refresh()
+        if self.scopes.isVisible():  # hidden behind another tab: it catches up when shown
+            self.scopes.scope.refresh()
         now = time.perf_counter()
         if now - self._status_at < STATUS_EVERY_S or self.client.newest is None:
             return
