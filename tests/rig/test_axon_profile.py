@@ -176,3 +176,18 @@ def test_recording_electrodes_stay_put_while_a_protocol_runs():
         assert state.fibre.sites_m == (0.001,)
     finally:
         worker.close()
+
+
+def test_a_bath_drug_acts_on_the_whole_fibre():
+    """TTX in the bath at steady state: the pulse that fires thin-fibre along its length
+    leaves every site and every profile position below 0 mV."""
+    command = np.zeros(round(0.008 / DT))  # s: the 0.9 m/s fibre's whole length
+    command[:4] = 2e-9  # A
+    for ttx, fires in ((0.0, True), (1e-6, False)):
+        setup = fibre(record_at=(0.001, 0.004))
+        setup.set_profile(32)
+        if ttx:
+            setup.apply_drug("TTX", ttx, steady_state=True)
+        signals = setup.advance(command, DT)
+        assert (signals[PROFILE][:, 1:].max() > 0.0) == fires  # V; beyond the electrode
+        assert all((signals[name].max() > 0.0) == fires for name in setup.placement.names)

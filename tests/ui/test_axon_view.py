@@ -127,3 +127,33 @@ def test_switching_cells_mid_protocol_and_back_never_fails(make_window, qtbot):
     qtbot.waitUntil(lambda: len(got) > 5, timeout=WAIT_MS)
     assert not errors and window.last_error == ""
     assert got[-1].profile is not None
+
+
+def test_a_fibres_recording_sites_are_recorded_and_stay_put_while_recording(
+        make_window, qtbot, tmp_path):
+    """Rec on a fibre writes each recording site's signal (the fibre rests near -65 mV
+    at each); a recording electrode dragged meanwhile goes back, with the reason."""
+    from rig.files.recording import load_recording
+    from ui.panels.recording_settings import RecordingSettings
+
+    window = make_window("thin-fibre")
+    window.recording.apply_settings(RecordingSettings(tmp_path, "fibre", ".npz"))
+    window.start()
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
+    names = window.session.engine.fibre.names
+    assert window.recording.start() == tmp_path
+    qtbot.waitUntil(lambda: window.recording.recorder.status().simulated_s > 0.1,
+                    timeout=WAIT_MS)
+    line = window.axon.strip.lines[1]
+    line.setValue(0.5)  # mm: a recording electrode cannot move while recording
+    line.sigPositionChangeFinished.emit(line)
+    assert line.value() == pytest.approx(window.session.electrodes.sites_m[0] * 1e3)
+    assert "cannot move while recording" in window.last_error
+    assert window.session.engine.fibre.names == names
+    window.stop()
+    qtbot.waitUntil(lambda: not window.recording.is_recording, timeout=WAIT_MS)
+    window.recording.finish(60.0)
+    back = load_recording(tmp_path / "fibre.npz")
+    assert set(names) <= set(back.signals)
+    for name in names:
+        assert np.all(np.abs(back.sweep(name, 0) + 0.065) < 0.005)  # V, at rest
