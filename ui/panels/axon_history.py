@@ -21,7 +21,8 @@ MIN_VELOCITY_M_S = 0.05  # slower than any fibre: arrivals further apart are not
 class ProfileHistory:
     """The last window_s of a fibre: rows (MAP_ROWS at most) of the profile's maximum
     (V, float32, (rows, positions)) and the traces' mean (V, (rows, traces)) per row of
-    window_s / rows (when rows hold fewer than FEW_SAMPLES samples, their first). add() takes a chunk's arrays; ordered() the rows oldest first.
+    window_s / rows (when rows hold fewer than FEW_SAMPLES samples, their first).
+    add() takes a chunk's arrays; shown() gives the rows to draw.
 
     triggered: the rows are frozen from the moment a window that starts
     PRE_TRIGGER_FRACTION before a stimulus (a step in the command) is full, until the
