@@ -148,6 +148,22 @@ class WashDrug:
 
 
 @dataclass(frozen=True)
+class ApplyLocalDrug:
+    """On a fibre: a drug (by name) at a concentration in M outside the stretch from
+    start_m to end_m (m from the first end), at steady state at once."""
+
+    name: str
+    concentration_m: float
+    start_m: float
+    end_m: float
+
+
+@dataclass(frozen=True)
+class WashLocalDrugs:
+    """On a fibre: wash every drug on a stretch off, at once."""
+
+
+@dataclass(frozen=True)
 class MoveElectrodes:
     """On a fibre: move the amplifier's electrode to stim_at_m and/or the recording
     sites to record_at_m (m from the first end; None keeps them). It takes effect at the

@@ -61,7 +61,7 @@ MAX_CHUNKS_PER_BLOCK = 10
 # Commands after which the window's copy of the settings (a RigState) is renewed.
 SETTINGS_COMMANDS = (c.SetMode, c.SetHolding, c.SetAmplifier, c.SetCapacitance,
                      c.SetTemperature, c.SetSolutions, c.ApplyDrug, c.WashDrug, c.ResetCell,
-                     c.MoveElectrodes, c.SetAxialWire)
+                     c.MoveElectrodes, c.SetAxialWire, c.ApplyLocalDrug, c.WashLocalDrugs)
 
 
 class Runner:
@@ -251,6 +251,15 @@ class Runner:
     @_handle.register
     def _(self, command: c.MoveElectrodes) -> None:
         self.rig.move_electrodes(command.stim_at_m, command.record_at_m)
+
+    @_handle.register
+    def _(self, command: c.ApplyLocalDrug) -> None:
+        self.rig.apply_local_drug(command.name, command.concentration_m, command.start_m,
+                                  command.end_m)
+
+    @_handle.register
+    def _(self, command: c.WashLocalDrugs) -> None:
+        self.rig.wash_local_drugs()
 
     @_handle.register
     def _(self, command: c.SetAxialWire) -> None:

@@ -211,6 +211,11 @@ class Rig:
         self.cell.geometry.compartments_in(change.start_um, change.end_um)  # checks it
         self.placement = replace(self.placement, local=self.placement.local + (change,))
 
+    def wash_local_drugs(self) -> None:
+        """Wash every drug applied on a stretch of the fibre (apply_local_drug) off, at
+        once."""
+        self.placement = replace(self.placement, local=())
+
     def move_electrodes(self, stim_at: float | None = None,
                         record_at: tuple[float, ...] | None = None,
                         axial_wire: bool | None = None) -> None:

@@ -33,6 +33,8 @@ EXAMPLES = {
     c.SetSolutions: c.SetSolutions(load_solution("squid-seawater"), None),
     c.ApplyDrug: c.ApplyDrug("TTX", 3e-7), c.WashDrug: c.WashDrug("TTX"),
     c.MoveElectrodes: c.MoveElectrodes(0.0, (0.01, 0.02)), c.SetAxialWire: c.SetAxialWire(False),
+    c.ApplyLocalDrug: c.ApplyLocalDrug("TTX", 1e-6, 0.01, 0.015),
+    c.WashLocalDrugs: c.WashLocalDrugs(),
     c.Chunk: c.Chunk("sweep", 1, 0, 2e-5, Mode.VC,
                      FrozenMap(Vm=np.zeros(3), Im=np.ones(3)), 0.5, False, False,
                      (("TTX", "outside", 1e-7, 3e-7),)),

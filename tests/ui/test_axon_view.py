@@ -71,7 +71,7 @@ def test_dragging_an_electrode_moves_the_site_in_the_engine(make_window, qtbot):
     name = window.session.engine.fibre.names[1]
     assert window.client.runner.rig.placement.sites[1] == wanted
     assert name in dict(window.client.names_units)  # the scopes know the new signal
-    qtbot.waitUntil(lambda: got and name in got[-1].signals, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(got) and name in got[-1].signals, timeout=WAIT_MS)
     line.setValue(99.0)  # beyond the 5 mm fibre: the line cannot leave it
     assert line.value() <= 5.0
 
@@ -157,3 +157,34 @@ def test_a_fibres_recording_sites_are_recorded_and_stay_put_while_recording(
     assert set(names) <= set(back.signals)
     for name in names:
         assert np.all(np.abs(back.sweep(name, 0) + 0.065) < 0.005)  # V, at rest
+
+
+def test_ttx_on_a_stretch_is_shaded_and_stops_conduction_beyond_it(make_window, qtbot):
+    import pyqtgraph as pg
+
+    window = make_window("thin-fibre")
+    view = window.axon
+    window.set_mode("CC")
+    window.start()
+    qtbot.waitUntil(lambda: window.session.running, timeout=WAIT_MS)
+    view.drug_button.click()
+    dialog = view.drug_dialog
+    assert dialog.drug.currentText() == "TTX"
+    dialog.start.setValue(2.0)  # mm, between E1 (1.25) and E3 (3.75)
+    dialog.end.setValue(2.3)
+    dialog.accept()
+    qtbot.waitUntil(lambda: bool(window.session.engine.fibre.local), timeout=WAIT_MS)
+    (start_m, end_m, label), = window.session.engine.fibre.local
+    assert (start_m, end_m) == pytest.approx((0.002, 0.0023)) and "TTX" in label
+    assert any(isinstance(item, pg.LinearRegionItem) for item in view.strip._drawn)
+    view.cv_from.setCurrentIndex(1)
+    view.cv_to.setCurrentIndex(3)
+    window.panel.stimulus.fire()  # the fibre's default pulse, at the first end
+    qtbot.waitUntil(lambda: bool(view.arrivals.times[1]), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.history.captures >= 1, timeout=WAIT_MS)
+    view._show_velocity(force=True)
+    assert not view.arrivals.times[3]  # E3, beyond the block, saw no action potential
+    assert view.cv_label.text() == "—" and "at E3 yet" in view.cv_why.text()
+    window.client.send(c.WashLocalDrugs())
+    qtbot.waitUntil(lambda: not window.session.engine.fibre.local, timeout=WAIT_MS)
+    assert not any(isinstance(item, pg.LinearRegionItem) for item in view.strip._drawn)

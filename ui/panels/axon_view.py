@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -28,10 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from rig import units
+from rig.acquisition import commands as c
 from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.session.electrodes import STIMULUS_DURATION_S, stimulus_current_a
 from ui.look import theme
+from ui.panels.axon_drug import LocalDrugDialog
 from ui.panels.axon_fibre import ELECTRODE_COLORS, FibreStrip, electrode_names
 from ui.panels.axon_history import THRESHOLD_V, Arrivals, ProfileHistory, conduction_velocity
 from ui.panels.quick_stimulus import SETTINGS as QUICK_SETTINGS
@@ -50,6 +53,7 @@ class AxonView(QWidget):
     call refresh() once per display frame."""
 
     message = Signal(str)
+    commandRequested = Signal(object)  # a rig.acquisition.commands object for the engine
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -64,6 +68,7 @@ class AxonView(QWidget):
         self._map_mv = np.empty((0, 0), np.float32)  # the map in mV, reused
         self._frame = None  # (start ms, window ms, length mm, rows, row s) drawn
         self._t_ms = np.zeros(0)
+        self._local = ()  # the drugs on stretches drawn
         self._columns = np.zeros(0, np.int64)  # profile column shown in each map column
         self._cv_shown_at = -np.inf
         layout = QVBoxLayout(self)
@@ -111,11 +116,20 @@ class AxonView(QWidget):
                                  "Huxley's axial wire) or only the compartment under Stim")
         self.wire_box.toggled.connect(self._wire_toggled)
         row.addWidget(self.wire_box)
+        self.drug_button = QPushButton("Drug on a stretch...")
+        self.drug_button.setToolTip("Apply a drug (e.g. TTX) outside a stretch of the fibre "
+                                    "only; the stretch is shaded on the fibre")
+        self.drug_button.clicked.connect(self._ask_local_drug)
+        row.addWidget(self.drug_button)
+        self.wash_button = QPushButton("Wash stretches")
+        self.wash_button.setToolTip("Wash every drug on a stretch off")
+        self.wash_button.clicked.connect(lambda: self.commandRequested.emit(c.WashLocalDrugs()))
+        row.addWidget(self.wash_button)
+        row.addStretch(1)
+        rows.addLayout(row)
         self.hint = QLabel("")  # how to stimulate this fibre; never asks for width
         self.hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.hint.setMinimumWidth(0)
-        row.addWidget(self.hint, 1)
-        rows.addLayout(row)
         row = QHBoxLayout()
         row.setSpacing(8)
         row.addWidget(QLabel("Conduction velocity from"))
@@ -138,6 +152,7 @@ class AxonView(QWidget):
         self.cv_why.setMinimumWidth(0)
         row.addWidget(self.cv_why, 1)
         rows.addLayout(row)
+        rows.addWidget(self.hint)
         return rows
 
     def _build_map(self):
@@ -177,6 +192,7 @@ class AxonView(QWidget):
         engine = self.session.engine
         fibre = engine.fibre
         self.strip.set_fibre(engine.cell.geometry, fibre.local)
+        self._local = fibre.local
         positions = np.asarray(fibre.profile_m)
         length_m = engine.cell.geometry.total_length_um * 1e-6
         grid = np.linspace(0.0, length_m, max(2, positions.size))
@@ -188,6 +204,11 @@ class AxonView(QWidget):
         self.map_plot.getPlotItem().setXRange(*self.strip.getPlotItem().viewRange()[0],
                                               padding=0)
         self.show_electrodes()
+
+    def strip_positions(self):
+        """The electrodes' positions (m), the stimulating one first ( () on a point cell)."""
+        where = self.session.electrodes
+        return () if where is None else (where.stim_m,) + tuple(where.sites_m)
 
     def show_electrodes(self):
         """Follow the session's electrodes: the strip's lines, the map's marks, the
@@ -254,6 +275,15 @@ class AxonView(QWidget):
             self.message.emit(str(exc))
             self.show_electrodes()  # back where the session has it
 
+    def _ask_local_drug(self):
+        geometry = self.session.engine.cell.geometry
+        if geometry is None:
+            return
+        dialog = LocalDrugDialog(geometry.total_length_um * 1e-3, self)
+        self.drug_dialog = dialog  # (tests reach it)
+        dialog.accepted.connect(lambda: self.commandRequested.emit(dialog.command()))
+        dialog.open()
+
     def _wire_toggled(self, on):
         try:
             self.session.set_electrodes(axial_wire=on)
@@ -262,9 +292,10 @@ class AxonView(QWidget):
 
     def _engine_changed(self, engine):
         fibre = engine.fibre
-        if fibre is not None and fibre.local != getattr(self, "_local", ()):
+        if fibre is not None and fibre.local != self._local:
             self._local = fibre.local
             self.strip.set_fibre(engine.cell.geometry, fibre.local)
+            self.strip.set_electrodes(self.strip_positions())
 
     # --- data ----------------------------------------------------------------------------
 
@@ -395,6 +426,7 @@ def install(window):
     window.client.chunks.connect(view.add_chunks)
     window.client.tick.connect(view.refresh)
     view.message.connect(window.show_error)
+    view.commandRequested.connect(window.client.send)
 
     stimulus = window.panel.stimulus
 
