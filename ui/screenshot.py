@@ -33,19 +33,6 @@ def _qt_messages(_kind, _context, message):
         print(message, file=sys.stderr)
 
 
-def _stimulate_fibre(window):
-    """Make the one-click stimulus fire a fibre: CC if the headstage can give the pulse
-    it needs, else a VC step at Stim with the axial wire off."""
-    from rig.session.electrodes import stimulus_current_a
-
-    needed_pa = units.a_to_pa(stimulus_current_a(window.session.engine.cell))
-    if needed_pa <= window.session.holding_range(Mode.CC)[1]:
-        window.set_mode("CC")
-    else:
-        window.set_mode("VC")
-        window.session.set_electrodes(axial_wire=False)
-
-
 def parse_size(text):
     """'1280x800' -> (1280, 800), with a clear error otherwise."""
     try:
@@ -119,7 +106,7 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
                 else:
                     window.start()
                 if fibre and loaded is None:
-                    _stimulate_fibre(window)
+                    window.axon.prepare_stimulus(window)
                 loop = QEventLoop()
                 if fibre and loaded is None:
                     QTimer.singleShot(int(units.s_to_ms(min(STIMULUS_AT_S, seconds))),

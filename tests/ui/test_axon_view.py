@@ -188,3 +188,17 @@ def test_ttx_on_a_stretch_is_shaded_and_stops_conduction_beyond_it(make_window, 
     window.client.send(c.WashLocalDrugs())
     qtbot.waitUntil(lambda: not window.session.engine.fibre.local, timeout=WAIT_MS)
     assert not any(isinstance(item, pg.LinearRegionItem) for item in view.strip._drawn)
+
+
+def test_the_welcome_card_of_a_fibre_fires_it_and_measures_the_velocity(make_window, qtbot):
+    window = make_window("thin-fibre")
+    dialog = window.help.show_welcome()
+    assert "Axon" in dialog.intro.text()
+    dialog.try_buttons[1].click()  # Measure the velocity: E1, E2 at 1/3, 2/3; one stimulus
+    view = window.axon
+    sites = window.session.electrodes.sites_m
+    assert sites[0] == pytest.approx(0.005 / 3, abs=1e-5)
+    assert sites[1] == pytest.approx(0.010 / 3, abs=1e-5)
+    qtbot.waitUntil(lambda: bool(view.arrivals.times[2]), timeout=WAIT_MS)
+    view._show_velocity(force=True)
+    assert view.velocity == pytest.approx(0.879, rel=0.05)  # m/s, as tests/rig/test_cable_rig

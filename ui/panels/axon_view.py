@@ -394,6 +394,16 @@ class AxonView(QWidget):
         self.cv_why.setToolTip(text)
         self.why_no_velocity = why
 
+    def prepare_stimulus(self, window):
+        """Make the window's one-click stimulus fire this fibre: CC when the headstage can
+        give the pulse it needs, else a VC step at Stim with the axial wire off."""
+        needed_pa = units.a_to_pa(stimulus_current_a(self.session.engine.cell))
+        if needed_pa <= self.session.holding_range(Mode.CC)[1]:
+            window.set_mode("CC")
+        else:
+            window.set_mode("VC")
+            self.session.set_electrodes(axial_wire=False)
+
     def set_stimulus_hint(self, needed_a, limit_pa):
         """Say how to stimulate: the CC pulse that fires this fibre (needed_a, A, for
         STIMULUS_DURATION_S) or, when the headstage cannot give it (limit_pa), VC."""
