@@ -117,10 +117,11 @@ class RigClient(QObject):
         self.tick.emit()
 
     def _follow_signals(self, state):
-        """Take the signal names of a RigState (they change when a fibre's recording
-        sites move) and say so."""
+        """Take the signal names of a RigState when they change (a fibre's recording
+        sites moved) and say so; the command's unit follows the mode, which the scopes
+        follow themselves."""
         names = [tuple(pair) for pair in state.signal_names]
-        if names and names != [tuple(pair) for pair in self.names_units]:
+        if names and [n for n, _ in names] != [n for n, _ in self.names_units]:
             self.names_units = names
             self.signalsChanged.emit()
 

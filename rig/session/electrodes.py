@@ -7,12 +7,14 @@ Positions are in m from the fibre's first end.
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rig import units
 from rig.errors import VrigError
-from rig.model.cell import load_cell
+from rig.model.cell import Cell, load_cell
+from rig.model.geometry import CableGeometry
 from rig.simulation.cable import PROFILE_POINTS
 from rig.simulation.engine import Rig
 from rig.simulation.fibre import DEFAULT_FIBRE_DT_S
@@ -32,12 +34,12 @@ class Electrodes:
     axial_wire: bool = True
 
 
-def centres_m(geometry):
+def centres_m(geometry: CableGeometry) -> np.ndarray:
     """The compartments' centres (m) of a rig.model.geometry.CableGeometry."""
     return units.um_to_m(geometry.centres_um())
 
 
-def snap(geometry, position_m):
+def snap(geometry: CableGeometry, position_m: Any) -> float:
     """The centre (m) of the compartment nearest to position_m, kept on the fibre; a
     position that is not a finite number is a VrigError."""
     try:
@@ -50,7 +52,7 @@ def snap(geometry, position_m):
     return float(centres[int(np.argmin(np.abs(centres - position_m)))])
 
 
-def default_electrodes(geometry):
+def default_electrodes(geometry: CableGeometry) -> Electrodes:
     """A new fibre's electrodes: stimulating at the first compartment, recording at
     DEFAULT_SITE_FRACTIONS of its length (each snapped; distinct on any fibre with at
     least as many compartments)."""
@@ -63,7 +65,7 @@ def default_electrodes(geometry):
     return Electrodes(snap(geometry, 0.0), tuple(sites))
 
 
-def checked(geometry, electrodes):
+def checked(geometry: CableGeometry, electrodes: Electrodes) -> Electrodes:
     """electrodes snapped to geometry's compartments; VrigError (saying what to do) if
     two recording electrodes would share a compartment."""
     stim = snap(geometry, electrodes.stim_m)
@@ -74,7 +76,7 @@ def checked(geometry, electrodes):
     return Electrodes(stim, sites, bool(electrodes.axial_wire))
 
 
-def rig_for_cell(name):
+def rig_for_cell(name: str) -> Rig:
     """A Rig (rig.simulation.engine) of the cell preset name as the window runs it: a
     fibre with its default electrodes (default_electrodes) and the fibre time step
     (rig.simulation.fibre.DEFAULT_FIBRE_DT_S, from its convergence study), which keeps a
@@ -96,14 +98,16 @@ STIMULUS_DURATION_S = 1e-4
 STIMULUS_DEPOLARISATION_MV = 60.0
 
 
-def stimulus_current_a(cell, duration_s=STIMULUS_DURATION_S,
-                       depolarisation_mv=STIMULUS_DEPOLARISATION_MV):
+def stimulus_current_a(cell: Cell, duration_s: float = STIMULUS_DURATION_S,
+                       depolarisation_mv: float = STIMULUS_DEPOLARISATION_MV) -> float:
     """A current (A) that depolarises the first end of cell's fibre by about
     depolarisation_mv in duration_s (as rig.simulation.fibre.pulse_current_a, from the
     geometry alone: the charge spreads along the cable, which admits sqrt(cm ga / t)
     per mV at its end; cm the end compartment's capacitance per um and ga its axial
     conductance to the next times its length)."""
     geometry = cell.geometry
+    if geometry is None:
+        raise VrigError(f"cell {cell.name!r} is a single compartment, not a fibre")
     lengths = geometry.compartment_lengths_um()
     cm_pf_per_um = units.capacitance_pf(cell.specific_capacitance_uf_per_cm2,
                                         units.cylinder_area_um2(geometry.diameter_um, 1.0))

@@ -97,3 +97,18 @@ def test_the_cc_range_follows_the_cells_amplifier(thin, patch):
     assert session.holding("CC") == HOLDING_RANGES[Mode.CC][1]
     assert session.electrodes is None
     assert session.holding_range("VC") == HOLDING_RANGES[Mode.VC]
+
+
+@pytest.mark.parametrize("name", ["squid-axon", "thin-fibre", "myelinated-axon"])
+def test_the_fibre_stimulus_is_the_engines_pulse_current(name):
+    """From the geometry alone, the same current as rig.simulation.fibre's (which reads
+    the compiled model); a point cell has none."""
+    from rig.model.cell import load_cell
+    from rig.session.electrodes import stimulus_current_a
+    from rig.simulation.fibre import Fibre, pulse_current_a
+
+    cell = load_cell(name)
+    assert stimulus_current_a(cell) == pytest.approx(pulse_current_a(Fibre(cell), 60.0, 1e-4),
+                                                     rel=1e-9)
+    with pytest.raises(VrigError, match="single compartment"):
+        stimulus_current_a(load_cell("hh-squid"))
