@@ -112,6 +112,55 @@ def _measure(app, window, seconds, QEventLoop, QTimer):
     ]
 
 
+def run_axon_bench(seconds=5.0, size=(1280, 800), cell="squid-axon"):
+    """The Axon tab of a fibre with its space-time map scrolling (redrawn every frame)
+    and the fibre firing from VC steps at Stim; returns [(name, value, unit)]:
+    ``axon_map_fps`` (map redraws per wall-clock second), ``axon_gui_cpu_per_frame``
+    (GUI thread CPU per map frame, everything included), ``axon_realtime_ratio``."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from rig.acquisition.commands import Pulse
+    from rig.clamp import Mode
+    from ui.app import make_app
+    from ui.window.main_window import MainWindow
+    from ui.window.window_options import WindowOptions
+
+    app = make_app()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = QSettings(os.path.join(folder, "bench.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings, options=WindowOptions(cell=cell))
+        try:
+            window.resize(*size)
+            window.show()
+            view = window.axon
+            view.trigger_box.setChecked(False)  # scrolling: a new map every frame
+            window.set_mode("VC")
+            window.session.set_electrodes(axial_wire=False)
+            stimuli = QTimer()
+            stimuli.timeout.connect(lambda: window.client.send(Pulse(Mode.VC, 0.02, 2e-4)))
+            stimuli.start(100)
+            window.start()
+            for _ in range(300):  # the first chunk (a loaded machine may take seconds)
+                if window.client.newest is not None:
+                    break
+                _wait(QEventLoop, QTimer, 0.1)
+            _wait(QEventLoop, QTimer, 1.0)  # warm-up
+            frames0, cpu0, wall0 = view.frames, time.thread_time(), time.perf_counter()
+            sim0 = window.client.newest.time_s
+            _wait(QEventLoop, QTimer, seconds)
+            wall = time.perf_counter() - wall0
+            frames = view.frames - frames0
+            cpu = time.thread_time() - cpu0
+            stimuli.stop()
+            app.processEvents()
+            return [("axon_map_fps", frames / wall, "frames/s"),
+                    ("axon_gui_cpu_per_frame", units.s_to_ms(cpu / max(frames, 1)), "ms"),
+                    ("axon_realtime_ratio", (window.client.newest.time_s - sim0) / wall, "")]
+        finally:
+            window.close()
+
+
 def _wait(QEventLoop, QTimer, seconds):
     loop = QEventLoop()
     QTimer.singleShot(int(units.s_to_ms(seconds)), loop.quit)

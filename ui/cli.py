@@ -65,8 +65,11 @@ def _extend(parser, sub):
     shot.add_argument("--holding-pa", default=None,
                       help="CC holding current in pA (e.g. 120: repetitive firing)")
     shot.add_argument("--traces", default="", help="optional traces, e.g. INa,IK,m,h,n")
-    shot.add_argument("--tab", choices=("scopes", "protocol", "analysis"), default="scopes",
-                      help="the centre tab in the picture (default scopes)")
+    shot.add_argument("--tab", choices=("scopes", "protocol", "analysis", "axon"),
+                      default=None, help="the centre tab in the picture (default scopes; "
+                      "axon for a fibre)")
+    shot.add_argument("--cell", default=None,
+                      help="a cell preset (a fibre, e.g. squid-axon, is stimulated once)")
     shot.add_argument("--bath", choices=("show", "hide"),
                       help="show or hide the Bath & drugs dock (default: by the size)")
     _look_options(shot)
@@ -93,7 +96,7 @@ def _screenshot(args):
     traces = [t for t in args.traces.split(",") if t]
     out = render(args.output, args.protocol, seconds, parse_size(args.size),
                  holding_pa, traces, look=(args.theme or "dark", args.large_text),
-                 bath=args.bath, tab=args.tab)
+                 bath=args.bath, tab=args.tab, cell=args.cell)
     print(f"wrote {printable(out)}")
 
 
@@ -102,9 +105,10 @@ def _bench(args):
         rig_cli.cmd_bench(args)
     if args.no_gui:
         return
-    from ui.bench_window import run_window_bench
+    from ui.bench_window import run_axon_bench, run_window_bench
 
-    for name, value, unit in run_window_bench(seconds=2.0 if args.quick else 5.0):
+    seconds = 2.0 if args.quick else 5.0
+    for name, value, unit in run_window_bench(seconds=seconds) + run_axon_bench(seconds):
         print(f"window_{name}: {value:.4g} {unit}".rstrip(), flush=True)
 
 

@@ -45,6 +45,7 @@ class RigClient(QObject):
     keeps session (a Session, made here when none is given) up to date."""
 
     chunks = Signal(list)
+    signalsChanged = Signal()  # names_units changed (a fibre's recording sites moved)
     event = Signal(object)
     tick = Signal()
     _arrived = Signal()  # emitted on the runner's thread, delivered on the GUI thread
@@ -102,6 +103,7 @@ class RigClient(QObject):
         self.last_drain_time = time.perf_counter()
         for item in items:
             if isinstance(item, RigState):
+                self._follow_signals(item)
                 self.session.take(item)
         chunks = [item for item in items if isinstance(item, c.Chunk)]
         if chunks:
@@ -113,6 +115,15 @@ class RigClient(QObject):
                 self.session.take(item)
                 self.event.emit(item)
         self.tick.emit()
+
+    def _follow_signals(self, state):
+        """Take the signal names of a RigState when they change (a fibre's recording
+        sites moved) and say so; the command's unit follows the mode, which the scopes
+        follow themselves."""
+        names = [tuple(pair) for pair in state.signal_names]
+        if names and [n for n, _ in names] != [n for n, _ in self.names_units]:
+            self.names_units = names
+            self.signalsChanged.emit()
 
     @property
     def dropped_chunks(self):

@@ -6,9 +6,11 @@ is checked before anything runs and written completely or not at all; Qt's one k
 harmless offscreen warning is not printed.
 """
 
+import argparse
 import os
 import sys
 import tempfile
+from dataclasses import replace
 
 from rig import units
 from rig.clamp import Mode
@@ -18,7 +20,8 @@ from rig.resources import printable
 from rig.session.session import HOLDING_RANGES
 from ui.window.window_options import WindowOptions, check_theme
 
-TABS = ("scopes", "protocol", "analysis")  # the window's centre tabs, in order
+TABS = ("scopes", "protocol", "analysis", "axon")  # the window's centre tabs (axon: fibres)
+STIMULUS_AT_S = 0.5  # a fibre is stimulated once this far into the run (or at its end)
 HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 MAX_SECONDS = 600.0  # of simulation before the picture
 HOLDING_PA_LIMIT = HOLDING_RANGES[Mode.CC][1]  # the CC holding knob's range, +/- pA
@@ -42,7 +45,7 @@ def parse_size(text):
 
 
 def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, traces=(),
-           look=("dark", False), bath=None, tab="scopes"):
+           look=("dark", False), bath=None, tab=None, cell=None):
     """Run the window for `seconds` (s) and save it as a PNG at `out`.
 
     protocol: a shipped protocol's name or a .json path, run episodically;
@@ -50,7 +53,9 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     traces: optional traces to tick (e.g. ['INa', 'IK']);
     look: (theme name, large text) as `vrig --theme NAME --large-text`;
     bath: 'show' or 'hide' the Bath & drugs dock (None: as the window's size decides);
-    tab: the centre tab shown in the picture (one of TABS).
+    tab: the centre tab shown in the picture (one of TABS; default axon for a fibre,
+    else scopes); cell: a cell preset's name (default: hh-squid); a fibre is
+    stimulated once (in VC when the headstage cannot give the CC pulse it needs).
     """
     from rig.protocols.protocol import load_protocol
 
@@ -59,10 +64,11 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
     check_target(out)
     if not 0 <= seconds <= MAX_SECONDS:
         raise VrigError(f"--seconds must be 0 to {MAX_SECONDS:g}, got {seconds:g}")
-    if tab not in TABS:
+    if tab is not None and tab not in TABS:
         raise VrigError(f"--tab must be one of {', '.join(TABS)}, got {printable(tab)[:40]}")
     loaded = load_protocol(protocol) if protocol else None
-    options = WindowOptions(theme=check_theme(look[0]), large_text=bool(look[1]))
+    options = WindowOptions.from_args(argparse.Namespace(cell=cell or "hh-squid"))
+    options = replace(options, theme=check_theme(look[0]), large_text=bool(look[1]))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
 
@@ -89,15 +95,28 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
                 if holding_pa is not None:
                     window.set_mode("CC")
                     window.set_holding("CC", holding_pa)
+                fibre = window.session.electrodes is not None
+                tab = tab or ("axon" if fibre else "scopes")
+                if tab == "axon" and not fibre:
+                    raise VrigError("--tab axon needs a fibre: give --cell squid-axon, "
+                                    "thin-fibre or myelinated-axon")
                 if loaded is not None:
                     window.protocols.load_shipped(protocol)
                     window.run_protocol(loaded)
                 else:
                     window.start()
+                if fibre and loaded is None:
+                    window.axon.prepare_stimulus(window)
                 loop = QEventLoop()
+                if fibre and loaded is None:
+                    QTimer.singleShot(int(units.s_to_ms(min(STIMULUS_AT_S, seconds))),
+                                      window.panel.stimulus.fire)
                 QTimer.singleShot(int(units.s_to_ms(seconds)), loop.quit)
                 loop.exec()
-                window.tabs.setCurrentIndex(TABS.index(tab))
+                window.tabs.setCurrentWidget({"scopes": window.scopes,
+                                              "protocol": window.protocols,
+                                              "analysis": window.analysis,
+                                              "axon": window.axon}[tab])
                 app.processEvents()
                 picture = window.grab()
                 with atomic_output(out) as temp:

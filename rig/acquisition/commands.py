@@ -148,6 +148,41 @@ class WashDrug:
 
 
 @dataclass(frozen=True)
+class ApplyLocalDrug:
+    """On a fibre: a drug (by name) at a concentration in M outside the stretch from
+    start_m to end_m (m from the first end), at steady state at once."""
+
+    name: str
+    concentration_m: float
+    start_m: float
+    end_m: float
+
+
+@dataclass(frozen=True)
+class WashLocalDrugs:
+    """On a fibre: wash every drug on a stretch off, at once."""
+
+
+@dataclass(frozen=True)
+class MoveElectrodes:
+    """On a fibre: move the amplifier's electrode to stim_at_m and/or the recording
+    sites to record_at_m (m from the first end; None keeps them). It takes effect at the
+    next chunk, without a settle: the fibre's state stays. The sites' signal names
+    follow their positions (the next RigState carries them)."""
+
+    stim_at_m: float | None = None
+    record_at_m: tuple | None = None
+
+
+@dataclass(frozen=True)
+class SetAxialWire:
+    """On a fibre in voltage clamp: hold the whole fibre (HH's axial wire, on) or only
+    the electrode's compartment (off); takes effect at the next chunk, without a settle."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A block of samples from the runner.
 
@@ -156,7 +191,9 @@ class Chunk:
     sample_interval_s: s; mode: the clamp mode the samples were taken in; signals: {name: SI array};
     time_s: simulated time at the chunk's end; overload: the output exceeded the digitiser's range
     in this chunk; saturated: the headstage hit its rails (e.g. over-compensation) since the last
-    settle; drugs: (name, side, present M, target M) for every drug applied so far.
+    settle; drugs: (name, side, present M, target M) for every drug applied so far; profile: on a
+    fibre, the membrane potential (V, float32) at the RigState's fibre.profile_m positions, one
+    row per sample (samples, positions), or None.
     """
 
     kind: str
@@ -169,6 +206,7 @@ class Chunk:
     overload: bool = False
     saturated: bool = False
     drugs: tuple = ()
+    profile: np.ndarray | None = None
 
     @property
     def n_samples(self) -> int:

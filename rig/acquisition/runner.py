@@ -46,7 +46,8 @@ from rig.errors import VrigError
 from rig.frozen import FrozenMap
 from rig.model import limits
 from rig.protocols.protocol import Protocol
-from rig.simulation.engine import Rig
+from rig.simulation.cable import PROFILE_POINTS
+from rig.simulation.engine import PROFILE, Rig
 from rig.simulation.episodes import Piece, protocol_pieces
 
 DEFAULT_CHUNK_S = 0.010
@@ -59,18 +60,24 @@ MAX_CHUNKS_PER_BLOCK = 10
 
 # Commands after which the window's copy of the settings (a RigState) is renewed.
 SETTINGS_COMMANDS = (c.SetMode, c.SetHolding, c.SetAmplifier, c.SetCapacitance,
-                     c.SetTemperature, c.SetSolutions, c.ApplyDrug, c.WashDrug, c.ResetCell)
+                     c.SetTemperature, c.SetSolutions, c.ApplyDrug, c.WashDrug, c.ResetCell,
+                     c.MoveElectrodes, c.SetAxialWire, c.ApplyLocalDrug, c.WashLocalDrugs)
 
 
 class Runner:
     """Runs an engine in real time (or scaled) on a worker thread.
 
-    clock: a monotonic clock in seconds for the pacing (default time.perf_counter)."""
+    clock: a monotonic clock in seconds for the pacing (default time.perf_counter);
+    profile_points: on a fibre, the positions of the space-time profile its chunks carry
+    (0: none)."""
 
     def __init__(self, rig: Rig, chunk_s: float = DEFAULT_CHUNK_S, queue_size: int = 2000,
                  notify: Callable[[], object] | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 profile_points: int = PROFILE_POINTS) -> None:
         self.rig = rig
+        if rig.cell.geometry is not None:
+            rig.set_profile(profile_points)
         self.notify = notify
         self.chunk_s = chunk_s
         self.output: queue.Queue[c.Chunk | c.Event | RigState] = queue.Queue(maxsize=queue_size)
@@ -242,6 +249,23 @@ class Runner:
         self._membrane_test = None
 
     @_handle.register
+    def _(self, command: c.MoveElectrodes) -> None:
+        self.rig.move_electrodes(command.stim_at_m, command.record_at_m)
+
+    @_handle.register
+    def _(self, command: c.ApplyLocalDrug) -> None:
+        self.rig.apply_local_drug(command.name, command.concentration_m, command.start_m,
+                                  command.end_m)
+
+    @_handle.register
+    def _(self, command: c.WashLocalDrugs) -> None:
+        self.rig.wash_local_drugs()
+
+    @_handle.register
+    def _(self, command: c.SetAxialWire) -> None:
+        self.rig.move_electrodes(axial_wire=command.on)
+
+    @_handle.register
     def _(self, command: c.ResetCell) -> None:
         self.rig.settle()
 
@@ -316,11 +340,16 @@ class Runner:
         perfusion = rig.perfusion
         drugs = tuple((name, side, present, perfusion.targets[(name, side)])
                       for (name, side), present in perfusion.present.items())
+        signals = dict(signals)
+        profile = signals.pop(PROFILE, None)
+        if profile is not None:  # a copy: the window keeps it, not the engine's whole block
+            profile = profile.astype(np.float32)
+            profile.flags.writeable = False
         for values in signals.values():
             values.flags.writeable = False  # one chunk goes to several readers
         return c.Chunk(kind, sweep, first, interval, rig.mode, FrozenMap(signals),
                        rig.time_s if time_s is None else time_s, rig.last_overload,
-                       rig.saturated, drugs)
+                       rig.saturated, drugs, profile)
 
     def _produce(self) -> float:
         """Compute the next piece of simulation; returns the simulated seconds it took."""
@@ -404,6 +433,8 @@ def _changes_the_protocol(command: object, protocol_mode: Mode | None) -> str:
         return "a stimulus pulse"
     if isinstance(command, c.SetHolding) and command.mode == protocol_mode:
         return "changing the holding level"
+    if isinstance(command, c.MoveElectrodes) and command.record_at_m is not None:
+        return "moving the recording electrodes"  # their signals are the sweeps' columns
     return ""
 
 

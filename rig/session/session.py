@@ -20,6 +20,7 @@ from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.frozen import FrozenMap
 from rig.protocols.protocol import Protocol
+from rig.session.electrodes import Electrodes, checked
 from rig.session.events import Event
 
 # What the holding knob reaches, in level units (mV, pA). The engine allows more
@@ -37,14 +38,23 @@ class HoldingChange:
     level: float
 
 
+@dataclass(frozen=True)
+class ElectrodesChange:
+    """What events.electrodes emits: the fibre's electrodes before and after (Electrodes;
+    before is None when a new fibre's engine took over)."""
+
+    before: Electrodes | None
+    after: Electrodes
+
+
 class SessionEvents:
     """One Event per thing that changes: cell (a new cell's engine took over: its name),
     mode (Mode), holding (HoldingChange), speed (x real time, None = as fast as
     possible), running, protocol_running, recording (bool) and engine (the engine's
-    latest RigState)."""
+    latest RigState) and, on a fibre, electrodes (ElectrodesChange)."""
 
-    __slots__ = ("cell", "engine", "holding", "mode", "protocol_running", "recording",
-                 "running", "speed")
+    __slots__ = ("cell", "electrodes", "engine", "holding", "mode", "protocol_running",
+                 "recording", "running", "speed")
 
     def __init__(self) -> None:
         self.cell = Event("cell")
@@ -55,6 +65,7 @@ class SessionEvents:
         self.protocol_running = Event("protocol_running")
         self.recording = Event("recording")
         self.engine = Event("engine")
+        self.electrodes = Event("electrodes")
 
 
 class Session:
@@ -72,6 +83,7 @@ class Session:
         self._recording = False
         self.protocol: Protocol | None = None  # the protocol running or last run
         self.protocol_metadata: FrozenMap | None = None  # its file header
+        self._electrodes = _electrodes_of(engine)
 
     # --- what the user chooses --------------------------------------------------------
 
@@ -106,12 +118,26 @@ class Session:
         mode = _holding_mode(mode)
         return float(mode.to_si(self._holdings[mode]))
 
-    def set_holding(self, mode: Any, level: Any) -> float:
-        """Set a mode's holding in its level unit, clipped to HOLDING_RANGES; returns
-        the level kept. A value that is not a finite number raises VrigError and
-        changes nothing."""
+    def holding_range(self, mode: Any) -> tuple[float, float]:
+        """(low, high) a mode's holding may take, in its level unit: HOLDING_RANGES in
+        VC; in CC what the engine's amplifier can apply, which follows the cell (on a
+        patch no more than HOLDING_RANGES, which cover every experiment a class does; a
+        fibre takes all the headstage gives)."""
         mode = _holding_mode(mode)
         low, high = HOLDING_RANGES[mode]
+        if mode == Mode.CC:
+            limit = float(mode.from_si(self._engine.amplifier.current_range))
+            if self._engine.cell.geometry is not None:
+                return -limit, limit
+            return max(low, -limit), min(high, limit)
+        return low, high
+
+    def set_holding(self, mode: Any, level: Any) -> float:
+        """Set a mode's holding in its level unit, clipped to holding_range(mode);
+        returns the level kept. A value that is not a finite number raises VrigError and
+        changes nothing."""
+        mode = _holding_mode(mode)
+        low, high = self.holding_range(mode)
         try:
             level = float(level)
         except (TypeError, ValueError):
@@ -152,6 +178,37 @@ class Session:
     @recording.setter
     def recording(self, value: bool) -> None:
         self._set_flag("recording", bool(value))
+
+    @property
+    def electrodes(self) -> Electrodes | None:
+        """On a fibre, where its electrodes sit (Electrodes, m); None on a point cell."""
+        return self._electrodes
+
+    def set_electrodes(self, stim_m: float | None = None, sites_m: Any = None,
+                       axial_wire: bool | None = None) -> Electrodes:
+        """Move the stimulating electrode to stim_m and/or the recording electrodes to
+        sites_m (m; each snapped to a compartment's centre, kept on the fibre) and/or
+        switch the axial wire; None keeps a value. Returns the electrodes kept.
+        VrigError (nothing changes) on a point cell, for two recording electrodes on one
+        compartment, and for moving a recording electrode while recording or while a
+        protocol runs (their signals are the file's and the sweeps' columns)."""
+        present = self._electrodes
+        geometry = self._engine.cell.geometry
+        if present is None or geometry is None:
+            raise VrigError(f"cell {self.cell!r} is a single compartment: it has no "
+                            "electrodes to move; choose a fibre")
+        wanted = Electrodes(present.stim_m if stim_m is None else stim_m,
+                            present.sites_m if sites_m is None else tuple(sites_m),
+                            present.axial_wire if axial_wire is None else bool(axial_wire))
+        after = checked(geometry, wanted)
+        if after.sites_m != present.sites_m and (self._recording or self._protocol_running):
+            doing = "recording" if self._recording else "a protocol runs"
+            raise VrigError(f"a recording electrode cannot move while {doing}: their "
+                            "signals are the columns; stop first, then move it")
+        if after != present:
+            self._electrodes = after
+            self.events.electrodes.emit(ElectrodesChange(present, after))
+        return after
 
     # --- what the engine reports ------------------------------------------------------
 
@@ -206,14 +263,27 @@ class Session:
         self.protocol_metadata = None
         self._set_flag("protocol_running", False)
         self._set_flag("running", False)
+        low, high = self.holding_range(Mode.CC)  # the new cell's amplifier may give less
+        self._holdings[Mode.CC] = min(max(self._holdings[Mode.CC], low), high)
+        self._electrodes = _electrodes_of(engine)
         self.events.cell.emit(self.cell)
         self.events.engine.emit(engine)
+        if self._electrodes is not None:
+            self.events.electrodes.emit(ElectrodesChange(None, self._electrodes))
 
     def _set_flag(self, name: str, value: bool) -> None:
         if getattr(self, f"_{name}") != value:
             setattr(self, f"_{name}", value)
             event: Event = getattr(self.events, name)
             event.emit(value)
+
+
+def _electrodes_of(engine: RigState) -> Electrodes | None:
+    """The electrodes of an engine's fibre as it reports them (None for a point cell)."""
+    fibre = engine.fibre
+    if fibre is None:
+        return None
+    return Electrodes(fibre.stim_m, tuple(fibre.sites_m), fibre.axial_wire)
 
 
 def _holding_mode(value: Any) -> Mode:

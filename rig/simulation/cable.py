@@ -111,7 +111,9 @@ class Placement:
     confined to stretches (LocalEffect values); stimulator: the second stimulating
     electrode (a Stimulator, or None) and stim2 its compartment (-1: none);
     local_temperature: stretches heated or cooled, (start_um, end_um, degC), later ones
-    over earlier; demyelinated: stretches stripped of myelin, (start_um, end_um)."""
+    over earlier; demyelinated: stretches stripped of myelin, (start_um, end_um); profile:
+    compartments sampled for the space-time profile (recorded after the sites, returned
+    apart from the signals)."""
 
     stim: int = 0
     sites: tuple = ()
@@ -123,6 +125,7 @@ class Placement:
     # (start_um, end_um, degC): stretches at a temperature of their own
     local_temperature: tuple = ()
     demyelinated: tuple = ()  # (start_um, end_um): stretches whose myelin is gone
+    profile: tuple = ()  # compartment indices, first end to last
 
     def stim2_pulses(self) -> np.ndarray:
         """(n_pulses, 3): the second stimulator's pulses in kernel units (onset ms,
@@ -134,6 +137,21 @@ class Placement:
 
 
 POINT_PLACEMENT = Placement()  # a point cell: the electrode on its one compartment
+PROFILE_POINTS = 128  # compartments in a space-time profile: enough for a map, cheap to record
+
+
+def profile_compartments(geometry, points=PROFILE_POINTS):
+    """The compartments (tuple of indices, first end to last) nearest to points evenly
+    spaced positions along geometry (every compartment when it has no more than
+    points); () for points 0."""
+    if points <= 0:
+        return ()
+    n = geometry.n_compartments
+    if n <= points:
+        return tuple(range(n))
+    total = geometry.total_length_um
+    wanted = np.linspace(0.0, total, points)
+    return tuple(sorted({geometry.compartment_at(min(x, total)) for x in wanted}))
 
 
 def placement(cell, stim_at_m=0.0, record_at_m=(), axial_wire=True, stimulator=None):

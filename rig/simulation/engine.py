@@ -36,7 +36,7 @@ from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concent
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
 from rig.simulation import layout, steady_state, stepping
-from rig.simulation.cable import LocalEffect, Stimulator, placement
+from rig.simulation.cable import LocalEffect, Stimulator, placement, profile_compartments
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
 from rig.simulation.metadata import recording_metadata
@@ -45,6 +45,9 @@ from rig.simulation.state import SimulationState
 from rig.simulation.stochastic import state_rows
 
 DEFAULT_DT_S = 10e-6
+# advance()'s key for the space-time profile of a fibre (see Rig.set_profile): not a
+# signal (signal_names() leaves it out), so recordings and files never carry it
+PROFILE = "profile"
 
 
 class Rig:
@@ -99,6 +102,9 @@ class Rig:
                             "run on a single compartment only; use --stochastic off")
         self.cell = cell
         self.placement = placement(cell, stim_at, record_at, axial_wire, stimulator)
+        # the electrodes' positions as given (m from the first end)
+        self.stim_at_m = float(stim_at)
+        self.record_at_m = tuple(float(x) for x in record_at)
         self._bath = check_permeant(bath, "bath")
         self._pipette = check_permeant(pipette, "pipette")
         self._temperature_c = physics.check_temperature(
@@ -292,6 +298,44 @@ class Rig:
         settle triggers it too)."""
         self.sim.electrode[layout.EL_STIM_CLOCK] = 0.0
 
+    def wash_local_drugs(self) -> None:
+        """Wash every drug applied on a stretch of the fibre (apply_local_drug) off, at
+        once."""
+        self.placement = replace(self.placement, local=())
+
+    def move_electrodes(self, stim_at: float | None = None,
+                        record_at: tuple[float, ...] | None = None,
+                        axial_wire: bool | None = None) -> None:
+        """Move the amplifier's electrode to stim_at and/or the recording sites to
+        record_at (m from a fibre's first end) and/or switch the axial wire, at once:
+        the fibre's state stays (no settle). None keeps the present value. The sites'
+        signal names follow their positions (signal_names() changes with them)."""
+        stim = self.stim_at_m if stim_at is None else float(stim_at)
+        sites = self.record_at_m if record_at is None else tuple(float(x) for x in record_at)
+        wire = self.placement.axial_wire if axial_wire is None else bool(axial_wire)
+        moved = placement(self.cell, stim, sites, wire)  # checks every position first
+        self.placement = replace(self.placement, stim=moved.stim, sites=moved.sites,
+                                 names=moved.names, axial_wire=moved.axial_wire)
+        self.stim_at_m, self.record_at_m = stim, sites
+
+    def set_profile(self, points: int) -> None:
+        """Record a space-time profile of a fibre: the membrane potential at up to points
+        compartments evenly spaced along it (0: none), returned by advance() under the key
+        PROFILE as a (samples, positions) array in V; profile_positions_m says where."""
+        if self.cell.geometry is None:
+            raise VrigError(f"cell {self.cell.name!r} is a single compartment: it has no "
+                            "space-time profile")
+        self.placement = replace(self.placement, profile=profile_compartments(
+            self.cell.geometry, int(points)))
+
+    @property
+    def profile_positions_m(self) -> np.ndarray:
+        """Positions (m from the first end) of the profile's compartments' centres."""
+        if self.cell.geometry is None:
+            return np.zeros(0)
+        centres = self.cell.geometry.centres_um()
+        return units.um_to_m(centres[list(self.placement.profile)])
+
     def wash_drug(self, name: str | None = None) -> None:
         """Wash one drug (by name) or all drugs out of the bath and pipette, and off the
         stretches of a fibre it was applied to (at once, as it was applied)."""
@@ -394,7 +438,8 @@ class Rig:
 
     def advance(self, command_si: npt.ArrayLike,
                 sample_interval_s: float) -> dict[str, np.ndarray]:
-        """Step through a block of samples; returns {signal: SI array}.
+        """Step through a block of samples; returns {signal: SI array} (with a
+        profile set, also PROFILE: a (samples, positions) array in V).
 
         command_si: per-sample command (V in VC, A in CC; ignored in I0).
         sample_interval_s: time between samples (s); the step is the largest that
@@ -414,7 +459,11 @@ class Rig:
         t0 = self.time_s
         out, peaks = stepping.run_blocks(self, m, command_si, steps, sample_interval_s)
         self.time_s += command_si.size * sample_interval_s
-        return stepping.signals(self, m, out, peaks, command_si, sample_interval_s, t0)
+        result = stepping.signals(self, m, out, peaks, command_si, sample_interval_s, t0)
+        n_profile = len(self.placement.profile)
+        if n_profile:  # the last rows of the kernel's output (see cable.Placement)
+            result[PROFILE] = out[out.shape[0] - n_profile:].T
+        return result
 
     def hold(self, duration_s: float) -> None:
         """Advance at the holding level without recording (e.g. between sweeps)."""

@@ -98,6 +98,8 @@ def run_protocol(rig, protocol, progress=None, leak_subtraction=None):
     for piece in protocol_pieces(rig, protocol, leak_subtraction):
         if piece.kind == "sweep":
             for name, values in piece.signals.items():
+                if values.ndim != 1:
+                    continue  # a fibre's space-time profile (Rig.set_profile) is no signal
                 if name not in buffers:
                     buffers[name] = np.full((protocol.sweeps, lengths.max()), np.nan)
                 first = piece.first_sample

@@ -92,12 +92,13 @@ class ModelCache:
             names = tuple(name for name, _, _ in m.output_names())
             n_rows = layout.output_rows(len(m.labels), len(m.gate_names))
             if m.n_compartments > 1:
+                # the profile's compartments are recorded as sites after the named ones
                 model = cable_model(m, self._settings()[0], chan_g, floor, where.stim,
-                                    where.sites, where.local, where.axial_wire,
-                                    where.stim2, where.stim2_pulses(),
+                                    where.sites + where.profile, where.local,
+                                    where.axial_wire, where.stim2, where.stim2_pulses(),
                                     where.local_temperature, where.demyelinated)
                 names += where.names
-                n_rows = cable_output_rows(m, len(where.sites))
+                n_rows = cable_output_rows(m, len(where.sites) + len(where.profile))
             elif m.markov is not None:
                 model = stochastic.kernel_model(m, chan_g)
             else:

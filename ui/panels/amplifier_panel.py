@@ -157,6 +157,8 @@ class AmplifierPanel(QWidget):
         events.recording.connect(self._show_recording)
         events.protocol_running.connect(self._show_protocol_running)
         events.cell.connect(self.cell_combo.setCurrentText)
+        # a new cell brings its amplifier, whose range the knob and the pulse follow
+        events.cell.connect(lambda _: self._show_mode(self.session.mode))
         self._show_mode(session.mode)
         self._show_speed(session.speed)
         self.cell_combo.setCurrentText(session.cell)
@@ -289,9 +291,12 @@ class AmplifierPanel(QWidget):
         self.mode_buttons[mode].setChecked(True)
         self.stimulus.set_mode(mode)
         if mode in HOLDING_RANGES:
-            low, high = HOLDING_RANGES[mode]
+            low, high = self.session.holding_range(mode)
+            self.stimulus.set_limit(mode, high)
             self.knob.setEnabled(not self.session.protocol_running)
-            self.knob.set_range(mode.level_unit, low, high, KNOB_STEPS[mode])
+            # an arrow key moves the same share of a wide range (a fibre's) as of a patch's
+            step = KNOB_STEPS[mode] * max(1.0, high / HOLDING_RANGES[mode][1])
+            self.knob.set_range(mode.level_unit, low, high, step)
             self.knob.set_value(self.session.holding(mode))
             self.holding_title.setText(f"HOLDING  ({'Vhold' if mode == 'VC' else 'Ihold'}, "
                                        f"{mode.level_unit})")

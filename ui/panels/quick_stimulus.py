@@ -33,6 +33,8 @@ class QuickStimulus(QWidget):
         super().__init__(parent)
         self.mode = None  # set_mode below shows the first mode
         self.values = {mode: (s[3], s[4]) for mode, s in SETTINGS.items()}
+        # the largest |level| per mode (level unit): the amplifier's, which follows the cell
+        self.limits = {mode: s[2][1] for mode, s in SETTINGS.items()}
         self.button = QPushButton("Pulse")
         self.button.setObjectName("PulseButton")
         self.button.setFocusPolicy(Qt.NoFocus)
@@ -72,10 +74,10 @@ class QuickStimulus(QWidget):
         if settings is None:
             self.setToolTip("I=0 injects no current: switch to CC or VC for a stimulus")
             return
-        text, unit, (low, high), _, _ = settings
+        text, unit, _, _, _ = settings
         level, duration = self.values[mode]
         self.button.setText(text)
-        self.level.setRange(low, high)
+        self.level.setRange(-self.limits[mode], self.limits[mode])
         self.level.setSuffix(f" {unit}")
         self.level.setValue(level)
         self.duration.setValue(duration)
@@ -84,6 +86,27 @@ class QuickStimulus(QWidget):
                         "add this current to the holding current for the duration (key P)")
         self.level.setToolTip("added to the holding current" if mode == "CC"
                               else "the potential of the step (absolute)")
+
+    def set_limit(self, mode, limit):
+        """The largest |level| of a mode's stimulus (in its level unit: pA in CC, mV in
+        VC); the present level is kept within it."""
+        if mode not in self.limits:
+            return
+        self.limits[mode] = float(limit)
+        level, duration = self.values[mode]
+        self.values[mode] = (min(max(level, -limit), limit), duration)
+        if mode == self.mode:
+            self.level.setRange(-limit, limit)
+            self.level.setValue(self.values[mode][0])
+
+    def set_default(self, mode, level, duration_ms):
+        """Put a level (in the mode's unit, kept within its limit) and a duration (ms)
+        in a mode's stimulus, as for a new cell."""
+        limit = self.limits[mode]
+        self.values[mode] = (min(max(float(level), -limit), limit), float(duration_ms))
+        if mode == self.mode:
+            self.level.setValue(self.values[mode][0])
+            self.duration.setValue(self.values[mode][1])
 
     def _remember(self):
         if self.mode in self.values:

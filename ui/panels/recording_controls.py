@@ -177,7 +177,11 @@ class RecordingController(QObject):
                           "Recording settings" if in_the_way else exc.strerror or exc)
                 raise VrigError(f"cannot create the recording folder {folder}: "
                                 f"{reason}") from None
-            self.recorder = LiveRecorder(folder, base, extension, settings.signals,
+            signals = tuple(settings.signals)
+            fibre = window.session.engine.fibre
+            if fibre is not None:  # a fibre's recording sites go with the ticked signals
+                signals += tuple(name for name in fibre.names if name not in signals)
+            self.recorder = LiveRecorder(folder, base, extension, signals,
                                          window.client.names_units, self._metadata,
                                          **self.recorder_options)
         except VrigError as exc:

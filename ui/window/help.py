@@ -40,6 +40,26 @@ TRIES = (
      "Opens the TTX valve at 300 nM (Bath &amp; drugs): watch the spikes shrink and stop "
      "as the drug reaches the membrane. Wash brings them back."),
 )
+FIBRE_WELCOME_TEXT = (
+    "<h2>Welcome to vRig</h2>"
+    "<p>This is a fibre on the rig: the <b>Axon</b> tab shows it to scale with the "
+    "amplifier's electrode (<b>Stim</b>) and three recording electrodes you drag along it, "
+    "the membrane potential along the fibre in time (the map) and at each electrode (the "
+    "scope), and the conduction velocity between two electrodes.</p>"
+    "<p>The cell is <b>{cell}</b>: {description}. <b>{holding}</b></p>"
+    "<p><b>Three things to try:</b></p>")
+FIBRE_TRIES = (
+    ("Fire it, watch it travel",
+     "One stimulus at Stim (P repeats it): the action potential runs along the fibre, a "
+     "slanted stripe on the map; it passes E1, E2 and E3 in turn."),
+    ("Measure the velocity",
+     "Puts E1 and E2 a third and two thirds along and fires: distance over delay is the "
+     "conduction velocity (about 19 m/s in the squid's giant axon)."),
+    ("Block a stretch with TTX",
+     "1 uM TTX on a stretch between E1 and E2, then a stimulus: the action potential "
+     "stops at the block (on a myelinated fibre it may jump a few blocked nodes). "
+     "'Wash stretches' takes it off."),
+)
 GUIDE_HTML = """
 <h2>vRig quick guide</h2>
 <h3>Keys</h3>
@@ -77,12 +97,13 @@ cortical neuron; every preset names its source (see the README).</p>
 
 class WelcomeDialog(QDialog):
     """The first-start card. tries: three callables, one per "try this" button, run in
-    order with the card closed; rest_mv: the cell's resting potential (mV).
+    order with the card closed; rest_mv: the cell's resting potential (mV); fibre: the
+    card of a fibre (the Axon tab's three things) instead of a patch's.
     dontShowAgain(bool) reports the check box."""
 
     dontShowAgain = Signal(bool)
 
-    def __init__(self, cell, holding_text, tries, rest_mv, parent=None):
+    def __init__(self, cell, holding_text, tries, rest_mv, parent=None, fibre=False):
         super().__init__(parent)
         self.setWindowTitle("Welcome to vRig")
         self.setModal(False)
@@ -91,7 +112,7 @@ class WelcomeDialog(QDialog):
         # The trace colours it names, as the theme shown draws them.
         look = theme.current()
         vm, im, command = look.colour_words
-        intro = QLabel(theme.restyle_qss(WELCOME_TEXT.format(
+        intro = QLabel(theme.restyle_qss((FIBRE_WELCOME_TEXT if fibre else WELCOME_TEXT).format(
             cell=cell.name, description=description, holding=holding_text, vm_colour=vm,
             im_colour=im, command_colour=command), look))
         intro.setWordWrap(True)
@@ -99,7 +120,8 @@ class WelcomeDialog(QDialog):
         intro.setTextFormat(Qt.RichText)
         layout.addWidget(intro)
         self.try_buttons = []
-        for number, ((title, text), action) in enumerate(zip(TRIES, tries), start=1):
+        texts = FIBRE_TRIES if fibre else TRIES
+        for number, ((title, text), action) in enumerate(zip(texts, tries), start=1):
             text = text.format(rest_mv=rest_mv)
             row = QHBoxLayout()
             button = QPushButton(f"{number}. {title}")

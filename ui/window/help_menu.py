@@ -2,12 +2,17 @@
 the quick guide (F1), About, and the problems met at start. F5 (run the protocol) is
 bound here too, with the other keys a newcomer reads about in the guide."""
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox
 
+from rig.acquisition import commands as c
+from rig.errors import VrigError
 from rig.simulation.steady_state import resting_potential_mv
 from ui.window import help as help_dialogs
+
+FIRE_AFTER_MS = 300  # a fibre's stimulus waits for the settings sent before it
+LOCAL_TTX_HALF = 0.1  # of the fibre's length each side: several nodes of a myelinated one
 
 
 class HelpMenu(QObject):
@@ -48,9 +53,12 @@ class HelpMenu(QObject):
         engine = window.session.engine
         rest_mv = resting_potential_mv(engine.cell, engine.bath, engine.pipette,
                                        engine.temperature_c)
-        dialog = help_dialogs.WelcomeDialog(
-            engine.cell, text, (self._try_rest, self._try_threshold, self._try_ttx), rest_mv,
-            window)
+        fibre = window.session.electrodes is not None
+        tries = ((self._try_fire, self._try_velocity, self._try_local_ttx) if fibre
+                 else (self._try_rest, self._try_threshold, self._try_ttx))
+        if fibre:
+            text = "It is at rest. " + window.axon.hint.text()
+        dialog = help_dialogs.WelcomeDialog(engine.cell, text, tries, rest_mv, window, fibre)
         dialog.dont_show.setChecked(window.settings.value("welcome_at_start") == "false")
         dialog.dontShowAgain.connect(
             lambda off: window.settings.setValue("welcome_at_start", "false" if off else "true"))
@@ -66,6 +74,36 @@ class HelpMenu(QObject):
         self.window.set_mode("CC")
         self.window.set_holding("CC", 0.0)
         self.window.start()
+
+    def _try_fire(self):
+        """A fibre: the stimulus that fires it (VC when CC cannot), on the Axon tab."""
+        window = self.window
+        window.tabs.setCurrentWidget(window.axon)
+        window.axon.prepare_stimulus(window)
+        window.start()
+        QTimer.singleShot(FIRE_AFTER_MS, window.panel.stimulus.fire)
+
+    def _try_velocity(self):
+        window = self.window
+        length_m = window.session.engine.cell.geometry.total_length_um * 1e-6
+        sites = list(window.session.electrodes.sites_m)
+        sites[:2] = (length_m / 3, 2 * length_m / 3)
+        try:
+            window.session.set_electrodes(sites_m=sites)
+        except VrigError as exc:
+            window.show_error(str(exc))
+        window.axon.cv_from.setCurrentIndex(1)
+        window.axon.cv_to.setCurrentIndex(2)
+        self._try_fire()
+
+    def _try_local_ttx(self):
+        window = self.window
+        where = window.session.electrodes
+        middle = (where.sites_m[0] + where.sites_m[1]) / 2
+        length_m = window.session.engine.cell.geometry.total_length_um * 1e-6
+        half = LOCAL_TTX_HALF * length_m
+        window.client.send(c.ApplyLocalDrug("TTX", 1e-6, middle - half, middle + half))
+        self._try_fire()
 
     def _try_threshold(self):
         protocol = self.window.protocols.load_shipped("cc-threshold")

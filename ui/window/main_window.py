@@ -34,10 +34,10 @@ from rig.errors import VrigError
 from rig.model import catalogue
 from rig.model.cell import scan_cells
 from rig.session import engine_link
+from rig.session.electrodes import rig_for_cell
 from rig.session.session import Session
-from rig.simulation.engine import Rig
 from ui.look import theme
-from ui.panels import analysis_panel, compensation_panel, membrane_test_window
+from ui.panels import analysis_panel, axon_view, compensation_panel, membrane_test_window
 from ui.panels.amplifier_panel import AmplifierPanel
 from ui.panels.bath_dock import BathDock
 from ui.panels.protocol_dock import ProtocolDock
@@ -83,8 +83,7 @@ class MainWindow(QMainWindow):
         self._status_at = 0.0
         self._clock = None  # (wall, simulated) at the first chunk after a start
         self._build_status()  # first: a bad saved cell is reported there
-        # a fibre (a cell with a cable geometry) needs the axon view, not built yet
-        cells = [name for name, cell in scan_cells()[0].items() if cell.geometry is None]
+        cells = list(scan_cells()[0])  # patches and fibres (these get the Axon tab)
         rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL),
                                         cells)
         self.session = Session(RigState.of(rig))  # before the client's runner owns rig
@@ -114,6 +113,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._add_compensation()
         self._add_bath_dock()
+        self.axon = axon_view.install(self)  # the Axon tab, while the cell is a fibre
         self.looks = theme_menu.ThemeMenu(self, next(
             a.menu() for a in self.menuBar().actions() if a.text() == "&View"))
         self.help = HelpMenu(self)
@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
 
     def _make_rig(self, cell):
         try:
-            return Rig.from_presets(cell)
+            return rig_for_cell(cell)
         except VrigError as exc:
             self.show_error(f"cell {cell!r}: {exc}")
             return None
@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         VrigError if there is none."""
         for name in (wanted, DEFAULT_CELL, *cells):
             if name in cells:
-                return Rig.from_presets(name)
+                return rig_for_cell(name)
         raise VrigError("no cell preset can be used ("
                         + ("; ".join(self.startup_problems) or "none shipped")
                         + f"); reinstall vRig to restore {resources.resources_dir() / 'cells'}")
@@ -270,9 +270,11 @@ class MainWindow(QMainWindow):
         client.chunks.connect(self._on_chunks)
         client.event.connect(self._on_event)
         client.tick.connect(self._on_tick)
+        client.signalsChanged.connect(self._signals_changed)
         self.recording.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.recording.error.connect(self.show_error)
-        self.session.events.mode.connect(self.scopes.scope.set_mode)
+        # through scopes.scope each time: a new cell or moved recording sites replace it
+        self.session.events.mode.connect(lambda mode: self.scopes.scope.set_mode(mode))
         self.session.events.speed.connect(self._speed_changed)
         self.session.events.running.connect(self._running_changed)
         panel.runClicked.connect(self.toggle_run)
@@ -337,11 +339,16 @@ class MainWindow(QMainWindow):
         self.recording.stop()
         self.client.replace(rig)
         self.send_settings()
-        self.scopes.set_signals(self.client.names_units, self.session.mode)
+        self._signals_changed()
         self.settings.setValue("cell", name)
         if was_running:
             self.start()
         self.cellChanged.emit(name)
+
+    def _signals_changed(self):
+        """The engine's signals changed (a new cell, a fibre's recording sites moved):
+        the scopes follow (the analysis follows the cell event itself)."""
+        self.scopes.set_signals(self.client.names_units, self.session.mode)
 
     def send_settings(self):
         """Put the session's mode, holdings and speed into a (new) engine."""
@@ -365,7 +372,8 @@ class MainWindow(QMainWindow):
             self._clock = (time.perf_counter(), chunks[0].time_s)
 
     def _on_tick(self):
-        self.scopes.scope.refresh()
+        if self.scopes.isVisible():  # hidden behind another tab: it catches up when shown
+            self.scopes.scope.refresh()
         now = time.perf_counter()
         if now - self._status_at < STATUS_EVERY_S or self.client.newest is None:
             return

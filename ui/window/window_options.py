@@ -35,11 +35,7 @@ class WindowOptions:
         """Validate the window's command-line options (an argparse Namespace)."""
         cell = getattr(args, "cell", None)
         if cell is not None:
-            usable, problems = scan_cells()
-            if cell in usable and usable[cell].geometry is not None:
-                raise VrigError(f"--cell {cell!r} is a fibre; the window cannot show fibres "
-                                "yet: run it from Python (rig.simulation.fibre.Fibre)")
-            usable = {name: c for name, c in usable.items() if c.geometry is None}
+            usable, problems = scan_cells()  # patches and fibres (the Axon tab shows these)
             if cell not in usable:
                 broken = [problem for path, problem in problems if Path(path).stem == cell]
                 raise VrigError(f"--cell {cell!r}: " + (broken[0] if broken else
