@@ -16,6 +16,7 @@ from rig.errors import VrigError
 from rig.model import physics, shipped
 from rig.model.channels import Channel, Gate, load_channel
 from rig.model.geometry import CableGeometry, geometry_from_dict
+from rig.model.gradients import Gradients, gradients_from_dict
 from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.pharmacology import DEFAULT_PREPARATION, PREPARATION_PATTERN
@@ -48,6 +49,7 @@ class Cell:
     description: str = ""
     source: str = ""
     geometry: CableGeometry | None = None
+    gradients: Gradients = Gradients()  # volumes, pump and accumulation defaults
 
     @property
     def capacitance_pf(self) -> float:
@@ -129,10 +131,11 @@ def cell_from_dict(data: Any, name: str) -> Cell:
     if geometry is not None and "area_um2" in data:
         raise VrigError(f"{what}: a cable's membrane area follows from its length and "
                         "diameter; remove area_um2")
+    area = (float(geometry.areas_um2().sum()) if geometry is not None
+            else resources.number(data, "area_um2", what, 1, 1e8))
     return Cell(
         name=name,
-        area_um2=(float(geometry.areas_um2().sum()) if geometry is not None
-                  else resources.number(data, "area_um2", what, 1, 1e8)),
+        area_um2=area,
         specific_capacitance_uf_per_cm2=resources.number(
             data, "specific_capacitance_uF_per_cm2", what, *SPECIFIC_CAPACITANCE_RANGE),
         channels=tuple(channels),
@@ -154,6 +157,8 @@ def cell_from_dict(data: Any, name: str) -> Cell:
         description=str(data.get("description", "")),
         source=str(data.get("source", "")),
         geometry=geometry,
+        gradients=(gradients_from_dict(data["accumulation"], area, what)
+                   if "accumulation" in data else Gradients()),
     )
 
 

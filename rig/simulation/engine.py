@@ -29,7 +29,9 @@ from rig.model.junction import junction_potential
 from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
-from rig.simulation import layout, steady_state, stepping
+from rig.simulation import ion_blocks, layout, steady_state, stepping
+from rig.simulation.accumulation import SIGNALS as ACCUMULATION_SIGNALS
+from rig.simulation.accumulation import gradient_store, with_pump_channel
 from rig.simulation.cable import LocalEffect, placement
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
@@ -68,7 +70,9 @@ class Rig:
                  temperature_c: float | None = None, dt: float = DEFAULT_DT_S,
                  series_resistance: float | None = None, seed: int = 0,
                  amplifier: Amplifier | None = None, stim_at: float = 0.0,
-                 record_at: tuple[float, ...] = (), axial_wire: bool = True) -> None:
+                 record_at: tuple[float, ...] = (), axial_wire: bool = True,
+                 accumulation: bool | None = None, pump: bool | None = None,
+                 pump_density: float | None = None) -> None:
         self.cell = cell
         self.placement = placement(cell, stim_at, record_at, axial_wire)
         self._bath = check_permeant(bath, "bath")
@@ -86,8 +90,11 @@ class Rig:
         self.output_chain = OutputChain(self.rng)
         self.overloaded = False  # the output would have clipped since the last settle
         self.last_overload = False  # ... in the last block advanced
+        # concentrations as state and the Na/K pump (None: neither; see accumulation)
+        self.ions = gradient_store(cell, self._bath, self._pipette, accumulation, pump,
+                                   pump_density)
         self._cache = ModelCache(lambda: (self.cell, self._bath, self._pipette,
-                                          self._temperature_c))
+                                          self._temperature_c), self._extend_membrane)
         self.perfusion = Perfusion(cell.preparation)
         self.lost = ""  # why the cell was lost (membrane breakdown); "" while it is intact
         self.mode = Mode.CC
@@ -152,6 +159,8 @@ class Rig:
                       pipette: Solution | None = None) -> None:
         """Change the bath and/or pipette solution; reversal potentials follow at once."""
         self._bath = check_permeant(bath, "bath") if bath else self._bath
+        if self.ions is not None:
+            self.ions.bath = self._bath
         self._pipette = check_permeant(pipette, "pipette") if pipette else self._pipette
         if pipette:
             # a new pipette is offset-nulled in the bath of the moment; a bath changed
@@ -260,7 +269,18 @@ class Rig:
             names.append(("Igating", "A"))
         names += [(name, unit) for name, unit, _ in m.output_names()]
         names += [(name, "V") for name in self.placement.names]
+        if self.ions is not None and self.ions.setup.accumulation:
+            names += list(ACCUMULATION_SIGNALS)
         return names
+
+    def _extend_membrane(self, m: CompiledMembrane) -> CompiledMembrane:
+        """m with the pump channel (when the pump runs) and the live reversals."""
+        if self.ions is None:
+            return m
+        if self.ions.setup.pump:
+            m = with_pump_channel(m)
+        ion_blocks.set_reversals(self, m)
+        return m
 
     # --- stepping -------------------------------------------------------------------
 
@@ -273,6 +293,12 @@ class Rig:
         run for steady_state.UNSTABLE_SETTLE_S, so that it is found firing, as a real
         cell would be.
         """
+        if self.ions is not None:
+            # the pump's tangent is taken at the voltage: settle, take it again, settle
+            for _ in range(3):
+                ion_blocks.prepare(self, self.membrane())
+                steady_state.settle(self)
+            return
         steady_state.settle(self)
 
     def kernel_mode(self) -> int:
