@@ -180,6 +180,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     run.add_argument("--record-at", metavar="MM[,MM...]", default=None,
                      help="on a fibre: recording sites in mm; each adds a Vmem_mV@<MM>mm "
                           "column")
+    run.add_argument("--pump", type=_on_off, default=None, metavar="on|off",
+                     help="the Na/K pump (default: the cell preset's, off for all shipped)")
+    run.add_argument("--accumulation", type=_on_off, default=None, metavar="on|off",
+                     help="internal Na, K, Cl (and periaxonal K) as state, moved by the "
+                          "currents; --signals all adds Na_in_mM, K_in_mM, K_out_mM, E_Na_mV, "
+                          "E_K_mV (default: the preset's, off for all shipped)")
+    run.add_argument("--pump-density", metavar="UA_PER_CM2", default=None,
+                     help="the pump's maximal current density in uA/cm^2 (default: "
+                          "resources/pumps/na-k-atpase.json for the cell's preparation)")
+    run.add_argument("--fast-forward", metavar="S", default=None,
+                     help="before the protocol, let the cell rest S seconds in I=0 with the "
+                          "drugs given, fast-forwarded exactly on its slow manifold (needs "
+                          "--accumulation on; refused if the cell would fire)")
     run.add_argument("--axial-wire", choices=["on", "off"], default=None,
                      help="on a fibre in voltage clamp: hold the whole fibre (on, the "
                           "default, as HH's axial wire) or only the electrode's end (off)")
@@ -234,6 +247,30 @@ def _fibre_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _gradient_options(args: argparse.Namespace) -> dict[str, Any]:
+    """{'accumulation', 'pump', 'pump_density'} from their options, where given."""
+    options: dict[str, Any] = {}
+    for key in ("accumulation", "pump"):
+        if getattr(args, key, None) is not None:
+            options[key] = getattr(args, key)
+    if getattr(args, "pump_density", None) is not None:
+        options["pump_density"] = _number(args.pump_density, "--pump-density")
+    return options
+
+
+def _fast_forward(setup: "Rig", text: str) -> None:
+    """Fast-forward setup by the --fast-forward seconds in I=0, then back to its mode."""
+    from rig.simulation.fast_forward import fast_forward
+
+    seconds = _number(text, "--fast-forward")
+    mode = setup.mode
+    setup.set_mode("I0")
+    setup.settle()
+    fast_forward(setup, seconds)
+    setup.set_mode(mode)
+    setup.settle()
+
+
 def build_rig(args: argparse.Namespace) -> "Rig":
     """A Rig from the cell and amplifier options."""
     from rig.simulation.engine import Rig
@@ -256,7 +293,7 @@ def build_rig(args: argparse.Namespace) -> "Rig":
         cell=args.cell, bath=args.bath, pipette=args.pipette,
         temperature_c=temperature, ion_overrides=args.ion,
         dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int),
-        **_fibre_options(args))
+        **_fibre_options(args), **_gradient_options(args))
     changes = {}
     if rs_mohm is not None:
         changes["series_resistance"] = units.mohm_to_ohm(rs_mohm)
@@ -296,6 +333,8 @@ def cmd_run(args: argparse.Namespace) -> None:
             setup.apply_local_drug(drug, concentration, *_stretch_m(stretch))
         else:
             setup.apply_drug(drug, concentration, side, steady_state=True)
+    if args.fast_forward is not None:
+        _fast_forward(setup, args.fast_forward)
     corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "
