@@ -49,7 +49,7 @@ class Cell:
     description: str = ""
     source: str = ""
     geometry: CableGeometry | None = None
-    gradients: Gradients = Gradients()  # volumes, pump and accumulation defaults
+    gradients: Gradients = field(default_factory=Gradients)  # volumes, pump, accumulation
 
     @property
     def capacitance_pf(self) -> float:
