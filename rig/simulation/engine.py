@@ -273,6 +273,12 @@ class Rig:
             names += list(ACCUMULATION_SIGNALS)
         return names
 
+    def reset_ions(self) -> None:
+        """Concentrations back to the solutions' (a fresh cell), the pump as it was."""
+        if self.ions is not None:
+            self.ions = type(self.ions)(self.cell, self._bath, self._pipette, self.ions.setup)
+            self._cache.clear()
+
     def _extend_membrane(self, m: CompiledMembrane) -> CompiledMembrane:
         """m with the pump channel (when the pump runs) and the live reversals."""
         if self.ions is None:

@@ -1,6 +1,6 @@
 """Fast-forward on the slow manifold: minutes to hours of ion run-down in seconds.
 
-While the cell rests (CC or I=0 at a stable fixed point, drugs settled), the membrane
+While the cell rests (CC or I=0 at a stable fixed point), the membrane
 potential and the gates relax in milliseconds to their steady state for the present
 concentrations, which move over minutes. So only the concentrations are integrated
 (scipy's stiff BDF), with V the stable root of
@@ -56,15 +56,32 @@ class _Manifold:
         self.rig = rig
         self.store = rig.ions
         self.m = rig.membrane()
-        self.chan_g, self.floor = self.m.drug_arrays(rig.perfusion.effects())
-        self.pump_scale = rig.perfusion.effects().conductance_scale.get(PUMP, 1.0)
         self.pump = self.m.channel_labels.index(PUMP) if PUMP in self.m.channel_labels else -1
-        if self.pump >= 0:
-            self.chan_g[self.pump] = 0.0  # the pump enters with its own nonlinear law
+        self.drugs = rig.perfusion.snapshot()
+        self.moving = not rig.perfusion.settled
+        self.drug_time_ms = -1.0
+        self.drugs_at(0.0)
         self.ions = channel_ions(rig.cell, self.m.channel_labels)
         self.injected = units.a_to_pa(rig.holding[Mode.CC]) if rig.mode == Mode.CC else 0.0
         self.g_seal = units.ohm_to_ns(rig.amplifier.seal_resistance)
         self.v_mv = rig.sim.soma_v_mv
+
+    def drugs_at(self, t_ms: float) -> None:
+        """The drug effects t_ms (ms) into the fast-forward: perfusion moves each
+        concentration exponentially (rig.model.pharmacology.Perfusion.advance), so
+        they are exact at any t."""
+        if t_ms == self.drug_time_ms:
+            return
+        perfusion = self.rig.perfusion
+        if self.moving:
+            perfusion.restore(self.drugs)
+            perfusion.advance(units.ms_to_s(t_ms))
+        effects = perfusion.effects()
+        self.chan_g, self.floor = self.m.drug_arrays(effects)
+        self.pump_scale = effects.conductance_scale.get(PUMP, 1.0)
+        if self.pump >= 0:
+            self.chan_g[self.pump] = 0.0  # the pump enters with its own nonlinear law
+        self.drug_time_ms = t_ms
 
     def state(self) -> np.ndarray:
         s = self.store
@@ -81,6 +98,11 @@ class _Manifold:
         s.pump_cycles_amol, s.to_bath_k_amol = y[7], y[8]
         s.volume_um3 = (y[0] + y[1] + y[2] + s.impermeant_amol) / s.osmolarity_mm
         ion_blocks.set_reversals(self.rig, self.m)
+
+    def undo(self, start: np.ndarray) -> None:
+        """Put the amounts and the drugs back as they were (a refused fast-forward)."""
+        self.load(start)
+        self.rig.perfusion.restore(self.drugs)
 
     def pump_pa(self, v_mv: float) -> float:
         return self.store.pump_pa(v_mv, self.rig.temperature_c) * self.pump_scale
@@ -101,8 +123,9 @@ class _Manifold:
                 lambda x: np.full_like(np.asarray(x, dtype=float), self.injected))
         return self.v_mv
 
-    def rates(self, _t_ms: float, y: np.ndarray) -> np.ndarray:
-        """dy/dt per ms at the rest of the concentrations in y."""
+    def rates(self, t_ms: float, y: np.ndarray) -> np.ndarray:
+        """dy/dt per ms at the rest of the concentrations in y, t_ms in."""
+        self.drugs_at(t_ms)
         self.load(y)
         v = self.rest_mv()
         gates = reference.steady_gates(self.m, v)
@@ -141,8 +164,9 @@ class _Manifold:
 
 def fast_forward(rig: Any, duration_s: float) -> Trace:
     """Advance rig by duration_s (s) on the slow manifold, or raise a VrigError and
-    change nothing if it cannot be done exactly (no concentrations to follow, VC,
-    drugs still moving, a rest that is or becomes unstable: the cell would fire)."""
+    change nothing if it cannot be done exactly (no concentrations to follow, VC, a
+    rest that is or becomes unstable: the cell would fire). Drugs still moving move on
+    exactly as perfusion has them."""
     duration_s = gradients.check_positive(duration_s, "fast-forward duration", "s", True)
     if duration_s > MAX_DURATION_S:
         raise VrigError(f"fast-forward at most {MAX_DURATION_S:g} s, got {duration_s:g} s")
@@ -151,14 +175,12 @@ def fast_forward(rig: Any, duration_s: float) -> Trace:
         raise VrigError("fast-forward follows the concentrations: switch accumulation on")
     if rig.mode == Mode.VC:
         raise VrigError("fast-forward needs the cell at rest in CC or I=0, not in VC")
-    if not rig.perfusion.settled:
-        raise VrigError("fast-forward needs the drugs settled; apply them at steady state")
     manifold = _Manifold(rig)
     start = manifold.state()
     manifold.load(start)
     manifold.rest_mv()
     if not manifold.stable():
-        manifold.load(start)
+        manifold.undo(start)
         raise VrigError("fast-forward would skip spikes: the cell is not at a stable rest "
                         "(it fires); run it in real time instead")
     t_ms = np.linspace(0.0, units.s_to_ms(duration_s), CHECKPOINTS + 1)
@@ -166,17 +188,18 @@ def fast_forward(rig: Any, duration_s: float) -> Trace:
         sol = solve_ivp(manifold.rates, (0.0, t_ms[-1]), start, method="BDF", t_eval=t_ms,
                         rtol=1e-10, atol=1e-9 * np.maximum(np.abs(start), 1.0))
         if not sol.success:
-            manifold.load(start)
+            manifold.undo(start)
             raise VrigError(f"fast-forward failed ({sol.message}); run in real time instead")
         ys = sol.y
     else:
         ys = start[:, None]
     rows = []
     for k in range(ys.shape[1]):
+        manifold.drugs_at(t_ms[k])
         manifold.load(ys[:, k])
         v = manifold.rest_mv()
         if not manifold.stable():
-            manifold.load(start)
+            manifold.undo(start)
             raise VrigError("fast-forward would skip spikes: after "
                             f"{units.ms_to_s(t_ms[k]):.4g} s the rest becomes unstable "
                             "and the cell fires; fast-forward less, or run in real time")

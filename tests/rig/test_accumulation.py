@@ -135,3 +135,23 @@ def test_ouabain_stops_the_pump():
     rig.apply_drug("ouabain", 1e-3, steady_state=True)
     out = rig.advance(np.zeros(1000), SAMPLE_S)
     assert abs(out["Ipump"]).max() < 1.1e-3 * 18e-12  # 1 mM at IC50 1 uM leaves 0.1 %
+
+
+def test_fast_forward_carries_a_drug_that_is_still_washing_in():
+    """Ouabain at 1 mM applied (wash-in tau 30 s) and fast-forwarded 10 min: the drug
+    arrives as perfusion has it; 1000 x its IC50, it half-blocks the pump within 30 ms
+    and blocks 99 % within 3 s, so the run-down is within 1 % of a block at once."""
+    moving = squid(pump=True)
+    moving.set_mode("I0")
+    moving.apply_drug("ouabain", 1e-3)
+    ff.fast_forward(moving, 600.0)
+    assert moving.perfusion.present[("ouabain", "outside")] == pytest.approx(
+        1e-3 * (1 - np.exp(-600 / 30)), rel=1e-9)
+    at_once = squid(pump=True)
+    at_once.set_mode("I0")
+    at_once.apply_drug("ouabain", 1e-3, steady_state=True)
+    ff.fast_forward(at_once, 600.0)
+    gain_moving = moving.ions.inside_mm()["Na"] - 55.0
+    gain_at_once = at_once.ions.inside_mm()["Na"] - 55.0
+    assert gain_moving < gain_at_once
+    assert gain_moving == pytest.approx(gain_at_once, rel=0.01)
