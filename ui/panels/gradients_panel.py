@@ -74,6 +74,7 @@ class GradientsPanel(QWidget):
             grid.addWidget(value, row, 1)
             grid.addWidget(QLabel(unit), row, 2)
             self.values[name] = value
+        grid.setColumnStretch(3, 1)  # the readouts stay together at the left
         layout = QVBoxLayout(self)
         layout.addLayout(switches)
         layout.addLayout(grid)
