@@ -155,3 +155,28 @@ def test_fast_forward_carries_a_drug_that_is_still_washing_in():
     gain_at_once = at_once.ions.inside_mm()["Na"] - 55.0
     assert gain_moving < gain_at_once
     assert gain_moving == pytest.approx(gain_at_once, rel=0.01)
+
+
+def test_repetitive_firing_loads_na_and_periaxonal_k_and_the_pump_follows():
+    rig = squid(pump=True)
+    rig.set_mode("CC")
+    rig.set_holding(150e-12)  # 15 uA/cm^2: HH fires repetitively (about 70 Hz at 6.3 degC)
+    first = rig.advance(np.zeros(2000) + 150e-12, SAMPLE_S)
+    later = rig.advance(np.zeros(30000) + 150e-12, SAMPLE_S)
+    spikes = np.count_nonzero(np.diff((later["Vmem"] > 0).astype(int)) == 1)
+    assert spikes >= 15
+    assert rig.ions.inside_mm()["Na"] > 55.0
+    # Frankenhaeuser & Hodgkin: K piles up in the periaxonal space during a train
+    assert later["K_out"][-1] > first["K_out"][0] + 1.0
+    assert later["Ipump"][-100:].mean() > first["Ipump"][:100].mean()
+
+
+def test_cortical_neuron_in_voltage_clamp_through_rs():
+    rig = Rig.from_presets("cortical-neuron", accumulation=True, pump=True)
+    rig.set_mode("VC")
+    rig.set_holding(-0.07)
+    command = np.full(3000, -0.07)
+    command[1000:2000] = 0.0
+    out = rig.advance(command, SAMPLE_S)
+    assert out["INa"].min() < -1e-9  # the step opens Na channels
+    assert rig.ions.inside_mm()["Na"] > 20.0  # K-gluconate pipette: 20 mM Na to start
