@@ -50,7 +50,11 @@ class Rig:
     step actually used divides the sample interval evenly); series_resistance: access
     resistance in ohm (0 = ideal clamp; default: the cell's); amplifier: an
     :class:`rig.amplifier.circuit.Amplifier` (default: the cell's electrode, no artefacts);
-    seed: for every random number the rig draws (instrument noise).
+    seed: for every random number the rig draws (instrument noise); accumulation, pump:
+    internal Na, K, Cl (and periaxonal K) as state, and the Na/K pump (None: the cell
+    preset's, off for every shipped cell; see rig.simulation.accumulation, and
+    rig.simulation.fast_forward for running it down over hours); pump_density: the
+    pump's maximal current density in uA/cm^2 (default from resources/pumps).
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
     now: the amplifier's electrode at stim_at (m from the first end), a 'Vmem@<mm>mm'
