@@ -110,6 +110,7 @@ class IonStore:
         self.to_bath_k_amol = 0.0
         self.pump_cycles_amol = 0.0
         self.trace: list[tuple[int, tuple[float, ...]]] = []  # (samples, SIGNALS) per block
+        self.plans: dict[tuple[str, ...], Any] = {}  # by channel labels: see ion_blocks._plan
 
     # --- concentrations --------------------------------------------------------------
 
@@ -134,6 +135,18 @@ class IonStore:
         if self.space_um3 > 0:
             bath = bath.with_ion("K", self.k_out_mm())
         return bath, pipette
+
+    def reversals_mv(self, temperature_c: float) -> dict[str, float]:
+        """{ion: Nernst potential in mV} of Na, K and Cl at the present concentrations
+        (nan for an ion missing on a side)."""
+        rt_f = units.v_to_mv(physics.thermal_voltage(temperature_c))
+        outside = self.outside_mm()
+        result = {}
+        for ion, n in self.amol.items():
+            c_in, c_out = n / self.volume_um3, outside[ion]
+            result[ion] = (rt_f / VALENCE[ion] * math.log(c_out / c_in)
+                           if c_in > 0 and c_out > 0 else math.nan)
+        return result
 
     def reversal_mv(self, ion: str, temperature_c: float) -> float:
         """Nernst potential (mV) of Na, K or Cl at the present concentrations."""

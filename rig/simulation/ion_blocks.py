@@ -22,11 +22,32 @@ def set_reversals(rig: Any, m: Any) -> None:
     live concentrations."""
     store = rig.ions
     if store.setup.accumulation:
-        t = rig.temperature_c
-        e = {ion: store.reversal_mv(ion, t) for ion in gradients.TRACKED}
+        e = store.reversals_mv(rig.temperature_c)
         for ch, ion in enumerate(channel_ions(rig.cell, m.channel_labels)):
             if ion in e and m.chan_g_ns[ch] > 0:
                 m.chan_e_mv[ch] = e[ion]
+
+
+def _plan(rig: Any, m: Any) -> tuple[dict[str, list[int]], list[tuple[int, str]], int]:
+    """How to split m's output into ions: ({ion: its gated labels' indices}, [(leak
+    channel, ion)], the pump label's index or -1); each gated label must carry one ion."""
+    ions = channel_ions(rig.cell, m.channel_labels)
+    rows: dict[str, list[int]] = {ion: [] for ion in gradients.TRACKED}
+    leak = [(ch, ion) for ch, ion in enumerate(ions)
+            if m.channel_labels[ch] == "leak" and ion in rows]
+    pump = -1
+    for index, label in enumerate(m.labels):
+        if label == PUMP:
+            pump = index
+        elif label != "leak":
+            carried = {ions[ch] for ch, lab in enumerate(m.channel_labels) if lab == label}
+            if len(carried) != 1:
+                raise limits.VrigError(f"channel label {label!r} carries several ions "
+                                       f"({', '.join(sorted(carried))}); it cannot be split")
+            ion = carried.pop()
+            if ion in rows:
+                rows[ion].append(index)
+    return rows, leak, pump
 
 
 def prepare(rig: Any, m: Any) -> None:
@@ -50,31 +71,20 @@ def block_charges(rig: Any, m: Any, out: np.ndarray,
     """({ion: fC carried outward}, pump fC) in a block of kernel output out (SI rows),
     each sample's current times sample_ms (ms): a gated label's current row (one ion
     per label), a leak component's g (V - E) from Vmem, the pump's row."""
-    inputs = rig.kernel_inputs(m)
-    labels = m.labels
-    ions = channel_ions(rig.cell, m.channel_labels)
-    charge = {ion: 0.0 for ion in gradients.TRACKED}
-    pump_fc = 0.0
+    store = rig.ions
+    plan = store.plans.get(m.channel_labels)
+    if plan is None:
+        plan = store.plans[m.channel_labels] = _plan(rig, m)
+    rows, leak, pump = plan
+    first = layout.FIRST_LABEL_ROW
+    sums = out[first: first + len(m.labels)].sum(axis=1) * (PA_PER_A * sample_ms)
+    charge = {ion: float(sum(sums[i] for i in indices)) for ion, indices in rows.items()}
     v_sum = float(out[layout.OUT_VMEM].sum()) * units.MV_PER_V
     n = out.shape[1]
-    for index, label in enumerate(labels):
-        row_fc = float(out[layout.FIRST_LABEL_ROW + index].sum()) * PA_PER_A * sample_ms
-        if label == PUMP:
-            pump_fc = row_fc
-        elif label == "leak":
-            for ch, ion in enumerate(ions):
-                if m.channel_labels[ch] == "leak" and ion in charge:
-                    g = inputs.model.chan_g_ns[ch]
-                    charge[ion] += g * (v_sum - n * m.chan_e_mv[ch]) * sample_ms
-        else:
-            carried = {ions[ch] for ch, lab in enumerate(m.channel_labels) if lab == label}
-            if len(carried) != 1:
-                raise limits.VrigError(f"channel label {label!r} carries several ions "
-                                       f"({', '.join(sorted(carried))}); it cannot be split")
-            ion = carried.pop()
-            if ion in charge:
-                charge[ion] += row_fc
-    return charge, pump_fc
+    chan_g = rig.kernel_inputs(m).model.chan_g_ns
+    for ch, ion in leak:
+        charge[ion] += chan_g[ch] * (v_sum - n * m.chan_e_mv[ch]) * sample_ms
+    return charge, float(sums[pump]) if pump >= 0 else 0.0
 
 
 def run(rig: Any, m: Any, command: np.ndarray, steps: int, sample_interval_s: float,
@@ -100,11 +110,10 @@ def step_block(rig: Any, m: Any, command: np.ndarray, steps: int, sample_interva
     store = rig.ions
     store.move(charge, pump_fc, command.size * sample_ms)
     if store.setup.accumulation:
-        t = rig.temperature_c
+        e = store.reversals_mv(rig.temperature_c)
         inside = store.inside_mm()
-        store.trace.append((command.size, (
-            inside["Na"], inside["K"], store.k_out_mm(),
-            units.mv_to_v(store.reversal_mv("Na", t)), units.mv_to_v(store.reversal_mv("K", t)))))
+        store.trace.append((command.size, (inside["Na"], inside["K"], store.k_out_mm(),
+                                           units.mv_to_v(e["Na"]), units.mv_to_v(e["K"]))))
     return out
 
 
