@@ -170,6 +170,8 @@ class Rig:
             # a new pipette is offset-nulled in the bath of the moment; a bath changed
             # later leaves the nulled junction (and so the error in whole-cell) as it was
             self.amplifier = self.amplifier.changed(junction_potential=self._nulled_junction())
+            # ... and it fills the cell afresh: followed concentrations start from it
+            self.reset_ions()
         self._cache.clear()
 
     def _nulled_junction(self) -> float:
