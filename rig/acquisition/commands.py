@@ -88,6 +88,14 @@ class SetAmplifier:
 
 
 @dataclass(frozen=True)
+class FastForward:
+    """Let the cell rest duration_s (s) in I=0 on its slow manifold (concentrations
+    only; see rig.simulation.fast_forward), then return to the mode it was in."""
+
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class SetCapacitance:
     """The cell's membrane capacitance in F (its area and conductances stay)."""
 

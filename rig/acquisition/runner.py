@@ -49,6 +49,7 @@ from rig.protocols.protocol import Protocol
 from rig.simulation.cable import PROFILE_POINTS
 from rig.simulation.engine import PROFILE, Rig
 from rig.simulation.episodes import Piece, protocol_pieces
+from rig.simulation.fast_forward import fast_forward
 
 DEFAULT_CHUNK_S = 0.010
 DEFAULT_RATE_HZ = 50_000.0
@@ -61,7 +62,8 @@ MAX_CHUNKS_PER_BLOCK = 10
 # Commands after which the window's copy of the settings (a RigState) is renewed.
 SETTINGS_COMMANDS = (c.SetMode, c.SetHolding, c.SetAmplifier, c.SetCapacitance,
                      c.SetTemperature, c.SetSolutions, c.ApplyDrug, c.WashDrug, c.ResetCell,
-                     c.MoveElectrodes, c.SetAxialWire, c.ApplyLocalDrug, c.WashLocalDrugs)
+                     c.MoveElectrodes, c.SetAxialWire, c.ApplyLocalDrug, c.WashLocalDrugs,
+                     c.FastForward)
 
 
 class Runner:
@@ -234,6 +236,15 @@ class Runner:
         self.rig.set_amplifier(**dict(command.changes))
 
     @_handle.register
+    def _(self, command: c.FastForward) -> None:
+        mode = self.rig.mode
+        self.rig.set_mode(Mode.I0)
+        try:
+            fast_forward(self.rig, command.duration_s)
+        finally:
+            self.rig.set_mode(mode)
+
+    @_handle.register
     def _(self, command: c.SetCapacitance) -> None:
         self.rig.set_capacitance(command.capacitance_f)
 
@@ -267,6 +278,7 @@ class Runner:
 
     @_handle.register
     def _(self, command: c.ResetCell) -> None:
+        self.rig.reset_ions()
         self.rig.settle()
 
     @_handle.register
@@ -431,6 +443,8 @@ def _changes_the_protocol(command: object, protocol_mode: Mode | None) -> str:
         return "the membrane test"
     if isinstance(command, c.Pulse):
         return "a stimulus pulse"
+    if isinstance(command, c.FastForward):
+        return "a fast-forward"
     if isinstance(command, c.SetHolding) and command.mode == protocol_mode:
         return "changing the holding level"
     if isinstance(command, c.MoveElectrodes) and command.record_at_m is not None:

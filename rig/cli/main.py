@@ -213,6 +213,19 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     run.add_argument("--demyelinate", action="append", default=[], metavar="A:Bmm",
                      help="on a myelinated fibre: strip the myelin from the internodes from "
                           "A to B mm, e.g. 8:10mm (bare axolemma there; repeatable)")
+    run.add_argument("--pump", type=_on_off, default=None, metavar="on|off",
+                     help="the Na/K pump (default: the cell preset's, off for all shipped)")
+    run.add_argument("--accumulation", type=_on_off, default=None, metavar="on|off",
+                     help="internal Na, K, Cl (and periaxonal K) as state, moved by the "
+                          "currents; --signals all adds Na_in_mM, K_in_mM, K_out_mM, E_Na_mV, "
+                          "E_K_mV (default: the preset's, off for all shipped)")
+    run.add_argument("--pump-density", metavar="UA_PER_CM2", default=None,
+                     help="the pump's maximal current density in uA/cm^2 (default: "
+                          "resources/pumps/na-k-atpase.json for the cell's preparation)")
+    run.add_argument("--fast-forward", metavar="S", default=None,
+                     help="before the protocol, let the cell rest S seconds in I=0 with the "
+                          "drugs given, fast-forwarded exactly on its slow manifold (needs "
+                          "--accumulation on; refused if the cell would fire)")
     run.add_argument("--axial-wire", choices=["on", "off"], default=None,
                      help="on a fibre in voltage clamp: hold the whole fibre (on, the "
                           "default, as HH's axial wire) or only the electrode's end (off)")
@@ -388,6 +401,28 @@ def _fibre_cell(args: argparse.Namespace) -> Any:
         return resize_fibre(cell, length_um, diameter_um, compartments)
     except VrigError as exc:
         raise VrigError(f"{', '.join(given)}: {exc}") from None
+def _gradient_options(args: argparse.Namespace) -> dict[str, Any]:
+    """{'accumulation', 'pump', 'pump_density'} from their options, where given."""
+    options: dict[str, Any] = {}
+    for key in ("accumulation", "pump"):
+        if getattr(args, key, None) is not None:
+            options[key] = getattr(args, key)
+    if getattr(args, "pump_density", None) is not None:
+        options["pump_density"] = _number(args.pump_density, "--pump-density")
+    return options
+
+
+def _fast_forward(setup: "Rig", text: str) -> None:
+    """Fast-forward setup by the --fast-forward seconds in I=0, then back to its mode."""
+    from rig.simulation.fast_forward import fast_forward
+
+    seconds = _number(text, "--fast-forward")
+    mode = setup.mode
+    setup.set_mode("I0")
+    setup.settle()
+    fast_forward(setup, seconds)
+    setup.set_mode(mode)
+    setup.settle()
 
 
 def build_rig(args: argparse.Namespace) -> "Rig":
@@ -415,7 +450,7 @@ def build_rig(args: argparse.Namespace) -> "Rig":
         dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int),
         stochastic=getattr(args, "stochastic", None),
         channel_counts=_channel_counts(getattr(args, "channels", None)),
-        **_fibre_options(args, cell))
+        **_fibre_options(args, cell), **_gradient_options(args))
     changes = {}
     if rs_mohm is not None:
         changes["series_resistance"] = units.mohm_to_ohm(rs_mohm)
@@ -459,6 +494,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         else:
             setup.apply_drug(drug, concentration, side, steady_state=True)
     apply_stretches(setup, args)
+    if args.fast_forward is not None:
+        _fast_forward(setup, args.fast_forward)
     corner = setup.amplifier.filter_hz
     if corner and corner >= 0.45 * units.khz_to_hz(protocol.sample_rate_khz):
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "

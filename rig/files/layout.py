@@ -15,7 +15,7 @@ from rig.resources import printable
 
 # SI unit -> (file unit, file units per SI unit)
 FILE_UNITS = {"V": ("mV", units.MV_PER_V), "A": ("pA", units.PA_PER_A),
-              "S": ("nS", units.NS_PER_S), "": ("", 1.0)}
+              "S": ("nS", units.NS_PER_S), "mol/m3": ("mM", 1.0), "": ("", 1.0)}
 BASIC_SIGNALS = ("Vm", "Im", "Im_raw", "command")
 BLOCK_SAMPLES = 1 << 16  # samples per channel a writer handles at a time
 

@@ -23,6 +23,7 @@ from rig.model.geometry import (
     geometry_from_dict,
     resized,
 )
+from rig.model.gradients import Gradients, gradients_from_dict
 from rig.model.ions import PERMEANT_IONS
 from rig.model.limits import FEEDBACK_RESISTORS_OHM, MEMBRANE_BREAKDOWN_V
 from rig.model.markov import Scheme, load_scheme, scheme_from_channel
@@ -62,6 +63,7 @@ class Cell:
     schemes: tuple[tuple[Scheme, int], ...] = ()
     stochastic: bool = False  # simulate every channel as a random molecule
     configuration: str = ""  # a patch's recording configuration (PATCH_CONFIGURATIONS)
+    gradients: Gradients = field(default_factory=Gradients)  # volumes, pump, accumulation
 
     @property
     def capacitance_pf(self) -> float:
@@ -172,10 +174,11 @@ def cell_from_dict(data: Any, name: str) -> Cell:
     if geometry is not None and "area_um2" in data:
         raise VrigError(f"{what}: a cable's membrane area follows from its length and "
                         "diameter; remove area_um2")
+    area = (float(geometry.areas_um2().sum()) if geometry is not None
+            else resources.number(data, "area_um2", what, 1, 1e8))
     return Cell(
         name=name,
-        area_um2=(float(geometry.areas_um2().sum()) if geometry is not None
-                  else resources.number(data, "area_um2", what, 1, 1e8)),
+        area_um2=area,
         specific_capacitance_uf_per_cm2=resources.number(
             data, "specific_capacitance_uF_per_cm2", what, *SPECIFIC_CAPACITANCE_RANGE),
         channels=tuple(channels),
@@ -200,6 +203,8 @@ def cell_from_dict(data: Any, name: str) -> Cell:
         schemes=schemes,
         stochastic=stochastic,
         configuration=configuration,
+        gradients=(gradients_from_dict(data["accumulation"], area, what)
+                   if "accumulation" in data else Gradients()),
     )
 
 

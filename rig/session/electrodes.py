@@ -76,18 +76,18 @@ def checked(geometry: CableGeometry, electrodes: Electrodes) -> Electrodes:
     return Electrodes(stim, sites, bool(electrodes.axial_wire))
 
 
-def rig_for_cell(name: str) -> Rig:
+def rig_for_cell(name: str, **options: Any) -> Rig:
     """A Rig (rig.simulation.engine) of the cell preset name as the window runs it: a
     fibre with its default electrodes (default_electrodes) and the fibre time step
     (rig.simulation.fibre.DEFAULT_FIBRE_DT_S, from its convergence study), which keeps a
     squid axon above real time, and its space-time profile; a point cell as the
-    preset says."""
+ preset says; options: more of Rig's keyword arguments (e.g. accumulation)."""
     geometry = load_cell(name).geometry
     if geometry is None:
-        return Rig.from_presets(name)
+        return Rig.from_presets(name, **options)
     where = default_electrodes(geometry)
     setup = Rig.from_presets(name, dt=DEFAULT_FIBRE_DT_S, stim_at=where.stim_m,
-                             record_at=where.sites_m)
+                             record_at=where.sites_m, **options)
     setup.set_profile(PROFILE_POINTS)  # as the runner will: its first RigState says where
     return setup
 

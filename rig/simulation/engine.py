@@ -35,7 +35,9 @@ from rig.model.junction import junction_potential
 from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
-from rig.simulation import layout, steady_state, stepping
+from rig.simulation import ion_blocks, layout, steady_state, stepping
+from rig.simulation.accumulation import SIGNALS as ACCUMULATION_SIGNALS
+from rig.simulation.accumulation import gradient_store, with_pump_channel
 from rig.simulation.cable import LocalEffect, Stimulator, placement, profile_compartments
 from rig.simulation.episodes import run_protocol
 from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal_potentials_mv
@@ -64,7 +66,11 @@ class Rig:
     counted from density x area / unitary conductance), False for the mean (default:
     the cell's own, on for patches); channel_counts: {label: number of channels}
     (e.g. {'Na': 50}) counted one by one, replacing the cell's; giving counts turns
-    stochastic on unless it is False.
+    stochastic on unless it is False; accumulation, pump:
+    internal Na, K, Cl (and periaxonal K) as state, and the Na/K pump (None: the cell
+    preset's, off for every shipped cell; see rig.simulation.accumulation, and
+    rig.simulation.fast_forward for running it down over hours); pump_density: the
+    pump's maximal current density in uA/cm^2 (default from resources/pumps).
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
     now: the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
@@ -90,7 +96,9 @@ class Rig:
                  amplifier: Amplifier | None = None, stim_at: float = 0.0,
                  record_at: tuple[float, ...] = (), axial_wire: bool = True,
                  stimulator: Stimulator | None = None, stochastic: bool | None = None,
-                 channel_counts: dict[str, int] | None = None) -> None:
+                 channel_counts: dict[str, int] | None = None,
+                 accumulation: bool | None = None, pump: bool | None = None,
+                 pump_density: float | None = None) -> None:
         if channel_counts:
             cell = with_channel_counts(cell, channel_counts)
             # counting channels asks for their noise, unless it is turned off
@@ -121,8 +129,11 @@ class Rig:
         self.output_chain = OutputChain(self.rng)
         self.overloaded = False  # the output would have clipped since the last settle
         self.last_overload = False  # ... in the last block advanced
+        # concentrations as state and the Na/K pump (None: neither; see accumulation)
+        self.ions = gradient_store(cell, self._bath, self._pipette, accumulation, pump,
+                                   pump_density)
         self._cache = ModelCache(lambda: (self.cell, self._bath, self._pipette,
-                                          self._temperature_c))
+                                          self._temperature_c), self._extend_membrane)
         self.perfusion = Perfusion(cell.preparation)
         self.lost = ""  # why the cell was lost (membrane breakdown); "" while it is intact
         self.mode = Mode.CC
@@ -189,11 +200,15 @@ class Rig:
                       pipette: Solution | None = None) -> None:
         """Change the bath and/or pipette solution; reversal potentials follow at once."""
         self._bath = check_permeant(bath, "bath") if bath else self._bath
+        if self.ions is not None:
+            self.ions.bath = self._bath
         self._pipette = check_permeant(pipette, "pipette") if pipette else self._pipette
         if pipette:
             # a new pipette is offset-nulled in the bath of the moment; a bath changed
             # later leaves the nulled junction (and so the error in whole-cell) as it was
             self.amplifier = self.amplifier.changed(junction_potential=self._nulled_junction())
+            # ... and it fills the cell afresh: followed concentrations start from it
+            self.reset_ions()
         self._cache.clear()
 
     def _nulled_junction(self) -> float:
@@ -393,7 +408,24 @@ class Rig:
             names.append(("Igating", "A"))
         names += [(name, unit) for name, unit, _ in m.output_names()]
         names += [(name, "V") for name in self.placement.names]
+        if self.ions is not None and self.ions.setup.accumulation:
+            names += list(ACCUMULATION_SIGNALS)
         return names
+
+    def reset_ions(self) -> None:
+        """Concentrations back to the solutions' (a fresh cell), the pump as it was."""
+        if self.ions is not None:
+            self.ions = type(self.ions)(self.cell, self._bath, self._pipette, self.ions.setup)
+            self._cache.clear()
+
+    def _extend_membrane(self, m: CompiledMembrane) -> CompiledMembrane:
+        """m with the pump channel (when the pump runs) and the live reversals."""
+        if self.ions is None:
+            return m
+        if self.ions.setup.pump:
+            m = with_pump_channel(m)
+        ion_blocks.set_reversals(self, m)
+        return m
 
     # --- stepping -------------------------------------------------------------------
 
@@ -408,7 +440,13 @@ class Rig:
         """
         # (the second stimulator stays silent while the cell settles, then starts afresh)
         self.sim.electrode[layout.EL_STIM_CLOCK] = math.inf
-        steady_state.settle(self)
+        if self.ions is None:
+            steady_state.settle(self)
+        else:
+            # the pump's tangent is taken at the voltage: settle, take it again, settle
+            for _ in range(3):
+                ion_blocks.prepare(self, self.membrane())
+                steady_state.settle(self)
         self.trigger_stimulator()
 
     def kernel_mode(self) -> int:

@@ -44,6 +44,7 @@ def recording_metadata(rig: Any, protocol: Protocol | None = None,
         "E_rev_mV": " ".join(f"{ion}={units.v_to_mv(v):.1f}" for ion, v in e_rev.items()),
         "drugs": rig.perfusion.summary() or "none",
         "stochastic": "on" if rig.cell.stochastic else "off",
+        **gradient_metadata(rig),
     }
     m = rig.membrane()
     if m.markov is not None:
@@ -64,6 +65,24 @@ def recording_metadata(rig: Any, protocol: Protocol | None = None,
         meta["sweep_interval_ms"] = f"{protocol.sweep_interval_ms:g}"
         meta["protocol_json"] = json.dumps(protocol.to_dict())
     return meta
+
+
+def gradient_metadata(rig: Any) -> dict[str, str]:
+    """Accumulation, pump density, volumes and fast-forward as header text."""
+    store = getattr(rig, "ions", None)
+    if store is None:
+        return {"accumulation": "off", "pump": "off"}
+    s = store.setup
+    inside = store.inside_mm()
+    return {"accumulation": "on" if s.accumulation else "off",
+            "pump": "on" if s.pump else "off",
+            "pump_imax_uA_per_cm2": f"{s.imax_ua_per_cm2:g} at {s.imax_temperature_c:g} degC "
+                                    f"(Q10 {s.kinetics.q10:g}; {s.imax_source})",
+            "cell_volume_um3": f"{store.volume_um3:.6g}",
+            "restricted_space_um3": f"{store.space_um3:g} (tau {store.space_tau_ms:g} ms)",
+            "ions_in_mM": " ".join(f"{ion}={c:.6g}" for ion, c in inside.items()),
+            "K_out_mM": f"{store.k_out_mm():.6g}",
+            "fast_forward_s": f"{getattr(rig, 'fast_forwarded_s', 0.0):g}"}
 
 
 def _geometry(rig: Any) -> dict[str, str]:

@@ -47,8 +47,10 @@ class ModelCache:
     settings: a callable returning (cell, bath, pipette, temperature_c) as now set.
     """
 
-    def __init__(self, settings: Callable[[], tuple[Cell, Solution, Solution, float]]) -> None:
+    def __init__(self, settings: Callable[[], tuple[Cell, Solution, Solution, float]],
+                 extend: Callable[[CompiledMembrane], CompiledMembrane] | None = None) -> None:
         self._settings = settings
+        self._extend = extend  # adds to each compiled membrane (the pump channel)
         self._membranes: dict[float, CompiledMembrane] = {}
         # (membrane, key, KernelInputs), swapped whole
         self._entry: tuple[CompiledMembrane | None, Any, KernelInputs | None] = (None, None, None)
@@ -66,6 +68,8 @@ class ModelCache:
             m = compile_for(cell, bath, pipette, temperature_c, dt_ms)
             if cell.geometry is not None:
                 m = replace(m, n_compartments=cell.geometry.n_compartments)
+            if self._extend is not None:
+                m = self._extend(m)
             self._membranes[key] = m
         return self._membranes[key]
 

@@ -13,7 +13,7 @@ from rig import units
 from rig.clamp import Mode
 from rig.errors import VrigError
 from rig.model import limits
-from rig.simulation import layout, reference, steady_state
+from rig.simulation import ion_blocks, layout, reference, steady_state
 from rig.simulation.membrane import CompiledMembrane
 
 PERFUSION_BLOCK_S = 0.01  # drug effects are updated at least this often while washing
@@ -64,6 +64,8 @@ def run_blocks(rig: Any, m: CompiledMembrane, command: np.ndarray, steps: int,
     """run_kernel over command, in blocks of PERFUSION_BLOCK_S while drugs still move
     (so their effects are refreshed), in one block otherwise; returns (out, peaks) as
     run_kernel (peaks None when the blocks were several)."""
+    if getattr(rig, "ions", None) is not None:  # concentrations as state, or the pump
+        return ion_blocks.run(rig, m, command, steps, sample_interval_s, run_kernel)
     if rig.perfusion.settled:
         return run_kernel(rig, m, command, steps)
     # Every block is checked before the first is stepped, so a bad command steps nothing.
@@ -76,6 +78,9 @@ def run_blocks(rig: Any, m: CompiledMembrane, command: np.ndarray, steps: int,
 
 def hold(rig: Any, duration_s: float) -> None:
     """Advance rig at its holding level for duration_s (s) without recording."""
+    if getattr(rig, "ions", None) is not None:
+        ion_blocks.hold(rig, duration_s, run_kernel)
+        return
     m = rig.membrane()
     if (rig.kernel_mode() == layout.MODE_VC_IDEAL and rig.perfusion.settled
             and m.markov is None and (rig.cell.geometry is None or rig.placement.axial_wire)):
@@ -127,4 +132,5 @@ def signals(rig: Any, m: CompiledMembrane, out: np.ndarray, peaks: tuple[float, 
     if inputs.model.has_charge:
         result["Igating"] = out[layout.OUT_IGATE]
     result.update(zip(inputs.names, out[layout.FIRST_LABEL_ROW:]))
+    result.update(ion_blocks.signals(rig))
     return result

@@ -96,7 +96,7 @@ def test_cells_whose_channel_or_solution_is_broken_are_left_out_with_the_reason(
 
 def test_drug_lookup_and_listing_skip_a_broken_drug(copied):
     (copied / "drugs" / "tea.json").write_text("{not json", encoding="utf-8")
-    assert drug_names() == ["4-AP", "chloramine-T", "Cs", "pronase", "TTX"]
+    assert drug_names() == ["4-AP", "chloramine-T", "Cs", "ouabain", "pronase", "TTX"]
     assert load_drug("ttx").name == "TTX"
     with pytest.raises(VrigError, match="tea.json is not valid JSON"):
         load_drug("TEA")
@@ -111,7 +111,7 @@ def test_vrig_list_prints_the_good_ones_and_warns_once(copied, capsys):
     print(out, err)
     assert status == 0
     assert [line.split()[0] for line in out.splitlines()] == [
-        "4-ap", "chloramine-t", "cs", "pronase", "ttx"]
+        "4-ap", "chloramine-t", "cs", "ouabain", "pronase", "ttx"]
     assert len(err.splitlines()) == 1 and err.startswith("vrig: warning: 1 drugs preset(s)")
     assert "tea.json" in err and "Traceback" not in err
     (copied / "protocols" / "vc-recovery.json").write_text("[", encoding="utf-8")

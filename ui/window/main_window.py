@@ -129,9 +129,9 @@ class MainWindow(QMainWindow):
 
     # --- construction -----------------------------------------------------------------
 
-    def _make_rig(self, cell):
+    def _make_rig(self, cell, **gradients):
         try:
-            return rig_for_cell(cell)
+            return rig_for_cell(cell, **gradients)
         except VrigError as exc:
             self.show_error(f"cell {cell!r}: {exc}")
             return None
@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         self.bath = BathDock(self.session.engine, self)
         self.bath.commandRequested.connect(self.client.send)
         self.bath.message.connect(self.show_error)
+        self.bath.gradientsRequested.connect(self.set_gradients)
         self.session.events.cell.connect(lambda _: self.bath.set_engine_state(self.session.engine))
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
@@ -330,10 +331,16 @@ class MainWindow(QMainWindow):
         self.client.send(c.RunProtocol(protocol, speed=self.session.speed))
         self._clock = None
 
-    def set_cell(self, name):
-        """Replace the cell: stop, build a new engine, restore the settings, restart."""
-        rig = self._make_rig(name)
+    def set_gradients(self, accumulation, pump):
+        """A fresh cell of the same preset with ion accumulation and the pump on or off."""
+        self.set_cell(self.session.engine.cell.name, accumulation=accumulation, pump=pump)
+
+    def set_cell(self, name, **gradients):
+        """Replace the cell: stop, build a new engine, restore the settings, restart.
+        gradients: accumulation, pump (True/False; default the preset's)."""
+        rig = self._make_rig(name, **gradients)
         if rig is None:
+            self.bath.set_engine_state(self.session.engine)  # the switches as they were
             return
         was_running = self.session.running
         self.recording.stop()
