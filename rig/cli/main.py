@@ -25,6 +25,8 @@ from rig import resources, units
 from rig.amplifier.circuit import RANGES
 from rig.analysis.report import add_parser as add_analyze_parser
 from rig.analysis.report import cmd_analyze
+from rig.cli.exercise import add_parser as add_exercise_parser
+from rig.cli.exercise import cmd_exercise
 from rig.cli.ljp import add_parser as add_ljp_parser
 from rig.cli.ljp import cmd_ljp
 from rig.errors import VrigError
@@ -197,6 +199,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     bench.add_argument("--quick", action="store_true", help="shorter runs")
     add_analyze_parser(sub)
     add_ljp_parser(sub)
+    add_exercise_parser(sub)
     return parser, sub
 
 
@@ -394,6 +397,7 @@ def main(argv: Sequence[str] | None = None,
         extend(parser, sub)
     table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
              "membrane-test": cmd_membrane_test, "analyze": cmd_analyze, "ljp": cmd_ljp,
+             "exercise": cmd_exercise,
              **(handlers or {})}
     try:
         args = parser.parse_args(argv)
