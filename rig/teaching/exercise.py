@@ -42,17 +42,19 @@ VERSION = 1
 ITERATIONS = 200_000
 KINDS = ("mystery-drug", "mystery-cell", "mystery-solution")
 CELL = "hh-squid"
-# (drug, outside concentrations in M): around each drug's half-blocking concentration
-# on the squid axon (TTX 5.1 nM, TEA 5 mM outside), so the block is partial and measurable
-DRUG_CHOICES = (("TTX", (3e-9, 10e-9, 30e-9)), ("TEA", (3e-3, 10e-3, 30e-3)))
+# (drug, bath concentrations in M): around each drug's half-blocking concentration on the
+# squid axon (TTX 5.1 nM, 4-AP 0.5 mM outside), so the block is partial and measurable;
+# not TEA, which is inert outside the squid axon (Tasaki & Hagiwara 1957)
+DRUG_CHOICES = (("TTX", (3e-9, 10e-9, 30e-9)), ("4-AP", (0.3e-3, 1e-3, 3e-3)))
 CHANNEL_CHOICES = (("Na", (0.25, 0.5, 2.0)), ("K", (0.25, 0.5, 2.0)))
-ION_CHOICES = (("K", (50.0, 100.0, 200.0)), ("Na", (100.0, 200.0)))  # bath mM (seawater: K 20, Na 440)
+# bath mM (squid seawater has K 20, Na 440)
+ION_CHOICES = (("K", (50.0, 100.0, 200.0)), ("Na", (100.0, 200.0)))
 
 TASKS = {
     "mystery-drug": ("Mystery drug", "A drug is in the bath of this squid axon. Find out "
                      "which one and at what concentration, e.g. by comparing the voltage-clamp "
                      "currents with those of a control cell.",
-                     "NAME=CONCENTRATION, e.g. TTX=100nM or TEA=1mM"),
+                     "NAME=CONCENTRATION, e.g. TTX=100nM or 4-AP=10mM"),
     "mystery-cell": ("Mystery cell", "One channel type of this squid axon has an altered "
                      "density. Find out which one, and by what factor its conductance differs "
                      "from the Hodgkin-Huxley axon's (gNa 120, gK 36 mS/cm2).",

@@ -37,7 +37,7 @@ def test_key_answer_is_accepted_and_a_wrong_one_refused(kind, tmp_path, capsys):
     assert answer == ex.make_key(kind, 11).answer
     assert main(["exercise", "check", str(path), "--answer", answer]) == 0
     assert capsys.readouterr().out == "correct\n"
-    wrong = {"mystery-drug": "TTX=1uM" if "TEA" in answer else "TEA=100mM",
+    wrong = {"mystery-drug": "TTX=1uM" if "4-AP" in answer else "4-AP=100mM",
              "mystery-cell": "Na x8", "mystery-solution": "K=1000mM"}[kind]
     assert main(["exercise", "check", str(path), "--answer", wrong]) == 1
     assert capsys.readouterr().out == "incorrect\n"
@@ -62,12 +62,12 @@ def test_file_holds_no_readable_answer(kind, seed):
 
 
 def test_numeric_answers_have_a_tolerance():
-    # TEA 10 mM: 8 mM and 12 mM round into the same bin, 3 mM does not
-    key = ex.Key("mystery-drug", "TEA=10mM", ex.Setup(drugs=(("TEA", 10e-3),)))
+    # 4-AP 10 mM: 8 mM and 12 mM round into the same bin, 3 mM does not
+    key = ex.Key("mystery-drug", "4-AP=10mM", ex.Setup(drugs=(("4-AP", 10e-3),)))
     exercise = ex.load_exercise_text(ex.exercise_text(key), "t.json")
-    assert ex.is_correct(exercise, "TEA=8mM") and ex.is_correct(exercise, "tea = 12 mM")
-    assert ex.is_correct(exercise, "TEA=0.011M")
-    assert not ex.is_correct(exercise, "TEA=3mM") and not ex.is_correct(exercise, "TTX=10nM")
+    assert ex.is_correct(exercise, "4-AP=8mM") and ex.is_correct(exercise, "4-ap = 12 mM")
+    assert ex.is_correct(exercise, "4-AP=0.011M")
+    assert not ex.is_correct(exercise, "4-AP=3mM") and not ex.is_correct(exercise, "TTX=10nM")
     assert ex.canonical_answer("mystery-cell", "k * 0.45") == "K x0.5"
     assert ex.canonical_answer("mystery-solution", "out:K=55") == "K=50mM"
 
