@@ -42,13 +42,14 @@ VERSION = 1
 ITERATIONS = 200_000
 KINDS = ("mystery-drug", "mystery-cell", "mystery-solution")
 CELL = "hh-squid"
+Choices = tuple[tuple[str, tuple[float, ...]], ...]  # (identity, the values it may take)
 # (drug, bath concentrations in M): around each drug's half-blocking concentration on the
 # squid axon (TTX 5.1 nM, 4-AP 0.5 mM outside), so the block is partial and measurable;
 # not TEA, which is inert outside the squid axon (Tasaki & Hagiwara 1957)
-DRUG_CHOICES = (("TTX", (3e-9, 10e-9, 30e-9)), ("4-AP", (0.3e-3, 1e-3, 3e-3)))
-CHANNEL_CHOICES = (("Na", (0.25, 0.5, 2.0)), ("K", (0.25, 0.5, 2.0)))
+DRUG_CHOICES: Choices = (("TTX", (3e-9, 10e-9, 30e-9)), ("4-AP", (0.3e-3, 1e-3, 3e-3)))
+CHANNEL_CHOICES: Choices = (("Na", (0.25, 0.5, 2.0)), ("K", (0.25, 0.5, 2.0)))
 # bath mM (squid seawater has K 20, Na 440)
-ION_CHOICES = (("K", (50.0, 100.0, 200.0)), ("Na", (100.0, 200.0)))
+ION_CHOICES: Choices = (("K", (50.0, 100.0, 200.0)), ("Na", (100.0, 200.0)))
 
 TASKS = {
     "mystery-drug": ("Mystery drug", "A drug is in the bath of this squid axon. Find out "
