@@ -124,9 +124,13 @@ class Progress:
         self.data["student"] = str(name)
         self.save()
 
+    def _read(self, lesson_id: str) -> dict[str, Any]:
+        entry = self.data["lessons"].get(lesson_id)
+        return entry if isinstance(entry, dict) else {}
+
     def step(self, lesson_id: str) -> int:
         """The step the student was on (0 at first)."""
-        step = self._lesson(lesson_id).get("step", 0)
+        step = self._read(lesson_id).get("step", 0)
         return step if isinstance(step, int) and step >= 0 else 0
 
     def set_step(self, lesson_id: str, index: int) -> None:
@@ -142,7 +146,9 @@ class Progress:
 
     def answers(self, lesson_id: str) -> dict[int, dict[str, Any]]:
         """{step index: {'given', 'correct', 'measured'}}."""
-        raw = self._lesson(lesson_id)["answers"]
+        raw = self._read(lesson_id).get("answers")
+        if not isinstance(raw, dict):
+            return {}
         return {int(k): v for k, v in raw.items() if str(k).isdigit() and isinstance(v, dict)}
 
     def done(self, lesson_id: str, question_steps: Sequence[int]) -> bool:

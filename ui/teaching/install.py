@@ -1,7 +1,7 @@
 """Adds the teaching parts to a RigWindow: the lesson and exercise docks, and File and
 Help menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...)."""
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
@@ -25,6 +25,8 @@ class Teaching:
         self.exercise.message.connect(window.show_error)
         window.addDockWidget(Qt.RightDockWidgetArea, self.exercise)
         self.lessons.setVisible(window.first_start)  # a newcomer sees the first lesson
+        if window.first_start:  # after the window's own first-start settings
+            QTimer.singleShot(0, self.lessons.apply_current)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
 
@@ -51,6 +53,9 @@ class Teaching:
             view.addAction(self.lessons.toggleViewAction())
 
     def show_lessons(self):
+        """Show the lesson dock; opening it sets the rig for the step shown."""
+        if not self.lessons.isVisible():
+            self.lessons.apply_current()
         self.lessons.show()
         self.lessons.raise_()
 

@@ -3,8 +3,6 @@ question and its feedback. Opening a step sets the rig (ui.teaching.driver); a m
 question is checked from what the student measured; progress is saved at once
 (rig.teaching.lesson_check.Progress) and the dock reopens where the student left off."""
 
-import re
-from html import unescape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -59,8 +58,8 @@ class LessonDock(QDockWidget):
         self.lesson = None
         self.index = 0
         self._build()
-        if self.lessons:
-            self.choose(0)
+        if self.lessons:  # shown, not applied: the window is not finished yet
+            self.choose(0, apply=False)
 
     # --- layout -------------------------------------------------------------------------
 
@@ -94,7 +93,9 @@ class LessonDock(QDockWidget):
         buttons.addWidget(self.next_button)
         layout.addLayout(buttons)
         self.setWidget(body)
+        # a saved layout must not let the lesson crowd the scopes out
         self.setMinimumWidth(300)
+        self.setMaximumWidth(560)
 
     def _build_question(self):
         box = QGroupBox("Question")
@@ -142,11 +143,20 @@ class LessonDock(QDockWidget):
 
     # --- walking ------------------------------------------------------------------------
 
-    def choose(self, number):
-        """Open lesson number (0-based) at the step the student was on."""
+    def choose(self, number, apply=True):
+        """Open lesson number (0-based) at the step the student was on; apply: set the
+        rig as that step says."""
         self.lesson = self.lessons[number]
         self.combo.setCurrentIndex(number)
-        self.show_step(min(self.progress.step(self.lesson.id), len(self.lesson.steps) - 1))
+        self.show_step(min(self.progress.step(self.lesson.id), len(self.lesson.steps) - 1),
+                       apply)
+
+    def apply_current(self):
+        """Set the rig as the present step says (when the dock is opened)."""
+        if self.lesson is not None:
+            step = self.lesson.steps[self.index]
+            for problem in driver.apply_actions(self.window_, step.actions):
+                self.message.emit(f"lesson step: {problem}")
 
     def show_step(self, index, apply=True):
         """Show step index of the lesson; apply: set the rig as the step says."""
@@ -163,9 +173,7 @@ class LessonDock(QDockWidget):
         self._show_question(step.question)
         self.progress.set_step(lesson.id, index)
         if apply:
-            problems = driver.apply_actions(self.window_, step.actions)
-            for problem in problems:
-                self.message.emit(f"lesson step: {problem}")
+            self.apply_current()
 
     def next(self):
         if self.lesson and self.index < len(self.lesson.steps) - 1:
@@ -185,15 +193,12 @@ class LessonDock(QDockWidget):
         self.prompt.setText(inline(question.prompt))
         for button in self.choice_group.buttons():
             self.choice_group.removeButton(button)
-            button.deleteLater()
+        while self.choice_layout.count():
+            self.choice_layout.takeAt(0).widget().deleteLater()
         numeric = question.kind == "numeric"
         self.choices.setVisible(not numeric)
         for key, text in question.choices:
-            button = QRadioButton(f"{key}) {_plain(text)}")
-            button.setProperty("key", key)
-            button.setToolTip(_plain(text))
-            self.choice_group.addButton(button)
-            self.choice_layout.addWidget(button)
+            self.choice_layout.addWidget(self._choice_row(key, text))
         self.entry.setVisible(numeric)
         self.entry.clear()
         self.unit.setVisible(numeric)
@@ -207,6 +212,21 @@ class LessonDock(QDockWidget):
                 for button in self.choice_group.buttons():
                     button.setChecked(button.property("key") == previous["given"])
             self._show_feedback(check(question, previous["given"]))
+
+    def _choice_row(self, key, text):
+        """A radio button with the choice's key and its text wrapped beside it in rich
+        text (a radio button's own text neither wraps nor shows subscripts)."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        button = QRadioButton(f"{key})")
+        button.setProperty("key", key)
+        self.choice_group.addButton(button)
+        label = _ClickLabel(inline(text))
+        label.clicked.connect(lambda: button.setChecked(True))
+        layout.addWidget(button, 0, Qt.AlignTop)
+        layout.addWidget(label, 1)
+        return row
 
     def use_measurement(self):
         """Fill the answer with what the student measured, then check it."""
@@ -248,6 +268,20 @@ class LessonDock(QDockWidget):
         self.feedback.setText(f"<span style='color:{color}'>{inline(feedback.text)}</span>")
 
 
-def _plain(html):
-    """Rich-text fragments of a choice as plain text for a radio button."""
-    return unescape(re.sub(r"<[^>]+>", "", html))
+class _ClickLabel(QLabel):
+    """A word-wrapped rich-text label that reports a click (to pick its choice)."""
+
+    clicked = Signal()
+
+    def __init__(self, html):
+        super().__init__(html)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.RichText)
+        # wrap to the dock's width instead of widening it
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.setMinimumWidth(120)
+
+    def mousePressEvent(self, event):
+        self.clicked.emit()
+        super().mousePressEvent(event)
+
