@@ -222,8 +222,8 @@ def _check_setting(reader: _Reader, number: int, key: str, value: str) -> None:
                 physics.check_temperature(level)
             if key == "speed" and level <= 0:
                 raise VrigError("speed must be above 0 (x real time)")
-        elif key == "run" and value not in ("on", "off"):
-            raise VrigError("run is on or off")
+        elif key == "run" and value not in ("on", "off", "protocol"):
+            raise VrigError("run is on, off or protocol (run the step's protocol)")
         elif key in ("cell", "protocol"):
             kind = {"cell": "cells", "protocol": "protocols"}[key]
             if value not in resources.preset_names(kind):

@@ -53,6 +53,8 @@ def _apply(window, action):
         send(c.SetSolutions(**{action.key: load_solution(action.value)}))
     elif action.key == "protocol":
         window.protocols.load_shipped(action.value)
+    elif action.key == "run" and action.value == "protocol":
+        window.protocols.run_current()
     elif action.key == "run":
         if (action.value == "on") != session.running:
             window.toggle_run()

@@ -45,8 +45,8 @@ from ui.panels.recording_controls import RecordingController
 from ui.panels.recording_opener import RecordingOpener
 from ui.rig_client import RigClient
 from ui.scopes.scope_area import ScopeArea
-from ui.widgets.scrolling import scrolled
 from ui.teaching.install import Teaching
+from ui.widgets.scrolling import scrolled
 from ui.window import theme_menu, window_settings
 from ui.window.help_menu import HelpMenu
 from ui.window.settings_store import SavedSettings
