@@ -14,9 +14,11 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, Qt, QTime
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +29,7 @@ from ui.teaching.rich_text import inline
 from ui.window.main_window import MainWindow
 
 TICK_MS = 250
+DEMO_COLUMNS = 3
 LOG_BYTES = 1_000_000  # the log rotates: days of running keep a bounded disk use
 TOUCHES = (QEvent.MouseButtonPress, QEvent.TouchBegin, QEvent.KeyPress)
 
@@ -119,6 +122,9 @@ class KioskWindow(MainWindow):
         self.caption.setWordWrap(True)
         self.caption.setTextFormat(Qt.RichText)
         self.caption.setMinimumHeight(90)
+        # wrap to the screen's width instead of widening the window past it
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         font = self.caption.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         self.caption.setFont(font)
@@ -129,13 +135,16 @@ class KioskWindow(MainWindow):
         layout.addWidget(self.title)
         layout.addWidget(self.caption)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Try it:"))
+        row.addWidget(QLabel("Try it:"), 0, Qt.AlignTop)
+        grid = QGridLayout()  # two rows of buttons: the bar fits beside the amplifier
         self.demo_buttons = []
         for index, step in enumerate(self.demos.steps):
-            button = QPushButton(_plain_title(step.title))
+            button = QPushButton(_short_title(step.title))
+            button.setToolTip(_plain_title(step.title))
             button.clicked.connect(lambda _=False, i=index: self.play(i))
-            row.addWidget(button)
+            grid.addWidget(button, index // DEMO_COLUMNS, index % DEMO_COLUMNS)
             self.demo_buttons.append(button)
+        row.addLayout(grid, 1)
         layout.addLayout(row)
         bar.setWidget(body)
         self.addDockWidget(Qt.BottomDockWidgetArea, bar)
@@ -174,6 +183,9 @@ class KioskWindow(MainWindow):
     def _start_demo(self, index):
         step = self.demos.steps[index]
         self.title.setText(inline(step.title))
+        # a fresh engine: the last demo's drugs (TTX washes out over minutes) and
+        # temperature must not leak into this one
+        self.set_cell(self.session.cell)
         for problem in driver.apply_actions(self, step.actions):
             self.log.warning("demo %s: %s", _plain_title(step.title), problem)
         self.log.info("demo %d: %s", index, _plain_title(step.title))
@@ -194,6 +206,11 @@ class KioskWindow(MainWindow):
 def _plain_title(html):
     return html.replace("<sup>", "").replace("</sup>", "").replace("<sub>", "").replace(
         "</sub>", "")
+
+
+def _short_title(html):
+    """A demo button's label: the title up to its first comma or colon."""
+    return _plain_title(html).split(",")[0].split(":")[0]
 
 
 def default_log_path():

@@ -26,7 +26,7 @@ class Teaching:
         window.addDockWidget(Qt.RightDockWidgetArea, self.exercise)
         self.lessons.setVisible(window.first_start)  # a newcomer sees the first lesson
         if window.first_start:  # after the window's own first-start settings
-            QTimer.singleShot(0, self.lessons.apply_current)
+            QTimer.singleShot(0, self._apply_if_shown)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
 
@@ -51,6 +51,10 @@ class Teaching:
         view = menus.get("&View")
         if view is not None:
             view.addAction(self.lessons.toggleViewAction())
+
+    def _apply_if_shown(self):
+        if self.lessons.isVisible():  # not when the window hid it (the kiosk does)
+            self.lessons.apply_current()
 
     def show_lessons(self):
         """Show the lesson dock; opening it sets the rig for the step shown."""
