@@ -71,6 +71,9 @@ class LessonDock(QDockWidget):
         for lesson in self.lessons:
             self.combo.addItem(self._lesson_label(lesson))
         self.combo.activated.connect(self.choose)
+        # long lesson titles must not set the dock's width (it would squeeze the scopes)
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(12)
         layout.addWidget(self.combo)
         self.heading = QLabel()
         self.heading.setObjectName("LessonHeading")
@@ -92,6 +95,8 @@ class LessonDock(QDockWidget):
         buttons.addWidget(self.count, 1, Qt.AlignCenter)
         buttons.addWidget(self.next_button)
         layout.addLayout(buttons)
+        for label in (self.heading, self.prompt, self.feedback):
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.setWidget(body)
         # a saved layout must not let the lesson crowd the scopes out
         self.setMinimumWidth(300)
