@@ -27,8 +27,14 @@ class WorksheetEntry:
 def plain(text: str) -> str:
     """Lesson rich text as plain text (E<sub>K</sub> -> E_K, &deg; -> the sign)."""
     text = re.sub(r"<sub>(.*?)</sub>", r"_\1", text)
-    text = re.sub(r"<sup>(.*?)</sup>", r"^\1", text)
+    text = re.sub(r"<sup>(.*?)</sup>", _superscript, text)
     return unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _superscript(match: re.Match[str]) -> str:
+    """K<sup>+</sup> -> K+ (a charge), 3<sup>1.22</sup> -> 3^1.22 (a power)."""
+    inner = match.group(1)
+    return inner if unescape(inner) in ("+", "-", "\u2212", "2+") else f"^{inner}"
 
 
 def worksheet(lessons: list[Lesson], progress: Progress) -> list[WorksheetEntry]:

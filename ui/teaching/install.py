@@ -1,8 +1,11 @@
 """Adds the teaching parts to a RigWindow: the lesson and exercise docks, and File and
 Help menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...)."""
 
+import tempfile
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from rig.errors import VrigError
@@ -80,16 +83,27 @@ class Teaching:
         if path:
             self.export(path, name)
 
+    def _pictures(self):
+        """(caption, QPixmap) of the traces: the scopes as printed (white paper), and the
+        analysis as shown."""
+        window = self.window
+        with tempfile.TemporaryDirectory() as folder:
+            scopes = Path(folder) / "scopes.png"
+            try:
+                window.scopes.export(str(scopes), style="print", dpi=150)
+                picture = QPixmap(str(scopes))
+            except (OSError, VrigError):
+                picture = window.scopes.grab()
+        return (("Scopes (the traces recorded)", picture),
+                ("Analysis", window.analysis.grab()))
+
     def export(self, path, name):
         """Write the worksheet PDF for the student name; True on success."""
         progress = self.lessons.progress
         try:
             if name != progress.student:
                 progress.student = name
-            window = self.window
-            pictures = (("Scopes", window.scopes.grab()),
-                        ("Analysis", window.analysis.grab()))
-            write_pdf(path, name, self.lessons.lessons, progress, pictures)
+            write_pdf(path, name, self.lessons.lessons, progress, self._pictures())
         except VrigError as exc:
             self.window.show_error(str(exc))
             return False
