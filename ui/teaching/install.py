@@ -4,7 +4,7 @@ Help menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...)."""
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
@@ -27,9 +27,9 @@ class Teaching:
         self.exercise = ExerciseDock(window)
         self.exercise.message.connect(window.show_error)
         window.addDockWidget(Qt.RightDockWidgetArea, self.exercise)
-        self.lessons.setVisible(window.first_start)  # a newcomer sees the first lesson
-        if window.first_start:  # after the window's own first-start settings
-            QTimer.singleShot(0, self._apply_if_shown)
+        # A newcomer sees the first lesson; its first step sets nothing the window's own
+        # first start has not set (Next and the menu set the rig for each step).
+        self.lessons.setVisible(window.first_start)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
 
@@ -54,10 +54,6 @@ class Teaching:
         view = menus.get("&View")
         if view is not None:
             view.addAction(self.lessons.toggleViewAction())
-
-    def _apply_if_shown(self):
-        if self.lessons.isVisible():  # not when the window hid it (the kiosk does)
-            self.lessons.apply_current()
 
     def show_lessons(self):
         """Show the lesson dock; opening it sets the rig for the step shown."""
