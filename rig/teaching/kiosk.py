@@ -43,7 +43,8 @@ class KioskLoop:
     caption: int = -1
     started: float = 0.0
     last_touch: float = 0.0
-    visits: list[int] = field(default_factory=list)
+    visits: list[int] = field(default_factory=list)  # the latest 100 demos started
+    demos_started: int = 0
 
     def start(self, now: float) -> list[tuple[str, int]]:
         """Begin the loop at the first demo."""
@@ -52,6 +53,7 @@ class KioskLoop:
 
     def _begin(self, now: float) -> list[tuple[str, int]]:
         self.started, self.caption = now, 0
+        self.demos_started += 1
         self.visits.append(self.demo)
         del self.visits[:-100]  # a record of the latest visits, bounded for days of running
         return [("demo", self.demo), ("caption", 0)]

@@ -100,3 +100,4 @@ def test_days_of_loop_keep_bounded_state():
     for second in range(1, 3 * 24 * 3600, 5):  # three days, a tick every 5 s
         loop.tick(float(second))
     assert len(loop.visits) == 100 and loop.state == "attract"
+    assert abs(loop.demos_started - 3 * 24 * 3600 / loop.demo_s) <= 1  # one per 30 s
