@@ -6,7 +6,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 
 from rig.clamp import Mode
 from rig.teaching import exercise as ex
@@ -108,6 +109,9 @@ def test_an_exercise_locks_the_giveaways_and_takes_an_answer(window, qtbot, tmp_
     assert dock.isVisible() and not window.bath.isVisible()
     assert not window.bath.toggleViewAction().isEnabled()
     assert not window.panel.cell_combo.isEnabled()
+    assert not window.panel.record_button.isEnabled()  # a file header names the drugs
+    r_keys = [sc for sc in window.findChildren(QShortcut) if sc.key() == QKeySequence(Qt.Key_R)]
+    assert r_keys and not any(sc.isEnabled() for sc in r_keys)
     dock.answer.setText("TTX=1mM")
     dock.submit()
     assert "Incorrect" in dock.feedback.text()

@@ -3,7 +3,8 @@ engine replaces the cell, what would give the answer away is locked (the Bath & 
 dock, which names drugs and shows the solutions, and the cell choice), and a dock shows
 the task and takes the student's answer."""
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -95,9 +96,13 @@ class ExerciseDock(QDockWidget):
         if locked:
             bath.hide()
         bath.toggleViewAction().setEnabled(not locked)
-        window.panel.cell_combo.setEnabled(not locked)
-        window.panel.cell_combo.setToolTip(
-            "Locked during an exercise" if locked else "")
+        # a recording's header lists the drugs and solutions: no recording either
+        for widget in (window.panel.cell_combo, window.panel.record_button):
+            widget.setEnabled(not locked)
+            widget.setToolTip("Locked during an exercise" if locked else "")
+        for shortcut in window.findChildren(QShortcut):
+            if shortcut.key() == QKeySequence(Qt.Key_R):
+                shortcut.setEnabled(not locked)
 
     def submit(self):
         """Check the answer against the exercise's commitment."""
