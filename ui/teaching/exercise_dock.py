@@ -73,7 +73,6 @@ class ExerciseDock(QDockWidget):
             return False
         window = self.window_
         window.recording.stop()
-        was_running = window.session.running
         window.client.replace(rig)
         window.send_settings()
         window.scopes.set_signals(window.client.names_units, window.session.mode)
@@ -86,8 +85,7 @@ class ExerciseDock(QDockWidget):
         self.answer.clear()
         self.show()
         self.raise_()
-        if was_running:
-            window.start()
+        window.start()  # the mystery is to be measured: the rig runs at once
         return True
 
     def _lock(self, locked):
