@@ -41,7 +41,14 @@ def _open_window(args):
     from ui.window.window_options import WindowOptions
 
     options = WindowOptions.from_args(args)
+    if args.kiosk:  # large type for a projector or a kiosk screen
+        options = WindowOptions(options.cell, options.protocol, options.speed, None,
+                                options.theme, True)
     check_display()
+    if args.kiosk:
+        from ui.kiosk import run_kiosk
+
+        return run_kiosk(options, args.kiosk_log)
     from ui.app import main as window_main
 
     return window_main(options)
@@ -55,6 +62,12 @@ def _extend(parser, sub):
                         help="simulation speed (x real time; max for protocols)")
     window.add_argument("--record", metavar="FILE",
                         help="start recording to FILE (.abf, .nwb, .npz or .csv) at once")
+    window.add_argument("--kiosk", action="store_true",
+                        help="demo station: full screen, large type, a loop of narrated "
+                             "demonstrations that a touch pauses; errors go to a log")
+    window.add_argument("--kiosk-log", metavar="FILE",
+                        help="the kiosk's error log (default: vrig-kiosk.log in the "
+                             "application data folder)")
     _look_options(window)
     shot = sub.add_parser("screenshot", help="render the rig window to a PNG after running")
     shot.add_argument("output", help="the .png to write")

@@ -31,6 +31,8 @@ from rig.cli.dynamics_cli import (
     cmd_bifurcation,
     cmd_sweep,
 )
+from rig.cli.exercise import add_parser as add_exercise_parser
+from rig.cli.exercise import cmd_exercise
 from rig.cli.ljp import add_parser as add_ljp_parser
 from rig.cli.ljp import cmd_ljp
 from rig.errors import VrigError
@@ -174,7 +176,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
 
     run = sub.add_parser("run", help="run a protocol headless and write a recording")
     run.add_argument("protocol", help="a protocol file (.json) or a shipped protocol's name")
-    run.add_argument("-o", "--output", required=True, help="output file: .csv, .npz, .abf or .nwb")
+    run.add_argument("-o", "--output", required=True,
+                     help="output file: .csv, .npz, .abf or .nwb; or .wav: Vm as the "
+                          "amplifier's audio monitor, each spike a click")
     add_cell_options(run)
     add_amplifier_options(run)
     run.add_argument("--leak-sub", metavar="N", default=None,
@@ -247,6 +251,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, "argparse._SubParsersAction
     add_ljp_parser(sub)
     add_bifurcation_parser(sub)
     add_sweep_parser(sub)
+    add_exercise_parser(sub)
     return parser, sub
 
 
@@ -476,7 +481,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     from rig.protocols.protocol import load_protocol
 
     protect = (args.protocol,)  # `vrig run p.npz -o p.npz` must not replace the protocol
-    check_output_path(args.output, protect)
+    audio = str(args.output).lower().endswith(".wav")  # the audio monitor, not a recording
+    if audio:
+        from rig.files.audio import check_wav_target
+
+        check_wav_target(args.output, protect)
+    else:
+        check_output_path(args.output, protect)
     protocol = load_protocol(args.protocol)
     setup = build_rig(args)
     leak_sub = None if args.leak_sub is None else _number(args.leak_sub, "--leak-sub", int)
@@ -501,6 +512,9 @@ def cmd_run(args: argparse.Namespace) -> None:
         raise VrigError(f"--filter-khz {units.hz_to_khz(corner):g} is too close to the protocol's "
                         f"{protocol.sample_rate_khz:g} kHz sample rate to filter anything; "
                         f"use at most {0.45 * protocol.sample_rate_khz:g} kHz or 0 (bypass)")
+    if audio:
+        _write_audio(setup, protocol, args.output)
+        return
     progress = TerminalProgress(sys.stderr, protocol.name) if _is_terminal(sys.stderr) else None
     try:
         with terminate_cleanly():
@@ -511,6 +525,17 @@ def cmd_run(args: argparse.Namespace) -> None:
             progress.close()
     print(f"wrote {printable(args.output)}: {printable(protocol.name)}, {protocol.sweeps} "
           f"sweep(s), {samples} samples")
+
+
+def _write_audio(setup: "Rig", protocol: Any, path: str) -> None:
+    """Run the protocol and write its Vm as the amplifier's audio monitor (WAV)."""
+    from rig.files.audio import AUDIO_RATE_HZ, recording_audio, write_wav
+
+    with terminate_cleanly():
+        audio = recording_audio(setup.run(protocol))
+        write_wav(path, audio)
+    print(f"wrote {printable(path)}: {printable(protocol.name)}, audio monitor of Vm, "
+          f"{audio.size / AUDIO_RATE_HZ:.4g} s at {AUDIO_RATE_HZ} Hz")
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -594,7 +619,8 @@ def main(argv: Sequence[str] | None = None,
         extend(parser, sub)
     table = {"run": cmd_run, "list": cmd_list, "bench": cmd_bench,
              "membrane-test": cmd_membrane_test, "analyze": cmd_analyze, "ljp": cmd_ljp,
-             "bifurcation": cmd_bifurcation, "sweep": cmd_sweep, **(handlers or {})}
+             "bifurcation": cmd_bifurcation, "sweep": cmd_sweep, "exercise": cmd_exercise,
+             **(handlers or {})}
     try:
         args = parser.parse_args(argv)
         if args.command not in table:

@@ -45,6 +45,7 @@ from ui.panels.recording_controls import RecordingController
 from ui.panels.recording_opener import RecordingOpener
 from ui.rig_client import RigClient
 from ui.scopes.scope_area import ScopeArea
+from ui.teaching.install import Teaching
 from ui.widgets.scrolling import scrolled
 from ui.window import theme_menu, window_settings
 from ui.window.help_menu import HelpMenu
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
             a.menu() for a in self.menuBar().actions() if a.text() == "&View"))
         self.help = HelpMenu(self)
         self.first_start = not self.settings.contains("mode")
+        self.teaching = Teaching(self)  # lessons, exercises, worksheet (ui.teaching)
         window_settings.restore(self)
         if autostart and self.first_start and rig.cell.name == DEFAULT_CELL:
             # Something alive at once: this makes the squid membrane fire repetitively.

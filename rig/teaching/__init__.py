@@ -1,0 +1,1 @@
+"""Teaching: instructor exercises with hidden answers and lessons as data (Qt-free)."""

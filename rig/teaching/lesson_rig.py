@@ -1,0 +1,96 @@
+"""A lesson's steps applied to an engine without the window: what the student would
+measure at each step, so the tests (and `vrig lesson`) can prove that every shipped
+answer is what the shipped model gives.
+
+It follows the window's rules: a new cell brings its own bath and pipette and no drugs;
+an @ion change applies to the present solutions; drugs are taken at steady state (in
+the window the student waits for the perfusion to settle, as the lessons say).
+"""
+
+from typing import Any
+
+from rig import units
+from rig.analysis.report import analyze
+from rig.analysis.sweep_family import SweepFamily
+from rig.clamp import Mode
+from rig.model.pharmacology import parse_drug_option
+from rig.protocols.protocol import load_protocol
+from rig.simulation.engine import Rig
+from rig.teaching.lesson import Action, Question, Step
+from rig.teaching.lesson_check import Measurements
+
+SETTLE_S = 1.0  # s held before reading Vm (the slowest lesson cell settles in < 0.2 s)
+
+
+class HeadlessLesson:
+    """The rig state a lesson's steps build up, and measurements on it."""
+
+    def __init__(self) -> None:
+        self.cell = "hh-squid"
+        self.settings: dict[str, str] = {}
+        self.ions: list[str] = []
+        self.drugs: dict[tuple[str, str], tuple[str, float]] = {}  # (name, side) -> ...
+
+    def apply(self, actions: tuple[Action, ...]) -> None:
+        """Take a step's actions in order."""
+        for action in actions:
+            if action.verb == "set" and action.key == "cell":
+                self.cell = action.value
+                self.settings = {k: v for k, v in self.settings.items()
+                                 if k not in ("bath", "pipette")}
+                self.ions, self.drugs = [], {}
+            elif action.verb == "set":
+                self.settings[action.key] = action.value
+                if action.key in ("bath", "pipette"):
+                    side = "out:" if action.key == "bath" else "in:"
+                    self.ions = [t for t in self.ions if not t.startswith(side)]
+            elif action.verb == "ion":
+                self.ions.append(action.value)
+            elif action.verb == "drug":
+                drug, side, molar = parse_drug_option(action.value)
+                self.drugs[(drug.name, side)] = (drug.name, molar)
+            elif action.verb == "wash":
+                self.drugs = {} if action.value == "all" else {
+                    k: v for k, v in self.drugs.items() if k[0].lower() != action.value.lower()}
+
+    def rig(self) -> Rig:
+        """A settled engine in the present state."""
+        temperature = self.settings.get("temperature")
+        rig = Rig.from_presets(self.cell, self.settings.get("bath"), self.settings.get("pipette"),
+                               None if temperature is None else float(temperature),
+                               ion_overrides=self.ions)
+        for (name, side), (_, molar) in self.drugs.items():
+            rig.apply_drug(name, molar, side, steady_state=True)
+        mode = Mode.parse(self.settings.get("mode", "CC"))
+        rig.set_mode(mode)
+        if "holding" in self.settings and mode in (Mode.VC, Mode.CC):
+            rig.set_holding(mode.to_si(float(self.settings["holding"])), mode)
+        rig.settle()
+        return rig
+
+    def measure(self, question: Question) -> Measurements:
+        """What the student measures for the question: Vm after settling, or the
+        analysis of the step's protocol."""
+        rig = self.rig()
+        if question.measure == "vm":
+            rig.hold(SETTLE_S)
+            return Measurements(vm_mv=units.v_to_mv(rig.membrane_potential))
+        protocol = load_protocol(self.settings["protocol"])
+        result = analyze(SweepFamily.from_recording(rig.run(protocol)))
+        facts: dict[str, Any] = {fact.name: fact.value for fact in result.facts}
+        return Measurements(facts=facts, rows=tuple(result.rows))
+
+
+def walk(steps: tuple[Step, ...]) -> list[tuple[int, Step, HeadlessLesson]]:
+    """(index, step, the state after it) for each step with a measured question (the
+    state is copied so each entry can be measured on its own)."""
+    state = HeadlessLesson()
+    found = []
+    for index, step in enumerate(steps):
+        state.apply(step.actions)
+        if step.question is not None and step.question.measure:
+            snapshot = HeadlessLesson()
+            snapshot.cell, snapshot.settings = state.cell, dict(state.settings)
+            snapshot.ions, snapshot.drugs = list(state.ions), dict(state.drugs)
+            found.append((index, step, snapshot))
+    return found

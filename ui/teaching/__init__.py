@@ -1,0 +1,1 @@
+"""The window's teaching parts: the lesson dock, exercises and the worksheet."""

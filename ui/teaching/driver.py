@@ -1,0 +1,75 @@
+"""What a lesson step does to the window: its @set, @drug, @wash and @ion lines turned
+into the window's own calls (the session for mode, holding and speed; runner commands
+through the client for temperature, solutions and drugs), and what the student has
+measured, read from the window (Vm of the newest chunk and the analysis table)."""
+
+import numpy as np
+
+from rig import units
+from rig.acquisition import commands as c
+from rig.errors import VrigError
+from rig.model.pharmacology import parse_drug_option
+from rig.model.solutions import load_solution, parse_ion_override
+from rig.teaching.lesson_check import Measurements
+
+
+def apply_actions(window, actions):
+    """Apply a step's actions to the window in order; returns the problems (text)."""
+    problems = []
+    for action in actions:
+        try:
+            _apply(window, action)
+        except (VrigError, ValueError) as exc:
+            problems.append(f"{action.verb} {action.key} {action.value}: {exc}")
+    return problems
+
+
+def _apply(window, action):
+    session, send = window.session, window.client.send
+    if action.verb == "drug":
+        drug, side, molar = parse_drug_option(action.value)
+        send(c.ApplyDrug(drug.name, molar, side))
+    elif action.verb == "wash":
+        send(c.WashDrug(None if action.value == "all" else action.value))
+    elif action.verb == "ion":
+        side, ion, mm = parse_ion_override(action.value)
+        engine = session.engine
+        if side == "out":
+            send(c.SetSolutions(bath=engine.bath.with_ion(ion, mm)))
+        else:
+            send(c.SetSolutions(pipette=engine.pipette.with_ion(ion, mm)))
+    elif action.key == "cell":
+        if session.cell != action.value:
+            window.set_cell(action.value)
+    elif action.key == "mode":
+        session.mode = action.value
+    elif action.key == "holding":
+        session.set_holding(session.mode, float(action.value))
+    elif action.key == "speed":
+        session.speed = float(action.value)
+    elif action.key == "temperature":
+        send(c.SetTemperature(float(action.value)))
+    elif action.key in ("bath", "pipette"):
+        send(c.SetSolutions(**{action.key: load_solution(action.value)}))
+    elif action.key == "protocol":
+        window.protocols.load_shipped(action.value)
+    elif action.key == "run" and action.value == "protocol":
+        window.protocols.run_current()
+    elif action.key == "run":
+        if (action.value == "on") != session.running:
+            window.toggle_run()
+    elif action.key == "scopes":
+        window.scopes.set_visible_traces(action.value.split(","))
+
+
+def measurements(window):
+    """What the student has measured in the window: Vm now (mV) and the analysis table."""
+    vm_mv = None
+    newest = window.client.newest
+    if newest is not None and "Vm" in newest.signals:
+        vm_mv = units.v_to_mv(float(np.mean(newest.signals["Vm"])))
+    result = getattr(window.analysis, "result", None)
+    if result is None:
+        return Measurements(vm_mv=vm_mv)
+    facts = {fact.name: fact.value for fact in result.facts}
+    return Measurements(vm_mv=vm_mv, facts=facts, rows=tuple(result.rows))
