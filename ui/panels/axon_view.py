@@ -38,6 +38,7 @@ from ui.panels.axon_drug import LocalDrugDialog
 from ui.panels.axon_fibre import ELECTRODE_COLORS, FibreStrip, electrode_names
 from ui.panels.axon_history import THRESHOLD_V, Arrivals, ProfileHistory, conduction_velocity
 from ui.panels.quick_stimulus import SETTINGS as QUICK_SETTINGS
+from ui.widgets.flow_layout import FlowLayout
 
 WINDOWS_MS = (2.0, 5.0, 10.0, 20.0, 50.0, 200.0, 1000.0)
 DEFAULT_WINDOW_MS = 10.0
@@ -94,8 +95,7 @@ class AxonView(QWidget):
     def _build_controls(self):
         rows = QVBoxLayout()
         rows.setSpacing(2)
-        row = QHBoxLayout()
-        row.setSpacing(8)
+        row = FlowLayout(spacing=8)  # wraps beside the lesson dock at 1280x800
         row.addWidget(QLabel("Map"))
         self.window_combo = QComboBox()
         for ms in WINDOWS_MS:
@@ -125,7 +125,6 @@ class AxonView(QWidget):
         self.wash_button.setToolTip("Wash every drug on a stretch off")
         self.wash_button.clicked.connect(lambda: self.commandRequested.emit(c.WashLocalDrugs()))
         row.addWidget(self.wash_button)
-        row.addStretch(1)
         rows.addLayout(row)
         self.hint = QLabel("")  # how to stimulate this fibre; never asks for width
         self.hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
