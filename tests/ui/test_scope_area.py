@@ -283,3 +283,19 @@ def test_controls_wrap_onto_a_second_line_instead_of_scrolling_when_narrow(qtbot
     for button in buttons:  # every control in view, none cut off at the right
         assert button.geometry().right() <= bar.width()
         assert not button.visibleRegion().isEmpty()
+
+
+def test_replaced_scopes_are_freed(qtbot):
+    import gc
+    import weakref
+
+    area = ScopeArea([("Vm", "V"), ("Im", "A"), ("command", "A")], "CC")
+    qtbot.addWidget(area)
+    area.show()
+    replaced = []
+    for _ in range(5):  # a cell change each time
+        replaced.append(weakref.ref(area.scope))
+        area.set_signals([("Vm", "V"), ("Im", "A"), ("command", "A"), ("INa", "A")], "CC")
+        qtbot.wait(1)  # let deleteLater run
+    gc.collect()
+    assert [ref() for ref in replaced] == [None] * 5

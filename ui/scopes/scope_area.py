@@ -160,6 +160,7 @@ class ScopeArea(QWidget):
         if old is not None:
             self.scope.set_display(old.display, old.window_s)
             self._body.replaceWidget(old, self.scope)
+            old.dispose()
             old.deleteLater()
         else:
             self._body.insertWidget(0, self.scope, 1)

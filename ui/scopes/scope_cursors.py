@@ -48,6 +48,11 @@ class CursorPair(QObject):
         self.positions = [0.0, 0.0]
         self._lines = {}  # panel -> (line1, line2)
 
+    def dispose(self):
+        """Drop the lines and the stack (see ScopeStack.dispose)."""
+        self._lines.clear()
+        self.stack = None
+
     def set_enabled(self, on):
         """Show the cursors (placed at a quarter and three quarters of the time axis
         the first time) or hide them."""

@@ -39,6 +39,12 @@ class SweepOverlay:
         self._dirty = set()
         self._colors = []
 
+    def dispose(self):
+        """Drop the curves and the stack (see ScopeStack.dispose)."""
+        self.curves.clear()
+        self.store = None
+        self.stack = None
+
     # --- contents -----------------------------------------------------------------
 
     def begin(self, store, labels, live):
