@@ -216,9 +216,16 @@ class Amplifier:
                 f"noise={'on' if self.noise else 'off'} hum={self.hum_hz:g}Hz "
                 f"digitizer={'on' if self.digitizer else 'off'} "
                 f"Rf={units.ohm_to_mohm(self.feedback_resistance):g}MOhm "
-                f"range=+/-{units.a_to_na(self.current_range / self.gain):g}nA "
+                f"range=+/-{_current_text(self.current_range / self.gain)} "
                 f"ljp={units.v_to_mv(self.junction_potential):.2f}mV "
                 f"ljp_correction={'on' if self.junction_correction else 'off'}")
+
+
+def _current_text(amperes: float) -> str:
+    """'200nA' or '1000uA': a current range for the metadata line."""
+    if amperes >= 1e-6:
+        return f"{amperes * 1e6:g}uA"
+    return f"{units.a_to_na(amperes):g}nA"
 
 
 class OutputChain:

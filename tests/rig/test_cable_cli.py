@@ -178,7 +178,7 @@ def test_vrig_run_fires_a_propagating_ap_in_the_squid_axon(tmp_path, capsys):
     assert status == 0, err
     recording = load_recording(out)
     assert recording.metadata["recording_sites"] == "Vm@5mm, Vm@15mm, Vm@25mm"
-    assert "range=+/-1e+06nA" in recording.metadata["amplifier"]
+    assert "range=+/-1000uA" in recording.metadata["amplifier"]
     t = np.arange(recording.sweep("Vm@5mm", 1).size) * recording.sample_interval_s
     times = [crossing_time(t, recording.sweep(f"Vm@{x}mm", 1)) for x in (5, 15, 25)]
     assert 18.0 < 0.02 / (times[2] - times[0]) < 20.0

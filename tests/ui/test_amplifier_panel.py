@@ -155,3 +155,22 @@ def test_a_running_protocol_locks_mode_and_holding(panel):
     assert "fixed while a protocol runs" in panel.mode_buttons["CC"].toolTip()
     panel.session.take(Event("protocol_done"))
     assert all(b.isEnabled() for b in panel.mode_buttons.values()) and panel.knob.isEnabled()
+
+
+def test_a_giant_axon_s_currents_are_shown_in_ua(qtbot):
+    from ui.panels.amplifier_panel import format_current
+    from ui.panels.quick_stimulus import QuickStimulus, display_unit
+
+    assert display_unit("CC", 5000.0)[:2] == ("pA", 1.0)
+    assert display_unit("CC", 2e5)[:2] == ("nA", 1e3)
+    assert display_unit("CC", 1e9)[:2] == ("uA", 1e6)
+    assert display_unit("VC", 200.0)[:2] == ("mV", 1.0)
+    assert format_current(16.5e-6).strip() == "16.500 uA"
+    stimulus = QuickStimulus()
+    qtbot.addWidget(stimulus)
+    stimulus.set_limit("CC", 1e9)  # +/-1 mA in pA
+    stimulus.set_default("CC", 16.5e6, 0.1)
+    assert stimulus.level.suffix() == " uA" and stimulus.level.value() == 16.5
+    stimulus.level.setValue(20.0)  # the student types 20 uA
+    pulse = stimulus.fire()
+    assert pulse.level == pytest.approx(20e-6)  # A

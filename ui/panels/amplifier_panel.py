@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from rig import units
 from rig.session.session import HOLDING_RANGES
 from ui.look import theme
-from ui.panels.quick_stimulus import QuickStimulus
+from ui.panels.quick_stimulus import QuickStimulus, display_unit
 from ui.widgets.knob import Knob
 
 MODES = (("VC", "VC"), ("I0", "I=0"), ("CC", "CC"))
@@ -102,13 +102,15 @@ def _section(title):
 
 
 def format_current(amperes):
-    """A current for a readout: pA below 1 nA, nA above (fixed width)."""
+    """A current for a readout: pA below 1 nA, nA below 1 uA, uA above (fixed width)."""
     pa = units.a_to_pa(amperes)
     if not np.isfinite(pa):
         return "  ---  pA"
     if abs(pa) < 1000:
         return f"{pa:8.1f} pA"
-    return f"{units.a_to_na(amperes):8.3f} nA"
+    if abs(pa) < 1e6:
+        return f"{units.a_to_na(amperes):8.3f} nA"
+    return f"{pa * 1e-6:8.3f} uA"
 
 
 MODE_TIPS = {"VC": "Voltage clamp: hold the membrane potential",
@@ -189,6 +191,7 @@ class AmplifierPanel(QWidget):
         frame, layout = _section("HOLDING")
         self.holding_title = frame.findChild(QLabel)
         self.knob = Knob()
+        self._knob_factor = 1.0  # level units (mV, pA) per unit the knob shows
         self.knob.valueChanged.connect(self._knob_turned)
         self.knob.invalidInput.connect(self.message)
         layout.addWidget(self.knob)
@@ -279,7 +282,7 @@ class AmplifierPanel(QWidget):
 
     def _knob_turned(self, value):
         if self.session.mode in HOLDING_RANGES:
-            self.session.set_holding(self.session.mode, value)
+            self.session.set_holding(self.session.mode, value * self._knob_factor)
 
     def _speed_chosen(self, index):
         self.session.speed = self.speed_combo.itemData(index)
@@ -296,17 +299,20 @@ class AmplifierPanel(QWidget):
             self.knob.setEnabled(not self.session.protocol_running)
             # an arrow key moves the same share of a wide range (a fibre's) as of a patch's
             step = KNOB_STEPS[mode] * max(1.0, high / HOLDING_RANGES[mode][1])
-            self.knob.set_range(mode.level_unit, low, high, step)
-            self.knob.set_value(self.session.holding(mode))
+            # a giant axon's range is shown in uA, a thin fibre's in nA (as the pulse box)
+            unit, self._knob_factor, decimals = display_unit(mode, high)
+            f = self._knob_factor
+            self.knob.set_range(unit, low / f, high / f, step / f, decimals)
+            self.knob.set_value(self.session.holding(mode) / f)
             self.holding_title.setText(f"HOLDING  ({'Vhold' if mode == 'VC' else 'Ihold'}, "
-                                       f"{mode.level_unit})")
+                                       f"{unit})")
         else:
             self.knob.setEnabled(False)
             self.holding_title.setText("HOLDING  (none in I=0)")
 
     def _show_holding(self, change):
         if change.mode == self.session.mode:
-            self.knob.set_value(change.level)
+            self.knob.set_value(change.level / self._knob_factor)
 
     def _show_speed(self, factor):
         """Select a speed in the list without sending it back to the session."""

@@ -311,6 +311,8 @@ class CompensationPanel(QWidget):
     @staticmethod
     def _range_text(rf):
         amps = 10.0 / rf
+        if amps >= 1e-6:  # the giant-axon headstage: +/-1 mA
+            return f"{amps * 1e6:g} uA"
         return f"{units.a_to_na(amps):g} nA" if amps >= 1e-9 else f"{units.a_to_pa(amps):g} pA"
 
     # --- edits ------------------------------------------------------------------------

@@ -22,6 +22,18 @@ SETTINGS = MappingProxyType({
     "VC": ("Step to", "mV", (-200.0, 200.0), 0.0, 20.0),
 })
 DURATION_RANGE_MS = (0.01, 1000.0)
+# Current levels are shown in the unit that suits the range: a patch's in pA, a thin
+# fibre's in nA, a giant axon's (tens of uA) in uA. (largest limit in pA, unit, pA per unit)
+CURRENT_UNITS = ((2e4, "pA", 1.0), (2e7, "nA", 1e3), (float("inf"), "uA", 1e6))
+
+
+def display_unit(mode, limit):
+    """(unit, level units per shown unit, decimals) for a mode's levels whose largest
+    |level| is limit (in the level unit: pA in CC, mV in VC)."""
+    if mode != "CC":
+        return "mV", 1.0, 1
+    unit, factor = next((u, f) for top, u, f in CURRENT_UNITS if abs(limit) <= top)
+    return unit, factor, 1 if factor == 1.0 else 2
 
 
 class QuickStimulus(QWidget):
@@ -32,6 +44,7 @@ class QuickStimulus(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.mode = None  # set_mode below shows the first mode
+        self._factor = 1.0  # level units per unit shown in the level box
         self.values = {mode: (s[3], s[4]) for mode, s in SETTINGS.items()}
         # the largest |level| per mode (level unit): the amplifier's, which follows the cell
         self.limits = {mode: s[2][1] for mode, s in SETTINGS.items()}
@@ -74,12 +87,10 @@ class QuickStimulus(QWidget):
         if settings is None:
             self.setToolTip("I=0 injects no current: switch to CC or VC for a stimulus")
             return
-        text, unit, _, _, _ = settings
+        text = settings[0]
         level, duration = self.values[mode]
         self.button.setText(text)
-        self.level.setRange(-self.limits[mode], self.limits[mode])
-        self.level.setSuffix(f" {unit}")
-        self.level.setValue(level)
+        self._show_level(level)
         self.duration.setValue(duration)
         self.setToolTip(f"{text} the level for the duration, then back to the holding "
                         f"level (key P)" if mode == "VC" else
@@ -96,8 +107,7 @@ class QuickStimulus(QWidget):
         level, duration = self.values[mode]
         self.values[mode] = (min(max(level, -limit), limit), duration)
         if mode == self.mode:
-            self.level.setRange(-limit, limit)
-            self.level.setValue(self.values[mode][0])
+            self._show_level(self.values[mode][0])
 
     def set_default(self, mode, level, duration_ms):
         """Put a level (in the mode's unit, kept within its limit) and a duration (ms)
@@ -105,12 +115,23 @@ class QuickStimulus(QWidget):
         limit = self.limits[mode]
         self.values[mode] = (min(max(float(level), -limit), limit), float(duration_ms))
         if mode == self.mode:
-            self.level.setValue(self.values[mode][0])
+            self._show_level(self.values[mode][0])
             self.duration.setValue(self.values[mode][1])
+
+    def _show_level(self, level):
+        """Show a level (level unit) in the unit that suits the present mode's range."""
+        limit = self.limits[self.mode]
+        unit, factor, decimals = display_unit(self.mode, limit)
+        self._factor = factor
+        self.level.setDecimals(decimals)
+        self.level.setRange(-limit / factor, limit / factor)
+        self.level.setSuffix(f" {unit}")
+        self.level.setValue(level / factor)
 
     def _remember(self):
         if self.mode in self.values:
-            self.values[self.mode] = (self.level.value(), self.duration.value())
+            level = self.level.value() * self._factor
+            self.values[self.mode] = (level, self.duration.value())
 
     def fire(self):
         """Emit the Pulse for the present values; returns it (None in I=0)."""
