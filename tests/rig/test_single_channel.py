@@ -106,14 +106,15 @@ def test_open_probability_at_steady_state_is_n_inf_to_the_fourth(level_mv):
 
 
 def test_amplitude_histogram_gaussians_find_the_unitary_current():
-    """Two K channels at +20 mV through a 2 kHz filter with instrument noise: the
-    Gaussians sit at 0, i and 2i within 5 % of i."""
-    rig = Rig.from_presets("patch-k", channel_counts={"K": 2}, seed=3)
+    """One K channel at +20 mV (open about 2/3 of the time) through a 2 kHz filter with
+    instrument noise: the two Gaussians sit at 0 and i within 5 % of i (the filtered
+    transitions pull the peaks together by 2-4 % over seeds 1-4)."""
+    rig = Rig.from_presets("patch-k", channel_counts={"K": 1}, seed=3)
     rig.set_amplifier(noise=True, filter_hz=2000.0)
     im, _ = clamped_record(rig, 20.0, 2.0, 100e-6)
     i = unitary_pa(rig, 20.0)
-    fit = fit_amplitudes(im, [0.0, i, 2 * i], bin_pa=0.05)
-    np.testing.assert_allclose(fit.means_pa, [0.0, i, 2 * i], atol=0.05 * i)
+    fit = fit_amplitudes(im, [0.0, i], bin_pa=0.05)
+    np.testing.assert_allclose(fit.means_pa, [0.0, i], atol=0.05 * i)
     assert abs(fit.unitary_pa - i) < 0.05 * i
     assert abs(sum(fit.areas) - 1) < 0.1
 
