@@ -160,9 +160,10 @@ def cycle_work_kj_per_mol(inside_mm: Mapping[str, float], outside_mm: Mapping[st
     return (3 * na + 2 * k) * KJ_PER_J
 
 
-# Standard free energy of ATP hydrolysis at pH 7 and the erythrocyte's ATP, ADP and Pi,
-# as in Berg, Tymoczko & Stryer, Biochemistry (ch. 15): -30.5 kJ/mol and 2.25, 0.25,
-# 1.65 mM give about -52 kJ/mol at 37 degC.
+# Standard free energy of ATP hydrolysis at pH 7, -30.5 kJ/mol (the usual textbook value),
+# and human-erythrocyte ATP, ADP and Pi of 2.25, 0.25 and 1.65 mM: the worked example of
+# Nelson & Cox, Lehninger Principles of Biochemistry (ch. 13; recalled, not checked), whose
+# -52 kJ/mol this gives at 25 degC (-51.8); at 37 degC it gives -52.7 kJ/mol.
 ATP_STANDARD_KJ_PER_MOL = -30.5
 ATP_DEFAULT_MM = {"ATP": 2.25, "ADP": 0.25, "Pi": 1.65}
 
