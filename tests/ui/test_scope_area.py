@@ -299,3 +299,17 @@ def test_replaced_scopes_are_freed(qtbot):
         qtbot.wait(1)  # let deleteLater run
     gc.collect()
     assert [ref() for ref in replaced] == [None] * 5
+
+
+def test_a_replaced_stack_waiting_for_deletion_ignores_a_theme_switch(qtbot, qapp):
+    from ui.look.theme_palettes import DARK, LIGHT
+
+    area = ScopeArea([("Vm", "V"), ("Im", "A"), ("command", "A")], "CC")
+    qtbot.addWidget(area)
+    old = area.scope
+    area.set_signals([("Vm", "V"), ("Im", "A"), ("command", "A"), ("INa", "A")], "CC")
+    try:
+        old.apply_theme(LIGHT)  # as theme.restyle does for every widget still alive
+        theme.switch(LIGHT, qapp)
+    finally:
+        theme.switch(DARK, qapp)

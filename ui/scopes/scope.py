@@ -182,6 +182,8 @@ class ScopeStack(FrameView):
     def apply_theme(self, look):
         """Follow a new look (ui.look.theme.restyle has done the canvas, axes and grid):
         the traces' pens, the overlay's sweep colours, the cursors, the axis width."""
+        if self.overlay.stack is None:  # disposed, waiting for deletion: nothing to style
+            return
         for index, (name, curve) in enumerate(self.continuous_curves.items()):
             curve.setPen(pg.mkPen(theme.trace_color(name, index, look), width=1))
         for plot in self.plots.values():
