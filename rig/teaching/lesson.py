@@ -38,6 +38,7 @@ from rig.model import physics
 from rig.model.pharmacology import parse_drug_option
 from rig.model.solutions import parse_ion_override
 from rig.resources import printable
+from rig.teaching.jsonfile import read_text
 
 SET_KEYS = ("cell", "mode", "holding", "speed", "temperature", "bath", "pipette",
             "protocol", "run", "scopes")
@@ -279,19 +280,7 @@ def _question(reader: _Reader, line: int, spec: dict) -> Question:
 
 def load_lesson(path: str | Path) -> Lesson:
     """Read a lesson file; VrigError naming the file (and line) when it is bad."""
-    name = printable(str(path))
-    try:
-        data = Path(path).read_bytes()[:MAX_BYTES + 1]
-    except OSError as exc:
-        raise VrigError(f"{name}: cannot read the lesson: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise VrigError(f"{name}: line 1: too large for a lesson (over {MAX_BYTES} bytes)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise VrigError(f"{name}: line {line}: not UTF-8 text") from None
-    return parse_lesson(text, str(path))
+    return parse_lesson(read_text(path, "lesson", MAX_BYTES), str(path))
 
 
 def lessons_dir() -> Path:
