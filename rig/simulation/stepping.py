@@ -33,7 +33,8 @@ def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
     if m.markov is not None:
         state += (rig.channel_rng,)  # the rig's own seeded generator: reproducible
     # the amplifier holds its reading, the membrane plus any uncorrected junction error
-    applied = command - rig.amplifier.junction_error if rig.mode == Mode.VC else command
+    error = rig.amplifier.junction_error  # 0 unless the correction is off
+    applied = command - error if error and rig.mode == Mode.VC else command
     ok, vm_peak, im_peak = inputs.advance(inputs.record, inputs.amp, state, applied,
                                           steps, out)
     if not ok:
@@ -121,7 +122,8 @@ def signals(rig: Any, m: CompiledMembrane, out: np.ndarray, peaks: tuple[float, 
     allocates its output once. peaks: (largest |Vm|, |Im|) in out, or None; t0_s: time
     of the first sample (s)."""
     inputs = rig.kernel_inputs(m)
-    out[layout.OUT_VM] += rig.amplifier.junction_error
+    if rig.amplifier.junction_error:
+        out[layout.OUT_VM] += rig.amplifier.junction_error
     voltage, current, overloaded = rig.output_chain.process(
         rig.amplifier, rig.mode, out[layout.OUT_VM], out[layout.OUT_IM],
         sample_interval_s, t0_s, peaks)
