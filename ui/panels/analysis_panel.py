@@ -169,18 +169,11 @@ class AnalysisPanel(QWidget):
             plot.showGrid(x=True, y=True, alpha=theme.current().grid_alpha)
             plot.setMenuEnabled(False)
             set_axis(plot, "bottom", "time", "s")
+        # the sweeps' curves are made as a family needs them (_grow_curves): 120 idle
+        # PlotDataItems made the window a second slower to open
         self.curves, self.raw_curves, self.command_curves = [], [], []
-        for _ in range(MAX_CURVES):
-            raw = self.overlay.plot(pen=pg.mkPen(theme.color(RAW_COLOR), width=1))
-            curve = self.overlay.plot(pen=pg.mkPen(theme.trace_color("Im"), width=1))
-            command = self.command_plot.plot(pen=pg.mkPen(theme.trace_color("command")))
-            for item in (raw, curve, command):
-                item.setClipToView(True)
-                item.setDownsampling(auto=True, method="peak")
-            self.raw_curves.append(raw)
-            self.curves.append(curve)
-            self.command_curves.append(command)
         self.fit_curve = self.overlay.plot(pen=pg.mkPen(theme.color(MARK_COLOR), width=2))
+        self.fit_curve.setZValue(10)  # above the sweeps made later
         self.threshold_marks = pg.ScatterPlotItem(symbol="o", size=8, brush=None,
                                                   pen=pg.mkPen(theme.color(MARK_COLOR)))
         self.peak_marks = pg.ScatterPlotItem(symbol="t1", size=8, pen=None,
@@ -193,6 +186,19 @@ class AnalysisPanel(QWidget):
                                            0.97 - 0.06 * n)
                               for n, color in enumerate(WINDOW_COLORS)]
         self.spec_plots = [SpecPlot(self.curves_view.addPlot(row=n, col=0)) for n in (0, 1)]
+
+    def _grow_curves(self, count):
+        """Make sure the first count sweeps (at most MAX_CURVES) have their curves."""
+        while len(self.curves) < min(count, MAX_CURVES):
+            raw = self.overlay.plot(pen=pg.mkPen(theme.color(RAW_COLOR), width=1))
+            curve = self.overlay.plot(pen=pg.mkPen(theme.trace_color("Im"), width=1))
+            command = self.command_plot.plot(pen=pg.mkPen(theme.trace_color("command")))
+            for item in (raw, curve, command):
+                item.setClipToView(True)
+                item.setDownsampling(auto=True, method="peak")
+            self.raw_curves.append(raw)
+            self.curves.append(curve)
+            self.command_curves.append(command)
 
     def apply_theme(self, look):
         """Follow a new look (ui.look.theme.restyle has done the canvases, axes and grids)."""
@@ -268,6 +274,7 @@ class AnalysisPanel(QWidget):
         self._configure_mode(mode)
         self._fill_signals(names_units)
         count = min(self.family.n_sweeps, MAX_CURVES)
+        self._grow_curves(count)
         for k in range(count):
             command = self.family.commands[k]
             self.command_curves[k].setData(self.family.time[: command.size], command)

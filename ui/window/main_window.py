@@ -55,6 +55,7 @@ from ui.window.window_options import WindowOptions
 DEFAULT_CELL = "hh-squid"
 FIRST_START_HOLDING_PA = 100.0
 STATUS_EVERY_S = 0.25  # status-bar figures update at 4 Hz: readable, and cheap
+JUMP_S = 1.0  # a gap this long between chunks is a fast-forward, not acquisition
 ERROR_SHOW_MS = 15000
 RECORDING_FINISH_S = 120.0  # closing waits this long for the recording's files
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._status_at = 0.0
         self._clock = None  # (wall, simulated) at the first chunk after a start
+        self._last_chunk_s = 0.0  # simulated time at the end of the newest chunk
         self._build_status()  # first: a bad saved cell is reported there
         cells = list(scan_cells()[0])  # patches and fibres (these get the Axon tab)
         rig = self._first_loadable_cell(options.cell or self.saved.text("cell", DEFAULT_CELL),
@@ -377,8 +379,13 @@ class MainWindow(QMainWindow):
         self.scopes.scope.add_chunks(chunks)
         self.panel.show_chunks(chunks)
         self.bath.show_chunks(chunks)
-        if self._clock is None:
-            self._clock = (time.perf_counter(), chunks[0].time_s)
+        first = chunks[0]
+        start_s = first.time_s - first.n_samples * first.sample_interval_s
+        # a jump in simulated time (a fast-forward of minutes) restarts the speed clock:
+        # otherwise the status bar would claim thousands of times real time
+        if self._clock is None or start_s > self._last_chunk_s + JUMP_S:
+            self._clock = (time.perf_counter(), first.time_s)
+        self._last_chunk_s = chunks[-1].time_s
 
     def _on_tick(self):
         if self.scopes.isVisible():  # hidden behind another tab: it catches up when shown
