@@ -5,43 +5,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from rig.acquisition import commands as c
-from ui.look import theme
-from ui.window.main_window import MainWindow
 
 WAIT_MS = 15_000
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def make_window(qtbot, qapp, settings):
-    theme.apply(qapp)
-    windows = []
-
-    def make(**kwargs):
-        window = MainWindow(settings=settings, **kwargs)
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.client.runner._thread.is_alive()
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
 
 
 class Collector:

@@ -9,28 +9,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 
 from rig.acquisition import commands as c
-from ui.look import theme
 from ui.panels.membrane_test_window import MembraneTestWindow
-from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
 TRUE_RA, TRUE_RM, TRUE_CM = 10e6, 500e6, 33e-12
 
 
 @pytest.fixture
-def window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    win = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
+def window(make_window):
+    win = make_window()
     win.set_cell("model-cell")
-    yield win
-    win.close()
-    assert not win.client.runner._thread.is_alive()
+    return win
 
 
 def start_test(window, qtbot):
@@ -129,14 +121,8 @@ def test_start_stop_commands_and_a_failed_analysis(qtbot):
 
 
 @pytest.fixture
-def squid_window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    yield win
-    win.close()
+def squid_window(make_window):
+    return make_window()
 
 
 def test_on_an_ideal_clamp_the_test_explains_and_each_fix_works(squid_window, qtbot):

@@ -6,25 +6,17 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings
 
 import rig
-from ui.look import theme
-from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
 
 
 @pytest.fixture
-def window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    win = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
+def window(make_window):
+    win = make_window()
     yield win
-    win.opener.wait(30)
-    win.close()
+    win.opener.wait(30)  # a file still being read finishes before the window closes
 
 
 @pytest.mark.parametrize("suffix", [".abf", ".npz", ".csv"])

@@ -10,29 +10,14 @@ import itertools
 import math
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from rig.acquisition import commands as c
-from ui.look import theme
 from ui.panels.perfusion_panel import PerfusionPanel, format_molar
 from ui.panels.perfusion_timeline import TICK_GAP_PX, TimelineStrip
-from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
 FAST = 200.0  # simulated s per wall s asked of the runner (it gives what it can)
-
-
-@pytest.fixture
-def window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    settings = QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-    window = MainWindow(settings=settings)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    yield window
-    window.close()
-    assert not window.client.runner._thread.is_alive()
 
 
 class Spikes:

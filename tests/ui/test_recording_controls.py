@@ -11,43 +11,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from rig.analysis.sweep_family import SweepFamily
 from rig.files import journal as jn
 from rig.files.recording import load_recording
-from ui.look import theme
 from ui.panels.recording_settings import RecordingSettings, RecordingSettingsDialog
-from ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
 TEN_X = 4  # index of 10x in the speed combo
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def make_window(qtbot, qapp, settings):
-    theme.apply(qapp)
-    windows = []
-
-    def make():
-        window = MainWindow(settings=settings)
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.confirm_close = False
-        window.close()
-        assert not window.client.runner._thread.is_alive()
-        assert not window.recording.finishing
 
 
 class Collector:

@@ -7,24 +7,16 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings
+from PySide6.QtCore import QPoint
 
 from tests.ui.test_scope_area import synthetic_recording
-from ui.look import theme
-from ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    settings = QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
+def window(make_window, qtbot):
+    win = make_window()
     qtbot.waitExposed(win)
-    yield win
-    win.close()
+    return win
 
 
 def _hover_every_plot(qtbot, scope):

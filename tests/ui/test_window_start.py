@@ -11,38 +11,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTextBrowser
 
 import rig
 from rig.files.recording import load_recording
 from ui import cli
 from ui.app import close_on_signals
-from ui.look import theme
 from ui.window.help import about_text
-from ui.window.main_window import MainWindow
 from ui.window.window_options import WindowOptions
 
 WAIT_MS = 15_000
-
-
-@pytest.fixture
-def make_window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    windows = []
-
-    def make(**kwargs):
-        window = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat),
-                            **kwargs)
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
 
 
 def test_version(capsys):
