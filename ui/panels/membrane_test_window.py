@@ -348,11 +348,21 @@ class MembraneTestWindow(QDialog):
             self.trend_plots[name].setYRange(min(0.0, float(np.nanmin(y))), 1.3 * top, padding=0)
 
 
-def install(window, compensation):
-    """Add 'Membrane test...' (Ctrl+M) to a menu of the rig window, wired to its client;
-    returns the MembraneTestWindow (created once, shown on demand)."""
+def install(window):
+    """Add 'Membrane test...' (Ctrl+M) to the Tools menu of the rig window. The test
+    window itself is made when it is first opened (window.membrane_test): its plots
+    cost a noticeable part of every start, and most sessions never open it."""
     from PySide6.QtGui import QAction, QKeySequence
 
+    action = QAction("&Membrane test...", window)
+    action.setShortcut(QKeySequence("Ctrl+M"))
+    action.triggered.connect(lambda: (window.membrane_test.show(),
+                                      window.membrane_test.raise_()))
+    window.menuBar().addMenu("&Tools").addAction(action)
+
+
+def create(window, compensation):
+    """The MembraneTestWindow of a rig window, wired to its client and compensation."""
     test = MembraneTestWindow(amplifier=lambda: compensation.amplifier, parent=window)
     test.command.connect(window.client.send)
     test.started.connect(lambda: window.set_mode("VC"))
@@ -360,8 +370,4 @@ def install(window, compensation):
     test.rsRequested.connect(lambda ohm: compensation.request({"series_resistance": ohm}))
     test.cellRequested.connect(window.set_cell)
     window.cellChanged.connect(lambda _name: test.cell_changed())
-    action = QAction("&Membrane test...", window)
-    action.setShortcut(QKeySequence("Ctrl+M"))
-    action.triggered.connect(lambda: (test.show(), test.raise_()))
-    window.menuBar().addMenu("&Tools").addAction(action)
     return test

@@ -216,10 +216,18 @@ class MainWindow(QMainWindow):
         """Compensation dock (tabbed with the amplifier's), Tools > Membrane test, and
         the Analysis tab (which also holds the P/N choice for protocol runs)."""
         self.compensation = compensation_panel.install(self)
-        self.membrane_test = membrane_test_window.install(self, self.compensation)
+        self._membrane_test = None
+        membrane_test_window.install(self)
         self.analysis = analysis_panel.install(self)
         view = next(a.menu() for a in self.menuBar().actions() if a.text() == "&View")
         view.addAction(self.findChild(QDockWidget, "CompensationDock").toggleViewAction())
+
+    @property
+    def membrane_test(self):
+        """Tools > Membrane test's window, made at its first use."""
+        if self._membrane_test is None:
+            self._membrane_test = membrane_test_window.create(self, self.compensation)
+        return self._membrane_test
 
     def _build_status(self):
         bar = self.statusBar()
