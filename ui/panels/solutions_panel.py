@@ -6,26 +6,19 @@ column each for the bath (outside) and the pipette (inside) in mM, and a read-on
 column with that ion's Nernst potential (mV). An empty cell means the species is
 absent. A preset combo above each column loads a shipped solution.
 
-'Substitute' makes a change the way a lab does: replace an amount (mM) or a
-percentage of one ion by an equal charge of another (Na by NMDG or choline, K by Na,
-Cl by gluconate, ...), so the solution stays electroneutral. Under the table, each
-solution's osmolarity (ideal and with the osmotic coefficient, see rig.model.solutions)
-and its charge balance; a solution that is not electroneutral (one ion changed
-alone) is shown in red with its excess charge in mM. Beside them: the temperature
-(degC, 0-45), the GHK resting potential for the cell's permeabilities, and its rest;
-under them the liquid junction potential of the pipette in the bath
-(rig.model.junction) with the switch that corrects the error it leaves in whole-cell.
-
-Numbers come from rig.model.solutions (reversals, charge, osmolarity),
-rig.model.physics.ghk_voltage and rig.simulation.steady_state.resting_potential_mv (no
-engine is built or read); in I=0 the live cell's measured Vm is shown too.
+'Substitute' replaces an amount (mM) or a percentage of one ion by an equal charge of
+another (Na by NMDG, K by Na, Cl by gluconate, ...), as a lab does. Under the table:
+each solution's osmolarity and charge balance (red with the excess in mM when it is
+not electroneutral); beside them the temperature (degC, 0-45), the GHK resting
+potential and the rest (rig.model.physics, rig.simulation.steady_state; in I=0 the
+live Vm too); under them the liquid junction potential (rig.model.junction) with
+the switch that corrects it in whole-cell.
 
 Valid edits emit ``commandRequested(SetSolutions | SetTemperature | SetAmplifier)``; a bad number or
 a solution without a permeant ion marks the cell red (tooltip says why), emits
 ``message(str)``, and sends nothing.
 """
 
-import math
 from types import MappingProxyType
 
 import numpy as np
@@ -53,19 +46,23 @@ from rig.model import physics
 from rig.model.ions import CHARGE, PERMEANT_IONS, VALENCE
 from rig.model.junction import junction_potential
 from rig.model.solutions import (
-    OSMOTIC_COEFFICIENT,
     Solution,
-    charge_balance_mm,
     charge_problem,
-    check_concentration,
     check_permeant,
-    osmolarity_mosm,
     reversal_potentials,
     scan_solutions,
     substitute,
 )
 from rig.simulation.steady_state import resting_potential_mv
 from ui.look import theme
+from ui.panels.solutions_text import (
+    LJP_HELP,
+    OSMOLARITY_HELP,
+    balance_text,
+    format_mv,
+    maybe_float,
+    parse_mm,
+)
 from ui.panels.substitute_box import SubstituteBox, compact
 
 SIDES = ("bath", "pipette")
@@ -86,52 +83,6 @@ QLabel#Balance[bad="true"] { color: #ff8080; font-weight: bold; }
 QTableWidget#SolutionTable { font-family: "DejaVu Sans Mono", monospace; font-size: 14px; }
 QDoubleSpinBox#Temperature { font-size: 16px; font-weight: bold; color: #ffb74d; }
 """
-OSMOLARITY_HELP = (f"osmolarity: ideal = the sum of all solutes (mOsm/L); est. = charged "
-                   f"species x the osmotic coefficient of NaCl, {OSMOTIC_COEFFICIENT:g} "
-                   "(Robinson & Stokes 1959), neutral ones x 1 -- what an osmometer reads. "
-                   "Charge: sum of z x c (mEq/L); a real solution is electroneutral")
-
-
-def format_mv(volts):
-    """A potential (V) as '+50.1 mV' ('---' when unknown)."""
-    if volts is None or not math.isfinite(volts):
-        return "  ---"
-    return f"{units.v_to_mv(volts):+6.1f} mV"
-
-
-def parse_mm(ion, text):
-    """Table text -> mM (None for an empty cell = species absent); VrigError if invalid."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise VrigError(f"{ion}: {text!r} is not a number of mM (leave empty to remove "
-                        f"{ion})") from None
-    if not math.isfinite(value):
-        raise VrigError(f"{ion}: {text!r} is not a finite number of mM")
-    check_concentration(ion, value)
-    return value
-
-
-def balance_text(solution):
-    """'1014 mOsm (1090 ideal) · neutral' or '... · excess -396.0 mM' for a Solution."""
-    ideal, estimate = osmolarity_mosm(solution)
-    excess = charge_balance_mm(solution)
-    charge = f"excess {excess:+.1f} mM" if charge_problem(solution) else "neutral"
-    return f"{estimate:.0f} mOsm ({ideal:.0f} ideal) \u00b7 {charge}"
-
-
-LJP_HELP = ("The pipette offset nulls this junction in the bath before the seal. In "
-            "whole-cell it is gone, and the offset left behind makes Vm read that much "
-            "above the membrane potential (and a VC command holds the membrane that much "
-            "below it). Checked: the rig subtracts it, so Vm is the true potential. "
-            "Unchecked: the error stays, as on a rig nobody corrected. A new pipette "
-            "solution is nulled in the bath of the moment; a bath changed later keeps "
-            "the junction nulled before.")
-
-
 class SolutionsPanel(QWidget):
     """Bath/pipette table, substitution, balance, temperature and readouts; see the
     module docstring."""
@@ -370,7 +321,7 @@ class SolutionsPanel(QWidget):
         text = "" if mm is None else (mm if isinstance(mm, str) else f"{mm:g}")
         self.table.item(row, COLUMN[side]).setText(text)  # -> _item_changed
         return self.solutions[side].concentrations_mm.get(ion) == (
-            None if mm is None or text == "" else _maybe_float(text))
+            None if mm is None or text == "" else maybe_float(text))
 
     def substitute(self, side, ion, replacement, amount, unit="%"):
         """Replace amount (in unit '%' or 'mM') of an ion in a side's solution by an equal
@@ -544,9 +495,3 @@ class SolutionsPanel(QWidget):
             self.measured = measured
             self._show_rest_note()
 
-
-def _maybe_float(text):
-    try:
-        return float(text)
-    except ValueError:
-        return None
