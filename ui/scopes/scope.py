@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from rig.errors import VrigError
 from rig.protocols.protocol import render
 from ui.look import theme
+from ui.scopes.frame_view import FrameView
 from ui.scopes.scope_buffers import PeakRing, SweepStore
 from ui.scopes.scope_cursors import CursorPair
 from ui.scopes.scope_ranges import fit_range
@@ -57,22 +58,6 @@ LEFT_AXIS_PX = 78  # room for the y axis' numbers and label (scaled for large te
 def panel_of(name, unit):
     """Which panel a signal is drawn in."""
     return name if name in BASIC else UNIT_PANEL.get(unit, "gates")
-
-
-class FrameView(pg.GraphicsLayoutWidget):
-    """The plots' canvas; counts painted frames and calls ``frame_hook`` after each
-    (used by the benchmark to measure frames per second and latency)."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.frames = 0
-        self.frame_hook = None
-
-    def paintEvent(self, event):
-        super().paintEvent(event)
-        self.frames += 1
-        if self.frame_hook is not None:
-            self.frame_hook()
 
 
 class ScopeStack(FrameView):
