@@ -113,11 +113,14 @@ def _solve_twisted(d, r, g, v, c):
     Each chain carries its last pivot and right side in locals (dp, rp and dq, rq; up
     and down in the back substitution), so that a row waits for the division before it
     and not also for a store and a load through memory (the arrays might alias, so the
-    compiler cannot keep them in registers itself): a third faster, the same numbers."""
+    compiler cannot keep them in registers itself): a third faster, the same numbers.
+    Returns the largest |v| (NaN ignored), kept beside the back substitution's two
+    chains, where it costs nothing, instead of a pass of its own (a serial chain of
+    max, which does not vectorise)."""
     n = v.size
     if n == 1:
         v[0] = r[0] / d[0]
-        return
+        return max(0.0, abs(v[0]))
     m = (n - 1) // 2  # the row where the two sweeps meet
     dp = 1.0 / d[0]
     rp = r[0] * dp
@@ -157,15 +160,20 @@ def _solve_twisted(d, r, g, v, c):
     v[m] = middle
     up = middle
     down = middle
+    peak_up = max(0.0, abs(middle))
+    peak_down = 0.0
     for k in range(1, max(m, n - 1 - m) + 1):
         i = m - k
         if i >= 0:
             up = r[i] + c[i] * up
             v[i] = up
+            peak_up = max(peak_up, abs(up))
         j = m + k
         if j < n:
             down = r[j] + c[j] * down
             v[j] = down
+            peak_down = max(peak_down, abs(down))
+    return max(peak_up, peak_down)
 
 
 # x / (exp(x) - 1) = 1 - x/2 + sum B_2k x^2k / (2k)!: the coefficients of x^2, x^4 ...
@@ -177,18 +185,19 @@ SERIES_LIMIT = 0.25
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d):
-    """Row i of the membrane update: r = ce V + A, d = ce + B, ce = B / expm1(rate)
-    (C/dt as the exact membrane update needs it; rate = B dt / C) by its series, exact
-    to rounding below SERIES_LIMIT; returns whether the rate is beyond it (the caller
-    then takes expm1 for that row)."""
+def _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d, axial):
+    """Row i of the system: r = ce V + A, d = ce + B + the axial conductances to its
+    neighbours (axial[0, i] and axial[1, i], 0 at the ends), ce = B / expm1(rate) (C/dt as
+    the exact membrane update needs it; rate = B dt / C) by its series, exact to rounding
+    below SERIES_LIMIT; returns whether the rate is beyond it (the caller then takes
+    expm1 for that row)."""
     x = b[i] * dt_cm[i]
     x2 = x * x
     series = 1.0 - 0.5 * x + x2 * (_B2 + x2 * (_B4 + x2 * (_B6 + x2 * (
         _B8 + x2 * (_B10 + x2 * (_B12 + x2 * _B14))))))
     ce = cm_dt[i] * series
     r[i] = ce * v[i] + a[i]
-    d[i] = ce + b[i]
+    d[i] = ce + b[i] + axial[0, i] + axial[1, i]
     return x >= SERIES_LIMIT
 
 
@@ -206,7 +215,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
     hold its compartments over the step, capacitive jump not included).
     Written as passes over the compartments, each without calls or inner loops, so that
     the compiler vectorises them."""
-    table_index, weight, open_fraction, power, a, b, d, r, coupling = work
+    table_index, weight, open_fraction, power, a, b, d, r, coupling, axial = work
     n = v.size
     last = decay.shape[1] - 1 - 1e-9  # (a set's last row holds no step)
     for i in range(n):
@@ -261,7 +270,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
             gc1 = g1[i] * f1[i]
             a[i] = fixed_a[i] + gc0 * e0 + gc1 * e1
             b[i] = fixed_b[i] + gc0 + gc1
-            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d)
+            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d, axial)
     else:
         a[:] = fixed_a
         b[:] = fixed_b
@@ -276,24 +285,21 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
                 b[i] += gc
         slow = 0
         for i in range(n):
-            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d)
+            slow += _membrane_row(i, a, b, v, cm_dt, dt_cm, r, d, axial)
     # the electrodes' rows again, with their currents (and the seal) added
     a[stim] += injected
     b[stim] += g_seal
-    slow += _membrane_row(stim, a, b, v, cm_dt, dt_cm, r, d)
+    slow += _membrane_row(stim, a, b, v, cm_dt, dt_cm, r, d, axial)
     if stim2 >= 0:
         a[stim2] += injected2
-        slow += _membrane_row(stim2, a, b, v, cm_dt, dt_cm, r, d)
+        slow += _membrane_row(stim2, a, b, v, cm_dt, dt_cm, r, d, axial)
     if slow:
         for i in range(n):
             x = b[i] * dt_cm[i]
             if x >= SERIES_LIMIT:
                 ce = b[i] / math.expm1(x)
                 r[i] = ce * v[i] + a[i]
-                d[i] = ce + b[i]
-    for i in range(n - 1):
-        d[i] += g_axial[i]
-        d[i + 1] += g_axial[i]
+                d[i] = ce + b[i] + axial[0, i] + axial[1, i]
     first, last_held = (0, n) if clamp >= n else (clamp, clamp + 1)
     if clamp >= 0:
         # A held row keeps its equation (in a and b, free now) and is pinned by a
@@ -303,10 +309,7 @@ def _step(v, gates, cm_dt, dt_cm, v_min, inv_dv, x_inf, decay, gate_channel, gat
             b[i] = r[i]
             d[i] *= 1e12
             r[i] = d[i] * clamp_v
-    _solve_twisted(d, r, g_axial, v, coupling)
-    peak = 0.0
-    for i in range(n):
-        peak = max(peak, abs(v[i]))
+    peak = _solve_twisted(d, r, g_axial, v, coupling)
     held = 0.0
     if clamp >= 0:
         for i in range(first, last_held):
@@ -334,10 +337,19 @@ def _stimulator_pa(pulses, clock, dt):
 
 
 @njit(nogil=True, cache=True)
-def _work(n_channels, n):
-    """Work arrays of _step for n_channels channels on n compartments."""
-    return (np.empty(n, np.int64), np.empty(n), np.empty((n_channels, n)), np.empty(n),
-            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+def _work(n_channels, g_axial, n):
+    """Work arrays of _step for n_channels channels on n compartments with axial
+    conductances g_axial, the last of them (2, n): each compartment's axial conductance
+    to the neighbour before it and to the one after it (0 at a sealed end), so that the
+    diagonal is formed in the same vectorised pass as the membrane's terms. The table
+    indices are unsigned: numba then reads the gate tables without the wraparound of a
+    negative index (three instructions per read in the one pass that does not vectorise)."""
+    axial = np.zeros((2, n))
+    for i in range(n - 1):
+        axial[0, i + 1] = g_axial[i]
+        axial[1, i] = g_axial[i]
+    return (np.empty(n, np.uint64), np.empty(n), np.empty((n_channels, n)), np.empty(n),
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), axial)
 
 
 @njit(nogil=True, cache=True)
@@ -354,7 +366,7 @@ def advance_cable_cc(record, amp, state, command, steps_per_sample, out):
     im_peak = 0.0
     v, gates, electrode = state
     open_fraction = np.empty(chan_g.shape[0])
-    work = _work(chan_g.shape[0], v.size)
+    work = _work(chan_g.shape[0], g_axial, v.size)
     cm_dt = cm / dt
     dt_cm = dt / cm
     g_series = amp[AMP_G_SERIES]
@@ -417,7 +429,7 @@ def advance_cable_vc_ideal(record, amp, state, command, steps_per_sample, out):
     v, gates, electrode = state
     n = v.size
     open_fraction = np.empty(chan_g.shape[0])
-    work = _work(chan_g.shape[0], n)
+    work = _work(chan_g.shape[0], g_axial, n)
     cm_dt = cm / dt
     dt_cm = dt / cm
     g_seal = amp[AMP_G_SEAL]
