@@ -1,5 +1,6 @@
 """A fibre on the Rig: current clamp with recording sites, the same numbers as
-:class:`rig.simulation.fibre.Fibre`, and what is not built yet refused clearly."""
+:class:`rig.simulation.fibre.Fibre`, and what is not built yet (CC with the pipette
+capacitance) refused clearly."""
 
 import itertools
 
