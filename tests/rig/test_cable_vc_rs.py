@@ -37,8 +37,9 @@ def passive_thin_fibre():
 
 def steady_change(axial_wire):
     """(change of Im (A), change of Vcmd - Vm at the electrode (V), the change of Vm at
-    the sites at 0, L/2 and L (V), the seal's resistance (ohm)) between the steady states at the holding potential
-    and 10 mV below it, the electrode at the first end, Rs 5 MOhm, no compensation."""
+    the sites at 0, L/2 and L (V), the seal's resistance (ohm)) between the steady
+    states at the holding potential and 10 mV below it, the electrode at the first end,
+    Rs 5 MOhm, no compensation, the outputs exact (no digitiser, noise or filter)."""
     setup = rig.Rig.from_presets(passive_thin_fibre(), dt=DT, series_resistance=RS_OHM,
                                  record_at=(0.0, LENGTH_UM / 2e6, LENGTH_UM / 1e6),
                                  axial_wire=axial_wire)
