@@ -2,6 +2,10 @@
 functions of :mod:`rig.simulation.cable_kernel` (which describes the scheme): the gates,
 the tridiagonal system of the membrane potentials and its solution, and what the advance
 functions record. Units: mV, ms, pA, nS, pF.
+
+numba caches each compiled function by its own file, with what it calls from other
+files compiled in: after editing this module, touch cable_kernel.py (or remove its
+cache in __pycache__) so that the advance functions are compiled again.
 """
 
 import math
