@@ -9,6 +9,7 @@ Windows are (t0, t1) in s from the sweep start. VC: 1 peak, 2 steady state,
 
 import argparse
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,10 +137,25 @@ def resolve_windows(family: SweepFamily,
     return tuple(result)
 
 
+def default_signal(family: SweepFamily) -> str:
+    """The signal measured when none is named: Im in VC; Vm in CC, or on a fibre's
+    recording with sites the first site's ('Vm@<mm>mm': the propagated potential, away
+    from the stimulating electrode)."""
+    if family.mode == "CC":
+        sites = [s for s in family.signals if s.startswith("Vm@")]
+        if sites:
+            return sites[0]
+    return DEFAULT_SIGNAL[family.mode]
+
+
 def check_signal(family: SweepFamily, signal: str | None) -> str:
-    """The signal to measure (the mode's default for None), or a VrigError that says
-    which signals the family has."""
-    name = signal or DEFAULT_SIGNAL[family.mode]
+    """The signal to measure (default_signal for None; a file's column name, as
+    'Vm_mV@30mm', stands for its signal 'Vm@30mm'), or a VrigError that says which
+    signals the family has."""
+    name = signal or default_signal(family)
+    column = re.fullmatch(r"(\w+?)_[A-Za-z]+(@.+)", name)
+    if name not in family.signals and column and column[1] + column[2] in family.signals:
+        name = column[1] + column[2]
     unit = SIGNAL_UNIT[family.mode]
     known = family.units or {}
     fitting = [s for s in family.signals if known.get(s, unit) == unit and s != "command"]
@@ -166,8 +182,11 @@ def header_items(family: SweepFamily, settings: AnalysisSettings,
     """(name, text) pairs that say what was analysed and how, for the CSV header."""
     windows = resolve_windows(family, settings.windows)
     items = [("recording", source)] if source else []
-    items += [("protocol", family.name), ("mode", family.mode),
-              ("signal", check_signal(family, settings.signal))]
+    signal = check_signal(family, settings.signal)
+    if settings.signal is None and signal != DEFAULT_SIGNAL[family.mode]:
+        signal += (" (by default the first recording site; the electrode's is "
+                   f"{DEFAULT_SIGNAL[family.mode]})")
+    items += [("protocol", family.name), ("mode", family.mode), ("signal", signal)]
     for n, (name, (t0, t1)) in enumerate(zip(WINDOW_NAMES[family.mode], windows)):
         items.append((f"window{n + 1}",
                       f"{units.s_to_ms(t0):.6g} to {units.s_to_ms(t1):.6g} ms ({name})"))
@@ -215,7 +234,9 @@ def add_parser(sub: "argparse._SubParsersAction[Any]") -> None:
                     "CC: 1 spikes, 2 baseline, 3 firing rate.")
     p.add_argument("recording", help="a recording written by vrig run or the window")
     p.add_argument("-o", "--output", help="write the CSV here instead of printing it")
-    p.add_argument("--signal", help="the trace to measure (default Im in VC, Vm in CC)")
+    p.add_argument("--signal", help="the trace to measure (default Im in VC, Vm in CC; "
+                                    "on a fibre with recording sites the first site, "
+                                    "e.g. Vm@30mm or its column name Vm_mV@30mm)")
     for n in (1, 2, 3):
         p.add_argument(f"--window{n}", metavar="T0,T1", help=f"window {n} in ms")
     p.add_argument("--polarity", choices=["auto", "min", "max", "abs"], default="auto",

@@ -47,8 +47,8 @@ def advance_function(model_kind: str, n_compartments: int, clamp: str) -> Callab
                         "current clamp or I=0 without pipette capacitance for now; set Rs "
                         "and the pipette capacitance to 0, or --stochastic off")
     if clamp not in steps:
-        raise VrigError(f"a fibre of {n_compartments} compartments can be run in current "
-                        "clamp, I=0 or ideal voltage clamp only (the access resistance and "
-                        "the pipette capacitance on a fibre are not built yet); set Rs to 0 "
-                        "or switch to CC")
+        raise VrigError(f"a fibre of {n_compartments} compartments runs in current clamp "
+                        "and I=0 without the pipette capacitance only (the pipette as a node "
+                        "of its own is not built on a fibre yet); set the pipette "
+                        "capacitance to 0, or Rs to 0, or switch to VC")
     return steps[clamp]

@@ -182,3 +182,34 @@ def test_vrig_run_fires_a_propagating_ap_in_the_squid_axon(tmp_path, capsys):
     t = np.arange(recording.sweep("Vm@5mm", 1).size) * recording.sample_interval_s
     times = [crossing_time(t, recording.sweep(f"Vm@{x}mm", 1)) for x in (5, 15, 25)]
     assert 18.0 < 0.02 / (times[2] - times[0]) < 20.0
+
+
+def test_vrig_analyze_measures_a_fibres_first_site_by_default_and_says_so(tmp_path, capsys):
+    """A CC recording with sites is analysed at the first site unless --signal names
+    another (its signal or its column name); the AP reaches 4 mm 3 mm / 0.879 m/s (the
+    thin fibre's velocity, tests/rig/test_cable_rig.py) after it reaches 1 mm."""
+    path = tmp_path / "fibre.csv"
+    status, _, err = run(["run", "--cell", "thin-fibre", "--record-at", "1,4", "cc-threshold",
+                          "-o", path], capsys)
+    assert status == 0, err
+    tables = {}
+    for signal in (None, "Vm_mV@4mm", "Vm@4mm"):
+        status, out, err = run(["analyze", path] + (["--signal", signal] if signal else []),
+                               capsys)
+        assert status == 0, err
+        tables[signal] = out
+    header = [line for line in tables[None].splitlines() if line.startswith("# signal:")]
+    assert header == ["# signal: Vm@1mm (by default the first recording site; the "
+                      "electrode's is Vm)"]
+    assert "# signal: Vm@4mm\n" in tables["Vm_mV@4mm"]
+    assert tables["Vm_mV@4mm"] == tables["Vm@4mm"]
+
+    def latencies_ms(text):
+        rows = [line.split(",") for line in text.splitlines() if not line.startswith("#")]
+        column = rows[0].index("latency_ms")
+        return np.array([float(row[column]) for row in rows[1:]])
+
+    near, far = latencies_ms(tables[None]), latencies_ms(tables["Vm@4mm"])
+    fired = np.isfinite(near)
+    assert fired.any() and np.array_equal(fired, np.isfinite(far))  # every AP arrives
+    assert far[fired] - near[fired] == pytest.approx(3.0 / 0.879, rel=0.01)  # ms

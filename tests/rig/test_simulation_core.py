@@ -48,13 +48,15 @@ def test_a_model_without_a_kernel_is_refused_by_name():
         registry.advance_function("markov", 5, layout.CLAMP_CC)
 
 
-def test_a_fibre_steps_in_cc_and_ideal_vc_and_refuses_rs_for_now():
+def test_a_fibre_steps_in_cc_and_vc_and_refuses_the_pipette_capacitance_in_cc_for_now():
     step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_CC)
     assert step.py_func.__name__ == "advance_cable_cc"
     step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC_IDEAL)
     assert step.py_func.__name__ == "advance_cable_vc_ideal"
-    with pytest.raises(VrigError, match="current clamp, I=0 or ideal voltage clamp only"):
-        registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC)
+    step = registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_VC)
+    assert step.py_func.__name__ == "advance_cable_vc"
+    with pytest.raises(VrigError, match="set the pipette capacitance to 0"):
+        registry.advance_function(layout.HH_DETERMINISTIC, 5, layout.CLAMP_CC_PIPETTE)
 
 
 @pytest.mark.parametrize(("mode", "series_ohm", "cp_f", "clamp"), [

@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QGraphicsItem
 
 from rig.acquisition import commands as c
 from rig.clamp import Mode
@@ -202,3 +203,26 @@ def test_the_welcome_card_of_a_fibre_fires_it_and_measures_the_velocity(make_win
     qtbot.waitUntil(lambda: bool(view.arrivals.times[2]), timeout=WAIT_MS)
     view._show_velocity(force=True)
     assert view.velocity == pytest.approx(0.879, rel=0.05)  # m/s, as tests/rig/test_cable_rig
+
+
+def test_the_map_shows_the_whole_fibre_and_window_and_new_frames_leave_the_axes_be(
+        make_window, qtbot):
+    """The map's ranges are the fibre (0 to 5 mm) by the window (10 ms, a tenth before the
+    stimulus when triggered), set by the view, not by each new image: the axes keep
+    their ranges and are cached pixmaps, so a frame repaints the map, not the labels."""
+    window = make_window("thin-fibre")
+    view = window.axon
+    window.start()
+    qtbot.waitUntil(lambda: view.frames >= 3, timeout=WAIT_MS)
+    for plot in (view.map_plot.getPlotItem(), view.scope.getPlotItem()):
+        assert plot.getViewBox().autoRangeEnabled() == [False, False]
+        for name in ("left", "bottom"):
+            assert (plot.getAxis(name).cacheMode()
+                    == QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    start_ms = -1.0 if view.history.triggered else -10.0
+    x_range, y_range = view.map_plot.getPlotItem().getViewBox().viewRange()
+    assert x_range == pytest.approx([0.0, 5.0])
+    assert y_range == pytest.approx([start_ms, start_ms + 10.0])
+    frames = view.frames
+    qtbot.waitUntil(lambda: view.frames >= frames + 3, timeout=WAIT_MS)
+    assert view.map_plot.getPlotItem().getViewBox().viewRange() == [x_range, y_range]

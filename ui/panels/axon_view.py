@@ -19,6 +19,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -169,6 +170,7 @@ class AxonView(QWidget):
         self.colorbar.setImageItem(self.image, insert_in=plot)
         self.map_marks = []  # the electrodes' positions on the map
         theme.style_plot(plot)
+        _steady_axes(plot)
         return self.map_plot
 
     def _build_scope(self):
@@ -182,6 +184,7 @@ class AxonView(QWidget):
         plot.addLegend(offset=(-5, 5))
         self.curves = []
         theme.style_plot(plot)
+        _steady_axes(plot)
         return self.scope
 
     # --- the fibre and its electrodes ---------------------------------------------------
@@ -355,7 +358,9 @@ class AxonView(QWidget):
         if frame != self._frame:  # axes and rectangle only when they change: redrawing
             self._frame = frame   # the axes every frame would cost more than the map
             self.image.setRect(QRectF(0.0, start_ms, length_mm, window_ms))
-            self.map_plot.getPlotItem().setYRange(start_ms, start_ms + window_ms, padding=0)
+            self.map_plot.getPlotItem().setRange(xRange=(0.0, length_mm),
+                                                 yRange=(start_ms, start_ms + window_ms),
+                                                 padding=0)
             self.scope.getPlotItem().setXRange(start_ms, start_ms + window_ms, padding=0)
             self._t_ms = start_ms + (np.arange(history.rows) + 0.5) * history.row_s * 1e3
         # only rows with data: no NaN, so the curves need no gap handling
@@ -461,6 +466,16 @@ def install(window):
     window.session.events.cell.connect(cell_changed)
     cell_changed()
     return view
+
+
+def _steady_axes(plot):
+    """Keep a plot's axes from being redrawn with every new frame of data: no automatic
+    range (the view sets its ranges when the window or the fibre changes) and each
+    axis kept as a pixmap until it changes (redrawing their tick labels every frame cost
+    more than the map itself)."""
+    plot.disableAutoRange()
+    for name in ("left", "bottom"):
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def _rounded(value):
