@@ -72,8 +72,8 @@ class Rig:
     rig.simulation.fast_forward for running it down over hours); pump_density: the
     pump's maximal current density in uA/cm^2 (default from resources/pumps).
 
-    A cell with a cable geometry (a fibre) runs in CC, I=0 and ideal VC (Rs = 0), for
-    now: the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
+    A cell with a cable geometry (a fibre) runs in CC, I=0 and VC (through Rs as on a
+    patch; CC with pipette capacitance is refused): the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
     signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
     True, HH's space clamp) or only the electrode's compartment; a second stimulating
     electrode, stimulator (a rig.simulation.cable.Stimulator: an isolated stimulator at
