@@ -73,17 +73,17 @@ class Rig:
     pump's maximal current density in uA/cm^2 (default from resources/pumps).
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and VC (through Rs as on a
-    patch; CC with pipette capacitance is refused): the amplifier's electrode at stim_at (m from the first end), a 'Vm@<mm>mm'
-    signal for each position in record_at (m), and in VC the whole fibre held (axial_wire
-    True, HH's space clamp) or only the electrode's compartment; a second stimulating
-    electrode, stimulator (a rig.simulation.cable.Stimulator: an isolated stimulator at
-    another position, its pulses timed from the start of each protocol sweep, from a
-    settle, or from trigger_stimulator()), for collision and antidromic stimulation.
-    The amplifier's current is limited
-    by the headstage's range, which the cell preset chooses (the squid-axon's giant-axon
-    headstage passes +/-1 mA, enough to excite it); in VC a settle starts the whole fibre at the
-    holding potential, which without the axial wire is only approximately its steady
-    state.
+    patch; CC with pipette capacitance is refused): the amplifier's electrode at stim_at
+    (m from the first end), a 'Vm@<mm>mm' signal for each position in record_at (m), and
+    in VC the whole fibre held (axial_wire True, HH's space clamp) or only the
+    electrode's compartment; a second stimulating electrode, stimulator (a
+    rig.simulation.cable.Stimulator: an isolated stimulator at another position, its
+    pulses timed from the start of each protocol sweep, from a settle, or from
+    trigger_stimulator()), for collision and antidromic stimulation. The amplifier's
+    current is limited by the headstage's range, which the cell preset chooses (the
+    squid-axon's giant-axon headstage passes +/-1 mA, enough to excite it); in VC a
+    settle starts the whole fibre at the holding potential, which without the axial wire
+    is only approximately its steady state.
 
     A membrane driven past its breakdown voltage (+/-400 mV; see :mod:`rig.model.limits`)
     is lost: advance() and hold() then raise a VrigError, and keep raising it (``lost``
