@@ -17,6 +17,7 @@ A period doubling or torus bifurcation inside a stretch would be missed.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -111,7 +112,7 @@ def _stretch_stability(system: PointSystem, family: list[Cycle]) -> Array:
                    if (currents[k] - currents[k - 1]) * (currents[k + 1] - currents[k]) < 0]
     bounds = turns + [len(family) - 1]
     stable = np.zeros(len(family), bool)
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in pairwise(bounds):
         stable[start:stop + 1] = cyc.is_stable(system, family[(start + stop + 1) // 2])
     return stable
 

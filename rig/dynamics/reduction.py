@@ -16,6 +16,7 @@ cell the phase plane shows the trajectory only (see Reduction.valid_for).
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from rig.dynamics.system import Array, PointSystem
 from rig.simulation import reference
@@ -79,7 +80,7 @@ def phase_plane(system: PointSystem, current_pa: float,
     return PhasePlane(v, n, dv, n_inf)
 
 
-def _crossings(values: Array, along: Array) -> tuple[Array, Array]:
+def _crossings(values: Array, along: Array) -> tuple[npt.NDArray[np.intp], Array]:
     """(index of the row, position along `along`) of every zero of values (rows, k)
     between two neighbours of a row, by linear interpolation."""
     a, b = values[:, :-1], values[:, 1:]
