@@ -8,6 +8,7 @@ from typing import Any
 from rig.model import physics
 from rig.resources import option_number
 
+
 def add_bifurcation_parser(sub: "argparse._SubParsersAction[Any]") -> None:
     """Register `vrig bifurcation` on the argparse subparsers."""
     p = sub.add_parser(

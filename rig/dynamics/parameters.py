@@ -102,6 +102,6 @@ def parameter(name: str, cell_name: str, temperature_c: float | None = None,
                     f"{', '.join(accepted_names(cell))}")
 
 
-def grid_values(low: float, high: float, points: int = DEFAULT_POINTS) -> np.ndarray:
+def grid_values(low: float, high: float, points: int = DEFAULT_POINTS) -> list[float]:
     """points values from low to high, both included."""
-    return np.linspace(low, high, points)
+    return [float(v) for v in np.linspace(low, high, points)]
