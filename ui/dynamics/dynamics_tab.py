@@ -3,11 +3,13 @@ with its present current marked, the phase plane (V against n) with the reduced
 nullclines and the live trajectory, the f-I curve up and down, and the parameter
 sweep view (ui.dynamics.sweep_view).
 
-Every computation runs on a worker thread (ui.dynamics.jobs.Job) with its progress
-shown and a Cancel button; the diagram is cached per cell, temperature and solutions
-(for this window). The live parts read the runner's chunks: in current clamp the
-command signal is the injected current (holding plus any stimulus) and Vmem and n
-are the cell's own state.
+Every computation runs off the GUI thread (ui.dynamics.jobs.Job) with its progress
+shown and a Cancel button: the diagram in a child process (its collocation would hold
+the GIL for half a second at a time, rig.dynamics.background), the f-I curve on the
+engine in a thread, a sweep on a process pool; the diagram is cached per cell,
+temperature and solutions (for this window). The live parts read the runner's
+chunks: in current clamp the command signal is the injected current (holding plus any
+stimulus) and Vmem and n are the cell's own state.
 """
 
 import numpy as np
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 from rig import units
 from rig.clamp import Mode
 from rig.dynamics import reduction
-from rig.dynamics.diagram import compute_diagram
+from rig.dynamics.background import diagram_in_process
 from rig.dynamics.fi_curve import fi_hysteresis
 from rig.dynamics.system import point_system
 from rig.errors import VrigError
@@ -39,8 +41,11 @@ FI_DEFAULT_DENSITY = (0.0, 15.0, 1.0)  # uA/cm^2: from, to, step when no diagram
 
 
 def diagram_key(state):
-    """What a diagram depends on in a RigState: cell, temperature, solutions."""
-    return (state.cell.name, round(state.temperature_c, 6), state.bath, state.pipette)
+    """What a diagram depends on in a RigState: cell, temperature, the solutions'
+    concentrations (not their descriptions, which the runner's states leave out)."""
+    return (state.cell.name, round(state.temperature_c, 6),
+            tuple(sorted(state.bath.concentrations_mm.items())),
+            tuple(sorted(state.pipette.concentrations_mm.items())))
 
 
 class DynamicsTab(QWidget):
@@ -169,7 +174,7 @@ class DynamicsTab(QWidget):
         system, key = self.system, diagram_key(self.session.engine)
 
         def work(report, partial, cancelled):
-            return compute_diagram(system, report, cancelled, partial)
+            return diagram_in_process(system, report, partial, cancelled)
 
         self.diagram_job = job = Job(work, "vrig-diagram", self)
         job.progress.connect(self.diagram_row.show_progress)
