@@ -81,6 +81,11 @@ def test_the_full_diagram_has_the_fold_and_is_cached_per_cell(window, qtbot):
     stable_peaks = d.cycle_v_max_mv[band & d.cycle_stable]
     unstable_peaks = d.cycle_v_max_mv[band & ~d.cycle_stable]
     assert stable_peaks.min() > unstable_peaks.max()
+    # the plot opens on the onset of firing; 'Every landmark' reaches the upper Hopf
+    low, high = tab.plot.viewRange()[0]
+    assert low <= 0 < FOLD_PA < HOPF_LOWER_PA < high < HOPF_UPPER_PA
+    tab.view_choice.setCurrentIndex(tab.view_choice.findData("all"))
+    assert tab.plot.viewRange()[0][1] > HOPF_UPPER_PA
     # the f-I page takes its range around the fold and the Hopf point
     assert tab.fi_from.value() < FOLD_PA < HOPF_LOWER_PA < tab.fi_to.value()
     window.set_cell("hh-small")

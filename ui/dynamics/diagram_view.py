@@ -30,7 +30,8 @@ class DiagramPlot(pg.PlotWidget):
         self.setLabel("bottom", "injected current", units="pA")
         self.setLabel("left", "V", units="mV")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.addLegend(offset=(10, 10))
+        self.addLegend(offset=(-10, 10))  # top right: above the cycles' peaks
+        self.view = "onset"  # or "all"
         dash = pg.mkPen(EQ_COLOR, width=2, style=Qt.DashLine)
         self.stable_eq = self.plot([], [], pen=pg.mkPen(EQ_COLOR, width=2),
                                    name="stable rest")
@@ -96,10 +97,24 @@ class DiagramPlot(pg.PlotWidget):
             self.fold_marks.setData([], [])
         self._frame()
 
+    def set_view(self, view):
+        """'onset': the fold of cycles to past the lower Hopf point (the bistable band
+        fills the plot); 'all': every landmark."""
+        self.view = view
+        if self.diagram is not None:
+            self._frame()
+
     def _frame(self):
-        """Show the currents that matter: from below the lowest landmark to past the
-        highest Hopf point (the branch itself runs to huge currents at its ends)."""
+        """Show the currents that matter (the branch itself runs to huge currents at
+        its ends): around the onset of firing, or from below the lowest landmark to
+        past the highest."""
         d = self.diagram
+        self.setYRange(-100, 80, padding=0)
+        onset = d.hopf_of("onset")
+        if self.view == "onset" and onset is not None:
+            low = min(0.0, d.fold[0]) if d.fold else 0.0
+            self.setXRange(low, 1.6 * onset.current_pa - 0.6 * low, padding=0)
+            return
         marks = [h.current_pa for h in d.hopf] + ([d.fold[0]] if d.fold else [])
         if self.present_pa is not None:
             marks.append(self.present_pa)
@@ -110,7 +125,6 @@ class DiagramPlot(pg.PlotWidget):
         else:
             rest = d.eq_current_pa[np.argmin(np.abs(d.eq_current_pa))]
             self.setXRange(rest - 200, rest + 200, padding=0)
-        self.setYRange(-100, 60, padding=0)
 
     def set_present(self, current_pa):
         """Move the present-current line (None hides it: voltage clamp)."""

@@ -14,6 +14,7 @@ stimulus) and Vmem and n are the cell's own state.
 
 import numpy as np
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
@@ -81,8 +82,17 @@ class DynamicsTab(QWidget):
         self.diagram_row.start_button.clicked.connect(self.compute_diagram)
         self.diagram_row.cancel_button.clicked.connect(self.cancel_diagram)
         layout.addWidget(self.diagram_row)
+        line = QHBoxLayout()
         self.present_label = QLabel("")
-        layout.addWidget(self.present_label)
+        line.addWidget(self.present_label, 1)
+        self.view_choice = QComboBox()
+        self.view_choice.addItem("Onset of firing", "onset")
+        self.view_choice.addItem("Every landmark", "all")
+        self.view_choice.currentIndexChanged.connect(
+            lambda _: self.plot.set_view(self.view_choice.currentData()))
+        line.addWidget(QLabel("Show"))
+        line.addWidget(self.view_choice)
+        layout.addLayout(line)
         split = QSplitter()
         self.plot = DiagramPlot()
         self.phase = PhasePlot()
