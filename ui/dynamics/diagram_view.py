@@ -7,6 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from ui.look import theme
+
 EQ_COLOR = "#4fc3f7"
 CYCLE_COLOR = "#ffb74d"
 HOPF_COLOR = "#e57373"
@@ -30,6 +32,7 @@ class DiagramPlot(pg.PlotWidget):
         self.setLabel("bottom", "injected current", units="pA")
         self.setLabel("left", "V", units="mV")
         self.showGrid(x=True, y=True, alpha=0.2)
+        self.setBackground(theme.current().scope_background)  # restyle() follows switches
         self.addLegend(offset=(-10, 10))  # top right: above the cycles' peaks
         self.view = "onset"  # or "all"
         dash = pg.mkPen(EQ_COLOR, width=2, style=Qt.DashLine)

@@ -37,6 +37,7 @@ from ui.dynamics.jobs import Job
 from ui.dynamics.phase_view import PhasePlot
 from ui.dynamics.progress_row import ProgressRow
 from ui.dynamics.sweep_view import SweepView
+from ui.look import theme
 
 FI_DEFAULT_DENSITY = (0.0, 15.0, 1.0)  # uA/cm^2: from, to, step when no diagram is known
 
@@ -73,6 +74,8 @@ class DynamicsTab(QWidget):
         self.inner.addTab(self._build_fi_page(), "f-I up && down")
         self.sweep = SweepView(session)
         self.inner.addTab(self.sweep, "Sweep")
+        for plot in (self.plot, self.phase, self.fi_plot, self.sweep.plot):
+            theme.style_plot(plot.getPlotItem())  # the look shown; restyle() follows
         self.cell_changed()
 
     def _build_diagram_page(self):

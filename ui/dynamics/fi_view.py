@@ -6,6 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from ui.look import theme
+
 UP_COLOR = "#4fc3f7"
 DOWN_COLOR = "#ffb74d"
 BAND_BRUSH = (186, 104, 200, 60)
@@ -20,6 +22,7 @@ class FIPlot(pg.PlotWidget):
         self.setLabel("bottom", "injected current", units="pA")
         self.setLabel("left", "firing rate", units="Hz")
         self.showGrid(x=True, y=True, alpha=0.2)
+        self.setBackground(theme.current().scope_background)  # restyle() follows switches
         self.addLegend(offset=(10, 10))
         self.up = self.plot([], [], pen=pg.mkPen(UP_COLOR, width=2), symbol="t1",
                             symbolBrush=UP_COLOR, name="going up (from rest)")

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rig.dynamics.reduction import phase_plane, v_nullcline
+from ui.look import theme
 
 V_NULL_COLOR = "#4fc3f7"
 N_NULL_COLOR = "#e57373"
@@ -24,6 +25,7 @@ class PhasePlot(pg.PlotWidget):
         self.setLabel("bottom", "V", units="mV")
         self.setLabel("left", "n (K activation)")
         self.showGrid(x=True, y=True, alpha=0.2)
+        self.setBackground(theme.current().scope_background)  # restyle() follows switches
         self.addLegend(offset=(10, 10))
         self.v_null = self.plot([], [], pen=None, symbol="o", symbolSize=2,
                                 symbolBrush=V_NULL_COLOR, symbolPen=None,

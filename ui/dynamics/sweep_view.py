@@ -25,6 +25,7 @@ from rig.dynamics.sweep_spec import MEASURE_ALIASES, parse_vary
 from rig.errors import VrigError
 from ui.dynamics.jobs import Job
 from ui.dynamics.progress_row import ProgressRow
+from ui.look import theme
 
 DEFAULT_PROTOCOL = "cc-step-family"
 DEFAULT_VARY = ("protocol.epoch2.level", 0.0, 150.0, 16)
@@ -119,6 +120,7 @@ class SweepView(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("SweepPlot")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setBackground(theme.current().scope_background)
         self.curve = self.plot.plot([], [], pen=pg.mkPen("#4fc3f7", width=2), symbol="o",
                                     symbolBrush="#4fc3f7")
         self.image = pg.ImageItem()
