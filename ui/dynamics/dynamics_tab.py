@@ -38,6 +38,7 @@ from ui.dynamics.phase_view import PhasePlot
 from ui.dynamics.progress_row import ProgressRow
 from ui.dynamics.sweep_view import SweepView
 from ui.look import theme
+from ui.widgets.scrolling import scrolled
 
 FI_DEFAULT_DENSITY = (0.0, 15.0, 1.0)  # uA/cm^2: from, to, step when no diagram is known
 
@@ -70,10 +71,13 @@ class DynamicsTab(QWidget):
         layout = QVBoxLayout(self)
         self.inner = QTabWidget()
         layout.addWidget(self.inner)
-        self.inner.addTab(self._build_diagram_page(), "Bifurcations && phase plane")
-        self.inner.addTab(self._build_fi_page(), "f-I up && down")
+        # each page scrolls when its room is smaller than it needs (large text at
+        # 1280x800): the tab must never push the window past the screen
+        self.inner.addTab(scrolled(self._build_diagram_page(), horizontal=True),
+                          "Bifurcations && phase plane")
+        self.inner.addTab(scrolled(self._build_fi_page(), horizontal=True), "f-I up && down")
         self.sweep = SweepView(session)
-        self.inner.addTab(self.sweep, "Sweep")
+        self.inner.addTab(scrolled(self.sweep, horizontal=True), "Sweep")
         for plot in (self.plot, self.phase, self.fi_plot, self.sweep.plot):
             theme.style_plot(plot.getPlotItem())  # the look shown; restyle() follows
         self.cell_changed()
@@ -87,6 +91,7 @@ class DynamicsTab(QWidget):
         layout.addWidget(self.diagram_row)
         line = QHBoxLayout()
         self.present_label = QLabel("")
+        self.present_label.setWordWrap(True)
         line.addWidget(self.present_label, 1)
         self.view_choice = QComboBox()
         self.view_choice.addItem("Onset of firing", "onset")
@@ -127,6 +132,7 @@ class DynamicsTab(QWidget):
         self.fi_plot = FIPlot()
         layout.addWidget(self.fi_plot, 1)
         self.fi_summary = QLabel("")
+        self.fi_summary.setWordWrap(True)
         layout.addWidget(self.fi_summary)
         return page
 
