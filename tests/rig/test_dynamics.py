@@ -14,6 +14,8 @@ and its 0.3 mS/cm^2 leak is split into K, Na and Cl parts whose chord reversal i
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from rig.dynamics import cycles
@@ -233,3 +235,16 @@ def test_bifurcation_against_gk_is_bracketed_by_direct_simulation(capsys):
 def test_bifurcation_against_a_concentration_and_temperature(capsys, argv, first):
     assert ui_cli.main(["bifurcation", *argv]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith(first)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_any_range_text_is_a_range_or_one_clear_error(text):
+    from rig.cli.dynamics_cli import _range
+
+    try:
+        low, high = _range(text, (0.0, 1.0), "mS/cm2")
+    except VrigError as exc:
+        assert str(exc).startswith("--range") and "\n" not in str(exc)
+    else:
+        assert np.isfinite(low) and np.isfinite(high) and low < high
