@@ -2,43 +2,110 @@
 `name: value unit` a line (see rig.dynamics.landmarks)."""
 
 import argparse
+import math
 from typing import Any
 
 from rig.model import physics
 from rig.resources import option_number
-
-PARAMETERS = ("current",)  # what the diagram is drawn against (injected current, pA)
 
 
 def add_bifurcation_parser(sub: "argparse._SubParsersAction[Any]") -> None:
     """Register `vrig bifurcation` on the argparse subparsers."""
     p = sub.add_parser(
         "bifurcation", help="print the Hopf points and the fold of cycles of a point cell",
-        description="The bifurcations of a point cell against injected current, from its "
-                    "full equations (every gate): hopf_lower (rest loses stability), "
-                    "hopf_upper (depolarisation block), fold_of_cycles (where repetitive "
-                    "firing begins) and saddle_node (where a type I cell's rest vanishes) "
-                    "in pA, each followed by its density in uA/cm2 (nan: the cell has "
-                    "none).")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The bifurcations of a point cell from its full equations (every "
+                    "gate).\n\nAgainst injected current (--param current, the default): "
+                    "hopf_lower (rest loses stability), hopf_upper (depolarisation block), "
+                    "fold_of_cycles (where repetitive firing begins) and saddle_node (where "
+                    "a type I cell's rest vanishes) in pA, each followed by its density in "
+                    "uA/cm2. A landmark the cell does not have is printed as 'none in "
+                    "LOW..HIGH pA' (the currents searched: those holding the cell between "
+                    "-120 and +80 mV).\n\nAgainst another parameter, at --current pA "
+                    "injected: one 'hopf: VALUE UNIT' line per Hopf point in --range "
+                    "(rising), each with the direction in which rest is stable, or 'hopf: "
+                    "none in LOW..HIGH UNIT'. The names: current (pA); gLABEL, the density "
+                    "of the cell's channel LABEL in mS/cm2 (gNa, gK; gleak scales every "
+                    "leak component); bath.ION, the bath's concentration in mM (bath.K is "
+                    "K_out); temperature (degC). Only Hopf points are found against these "
+                    "(no cycles).")
     p.add_argument("--cell", default="hh-squid", help="cell preset (default hh-squid)")
-    p.add_argument("--param", default="current", choices=PARAMETERS,
-                   help="the parameter varied (default current)")
+    p.add_argument("--param", default="current", metavar="NAME",
+                   help="the parameter varied: current (default), gLABEL (gNa, gK, gleak; "
+                        "mS/cm2), bath.ION (mM), temperature (degC)")
+    p.add_argument("--range", metavar="LOW:HIGH",
+                   help="the values searched for --param other than current (default: 0 "
+                        "to 3x a conductance, 0.1 to 10x a concentration, 0-45 degC)")
+    p.add_argument("--current", default="0",
+                   help="pA injected, for --param other than current (default 0)")
     p.add_argument("--temperature", help="degC (default: the cell's)")
     p.add_argument("--bath", help="bath solution preset (default: the cell's)")
     p.add_argument("--pipette", help="pipette solution preset (default: the cell's)")
 
 
+def _range(text: str | None, default: tuple[float, float], unit: str) -> tuple[float, float]:
+    from rig.errors import VrigError
+    from rig.resources import printable
+
+    if text is None:
+        return default
+    parts = text.split(":")
+    try:
+        low, high = (float(x) for x in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        low = high = None
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        raise VrigError(f"--range {printable(text)!r}: give LOW:HIGH in {unit}, e.g. 0:100")
+    if high <= low:
+        raise VrigError(f"--range {printable(text)!r}: HIGH must be above LOW")
+    return low, high
+
+
 def cmd_bifurcation(args: argparse.Namespace) -> None:
     """Print the landmarks of the cell, one `name: value unit` a line."""
+    from rig.dynamics import parameters
+    from rig.dynamics.equilibria import leading_pair_real, parameter_hopf_points
     from rig.dynamics.landmarks import landmarks
     from rig.dynamics.system import point_system
+    from rig.errors import VrigError
 
     temperature = None if args.temperature is None else option_number(
         args.temperature, "--temperature", physics.MIN_TEMPERATURE_C,
         physics.MAX_TEMPERATURE_C, "degC")
-    system = point_system(args.cell, temperature, args.bath, args.pipette)
-    for name, value, unit in landmarks(system).lines(system):
-        print(f"{name}: {value:.6g} {unit}", flush=True)
+    if args.param == "current":
+        if args.range is not None or args.current != "0":
+            raise VrigError("--range and --current go with --param other than current")
+        system = point_system(args.cell, temperature, args.bath, args.pipette)
+        for name, value, unit in landmarks(system).lines(system):
+            print(f"{name}: {value} {unit}" if isinstance(value, str)
+                  else f"{name}: {value:.6g} {unit}", flush=True)
+        return
+    chosen = parameters.parameter(args.param, args.cell, temperature, args.bath, args.pipette)
+    low, high = _range(args.range, chosen.default_range, chosen.unit)
+    current = option_number(args.current, "--current", -1e6, 1e6, "pA")
+    try:
+        found = parameter_hopf_points(chosen.system_of, parameters.grid_values(low, high),
+                                      current)
+    except ValueError as exc:  # a value the solutions or the tables refuse
+        raise VrigError(f"--param {args.param} over {low:g}..{high:g} {chosen.unit}: "
+                        f"{exc}") from None
+    if not found:
+        print(f"hopf: none in {low:.6g}..{high:.6g} {chosen.unit}")
+    for hopf in found:
+        above = hopf.parameter + 1e-3 * (high - low)
+        stable_above = leading_pair_real(_rest_eigenvalues(chosen, above, current, hopf)) < 0
+        side = "above" if stable_above else "below"
+        print(f"hopf: {hopf.parameter:.6g} {chosen.unit} (rest stable {side}; "
+              f"V = {hopf.v_mv:.4g} mV)", flush=True)
+
+
+def _rest_eigenvalues(chosen: Any, value: float, current: float, hopf: Any) -> Any:
+    """The Jacobian's eigenvalues of the equilibrium nearest the Hopf point's
+    potential at parameter value."""
+    from rig.dynamics.equilibria import equilibria_at
+
+    found = equilibria_at(chosen.system_of(value), current)
+    return min(found, key=lambda e: abs(e.v_mv - hopf.v_mv)).eigenvalues
 
 
 def add_sweep_parser(sub: "argparse._SubParsersAction[Any]") -> None:

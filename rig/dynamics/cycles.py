@@ -16,6 +16,7 @@ matrix, the derivative of the flow over one period, here by central differences 
 an accurate integration (``scipy.integrate.solve_ivp``).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,13 +130,18 @@ def _extrapolated(cycles: list[Cycle], v_peak_mv: float) -> Cycle:
 
 
 def continue_cycles(system: PointSystem, hopf: HopfPoint, v_peak_stop_mv: float,
-                    step_mv: float = 4.0, rises_to_stop: int = 3) -> list[Cycle]:
+                    step_mv: float = 4.0, rises_to_stop: int = 3,
+                    on_cycle: Callable[[Cycle], object] | None = None) -> list[Cycle]:
     """The family of cycles born at hopf, continued in V_peak (mV) up to
     v_peak_stop_mv, each solved from the secant through the previous two (the step
     halves where collocation fails, down to step_mv / 64). The continuation also stops
     once the current has risen rises_to_stop times in a row from the lowest current
-    of the family so far (the fold of cycles is then behind it)."""
+    of the family so far (the fold of cycles is then behind it). on_cycle(cycle) is
+    called with each cycle found (to show progress; an exception it raises stops the
+    continuation and propagates)."""
     cycles = [first_cycle(system, hopf)]
+    if on_cycle is not None:
+        on_cycle(cycles[0])
     step = step_mv / 4
     rises = 0
     while cycles[-1].v_peak_mv < v_peak_stop_mv and rises < rises_to_stop:
@@ -150,6 +156,8 @@ def continue_cycles(system: PointSystem, hopf: HopfPoint, v_peak_stop_mv: float,
         rising = cycle.current_pa > cycles[-1].current_pa
         rises = rises + 1 if rising and (rises or at_lowest) else 0
         cycles.append(cycle)
+        if on_cycle is not None:
+            on_cycle(cycle)
         step = min(step * 1.5, step_mv)
     return cycles
 

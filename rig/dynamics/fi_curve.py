@@ -7,7 +7,7 @@ It runs on the rig's own engine (rig.simulation.engine.Rig, current clamp), each
 continuing from the state the previous one left.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +48,21 @@ def _rate_at(rig: Any, current_pa: float, settle_ms: float, measure_ms: float,
 
 
 def fi_hysteresis(rig: Any, currents_pa: Sequence[float], settle_ms: float = 100.0,
-                  measure_ms: float = 200.0, sample_interval_s: float = 20e-6) -> FICurve:
+                  measure_ms: float = 200.0, sample_interval_s: float = 20e-6,
+                  on_level: Callable[[int, int], object] | None = None) -> FICurve:
     """The f-I curve of rig (a rig.simulation.engine.Rig; put in current clamp from its
     settled rest) at currents_pa (pA, in rising order), up then down. At each level
-    the cell runs settle_ms (ms) and its spikes are counted over the next measure_ms."""
+    the cell runs settle_ms (ms) and its spikes are counted over the next measure_ms.
+    on_level(done, total) is called after each level (an exception it raises stops
+    the measurement and propagates)."""
     currents = np.asarray(currents_pa, dtype=float)
     rig.set_mode(Mode.CC)
     rig.set_holding(0.0, Mode.CC)
     rig.settle()
-    up = [_rate_at(rig, i, settle_ms, measure_ms, sample_interval_s) for i in currents]
-    down = [_rate_at(rig, i, settle_ms, measure_ms, sample_interval_s) for i in currents[::-1]]
+    rates = []
+    for current in np.concatenate((currents, currents[::-1])):
+        rates.append(_rate_at(rig, current, settle_ms, measure_ms, sample_interval_s))
+        if on_level is not None:
+            on_level(len(rates), 2 * len(currents))
+    up, down = rates[:len(currents)], rates[len(currents):]
     return FICurve(currents, np.array(up), np.array(down[::-1]))

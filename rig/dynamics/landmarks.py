@@ -10,9 +10,14 @@ import numpy as np
 
 from rig.dynamics import cycles
 from rig.dynamics.cycles import Cycle
-from rig.dynamics.equilibria import HopfPoint, hopf_points, saddle_nodes, stabilising
+from rig.dynamics.equilibria import (
+    V_GRID_MV,
+    HopfPoint,
+    hopf_points,
+    saddle_nodes,
+    stabilising,
+)
 from rig.dynamics.system import PointSystem
-from rig.errors import VrigError
 
 
 @dataclass(frozen=True)
@@ -29,16 +34,24 @@ class Landmarks:
     cycles: tuple[Cycle, ...] = field(default=(), repr=False)
     fold: Cycle | None = field(default=None, repr=False)
 
-    def lines(self, system: PointSystem) -> list[tuple[str, float, str]]:
-        """(name, value, unit) for each landmark in pA then uA/cm^2 (nan: none)."""
-        rows = []
+    def lines(self, system: PointSystem) -> list[tuple[str, float | str, str]]:
+        """(name, value, unit) for each landmark in pA then uA/cm^2; a landmark the
+        cell does not have is (name, 'none in LOW..HIGH', unit), the currents searched
+        (those that hold the cell at the potentials of V_GRID_MV)."""
+        searched = system.steady_current_pa(np.array([V_GRID_MV[0], V_GRID_MV[-1]]))
+        low, high = float(np.min(searched)), float(np.max(searched))
+        rows: list[tuple[str, float | str, str]] = []
         for name, value in (("hopf_lower", self.hopf_lower_pa),
                             ("hopf_upper", self.hopf_upper_pa),
                             ("fold_of_cycles", self.fold_of_cycles_pa),
                             ("saddle_node", self.saddle_node_pa)):
-            pa = np.nan if value is None else value
-            rows.append((name, pa, "pA"))
-            rows.append((f"{name}_density", float(system.density_ua_per_cm2(pa)), "uA/cm2"))
+            for suffix, unit, convert in (("", "pA", float),
+                                          ("_density", "uA/cm2", system.density_ua_per_cm2)):
+                if value is None:
+                    rows.append((name + suffix, f"none in {float(convert(low)):.6g}.."
+                                 f"{float(convert(high)):.6g}", unit))
+                else:
+                    rows.append((name + suffix, float(convert(value)), unit))
         return rows
 
 
@@ -48,15 +61,12 @@ def landmarks(system: PointSystem) -> Landmarks:
     depolarised equilibrium regains it (depolarisation block); the fold of the cycles
     born at hopf_lower (None for a supercritical Hopf, whose cycles have no fold below
     it); saddle_node, the lowest fold of equilibria where the rest vanishes (a type I
-    cell's onset). A VrigError if the cell has neither a Hopf point nor a saddle-node."""
+    cell's onset). Each is None where the cell has none (a passive cell has none)."""
     found = sorted(hopf_points(system), key=lambda h: h.parameter)
     losing = [h for h in found if not stabilising(system, h)]
     regaining = [h for h in found if stabilising(system, h)]
     knees = [e for e in saddle_nodes(system)
              if float(system.steady_current_pa(e.v_mv - 0.5)) < e.parameter]
-    if not found and not knees:
-        raise VrigError(f"cell {system.name!r} has no Hopf bifurcation and no saddle-node "
-                        "against injected current: its rest never loses stability")
     saddle = knees[0].parameter if knees else None
     upper = regaining[-1].parameter if regaining else None
     if not losing:

@@ -14,10 +14,12 @@ and its 0.3 mS/cm^2 leak is split into K, Na and Cl parts whose chord reversal i
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from rig.dynamics import cycles
-from rig.dynamics.equilibria import equilibria_at, parameter_branch
+from rig.dynamics.equilibria import V_GRID_MV, equilibria_at, parameter_branch
 from rig.dynamics.landmarks import landmarks
 from rig.dynamics.system import point_system
 from rig.errors import VrigError
@@ -104,7 +106,8 @@ def test_vrig_bifurcation_prints_the_preset_landmarks(capsys):
     assert list(lines) == ["hopf_lower", "hopf_lower_density", "hopf_upper",
                            "hopf_upper_density", "fold_of_cycles", "fold_of_cycles_density",
                            "saddle_node", "saddle_node_density"]
-    assert lines["saddle_node"] == "nan pA"  # HH's I-V is monotonic: no saddle-node
+    # HH's I-V is monotonic: no saddle-node at the currents that hold it from -120 to 80 mV
+    assert lines["saddle_node"].startswith("none in -") and lines["saddle_node"].endswith(" pA")
     # the preset (Nernst reversals of its solutions) moves them by under 0.2 %
     value, unit = lines["hopf_lower"].split()
     assert unit == "pA" and float(value) == pytest.approx(97.8, rel=2e-3)
@@ -116,8 +119,10 @@ def test_vrig_bifurcation_prints_the_preset_landmarks(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--cell", "no-such-cell"], "unknown cell preset"),
     (["--cell", "squid-axon"], "point cell"),
-    (["--cell", "model-cell"], "no Hopf bifurcation and no saddle-node"),
-    (["--param", "gNa"], "invalid choice"),
+    (["--param", "gCa"], "takes current, gNa, gK, gleak, bath.Na"),
+    (["--param", "gK", "--range", "80:20"], "HIGH must be above LOW"),
+    (["--param", "bath.K", "--range", "1:x"], "give LOW:HIGH in mM"),
+    (["--range", "1:2"], "go with --param other than current"),
     (["--temperature", "nan"], "--temperature"),
 ])
 def test_bad_bifurcation_input_is_one_error_line(capsys, argv, message):
@@ -171,9 +176,75 @@ def test_a_type_one_cell_starts_firing_at_its_saddle_node(capsys):
 
     assert ui_cli.main(["bifurcation", "--cell", "cortical-neuron"]) == 0
     lines = dict(line.split(": ") for line in capsys.readouterr().out.splitlines())
-    assert lines["hopf_lower"] == "nan pA"  # its rest vanishes instead of losing stability
+    # its rest vanishes instead of losing stability
+    assert lines["hopf_lower"] == "none in -150..27834.8 pA"
     saddle = float(lines["saddle_node"].split()[0])
     # the rig's engine: silent 4 pA below the saddle-node, firing 4 pA above it
     curve = fi_hysteresis(Rig.from_presets("cortical-neuron"), [saddle - 4, saddle + 4],
                           measure_ms=500.0)
     assert curve.rate_up_hz[0] == 0 and curve.rate_up_hz[1] > 0
+
+
+def test_a_cell_without_landmarks_prints_none_with_the_range_searched(capsys):
+    assert ui_cli.main(["bifurcation", "--cell", "model-cell"]) == 0  # a passive cell
+    lines = dict(line.split(": ") for line in capsys.readouterr().out.splitlines())
+    assert len(lines) == 8 and "nan" not in "".join(lines.values())
+    system = point_system("model-cell")
+    # the currents that hold it at the ends of the potentials searched (-120 to 79.75
+    # mV), in pA and over its 3300 um2
+    low, high = system.steady_current_pa(V_GRID_MV[[0, -1]])
+    for name in ("hopf_lower", "hopf_upper", "fold_of_cycles", "saddle_node"):
+        assert lines[name] == f"none in {low:.6g}..{high:.6g} pA"
+        density = system.density_ua_per_cm2(np.array([low, high]))
+        assert lines[f"{name}_density"] == f"none in {density[0]:.6g}..{density[1]:.6g} uA/cm2"
+
+
+def _fires_at_gk(gk_ms_per_cm2, current_pa, kick_mv=0.5, duration_ms=400.0):
+    """Spikes in the last 100 ms of a direct integration (solve_ivp) of hh-squid with
+    gK set, from its rest kicked by kick_mv: an independent check of a Hopf point."""
+    system = point_system("hh-squid", conductance_scale={"K": gk_ms_per_cm2 / 36.0})
+    (eq,) = equilibria_at(system, current_pa)
+    start = eq.state + np.concatenate(([kick_mv], np.zeros(system.size - 1)))
+    sol = solve_ivp(lambda t, y: system.rhs(y, current_pa), (0, duration_ms), start,
+                    method="LSODA", rtol=1e-7, atol=1e-9, max_step=0.5,
+                    t_eval=np.arange(duration_ms - 100.0, duration_ms, 0.05))
+    v = sol.y[0]
+    return int(np.sum((v[:-1] < 0) & (v[1:] >= 0)))
+
+
+def test_bifurcation_against_gk_is_bracketed_by_direct_simulation(capsys):
+    argv = ["bifurcation", "--param", "gK", "--current", "200", "--range", "20:80"]
+    assert ui_cli.main(argv) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    name, text = line.split(": ", 1)
+    value, unit = text.split()[:2]
+    assert name == "hopf" and unit == "mS/cm2" and "rest stable above" in text
+    gk = float(value)
+    assert gk == pytest.approx(43.6689, abs=1e-3)
+    # 200 pA (20 uA/cm2): with gK 5 % below the Hopf point rest is unstable and the
+    # cell fires; 5 % above, a small kick dies away
+    assert _fires_at_gk(0.95 * gk, 200.0) >= 3
+    assert _fires_at_gk(1.05 * gk, 200.0) == 0
+
+
+@pytest.mark.parametrize("argv, first", [
+    (["--param", "bath.K"], "hopf: 28.6009 mM (rest stable below"),
+    (["--param", "temperature", "--current", "100"], "hopf: 6.66092 degC (rest stable above"),
+    (["--param", "gNa", "--range", "0:100"], "hopf: none in 0..100 mS/cm2"),
+])
+def test_bifurcation_against_a_concentration_and_temperature(capsys, argv, first):
+    assert ui_cli.main(["bifurcation", *argv]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(first)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_any_range_text_is_a_range_or_one_clear_error(text):
+    from rig.cli.dynamics_cli import _range
+
+    try:
+        low, high = _range(text, (0.0, 1.0), "mS/cm2")
+    except VrigError as exc:
+        assert str(exc).startswith("--range") and "\n" not in str(exc)
+    else:
+        assert np.isfinite(low) and np.isfinite(high) and low < high

@@ -36,6 +36,7 @@ from rig.model.cell import scan_cells
 from rig.session import engine_link
 from rig.session.electrodes import rig_for_cell
 from rig.session.session import Session
+from ui.dynamics import dynamics_tab
 from ui.look import theme
 from ui.panels import analysis_panel, axon_view, compensation_panel, membrane_test_window
 from ui.panels.amplifier_panel import AmplifierPanel
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self._add_compensation()
         self._add_bath_dock()
         self.axon = axon_view.install(self)  # the Axon tab, while the cell is a fibre
+        self.dynamics = dynamics_tab.install(self)  # bifurcations, phase plane, f-I, sweeps
         self.looks = theme_menu.ThemeMenu(self, next(
             a.menu() for a in self.menuBar().actions() if a.text() == "&View"))
         self.help = HelpMenu(self)
@@ -490,5 +492,6 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         self.recording.finish(RECORDING_FINISH_S)
+        self.dynamics.shutdown()  # its worker threads stop at their next check
         self.client.close()
         super().closeEvent(event)
