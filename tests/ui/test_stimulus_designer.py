@@ -60,8 +60,11 @@ def wait_for_preview(qtbot, designer, protocol):
     preview = designer.preview
 
     def drawn():
+        # the unit too: a mode switch keeps the numbers, so the curves alone can match
+        # the preview of the protocol before it
         curves = preview.sweep_curves
-        return (len(curves) == protocol.sweeps
+        return (f"({protocol.units})" in preview.plot.getAxis("left").labelText
+                and len(curves) == protocol.sweeps
                 and np.array_equal(curves[-1].yData, display(protocol, protocol.sweeps - 1))
                 and np.array_equal(preview.highlight_curve.yData,
                                    display(protocol, preview.highlighted_sweep())))
