@@ -29,15 +29,17 @@ class HeadlessLesson:
         self.cell = "hh-squid"
         self.settings: dict[str, str] = {}
         self.ions: list[str] = []
-        self.drugs: dict[tuple[str, str], tuple[str, float]] = {}  # (name, side) -> ...
+        # (name, side) -> (name, molar, the @drug text)
+        self.drugs: dict[tuple[str, str], tuple[str, float, str]] = {}
 
     def apply(self, actions: tuple[Action, ...]) -> None:
         """Take a step's actions in order."""
         for action in actions:
             if action.verb == "set" and action.key == "cell":
                 self.cell = action.value
+                # a new engine: the cell's own solutions and temperature, no drugs
                 self.settings = {k: v for k, v in self.settings.items()
-                                 if k not in ("bath", "pipette")}
+                                 if k not in ("bath", "pipette", "temperature")}
                 self.ions, self.drugs = [], {}
             elif action.verb == "set":
                 self.settings[action.key] = action.value
@@ -48,7 +50,7 @@ class HeadlessLesson:
                 self.ions.append(action.value)
             elif action.verb == "drug":
                 drug, side, molar = parse_drug_option(action.value)
-                self.drugs[(drug.name, side)] = (drug.name, molar)
+                self.drugs[(drug.name, side)] = (drug.name, molar, action.value)
             elif action.verb == "wash":
                 self.drugs = {} if action.value == "all" else {
                     k: v for k, v in self.drugs.items() if k[0].lower() != action.value.lower()}
@@ -59,7 +61,7 @@ class HeadlessLesson:
         rig = Rig.from_presets(self.cell, self.settings.get("bath"), self.settings.get("pipette"),
                                None if temperature is None else float(temperature),
                                ion_overrides=self.ions)
-        for (name, side), (_, molar) in self.drugs.items():
+        for (name, side), (_, molar, _text) in self.drugs.items():
             rig.apply_drug(name, molar, side, steady_state=True)
         mode = Mode.parse(self.settings.get("mode", "CC"))
         rig.set_mode(mode)
@@ -79,6 +81,38 @@ class HeadlessLesson:
         result = analyze(SweepFamily.from_recording(rig.run(protocol)))
         facts: dict[str, Any] = {fact.name: fact.value for fact in result.facts}
         return Measurements(facts=facts, rows=tuple(result.rows))
+
+
+def state_after(steps: tuple[Step, ...], index: int) -> HeadlessLesson:
+    """The rig state once steps 0..index have been taken in order."""
+    state = HeadlessLesson()
+    for step in steps[:index + 1]:
+        state.apply(step.actions)
+    return state
+
+
+# the order a fresh cell takes the folded settings in: solutions before the ion changes
+# made to them, the protocol before any run of it
+CONTEXT_ORDER = ("bath", "pipette", "temperature", "mode", "holding", "speed", "scopes",
+                 "protocol")
+
+
+def opening_actions(steps: tuple[Step, ...], index: int) -> tuple[Action, ...]:
+    """What the window does to open step index on a fresh cell, whatever state it was
+    in: the cell, then the settings, solution changes and drugs the earlier steps left
+    in place, then the step's own actions (so a step opened directly, from the lesson
+    list or a restart, shows the rig its text describes)."""
+    state = HeadlessLesson()
+    for step in steps[:index]:
+        state.apply(step.actions)
+    actions = [Action("set", "cell", state.cell)]
+    actions += [Action("set", key, state.settings[key]) for key in CONTEXT_ORDER
+                if key in state.settings]
+    actions += [Action("ion", "", text) for text in state.ions]
+    actions += [Action("drug", "", text) for _, _, text in state.drugs.values()]
+    if state.settings.get("run") in ("on", "off"):
+        actions.append(Action("set", "run", state.settings["run"]))
+    return tuple(actions) + steps[index].actions
 
 
 def walk(steps: tuple[Step, ...]) -> list[tuple[int, Step, HeadlessLesson]]:

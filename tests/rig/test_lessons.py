@@ -13,7 +13,7 @@ from rig.errors import VrigError
 from rig.simulation.engine import Rig
 from rig.teaching.lesson import lessons_dir, load_lesson, parse_lesson, shipped_lessons
 from rig.teaching.lesson_check import Measurements, Progress, check, measured
-from rig.teaching.lesson_rig import walk
+from rig.teaching.lesson_rig import HeadlessLesson, opening_actions, state_after, walk
 
 LESSONS, PROBLEMS = shipped_lessons()
 TOPICS = ("resting-potential", "action-potential", "refractory", "repetitive-firing",
@@ -25,6 +25,27 @@ def test_the_practical_ships_every_topic():
     assert [lesson.id for lesson in LESSONS][:8] == list(TOPICS)
     assert len(LESSONS) >= 8
     assert (lessons_dir() / "01-resting-potential.md").is_file()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_each_lesson_names_its_cell_and_mode_in_its_first_step(lesson):
+    # nothing is taken from whatever the window held before the lesson
+    keys = {action.key for action in lesson.steps[0].actions if action.verb == "set"}
+    assert {"cell", "mode"} <= keys, lesson.id
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_a_step_opened_directly_builds_the_state_its_steps_lead_to(lesson):
+    for index in range(len(lesson.steps)):
+        actions = opening_actions(lesson.steps, index)
+        assert actions[0].verb == "set" and actions[0].key == "cell"
+        opened = HeadlessLesson()
+        opened.apply(actions)
+        walked = state_after(lesson.steps, index)
+        settings = {k: v for k, v in walked.settings.items() if k != "run"}
+        assert opened.cell == walked.cell, (lesson.id, index)
+        assert {k: v for k, v in opened.settings.items() if k != "run"} == settings
+        assert opened.ions == walked.ions and opened.drugs == walked.drugs
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)

@@ -13,18 +13,20 @@ from rig.model.solutions import load_solution, parse_ion_override
 from rig.teaching.lesson_check import Measurements
 
 
-def apply_actions(window, actions):
-    """Apply a step's actions to the window in order; returns the problems (text)."""
+def apply_actions(window, actions, fresh=False):
+    """Apply a step's actions to the window in order; returns the problems (text).
+    fresh: a cell action builds a new engine even for the cell already loaded (its own
+    solutions and temperature, no drugs), so the rig starts from a known state."""
     problems = []
     for action in actions:
         try:
-            _apply(window, action)
+            _apply(window, action, fresh)
         except (VrigError, ValueError) as exc:
             problems.append(f"{action.verb} {action.key} {action.value}: {exc}")
     return problems
 
 
-def _apply(window, action):
+def _apply(window, action, fresh=False):
     session, send = window.session, window.client.send
     if action.verb == "drug":
         drug, side, molar = parse_drug_option(action.value)
@@ -39,7 +41,7 @@ def _apply(window, action):
         else:
             send(c.SetSolutions(pipette=engine.pipette.with_ion(ion, mm)))
     elif action.key == "cell":
-        if session.cell != action.value:
+        if fresh or session.cell != action.value:
             window.set_cell(action.value)
     elif action.key == "mode":
         session.mode = action.value

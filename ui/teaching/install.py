@@ -4,7 +4,7 @@ Help menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...)."""
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
@@ -27,11 +27,24 @@ class Teaching:
         self.exercise = ExerciseDock(window)
         self.exercise.message.connect(window.show_error)
         window.addDockWidget(Qt.RightDockWidgetArea, self.exercise)
-        # A newcomer sees the first lesson; its first step sets nothing the window's own
-        # first start has not set (Next and the menu set the rig for each step).
+        # A newcomer sees one thing: the first lesson, its first step setting the rig
+        # once the window is finished (the welcome card stays in Help; see
+        # wants_welcome). A window that hides the dock by then (the kiosk) is left alone.
         self.lessons.setVisible(window.first_start)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
+        if window.first_start:
+            QTimer.singleShot(0, self._open_first_lesson)
+
+    def _open_first_lesson(self):
+        if not self.lessons.isHidden() and self.lessons.applied is None:
+            self.lessons.apply_current()
+
+    def wants_welcome(self):
+        """Whether the welcome card may open at start: not while the lesson dock is
+        shown (a first start, or a student who left it open), which already says what
+        to do; two guides at once confuse a newcomer."""
+        return self.lessons.isHidden()
 
     def _add_menus(self):
         window = self.window

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from rig.errors import VrigError
 from rig.teaching.lesson import shipped_lessons
 from rig.teaching.lesson_check import Progress, check, measured
+from rig.teaching.lesson_rig import opening_actions
 from ui.teaching import driver
 from ui.teaching.rich_text import inline, to_html
 
@@ -57,6 +58,7 @@ class LessonDock(QDockWidget):
         self.progress = progress
         self.lesson = None
         self.index = 0
+        self.applied = None  # (lesson id, step index) the rig was last set for
         self._build()
         if self.lessons:  # shown, not applied: the window is not finished yet
             self.choose(0, apply=False)
@@ -157,11 +159,19 @@ class LessonDock(QDockWidget):
                        apply)
 
     def apply_current(self):
-        """Set the rig as the present step says (when the dock is opened)."""
-        if self.lesson is not None:
-            step = self.lesson.steps[self.index]
-            for problem in driver.apply_actions(self.window_, step.actions):
-                self.message.emit(f"lesson step: {problem}")
+        """Set the rig as the present step says. Straight after the step before it (Next)
+        only the step's own actions are taken: the student's rig already holds the rest;
+        opened any other way (Back, the list, a restart) the step starts on a fresh cell
+        with everything the earlier steps set (rig.teaching.lesson_rig.opening_actions)."""
+        if self.lesson is None:
+            return
+        lesson, index = self.lesson, self.index
+        follows = self.applied == (lesson.id, index - 1)
+        actions = (lesson.steps[index].actions if follows
+                   else opening_actions(lesson.steps, index))
+        for problem in driver.apply_actions(self.window_, actions, fresh=not follows):
+            self.message.emit(f"lesson step: {problem}")
+        self.applied = (lesson.id, index)
 
     def show_step(self, index, apply=True):
         """Show step index of the lesson; apply: set the rig as the step says."""
