@@ -21,7 +21,7 @@ from ui.panels.recording_settings import RecordingSettings, RecordingSettingsDia
 from ui.window.main_window import MainWindow
 
 WAIT_MS = 60_000
-TEN_X = 4  # index of 10x in the speed combo
+TEN_X = 5  # index of 10x in the speed combo
 
 
 @pytest.fixture

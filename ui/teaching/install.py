@@ -1,5 +1,6 @@
-"""Adds the teaching parts to a RigWindow: the lesson and exercise docks, and File and
-Help menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...)."""
+"""Adds the teaching parts to a RigWindow: the lesson and exercise docks, File and Help
+menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...) and the speaker
+on the amplifier panel."""
 
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from rig.errors import VrigError
+from ui.teaching import speaker
 from ui.teaching.exercise_dock import ExerciseDock
 from ui.teaching.lesson_dock import LessonDock
 from ui.teaching.worksheet_pdf import write_pdf
@@ -33,6 +35,7 @@ class Teaching:
         self.lessons.setVisible(window.first_start)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
+        self.speaker = speaker.install(window)  # the amplifier's audio monitor
         if window.first_start:
             QTimer.singleShot(0, self._open_first_lesson)
 
