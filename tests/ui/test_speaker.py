@@ -73,3 +73,22 @@ def test_the_speed_list_reaches_a_hundredth_of_real_time(window):
     combo = window.panel.speed_combo
     combo.setCurrentIndex(combo.findData(0.01))
     assert window.session.speed == pytest.approx(0.01)
+
+
+def test_the_gates_dock_follows_the_model_at_a_hundredth_of_real_time(window, qtbot):
+    dock = window.teaching.gates
+    assert not dock.isVisible()
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert dock.toggleViewAction() in view_menu.actions()
+    dock.show()
+    view = dock.widget()
+    window.set_holding("CC", 100.0)  # firing
+    window.panel.speed_combo.setCurrentIndex(window.panel.speed_combo.findData(0.01))
+    window.start()
+    qtbot.waitUntil(lambda: view.frame is not None, timeout=WAIT_MS)
+    first = view.frame.time_s
+    qtbot.waitUntil(lambda: view.frame.time_s > first + 0.002, timeout=WAIT_MS)
+    engine_values = view.frame.values
+    assert set(engine_values) == {"m", "h", "n"}
+    assert all(0.0 <= v <= 1.0 for v in engine_values.values())
+    assert view.grab().width() > 0  # paints without error

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from rig.errors import VrigError
-from ui.teaching import speaker
+from ui.teaching import gate_view, speaker
 from ui.teaching.exercise_dock import ExerciseDock
 from ui.teaching.lesson_dock import LessonDock
 from ui.teaching.worksheet_pdf import write_pdf
@@ -36,6 +36,7 @@ class Teaching:
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
         self.speaker = speaker.install(window)  # the amplifier's audio monitor
+        self.gates = gate_view.install(window)  # View > Gates: the channels' subunits
         if window.first_start:
             QTimer.singleShot(0, self._open_first_lesson)
 
