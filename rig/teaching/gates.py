@@ -19,7 +19,7 @@ import numpy as np
 GATES = ("m", "h", "n")
 CHANNELS = {"Na": ("m", "m", "m", "h"), "K": ("n", "n", "n", "n")}
 FLICKER_RATE = 0.35  # chance per frame a subunit re-draws its state: a visible flicker
-MAX_LAG_S = 0.05  # s simulated: further behind the newest sample, playback jumps ahead
+MAX_LAG_S = 0.03  # s simulated: further behind the newest sample, playback jumps ahead
 
 
 def subunits_open(value: float, count: int) -> int:

@@ -80,7 +80,8 @@ class GateView(QWidget):
         width, height = self.width(), self.height()
         painter.setPen(QColor("#d8dde3"))
         font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.1)
+        if font.pointSizeF() > 0:  # a font set in pixels has no point size
+            font.setPointSizeF(font.pointSizeF() * 1.1)
         painter.setFont(font)
         if self.frame is None:
             painter.drawText(self.rect(), Qt.AlignCenter | Qt.TextWordWrap,
@@ -91,15 +92,15 @@ class GateView(QWidget):
         painter.drawText(QRectF(8, 4, width - 16, 22), Qt.AlignLeft,
                          f"Vm {units.v_to_mv(frame.vm_v):7.1f} mV    "
                          f"t {frame.time_s * 1000:9.2f} ms")
-        top, band = 34.0, min(150.0, height * 0.42)
-        self._membrane(painter, top, band, width)
+        top, band = 34.0, min(240.0, height * 0.45)
+        self._membrane(painter, top, band - 24, width)
         half = width / 2
         for i, (kind, gates) in enumerate(CHANNELS.items()):
             self._channel(painter, QRectF(i * half + 12, top, half - 24, band), kind, gates)
-        row_top = top + band + 12
-        row_h = max(18.0, min(30.0, (height - row_top - 8) / 3))
+        row_top = top + band + 16
+        row_h = max(40.0, min(64.0, (height - row_top - 8) / 3))
         for i, gate in enumerate(GATES):
-            self._population(painter, QRectF(8, row_top + i * row_h, width - 16, row_h - 4),
+            self._population(painter, QRectF(8, row_top + i * row_h, width - 16, row_h - 6),
                              gate, frame.values.get(gate, 0.0))
         painter.end()
 
@@ -110,13 +111,13 @@ class GateView(QWidget):
             painter.drawRect(QRectF(0, y, width, band * 0.08))
         painter.setPen(QColor("#9aa3ad"))
         painter.drawText(QRectF(4, top, 80, 16), Qt.AlignLeft, "outside")
-        painter.drawText(QRectF(4, top + band - 16, 80, 16), Qt.AlignLeft, "inside")
+        painter.drawText(QRectF(4, top + band * 0.72, 80, 16), Qt.AlignLeft, "inside")
 
     def _channel(self, painter, box, kind, gates):
         states = self.flicker.states[kind]
         conducting = self.flicker.conducting(kind)
         slot = box.width() / len(gates)
-        body_top, body_h = box.top() + box.height() * 0.22, box.height() * 0.56
+        body_top, body_h = box.top() + box.height() * 0.12, box.height() * 0.62
         for i, gate in enumerate(gates):
             is_open = bool(states[i])
             x = box.left() + i * slot
@@ -145,17 +146,19 @@ class GateView(QWidget):
             painter.drawLine(int(x), int(y1), int(x + 5), int(y1 - tip))
 
     def _population(self, painter, box, gate, value):
+        """A label line, then POPULATION subunits, the gate value's share drawn open."""
         shown = subunits_open(value, POPULATION)
-        label_w = min(170.0, box.width() * 0.4)
+        line = min(20.0, box.height() / 2)
         painter.setPen(QColor("#d8dde3"))
-        painter.drawText(QRectF(box.left(), box.top(), label_w, box.height()),
-                         Qt.AlignVCenter | Qt.AlignLeft, f"{NAMES[gate]} {value:.2f}")
-        cell = (box.width() - label_w) / POPULATION
+        painter.drawText(QRectF(box.left(), box.top(), box.width(), line),
+                         Qt.AlignVCenter | Qt.AlignLeft,
+                         f"{NAMES[gate]}: {value:.2f} open ({shown} of {POPULATION})")
+        cell = box.width() / POPULATION
         painter.setPen(Qt.NoPen)
         for i in range(POPULATION):
             painter.setBrush(QColor(OPEN[gate] if i < shown else CLOSED))
-            painter.drawRoundedRect(QRectF(box.left() + label_w + i * cell + 1,
-                                           box.top() + 2, cell - 2, box.height() - 4), 3, 3)
+            painter.drawRoundedRect(QRectF(box.left() + i * cell + 1, box.top() + line + 2,
+                                           cell - 2, box.height() - line - 4), 3, 3)
 
 
 def install(window):
