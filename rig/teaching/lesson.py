@@ -21,9 +21,10 @@ A step is a ``## title`` and the lines up to the next one. Lines starting with `
 the rig (``@set key=value ...``, ``@drug [in:]NAME=CONC``, ``@wash [NAME|all]``,
 ``@ion out:ION=MM``), all applied in order when the step opens, or pose its question
 (``@ask`` then ``@numeric`` or ``@choice KEY: text`` lines with ``@correct KEY``;
-``@explain`` is shown after an answer). ``measure`` says where the window reads the
-student's measurement (see :mod:`rig.teaching.lesson_check`). Every error names the
-file and the line.
+``@explain`` is shown after an answer). ``gradients=on`` rebuilds the cell with ion
+accumulation and the Na/K pump (the Gradients tab's switches). ``measure`` says where
+the window reads the student's measurement (see :mod:`rig.teaching.lesson_check`).
+Every error names the file and the line.
 """
 
 import math
@@ -40,9 +41,9 @@ from rig.model.solutions import parse_ion_override
 from rig.resources import printable
 from rig.teaching.jsonfile import read_text
 
-SET_KEYS = ("cell", "mode", "holding", "speed", "temperature", "bath", "pipette",
-            "protocol", "run", "scopes")
-MEASURE_RE = re.compile(r"vm|fact:\w+|row:\w+@\w+=-?[0-9.]+")
+SET_KEYS = ("cell", "gradients", "mode", "holding", "speed", "temperature", "bath",
+            "pipette", "protocol", "run", "scopes")
+MEASURE_RE = re.compile(r"vm|axon:velocity|fact:\w+|row:\w+@\w+=-?[0-9.]+")
 MAX_BYTES = 200_000
 
 
@@ -223,6 +224,8 @@ def _check_setting(reader: _Reader, number: int, key: str, value: str) -> None:
                 physics.check_temperature(level)
             if key == "speed" and level <= 0:
                 raise VrigError("speed must be above 0 (x real time)")
+        elif key == "gradients" and value not in ("on", "off"):
+            raise VrigError("gradients is on (ion accumulation and the Na/K pump) or off")
         elif key == "run" and value not in ("on", "off", "protocol"):
             raise VrigError("run is on, off or protocol (run the step's protocol)")
         elif key in ("cell", "protocol"):
@@ -265,8 +268,8 @@ def _question(reader: _Reader, line: int, spec: dict) -> Question:
             raise reader.fail(line, "@numeric needs a finite answer and tolerance=T above 0")
         measure = values.get("measure", "")
         if measure and not MEASURE_RE.fullmatch(measure):
-            raise reader.fail(line, f"measure={printable(measure)[:30]}: use vm, fact:NAME "
-                                    "or row:COLUMN@KEY=VALUE")
+            raise reader.fail(line, f"measure={printable(measure)[:30]}: use vm, "
+                                    "axon:velocity, fact:NAME or row:COLUMN@KEY=VALUE")
         return Question(spec["prompt"], "numeric", answer, values.get("unit", ""), tolerance,
                         measure, explain=explain)
     choices = tuple(spec.get("choices", ()))

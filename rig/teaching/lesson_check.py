@@ -16,9 +16,11 @@ from rig.teaching.lesson import Question
 @dataclass(frozen=True)
 class Measurements:
     """What the student has measured: vm_mv, the membrane potential now (mV, or None);
-    facts, the analysis table's results {name: value}; rows, its rows ({column: value})."""
+    facts, the analysis table's results {name: value}; rows, its rows ({column: value});
+    velocity_m_s, the Axon tab's conduction velocity (m/s, or None)."""
 
     vm_mv: float | None = None
+    velocity_m_s: float | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
     rows: Sequence[Mapping[str, Any]] = ()
 
@@ -38,6 +40,8 @@ def measured(question: Question, seen: Measurements) -> float | None:
     value: Any = None
     if spec == "vm":
         value = seen.vm_mv
+    elif spec == "axon:velocity":
+        value = seen.velocity_m_s
     elif spec.startswith("fact:"):
         value = seen.facts.get(spec[5:])
     elif spec.startswith("row:"):

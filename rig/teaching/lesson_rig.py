@@ -13,13 +13,17 @@ from rig import units
 from rig.analysis.report import analyze
 from rig.analysis.sweep_family import SweepFamily
 from rig.clamp import Mode
+from rig.errors import VrigError
+from rig.model.cell import load_cell
 from rig.model.pharmacology import parse_drug_option
 from rig.protocols.protocol import load_protocol
 from rig.simulation.engine import Rig
+from rig.simulation.fibre import squid_axon_velocity
 from rig.teaching.lesson import Action, Question, Step
 from rig.teaching.lesson_check import Measurements
 
 SETTLE_S = 1.0  # s held before reading Vm (the slowest lesson cell settles in < 0.2 s)
+VELOCITY_RUN_S = 0.012  # s: long enough for the slowest shipped fibre's spike to pass
 
 
 class HeadlessLesson:
@@ -35,12 +39,15 @@ class HeadlessLesson:
     def apply(self, actions: tuple[Action, ...]) -> None:
         """Take a step's actions in order."""
         for action in actions:
-            if action.verb == "set" and action.key == "cell":
-                self.cell = action.value
+            if action.verb == "set" and action.key in ("cell", "gradients"):
+                if action.key == "cell":
+                    self.cell = action.value
                 # a new engine: the cell's own solutions and temperature, no drugs
                 self.settings = {k: v for k, v in self.settings.items()
-                                 if k not in ("bath", "pipette", "temperature")}
+                                 if k not in ("bath", "pipette", "temperature", "gradients")}
                 self.ions, self.drugs = [], {}
+                if action.key == "gradients":
+                    self.settings["gradients"] = action.value
             elif action.verb == "set":
                 self.settings[action.key] = action.value
                 if action.key in ("bath", "pipette"):
@@ -58,9 +65,10 @@ class HeadlessLesson:
     def rig(self) -> Rig:
         """A settled engine in the present state."""
         temperature = self.settings.get("temperature")
+        gradients = self.settings.get("gradients") == "on"
         rig = Rig.from_presets(self.cell, self.settings.get("bath"), self.settings.get("pipette"),
                                None if temperature is None else float(temperature),
-                               ion_overrides=self.ions)
+                               ion_overrides=self.ions, accumulation=gradients, pump=gradients)
         for (name, side), (_, molar, _text) in self.drugs.items():
             rig.apply_drug(name, molar, side, steady_state=True)
         mode = Mode.parse(self.settings.get("mode", "CC"))
@@ -73,6 +81,8 @@ class HeadlessLesson:
     def measure(self, question: Question) -> Measurements:
         """What the student measures for the question: Vm after settling, or the
         analysis of the step's protocol."""
+        if question.measure == "axon:velocity":
+            return Measurements(velocity_m_s=self.velocity())
         rig = self.rig()
         if question.measure == "vm":
             rig.hold(SETTLE_S)
@@ -81,6 +91,21 @@ class HeadlessLesson:
         result = analyze(SweepFamily.from_recording(rig.run(protocol)))
         facts: dict[str, Any] = {fact.name: fact.value for fact in result.facts}
         return Measurements(facts=facts, rows=tuple(result.rows))
+
+
+    def velocity(self) -> float:
+        """The fibre's conduction velocity (m/s) between a third and two thirds of its
+        length, as the Axon tab measures it, at the lesson's temperature."""
+        geometry = load_cell(self.cell).geometry
+        if geometry is None:
+            raise VrigError(f"{self.cell} is not a fibre: it has no conduction velocity")
+        length_m = geometry.total_length_um * 1e-6
+        temperature = self.settings.get("temperature")
+        velocity, _ = squid_axon_velocity(self.cell, near=length_m / 3, far=2 * length_m / 3,
+                                          temperature_c=None if temperature is None
+                                          else float(temperature),
+                                          duration_s=VELOCITY_RUN_S)
+        return float(velocity)
 
 
 def state_after(steps: tuple[Step, ...], index: int) -> HeadlessLesson:
@@ -93,8 +118,8 @@ def state_after(steps: tuple[Step, ...], index: int) -> HeadlessLesson:
 
 # the order a fresh cell takes the folded settings in: solutions before the ion changes
 # made to them, the protocol before any run of it
-CONTEXT_ORDER = ("bath", "pipette", "temperature", "mode", "holding", "speed", "scopes",
-                 "protocol")
+CONTEXT_ORDER = ("gradients", "bath", "pipette", "temperature", "mode", "holding", "speed",
+                 "scopes", "protocol")
 
 
 def opening_actions(steps: tuple[Step, ...], index: int) -> tuple[Action, ...]:

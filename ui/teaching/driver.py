@@ -43,6 +43,8 @@ def _apply(window, action, fresh=False):
     elif action.key == "cell":
         if fresh or session.cell != action.value:
             window.set_cell(action.value)
+    elif action.key == "gradients":
+        window.set_gradients(action.value == "on", action.value == "on")
     elif action.key == "mode":
         session.mode = action.value
     elif action.key == "holding":
@@ -70,8 +72,11 @@ def measurements(window):
     newest = window.client.newest
     if newest is not None and "Vm" in newest.signals:
         vm_mv = units.v_to_mv(float(np.mean(newest.signals["Vm"])))
+    axon = getattr(window, "axon", None)
+    velocity = getattr(axon, "velocity", None) if window.session.electrodes else None
     result = getattr(window.analysis, "result", None)
     if result is None:
-        return Measurements(vm_mv=vm_mv)
+        return Measurements(vm_mv=vm_mv, velocity_m_s=velocity)
     facts = {fact.name: fact.value for fact in result.facts}
-    return Measurements(vm_mv=vm_mv, facts=facts, rows=tuple(result.rows))
+    return Measurements(vm_mv=vm_mv, facts=facts, rows=tuple(result.rows),
+                        velocity_m_s=velocity)

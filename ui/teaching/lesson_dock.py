@@ -248,8 +248,9 @@ class LessonDock(QDockWidget):
         question = self.lesson.steps[self.index].question
         value = measured(question, driver.measurements(self.window_))
         if value is None:
-            where = ("the Vm display (press Run [space] first)" if question.measure == "vm"
-                     else "the Analysis tab (run the protocol first)")
+            where = {"vm": "the Vm display (press Run [space] first)",
+                     "axon:velocity": "the Axon tab's velocity (fire the axon first)"}.get(
+                question.measure, "the Analysis tab (run the protocol first)")
             self.feedback.setText(f"<span style='color:{BAD}'>Nothing measured yet: "
                                   f"the value comes from {where}.</span>")
             return
