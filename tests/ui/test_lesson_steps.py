@@ -99,3 +99,45 @@ def test_a_later_start_without_the_lesson_shows_the_welcome_card(qtbot, qapp, se
     assert not second.first_start
     assert not second.teaching.lessons.isVisible() and second.teaching.wants_welcome()
     second.close()
+
+
+def _lesson(window, lesson_id):
+    dock = window.teaching.lessons
+    dock.choose(next(i for i, lesson in enumerate(LESSONS) if lesson.id == lesson_id))
+    dock.show_step(0)
+    return dock
+
+
+def _fire_and_measure(window, dock, qtbot):
+    qtbot.waitUntil(lambda: window.session.electrodes is not None, timeout=WAIT_MS)
+    window.axon.velocity = None
+    window.tabs.setCurrentWidget(window.axon)
+    window.axon.prepare_stimulus(window)
+    qtbot.waitUntil(lambda: window.client.newest is not None, timeout=WAIT_MS)
+    window.panel.stimulus.fire()
+    qtbot.waitUntil(lambda: window.axon.velocity is not None, timeout=WAIT_MS)
+    dock.use_measurement()
+    return dock.feedback.text()
+
+
+def test_the_axon_tabs_velocity_answers_the_propagation_questions(qtbot, qapp, settings):
+    window = _open(qtbot, qapp, settings)
+    dock = _lesson(window, "propagation")
+    dock.next()  # conduction velocity of the squid axon
+    assert "Correct" in _fire_and_measure(window, dock, qtbot), window.axon.velocity
+    dock.next()  # the thin fibre
+    assert "Correct" in _fire_and_measure(window, dock, qtbot), window.axon.velocity
+    window.close()
+
+
+def test_the_pump_lessons_vm_is_what_the_window_shows(qtbot, qapp, settings):
+    window = _open(qtbot, qapp, settings)
+    dock = _lesson(window, "pump")
+    qtbot.waitUntil(lambda: window.session.running and window.client.newest is not None,
+                    timeout=WAIT_MS)
+    assert "Ipump" in window.client.newest.signals  # rebuilt with the gradients on
+    opened_s = window.client.newest.time_s
+    qtbot.waitUntil(lambda: window.client.newest.time_s > opened_s + 1.0, timeout=WAIT_MS)
+    dock.use_measurement()
+    assert "Correct" in dock.feedback.text()
+    window.close()
