@@ -43,7 +43,7 @@ from rig.teaching.jsonfile import read_text
 
 SET_KEYS = ("cell", "gradients", "mode", "holding", "speed", "temperature", "bath",
             "pipette", "protocol", "run", "scopes")
-MEASURE_RE = re.compile(r"vm|axon:velocity|fact:\w+|row:\w+@\w+=-?[0-9.]+")
+MEASURE_RE = re.compile(r"vm|axon:velocity|cursor:dt|fact:\w+|row:\w+@\w+=-?[0-9.]+")
 MAX_BYTES = 200_000
 
 
@@ -269,7 +269,8 @@ def _question(reader: _Reader, line: int, spec: dict) -> Question:
         measure = values.get("measure", "")
         if measure and not MEASURE_RE.fullmatch(measure):
             raise reader.fail(line, f"measure={printable(measure)[:30]}: use vm, "
-                                    "axon:velocity, fact:NAME or row:COLUMN@KEY=VALUE")
+                                    "axon:velocity, cursor:dt, fact:NAME or "
+                                    "row:COLUMN@KEY=VALUE")
         return Question(spec["prompt"], "numeric", answer, values.get("unit", ""), tolerance,
                         measure, explain=explain)
     choices = tuple(spec.get("choices", ()))

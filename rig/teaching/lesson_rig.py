@@ -7,7 +7,10 @@ an @ion change applies to the present solutions; drugs are taken at steady state
 the window the student waits for the perfusion to settle, as the lessons say).
 """
 
+import math
 from typing import Any
+
+import numpy as np
 
 from rig import units
 from rig.analysis.report import analyze
@@ -23,6 +26,8 @@ from rig.teaching.lesson import Action, Question, Step
 from rig.teaching.lesson_check import Measurements
 
 SETTLE_S = 1.0  # s held before reading Vm (the slowest lesson cell settles in < 0.2 s)
+FIRING_RUN_S = 0.3  # s of steady firing the spike interval is averaged over
+SAMPLE_S = 2e-5  # s: the rig's 50 kHz sampling
 VELOCITY_RUN_S = 0.012  # s: long enough for the slowest shipped fibre's spike to pass
 
 
@@ -83,6 +88,8 @@ class HeadlessLesson:
         analysis of the step's protocol."""
         if question.measure == "axon:velocity":
             return Measurements(velocity_m_s=self.velocity())
+        if question.measure == "cursor:dt":
+            return Measurements(cursor_dt_ms=self.spike_interval_ms())
         rig = self.rig()
         if question.measure == "vm":
             rig.hold(SETTLE_S)
@@ -92,6 +99,21 @@ class HeadlessLesson:
         facts: dict[str, Any] = {fact.name: fact.value for fact in result.facts}
         return Measurements(facts=facts, rows=tuple(result.rows))
 
+
+    def spike_interval_ms(self) -> float:
+        """The interval between successive spike peaks (ms) in steady firing at the
+        present holding, which a student measures with the two scope cursors (nan when
+        the cell does not fire)."""
+        rig = self.rig()
+        rig.hold(SETTLE_S)  # past the first spikes' adaptation
+        mode = Mode.parse(self.settings.get("mode", "CC"))
+        level = mode.to_si(float(self.settings.get("holding", 0.0)))
+        samples = round(FIRING_RUN_S / SAMPLE_S)
+        vm = rig.advance(np.full(samples, level), SAMPLE_S)["Vm"]
+        peaks = np.flatnonzero((vm[1:-1] > 0.0) & (vm[1:-1] >= vm[:-2]) & (vm[1:-1] > vm[2:]))
+        if peaks.size < 2:
+            return math.nan
+        return float(np.mean(np.diff(peaks)) * units.s_to_ms(SAMPLE_S))
 
     def velocity(self) -> float:
         """The fibre's conduction velocity (m/s) between a third and two thirds of its

@@ -92,7 +92,7 @@ def test_typed_answers_are_the_models_reversal_potentials():
 
 
 def test_measurements_come_from_the_analysis_table():
-    question = LESSONS[3].steps[1].question  # rate at 100 pA
+    question = LESSONS[3].steps[2].question  # rate at 100 pA
     rows = [{"stimulus_pA": 90.0, "rate_Hz": 65.0}, {"stimulus_pA": 100.0, "rate_Hz": 70.0}]
     assert measured(question, Measurements(rows=rows)) == 70.0
     assert measured(question, Measurements()) is None
@@ -191,3 +191,11 @@ def test_new_lessons_cover_propagation_single_channels_and_the_pump():
     pump = [a for s in by_id["pump"].steps for a in s.actions]
     assert ("set", "gradients", "on") in [(a.verb, a.key, a.value) for a in pump]
     assert any(a.verb == "drug" and a.value.lower().startswith("ouabain") for a in pump)
+
+
+def test_the_spike_interval_comes_from_the_cursors():
+    question = LESSONS[3].steps[1].question  # the interval between spikes
+    assert question.measure == "cursor:dt"
+    assert measured(question, Measurements()) is None  # cursors off: nothing measured
+    assert measured(question, Measurements(cursor_dt_ms=14.2)) == 14.2
+    assert check(question, 14.2).correct and not check(question, 20.0).correct

@@ -141,3 +141,21 @@ def test_the_pump_lessons_vm_is_what_the_window_shows(qtbot, qapp, settings):
     dock.use_measurement()
     assert "Correct" in dock.feedback.text()
     window.close()
+
+
+def test_the_cursors_answer_the_spike_interval_question(qtbot, qapp, settings):
+    window = _open(qtbot, qapp, settings)
+    dock = _lesson(window, "repetitive-firing")
+    dock.next()
+    assert dock.lesson.steps[dock.index].question.measure == "cursor:dt"
+    dock.use_measurement()
+    assert "Nothing measured yet" in dock.feedback.text()  # the cursors are off
+    cursors = window.scopes.scope.cursors
+    cursors.set_enabled(True)
+    cursors.set_positions(0.100, 0.130)  # two spikes apart
+    dock.use_measurement()
+    assert "Not quite" in dock.feedback.text()
+    cursors.set_positions(0.100, 0.1146)
+    dock.use_measurement()
+    assert "Correct" in dock.feedback.text()
+    window.close()

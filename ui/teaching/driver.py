@@ -1,7 +1,8 @@
 """What a lesson step does to the window: its @set, @drug, @wash and @ion lines turned
 into the window's own calls (the session for mode, holding and speed; runner commands
 through the client for temperature, solutions and drugs), and what the student has
-measured, read from the window (Vm of the newest chunk and the analysis table)."""
+measured, read from the window (Vm of the newest chunk, the analysis table, the
+scope's cursors and the Axon tab's velocity)."""
 
 import numpy as np
 
@@ -74,9 +75,10 @@ def measurements(window):
         vm_mv = units.v_to_mv(float(np.mean(newest.signals["Vm"])))
     axon = getattr(window, "axon", None)
     velocity = getattr(axon, "velocity", None) if window.session.electrodes else None
+    cursors = window.scopes.scope.cursors
+    dt_ms = units.s_to_ms(cursors.readout().dt) if cursors.enabled else None
     result = getattr(window.analysis, "result", None)
-    if result is None:
-        return Measurements(vm_mv=vm_mv, velocity_m_s=velocity)
-    facts = {fact.name: fact.value for fact in result.facts}
-    return Measurements(vm_mv=vm_mv, facts=facts, rows=tuple(result.rows),
-                        velocity_m_s=velocity)
+    facts = {} if result is None else {fact.name: fact.value for fact in result.facts}
+    rows = () if result is None else tuple(result.rows)
+    return Measurements(vm_mv=vm_mv, facts=facts, rows=rows, velocity_m_s=velocity,
+                        cursor_dt_ms=dt_ms)

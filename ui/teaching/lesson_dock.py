@@ -249,7 +249,8 @@ class LessonDock(QDockWidget):
         value = measured(question, driver.measurements(self.window_))
         if value is None:
             where = {"vm": "the Vm display (press Run [space] first)",
-                     "axon:velocity": "the Axon tab's velocity (fire the axon first)"}.get(
+                     "axon:velocity": "the Axon tab's velocity (fire the axon first)",
+                     "cursor:dt": "the scope's cursors (press Cursors and place them)"}.get(
                 question.measure, "the Analysis tab (run the protocol first)")
             self.feedback.setText(f"<span style='color:{BAD}'>Nothing measured yet: "
                                   f"the value comes from {where}.</span>")
