@@ -190,15 +190,10 @@ class KioskWindow(MainWindow):
 
     def _fresh_engine(self):
         """A new engine of the same cell, so that the last demo's drugs (TTX washes out
-        over minutes) and temperature do not leak into this one. Not set_cell: that
-        rebuilds the scopes, and ScopeArea.set_signals leaks about 4.6 MB a call (found
-        by the soak benchmark), which a station switching demos all day cannot afford;
-        the same cell has the same signals, so the scopes stay."""
-        rig = self._make_rig(self.session.cell)
-        if rig is None:
-            return
-        self.client.replace(rig)
-        self.send_settings()
+        over minutes) and temperature do not leak into this one; the scopes stay (see
+        driver.fresh_engine: a station switching demos all day cannot afford their
+        rebuild)."""
+        driver.fresh_engine(self)
         self.start()
 
     def _show_caption(self, index):
