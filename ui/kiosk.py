@@ -184,6 +184,7 @@ class KioskWindow(MainWindow):
         step = self.demos.steps[index]
         self.title.setText(inline(step.title))
         self._fresh_engine()
+        driver.show_view(self, "scopes")  # a demo shows the gates only if it says so
         for problem in driver.apply_actions(self, step.actions):
             self.log.warning("demo %s: %s", _plain_title(step.title), problem)
         self.log.info("demo %d: %s", index, _plain_title(step.title))

@@ -22,7 +22,8 @@ the rig (``@set key=value ...``, ``@drug [in:]NAME=CONC``, ``@wash [NAME|all]``,
 ``@ion out:ION=MM``), all applied in order when the step opens, or pose its question
 (``@ask`` then ``@numeric`` or ``@choice KEY: text`` lines with ``@correct KEY``;
 ``@explain`` is shown after an answer). ``gradients=on`` rebuilds the cell with ion
-accumulation and the Na/K pump (the Gradients tab's switches). ``measure`` says where
+accumulation and the Na/K pump (the Gradients tab's switches); ``view=gates`` shows
+the Gates view (``scopes``, ``axon``: those). ``measure`` says where
 the window reads the student's measurement (see :mod:`rig.teaching.lesson_check`).
 Every error names the file and the line.
 """
@@ -42,7 +43,8 @@ from rig.resources import printable
 from rig.teaching.jsonfile import read_text
 
 SET_KEYS = ("cell", "gradients", "mode", "holding", "speed", "temperature", "bath",
-            "pipette", "protocol", "run", "scopes")
+            "pipette", "protocol", "run", "scopes", "view")
+VIEWS = ("scopes", "gates", "axon")  # what @set view= brings to the front
 MEASURE_RE = re.compile(r"vm|axon:velocity|cursor:dt|fact:\w+|row:\w+@\w+=-?[0-9.]+")
 MAX_BYTES = 200_000
 
@@ -224,6 +226,8 @@ def _check_setting(reader: _Reader, number: int, key: str, value: str) -> None:
                 physics.check_temperature(level)
             if key == "speed" and level <= 0:
                 raise VrigError("speed must be above 0 (x real time)")
+        elif key == "view" and value not in VIEWS:
+            raise VrigError(f"view is one of {', '.join(VIEWS)}")
         elif key == "gradients" and value not in ("on", "off"):
             raise VrigError("gradients is on (ion accumulation and the Na/K pump) or off")
         elif key == "run" and value not in ("on", "off", "protocol"):

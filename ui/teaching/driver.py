@@ -65,8 +65,25 @@ def _apply(window, action, fresh=False):
     elif action.key == "run":
         if (action.value == "on") != session.running:
             window.toggle_run()
+    elif action.key == "view":
+        show_view(window, action.value)
     elif action.key == "scopes":
         window.scopes.set_visible_traces(action.value.split(","))
+
+
+def show_view(window, view):
+    """Bring a view to the front: 'gates' (the Gates dock beside the scopes), 'scopes'
+    (the Scopes tab, the Gates dock put away) or 'axon' (the Axon tab of a fibre)."""
+    gates = window.teaching.gates
+    if view == "gates":
+        gates.show()
+        gates.raise_()
+    else:
+        gates.hide()
+    if view == "axon" and window.session.electrodes is not None:
+        window.tabs.setCurrentWidget(window.axon)
+    else:
+        window.tabs.setCurrentWidget(window.scopes)
 
 
 def fresh_engine(window):
@@ -78,6 +95,7 @@ def fresh_engine(window):
     if rig is None:
         return
     was_running = window.session.running
+    window.recording.stop()  # as set_cell does: a recording does not span two engines
     window.client.replace(rig)
     window.send_settings()
     if was_running:

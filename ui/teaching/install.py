@@ -42,7 +42,7 @@ class Teaching:
 
     def _open_first_lesson(self):
         if not self.lessons.isHidden() and self.lessons.applied is None:
-            self.lessons.apply_current()
+            self.lessons.apply_current(on_new_engine=True)
 
     def wants_welcome(self):
         """Whether the welcome card may open at start: not while the lesson dock is

@@ -158,15 +158,18 @@ class LessonDock(QDockWidget):
         self.show_step(min(self.progress.step(self.lesson.id), len(self.lesson.steps) - 1),
                        apply)
 
-    def apply_current(self):
+    def apply_current(self, on_new_engine=False):
         """Set the rig as the present step says. Straight after the step before it (Next)
         only the step's own actions are taken: the student's rig already holds the rest;
         opened any other way (Back, the list, a restart) the step starts on a fresh cell
-        with everything the earlier steps set (rig.teaching.lesson_rig.opening_actions)."""
+        with everything the earlier steps set (rig.teaching.lesson_rig.opening_actions).
+        on_new_engine: the window has just built its engine (a first start), so a first
+        step needs no fresh one (which would also cut a recording asked for at start)."""
         if self.lesson is None:
             return
         lesson, index = self.lesson, self.index
-        follows = self.applied == (lesson.id, index - 1)
+        follows = (self.applied == (lesson.id, index - 1)
+                   or (on_new_engine and index == 0))
         actions = (lesson.steps[index].actions if follows
                    else opening_actions(lesson.steps, index))
         for problem in driver.apply_actions(self.window_, actions, fresh=not follows):
