@@ -111,7 +111,8 @@ class GateView(QWidget):
             painter.drawRect(QRectF(0, y, width, band * 0.08))
         painter.setPen(QColor("#9aa3ad"))
         painter.drawText(QRectF(4, top, 80, 16), Qt.AlignLeft, "outside")
-        painter.drawText(QRectF(4, top + band * 0.72, 80, 16), Qt.AlignLeft, "inside")
+        # below the subunits (drawn over 12-74 % of the channel box, band + 24 tall)
+        painter.drawText(QRectF(4, top + (band + 24) * 0.76, 80, 16), Qt.AlignLeft, "inside")
 
     def _channel(self, painter, box, kind, gates):
         states = self.flicker.states[kind]
@@ -130,7 +131,7 @@ class GateView(QWidget):
                                            body_h), 6, 6)
             painter.setPen(QColor("#0b0d0f"))
             painter.drawText(QRectF(x, body_top, slot, body_h), Qt.AlignCenter, gate)
-        label = f"{kind} channel: " + ("OPEN, ions flow" if conducting else "closed")
+        label = f"{kind}: " + ("open" if conducting else "closed")
         painter.setPen(QColor(OPEN["m"] if conducting else "#c9ced4"))
         painter.drawText(QRectF(box.left(), box.bottom() - 14, box.width(), 16),
                          Qt.AlignCenter, label)
