@@ -85,9 +85,20 @@ def test_a_first_start_opens_the_first_lesson_on_its_own_cell(qtbot, qapp, setti
     assert window.first_start and window.session.cell == "thin-fibre"
     dock = window.teaching.lessons
     assert dock.isVisible() and dock.lesson.id == "resting-potential" and dock.index == 0
+    window.teaching.at_first_start()  # as ui.app.main does once the window is shown
     assert not window.teaching.wants_welcome()  # one guide at a time
     qtbot.waitUntil(lambda: _is_running(window, LESSONS[0], 0), timeout=WAIT_MS)
     assert window.session.holding("CC") == pytest.approx(100.0)
+    window.close()
+
+
+def test_a_first_start_on_a_chosen_cell_shows_its_welcome_card_not_lesson_1(qtbot, qapp,
+                                                                           settings):
+    window = _open(qtbot, qapp, settings)
+    window.set_cell("thin-fibre")  # as vrig --cell thin-fibre starts
+    window.teaching.at_first_start(cell_chosen=True)
+    assert not window.teaching.lessons.isVisible() and window.teaching.wants_welcome()
+    assert window.session.cell == "thin-fibre"
     window.close()
 
 

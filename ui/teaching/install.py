@@ -5,7 +5,7 @@ on the amplifier panel."""
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
@@ -29,19 +29,24 @@ class Teaching:
         self.exercise = ExerciseDock(window)
         self.exercise.message.connect(window.show_error)
         window.addDockWidget(Qt.RightDockWidgetArea, self.exercise)
-        # A newcomer sees one thing: the first lesson, its first step setting the rig
-        # once the window is finished (the welcome card stays in Help; see
-        # wants_welcome). A window that hides the dock by then (the kiosk) is left alone.
+        # A newcomer sees one thing: the first lesson (the welcome card stays in Help;
+        # see at_first_start and wants_welcome).
         self.lessons.setVisible(window.first_start)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
         self.speaker = speaker.install(window)  # the amplifier's audio monitor
         self.gates = gate_view.install(window)  # View > Gates: the channels' subunits
-        if window.first_start:
-            QTimer.singleShot(0, self._open_first_lesson)
 
-    def _open_first_lesson(self):
-        if not self.lessons.isHidden() and self.lessons.applied is None:
+    def at_first_start(self, cell_chosen=False):
+        """Called by the application once its window is shown. At a first start the
+        first lesson's first step sets the rig; with a cell chosen on the command line
+        (vrig --cell ...) the lesson would replace it, so the dock goes away and the
+        welcome card for that cell is the one thing shown."""
+        if not self.window.first_start or self.lessons.isHidden():
+            return
+        if cell_chosen:
+            self.lessons.hide()
+        elif self.lessons.applied is None:
             self.lessons.apply_current(on_new_engine=True)
 
     def wants_welcome(self):
