@@ -44,7 +44,9 @@ def main(options=None):
     window = MainWindow(autostart=True, options=options)
     window.report_problems(theme.problems(app) + window.startup_problems)
     window.show()
-    if window.settings.value("welcome_at_start") != "false":
+    window.teaching.at_first_start(cell_chosen=options is not None and options.cell is not None)
+    if (window.settings.value("welcome_at_start") != "false"
+            and window.teaching.wants_welcome()):
         window.help.show_welcome()
     close_on_signals(window)
     return app.exec()

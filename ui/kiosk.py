@@ -184,21 +184,17 @@ class KioskWindow(MainWindow):
         step = self.demos.steps[index]
         self.title.setText(inline(step.title))
         self._fresh_engine()
+        driver.show_view(self, "scopes")  # a demo shows the gates only if it says so
         for problem in driver.apply_actions(self, step.actions):
             self.log.warning("demo %s: %s", _plain_title(step.title), problem)
         self.log.info("demo %d: %s", index, _plain_title(step.title))
 
     def _fresh_engine(self):
         """A new engine of the same cell, so that the last demo's drugs (TTX washes out
-        over minutes) and temperature do not leak into this one. Not set_cell: that
-        rebuilds the scopes, and ScopeArea.set_signals leaks about 4.6 MB a call (found
-        by the soak benchmark), which a station switching demos all day cannot afford;
-        the same cell has the same signals, so the scopes stay."""
-        rig = self._make_rig(self.session.cell)
-        if rig is None:
-            return
-        self.client.replace(rig)
-        self.send_settings()
+        over minutes) and temperature do not leak into this one; the scopes stay (see
+        driver.fresh_engine: a station switching demos all day cannot afford their
+        rebuild)."""
+        driver.fresh_engine(self)
         self.start()
 
     def _show_caption(self, index):

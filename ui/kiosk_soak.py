@@ -59,6 +59,10 @@ def soak(minutes, demo_s=3.0):
     print(f"kiosk_rss_after_30s: {first:.1f} MB")
     print(f"kiosk_rss_end: {samples[-1][1]:.1f} MB")
     print(f"kiosk_rss_max: {max(m for _, m in samples):.1f} MB")
+    # the curve, every 5 minutes: growth that levels off is warm-up, a steady slope a leak
+    for mark in range(5, int(minutes) + 1, 5):
+        near = min(samples, key=lambda sample, mark=mark: abs(sample[0] - 60 * mark))
+        print(f"kiosk_rss_at_{mark}min: {near[1]:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@ A step is a ``## title`` and the lines up to the next one. Lines starting with `
 the rig (``@set key=value ...``, ``@drug [in:]NAME=CONC``, ``@wash [NAME|all]``,
 ``@ion out:ION=MM``), all applied in order when the step opens, or pose its question
 (``@ask`` then ``@numeric`` or ``@choice KEY: text`` lines with ``@correct KEY``;
-``@explain`` is shown after an answer). ``measure`` says where the window reads the
-student's measurement (see :mod:`rig.teaching.lesson_check`). Every error names the
-file and the line.
+``@explain`` is shown after an answer). ``gradients=on`` rebuilds the cell with ion
+accumulation and the Na/K pump (the Gradients tab's switches); ``view=gates`` shows
+the Gates view (``scopes``, ``axon``: those). ``measure`` says where
+the window reads the student's measurement (see :mod:`rig.teaching.lesson_check`).
+Every error names the file and the line.
 """
 
 import math
@@ -40,9 +42,10 @@ from rig.model.solutions import parse_ion_override
 from rig.resources import printable
 from rig.teaching.jsonfile import read_text
 
-SET_KEYS = ("cell", "mode", "holding", "speed", "temperature", "bath", "pipette",
-            "protocol", "run", "scopes")
-MEASURE_RE = re.compile(r"vm|fact:\w+|row:\w+@\w+=-?[0-9.]+")
+SET_KEYS = ("cell", "gradients", "mode", "holding", "speed", "temperature", "bath",
+            "pipette", "protocol", "run", "scopes", "view")
+VIEWS = ("scopes", "gates", "axon")  # what @set view= brings to the front
+MEASURE_RE = re.compile(r"vm|axon:velocity|cursor:dt|fact:\w+|row:\w+@\w+=-?[0-9.]+")
 MAX_BYTES = 200_000
 
 
@@ -223,6 +226,10 @@ def _check_setting(reader: _Reader, number: int, key: str, value: str) -> None:
                 physics.check_temperature(level)
             if key == "speed" and level <= 0:
                 raise VrigError("speed must be above 0 (x real time)")
+        elif key == "view" and value not in VIEWS:
+            raise VrigError(f"view is one of {', '.join(VIEWS)}")
+        elif key == "gradients" and value not in ("on", "off"):
+            raise VrigError("gradients is on (ion accumulation and the Na/K pump) or off")
         elif key == "run" and value not in ("on", "off", "protocol"):
             raise VrigError("run is on, off or protocol (run the step's protocol)")
         elif key in ("cell", "protocol"):
@@ -265,8 +272,9 @@ def _question(reader: _Reader, line: int, spec: dict) -> Question:
             raise reader.fail(line, "@numeric needs a finite answer and tolerance=T above 0")
         measure = values.get("measure", "")
         if measure and not MEASURE_RE.fullmatch(measure):
-            raise reader.fail(line, f"measure={printable(measure)[:30]}: use vm, fact:NAME "
-                                    "or row:COLUMN@KEY=VALUE")
+            raise reader.fail(line, f"measure={printable(measure)[:30]}: use vm, "
+                                    "axon:velocity, cursor:dt, fact:NAME or "
+                                    "row:COLUMN@KEY=VALUE")
         return Question(spec["prompt"], "numeric", answer, values.get("unit", ""), tolerance,
                         measure, explain=explain)
     choices = tuple(spec.get("choices", ()))

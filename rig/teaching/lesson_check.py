@@ -16,9 +16,13 @@ from rig.teaching.lesson import Question
 @dataclass(frozen=True)
 class Measurements:
     """What the student has measured: vm_mv, the membrane potential now (mV, or None);
-    facts, the analysis table's results {name: value}; rows, its rows ({column: value})."""
+    facts, the analysis table's results {name: value}; rows, its rows ({column: value});
+    velocity_m_s, the Axon tab's conduction velocity (m/s, or None); cursor_dt_ms, the
+    time from the scope's cursor 1 to cursor 2 (ms, or None while they are off)."""
 
     vm_mv: float | None = None
+    velocity_m_s: float | None = None
+    cursor_dt_ms: float | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
     rows: Sequence[Mapping[str, Any]] = ()
 
@@ -38,6 +42,10 @@ def measured(question: Question, seen: Measurements) -> float | None:
     value: Any = None
     if spec == "vm":
         value = seen.vm_mv
+    elif spec == "axon:velocity":
+        value = seen.velocity_m_s
+    elif spec == "cursor:dt":
+        value = seen.cursor_dt_ms
     elif spec.startswith("fact:"):
         value = seen.facts.get(spec[5:])
     elif spec.startswith("row:"):

@@ -101,3 +101,16 @@ def test_days_of_loop_keep_bounded_state():
         loop.tick(float(second))
     assert len(loop.visits) == 100 and loop.state == "attract"
     assert abs(loop.demos_started - 3 * 24 * 3600 / loop.demo_s) <= 1  # one per 30 s
+
+
+def test_the_slow_motion_demo_shows_the_gates_and_the_next_puts_them_away(kiosk, qtbot):
+    window, _clock = kiosk
+    titles = [step.title for step in window.demos.steps]
+    slow = next(i for i, title in enumerate(titles) if "gates" in title)
+    window.play(slow)
+    assert window.session.speed == pytest.approx(0.01)
+    assert window.teaching.gates.isVisible()
+    gates = window.teaching.gates.widget()
+    qtbot.waitUntil(lambda: gates.frame is not None, timeout=20_000)  # drawn from the model
+    window.play(0)
+    assert not window.teaching.gates.isVisible() and window.session.speed == 1.0

@@ -117,7 +117,7 @@ def test_settings_survive_a_restart(make_window, qtbot):
     first.set_holding("VC", -80.0)
     first.set_holding("CC", 35.0)
     first.scopes.set_visible_traces(["INa", "n"])
-    first.panel.speed_combo.setCurrentIndex(0)  # 0.1x
+    first.panel.speed_combo.setCurrentIndex(first.panel.speed_combo.findData(0.1))
     first.close()
     second = make_window()
     assert second.session.mode == "VC"

@@ -19,7 +19,7 @@ from rig.files.recording import load_recording
 from ui.panels.recording_settings import RecordingSettings, RecordingSettingsDialog
 
 WAIT_MS = 60_000
-TEN_X = 4  # index of 10x in the speed combo
+TEN_X = 5  # index of 10x in the speed combo
 
 
 class Collector:

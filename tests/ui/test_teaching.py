@@ -53,8 +53,11 @@ def test_a_student_walks_the_first_lesson(window, qtbot):
     assert window.session.mode is Mode.CC
     dock.next()
     assert "resting potential" in dock.prompt.text()
-    # the measurement comes from the Vm display once the rig has run
+    # the measurement comes from the Vm display once the rig has run and the spiking
+    # of step 1 (100 pA) has died away (a second of simulated time at holding 0)
     qtbot.waitUntil(lambda: window.client.newest is not None, timeout=WAIT_MS)
+    opened_s = window.client.newest.time_s
+    qtbot.waitUntil(lambda: window.client.newest.time_s > opened_s + 1.0, timeout=WAIT_MS)
     dock.use_measurement()
     assert "Correct" in dock.feedback.text()
     assert dock.progress.answers("resting-potential")[1]["correct"] is True

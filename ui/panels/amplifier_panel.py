@@ -38,7 +38,8 @@ from ui.widgets.knob import Knob
 MODES = (("VC", "VC"), ("I0", "I=0"), ("CC", "CC"))
 OVERLOAD_HOLD_S = 0.5
 KNOB_STEPS = {"VC": 1.0, "CC": 5.0}  # mV, pA per arrow key
-SPEEDS = (("0.1x  slow motion", 0.1), ("0.25x", 0.25), ("1x  real time", 1.0),
+SPEEDS = (("0.01x  gates", 0.01), ("0.1x  slow motion", 0.1), ("0.25x", 0.25),
+          ("1x  real time", 1.0),
           ("2x", 2.0), ("10x", 10.0), ("max (protocols)", None))
 # Meters change 10 times a second, like a panel meter: faster digits cannot be read.
 METER_EVERY_S = 0.1

@@ -1,5 +1,6 @@
-"""Adds the teaching parts to a RigWindow: the lesson and exercise docks, and File and
-Help menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...)."""
+"""Adds the teaching parts to a RigWindow: the lesson and exercise docks, File and Help
+menu entries (Lessons..., Open exercise..., Export worksheet (PDF)...) and the speaker
+on the amplifier panel."""
 
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from rig.errors import VrigError
+from ui.teaching import gate_view, speaker
 from ui.teaching.exercise_dock import ExerciseDock
 from ui.teaching.lesson_dock import LessonDock
 from ui.teaching.worksheet_pdf import write_pdf
@@ -27,11 +29,31 @@ class Teaching:
         self.exercise = ExerciseDock(window)
         self.exercise.message.connect(window.show_error)
         window.addDockWidget(Qt.RightDockWidgetArea, self.exercise)
-        # A newcomer sees the first lesson; its first step sets nothing the window's own
-        # first start has not set (Next and the menu set the rig for each step).
+        # A newcomer sees one thing: the first lesson (the welcome card stays in Help;
+        # see at_first_start and wants_welcome).
         self.lessons.setVisible(window.first_start)
         window.resizeDocks([self.lessons], [DOCK_WIDTH], Qt.Horizontal)
         self._add_menus()
+        self.speaker = speaker.install(window)  # the amplifier's audio monitor
+        self.gates = gate_view.install(window)  # View > Gates: the channels' subunits
+
+    def at_first_start(self, cell_chosen=False):
+        """Called by the application once its window is shown. At a first start the
+        first lesson's first step sets the rig; with a cell chosen on the command line
+        (vrig --cell ...) the lesson would replace it, so the dock goes away and the
+        welcome card for that cell is the one thing shown."""
+        if not self.window.first_start or self.lessons.isHidden():
+            return
+        if cell_chosen:
+            self.lessons.hide()
+        elif self.lessons.applied is None:
+            self.lessons.apply_current(on_new_engine=True)
+
+    def wants_welcome(self):
+        """Whether the welcome card may open at start: not while the lesson dock is
+        shown (a first start, or a student who left it open), which already says what
+        to do; two guides at once confuse a newcomer."""
+        return self.lessons.isHidden()
 
     def _add_menus(self):
         window = self.window

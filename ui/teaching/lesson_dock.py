@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from rig.errors import VrigError
 from rig.teaching.lesson import shipped_lessons
 from rig.teaching.lesson_check import Progress, check, measured
+from rig.teaching.lesson_rig import opening_actions
 from ui.teaching import driver
 from ui.teaching.rich_text import inline, to_html
 
@@ -57,6 +58,7 @@ class LessonDock(QDockWidget):
         self.progress = progress
         self.lesson = None
         self.index = 0
+        self.applied = None  # (lesson id, step index) the rig was last set for
         self._build()
         if self.lessons:  # shown, not applied: the window is not finished yet
             self.choose(0, apply=False)
@@ -156,12 +158,23 @@ class LessonDock(QDockWidget):
         self.show_step(min(self.progress.step(self.lesson.id), len(self.lesson.steps) - 1),
                        apply)
 
-    def apply_current(self):
-        """Set the rig as the present step says (when the dock is opened)."""
-        if self.lesson is not None:
-            step = self.lesson.steps[self.index]
-            for problem in driver.apply_actions(self.window_, step.actions):
-                self.message.emit(f"lesson step: {problem}")
+    def apply_current(self, on_new_engine=False):
+        """Set the rig as the present step says. Straight after the step before it (Next)
+        only the step's own actions are taken: the student's rig already holds the rest;
+        opened any other way (Back, the list, a restart) the step starts on a fresh cell
+        with everything the earlier steps set (rig.teaching.lesson_rig.opening_actions).
+        on_new_engine: the window has just built its engine (a first start), so a first
+        step needs no fresh one (which would also cut a recording asked for at start)."""
+        if self.lesson is None:
+            return
+        lesson, index = self.lesson, self.index
+        follows = (self.applied == (lesson.id, index - 1)
+                   or (on_new_engine and index == 0))
+        actions = (lesson.steps[index].actions if follows
+                   else opening_actions(lesson.steps, index))
+        for problem in driver.apply_actions(self.window_, actions, fresh=not follows):
+            self.message.emit(f"lesson step: {problem}")
+        self.applied = (lesson.id, index)
 
     def show_step(self, index, apply=True):
         """Show step index of the lesson; apply: set the rig as the step says."""
@@ -238,8 +251,10 @@ class LessonDock(QDockWidget):
         question = self.lesson.steps[self.index].question
         value = measured(question, driver.measurements(self.window_))
         if value is None:
-            where = ("the Vm display (press Run [space] first)" if question.measure == "vm"
-                     else "the Analysis tab (run the protocol first)")
+            where = {"vm": "the Vm display (press Run [space] first)",
+                     "axon:velocity": "the Axon tab's velocity (fire the axon first)",
+                     "cursor:dt": "the scope's cursors (press Cursors and place them)"}.get(
+                question.measure, "the Analysis tab (run the protocol first)")
             self.feedback.setText(f"<span style='color:{BAD}'>Nothing measured yet: "
                                   f"the value comes from {where}.</span>")
             return

@@ -49,7 +49,7 @@ def restore(window):
     if window.settings.value("speed") == "max":
         session.speed = None
     else:
-        speed = s.number("speed", 0.1, 10.0)
+        speed = s.number("speed", 0.01, 10.0)
         if speed is not None and speed in [factor for _, factor in SPEEDS]:
             session.speed = speed
     session.mode = s.choice("mode", ("VC", "CC", "I0"), "CC")
