@@ -75,6 +75,10 @@ ALG_MULTINOMIAL = 0
 ALG_EXACT = 1
 ALG_MEAN = 2
 P_NEGLIGIBLE = 1e-15  # a one-step probability below this moves no channel
+# Up to this many channels leaving a state are placed one uniform each (a few ns),
+# more by conditional binomials (one draw per destination, ~0.1 us each): the same
+# multinomial either way, timed with `vrig bench` (stochastic_realtime_factor)
+FEW_LEAVERS = 8
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -121,13 +125,15 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
 
 
 @njit(nogil=True, cache=True)
-def _multinomial(first, last, p_tab, position, counts, mean, moved, away, rng):
+def _multinomial(first, last, p_tab, p_order, position, counts, mean, moved, away, rng):
     """Advance states first..last-1 by one step: the channels of each state shared
-    among their destinations with the one-step probabilities p_tab[s, j] (to state
-    first + j) at position (their expectations when mean). The number that leave is
-    one binomial draw; a few leavers are placed one by one (one uniform each), many by
-    conditional binomials over the destinations: both are the same multinomial."""
+    among their destinations with the one-step probabilities p_tab[i, s, q] (to state
+    first + p_order[s, q]) at position (their expectations when mean). The number that
+    leave is one binomial draw; a few leavers are placed one by one (one uniform each),
+    many by conditional binomials over the destinations, likeliest first, which stop
+    once every leaver is placed: both are the same multinomial."""
     n = last - first
+    i, w = position
     for j in range(n):
         moved[first + j] = 0.0
     for s in range(first, last):
@@ -135,39 +141,42 @@ def _multinomial(first, last, p_tab, position, counts, mean, moved, away, rng):
         if count <= 0.0:
             continue
         p_leave = 0.0
-        for j in range(n):
-            away[j] = 0.0 if first + j == s else _at(p_tab[s], j, position)
-            p_leave += away[j]
+        for q in range(n):
+            a = p_tab[i, s, q] + w * (p_tab[i + 1, s, q] - p_tab[i, s, q])
+            away[q] = 0.0 if first + p_order[s, q] == s else a
+            p_leave += away[q]
         if p_leave <= P_NEGLIGIBLE:
             moved[s] += count
             continue
         if mean:
-            for j in range(n):
-                moved[first + j] += count * away[j]
+            for q in range(n):
+                moved[first + p_order[s, q]] += count * away[q]
             moved[s] += count * (1.0 - p_leave)
             continue
         leaving = rng.binomial(int(count + 0.5), min(1.0, p_leave))
         moved[s] += count - leaving
-        if leaving <= n:
+        if leaving <= FEW_LEAVERS:
             for _ in range(leaving):
                 u = rng.random() * p_leave
                 target = s
-                for j in range(n):
-                    u -= away[j]
-                    if away[j] > 0.0:
-                        target = first + j
+                for q in range(n):
+                    u -= away[q]
+                    if away[q] > 0.0:
+                        target = first + p_order[s, q]
                     if u < 0.0:
                         break
                 moved[target] += 1.0
             continue
         rest = p_leave
-        for j in range(n):
-            if away[j] <= 0.0 or leaving <= 0:
+        for q in range(n):
+            if leaving <= 0:
+                break
+            if away[q] <= 0.0:
                 continue
-            k = leaving if away[j] >= rest else rng.binomial(leaving, away[j] / rest)
-            moved[first + j] += k
+            k = leaving if away[q] >= rest else rng.binomial(leaving, away[q] / rest)
+            moved[first + p_order[s, q]] += k
             leaving -= k
-            rest -= away[j]
+            rest -= away[q]
         moved[s] += leaving  # rounding left some: they stay
     for s in range(first, last):
         counts[s, 0] = moved[s]
@@ -180,9 +189,9 @@ def _channels_step(record, v_mv, counts, dt, n_steps, exits, delta, rng):
     within it), the multinomial one step at a time (its table is for one step)."""
     (_cm, _dt, v_min, inv_dv, rate_tab, exit_tab, out_start, trans_dst, _open, pop_first,
      _gamma, _e, _label, algorithm, _g, _ge, _gl, _scale, _has_charge, p_tab, p_v_min,
-     p_inv_dv, _pb, _br, _vs, _vo) = record
+     p_inv_dv, _pb, _br, _vs, _vo, p_order) = record
     position = _table_position(v_mv, v_min, inv_dv, rate_tab.shape[1])
-    p_position = _table_position(v_mv, p_v_min, p_inv_dv, p_tab.shape[2])
+    p_position = _table_position(v_mv, p_v_min, p_inv_dv, p_tab.shape[0])
     for p in range(algorithm.size):
         first, last = pop_first[p], pop_first[p + 1]
         if algorithm[p] == ALG_EXACT:
@@ -190,7 +199,7 @@ def _channels_step(record, v_mv, counts, dt, n_steps, exits, delta, rng):
                    dt * n_steps, exits, rng)
         else:
             for _ in range(n_steps):
-                _multinomial(first, last, p_tab, p_position, counts,
+                _multinomial(first, last, p_tab, p_order, p_position, counts,
                              algorithm[p] == ALG_MEAN, delta, exits, rng)
 
 
@@ -270,7 +279,7 @@ def _conductance(record, counts, open_count, g_seal):
     B V - A (pA), B in nS (channels, leak and seal), A in pA."""
     (_cm, _dt, _v, _i, _rt, _et, _os, _td, state_open, pop_first, gamma, pop_e, _label,
      _alg, chan_g, chan_e, _cl, _scale, _has_charge, _pt, _pv, _pi, _pb, _br, _vs,
-     _vo) = record
+     _vo, _po) = record
     b = g_seal
     a = 0.0
     for p in range(gamma.size):
@@ -292,7 +301,7 @@ def _record(record, out, s, vm, im, v, open_count, vm_peak, im_peak):
     each label's current and conductance, each population's open count."""
     (_cm, _dt, _v, _i, _rt, _et, _os, _td, _open, _pf, gamma, pop_e, pop_label, _alg,
      chan_g, chan_e, chan_label, scale, _has_charge, _pt, _pv, _pi, _pb, _br, _vs,
-     _vo) = record
+     _vo, _po) = record
     n_pop = gamma.size
     n_labels = (out.shape[0] - FIRST_LABEL_ROW - n_pop) // 2
     first_g_row = FIRST_LABEL_ROW + n_labels
