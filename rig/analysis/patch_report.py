@@ -118,14 +118,14 @@ def analyse_patch(sweeps_pa: npt.ArrayLike, command: npt.ArrayLike, interval_s: 
         if abs(fitted - abs(unitary)) < 0.5 * abs(unitary):
             unitary = float(np.copysign(abs(fitted), unitary))
         else:
-            notes.append(f"the amplitude fit (levels {fitted:.2f} pA apart) is far from the expected "
-                         f"{expected_unitary_pa:.2f} pA: the expected value is used")
+            notes.append(f"the amplitude fit (levels {fitted:.2f} pA apart) is far from "
+                         f"the expected {expected_unitary_pa:.2f} pA: that is used")
     except VrigError as exc:
         notes.append(str(exc))
     levels = idealise(pulse, unitary, 0.0, n_channels)
     p_open = open_probability(levels, n_channels)
     open_s, closed_s = dwell_times(levels, interval_s)
-    fits = []
+    fits: list[DwellFit | None] = []
     for name, times in (("open", open_s), ("closed", closed_s)):
         try:
             fits.append(fit_dwell_times(times, 1, shortest_s=interval_s))
