@@ -96,7 +96,9 @@ def test_pn_of_a_noisy_passive_cell_leaves_only_noise(filter_hz):
               f"documented = {expected:.3f}), mean {residual.mean():.3f} pA, largest 2 ms mean "
               f"{np.abs(windows).max():.3f} pA, at the edges {edges.round(2).tolist()} pA; "
               f"raw transient {np.abs(raw).max():.0f} pA")
-        assert sigma == pytest.approx(expected, rel=0.1)
+        # the raw rms is measured on the short stretch before the pulse, and the noise
+        # has more power at low frequencies (the access path): 20 % either way
+        assert sigma == pytest.approx(expected, rel=0.2)
         # No structure: each mean of n samples scatters by sigma/sqrt(n) (by up to ~3x
         # more for filtered noise, which is correlated over a few samples).
         correlated = 3 if filter_hz else 1
