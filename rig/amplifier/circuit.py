@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from rig import units
+from rig.amplifier import current_noise
 from rig.errors import VrigError
 from rig.files.layout import FloatArray
 from rig.model.cell import Cell
@@ -48,7 +49,6 @@ CC_SCALE_V_PER_V = 10.0  # 10 mV/mV membrane-potential output
 OUTPUT_RANGE_V = 10.0  # the outputs swing +/-10 V; the digitiser's input range is the same
 DIGITIZER_RANGE_V = OUTPUT_RANGE_V
 DIGITIZER_BITS = 16
-CURRENT_NOISE_A_PER_RTHZ = 1.5e-14  # 1.5 pA rms in a 10 kHz band
 VOLTAGE_NOISE_V_PER_RTHZ = 5e-7  # 50 uV rms in a 10 kHz band
 HUM_CURRENT_A = units.pa_to_a(1.0)
 HUM_VOLTAGE_V = 50e-6
@@ -243,7 +243,7 @@ class OutputChain:
 
     def process(self, amplifier: Amplifier, mode: str, voltage_v: FloatArray,
                 current_a: FloatArray, sample_interval_s: float, t0_s: float,
-                peaks: tuple[float, float] | None = None
+                peaks: tuple[float, float] | None = None, cell_capacitance_f: float = 0.0
                 ) -> tuple[FloatArray, FloatArray, bool]:
         """Return (voltage, current, overloaded) as the digitiser records them, each
         clipped at the output's range; overloaded is True when a sample was clipped.
@@ -251,7 +251,9 @@ class OutputChain:
         voltage_v, current_a: the headstage outputs (SI arrays); t0_s: time of the
         first sample (s), which sets the hum's phase; peaks: (largest |voltage_v|,
         largest |current_a|) when the caller knows them (nan if any is nan), which
-        spares searching the arrays when nothing else changes them.
+        spares searching the arrays when nothing else changes them; cell_capacitance_f:
+        the cell's capacitance (F), which the current noise of the access path needs
+        (rig.amplifier.current_noise).
         """
         fs = 1.0 / sample_interval_s
         voltage = voltage_v
@@ -262,8 +264,11 @@ class OutputChain:
             half_band = math.sqrt(fs / 2.0)
             voltage = voltage + self.rng.normal(0.0, VOLTAGE_NOISE_V_PER_RTHZ * half_band,
                                                 voltage.size)
-            current = current + self.rng.normal(0.0, CURRENT_NOISE_A_PER_RTHZ * half_band,
-                                                current.size)
+            current = current + current_noise.draw(
+                current.size, fs, self.rng, feedback_ohm=amplifier.feedback_resistance,
+                seal_ohm=amplifier.seal_resistance,
+                pipette_capacitance_f=amplifier.pipette_capacitance,
+                series_ohm=amplifier.series_resistance, cell_capacitance_f=cell_capacitance_f)
         if amplifier.hum_hz:
             t = t0_s + np.arange(voltage.size) * sample_interval_s
             wave = (np.sin(2 * np.pi * amplifier.hum_hz * t)

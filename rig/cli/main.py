@@ -140,6 +140,11 @@ def add_cell_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channels", metavar="N|LABEL=N[,...]", default=None,
                         help="channels counted one by one, e.g. 50 (a patch with one kind) "
                              "or Na=600,K=180")
+    parser.add_argument("--patch-config", default=None,
+                        metavar="cell-attached|inside-out|outside-out",
+                        help="a patch's recording configuration (default: the preset's); "
+                             "cell-attached and inside-out hold the pipette at -Vm and "
+                             "show inward currents upward, as an Axopatch does")
 
 
 def add_amplifier_options(parser: argparse.ArgumentParser) -> None:
@@ -455,6 +460,7 @@ def build_rig(args: argparse.Namespace) -> "Rig":
         dt=units.us_to_s(dt_us), seed=_number(args.seed, "--seed", int),
         stochastic=getattr(args, "stochastic", None),
         channel_counts=_channel_counts(getattr(args, "channels", None)),
+        patch_configuration=getattr(args, "patch_config", None),
         **_fibre_options(args, cell), **_gradient_options(args))
     changes = {}
     if rs_mohm is not None:

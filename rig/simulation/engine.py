@@ -44,7 +44,7 @@ from rig.simulation.membrane import CompiledMembrane, leak_reversal_mv, reversal
 from rig.simulation.metadata import recording_metadata
 from rig.simulation.model_cache import KernelInputs, ModelCache
 from rig.simulation.state import SimulationState
-from rig.simulation.stochastic import state_rows
+from rig.simulation.stochastic import configured, state_rows
 
 DEFAULT_DT_S = 10e-6
 # advance()'s key for the space-time profile of a fibre (see Rig.set_profile): not a
@@ -70,7 +70,9 @@ class Rig:
     internal Na, K, Cl (and periaxonal K) as state, and the Na/K pump (None: the cell
     preset's, off for every shipped cell; see rig.simulation.accumulation, and
     rig.simulation.fast_forward for running it down over hours); pump_density: the
-    pump's maximal current density in uA/cm^2 (default from resources/pumps).
+    pump's maximal current density in uA/cm^2 (default from resources/pumps);
+    patch_configuration: a patch's recording configuration (cell-attached, inside-out,
+    outside-out; None: the preset's; see rig.simulation.stochastic.polarity).
 
     A cell with a cable geometry (a fibre) runs in CC, I=0 and VC (through Rs as on a
     patch; CC with pipette capacitance is refused): the amplifier's electrode at stim_at
@@ -98,7 +100,9 @@ class Rig:
                  stimulator: Stimulator | None = None, stochastic: bool | None = None,
                  channel_counts: dict[str, int] | None = None,
                  accumulation: bool | None = None, pump: bool | None = None,
-                 pump_density: float | None = None) -> None:
+                 pump_density: float | None = None,
+                 patch_configuration: str | None = None) -> None:
+        cell = configured(cell, patch_configuration)
         if channel_counts:
             cell = with_channel_counts(cell, channel_counts)
             # counting channels asks for their noise, unless it is turned off

@@ -88,7 +88,8 @@ class ModelCache:
         cached_m, cached, inputs = self._entry
         if (inputs is None or cached_m is not m or cached is None or cached[0] is not amplifier
                 or cached[1:] != key[1:]):
-            chan_g, floor = m.drug_arrays(perfusion.effects())
+            chan_g, floor = (m.drug_arrays(perfusion.effects()) if m.markov is None
+                             else stochastic.drug_arrays(m, perfusion))
             amp = layout.amplifier_parameters(amplifier)
             amp[layout.AMP_BREAKDOWN] = breakdown_mv
             amp[layout.AMP_COMMAND_SCALE], amp[layout.AMP_COMMAND_LIMIT] = _command_scale(

@@ -126,7 +126,7 @@ def signals(rig: Any, m: CompiledMembrane, out: np.ndarray, peaks: tuple[float, 
         out[layout.OUT_VM] += rig.amplifier.junction_error
     voltage, current, overloaded = rig.output_chain.process(
         rig.amplifier, rig.mode, out[layout.OUT_VM], out[layout.OUT_IM],
-        sample_interval_s, t0_s, peaks)
+        sample_interval_s, t0_s, peaks, units.pf_to_f(rig.cell.capacitance_pf))
     rig.overloaded = rig.overloaded or overloaded
     rig.last_overload = overloaded
     result = {"Vm": voltage, "Im": current, "command": command_si,

@@ -12,11 +12,38 @@ the cheaper one: `vrig bench` measured a Na patch at -40 mV at 10 us (1.7 / 3.6 
 step with 200 channels, even at about 1000; exact_/multinomial_us_per_step_N), and at
 depolarised potentials, where the rates are higher, the crossing comes earlier.
 
+Patch configurations (Cell.configuration): the amplifier holds the pipette at the
+command Vp and reads the current that leaves the headstage into the pipette (positive,
+the Axon convention: Axopatch 200B Theory and Operation, Axon Instruments 1997-99,
+"Polarity conventions"; The Axon Guide, 3rd ed., 2012, ch. 4 and 6). Whichever face of
+the patch the pipette touches fixes the membrane potential (inside - outside) and the
+sign of the reading (polarity()):
+
+* outside-out (and any whole cell): the pipette is the cytoplasm, Vm = Vp, and an
+  outward membrane current reads positive;
+* inside-out: the pipette is the outside, the bath (ground) the cytoplasm, Vm = -Vp,
+  and an outward membrane current leaves the patch into the pipette: it reads negative
+  (inward currents upward);
+* cell-attached: the pipette is the outside and the cell's own interior, at its resting
+  potential, the inside: Vm = V_rest - Vp (CELL_ATTACHED_REST_MV), read as inside-out.
+
+Drugs reach the face each solution touches (drug_arrays): the bath the outer face of
+an outside-out patch, the inner face of an inside-out one, and no face of a
+cell-attached patch (it is sealed under the pipette); the pipette the other face.
+
+A blocker blocks whole channels (block_step in the kernel): a blocked channel carries
+no current; each channel binds and leaves the drug independently, so with a fraction f
+blocked at equilibrium the number blocked is binomial (N, f). A blocked channel's
+gating is not followed: on unbinding it takes a state drawn from the occupancy of the
+channels that are free, which is the distribution its own state has when gating does
+not depend on the block (TTX leaves gating alone; Hille 2001, ch. 17). Channels that
+follow the mean (noise off) are blocked by their mean, the conductance scaled.
+
 Units: mV, ms, pA, nS, pF (kernel units); counts are numbers of channels.
 """
 
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,9 +51,11 @@ import numpy.typing as npt
 from scipy.linalg import expm
 
 from rig import units
-from rig.model.cell import Cell, markov_populations
+from rig.errors import VrigError
+from rig.model.cell import PATCH_CONFIGURATIONS, Cell, markov_populations
 from rig.model.channels import table_voltages_mv
 from rig.model.markov import Scheme
+from rig.model.pharmacology import Perfusion, combine_effects
 from rig.model.solutions import Solution
 from rig.simulation.layout import MARKOV
 from rig.simulation.membrane import (
@@ -41,6 +70,14 @@ EXACT_MAX_CHANNELS = 500
 P_STEP_MV = 0.25  # spacing of the one-step transition probability tables
 NS_PER_PS = 1e-3
 ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN: "mean"}
+# The cell's resting potential behind a cell-attached patch: the HH squid axon's
+# (Hodgkin & Huxley 1952 J Physiol 117:500-544 put rest at -65 mV absolute)
+CELL_ATTACHED_REST_MV = -65.0
+# How fast a bound blocker leaves one channel (1/ms): TTX and saxitoxin stay bound to
+# a single Na channel for seconds (blocked dwells of about 10 s in bilayers; Krueger,
+# Worley & French 1983 Nature 303:172-175; Moczydlowski et al. 1984 J Gen Physiol
+# 84:687-704), so a channel's block outlasts many sweeps
+BLOCK_OFF_RATE_PER_MS = 1e-4
 
 # The record the Markov kernel takes (see rig.simulation.stochastic_kernel): table
 # placement (v_min_mv, inv_dv_mv); per transition (sorted by source state) its rate
@@ -50,13 +87,28 @@ ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN:
 # (n_pop + 1), unitary conductance pop_gamma_ns (nS, drugs applied), reversal pop_e_mv
 # (mV), signal label index pop_label and algorithm (ALG_*); the ohmic leak chan_g_ns,
 # chan_e_mv, chan_label; out_scale per output row; has_charge (always False); p_tab
-# (n_states, largest scheme, n_p): the one-step transition probabilities from each
-# state to each state of its population (padded with 0) on the grid p_voltages_mv().
+# (n_p, n_states, largest scheme): the one-step transition probabilities from each
+# state to each state of its population (padded with 0) on the grid p_voltages_mv(),
+# column q of row s to state p_order[s, q] (MarkovTables.kernel_p_tab); the blocked
+# fraction per population pop_block, the blocker's leaving rate (1/ms) and the patch's
+# polarity (v_sign, v_offset_mv).
 StochasticModel = namedtuple("StochasticModel", (
     "cm_pf", "dt_ms", "v_min_mv", "inv_dv_mv", "rate_tab", "exit_tab", "out_start",
     "trans_dst", "state_open", "pop_first", "pop_gamma_ns", "pop_e_mv", "pop_label",
     "algorithm", "chan_g_ns", "chan_e_mv", "chan_label", "out_scale", "has_charge",
-    "p_tab", "p_v_min_mv", "p_inv_dv_mv"))
+    "p_tab", "p_v_min_mv", "p_inv_dv_mv", "pop_block", "block_rate_per_ms", "v_sign",
+    "v_offset_mv", "p_order"))
+
+
+def polarity(configuration: str) -> tuple[float, float]:
+    """(v_sign, v_offset_mv) of a patch configuration (module docstring): the membrane
+    potential is v_sign * Vp + v_offset_mv (mV) and the reading is v_sign times the
+    outward membrane current (plus the pipette's own currents)."""
+    if configuration == "inside-out":
+        return -1.0, 0.0
+    if configuration == "cell-attached":
+        return -1.0, CELL_ATTACHED_REST_MV
+    return 1.0, 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +130,19 @@ class MarkovTables:
     algorithm: np.ndarray
     phi: tuple[float, ...]
     p_tab: np.ndarray
+    configuration: str = ""
+
+    def kernel_p_tab(self) -> tuple[np.ndarray, np.ndarray]:
+        """(table, order) as the kernel reads the one-step probabilities: table
+        (n_p, n_rows, widest), one voltage's probabilities together in memory;
+        order[s, q] the destination (index within the population) of column q of row
+        s, the likeliest first, so that the conditional binomials of a multinomial
+        run out of channels to place after the few likely destinations and skip
+        the rest (the multinomial is the same in any order: speed only)."""
+        middle = self.p_tab[:, :, self.p_tab.shape[2] // 2]
+        order = np.argsort(-middle, axis=1, kind="stable").astype(np.int64)
+        table = np.take_along_axis(self.p_tab, order[:, :, None], axis=1)
+        return np.ascontiguousarray(np.moveaxis(table, 2, 0)), order
 
     @property
     def n_pop(self) -> int:
@@ -114,10 +179,26 @@ def one_step_probabilities(scheme: Scheme, phi: float, dt_ms: float) -> np.ndarr
     return np.moveaxis(p, 0, 2)
 
 
+def configured(cell: Cell, configuration: str | None) -> Cell:
+    """cell recorded in another patch configuration (one of PATCH_CONFIGURATIONS; None
+    keeps its own). Only a patch preset (one that names its configuration) has one:
+    anything else is a VrigError saying what to do."""
+    if configuration is None:
+        return cell
+    if configuration not in PATCH_CONFIGURATIONS:
+        raise VrigError(f"patch configuration must be one of "
+                        f"{', '.join(PATCH_CONFIGURATIONS)}, got {str(configuration)[:40]!r}")
+    if not cell.configuration:
+        raise VrigError(f"cell {cell.name!r} is a whole cell: a patch configuration applies "
+                        "to a patch (e.g. --cell patch-na or patch-k)")
+    return replace(cell, configuration=configuration)
+
+
 def state_rows(cell: Cell) -> int:
     """Rows of the state array the Markov kernel needs for cell: one per state of
-    each population."""
-    return sum(scheme.n_states for scheme, _ in markov_populations(cell))
+    each population, then one per population for its blocked channels."""
+    populations = markov_populations(cell)
+    return sum(scheme.n_states for scheme, _ in populations) + len(populations)
 
 
 def compile_markov(cell: Cell, bath: Solution, pipette: Solution, temperature_c: float,
@@ -164,7 +245,7 @@ def compile_markov(cell: Cell, bath: Solution, pipette: Solution, temperature_c:
         gamma_ns=np.array(gammas), e_mv=np.array(reversals),
         algorithm=np.array([algorithm_for(n, cell.stochastic) for _, n in populations],
                            dtype=np.int64),
-        phi=tuple(phis), p_tab=p_tab)
+        phi=tuple(phis), p_tab=p_tab, configuration=cell.configuration)
     return CompiledMembrane(
         channel_labels=tuple(labels) + ("leak",) * len(leak),
         gate_names=tuple(f"{label}_open" for label in labels),
@@ -184,22 +265,47 @@ def _tables(m: CompiledMembrane) -> MarkovTables:
 
 
 def in_force(m: CompiledMembrane, chan_g_ns: npt.ArrayLike | None
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """(unitary conductances per population, leak conductances), nS, with the
-    conductances in force (from drug_arrays; None: drug-free). A drug scales the
-    unitary conductance: a mean-field block, not whole channels blocked one by one."""
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unitary conductances per population (nS), leak conductances (nS), blocked
+    fraction per population) with the conductances in force (from drug_arrays; None:
+    drug-free). Counted channels are blocked whole (their fraction, unitary conductance
+    unchanged); a population that follows the mean has its conductance scaled."""
     t = _tables(m)
     g = m.chan_g_ns if chan_g_ns is None else np.asarray(chan_g_ns, dtype=float)
     full = m.chan_g_ns[: t.n_pop]
-    ratio = np.divide(g[: t.n_pop], full, out=np.ones(t.n_pop), where=full > 0)
-    return t.gamma_ns * ratio, g[t.n_pop:]
+    ratio = np.clip(np.divide(g[: t.n_pop], full, out=np.ones(t.n_pop), where=full > 0),
+                    0.0, 1.0)
+    mean = t.algorithm == ALG_MEAN
+    gamma = np.where(mean, t.gamma_ns * ratio, t.gamma_ns)
+    return gamma, g[t.n_pop:], np.where(mean, 0.0, 1.0 - ratio)
+
+
+def drug_arrays(m: CompiledMembrane, perfusion: Perfusion) -> tuple[np.ndarray, np.ndarray]:
+    """m.drug_arrays for the drugs of perfusion as they reach a patch: each solution's
+    drugs act on the face it touches in the patch's configuration (module docstring)."""
+    configuration = _tables(m).configuration
+    if configuration not in ("inside-out", "cell-attached"):
+        return m.drug_arrays(perfusion.effects())
+    # the side a drug is given from (bath: outside, pipette: inside) -> the face it reaches
+    faces = {"outside": "inside" if configuration == "inside-out" else None,
+             "inside": "outside"}
+    acting = []
+    for (name, side), concentration in sorted(perfusion.present.items()):
+        face = faces[side]
+        if face is not None:
+            drug = perfusion.drugs[name]
+            acting.append((drug, max(drug.fraction(concentration, face, perfusion.preparation),
+                                     perfusion.held.get((name, side), 0.0))))
+    return m.drug_arrays(combine_effects(acting))
 
 
 def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticModel:
     """The Markov kernel's record for m with the conductances in force (nS)."""
     t = _tables(m)
-    gamma, leak_g = in_force(m, chan_g_ns)
+    gamma, leak_g, blocked = in_force(m, chan_g_ns)
     labels = m.labels
+    v_sign, v_offset = polarity(t.configuration)
+    p_fast, p_order = t.kernel_p_tab()
     scale = np.array(OUT_TO_SI + tuple(factor for _, _, factor in m.output_names()))
     v = table_voltages_mv()
     pv = p_voltages_mv()
@@ -212,8 +318,10 @@ def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticMod
         algorithm=t.algorithm, chan_g_ns=leak_g, chan_e_mv=m.chan_e_mv[t.n_pop:],
         chan_label=np.array([labels.index("leak")] * leak_g.size if leak_g.size else [],
                             dtype=np.int64),
-        out_scale=scale, has_charge=False, p_tab=t.p_tab, p_v_min_mv=float(pv[0]),
-        p_inv_dv_mv=(pv.size - 1) / (pv[-1] - pv[0]))
+        out_scale=scale, has_charge=False, p_tab=p_fast, p_v_min_mv=float(pv[0]),
+        p_inv_dv_mv=(pv.size - 1) / (pv[-1] - pv[0]), pop_block=blocked,
+        block_rate_per_ms=BLOCK_OFF_RATE_PER_MS, v_sign=v_sign, v_offset_mv=v_offset,
+        p_order=p_order)
 
 
 def stationary_open(scheme: Scheme, v_mv: npt.ArrayLike) -> Any:
@@ -237,34 +345,45 @@ def steady_current_pa(m: CompiledMembrane, v_mv: npt.ArrayLike,
                       chan_g_ns: npt.ArrayLike | None = None) -> Any:
     """The mean steady-state ionic current (pA, outward +) at v_mv (mV)."""
     t = _tables(m)
-    gamma, leak_g = in_force(m, chan_g_ns)
+    gamma, leak_g, blocked = in_force(m, chan_g_ns)
     v = np.asarray(v_mv, dtype=float)
     total = np.zeros_like(v)
-    for scheme, count, g, e in zip(t.schemes, t.counts, gamma, t.e_mv):
-        total = total + count * g * stationary_open(scheme, v) * (v - e)
+    for scheme, count, g, f, e in zip(t.schemes, t.counts, gamma, blocked, t.e_mv):
+        total = total + count * (1.0 - f) * g * stationary_open(scheme, v) * (v - e)
     for g, e in zip(leak_g, m.chan_e_mv[t.n_pop:]):
         total = total + g * (v - e)
     return total
 
 
-def draw_counts(m: CompiledMembrane, v_mv: float, rng: np.random.Generator) -> np.ndarray:
-    """Channel counts per state at steady state at v_mv (mV): multinomial draws with
-    the stationary occupancies (their expectations for a population that follows
-    the mean)."""
+def draw_counts(m: CompiledMembrane, v_mv: float, rng: np.random.Generator,
+                chan_g_ns: npt.ArrayLike | None = None) -> np.ndarray:
+    """Channel counts per state at steady state with the amplifier at v_mv (mV; a
+    patch's membrane is at its polarity() from it), then the blocked count of each
+    population: multinomial draws with the stationary occupancies, binomial block with
+    the drugs in chan_g_ns (their expectations for a population that follows the
+    mean, which is never blocked whole)."""
     t = _tables(m)
-    counts = []
-    for scheme, count, algorithm in zip(t.schemes, t.counts, t.algorithm):
-        p = scheme.stationary(v_mv)
-        counts.append(count * p if algorithm == ALG_MEAN
-                      else rng.multinomial(count, p / p.sum()).astype(float))
-    return np.concatenate(counts)
+    v_sign, v_offset = polarity(t.configuration)
+    v_membrane = v_sign * v_mv + v_offset
+    _, _, blocked = in_force(m, chan_g_ns)
+    counts, blocked_counts = [], []
+    for scheme, count, algorithm, f in zip(t.schemes, t.counts, t.algorithm, blocked):
+        p = scheme.stationary(v_membrane)
+        if algorithm == ALG_MEAN:
+            counts.append(count * p)
+            blocked_counts.append(0.0)
+            continue
+        n_blocked = int(rng.binomial(count, min(1.0, max(0.0, f))))
+        counts.append(rng.multinomial(count - n_blocked, p / p.sum()).astype(float))
+        blocked_counts.append(float(n_blocked))
+    return np.concatenate(counts + [np.array(blocked_counts)])
 
 
 def ionic_current_pa(m: CompiledMembrane, v_mv: float, counts: npt.ArrayLike,
                      chan_g_ns: npt.ArrayLike | None = None) -> float:
     """Ionic current (pA, outward +) at v_mv (mV) with the channels in counts."""
     t = _tables(m)
-    gamma, leak_g = in_force(m, chan_g_ns)
+    gamma, leak_g, _ = in_force(m, chan_g_ns)
     counts = np.asarray(counts, dtype=float)
     total = 0.0
     for p in range(t.n_pop):
@@ -285,4 +404,18 @@ def describe(m: CompiledMembrane) -> dict[str, str]:
         "channel_schemes": " ".join(f"{label}={s.name}" for label, s in zip(labels, t.schemes)),
         "channel_algorithm": " ".join(f"{label}={ALGORITHM_NAMES[int(a)]}"
                                       for label, a in zip(labels, t.algorithm)),
+        **_polarity_text(t.configuration),
     }
+
+
+def _polarity_text(configuration: str) -> dict[str, str]:
+    """Header text on how a patch's command and current relate to its membrane."""
+    if configuration == "inside-out":
+        return {"patch_polarity": "Vm=-Vp; Im positive = inward membrane current"}
+    if configuration == "cell-attached":
+        return {"patch_polarity": f"Vm={CELL_ATTACHED_REST_MV:g}mV-Vp; Im positive = inward "
+                                  "membrane current",
+                "cell_resting_potential_mV": f"{CELL_ATTACHED_REST_MV:g}"}
+    if configuration == "outside-out":
+        return {"patch_polarity": "Vm=Vp; Im positive = outward membrane current"}
+    return {}

@@ -28,6 +28,13 @@ Each population of channels is advanced by one of three algorithms (ALG_*):
 * mean: the multinomial's expectation (real-valued counts), counts <- counts P: the
   master equation dp/dt = p Q solved exactly over each step, for noise off.
 
+Counted channels are blocked whole by block_step (once per block), a blocked channel
+held in its population's row after all the states (rig.simulation.stochastic).
+
+In an ideal voltage clamp the state's v is the pipette potential and the membrane is
+at v_sign x it + v_offset_mv, the patch's configuration (rig.simulation.stochastic.
+polarity); current clamp treats every patch as outside-out (Vm = the membrane).
+
 Sample k of a block is what a digitiser reads at t0 + k x the sample interval. Im is
 the channels' (and seal's) current at that instant, so that a patch record holds
 whole multiples of the unitary currents, plus the capacitive current's mean over the
@@ -68,6 +75,10 @@ ALG_MULTINOMIAL = 0
 ALG_EXACT = 1
 ALG_MEAN = 2
 P_NEGLIGIBLE = 1e-15  # a one-step probability below this moves no channel
+# Up to this many channels leaving a state are placed one uniform each (a few ns),
+# more by conditional binomials (one draw per destination, ~0.1 us each): the same
+# multinomial either way, timed with `vrig bench` (stochastic_realtime_factor)
+FEW_LEAVERS = 8
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -114,13 +125,15 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
 
 
 @njit(nogil=True, cache=True)
-def _multinomial(first, last, p_tab, position, counts, mean, moved, away, rng):
+def _multinomial(first, last, p_tab, p_order, position, counts, mean, moved, away, rng):
     """Advance states first..last-1 by one step: the channels of each state shared
-    among their destinations with the one-step probabilities p_tab[s, j] (to state
-    first + j) at position (their expectations when mean). The number that leave is
-    one binomial draw; a few leavers are placed one by one (one uniform each), many by
-    conditional binomials over the destinations: both are the same multinomial."""
+    among their destinations with the one-step probabilities p_tab[i, s, q] (to state
+    first + p_order[s, q]) at position (their expectations when mean). The number that
+    leave is one binomial draw; a few leavers are placed one by one (one uniform each),
+    many by conditional binomials over the destinations, likeliest first, which stop
+    once every leaver is placed: both are the same multinomial."""
     n = last - first
+    i, w = position
     for j in range(n):
         moved[first + j] = 0.0
     for s in range(first, last):
@@ -128,39 +141,42 @@ def _multinomial(first, last, p_tab, position, counts, mean, moved, away, rng):
         if count <= 0.0:
             continue
         p_leave = 0.0
-        for j in range(n):
-            away[j] = 0.0 if first + j == s else _at(p_tab[s], j, position)
-            p_leave += away[j]
+        for q in range(n):
+            a = p_tab[i, s, q] + w * (p_tab[i + 1, s, q] - p_tab[i, s, q])
+            away[q] = 0.0 if first + p_order[s, q] == s else a
+            p_leave += away[q]
         if p_leave <= P_NEGLIGIBLE:
             moved[s] += count
             continue
         if mean:
-            for j in range(n):
-                moved[first + j] += count * away[j]
+            for q in range(n):
+                moved[first + p_order[s, q]] += count * away[q]
             moved[s] += count * (1.0 - p_leave)
             continue
         leaving = rng.binomial(int(count + 0.5), min(1.0, p_leave))
         moved[s] += count - leaving
-        if leaving <= n:
+        if leaving <= FEW_LEAVERS:
             for _ in range(leaving):
                 u = rng.random() * p_leave
                 target = s
-                for j in range(n):
-                    u -= away[j]
-                    if away[j] > 0.0:
-                        target = first + j
+                for q in range(n):
+                    u -= away[q]
+                    if away[q] > 0.0:
+                        target = first + p_order[s, q]
                     if u < 0.0:
                         break
                 moved[target] += 1.0
             continue
         rest = p_leave
-        for j in range(n):
-            if away[j] <= 0.0 or leaving <= 0:
+        for q in range(n):
+            if leaving <= 0:
+                break
+            if away[q] <= 0.0:
                 continue
-            k = leaving if away[j] >= rest else rng.binomial(leaving, away[j] / rest)
-            moved[first + j] += k
+            k = leaving if away[q] >= rest else rng.binomial(leaving, away[q] / rest)
+            moved[first + p_order[s, q]] += k
             leaving -= k
-            rest -= away[j]
+            rest -= away[q]
         moved[s] += leaving  # rounding left some: they stay
     for s in range(first, last):
         counts[s, 0] = moved[s]
@@ -173,9 +189,9 @@ def _channels_step(record, v_mv, counts, dt, n_steps, exits, delta, rng):
     within it), the multinomial one step at a time (its table is for one step)."""
     (_cm, _dt, v_min, inv_dv, rate_tab, exit_tab, out_start, trans_dst, _open, pop_first,
      _gamma, _e, _label, algorithm, _g, _ge, _gl, _scale, _has_charge, p_tab, p_v_min,
-     p_inv_dv) = record
+     p_inv_dv, _pb, _br, _vs, _vo, p_order) = record
     position = _table_position(v_mv, v_min, inv_dv, rate_tab.shape[1])
-    p_position = _table_position(v_mv, p_v_min, p_inv_dv, p_tab.shape[2])
+    p_position = _table_position(v_mv, p_v_min, p_inv_dv, p_tab.shape[0])
     for p in range(algorithm.size):
         first, last = pop_first[p], pop_first[p + 1]
         if algorithm[p] == ALG_EXACT:
@@ -183,8 +199,78 @@ def _channels_step(record, v_mv, counts, dt, n_steps, exits, delta, rng):
                    dt * n_steps, exits, rng)
         else:
             for _ in range(n_steps):
-                _multinomial(first, last, p_tab, p_position, counts,
+                _multinomial(first, last, p_tab, p_order, p_position, counts,
                              algorithm[p] == ALG_MEAN, delta, exits, rng)
+
+
+@njit(nogil=True, cache=True)
+def _take(counts, first, last, free, rng):
+    """Remove one channel, chosen uniformly among the free ones (free of them in the
+    states first..last-1), from its state."""
+    u = rng.random() * free
+    chosen = last - 1
+    for s in range(first, last):
+        u -= counts[s, 0]
+        if u < 0.0:
+            chosen = s
+            break
+    while counts[chosen, 0] <= 0.0:  # rounding put u past the last occupied state
+        chosen -= 1
+    counts[chosen, 0] -= 1.0
+
+
+@njit(nogil=True, cache=True)
+def block_step(record, counts, elapsed_ms, weights, rng):
+    """Let each counted channel bind or leave its blocker over elapsed_ms (ms): a
+    two-state process per channel with leaving rate block_rate_per_ms and the binding
+    rate that gives the blocked fraction pop_block at equilibrium, so the blocked count
+    stays binomial. Binding channels are taken uniformly from the free ones; unbinding
+    ones are shared among the states with the free channels' occupancy (a blocked
+    channel's gating is not followed; see rig.simulation.stochastic)."""
+    pop_first, algorithm, pop_block, rate = record[9], record[13], record[22], record[23]
+    n_pop = algorithm.size
+    top = pop_first[n_pop]
+    for p in range(n_pop):
+        if algorithm[p] == ALG_MEAN:
+            continue
+        f = pop_block[p]
+        row = top + p
+        blocked = counts[row, 0]
+        if f <= 0.0 and blocked <= 0.0:
+            continue
+        first, last = pop_first[p], pop_first[p + 1]
+        free = 0.0
+        for s in range(first, last):
+            weights[s] = counts[s, 0]
+            free += counts[s, 0]
+        if f >= 1.0:
+            p_bind, p_unbind = 1.0, 0.0
+        else:
+            relax = 1.0 - math.exp(-rate * elapsed_ms / (1.0 - f))
+            p_bind, p_unbind = f * relax, (1.0 - f) * relax
+        n_bind = rng.binomial(int(free + 0.5), p_bind) if free > 0.0 and p_bind > 0.0 else 0
+        n_unbind = (rng.binomial(int(blocked + 0.5), p_unbind)
+                    if blocked > 0.0 and p_unbind > 0.0 else 0)
+        unbinding = n_unbind
+        left = free
+        for _ in range(n_bind):
+            _take(counts, first, last, left, rng)
+            left -= 1.0
+        # the unbinding ones: a multinomial over the free channels' states (before binding)
+        rest = free
+        for s in range(first, last):
+            if n_unbind <= 0:
+                break
+            if rest <= 0.0:
+                counts[first, 0] += n_unbind  # none free to copy: the first state
+                n_unbind = 0
+                break
+            k = n_unbind if weights[s] >= rest else rng.binomial(n_unbind, weights[s] / rest)
+            counts[s, 0] += k
+            n_unbind -= k
+            rest -= weights[s]
+        counts[first, 0] += n_unbind
+        counts[row, 0] = blocked + n_bind - unbinding
 
 
 @njit(nogil=True, cache=True)
@@ -192,7 +278,8 @@ def _conductance(record, counts, open_count, g_seal):
     """Fill open_count (per population) and return (A, B): the membrane current is
     B V - A (pA), B in nS (channels, leak and seal), A in pA."""
     (_cm, _dt, _v, _i, _rt, _et, _os, _td, state_open, pop_first, gamma, pop_e, _label,
-     _alg, chan_g, chan_e, _cl, _scale, _has_charge, _pt, _pv, _pi) = record
+     _alg, chan_g, chan_e, _cl, _scale, _has_charge, _pt, _pv, _pi, _pb, _br, _vs,
+     _vo, _po) = record
     b = g_seal
     a = 0.0
     for p in range(gamma.size):
@@ -213,7 +300,8 @@ def _record(record, out, s, vm, im, v, open_count, vm_peak, im_peak):
     """Write sample s (kernel units times each row's scale): Vm, Im, the membrane v,
     each label's current and conductance, each population's open count."""
     (_cm, _dt, _v, _i, _rt, _et, _os, _td, _open, _pf, gamma, pop_e, pop_label, _alg,
-     chan_g, chan_e, chan_label, scale, _has_charge, _pt, _pv, _pi) = record
+     chan_g, chan_e, chan_label, scale, _has_charge, _pt, _pv, _pi, _pb, _br, _vs,
+     _vo, _po) = record
     n_pop = gamma.size
     n_labels = (out.shape[0] - FIRST_LABEL_ROW - n_pop) // 2
     first_g_row = FIRST_LABEL_ROW + n_labels
@@ -239,9 +327,14 @@ def _record(record, out, s, vm, im, v, open_count, vm_peak, im_peak):
 
 @njit(nogil=True, cache=True)
 def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
-    """Ideal voltage clamp: the membrane follows the command at once, so the channels
-    see the new command from the first step of its interval."""
+    """Ideal voltage clamp: the pipette follows the command at once, and the membrane
+    (v_sign x the pipette + v_offset_mv: a patch's configuration) with it, so the
+    channels see the new command from the first step of its interval. The state's v
+    is the pipette potential; Vm records it, the membrane row the membrane's, Im the
+    pipette current: v_sign x the outward membrane current, plus the seal's and the
+    capacitive currents."""
     cm, dt = record[0], record[1]
+    v_sign, v_offset = record[24], record[25]
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     v_arr, counts, electrode, rng = state
@@ -249,27 +342,32 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
     open_count = np.zeros(n_pop)
     exits = np.zeros(counts.shape[0])
     delta = np.zeros(counts.shape[0])
+    block_step(record, counts, command.size * steps_per_sample * dt, exits, rng)
     scale = amp[AMP_COMMAND_SCALE]
     g_seal = amp[AMP_G_SEAL]
     cp_residual = amp[AMP_CP] - amp[AMP_CP_COMP]
     breakdown = amp[AMP_BREAKDOWN]
     broken_at = electrode[EL_BREAKDOWN]
-    v = v_arr[0]
+    vp = v_arr[0]
     cap_mean = electrode[EL_IM]
     vm_peak = 0.0
     im_peak = 0.0
     for s in range(command.size):
-        a, b = _conductance(record, counts, open_count, g_seal)
-        vm_peak, im_peak = _record(record, out, s, v, b * v - a + cap_mean, v, open_count,
-                                   vm_peak, im_peak)
+        v = v_sign * vp + v_offset
+        a, b = _conductance(record, counts, open_count, 0.0)
+        vm_peak, im_peak = _record(record, out, s, vp,
+                                   v_sign * (b * v - a) + g_seal * vp + cap_mean, v,
+                                   open_count, vm_peak, im_peak)
         c = command[s] * scale
-        cap_mean = (cm + cp_residual) * (c - v) / (dt * steps_per_sample)
+        # both capacitors charge with the pipette: the membrane's by v_sign x its step
+        cap_mean = (cm + cp_residual) * (c - vp) / (dt * steps_per_sample)
+        v_new = v_sign * c + v_offset
         # the voltage is the command over the whole interval: one stretch
-        _channels_step(record, c, counts, dt, steps_per_sample, exits, delta, rng)
-        v = c
-        broken_at = _past_breakdown(v, breakdown, broken_at)
-    v_arr[0] = v
-    electrode[EL_VP] = v
+        _channels_step(record, v_new, counts, dt, steps_per_sample, exits, delta, rng)
+        vp = c
+        broken_at = _past_breakdown(v_new, breakdown, broken_at)
+    v_arr[0] = vp
+    electrode[EL_VP] = vp
     electrode[EL_IM] = cap_mean
     electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at
@@ -290,6 +388,7 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
     open_count = np.zeros(n_pop)
     exits = np.zeros(counts.shape[0])
     delta = np.zeros(counts.shape[0])
+    block_step(record, counts, command.size * steps_per_sample * dt, exits, rng)
     scale = amp[AMP_COMMAND_SCALE]
     g_series = amp[AMP_G_SERIES]
     g_seal = amp[AMP_G_SEAL]

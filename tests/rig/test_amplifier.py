@@ -18,7 +18,9 @@ import pytest
 from scipy import signal
 
 import rig
+from rig import units
 from rig.amplifier import circuit as amp_mod
+from rig.amplifier import current_noise
 from rig.amplifier.circuit import input_range
 from rig.model.cell import cell_from_dict
 from rig.resources import load_preset
@@ -341,13 +343,14 @@ def test_digitiser_clips_at_the_input_range_and_quantises_at_one_lsb():
     assert input_range(digital.amplifier, "CC")[0] == pytest.approx(1.0 / gain)
 
 
-def noise_trace(seed, fs, corner_hz=None, seconds=0.5, **extra):
+def noise_trace(seed, fs, corner_hz=None, seconds=0.5, with_rig=False, **extra):
     setup = rig.Rig.from_presets("model-cell", series_resistance=0.0, seed=seed)
     setup.set_amplifier(noise=True, filter_hz=corner_hz, **extra)
     setup.set_mode("VC")
     setup.set_holding(0.0)  # the leak reverses at 0 mV: no current but the noise
     setup.settle()
-    return setup.advance(np.zeros(int(fs * seconds)), 1 / fs)
+    result = setup.advance(np.zeros(int(fs * seconds)), 1 / fs)
+    return (result, setup) if with_rig else result
 
 
 def test_noise_is_deterministic_per_seed_and_differs_between_seeds():
@@ -367,19 +370,30 @@ def test_noise_is_deterministic_per_seed_and_differs_between_seeds():
 @pytest.mark.parametrize("fs, corner_hz", [(20e3, None), (50e3, None), (100e3, 2e3),
                                             (100e3, 10e3)])
 def test_noise_rms_is_density_times_root_bandwidth(fs, corner_hz):
-    """Documented: 1.5e-14 A/rtHz (1.5 pA rms in 10 kHz) and 0.5 uV/rtHz (50 uV).
-    Unfiltered, the band is fs/2; through the Bessel it is its noise-equivalent
-    bandwidth, 1.046 fc for the analog 4-pole prototype (computed here)."""
+    """Voltage: 0.5 uV/rtHz (50 uV in 10 kHz). Current: the density of its sources
+    (rig.amplifier.current_noise) for this cell and amplifier, integrated over the
+    band through the filter's response (the digital Bessel the chain applies).
+    Unfiltered, the band is fs/2; through the Bessel the voltage's is its
+    noise-equivalent bandwidth, 1.046 fc for the analog 4-pole prototype."""
     if corner_hz is None:
         band = fs / 2
     else:
         b, a = analog_bessel()
         w = np.linspace(0, 2 * np.pi * 100, 400001)
         band = np.trapezoid(np.abs(signal.freqs(b, a, w)[1]) ** 2, w) / (2 * np.pi) * corner_hz
-    sig = noise_trace(3, fs, corner_hz)
+    sig, setup = noise_trace(3, fs, corner_hz, with_rig=True)
     i_rms = sig["Im"][500:].std()
     v_rms = (sig["Vm"][500:]).std()
-    expected_i = amp_mod.CURRENT_NOISE_A_PER_RTHZ * math.sqrt(band)
+    f = np.linspace(0, fs / 2, 20001)
+    gain = np.ones_like(f)
+    if corner_hz is not None:
+        sos = signal.bessel(4, corner_hz, btype="low", norm="mag", fs=fs, output="sos")
+        gain = np.abs(signal.sosfreqz(sos, worN=f, fs=fs)[1])
+    a = setup.amplifier
+    density = current_noise.density(
+        f, a.feedback_resistance, a.seal_resistance, a.pipette_capacitance,
+        a.series_resistance, setup.cell.capacitance_pf * 1e-12)
+    expected_i = math.sqrt(np.trapezoid(density * gain ** 2, f))
     expected_v = amp_mod.VOLTAGE_NOISE_V_PER_RTHZ * math.sqrt(band)
     print(f"fs {fs / 1e3:g} kHz, filter {corner_hz}: band {band:.0f} Hz; Im rms "
           f"{i_rms * 1e12:.3f} pA (expected {expected_i * 1e12:.3f}), Vm rms {v_rms * 1e6:.2f} uV "
@@ -388,8 +402,25 @@ def test_noise_rms_is_density_times_root_bandwidth(fs, corner_hz):
     assert i_rms == pytest.approx(expected_i, rel=0.05)
     assert v_rms == pytest.approx(expected_v, rel=0.05)
     assert abs(sig["Im"].mean()) < 0.1 * expected_i
-    if corner_hz is None and fs == 20e3:
-        assert i_rms == pytest.approx(1.5e-12, rel=0.05)  # "1.5 pA rms in a 10 kHz band"
+
+
+@pytest.mark.parametrize(("cell", "fs", "corner_hz", "low_pa", "high_pa"), [
+    ("patch-na", 10e3, 2e3, 0.05, 0.2), ("cortical-neuron", 50e3, 10e3, 2.0, 8.0)])
+def test_a_patch_is_quieter_than_a_whole_cell_by_its_sources(cell, fs, corner_hz, low_pa,
+                                                             high_pa):
+    """A patch on the 50 GOhm feedback resistor at 2 kHz: 0.05-0.2 pA rms (an
+    Axopatch 200B with a good pipette: about 0.1-0.2 pA; Levis & Rae 1998); a whole
+    cell (500 MOhm, Rs 10 MOhm, 30 pF) at 10 kHz: several pA, mostly the access
+    path's thermal noise."""
+    setup = rig.Rig.from_presets(cell, seed=4)
+    setup.set_amplifier(noise=True, filter_hz=corner_hz)
+    setup.set_mode("VC")
+    setup.set_holding(units.mv_to_v(-100) if cell.startswith("patch") else units.mv_to_v(-70))
+    setup.settle()
+    trace = setup.advance(np.full(int(fs * 0.5), setup.holding["VC"]), 1 / fs)["Im"]
+    rms_pa = trace[1000:].std() * 1e12
+    print(f"{cell} at {corner_hz / 1e3:g} kHz: {rms_pa:.3f} pA rms")
+    assert low_pa < rms_pa < high_pa
 
 
 @pytest.mark.parametrize("hum_hz", [50, 60])

@@ -87,6 +87,8 @@ def test_stochastic_off_gives_the_mean_and_on_a_whole_cell_gives_noise(tmp_path,
     (["--cell", "patch-na", "--stochastic", "maybe"], "--stochastic"),
     (["--cell", "patch-na", "--rs", "5"], "ideal voltage clamp"),
     (["--cell", "squid-axon", "--stochastic", "on"], "single compartment"),
+    (["--cell", "patch-na", "--patch-config", "whole-cell"], "must be one of"),
+    (["--cell", "hh-squid", "--patch-config", "inside-out"], "is a whole cell"),
 ])
 def test_bad_channel_options_give_one_error_line(tmp_path, capsys, protocol, args, message):
     status, out, err = run_inprocess(["run", protocol, *args, "-o", tmp_path / "x.csv"], capsys)
@@ -112,3 +114,29 @@ def test_a_bad_scheme_file_is_one_error_line(tmp_path, capsys, protocol, monkeyp
                                       tmp_path / "x.csv"], capsys)
     assert_one_error_line(status, out, err)
     assert "hh-na-markov" in err and "connect" in err
+
+
+def test_patch_config_inside_out_reads_inward_openings_upward(tmp_path, capsys):
+    """Inside-out, Vp +100 -> +40 mV puts the membrane at -100 -> -40 mV: Na
+    channels open and pass inward current, which reads positive (upward; Axon
+    convention), in whole multiples of 20 pS x (E_Na + 40 mV)."""
+    mirrored = dict(SHORT, holding=100, sweeps=5,
+                    epochs=[{"kind": "step", "duration_ms": 1, "level": 100},
+                            {"kind": "step", "duration_ms": 5, "level": 40}])
+    path = tmp_path / "mirrored.json"
+    path.write_text(json.dumps(mirrored), encoding="utf-8")
+    out = tmp_path / "io.csv"
+    status, _, err = run_inprocess(["run", path, "--cell", "patch-na", "--channels", "50",
+                                    "--patch-config", "inside-out", "-o", out], capsys)
+    assert status == 0, err
+    meta, header, table = read_csv(out)
+    assert meta["patch_configuration"] == "inside-out"
+    assert "Vm=-Vp" in meta["patch_polarity"]
+    time_ms, im = table[:, header.index("time_ms")], table[:, header.index("Im_pA")]
+    pulse = im[time_ms > 1.15]
+    e_na = float(dict(p.split("=") for p in meta["E_rev_mV"].split())["Na"])
+    unitary = 20e-3 * (e_na + 40.0)  # pA, inward current read upward
+    levels = pulse / unitary
+    # E_Na is in the header to 0.1 mV: the levels match to 0.1 / 90 of a level
+    np.testing.assert_allclose(levels, np.round(levels), atol=3e-3)
+    assert levels.min() >= 0 and levels.max() >= 1

@@ -38,7 +38,14 @@ from rig.session.electrodes import rig_for_cell
 from rig.session.session import Session
 from ui.dynamics import dynamics_tab
 from ui.look import theme
-from ui.panels import analysis_panel, axon_view, compensation_panel, membrane_test_window
+from ui.panels import (
+    analysis_panel,
+    axon_view,
+    compensation_panel,
+    membrane_test_window,
+    patch_mode,
+    single_channel_view,
+)
 from ui.panels.amplifier_panel import AmplifierPanel
 from ui.panels.bath_dock import BathDock
 from ui.panels.protocol_dock import ProtocolDock
@@ -119,6 +126,8 @@ class MainWindow(QMainWindow):
         self._add_bath_dock()
         self.axon = axon_view.install(self)  # the Axon tab, while the cell is a fibre
         self.dynamics = dynamics_tab.install(self)  # bifurcations, phase plane, f-I, sweeps
+        self.patch_mode = patch_mode.install(self)  # the PATCH group, while it is a patch
+        self.single_channels = single_channel_view.install(self)  # in the Analysis tab
         self.looks = theme_menu.ThemeMenu(self, next(
             a.menu() for a in self.menuBar().actions() if a.text() == "&View"))
         self.help = HelpMenu(self)

@@ -1,0 +1,163 @@
+"""Patch configurations and whole-channel block.
+
+A patch's configuration sets which face the pipette touches: the membrane potential
+from the pipette's (outside-out Vm = Vp, inside-out Vm = -Vp, cell-attached
+Vm = V_rest - Vp) and the reading's sign (Axon convention: current out of the
+headstage into the pipette is positive, so inward membrane currents read positive in
+inside-out and cell-attached). Drugs reach the face each solution touches. A blocker
+blocks whole channels: the blocked count is binomial (N, f).
+
+Statistical tests use fixed seeds; each states its false-failure rate for a random seed.
+"""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from rig import units
+from rig.errors import VrigError
+from rig.simulation import stochastic
+from rig.simulation.engine import Rig
+
+INTERVAL_S = 100e-6
+N = 20
+
+
+def _patch(configuration, seed=1, count=N):
+    return Rig.from_presets("patch-na", channel_counts={"Na": count}, seed=seed,
+                            patch_configuration=configuration)
+
+
+def _sweep(rig, hold_mv, step_mv, n_before=20, n_step=200):
+    command = units.mv_to_v(np.r_[np.full(n_before, hold_mv), np.full(n_step, step_mv)])
+    rig.set_mode("VC")
+    rig.set_holding(command[0])
+    rig.settle()
+    return rig.advance(command, INTERVAL_S)
+
+
+@pytest.mark.parametrize(("configuration", "hold", "step", "sign"), [
+    ("outside-out", -100, -40, 1), ("inside-out", 100, 40, -1),
+    ("cell-attached", 35, -25, -1)])
+def test_each_configuration_puts_the_membrane_at_minus_forty_and_signs_the_reading(
+        configuration, hold, step, sign):
+    """Each command puts the membrane at -100 then -40 mV; the reading is sign x the
+    sum of outward unitary currents, so Na openings read -1.8 pA outside-out and
+    +1.8 pA (upward) inside-out and cell-attached, the way an Axopatch shows them."""
+    rig = _patch(configuration)
+    result = _sweep(rig, hold, step)
+    v_membrane = units.v_to_mv(result["Vmem"])
+    np.testing.assert_allclose(v_membrane[21:], -40.0)
+    np.testing.assert_allclose(units.v_to_mv(result["Vm"])[21:], step)  # the pipette
+    e_na = units.v_to_mv(rig.reversal_potentials()["Na"])
+    unitary = 20e-3 * (-40.0 - e_na)  # pA, outward +
+    # sample 21 holds the capacitive current of the step too
+    im = units.a_to_pa(result["Im"])[22:]
+    n_open = result["Na_open"][22:]
+    np.testing.assert_allclose(im, sign * n_open * unitary, atol=1e-9)
+    assert n_open.max() >= 1
+
+
+def test_outside_bath_ttx_blocks_an_outside_out_patch_but_not_inside_out_or_cell_attached():
+    """TTX's site is on the outer face (resources/drugs/ttx.json): 1 uM in the bath
+    (200 x its IC50, 99.5 % block) blocks an outside-out patch; the bath touches the
+    inner face of an inside-out patch and no face of a cell-attached one."""
+    blocked = {}
+    for configuration in ("outside-out", "inside-out", "cell-attached"):
+        rig = _patch(configuration, count=200)
+        rig.apply_drug("TTX", 1e-6, steady_state=True)
+        rig.settle()
+        counts = rig.sim.gates[:, 0]
+        blocked[configuration] = counts[-1]
+        assert counts.sum() == 200
+    assert blocked["outside-out"] >= 190
+    assert blocked["inside-out"] == 0 and blocked["cell-attached"] == 0
+
+
+def test_ttx_in_the_pipette_reaches_the_outer_face_of_an_inside_out_patch():
+    rig = _patch("inside-out", count=200)
+    rig.apply_drug("TTX", 1e-6, side="inside", steady_state=True)
+    rig.settle()
+    assert rig.sim.gates[-1, 0] >= 190
+
+
+def test_a_blocked_channel_carries_nothing_and_the_open_ones_pass_the_full_unitary_current():
+    """Half block (TTX at its IC50 on squid): every reading is still a whole number of
+    full unitary currents (the block is of whole channels, not of gamma)."""
+    rig = _patch("outside-out", count=100, seed=4)
+    rig.apply_drug("TTX", 5.1e-9, steady_state=True)
+    result = _sweep(rig, -100, -40)
+    e_na = units.v_to_mv(rig.reversal_potentials()["Na"])
+    unitary = 20e-3 * (-40.0 - e_na)
+    n = units.a_to_pa(result["Im"])[22:] / unitary
+    np.testing.assert_allclose(n, np.round(n), atol=1e-9)
+    assert n.max() >= 1
+    free = rig.sim.gates[:-1, 0].sum()
+    assert free + rig.sim.gates[-1, 0] == 100 and 20 <= free <= 80
+
+
+def test_the_available_count_is_binomial():
+    """At a blocked fraction f = 0.5 the free count of N = 100 channels over 400
+    settles (each a fresh draw) is binomial(100, 0.5): a chi-square test of its
+    histogram (bins of equal probability) at a 1e-4 significance level (false-failure
+    rate 1e-4); and the mean within 5 standard errors."""
+    rig = _patch("outside-out", count=100)
+    rig.apply_drug("TTX", 5.1e-9, steady_state=True)  # IC50, Hill 1: f = 0.5
+    free = []
+    for _ in range(400):
+        rig.settle()
+        free.append(rig.sim.gates[:-1, 0].sum())
+    free = np.array(free)
+    assert abs(free.mean() - 50) < 5 * np.sqrt(25 / free.size)
+    edges = np.r_[-0.5, stats.binom.ppf([0.2, 0.4, 0.6, 0.8], 100, 0.5) + 0.5, 100.5]
+    observed, _ = np.histogram(free, edges)
+    expected = np.diff(stats.binom.cdf(edges, 100, 0.5)) * free.size
+    assert stats.chisquare(observed, expected).pvalue > 1e-4
+
+
+def test_block_keeps_its_binomial_count_while_channels_bind_and_leave():
+    """Running on: the two-state binding process per channel keeps the blocked
+    fraction's distribution; the total never changes. 300 runs of 100 channels,
+    each advanced 20 s at -100 mV (2 x 1/k_off) in 20 blocks of 1 s: mean free count
+    within 5 standard errors of 50 (false-failure rate 6e-7)."""
+    rig = _patch("outside-out", count=100)
+    rig.apply_drug("TTX", 5.1e-9, steady_state=True)
+    rig.set_mode("VC")
+    rig.set_holding(units.mv_to_v(-100))
+    free = []
+    for _ in range(300):
+        rig.settle()
+        for _ in range(20):
+            rig.advance(np.full(1, units.mv_to_v(-100)), 1.0)
+        assert rig.sim.gates[:, 0].sum() == 100
+        free.append(100 - rig.sim.gates[-1, 0])
+    assert abs(np.mean(free) - 50) < 5 * np.sqrt(25 / len(free))
+
+
+def test_washing_out_frees_the_channels():
+    """After 300 s of washing (10 x TTX's 30 s wash-out time constant) about 1 % of
+    the channels are still blocked: at most 5 of 50 (false-failure rate below 1e-4)."""
+    rig = _patch("outside-out", count=50)
+    rig.apply_drug("TTX", 1e-6, steady_state=True)
+    rig.set_mode("VC")
+    rig.set_holding(units.mv_to_v(-100))
+    rig.settle()
+    assert rig.sim.gates[-1, 0] >= 45
+    rig.wash_drug("TTX")
+    for _ in range(30):
+        rig.advance(np.full(10, units.mv_to_v(-100)), 1.0)
+    assert rig.sim.gates[-1, 0] <= 5
+
+
+def test_a_whole_cell_has_no_patch_configuration():
+    with pytest.raises(VrigError, match="whole cell"):
+        Rig.from_presets("hh-squid", patch_configuration="inside-out")
+    with pytest.raises(VrigError, match="must be one of"):
+        Rig.from_presets("patch-na", patch_configuration="whole-cell")
+
+
+def test_metadata_states_the_configuration_and_its_polarity():
+    meta = _patch("cell-attached").metadata()
+    assert meta["patch_configuration"] == "cell-attached"
+    assert "inward" in meta["patch_polarity"]
+    assert meta["cell_resting_potential_mV"] == f"{stochastic.CELL_ATTACHED_REST_MV:g}"
