@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -50,12 +50,11 @@ from ui.panels.amplifier_panel import AmplifierPanel
 from ui.panels.bath_dock import BathDock
 from ui.panels.protocol_dock import ProtocolDock
 from ui.panels.recording_controls import RecordingController
-from ui.panels.recording_opener import RecordingOpener
 from ui.rig_client import RigClient
 from ui.scopes.scope_area import ScopeArea
 from ui.teaching.install import Teaching
 from ui.widgets.scrolling import scrolled
-from ui.window import theme_menu, window_settings
+from ui.window import file_menu, theme_menu, window_settings
 from ui.window.help_menu import HelpMenu
 from ui.window.settings_store import SavedSettings
 from ui.window.window_options import WindowOptions
@@ -256,33 +255,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(label)
 
     def _build_menu(self):
-        file_menu = self.menuBar().addMenu("&File")
-        self.opener = RecordingOpener(self)
-        self.opener.loaded.connect(self.show_recording)
-        self.opener.failed.connect(self.show_error)
-        for text, key, slot in (
-                ("&Open recording...", QKeySequence.Open,
-                 lambda: self.opener.open_dialog(self, self.recording.settings.folder)),
-                (None, None, None),
-                ("Export the &scopes (PNG, SVG, PDF)...", None,
-                 lambda: self.scopes.export_dialog()),
-                ("Export the &analysis table (CSV)...", None,
-                 lambda: self.analysis.export_csv()),
-                (None, None, None)):
-            if text is None:
-                file_menu.addSeparator()
-                continue
-            action = QAction(text, self)
-            if key is not None:
-                action.setShortcut(key)
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-        self.recording.add_menu_items(file_menu)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        file_menu.build(self)
         view = self.menuBar().addMenu("&View")
         view.addAction(self.findChild(QDockWidget, "AmplifierDock").toggleViewAction())
         QShortcut(QKeySequence(Qt.Key_Space), self, self.toggle_run)
