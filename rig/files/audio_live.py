@@ -91,10 +91,11 @@ class AudioMonitor:
         speed: simulated s per wall s (None, as fast as possible, plays as 1x)."""
         full_scale = FULL_SCALE_A if mode is Mode.VC else FULL_SCALE_V
         key = (float(sample_interval_s), float(speed or 1.0), full_scale)
-        if key != self._key:  # a new stream: the filter starts settled at its level
-            self._mapper = AudioMapper(*key)
+        mapper = self._mapper
+        if key != self._key or mapper is None:  # a new stream: the filter starts settled
+            mapper = self._mapper = AudioMapper(*key)
             self._key = key
-        self.ring.write(self._mapper.feed(signal))
+        self.ring.write(mapper.feed(signal))
 
     def restart(self) -> None:
         """Forget the stream (a new cell, a stop): the next block starts afresh."""
@@ -128,7 +129,7 @@ def open_output(monitor: AudioMonitor,
     except (ImportError, OSError):
         return None, f"No audio: the PortAudio library is missing; {INSTALL_HINT}."
 
-    def callback(outdata, frames, _time, _status):
+    def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
         monitor.fill(outdata[:, 0])
         if outdata.shape[1] > 1:
             outdata[:, 1:] = outdata[:, :1]
