@@ -156,6 +156,25 @@ def test_the_welcome_card_tries_each_thing_it_offers(make_window, qtbot):
     assert window.session.protocol.name == rig.load_protocol("cc-threshold").name
 
 
+def test_a_patch_starts_in_vc_and_its_welcome_card_offers_single_channels(make_window,
+                                                                          qtbot):
+    window = make_window(options=WindowOptions(cell="patch-na"))
+    assert window.session.mode == "VC"  # a patch in CC would drift to E_Na
+    chunks = []
+    window.client.chunks.connect(chunks.extend)
+    dialog = window.help.show_welcome()
+    assert [b.text() for b in dialog.try_buttons] == [
+        "1. See the channels open", "2. Average 200 sweeps", "3. Block with TTX"]
+    assert "patch" in dialog.intro.text() and "voltage clamp" in dialog.intro.text()
+    dialog.try_buttons[0].click()
+    qtbot.waitUntil(lambda: any(ch.kind == "sweep" for ch in chunks), timeout=WAIT_MS)
+    assert window.session.protocol.name == rig.load_protocol("vc-patch-na").name
+    window.help.show_welcome().try_buttons[2].click()
+    qtbot.waitUntil(lambda: any(name == "TTX" and abs(target - 10e-9) < 1e-16
+                                for ch in chunks[-5:] for name, _s, _now, target in ch.drugs),
+                    timeout=WAIT_MS)
+
+
 def test_dont_show_again_is_remembered_and_help_has_a_guide_and_about(make_window):
     window = make_window()
     dialog = window.help.show_welcome()

@@ -48,6 +48,12 @@ def _pairs(text):
     return dict(item.split("=", 1) for item in str(text).split() if "=" in item)
 
 
+def is_patch(cell):
+    """True for a membrane patch: a preset that names its configuration and counts
+    its channels (patch-na, patch-k, ...)."""
+    return bool(cell.configuration) and bool(cell.schemes)
+
+
 def unitary_scale(state):
     """(i in pA at the holding's membrane potential, (low, high) in A for the current
     axis, membrane potential in mV) for the first kind of channel of a patch's
@@ -116,7 +122,7 @@ class PatchModeGroup(QFrame):
     def show_state(self, state):
         """Show a RigState: hidden unless its cell is a patch; else its configuration,
         count and unitary current. Returns unitary_scale(state) (None if hidden)."""
-        patch = bool(state.cell.configuration) and bool(state.cell.schemes)
+        patch = is_patch(state.cell)
         self.setVisible(patch)
         if not patch:
             return None
@@ -137,7 +143,8 @@ class PatchModeGroup(QFrame):
 
 def install(window):
     """Put the PATCH group in the window's amplifier panel (after HOLDING); it follows
-    the session's engine and rebuilds the patch on Apply. Returns the group."""
+    the session's engine and rebuilds the patch on Apply, and a new patch starts in VC.
+    Returns the group."""
     group = PatchModeGroup()
     window.panel.layout().insertWidget(2, group)
 
@@ -152,8 +159,13 @@ def install(window):
                         channel_counts={"": count})
         show()
 
+    def cell_changed(*_):
+        if is_patch(window.session.engine.cell) and window.session.mode != "VC":
+            window.set_mode("VC")  # a patch is recorded in voltage clamp; CC drifts to E_rev
+        show()
+
     group.applyRequested.connect(apply)
-    window.session.events.cell.connect(show)
+    window.session.events.cell.connect(cell_changed)
     window.session.events.holding.connect(show)
-    show()
+    cell_changed()
     return group

@@ -60,6 +60,27 @@ FIBRE_TRIES = (
      "stops at the block (on a myelinated fibre it may jump a few blocked nodes). "
      "'Wash stretches' takes it off."),
 )
+PATCH_WELCOME_TEXT = (
+    "<h2>Welcome to vRig</h2>"
+    "<p>This is a membrane <b>patch</b> on the rig: a few channels, each opening and closing "
+    "at random. In voltage clamp the current (<span style='color:#4dd0e1'><b>{im_colour}"
+    "</b></span>) steps between whole multiples of one channel's current; the PATCH group "
+    "on the amplifier sets the configuration and the number of channels.</p>"
+    "<p>The cell is <b>{cell}</b>: {description}. <b>{holding}</b></p>"
+    "<p><b>Three things to try:</b></p>")
+PATCH_TRIES = (
+    ("See the channels open",
+     "Runs the patch's step protocol in voltage clamp: single openings in each sweep. "
+     "Analysis &gt; Single channels idealises them and fits the dwell times."),
+    ("Average 200 sweeps",
+     "Runs <i>vc-patch-na-noise</i>: the ensemble average becomes the smooth macroscopic "
+     "current, and the variance against the mean gives the unitary current and the "
+     "number of channels (Analysis &gt; Single channels)."),
+    ("Block with TTX",
+     "10 nM TTX in the bath: on an outside-out patch channels drop out one by one, "
+     "whole (a blocked channel carries nothing); inside-out the bath does not reach the "
+     "toxin's site."),
+)
 GUIDE_HTML = """
 <h2>vRig quick guide</h2>
 <h3>Keys</h3>
@@ -98,12 +119,14 @@ cortical neuron; every preset names its source (see the README).</p>
 class WelcomeDialog(QDialog):
     """The first-start card. tries: three callables, one per "try this" button, run in
     order with the card closed; rest_mv: the cell's resting potential (mV); fibre: the
-    card of a fibre (the Axon tab's three things) instead of a patch's.
+    card of a fibre (the Axon tab's three things); patch: the card of a membrane patch
+    (single channels) instead of a whole cell's.
     dontShowAgain(bool) reports the check box."""
 
     dontShowAgain = Signal(bool)
 
-    def __init__(self, cell, holding_text, tries, rest_mv, parent=None, fibre=False):
+    def __init__(self, cell, holding_text, tries, rest_mv, parent=None, fibre=False,
+                 patch=False):
         super().__init__(parent)
         self.setWindowTitle("Welcome to vRig")
         self.setModal(False)
@@ -112,7 +135,9 @@ class WelcomeDialog(QDialog):
         # The trace colours it names, as the theme shown draws them.
         look = theme.current()
         vm, im, command = look.colour_words
-        intro = QLabel(theme.restyle_qss((FIBRE_WELCOME_TEXT if fibre else WELCOME_TEXT).format(
+        welcome = (FIBRE_WELCOME_TEXT if fibre else PATCH_WELCOME_TEXT if patch
+                   else WELCOME_TEXT)
+        intro = QLabel(theme.restyle_qss(welcome.format(
             cell=cell.name, description=description, holding=holding_text, vm_colour=vm,
             im_colour=im, command_colour=command), look))
         intro.setWordWrap(True)
@@ -120,7 +145,7 @@ class WelcomeDialog(QDialog):
         intro.setTextFormat(Qt.RichText)
         layout.addWidget(intro)
         self.try_buttons = []
-        texts = FIBRE_TRIES if fibre else TRIES
+        texts = FIBRE_TRIES if fibre else PATCH_TRIES if patch else TRIES
         for number, ((title, text), action) in enumerate(zip(texts, tries), start=1):
             text = text.format(rest_mv=rest_mv)
             row = QHBoxLayout()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from rig.acquisition import commands as c
 from rig.errors import VrigError
 from rig.simulation.steady_state import resting_potential_mv
+from ui.panels.patch_mode import is_patch
 from ui.window import help as help_dialogs
 
 FIRE_AFTER_MS = 300  # a fibre's stimulus waits for the settings sent before it
@@ -54,11 +55,19 @@ class HelpMenu(QObject):
         rest_mv = resting_potential_mv(engine.cell, engine.bath, engine.pipette,
                                        engine.temperature_c)
         fibre = window.session.electrodes is not None
+        patch = is_patch(engine.cell)
         tries = ((self._try_fire, self._try_velocity, self._try_local_ttx) if fibre
+                 else (self._try_openings, self._try_noise, self._try_patch_ttx) if patch
                  else (self._try_rest, self._try_threshold, self._try_ttx))
         if fibre:
             text = "It is at rest. " + window.axon.hint.text()
-        dialog = help_dialogs.WelcomeDialog(engine.cell, text, tries, rest_mv, window, fibre)
+        elif patch:
+            text = ("It is held in voltage clamp; a step protocol opens its channels."
+                    if window.session.mode == "VC" else
+                    "It is in current clamp, where a patch drifts to a reversal potential: "
+                    "patches are recorded in voltage clamp (VC).")
+        dialog = help_dialogs.WelcomeDialog(engine.cell, text, tries, rest_mv, window, fibre,
+                                            patch)
         dialog.dont_show.setChecked(window.settings.value("welcome_at_start") == "false")
         dialog.dontShowAgain.connect(
             lambda off: window.settings.setValue("welcome_at_start", "false" if off else "true"))
@@ -105,18 +114,33 @@ class HelpMenu(QObject):
         window.client.send(c.ApplyLocalDrug("TTX", 1e-6, middle - half, middle + half))
         self._try_fire()
 
-    def _try_threshold(self):
-        protocol = self.window.protocols.load_shipped("cc-threshold")
+    def _run_shipped(self, name):
+        protocol = self.window.protocols.load_shipped(name)
         if protocol is not None:
             self.window.run_protocol(protocol)
 
-    def _try_ttx(self):
+    def _try_threshold(self):
+        self._run_shipped("cc-threshold")
+
+    def _try_openings(self):
+        ions = {scheme.ion for scheme, _count in self.window.session.engine.cell.schemes}
+        self._run_shipped("vc-patch-na" if "Na" in ions else "vc-patch-k")
+
+    def _try_noise(self):
+        self._run_shipped("vc-patch-na-noise")
+
+    def _try_patch_ttx(self):
+        window = self.window
+        window.set_mode("VC")
+        self._try_ttx("10nM")
+
+    def _try_ttx(self, concentration="300nM"):
         window = self.window
         window.bath.show()
         window.bath.tabs.setCurrentIndex(0)  # Drugs
         window.tabs.setCurrentWidget(window.scopes)
         window.start()
-        window.bath.perfusion.apply("TTX", "300nM", "outside")
+        window.bath.perfusion.apply("TTX", concentration, "outside")
 
     def show_guide(self):
         """The quick guide (F1); returns the dialog."""

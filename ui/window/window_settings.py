@@ -13,6 +13,7 @@ from rig.model.solutions import check_permeant, solution_from_dict
 from rig.session.session import HOLDING_RANGES
 from ui.look import theme
 from ui.panels.amplifier_panel import SPEEDS
+from ui.panels.patch_mode import is_patch
 
 BATH_DOCK_MIN_WINDOW_HEIGHT = 900  # px: below this the bath dock starts hidden
 DEFAULT_SIZE = (1280, 800)  # px: the smallest screen a practical room has
@@ -53,6 +54,8 @@ def restore(window):
         if speed is not None and speed in [factor for _, factor in SPEEDS]:
             session.speed = speed
     session.mode = s.choice("mode", ("VC", "CC", "I0"), "CC")
+    if is_patch(session.engine.cell):
+        session.mode = "VC"  # a patch is recorded in voltage clamp, whatever came before
     window.scopes.set_visible_traces(s.names("traces"))
     window.scopes.set_view_settings(s.choice("display", ("sweep", "scroll"), "sweep"),
                                     s.number("window_s", 0.1, 60.0, 1.0))
