@@ -43,7 +43,7 @@ SCALE_LEVELS = 4  # unitary currents shown either side of zero
 SCALE_MIN_DRIVE_MV = 30.0
 
 
-def _pairs(text):
+def metadata_pairs(text):
     """{'Na': '20', ...} from metadata text 'Na=20 K=...'."""
     return dict(item.split("=", 1) for item in str(text).split() if "=" in item)
 
@@ -59,9 +59,9 @@ def unitary_scale(state):
     axis, membrane potential in mV) for the first kind of channel of a patch's
     RigState; None for a cell without counted channels."""
     meta = state.metadata
-    gammas = _pairs(meta.get("unitary_conductance_pS", ""))
-    counts = _pairs(meta.get("channels", ""))
-    reversals = _pairs(meta.get("E_rev_mV", ""))
+    gammas = metadata_pairs(meta.get("unitary_conductance_pS", ""))
+    counts = metadata_pairs(meta.get("channels", ""))
+    reversals = metadata_pairs(meta.get("E_rev_mV", ""))
     if not gammas:
         return None
     label = next(iter(gammas))

@@ -1,5 +1,6 @@
-"""The Analysis tab's 'Single channels' page: the sweeps of the protocol that ran on a
-patch, analysed by :func:`rig.analysis.patch_report.analyse_patch` (this only draws).
+"""The 'Single channels' tab (shown while the cell is a patch): the sweeps of the
+protocol that ran on a patch, analysed by
+:func:`rig.analysis.patch_report.analyse_patch` (this only draws).
 
 Six plots: one sweep's current with its idealisation over it; the all-points amplitude
 histogram of the test pulse with the fitted Gaussians; open and closed dwell-time
@@ -21,7 +22,7 @@ from rig.analysis.single_channel import amplitude_histogram, log_binned_histogra
 from rig.errors import VrigError
 from rig.simulation.stochastic import polarity
 from ui.look import theme
-from ui.panels.patch_mode import _pairs
+from ui.panels.patch_mode import is_patch, metadata_pairs
 
 RAW, FIT, IDEAL = "#9aa5b4", "#ff9f43", "#7ee081"
 
@@ -34,7 +35,7 @@ def patch_inputs(state, command_v):
         raise VrigError("the single-channel analysis is for a patch (e.g. cell patch-na): "
                         "choose one on the amplifier panel and run its protocol")
     scheme, count = cell.schemes[0]
-    reversals = _pairs(state.metadata.get("E_rev_mV", ""))
+    reversals = metadata_pairs(state.metadata.get("E_rev_mV", ""))
     e_rev = float(reversals.get(scheme.ion, "nan"))
     if not np.isfinite(e_rev):
         raise VrigError(f"no reversal potential for {scheme.ion}: the channels carry nothing")
@@ -180,16 +181,27 @@ class SingleChannelView(QWidget):
 
 
 def install(window):
-    """Add the Single channels page to the Analysis tab's right-hand tabs; it analyses
-    when a protocol finishes on a patch and on Analyse. Returns the view."""
+    """Add the Single channels tab (after Analysis) while the cell is a patch: its six
+    plots need the window's width. It analyses the Analysis tab's sweeps when a
+    protocol finishes on a patch and on Analyse. Returns the view."""
     view = SingleChannelView()
-    window.analysis.right_tabs.addTab(view, "Single channels")
 
     def run():
         return view.analyse(window.analysis.family, window.session.engine)
+
+    def cell_changed(*_):
+        shown = window.tabs.indexOf(view) >= 0
+        patch = is_patch(window.session.engine.cell)
+        if patch and not shown:
+            window.tabs.insertTab(window.tabs.indexOf(window.analysis) + 1, view,
+                                  "Single channels")
+        elif shown and not patch:
+            window.tabs.removeTab(window.tabs.indexOf(view))
 
     view.analyse_button.clicked.connect(run)
     window.client.event.connect(
         lambda e: run() if e.kind == "protocol_done" and window.session.engine.cell.schemes
         else None)
+    window.session.events.cell.connect(cell_changed)
+    cell_changed()
     return view
