@@ -8,37 +8,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QGraphicsItem
 
 from rig.acquisition import commands as c
 from rig.clamp import Mode
 from rig.simulation.fibre import squid_axon_velocity
-from ui.look import theme
-from ui.window.main_window import MainWindow
 from ui.window.window_options import WindowOptions
 
 WAIT_MS = 30_000
 
 
 @pytest.fixture
-def make_window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    windows = []
-
-    def make(cell):
-        settings = QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-        window = MainWindow(settings=settings, options=WindowOptions(cell=cell))
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.client.runner._thread.is_alive()
+def make_window(make_window):
+    """make(cell) -> a window opened on that cell preset."""
+    return lambda cell: make_window(options=WindowOptions(cell=cell))
 
 
 def test_a_fibre_opens_on_the_axon_tab_and_a_patch_has_none(make_window, qtbot):

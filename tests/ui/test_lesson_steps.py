@@ -7,7 +7,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from rig.clamp import Mode
 from rig.protocols.protocol import load_protocol
@@ -18,11 +17,6 @@ from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
 LESSONS = shipped_lessons()[0]
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
 
 
 def _open(qtbot, qapp, settings):

@@ -10,11 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
 from rig.protocols.protocol import load_protocol
-from ui.look import theme
-from ui.window.main_window import MainWindow
 from ui.window.window_options import WindowOptions
 
 WAIT_MS = 120_000
@@ -22,23 +19,9 @@ GAMMA_NS = 20e-3  # patch-na's unitary conductance
 
 
 @pytest.fixture
-def make_window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    windows = []
-
-    def make(cell):
-        settings = QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-        window = MainWindow(settings=settings, options=WindowOptions(cell=cell))
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.client.runner._thread.is_alive()
+def make_window(make_window):
+    """make(cell) -> a window opened on that cell preset."""
+    return lambda cell: make_window(options=WindowOptions(cell=cell))
 
 
 def _e_na(window):

@@ -8,25 +8,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
 from rig.files.audio import AUDIO_RATE_HZ
 from rig.files.audio_live import open_output
-from ui.look import theme
 from ui.teaching.speaker import SpeakerControl
-from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def window(qtbot, qapp, tmp_path):
-    theme.apply(qapp)
-    window = MainWindow(settings=QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
 
 
 def test_without_a_sound_output_the_control_is_disabled_and_says_why(window, qtbot):

@@ -5,8 +5,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from rig.clamp import Mode
@@ -16,23 +15,6 @@ from ui.look import theme
 from ui.window.main_window import MainWindow
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "vrig.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, qapp, settings):
-    theme.apply(qapp)
-    window = MainWindow(settings=settings)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    yield window
-    window.close()
-    assert not window.client.runner._thread.is_alive()
 
 
 def test_first_start_shows_the_first_lesson_and_menus(window):
