@@ -1,7 +1,7 @@
 """A soak benchmark of the demo station (not a test): the kiosk runs its attract loop
 for a wall-clock duration with demos switched every few seconds (a fresh engine each
 time, as in service) and touches now and then, and prints its resident memory, so a
-leak shows as growth. Usage: python -m ui.kiosk_soak MINUTES [DEMO_S]."""
+leak shows as growth. Usage: python -m ui.kiosk_soak MINUTES [DEMO_S] [--no-fix]."""
 
 import collections
 import gc
@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from ui.app import make_app
-from ui.kiosk import KioskWindow
+from ui.kiosk import KioskWindow, fix_mmap_threshold
 
 
 def rss_mb():
@@ -46,8 +46,10 @@ def live_counts(window):
     return counts
 
 
-def soak(minutes, demo_s=3.0):
-    """Run the kiosk for minutes of wall time; print 'name: value unit' lines."""
+def soak(minutes, demo_s=3.0, fix_malloc=True):
+    """Run the kiosk for minutes of wall time; print 'name: value unit' lines.
+    fix_malloc: as run_kiosk does (False shows the heap growth it prevents)."""
+    fixed = fix_mmap_threshold() if fix_malloc else False
     app = make_app(["vrig"])
     folder = tempfile.mkdtemp(prefix="vrig-soak-")
     window = KioskWindow(Path(folder) / "kiosk.log",
@@ -79,6 +81,7 @@ def soak(minutes, demo_s=3.0):
     app.exec()
     first = next(m for t, m in samples if t > 30) if len(samples) > 20 else samples[0][1]
     print(f"kiosk_soak_minutes: {minutes:g} min")
+    print(f"kiosk_mmap_threshold_fixed: {fixed}")
     print(f"kiosk_demos_run: {window.loop.demos_started}")
     print(f"kiosk_rss_after_30s: {first:.1f} MB")
     print(f"kiosk_rss_end: {samples[-1][1]:.1f} MB")
@@ -93,4 +96,5 @@ def soak(minutes, demo_s=3.0):
 
 
 if __name__ == "__main__":
-    soak(float(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 3.0)
+    soak(float(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 3.0,
+         fix_malloc="--no-fix" not in sys.argv)
