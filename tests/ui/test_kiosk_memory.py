@@ -14,7 +14,10 @@ from ui.kiosk_soak import live_counts
 from ui.look import theme
 
 ROUNDS = 3
-GC_SLACK_PER_SWITCH = 5  # objects: caches filled once (regexes, imports) settle in round 1
+# objects: wrappers and caches made once (the first look at a widget from Python, a
+# regex, an import) appear in whichever round first needs them, about 150 in all; a
+# leaking chunk list, curve or connection adds tens of objects at every switch
+GC_ONCE = 300
 
 
 def _round(window, qtbot):
@@ -45,5 +48,18 @@ def test_demo_switches_keep_the_counts_flat(qtbot, qapp, tmp_path):
     for key in ("widgets", "qobjects", "scene_items"):
         assert after[key] == before[key], key
     growth = after["gc_objects"] - before["gc_objects"]
-    assert growth <= GC_SLACK_PER_SWITCH * switches, (
+    assert switches >= 20 and growth <= GC_ONCE, (
         growth, (after["types"] - before["types"]).most_common(8))
+
+
+def test_the_mmap_threshold_is_fixed_on_glibc_and_harmless_elsewhere(monkeypatch):
+    import ctypes.util
+    import platform
+    import sys
+
+    from ui import kiosk
+
+    expected = sys.platform == "linux" and platform.libc_ver()[0] == "glibc"
+    assert kiosk.fix_mmap_threshold() is expected
+    monkeypatch.setattr(ctypes.util, "find_library", lambda _name: None)
+    assert kiosk.fix_mmap_threshold() is False  # no C library found: nothing done
