@@ -84,6 +84,10 @@ def render(out, protocol=None, seconds=2.0, size=(1280, 800), holding_pa=None, t
             try:
                 window.resize(*size)
                 window.show()
+                # as a real first start: lesson 1 sets the rig, unless the picture
+                # asks for a cell, a protocol or a holding of its own
+                window.teaching.at_first_start(cell_chosen=any(
+                    choice is not None for choice in (cell, protocol, holding_pa)))
                 if bath is not None:
                     window.bath.setVisible(bath == "show")
                 unknown = [name for name in traces
