@@ -19,7 +19,6 @@ from ui.look import (
 )
 from ui.look.theme_palettes import DARK, LARGE_TEXT_SCALE, LIGHT, THEMES
 from ui.window import window_options
-from ui.window.main_window import MainWindow
 from ui.window.window_options import WindowOptions
 
 
@@ -45,21 +44,9 @@ def dark_again(qapp):
 
 
 @pytest.fixture
-def make_window(qtbot, dark_again, tmp_path):
-    windows = []
-
-    def make(settings=None, **kwargs):
-        settings = settings or QSettings(str(tmp_path / "v.ini"), QSettings.IniFormat)
-        window = MainWindow(settings=settings, **kwargs)
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
+def make_window(make_window, dark_again):
+    """The shared windows (tests/ui/conftest.py), the application dark again after."""
+    return make_window
 
 
 # --- contrast -------------------------------------------------------------------------
