@@ -35,7 +35,7 @@ from rig.model.junction import junction_potential
 from rig.model.pharmacology import Drug, Perfusion, drug_effects, format_concentration, load_drug
 from rig.model.solutions import Solution, check_permeant, load_solution, with_ion_overrides
 from rig.protocols.protocol import Protocol
-from rig.simulation import ion_blocks, layout, steady_state, stepping
+from rig.simulation import channel_random, ion_blocks, layout, steady_state, stepping
 from rig.simulation.accumulation import SIGNALS as ACCUMULATION_SIGNALS
 from rig.simulation.accumulation import gradient_store, with_pump_channel
 from rig.simulation.cable import LocalEffect, Stimulator, placement, profile_compartments
@@ -129,7 +129,8 @@ class Rig:
         self.amplifier = amplifier.changed(junction_potential=self._nulled_junction())
         self.seed = limits.check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
-        self.channel_rng = np.random.default_rng([self.seed, 1])  # channel gating only
+        self.channel_rng = np.random.default_rng([self.seed, 1])  # channel states drawn
+        self.channel_stream = channel_random.new_stream(self.seed, 2)  # gating, compiled
         self.output_chain = OutputChain(self.rng)
         self.overloaded = False  # the output would have clipped since the last settle
         self.last_overload = False  # ... in the last block advanced

@@ -31,7 +31,7 @@ def run_kernel(rig: Any, m: CompiledMembrane, command: np.ndarray,
     sim = rig.sim
     state: tuple[Any, ...] = (sim.v_mv, sim.gates, sim.electrode)
     if m.markov is not None:
-        state += (rig.channel_rng,)  # the rig's own seeded generator: reproducible
+        state += (rig.channel_stream,)  # the rig's own seeded stream: reproducible
     # the amplifier holds its reading, the membrane plus any uncorrected junction error
     error = rig.amplifier.junction_error  # 0 unless the correction is off
     applied = command - error if error and rig.mode == Mode.VC else command

@@ -8,9 +8,10 @@ EXACT_MAX_CHANNELS channels is simulated event by event (ALG_EXACT) and a larger
 by the multinomial update (ALG_MULTINOMIAL). The exact algorithm's work grows with the
 number of transitions (N x the exit rate per ms) while the multinomial's is fixed per
 step (a few binomial draws per state), so the exact one is chosen where it is also
-the cheaper one: `vrig bench` measured a Na patch at -40 mV at 10 us (1.7 / 3.6 us a
-step with 200 channels, even at about 1000; exact_/multinomial_us_per_step_N), and at
-depolarised potentials, where the rates are higher, the crossing comes earlier.
+the cheaper one: `vrig bench` measured a Na patch at -40 mV at 10 us (exact /
+multinomial: 0.59 / 0.67 us a step with 200 channels, 0.79 / 0.68 us with 300;
+exact_/multinomial_us_per_step_N), and at depolarised potentials, where the rates are
+higher, the crossing comes earlier.
 
 Patch configurations (Cell.configuration): the amplifier holds the pipette at the
 command Vp and reads the current that leaves the headstage into the pipette (positive,
@@ -66,7 +67,7 @@ from rig.simulation.membrane import (
 )
 from rig.simulation.stochastic_kernel import ALG_EXACT, ALG_MEAN, ALG_MULTINOMIAL
 
-EXACT_MAX_CHANNELS = 500
+EXACT_MAX_CHANNELS = 250
 P_STEP_MV = 0.25  # spacing of the one-step transition probability tables
 NS_PER_PS = 1e-3
 ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN: "mean"}

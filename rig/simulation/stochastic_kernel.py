@@ -7,8 +7,9 @@ Each advance function has the patch kernel's signature (:mod:`rig.simulation.ker
 with record a :class:`rig.simulation.stochastic.StochasticModel` as a plain tuple and
 state = (v_mv (1,), counts (n_states, 1), electrode (EL_*), rng): counts holds the
 number of channels in each state of every population (whole numbers, kept as floats),
-rng the rig's own seeded numpy Generator for channel gating (numba draws from it and
-advances its state, so a run is reproducible and blocks continue one stream).
+rng the state of the rig's own seeded stream for channel gating
+(rig.simulation.channel_random, advanced in place: a run is reproducible and blocks
+continue one stream).
 
 Each population of channels is advanced by one of three algorithms (ALG_*):
 
@@ -48,6 +49,7 @@ from types import MappingProxyType
 import numpy as np
 from numba import njit
 
+from rig.simulation.channel_random import binomial, exponential, uniform
 from rig.simulation.kernel import _command_in_range, _past_breakdown, _peak, _table_position
 from rig.simulation.layout import (
     AMP_BREAKDOWN,
@@ -75,10 +77,11 @@ ALG_MULTINOMIAL = 0
 ALG_EXACT = 1
 ALG_MEAN = 2
 P_NEGLIGIBLE = 1e-15  # a one-step probability below this moves no channel
-# Up to this many channels leaving a state are placed one uniform each (a few ns),
-# more by conditional binomials (one draw per destination, ~0.1 us each): the same
-# multinomial either way, timed with `vrig bench` (stochastic_realtime_factor)
-FEW_LEAVERS = 8
+# Up to this many channels leaving a state are placed one uniform each (~1 ns and a
+# short search), more by conditional binomials (one draw per destination, 25-70 ns):
+# the same multinomial either way. 16 was the fastest of 8, 16, 32 and 64 with
+# `vrig bench` (stochastic_realtime_factor)
+FEW_LEAVERS = 16
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -101,10 +104,10 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
             total += counts[s, 0] * exits[s]
         if total <= 0.0:
             return
-        t += rng.exponential(1.0 / total)
+        t += exponential(rng, 1.0 / total)
         if t >= dt:
             return
-        u = rng.random() * total
+        u = uniform(rng) * total
         chosen = last - 1
         for s in range(first, last):
             u -= counts[s, 0] * exits[s]
@@ -113,7 +116,7 @@ def _exact(first, last, rate_tab, exit_tab, out_start, trans_dst, position, coun
                 break
         while counts[chosen, 0] <= 0.0:  # rounding put u past the last occupied state
             chosen -= 1
-        u = rng.random() * exits[chosen]
+        u = uniform(rng) * exits[chosen]
         move = out_start[chosen + 1] - 1
         for k in range(out_start[chosen], out_start[chosen + 1]):
             u -= _at(rate_tab, k, position)
@@ -153,11 +156,11 @@ def _multinomial(first, last, p_tab, p_order, position, counts, mean, moved, awa
                 moved[first + p_order[s, q]] += count * away[q]
             moved[s] += count * (1.0 - p_leave)
             continue
-        leaving = rng.binomial(int(count + 0.5), min(1.0, p_leave))
+        leaving = binomial(rng, int(count + 0.5), min(1.0, p_leave))
         moved[s] += count - leaving
         if leaving <= FEW_LEAVERS:
             for _ in range(leaving):
-                u = rng.random() * p_leave
+                u = uniform(rng) * p_leave
                 target = s
                 for q in range(n):
                     u -= away[q]
@@ -173,7 +176,7 @@ def _multinomial(first, last, p_tab, p_order, position, counts, mean, moved, awa
                 break
             if away[q] <= 0.0:
                 continue
-            k = leaving if away[q] >= rest else rng.binomial(leaving, away[q] / rest)
+            k = leaving if away[q] >= rest else binomial(rng, leaving, away[q] / rest)
             moved[first + p_order[s, q]] += k
             leaving -= k
             rest -= away[q]
@@ -207,7 +210,7 @@ def _channels_step(record, v_mv, counts, dt, n_steps, exits, delta, rng):
 def _take(counts, first, last, free, rng):
     """Remove one channel, chosen uniformly among the free ones (free of them in the
     states first..last-1), from its state."""
-    u = rng.random() * free
+    u = uniform(rng) * free
     chosen = last - 1
     for s in range(first, last):
         u -= counts[s, 0]
@@ -248,8 +251,8 @@ def block_step(record, counts, elapsed_ms, weights, rng):
         else:
             relax = 1.0 - math.exp(-rate * elapsed_ms / (1.0 - f))
             p_bind, p_unbind = f * relax, (1.0 - f) * relax
-        n_bind = rng.binomial(int(free + 0.5), p_bind) if free > 0.0 and p_bind > 0.0 else 0
-        n_unbind = (rng.binomial(int(blocked + 0.5), p_unbind)
+        n_bind = binomial(rng, int(free + 0.5), p_bind) if free > 0.0 and p_bind > 0.0 else 0
+        n_unbind = (binomial(rng, int(blocked + 0.5), p_unbind)
                     if blocked > 0.0 and p_unbind > 0.0 else 0)
         unbinding = n_unbind
         left = free
@@ -265,7 +268,7 @@ def block_step(record, counts, elapsed_ms, weights, rng):
                 counts[first, 0] += n_unbind  # none free to copy: the first state
                 n_unbind = 0
                 break
-            k = n_unbind if weights[s] >= rest else rng.binomial(n_unbind, weights[s] / rest)
+            k = n_unbind if weights[s] >= rest else binomial(rng, n_unbind, weights[s] / rest)
             counts[s, 0] += k
             n_unbind -= k
             rest -= weights[s]
