@@ -86,6 +86,11 @@ class Drug:
     irreversible: bool = False
     description: str = ""
     source: str = ""
+    # A drug that stays bound to one channel for seconds (TTX) blocks it whole: its
+    # leaving rate (1/s) sets the blocked dwells of a single-channel record. None: it
+    # binds and leaves within microseconds (TEA), so an open channel's filtered current
+    # is smaller, never absent (rig.simulation.stochastic).
+    unbinding_rate_per_s: float | None = None
 
     def site(self, side: str, preparation: str | None = None) -> Site:
         """The Site in force from a side for a preparation (its own entry, else the
@@ -162,11 +167,16 @@ def drug_from_dict(data: Any, name: str) -> Drug:
             raise VrigError(f"{what}: {key} must be text")
     if not isinstance(data.get("irreversible", False), bool):
         raise VrigError(f"{what}: irreversible must be true or false")
+    unbinding = None
+    if "unbinding_rate_per_s" in data:
+        unbinding = resources.number(data, "unbinding_rate_per_s", what, 1e-9, 1e6)
+        if not isinstance(data.get("unbinding_source"), str) or not data["unbinding_source"]:
+            raise VrigError(f"{what}: unbinding_rate_per_s needs its unbinding_source")
     return Drug(data.get("name") or name, data["effect"], data.get("target", ""), potency,
                 resources.number(data, "wash_in_tau_s", what, 1e-3, 1e6),
                 resources.number(data, "wash_out_tau_s", what, 1e-3, 1e6),
                 data.get("irreversible", False), data.get("description", ""),
-                data.get("source", ""))
+                data.get("source", ""), unbinding)
 
 
 def scan_drugs() -> tuple[dict[str, Drug], list[tuple[str, str]]]:
@@ -246,19 +256,27 @@ class Effects:
 
     conductance_scale: dict[str, float] = field(default_factory=dict)
     inactivation_removed: dict[str, float] = field(default_factory=dict)
+    # the part of conductance_scale left by blockers that block channels whole
+    # (Drug.unbinding_rate_per_s given): what a channel counted one by one sees as
+    # blocked dwells; the rest of the block makes its unitary current smaller
+    whole_channel_scale: dict[str, float] = field(default_factory=dict)
 
 
 def combine_effects(fractions: Iterable[tuple[Drug, float]]) -> Effects:
     """Effects of an iterable of (Drug, fraction of its targets acted on). Independent
     sites: the fractions left unaffected multiply."""
     scale: dict[str, float] = {}
+    whole: dict[str, float] = {}
     kept_inactivation: dict[str, float] = {}
     for drug, f in fractions:
         if drug.effect == "block":
             scale[drug.target] = scale.get(drug.target, 1.0) * (1.0 - f)
+            if drug.unbinding_rate_per_s is not None:
+                whole[drug.target] = whole.get(drug.target, 1.0) * (1.0 - f)
         else:
             kept_inactivation[drug.target] = kept_inactivation.get(drug.target, 1.0) * (1.0 - f)
-    return Effects(scale, {label: 1.0 - kept for label, kept in kept_inactivation.items()})
+    return Effects(scale, {label: 1.0 - kept for label, kept in kept_inactivation.items()},
+                   whole)
 
 
 def drug_effects(concentrations: Iterable[tuple[Drug, str, float]],

@@ -88,8 +88,6 @@ class ModelCache:
         cached_m, cached, inputs = self._entry
         if (inputs is None or cached_m is not m or cached is None or cached[0] is not amplifier
                 or cached[1:] != key[1:]):
-            chan_g, floor = (m.drug_arrays(perfusion.effects()) if m.markov is None
-                             else stochastic.drug_arrays(m, perfusion))
             amp = layout.amplifier_parameters(amplifier)
             amp[layout.AMP_BREAKDOWN] = breakdown_mv
             amp[layout.AMP_COMMAND_SCALE], amp[layout.AMP_COMMAND_LIMIT] = _command_scale(
@@ -98,6 +96,7 @@ class ModelCache:
             n_rows = layout.output_rows(len(m.labels), len(m.gate_names))
             if m.n_compartments > 1:
                 # the profile's compartments are recorded as sites after the named ones
+                chan_g, floor = m.drug_arrays(perfusion.effects())
                 model = cable_model(m, self._settings()[0], chan_g, floor, where.stim,
                                     where.sites + where.profile, where.local,
                                     where.axial_wire, where.stim2, where.stim2_pulses(),
@@ -105,9 +104,9 @@ class ModelCache:
                 names += where.names
                 n_rows = cable_output_rows(m, len(where.sites) + len(where.profile))
             elif m.markov is not None:
-                model = stochastic.kernel_model(m, chan_g)
+                model = stochastic.kernel_model(m, stochastic.drugs_in_force(m, perfusion))
             else:
-                model = m.kernel_model(chan_g, floor)
+                model = m.kernel_model(*m.drug_arrays(perfusion.effects()))
             inputs = KernelInputs(
                 model=model, record=tuple(model), amp=amp,
                 advance=advance_function(m.kind, m.n_compartments,

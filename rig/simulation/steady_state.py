@@ -137,8 +137,8 @@ def settle_state(rig: Any, v_mv: float) -> None:
     m = rig.membrane()
     if m.markov is not None:
         rig.sim.v_mv[:] = v_mv
-        chan_g, _ = stochastic.drug_arrays(m, rig.perfusion)
-        rig.sim.gates[:, 0] = stochastic.draw_counts(m, v_mv, rig.channel_rng, chan_g)
+        rig.sim.gates[:, 0] = stochastic.draw_counts(m, v_mv, rig.channel_rng,
+                                                      stochastic.drugs_in_force(m, rig.perfusion))
     else:
         rig.sim.set_uniform(v_mv, reference.steady_gates(m, v_mv))
     holding = rig.holding_kernel()

@@ -28,24 +28,29 @@ sign of the reading (polarity()):
 * cell-attached: the pipette is the outside and the cell's own interior, at its resting
   potential, the inside: Vm = V_rest - Vp (CELL_ATTACHED_REST_MV), read as inside-out.
 
-Drugs reach the face each solution touches (drug_arrays): the bath the outer face of
+Drugs reach the face each solution touches (drugs_in_force): the bath the outer face of
 an outside-out patch, the inner face of an inside-out one, and no face of a
 cell-attached patch (it is sealed under the pipette); the pipette the other face.
 
-A blocker blocks whole channels (block_step in the kernel): a blocked channel carries
-no current; each channel binds and leaves the drug independently, so with a fraction f
-blocked at equilibrium the number blocked is binomial (N, f). A blocked channel's
-gating is not followed: on unbinding it takes a state drawn from the occupancy of the
-channels that are free, which is the distribution its own state has when gating does
-not depend on the block (TTX leaves gating alone; Hille 2001, ch. 17). Channels that
-follow the mean (noise off) are blocked by their mean, the conductance scaled.
+A blocker that stays bound for seconds (Drug.unbinding_rate_per_s: TTX) blocks whole
+channels (block_step in the kernel): a blocked channel carries no current; each
+channel binds and leaves the drug independently, with the drug's leaving rate, so
+with a fraction f blocked at equilibrium the number blocked is binomial (N, f). A
+blocked channel's gating is not followed: on unbinding it takes a state drawn from the
+occupancy of the channels that are free, which is the distribution its own state has
+when gating does not depend on the block (TTX leaves gating alone; Hille 2001, ch. 17).
+A fast blocker (TEA: blocked times of tens to hundreds of microseconds, far below what
+a 2-10 kHz filter resolves; Yellen 1984 J Gen Physiol 84:157-186 for K channels) shows
+in a record as a smaller unitary current, i x the fraction unblocked, and no blocked
+dwells: that is what it does here. Channels that follow the mean (noise off) are
+blocked by their mean, the conductance scaled.
 
 Units: mV, ms, pA, nS, pF (kernel units); counts are numbers of channels.
 """
 
 from collections import namedtuple
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +61,7 @@ from rig.errors import VrigError
 from rig.model.cell import PATCH_CONFIGURATIONS, Cell, markov_populations
 from rig.model.channels import table_voltages_mv
 from rig.model.markov import Scheme
-from rig.model.pharmacology import Perfusion, combine_effects
+from rig.model.pharmacology import Effects, Perfusion, combine_effects
 from rig.model.solutions import Solution
 from rig.simulation.layout import MARKOV
 from rig.simulation.membrane import (
@@ -74,11 +79,9 @@ ALGORITHM_NAMES = {ALG_EXACT: "exact", ALG_MULTINOMIAL: "multinomial", ALG_MEAN:
 # The cell's resting potential behind a cell-attached patch: the HH squid axon's
 # (Hodgkin & Huxley 1952 J Physiol 117:500-544 put rest at -65 mV absolute)
 CELL_ATTACHED_REST_MV = -65.0
-# How fast a bound blocker leaves one channel (1/ms): TTX and saxitoxin stay bound to
-# a single Na channel for seconds (blocked dwells of about 10 s in bilayers; Krueger,
-# Worley & French 1983 Nature 303:172-175; Moczydlowski et al. 1984 J Gen Physiol
-# 84:687-704), so a channel's block outlasts many sweeps
-BLOCK_OFF_RATE_PER_MS = 1e-4
+# A population no whole-channel blocker targets never has blocked channels; this rate
+# (1/ms) is only a placeholder for its record
+NO_WHOLE_BLOCKER_RATE_PER_MS = 1.0
 
 # The record the Markov kernel takes (see rig.simulation.stochastic_kernel): table
 # placement (v_min_mv, inv_dv_mv); per transition (sorted by source state) its rate
@@ -91,8 +94,8 @@ BLOCK_OFF_RATE_PER_MS = 1e-4
 # (n_p, n_states, largest scheme): the one-step transition probabilities from each
 # state to each state of its population (padded with 0) on the grid p_voltages_mv(),
 # column q of row s to state p_order[s, q] (MarkovTables.kernel_p_tab); the blocked
-# fraction per population pop_block, the blocker's leaving rate (1/ms) and the patch's
-# polarity (v_sign, v_offset_mv).
+# fraction per population pop_block (by whole-channel blockers), their leaving rate per
+# population block_rate_per_ms (1/ms) and the patch's polarity (v_sign, v_offset_mv).
 StochasticModel = namedtuple("StochasticModel", (
     "cm_pf", "dt_ms", "v_min_mv", "inv_dv_mv", "rate_tab", "exit_tab", "out_start",
     "trans_dst", "state_open", "pop_first", "pop_gamma_ns", "pop_e_mv", "pop_label",
@@ -265,28 +268,63 @@ def _tables(m: CompiledMembrane) -> MarkovTables:
     return tables
 
 
-def in_force(m: CompiledMembrane, chan_g_ns: npt.ArrayLike | None
+class DrugsInForce(NamedTuple):
+    """The drugs as they act on a Markov membrane: the conductances in force (nS, as
+    CompiledMembrane.drug_arrays), per population the fraction left unblocked by
+    whole-channel blockers (the rest of its block is fast) and their leaving rate
+    (1/ms)."""
+
+    chan_g_ns: np.ndarray
+    whole_kept: np.ndarray
+    unbinding_per_ms: np.ndarray
+
+
+def in_force(m: CompiledMembrane, chan_g_ns: npt.ArrayLike | None,
+             whole_kept: npt.ArrayLike | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unitary conductances per population (nS), leak conductances (nS), blocked
     fraction per population) with the conductances in force (from drug_arrays; None:
-    drug-free). Counted channels are blocked whole (their fraction, unitary conductance
-    unchanged); a population that follows the mean has its conductance scaled."""
+    drug-free) of which whole_kept (per population) is left by whole-channel blockers
+    (None: all of the block is whole). Counted channels are blocked whole by those (the
+    blocked fraction), the fast block scaling their unitary conductance; a population
+    that follows the mean has its conductance scaled."""
     t = _tables(m)
     g = m.chan_g_ns if chan_g_ns is None else np.asarray(chan_g_ns, dtype=float)
     full = m.chan_g_ns[: t.n_pop]
     ratio = np.clip(np.divide(g[: t.n_pop], full, out=np.ones(t.n_pop), where=full > 0),
                     0.0, 1.0)
+    whole = ratio if whole_kept is None else np.clip(whole_kept, ratio, 1.0)
+    fast = np.divide(ratio, whole, out=np.zeros(t.n_pop), where=whole > 0)
     mean = t.algorithm == ALG_MEAN
-    gamma = np.where(mean, t.gamma_ns * ratio, t.gamma_ns)
-    return gamma, g[t.n_pop:], np.where(mean, 0.0, 1.0 - ratio)
+    gamma = np.where(mean, t.gamma_ns * ratio, t.gamma_ns * fast)
+    return gamma, g[t.n_pop:], np.where(mean, 0.0, 1.0 - whole)
 
 
-def drug_arrays(m: CompiledMembrane, perfusion: Perfusion) -> tuple[np.ndarray, np.ndarray]:
-    """m.drug_arrays for the drugs of perfusion as they reach a patch: each solution's
-    drugs act on the face it touches in the patch's configuration (module docstring)."""
-    configuration = _tables(m).configuration
+def drugs_in_force(m: CompiledMembrane, perfusion: Perfusion) -> DrugsInForce:
+    """The drugs of perfusion as they reach a Markov membrane: on a patch each
+    solution's drugs act on the face it touches in its configuration (module
+    docstring). A population's leaving rate is that of the slowest whole-channel
+    blocker of its label the perfusion has seen, so channels still blocked after the
+    drug has washed out leave at its rate."""
+    t = _tables(m)
+    effects = _effects_at_faces(perfusion, t.configuration)
+    chan_g, _ = m.drug_arrays(effects)
+    labels = [scheme.label for scheme in t.schemes]
+    rates = []
+    for label in labels:
+        known = [drug.unbinding_rate_per_s for drug in perfusion.drugs.values()
+                 if drug.target == label and drug.unbinding_rate_per_s is not None]
+        # the mean blocked dwell (ms) of the slowest, inverted
+        rates.append(1.0 / units.s_to_ms(1.0 / min(known)) if known
+                     else NO_WHOLE_BLOCKER_RATE_PER_MS)
+    return DrugsInForce(chan_g, np.array([effects.whole_channel_scale.get(label, 1.0)
+                                          for label in labels]), np.array(rates))
+
+
+def _effects_at_faces(perfusion: Perfusion, configuration: str) -> Effects:
+    """perfusion's effects with each solution's drugs on the face it touches."""
     if configuration not in ("inside-out", "cell-attached"):
-        return m.drug_arrays(perfusion.effects())
+        return perfusion.effects()
     # the side a drug is given from (bath: outside, pipette: inside) -> the face it reaches
     faces = {"outside": "inside" if configuration == "inside-out" else None,
              "inside": "outside"}
@@ -297,13 +335,13 @@ def drug_arrays(m: CompiledMembrane, perfusion: Perfusion) -> tuple[np.ndarray, 
             drug = perfusion.drugs[name]
             acting.append((drug, max(drug.fraction(concentration, face, perfusion.preparation),
                                      perfusion.held.get((name, side), 0.0))))
-    return m.drug_arrays(combine_effects(acting))
+    return combine_effects(acting)
 
 
-def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticModel:
-    """The Markov kernel's record for m with the conductances in force (nS)."""
+def kernel_model(m: CompiledMembrane, drugs: DrugsInForce) -> StochasticModel:
+    """The Markov kernel's record for m with the drugs in force."""
     t = _tables(m)
-    gamma, leak_g, blocked = in_force(m, chan_g_ns)
+    gamma, leak_g, blocked = in_force(m, drugs.chan_g_ns, drugs.whole_kept)
     labels = m.labels
     v_sign, v_offset = polarity(t.configuration)
     p_fast, p_order = t.kernel_p_tab()
@@ -321,7 +359,7 @@ def kernel_model(m: CompiledMembrane, chan_g_ns: npt.ArrayLike) -> StochasticMod
                             dtype=np.int64),
         out_scale=scale, has_charge=False, p_tab=p_fast, p_v_min_mv=float(pv[0]),
         p_inv_dv_mv=(pv.size - 1) / (pv[-1] - pv[0]), pop_block=blocked,
-        block_rate_per_ms=BLOCK_OFF_RATE_PER_MS, v_sign=v_sign, v_offset_mv=v_offset,
+        block_rate_per_ms=drugs.unbinding_per_ms, v_sign=v_sign, v_offset_mv=v_offset,
         p_order=p_order)
 
 
@@ -357,16 +395,17 @@ def steady_current_pa(m: CompiledMembrane, v_mv: npt.ArrayLike,
 
 
 def draw_counts(m: CompiledMembrane, v_mv: float, rng: np.random.Generator,
-                chan_g_ns: npt.ArrayLike | None = None) -> np.ndarray:
+                drugs: DrugsInForce | None = None) -> np.ndarray:
     """Channel counts per state at steady state with the amplifier at v_mv (mV; a
     patch's membrane is at its polarity() from it), then the blocked count of each
     population: multinomial draws with the stationary occupancies, binomial block with
-    the drugs in chan_g_ns (their expectations for a population that follows the
-    mean, which is never blocked whole)."""
+    the whole-channel blockers of drugs (None: drug-free; expectations for a population
+    that follows the mean, which is never blocked whole)."""
     t = _tables(m)
     v_sign, v_offset = polarity(t.configuration)
     v_membrane = v_sign * v_mv + v_offset
-    _, _, blocked = in_force(m, chan_g_ns)
+    _, _, blocked = (in_force(m, None) if drugs is None
+                     else in_force(m, drugs.chan_g_ns, drugs.whole_kept))
     counts, blocked_counts = [], []
     for scheme, count, algorithm, f in zip(t.schemes, t.counts, t.algorithm, blocked):
         p = scheme.stationary(v_membrane)

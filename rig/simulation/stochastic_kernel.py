@@ -225,12 +225,13 @@ def _take(counts, first, last, free, rng):
 @njit(nogil=True, cache=True)
 def block_step(record, counts, elapsed_ms, weights, rng):
     """Let each counted channel bind or leave its blocker over elapsed_ms (ms): a
-    two-state process per channel with leaving rate block_rate_per_ms and the binding
+    two-state process per channel with its population's leaving rate block_rate_per_ms
+    (1/ms) and the binding
     rate that gives the blocked fraction pop_block at equilibrium, so the blocked count
     stays binomial. Binding channels are taken uniformly from the free ones; unbinding
     ones are shared among the states with the free channels' occupancy (a blocked
     channel's gating is not followed; see rig.simulation.stochastic)."""
-    pop_first, algorithm, pop_block, rate = record[9], record[13], record[22], record[23]
+    pop_first, algorithm, pop_block, rates = record[9], record[13], record[22], record[23]
     n_pop = algorithm.size
     top = pop_first[n_pop]
     for p in range(n_pop):
@@ -249,7 +250,7 @@ def block_step(record, counts, elapsed_ms, weights, rng):
         if f >= 1.0:
             p_bind, p_unbind = 1.0, 0.0
         else:
-            relax = 1.0 - math.exp(-rate * elapsed_ms / (1.0 - f))
+            relax = 1.0 - math.exp(-rates[p] * elapsed_ms / (1.0 - f))
             p_bind, p_unbind = f * relax, (1.0 - f) * relax
         n_bind = binomial(rng, int(free + 0.5), p_bind) if free > 0.0 and p_bind > 0.0 else 0
         n_unbind = (binomial(rng, int(blocked + 0.5), p_unbind)

@@ -475,6 +475,8 @@ SITE = {"ic50_M": 1e-9, "hill": 1, "source": "a source for the test"}
                                                                  "inside": INERT}},
     {"irreversible": "yes"}, {"name": 5},
     {"wash_in_tau_s": 0}, {"wash_out_tau_s": -5},
+    {"unbinding_rate_per_s": 0}, {"unbinding_rate_per_s": "slow"},
+    {"unbinding_source": ""}, {"unbinding_source": 3},
 ])
 def test_bad_drug_presets_are_refused(change):
     data = dict(load_preset("drugs", "ttx"))
