@@ -109,8 +109,13 @@ def clamped_voltage_mv(rig: Any, mode: Mode) -> float:
         g_eff = units.ohm_to_ns(rs_ohm)
         return steady_voltage_mv(lambda v: membrane_current_pa(rig, v),
                                  lambda v: g_eff * (holding - v))
-    return steady_voltage_mv(lambda v: membrane_current_pa(rig, v),
-                             lambda v: np.full_like(np.asarray(v, dtype=float), holding))
+    # an excised or cell-attached patch: the current enters through the pipette's face
+    # and the seal joins that face (at sign x (v - offset)) to the bath
+    sign, offset = stochastic.membrane_polarity(rig.membrane())
+    seal_ns = units.ohm_to_ns(rig.amplifier.seal_resistance)
+    return steady_voltage_mv(lambda v: membrane_current_pa(rig, v) - seal_ns * offset,
+                             lambda v: np.full_like(np.asarray(v, dtype=float),
+                                                    sign * holding))
 
 
 def present_current_pa(rig: Any) -> float:
@@ -135,9 +140,14 @@ def settle_state(rig: Any, v_mv: float) -> None:
     """Put rig's compartments at v_mv (mV) with the gates at steady state, and the
     electrode (pipette node, amplifier filters) at rest for the present mode."""
     m = rig.membrane()
+    # VC holds the pipette at v_mv; otherwise v_mv is the membrane's, its pipette face at
+    pipette_mv = v_mv
+    if rig.mode != Mode.VC:
+        sign, offset = stochastic.membrane_polarity(m)
+        pipette_mv = sign * (v_mv - offset)
     if m.markov is not None:
         rig.sim.v_mv[:] = v_mv
-        rig.sim.gates[:, 0] = stochastic.draw_counts(m, v_mv, rig.channel_rng,
+        rig.sim.gates[:, 0] = stochastic.draw_counts(m, pipette_mv, rig.channel_rng,
                                                       stochastic.drugs_in_force(m, rig.perfusion))
     else:
         rig.sim.set_uniform(v_mv, reference.steady_gates(m, v_mv))
@@ -153,7 +163,7 @@ def settle_state(rig: Any, v_mv: float) -> None:
             a.rs_correction * a.whole_cell_resistance, current)
     else:
         injected = holding if rig.mode == Mode.CC else 0.0
-        e[layout.EL_VP] = v_mv + units.ohmic_drop_mv(rig.series_resistance, injected)
+        e[layout.EL_VP] = pipette_mv + units.ohmic_drop_mv(rig.series_resistance, injected)
     e[layout.EL_VLAG] = e[layout.EL_VP]
     e[layout.EL_IM] = present_current_pa(rig)
 

@@ -115,6 +115,11 @@ def polarity(configuration: str) -> tuple[float, float]:
     return 1.0, 0.0
 
 
+def membrane_polarity(m: CompiledMembrane) -> tuple[float, float]:
+    """polarity() of m's patch configuration; (1, 0) for any other membrane."""
+    return polarity(m.markov.configuration) if isinstance(m.markov, MarkovTables) else (1.0, 0.0)
+
+
 @dataclass(frozen=True)
 class MarkovTables:
     """The populations of a compiled Markov membrane: schemes and counts, the kernel's

@@ -34,7 +34,9 @@ held in its population's row after all the states (rig.simulation.stochastic).
 
 In an ideal voltage clamp the state's v is the pipette potential and the membrane is
 at v_sign x it + v_offset_mv, the patch's configuration (rig.simulation.stochastic.
-polarity); current clamp treats every patch as outside-out (Vm = the membrane).
+polarity). In current clamp the state's v is the membrane's: the pipette's face sits at
+v_sign x (v - v_offset_mv), and the injected current reaches the membrane with the
+sign of that face.
 
 Sample k of a block is what a digitiser reads at t0 + k x the sample interval. Im is
 the channels' (and seal's) current at that instant, so that a patch record holds
@@ -381,10 +383,14 @@ def advance_vc_ideal(record, amp, state, command, steps_per_sample, out):
 @njit(nogil=True, cache=True)
 def advance_cc(record, amp, state, command, steps_per_sample, out):
     """Current clamp (or I=0 with a zero command) with no pipette capacitance: the
-    injected current reaches the membrane directly; the pipette sits I*Rs above it.
-    The node is advanced exactly over each step with the channels as they were at its
-    start, then the channels are advanced at the step's starting voltage."""
+    injected current reaches the membrane directly, through the face the pipette
+    touches; the pipette sits I*Rs above that face, at u = v_sign x (v - v_offset_mv).
+    The seal joins the pipette to the bath, so the node's balance is
+    Cm dv/dt = v_sign x I - g_seal x (v - v_offset_mv) - I_ion(v). The node is advanced
+    exactly over each step with the channels as they were at its start, then the
+    channels are advanced at the step's starting voltage."""
     cm, dt = record[0], record[1]
+    v_sign, v_offset = record[24], record[25]
     if not _command_in_range(command, amp):
         return False, 0.0, 0.0
     v_arr, counts, electrode, rng = state
@@ -405,13 +411,14 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
     im_peak = 0.0
     for s in range(command.size):
         _conductance(record, counts, open_count, g_seal)
-        vp = v + injected / g_series if g_series > 0.0 else v
+        u = v_sign * (v - v_offset)
+        vp = u + injected / g_series if g_series > 0.0 else u
         vm_peak, im_peak = _record(record, out, s, vp - bridge * injected * MV_PER_MOHM_PA,
                                    injected, v, open_count, vm_peak, im_peak)
         c = command[s] * scale
         for _ in range(steps_per_sample):
             a, b = _conductance(record, counts, open_count, g_seal)
-            a += c
+            a += v_sign * c + g_seal * v_offset
             rate = b * dt / cm
             v_start = v
             if rate > 1e-12:
@@ -423,7 +430,8 @@ def advance_cc(record, amp, state, command, steps_per_sample, out):
             broken_at = _past_breakdown(v, breakdown, broken_at)
         injected = c
     v_arr[0] = v
-    electrode[EL_VP] = v + injected / g_series if g_series > 0.0 else v
+    u = v_sign * (v - v_offset)
+    electrode[EL_VP] = u + injected / g_series if g_series > 0.0 else u
     electrode[EL_IM] = injected
     electrode[EL_IGATE] = 0.0
     electrode[EL_BREAKDOWN] = broken_at

@@ -175,6 +175,52 @@ def test_tea_is_a_fast_blocker_an_opening_is_smaller_never_absent():
     np.testing.assert_allclose(results[1]["IK"][22:], 0.5 * results[0]["IK"][22:], rtol=1e-12)
 
 
+SEAL_OHM = 2e9
+
+
+def _current_clamped(configuration, injected_pa):
+    """Vm (the pipette, mV) and the membrane (mV) of a 200-channel patch-na following
+    its mean (noise off) with a 2 GOhm seal in CC: 5 ms at rest, then 20 ms at
+    injected_pa. (With the ideal amplifier's perfect seal nothing but the Na channels
+    holds the patch, and it rests at E_Na.)"""
+    rig = Rig.from_presets("patch-na", channel_counts={"Na": 200}, stochastic=False,
+                           patch_configuration=configuration)
+    rig.set_amplifier(seal_resistance=SEAL_OHM)
+    rig.set_mode("CC")
+    rig.set_holding(0.0)
+    rig.settle()
+    result = rig.advance(units.pa_to_a(np.r_[np.zeros(50), np.full(200, injected_pa)]),
+                         INTERVAL_S)
+    return units.v_to_mv(result["Vm"]), units.v_to_mv(result["Vmem"])
+
+
+def test_current_clamp_of_an_inside_out_patch_is_the_outside_out_one_mirrored():
+    """Inside-out the pipette touches the outer face: a current injected into it flows
+    inward through the patch, and the pipette reads -Vm. So the membrane with +I is the
+    outside-out membrane with -I, and the readings are opposite (no Rs, no noise)."""
+    vm_in, membrane_in = _current_clamped("inside-out", 5.0)
+    vm_out, membrane_out = _current_clamped("outside-out", -5.0)
+    np.testing.assert_allclose(membrane_in, membrane_out, atol=1e-9)
+    np.testing.assert_allclose(vm_in, -vm_out, atol=1e-9)
+    assert np.ptp(membrane_in) > 1.0  # the current moved the patch
+
+
+def test_a_cell_attached_patch_at_i_zero_sits_at_the_cells_rest():
+    """Cell-attached at I=0 the patch's inside is the cell at -65 mV and its outside the
+    pipette, joined to the bath by the seal: with the mean Na current of 200 channels
+    at rest negligible against the seal, the membrane rests near -65 mV and the pipette
+    reads Vp = -(Vm + 65), near 0 mV, where the seal's and the channels' currents cancel:
+    g_seal Vp = I_Na(Vm)."""
+    vm, membrane = _current_clamped("cell-attached", 0.0)
+    np.testing.assert_allclose(vm, -(membrane + 65.0), atol=1e-9)
+    seal_ns = 1e9 / SEAL_OHM
+    m = Rig.from_presets("patch-na", channel_counts={"Na": 200}, stochastic=False,
+                         patch_configuration="cell-attached").membrane()
+    i_na = stochastic.steady_current_pa(m, membrane[-1])
+    assert abs(seal_ns * vm[-1] - i_na) < 1e-3 * max(abs(i_na), 1e-3)
+    assert abs(membrane[-1] + 65.0) < 1.0
+
+
 def test_a_whole_cell_has_no_patch_configuration():
     with pytest.raises(VrigError, match="whole cell"):
         Rig.from_presets("hh-squid", patch_configuration="inside-out")
