@@ -161,6 +161,52 @@ def run_axon_bench(seconds=5.0, size=(1280, 800), cell="squid-axon"):
             window.close()
 
 
+def run_patch_bench(seconds=5.0, size=(1280, 800), holding_mv=-40.0):
+    """The live window on a 1-channel patch-na (the exact algorithm) at 50 kHz in VC at
+    holding_mv, at 1x as a student runs it; returns [(name, value, unit)]:
+    ``patch_gui_fps``, ``patch_gui_cpu_per_frame`` (ms), ``patch_longest_frame_gap``
+    and ``patch_frame_gap_p99`` (ms), ``patch_realtime_ratio`` and
+    ``patch_dropped_chunks``."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from ui.app import make_app
+    from ui.window.main_window import MainWindow
+    from ui.window.window_options import WindowOptions
+
+    app = make_app()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = QSettings(os.path.join(folder, "bench.ini"), QSettings.IniFormat)
+        window = MainWindow(settings=settings, options=WindowOptions(cell="patch-na"))
+        try:
+            window.resize(*size)
+            window.show()
+            window.set_cell(window.session.cell, channel_counts={"": 1})
+            window.set_mode("VC")
+            window.set_holding("VC", holding_mv)
+            window.session.speed = 1.0
+            window.start()
+            for _ in range(300):  # the first chunk (a loaded machine may take seconds)
+                if window.client.newest is not None:
+                    break
+                _wait(QEventLoop, QTimer, 0.1)
+            _wait(QEventLoop, QTimer, 1.0)  # warm-up
+            scope = window.scopes.scope
+            frames0, cpu0 = scope.frames, time.thread_time()
+            longest, p99, ratio = _frame_gaps(window, seconds, QEventLoop, QTimer)
+            frames = scope.frames - frames0
+            cpu = time.thread_time() - cpu0
+            app.processEvents()
+            return [("patch_gui_fps", frames / seconds, "frames/s"),
+                    ("patch_gui_cpu_per_frame", units.s_to_ms(cpu / max(frames, 1)), "ms"),
+                    ("patch_longest_frame_gap", longest, "ms"),
+                    ("patch_frame_gap_p99", p99, "ms"),
+                    ("patch_realtime_ratio", ratio, ""),
+                    ("patch_dropped_chunks", float(window.client.dropped_chunks), "")]
+        finally:
+            window.close()
+
+
 def _wait(QEventLoop, QTimer, seconds):
     loop = QEventLoop()
     QTimer.singleShot(int(units.s_to_ms(seconds)), loop.quit)

@@ -118,10 +118,11 @@ def _bench(args):
         rig_cli.cmd_bench(args)
     if args.no_gui:
         return
-    from ui.bench_window import run_axon_bench, run_window_bench
+    from ui.bench_window import run_axon_bench, run_patch_bench, run_window_bench
 
     seconds = 2.0 if args.quick else 5.0
-    for name, value, unit in run_window_bench(seconds=seconds) + run_axon_bench(seconds):
+    for name, value, unit in (run_window_bench(seconds=seconds) + run_axon_bench(seconds)
+                              + run_patch_bench(seconds)):
         print(f"window_{name}: {value:.4g} {unit}".rstrip(), flush=True)
 
 
