@@ -10,6 +10,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QApplication
 
 from rig.protocols.protocol import load_protocol
 from ui.window.window_options import WindowOptions
@@ -87,6 +90,17 @@ def test_the_noise_analysis_exercise_recovers_i_and_n_in_the_window(make_window,
         assert view.plots[key].listDataItems(), key
     view.sweep_spin.setValue(7)
     assert view.plots["trace"].listDataItems()
+    # scaled to the openings (at most 50 x 1 pA), not to the capacitive transients
+    for key in ("trace", "ensemble"):
+        low, high = view.plots[key].viewRange()[1]
+        assert -60 < low < -1 and 0 < high < 10, (key, low, high)
+    # narrow (the Lesson dock open at 1280x800): one column, scrolled; wide: two
+    for width, columns in ((520, 1), (1100, 2)):
+        QApplication.sendEvent(view, QResizeEvent(QSize(width, 700), view.size()))
+        assert view.columns == columns
+        placed = view.view.ci.items  # pyqtgraph's GraphicsLayout: item -> [(row, col)]
+        assert {col for plot in view.plots.values() for _, col in placed[plot]} == set(
+            range(columns))
 
 
 def test_a_whole_cell_gets_a_clear_message_not_an_analysis(make_window):

@@ -14,7 +14,15 @@ patch and on Analyse.
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rig import units
 from rig.analysis.patch_report import analyse_patch, macroscopic_current
@@ -25,6 +33,12 @@ from ui.look import theme
 from ui.panels.patch_mode import is_patch, metadata_pairs
 
 RAW, FIT, IDEAL = "#9aa5b4", "#ff9f43", "#7ee081"
+# Below this width (px) the six plots stand in one column, scrolled, each at least
+# PLOT_MIN_HEIGHT high: two columns in 530 px (1280x800 with the Lesson dock open) cut
+# the right-hand plots off
+TWO_COLUMNS_MIN_WIDTH = 760
+PLOT_MIN_HEIGHT = 210
+Y_MARGIN = 0.15  # of the plotted range, above and below
 
 
 def patch_inputs(state, command_v):
@@ -69,7 +83,11 @@ class SingleChannelView(QWidget):
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.view = pg.GraphicsLayoutWidget()
-        layout.addWidget(self.view, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.view)
+        layout.addWidget(self.scroll, 1)
+        self.columns = 2
         titles = (("trace", "Sweep and idealisation", "time (ms)", "I (pA)"),
                   ("amplitude", "Amplitudes", "I (pA)", "samples"),
                   ("open", "Open times", "log10 t (ms)", "sqrt(count)"),
@@ -82,8 +100,27 @@ class SingleChannelView(QWidget):
             plot.setLabel("bottom", x)
             plot.setLabel("left", y)
             self.plots[key] = plot
+        self._set_columns(2)
         self._family = None
         self.sweep_spin.valueChanged.connect(lambda _: self._draw_trace())
+
+    def resizeEvent(self, event):
+        """One column of plots when narrow, two when there is room (see
+        TWO_COLUMNS_MIN_WIDTH)."""
+        super().resizeEvent(event)
+        self._set_columns(2 if event.size().width() >= TWO_COLUMNS_MIN_WIDTH else 1)
+
+    def _set_columns(self, columns):
+        rows = -(-len(self.plots) // columns)
+        self.view.setMinimumHeight(rows * PLOT_MIN_HEIGHT)
+        if columns == self.columns:
+            return
+        self.columns = columns
+        layout = self.view.ci
+        for plot in self.plots.values():
+            layout.removeItem(plot)
+        for k, plot in enumerate(self.plots.values()):
+            layout.addItem(plot, row=k // columns, col=k % columns)
 
     def analyse(self, family, state):
         """Analyse a SweepFamily's Im sweeps of the patch in RigState state; returns the
@@ -150,9 +187,12 @@ class SingleChannelView(QWidget):
                           pen=pg.mkPen(theme.color(FIT), width=2))
         plot = self._reset("ensemble")
         plot.plot(t_ms[: r.mean_pa.size], r.mean_pa, pen=pg.mkPen(theme.color(RAW)))
+        shown = [r.mean_pa[r.window]]
         if r.macroscopic_pa is not None:
             plot.plot(t_ms[: r.macroscopic_pa.size], r.macroscopic_pa,
                       pen=pg.mkPen(theme.color(FIT), width=2))
+            shown.append(r.macroscopic_pa[r.window])
+        _fit_y(plot, *shown)
         plot = self._reset("noise")
         mean, var = r.mean_pa[r.window], r.variance_pa2[r.window]
         plot.plot(mean, var, pen=None, symbol="o", symbolSize=4,
@@ -173,11 +213,24 @@ class SingleChannelView(QWidget):
         plot.plot(t_ms[: raw.size], raw, pen=pg.mkPen(theme.color(RAW)))
         ideal = r.levels[k] * r.unitary_pa
         plot.plot(t_ms[r.window][: ideal.size], ideal, pen=pg.mkPen(theme.color(IDEAL), width=2))
+        _fit_y(plot, raw[r.window], ideal)
 
     def _reset(self, key):
         plot = self.plots[key]
         plot.clear()
         return plot
+
+
+def _fit_y(plot, *arrays):
+    """Set plot's y range to the values of arrays (the test pulse: the openings), with
+    0 and a margin: the capacitive transients at the command's edges, tens of pA
+    against a 1-2 pA opening, would flatten the openings. (pyqtgraph's A button still
+    shows everything.)"""
+    values = np.concatenate([np.ravel(a) for a in arrays] + [[0.0]])
+    values = values[np.isfinite(values)]
+    low, high = float(values.min()), float(values.max())
+    margin = Y_MARGIN * max(high - low, 1e-3)
+    plot.setYRange(low - margin, high + margin, padding=0)
 
 
 def install(window):

@@ -71,15 +71,15 @@ PATCH_WELCOME_TEXT = (
 PATCH_TRIES = (
     ("See the channels open",
      "Runs the patch's step protocol in voltage clamp: single openings in each sweep. "
-     "Analysis &gt; Single channels idealises them and fits the dwell times."),
+     "The Single channels tab idealises them and fits the dwell times."),
     ("Average 200 sweeps",
      "Runs <i>vc-patch-na-noise</i>: the ensemble average becomes the smooth macroscopic "
      "current, and the variance against the mean gives the unitary current and the "
-     "number of channels (Analysis &gt; Single channels)."),
+     "number of channels (the Single channels tab)."),
     ("Block with TTX",
      "10 nM TTX in the bath: on an outside-out patch channels drop out one by one, "
-     "whole (a blocked channel carries nothing); inside-out the bath does not reach the "
-     "toxin's site."),
+     "whole, over about half a minute (a blocked channel carries nothing, and one toxin "
+     "stays bound for about 70 s); inside-out the bath does not reach the toxin's site."),
 )
 GUIDE_HTML = """
 <h2>vRig quick guide</h2>
