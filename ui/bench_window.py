@@ -140,12 +140,7 @@ def run_axon_bench(seconds=5.0, size=(1280, 800), cell="squid-axon"):
             stimuli = QTimer()
             stimuli.timeout.connect(lambda: window.client.send(Pulse(Mode.VC, 0.02, 2e-4)))
             stimuli.start(100)
-            window.start()
-            for _ in range(300):  # the first chunk (a loaded machine may take seconds)
-                if window.client.newest is not None:
-                    break
-                _wait(QEventLoop, QTimer, 0.1)
-            _wait(QEventLoop, QTimer, 1.0)  # warm-up
+            _start_and_warm_up(window, QEventLoop, QTimer)
             frames0, cpu0, wall0 = view.frames, time.thread_time(), time.perf_counter()
             sim0 = window.client.newest.time_s
             _wait(QEventLoop, QTimer, seconds)
@@ -185,12 +180,7 @@ def run_patch_bench(seconds=5.0, size=(1280, 800), holding_mv=-40.0):
             window.set_mode("VC")
             window.set_holding("VC", holding_mv)
             window.session.speed = 1.0
-            window.start()
-            for _ in range(300):  # the first chunk (a loaded machine may take seconds)
-                if window.client.newest is not None:
-                    break
-                _wait(QEventLoop, QTimer, 0.1)
-            _wait(QEventLoop, QTimer, 1.0)  # warm-up
+            _start_and_warm_up(window, QEventLoop, QTimer)
             scope = window.scopes.scope
             frames0, cpu0 = scope.frames, time.thread_time()
             longest, p99, ratio = _frame_gaps(window, seconds, QEventLoop, QTimer)
@@ -205,6 +195,17 @@ def run_patch_bench(seconds=5.0, size=(1280, 800), holding_mv=-40.0):
                     ("patch_dropped_chunks", float(window.client.dropped_chunks), "")]
         finally:
             window.close()
+
+
+def _start_and_warm_up(window, QEventLoop, QTimer):
+    """Start acquisition, wait for the first chunk (a loaded machine may take seconds),
+    then one second more for the first layouts and caches."""
+    window.start()
+    for _ in range(300):
+        if window.client.newest is not None:
+            break
+        _wait(QEventLoop, QTimer, 0.1)
+    _wait(QEventLoop, QTimer, 1.0)
 
 
 def _wait(QEventLoop, QTimer, seconds):
